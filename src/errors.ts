@@ -1,0 +1,34 @@
+// The one registry of errors that reach clients: stable codes mapped to SQLSTATE and a hint.
+export const errorCodes = {
+  protocolViolation: { sqlstate: '08P01', message: 'protocol violation' },
+  invalidPassword: { sqlstate: '28P01', message: 'password authentication failed' },
+  invalidAuthorization: { sqlstate: '28000', message: 'authentication failed' },
+  unknownDatabase: { sqlstate: '3D000', message: 'database does not exist' },
+  tooManyConnections: { sqlstate: '53300', message: 'too many client connections' },
+  poolTimeout: { sqlstate: '53300', message: 'timed out waiting for a server connection' },
+  backendUnavailable: { sqlstate: '08006', message: 'backend server unavailable' },
+  adminShutdown: { sqlstate: '57P01', message: 'terminating connection due to administrator command' },
+  queryCanceled: { sqlstate: '57014', message: 'canceling statement due to user request' },
+  programLimitExceeded: { sqlstate: '54000', message: 'message too large' },
+  featureNotSupported: { sqlstate: '0A000', message: 'feature not supported' },
+  syntaxError: { sqlstate: '42601', message: 'syntax error' },
+  invalidStatementName: { sqlstate: '26000', message: 'prepared statement does not exist' },
+  duplicateStatement: { sqlstate: '42P05', message: 'prepared statement already exists' },
+  internalError: { sqlstate: 'XX000', message: 'internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** An error meant for the client: carries the SQLSTATE and a hint saying what to do. */
+export class ProxyError extends Error {
+  readonly sqlstate: string;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly hint?: string,
+    readonly severity: 'ERROR' | 'FATAL' = 'ERROR',
+  ) {
+    super(message ?? errorCodes[code].message);
+    this.sqlstate = errorCodes[code].sqlstate;
+  }
+}

@@ -1,0 +1,56 @@
+// Structured logging: JSON lines for machines, short coloured lines for a terminal; never a password.
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const secretKey = /pass(word)?|secret|token|verifier/i;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+  enabled(level: LogLevel): boolean;
+}
+
+export interface LoggerOptions {
+  level: LogLevel;
+  format: 'json' | 'pretty';
+  write?: (line: string) => void;
+}
+
+/** Redacts fields whose name looks like a secret, so a config dump or an auth error never leaks one. */
+function redact(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = secretKey.test(k) ? '[redacted]' : v;
+  return out;
+}
+
+export function createLogger(opts: LoggerOptions, base: LogFields = {}): Logger {
+  const min = levels[opts.level];
+  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
+    if (levels[level] < min) return;
+    const all = redact({ ...base, ...fields });
+    if (opts.format === 'json') {
+      write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...all }));
+    } else {
+      const extra = Object.entries(all)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
+      write(`${new Date().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? ' ' + extra : ''}`);
+    }
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger(opts, { ...base, ...fields }),
+    enabled: (level) => levels[level] >= min,
+  };
+}
+
+/** A logger that prints nothing: the default for library use and tests. */
+export const silentLogger: Logger = createLogger({ level: 'error', format: 'json', write: () => {} });
