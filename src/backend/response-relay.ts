@@ -1,0 +1,221 @@
+// Streams a server's replies to the attached client while tracking just enough to pool the connection.
+//
+// Rows and other bulky messages are forwarded as the bytes arrived, never decoded. The relay reads only
+// message headers, plus the bodies of the few small messages it must understand: ReadyForQuery (to know
+// when the connection may return to the pool), ParameterStatus, ErrorResponse and ParseComplete (to hide
+// the replies to statements the proxy prepared on the client's behalf).
+import { Backend } from '../protocol/codes.js';
+import { MessageReader } from '../protocol/reader.js';
+
+export interface RelayTarget {
+  /** Bytes for the client, in order. */
+  send(chunk: Buffer): void;
+  /** ReadyForQuery of a client request arrived (already forwarded). */
+  onReady(status: number): void;
+  onParameterStatus(name: string, value: string): void;
+  /** The server connection closed while attached. */
+  onServerLost(): void;
+}
+
+/** Why a Parse was sent: the client's own, one the proxy added before a Bind, or a stand-in. */
+export const enum ParseKind {
+  Client,
+  Injected,
+  StandIn,
+}
+
+export interface PendingParse {
+  epoch: number;
+  kind: ParseKind;
+  /** Called when PostgreSQL skipped or rejected this Parse. */
+  onFail?: () => void;
+}
+
+interface InternalQuery {
+  epoch: number;
+  error?: string;
+  done: (error?: string) => void;
+}
+
+const collectLimit = 65536;
+
+export class ResponseRelay {
+  target: RelayTarget | null = null;
+  /** Sync and Query messages sent / ReadyForQuery received: equal when the server is idle. */
+  sendEpoch = 0;
+  recvEpoch = 0;
+  status = 0x49;
+  private erroredEpoch = -1;
+  private parses: PendingParse[] = [];
+  private internal: InternalQuery[] = [];
+
+  private header = Buffer.allocUnsafe(5);
+  private headerLen = 0;
+  private type = 0;
+  private bodyLeft = 0;
+  private dropping = false;
+  private collect: Buffer | null = null;
+  private collected = 0;
+
+  busy(): boolean {
+    return this.sendEpoch !== this.recvEpoch;
+  }
+
+  /** Records a Parse just written to the server, unless the server will skip it after an error. */
+  trackParse(p: PendingParse): boolean {
+    if (p.epoch === this.erroredEpoch && this.recvEpoch === p.epoch) return false;
+    this.parses.push(p);
+    return true;
+  }
+
+  /** Runs a query of the proxy's own whose replies never reach the client; resolves to its error, if any. */
+  internalQuery(write: (b: Buffer) => void, message: Buffer): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      this.internal.push({ epoch: this.sendEpoch, done: resolve });
+      this.sendEpoch++;
+      write(message);
+    });
+  }
+
+  /** Fails every pending internal query: the connection is gone. */
+  abort(reason: string): void {
+    for (const q of this.internal.splice(0)) q.done(reason);
+  }
+
+  process(chunk: Buffer): void {
+    const len = chunk.length;
+    let pos = 0;
+    let runStart = 0;
+    while (pos < len) {
+      if (this.bodyLeft > 0) {
+        const n = Math.min(this.bodyLeft, len - pos);
+        if (this.collect) {
+          chunk.copy(this.collect, this.collected, pos, pos + n);
+          this.collected += n;
+        }
+        if (this.dropping) {
+          if (pos > runStart) this.emit(chunk.subarray(runStart, pos));
+          runStart = pos + n;
+        }
+        pos += n;
+        this.bodyLeft -= n;
+        if (this.bodyLeft === 0) {
+          if (!this.dropping && pos > runStart) {
+            this.emit(chunk.subarray(runStart, pos));
+            runStart = pos;
+          }
+          this.finishMessage();
+        }
+        continue;
+      }
+      let type: number;
+      let size: number;
+      if (this.headerLen > 0 || len - pos < 5) {
+        const n = Math.min(5 - this.headerLen, len - pos);
+        chunk.copy(this.header, this.headerLen, pos, pos + n);
+        if (pos > runStart) this.emit(chunk.subarray(runStart, pos));
+        this.headerLen += n;
+        pos += n;
+        runStart = pos;
+        if (this.headerLen < 5) break;
+        this.headerLen = 0;
+        type = this.header[0];
+        size = this.header.readInt32BE(1);
+        this.startMessage(type, size);
+        if (!this.dropping) this.emit(Buffer.from(this.header));
+      } else {
+        type = chunk[pos];
+        size = chunk.readInt32BE(pos + 1);
+        this.startMessage(type, size);
+        if (this.dropping && pos > runStart) this.emit(chunk.subarray(runStart, pos));
+        pos += 5;
+        if (this.dropping) runStart = pos;
+      }
+      if (this.bodyLeft === 0) {
+        if (!this.dropping && pos > runStart) {
+          this.emit(chunk.subarray(runStart, pos));
+          runStart = pos;
+        }
+        this.finishMessage();
+      }
+    }
+    if (pos > runStart && !this.dropping) this.emit(chunk.subarray(runStart, pos));
+  }
+
+  private emit(b: Buffer): void {
+    if (this.target && b.length > 0) this.target.send(b);
+  }
+
+  private startMessage(type: number, size: number): void {
+    this.type = type;
+    this.bodyLeft = size - 4;
+    const internal = this.internal.length > 0 && this.internal[0].epoch === this.recvEpoch;
+    this.dropping = internal;
+    if (type === Backend.ParseComplete && !internal) {
+      const p = this.parses.shift();
+      if (p && p.kind === ParseKind.Injected) this.dropping = true;
+    }
+    const inspect =
+      type === Backend.ReadyForQuery || type === Backend.ErrorResponse || type === Backend.ParameterStatus;
+    if (inspect && this.bodyLeft <= collectLimit) {
+      this.collect = Buffer.allocUnsafe(this.bodyLeft);
+      this.collected = 0;
+    } else {
+      this.collect = null;
+    }
+  }
+
+  private finishMessage(): void {
+    const body = this.collect;
+    this.collect = null;
+    switch (this.type) {
+      case Backend.ReadyForQuery:
+        this.onReadyForQuery(body ? body[0] : 0x49);
+        break;
+      case Backend.ErrorResponse:
+        this.onError(body);
+        break;
+      case Backend.ParameterStatus:
+        if (body && !this.dropping && this.target) {
+          const r = new MessageReader(body, 0, body.length);
+          this.target.onParameterStatus(r.cstring(), r.cstring());
+        }
+        break;
+    }
+  }
+
+  private onReadyForQuery(status: number): void {
+    this.status = status;
+    const epoch = this.recvEpoch++;
+    // Parses that never got an answer in this round were skipped by the server.
+    while (this.parses.length > 0 && this.parses[0].epoch <= epoch) this.parses.shift()?.onFail?.();
+    if (this.internal.length > 0 && this.internal[0].epoch === epoch) {
+      const q = this.internal.shift()!;
+      q.done(q.error);
+      return;
+    }
+    this.target?.onReady(status);
+  }
+
+  private onError(body: Buffer | null): void {
+    const epoch = this.recvEpoch;
+    this.erroredEpoch = epoch;
+    while (this.parses.length > 0 && this.parses[0].epoch === epoch) this.parses.shift()?.onFail?.();
+    const q = this.internal[0];
+    if (q && q.epoch === epoch) q.error = body ? errorMessageOf(body) : 'error';
+  }
+}
+
+/** The M field of an ErrorResponse body, for logs. */
+export function errorMessageOf(body: Buffer): string {
+  const r = new MessageReader(body, 0, body.length);
+  let message = 'error';
+  let code = '';
+  while (r.remaining() > 1) {
+    const field = r.int8();
+    const value = r.cstring();
+    if (field === 0x4d) message = value;
+    if (field === 0x43) code = value;
+  }
+  return code ? `${message} (SQLSTATE ${code})` : message;
+}

@@ -1,0 +1,237 @@
+// One authenticated connection to a PostgreSQL server, relaying replies to whichever client holds it.
+import net from 'node:net';
+import tls from 'node:tls';
+import fs from 'node:fs';
+import { ScramClientSession } from '../auth/scram.js';
+import { md5Response } from '../auth/md5.js';
+import { AuthType, Backend } from '../protocol/codes.js';
+import { MessageFramer } from '../protocol/framer.js';
+import * as fe from '../protocol/frontend-messages.js';
+import { MessageReader } from '../protocol/reader.js';
+import { ResponseRelay, errorMessageOf } from './response-relay.js';
+
+export interface ServerEndpoint {
+  host: string;
+  port: number;
+}
+
+export interface ServerLogin {
+  user: string;
+  password: string;
+  database: string;
+  tls: { mode: 'disable' | 'prefer' | 'require' | 'verify-full'; ca?: string };
+  connectTimeoutMs: number;
+  /** Extra startup parameters, such as application_name. */
+  params?: Record<string, string>;
+}
+
+export class BackendError extends Error {
+  constructor(
+    message: string,
+    readonly sqlstate = '08006',
+  ) {
+    super(message);
+  }
+}
+
+let nextId = 1;
+
+export class ServerConnection {
+  readonly id = nextId++;
+  readonly relay = new ResponseRelay();
+  /** Server-side names of statements prepared on this connection. */
+  readonly prepared = new Set<string>();
+  /** ParameterStatus values as this server last reported them. */
+  readonly params = new Map<string, string>();
+  /** Session settings the proxy applied here on behalf of clients (name -> value). */
+  readonly applied = new Map<string, string>();
+  pid = 0;
+  secret = 0;
+  readonly createdAt = Date.now();
+  lastUsedAt = Date.now();
+  closed = false;
+  private closeHandlers: ((err?: Error) => void)[] = [];
+
+  private constructor(
+    readonly endpoint: ServerEndpoint,
+    private socket: net.Socket,
+  ) {}
+
+  static async connect(endpoint: ServerEndpoint, login: ServerLogin): Promise<ServerConnection> {
+    const socket = await openSocket(endpoint, login);
+    const conn = new ServerConnection(endpoint, socket);
+    try {
+      await conn.handshake(login);
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+    conn.attach();
+    return conn;
+  }
+
+  write(b: Buffer): boolean {
+    return this.socket.write(b);
+  }
+
+  /** Applies backpressure from a slow client. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  whenDrained(callback: () => void): void {
+    this.socket.once('drain', callback);
+  }
+
+  onClose(handler: (err?: Error) => void): void {
+    this.closeHandlers.push(handler);
+  }
+
+  query(sql: string): Promise<string | undefined> {
+    return this.relay.internalQuery((b) => this.write(b), fe.query(sql));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.socket.end(fe.terminate);
+    this.socket.destroy();
+  }
+
+  private attach(): void {
+    this.socket.on('data', (chunk: Buffer) => this.relay.process(chunk));
+    this.socket.on('error', () => {});
+    this.socket.on('close', () => {
+      this.closed = true;
+      this.relay.abort('server connection closed');
+      this.relay.target?.onServerLost();
+      for (const h of this.closeHandlers) h(new BackendError('server connection closed'));
+    });
+  }
+
+  /** Startup and authentication, then BackendKeyData and ParameterStatus until ReadyForQuery. */
+  private handshake(login: ServerLogin): Promise<void> {
+    const socket = this.socket;
+    const framer = new MessageFramer(1 << 20);
+    let scram: ScramClientSession | null = null;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new BackendError('timed out during server login')), login.connectTimeoutMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        socket.removeAllListeners('data');
+        reject(err);
+      };
+      const onMessage = (type: number, buf: Buffer, start: number, end: number) => {
+        const r = new MessageReader(buf, start + 5, end);
+        switch (type) {
+          case Backend.Authentication: {
+            const kind = r.int32();
+            if (kind === AuthType.Ok) return;
+            if (kind === AuthType.CleartextPassword) socket.write(fe.passwordMessage(login.password));
+            else if (kind === AuthType.MD5Password) {
+              socket.write(fe.passwordMessage(md5Response(login.user, login.password, r.bytes(4))));
+            } else if (kind === AuthType.SASL) {
+              const mechanisms: string[] = [];
+              for (let m = r.cstring(); m !== ''; m = r.cstring()) mechanisms.push(m);
+              if (!mechanisms.includes('SCRAM-SHA-256')) {
+                throw new BackendError(`server offers no supported SASL mechanism (${mechanisms.join(', ')})`);
+              }
+              scram = new ScramClientSession(login.password);
+              socket.write(fe.saslInitialResponse('SCRAM-SHA-256', scram.clientFirst()));
+            } else if (kind === AuthType.SASLContinue && scram) {
+              socket.write(fe.saslResponse(scram.handleServerFirst(r.rest().toString())));
+            } else if (kind === AuthType.SASLFinal && scram) {
+              scram.verifyServerFinal(r.rest().toString());
+            } else {
+              throw new BackendError(`unsupported authentication request ${kind} from server`);
+            }
+            return;
+          }
+          case Backend.BackendKeyData:
+            this.pid = r.int32();
+            this.secret = r.int32();
+            return;
+          case Backend.ParameterStatus:
+            this.params.set(r.cstring(), r.cstring());
+            return;
+          case Backend.ErrorResponse: {
+            const body = buf.subarray(start + 5, end);
+            const code = sqlstateOf(body);
+            throw new BackendError(`server refused login: ${errorMessageOf(body)}`, code ?? '08006');
+          }
+          case Backend.ReadyForQuery:
+            clearTimeout(timer);
+            socket.removeAllListeners('data');
+            socket.removeAllListeners('close');
+            resolve();
+            return;
+        }
+      };
+      socket.on('data', (chunk: Buffer) => {
+        try {
+          framer.feed(chunk, onMessage);
+        } catch (err) {
+          fail(err instanceof Error ? err : new BackendError(String(err)));
+        }
+      });
+      socket.once('close', () => fail(new BackendError('server closed the connection during login')));
+      socket.write(fe.startupMessage({ user: login.user, database: login.database, ...login.params }));
+    });
+  }
+}
+
+function sqlstateOf(body: Buffer): string | undefined {
+  const r = new MessageReader(body, 0, body.length);
+  while (r.remaining() > 1) {
+    const field = r.int8();
+    const value = r.cstring();
+    if (field === 0x43) return value;
+  }
+  return undefined;
+}
+
+/** TCP connect, then TLS when the login asks for it and the server agrees. */
+function openSocket(endpoint: ServerEndpoint, login: ServerLogin): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: endpoint.host, port: endpoint.port });
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new BackendError(`timed out connecting to ${endpoint.host}:${endpoint.port}`));
+    }, login.connectTimeoutMs);
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new BackendError(`cannot connect to ${endpoint.host}:${endpoint.port}: ${err.message}`));
+    });
+    socket.once('connect', () => {
+      if (login.tls.mode === 'disable') {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(socket);
+        return;
+      }
+      socket.write(fe.sslRequest);
+      socket.once('data', (answer: Buffer) => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        if (answer[0] !== 0x53) {
+          if (login.tls.mode === 'prefer') return resolve(socket);
+          socket.destroy();
+          return reject(new BackendError(`server ${endpoint.host}:${endpoint.port} does not accept TLS`));
+        }
+        const verify = login.tls.mode === 'verify-full';
+        const secure = tls.connect({
+          socket,
+          servername: net.isIP(endpoint.host) ? undefined : endpoint.host,
+          rejectUnauthorized: verify,
+          ca: login.tls.ca ? fs.readFileSync(login.tls.ca) : undefined,
+        });
+        secure.once('secureConnect', () => resolve(secure));
+        secure.once('error', (err) => reject(new BackendError(`TLS to ${endpoint.host}:${endpoint.port} failed: ${err.message}`)));
+      });
+    });
+  });
+}

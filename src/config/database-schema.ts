@@ -1,0 +1,82 @@
+// Schema of one entry under `databases`: backend login, pool, shards, routing and sharding.
+import { z } from 'zod';
+import { duration, hostPort } from './fields.js';
+
+export const backendSchema = z.strictObject({
+  user: z.string().min(1),
+  password: z.string().default(''),
+  database: z.string().min(1),
+  tls: z
+    .strictObject({
+      mode: z.enum(['disable', 'prefer', 'require', 'verify-full']).default('disable'),
+      ca: z.string().min(1).optional().meta({ description: 'CA certificate file (PEM)' }),
+    })
+    .prefault({}),
+  connect_timeout: duration('5s'),
+});
+
+export const poolSchema = z
+  .strictObject({
+    mode: z.enum(['transaction', 'session']).default('transaction'),
+    size: z.int().min(1).max(10_000).default(10),
+    min_idle: z.int().min(0).default(0),
+    acquire_timeout: duration('10s'),
+    idle_timeout: duration('10m'),
+    lifetime: duration('1h'),
+    health_check_interval: duration('30s'),
+    reset_query: z.string().default('DISCARD ALL'),
+  })
+  .superRefine((pool, ctx) => {
+    if (pool.min_idle > pool.size) {
+      const message = `expected at most pool.size (${pool.size}), got ${pool.min_idle}`;
+      ctx.addIssue({ code: 'custom', path: ['min_idle'], message });
+    }
+  });
+
+export const shardSchema = z.strictObject({
+  primary: hostPort,
+  replicas: z.array(hostPort).default([]),
+  role: z.literal('auto').optional(),
+});
+
+export const routingSchema = z.strictObject({
+  read_your_writes: z.boolean().default(true),
+  read_your_writes_wait: duration(0),
+  max_replica_lag: duration('5s'),
+  primary_reads: z.boolean().default(false),
+  load_balance: z.enum(['round_robin', 'least_connections', 'random']).default('round_robin'),
+  primary_functions: z.array(z.string().min(1)).default([]),
+});
+
+export const shardingSchema = z.strictObject({
+  tables: z.record(z.string(), z.string().min(1)).meta({ description: 'table -> shard key column' }),
+  reference: z.array(z.string().min(1)).default([]).meta({ description: 'tables copied to every shard' }),
+  default_shard: z.int().min(0).default(0),
+  algorithm: z.enum(['hash', 'range', 'list']).default('hash'),
+});
+
+export const databaseSchema = z
+  .strictObject({
+    backend: backendSchema,
+    pool: poolSchema.prefault({}),
+    shards: z.array(shardSchema).min(1),
+    routing: routingSchema.prefault({}),
+    sharding: shardingSchema.optional(),
+  })
+  .superRefine((db, ctx) => {
+    const sharding = db.sharding;
+    if (!sharding) return;
+    const shards = db.shards.length;
+    if (shards < 2) {
+      const message = `sharding needs more than one shard (add shards or remove sharding), got ${shards}`;
+      ctx.addIssue({ code: 'custom', path: ['sharding'], message });
+    } else if (sharding.default_shard >= shards) {
+      const message = `expected a shard index 0..${shards - 1}, got ${sharding.default_shard}`;
+      ctx.addIssue({ code: 'custom', path: ['sharding', 'default_shard'], message });
+    }
+    sharding.reference.forEach((table, i) => {
+      if (!Object.hasOwn(sharding.tables, table)) return;
+      const message = `"${table}" is also in sharding.tables; a table is either sharded or a reference table`;
+      ctx.addIssue({ code: 'custom', path: ['sharding', 'reference', i], message });
+    });
+  });

@@ -1,0 +1,172 @@
+// Accepts client connections, runs their login, and keeps the registry used for cancel and shutdown.
+import crypto from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Database } from '../backend/database.js';
+import type { ServerConnection } from '../backend/server-connection.js';
+import { BackendError } from '../backend/server-connection.js';
+import { ProxyError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import * as be from '../protocol/backend-messages.js';
+import { cancelRequest } from '../protocol/frontend-messages.js';
+import { MalformedMessage } from '../protocol/reader.js';
+import { AuthError } from '../auth/errors.js';
+import { clientLogin, type LoginUser } from './client-login.js';
+import { ClientSession } from './client-session.js';
+import { startupSettings } from './session-settings.js';
+
+export interface ListenerOptions {
+  maxStartupBytes: number;
+  maxMessageBytes: number;
+  maxClients: number;
+  tls: tls.SecureContext | null;
+  findUser(name: string): LoginUser | undefined;
+  findDatabase(name: string): Database | undefined;
+}
+
+export class Listener {
+  readonly sessions = new Map<number, ClientSession>();
+  private server: net.Server;
+  private sockets = new Set<net.Socket>();
+  private draining = false;
+
+  constructor(
+    public options: ListenerOptions,
+    private readonly log: Logger,
+  ) {
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  listen(host: string, port: number): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        const addr = this.server.address() as net.AddressInfo;
+        resolve({ host: addr.address, port: addr.port });
+      });
+    });
+  }
+
+  get accepting(): boolean {
+    return this.server.listening && !this.draining;
+  }
+
+  /** Stops accepting, lets open transactions finish, then closes every client; forced after timeoutMs. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    this.server.close();
+    for (const s of this.sockets) if (!this.isSessionSocket(s)) s.destroy();
+    const shutdownError = new ProxyError('adminShutdown', undefined, undefined, 'FATAL');
+    const deadline = Date.now() + timeoutMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) {
+      for (const s of this.sessions.values()) if (!s.inTransaction()) s.terminate(shutdownError);
+      if (this.sessions.size > 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const s of [...this.sessions.values()]) s.terminate(shutdownError);
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Ends the sessions of one database once their transactions finish (its config changed or went away). */
+  async drainDatabase(db: Database, timeoutMs: number): Promise<void> {
+    const err = new ProxyError('adminShutdown', `database "${db.name}" was reconfigured; reconnect`, undefined, 'FATAL');
+    const deadline = Date.now() + timeoutMs;
+    const mine = () => [...this.sessions.values()].filter((s) => s.db === db);
+    while (mine().length > 0 && Date.now() < deadline) {
+      for (const s of mine()) if (!s.inTransaction()) s.terminate(err);
+      if (mine().length > 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const s of mine()) s.terminate(err);
+  }
+
+  private isSessionSocket(_s: net.Socket): boolean {
+    return this.sessions.size > 0;
+  }
+
+  private accept(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    this.login(socket).catch((err: unknown) => this.rejectLogin(socket, err));
+  }
+
+  private async login(raw: net.Socket): Promise<void> {
+    const o = this.options;
+    const result = await clientLogin(raw, {
+      maxStartupBytes: o.maxStartupBytes,
+      tls: o.tls,
+      findUser: o.findUser,
+      onCancel: (pid, secret) => {
+        raw.destroy();
+        this.cancel(pid, secret);
+      },
+    });
+    if (!result) return;
+    if (this.draining) throw new ProxyError('adminShutdown', 'the proxy is shutting down', undefined, 'FATAL');
+    const db = o.findDatabase(result.database);
+    if (!db) {
+      throw new ProxyError('unknownDatabase', `database "${result.database}" does not exist`, 'check the database name against the proxy configuration', 'FATAL');
+    }
+    if (this.sessions.size >= o.maxClients) {
+      throw new ProxyError('tooManyConnections', 'sorry, too many clients already', 'raise limits.max_client_connections', 'FATAL');
+    }
+    const serverParams = await db.pool.ensureParams();
+    let pid: number;
+    do pid = crypto.randomInt(1, 0x7fffffff);
+    while (this.sessions.has(pid));
+    const log = this.log.child({ client: pid, user: result.user.name, database: db.name });
+    const session = new ClientSession(
+      result.socket,
+      db,
+      result.user.name,
+      pid,
+      crypto.randomInt(0, 0x7fffffff),
+      startupSettings(result.params),
+      o.maxMessageBytes,
+      log,
+      {
+        cancelServer: (conn) => this.cancelServer(conn, () => true),
+        onClosed: (s) => this.sessions.delete(s.pid),
+      },
+    );
+    this.sessions.set(pid, session);
+    session.start(serverParams, result.leftover);
+    log.debug('client connected');
+  }
+
+  private rejectLogin(socket: net.Socket, err: unknown): void {
+    let pe: ProxyError;
+    if (err instanceof ProxyError) pe = err;
+    else if (err instanceof AuthError) pe = new ProxyError(err.code, `authentication failed: ${err.message}`, undefined, 'FATAL');
+    else if (err instanceof MalformedMessage) pe = new ProxyError('protocolViolation', `invalid startup: ${err.message}`, undefined, 'FATAL');
+    else if (err instanceof BackendError) pe = new ProxyError('backendUnavailable', err.message, 'check that the database server is running', 'FATAL');
+    else {
+      this.log.error('login failed', { err: String(err) });
+      pe = new ProxyError('internalError', 'internal error during login', undefined, 'FATAL');
+    }
+    this.log.info('login rejected', { sqlstate: pe.sqlstate, reason: pe.message });
+    if (!socket.destroyed) {
+      socket.end(be.errorResponse({ severity: 'FATAL', sqlstate: pe.sqlstate, message: pe.message, hint: pe.hint }));
+    }
+  }
+
+  /** Forwards a client's cancel to the server running its statement, and only while it still runs it. */
+  private cancel(pid: number, secret: number): void {
+    const session = this.sessions.get(pid);
+    if (!session || session.secret !== secret) return;
+    const conn = session.server;
+    if (!conn || !conn.relay.busy()) return;
+    const epoch = conn.relay.recvEpoch;
+    this.cancelServer(conn, () => session.server === conn && conn.relay.recvEpoch === epoch && conn.relay.busy());
+  }
+
+  private cancelServer(conn: ServerConnection, stillValid: () => boolean): void {
+    const s = net.connect({ host: conn.endpoint.host, port: conn.endpoint.port });
+    s.on('error', () => {});
+    s.once('connect', () => {
+      // Re-checked after connecting: the statement may have finished and the connection moved on.
+      if (stillValid()) s.end(cancelRequest(conn.pid, conn.secret));
+      else s.destroy();
+    });
+  }
+}

@@ -1,0 +1,102 @@
+// Composition root: builds databases, the client listener and the admin endpoint from a config.
+import fs from 'node:fs';
+import type http from 'node:http';
+import tls from 'node:tls';
+import { startAdminHttp } from './admin/http.js';
+import { Database } from './backend/database.js';
+import { parseHostPort } from './config/host-port.js';
+import { diffDatabases } from './config/reload.js';
+import type { Config } from './config/schema.js';
+import { Listener, type ListenerOptions } from './frontend/listener.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics/metrics.js';
+import { loadParser } from './sql/parser.js';
+
+export interface ProxyOptions {
+  configPath?: string;
+  logger?: Logger;
+}
+
+export interface Proxy {
+  address: { host: string; port: number };
+  adminAddress?: { host: string; port: number };
+  /** Applies a new config: unchanged databases keep their clients; changed ones drain and restart. */
+  reload(config: Config): Promise<void>;
+  /** Graceful: stop accepting, let transactions finish (up to shutdown_timeout), close everything. */
+  close(): Promise<void>;
+}
+
+function listenerOptions(config: Config, databases: Map<string, Database>): ListenerOptions {
+  const users = new Map(config.users.map((u) => [u.name, u]));
+  return {
+    maxStartupBytes: config.limits.max_startup_packet_bytes,
+    maxMessageBytes: config.limits.max_message_bytes,
+    maxClients: config.limits.max_client_connections,
+    tls: config.tls
+      ? tls.createSecureContext({ cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) })
+      : null,
+    findUser: (name) => users.get(name),
+    findDatabase: (name) => databases.get(name),
+  };
+}
+
+export async function startProxy(initial: Config, opts: ProxyOptions = {}): Promise<Proxy> {
+  let config = initial;
+  const log = opts.logger ?? createLogger(config.log);
+  await loadParser();
+  const databases = new Map<string, Database>();
+  for (const [name, dbConfig] of Object.entries(config.databases)) databases.set(name, new Database(name, dbConfig, log));
+  const listener = new Listener(listenerOptions(config, databases), log);
+  const listen = parseHostPort(config.listen);
+  const address = await listener.listen(listen.host, listen.port);
+  const registry = createMetrics({
+    clientCount: () => listener.sessions.size,
+    pools: () =>
+      [...databases.values()].map((db) => ({
+        database: db.name,
+        server: `${db.pool.endpoint.host}:${db.pool.endpoint.port}`,
+        active: db.pool.total - db.pool.idleCount,
+        idle: db.pool.idleCount,
+        waiting: db.pool.waiting,
+        stats: db.pool.stats,
+      })),
+  });
+  let admin: http.Server | undefined;
+  let adminAddress: { host: string; port: number } | undefined;
+  if (config.admin) {
+    const a = parseHostPort(config.admin);
+    admin = await startAdminHttp(a.host, a.port, { registry, ready: () => listener.accepting });
+    const bound = admin.address() as { address: string; port: number };
+    adminAddress = { host: bound.address, port: bound.port };
+  }
+  log.info('polyproxy listening', { listen: `${address.host}:${address.port}`, admin: config.admin, config: opts.configPath });
+
+  return {
+    address,
+    adminAddress,
+    async reload(next) {
+      const diff = diffDatabases(config, next);
+      const retired: Database[] = [];
+      for (const name of [...diff.removed, ...diff.changed]) {
+        retired.push(databases.get(name)!);
+        databases.delete(name);
+      }
+      for (const name of [...diff.added, ...diff.changed]) databases.set(name, new Database(name, next.databases[name], log));
+      config = next;
+      listener.options = listenerOptions(next, databases);
+      log.info('configuration reloaded', diff as unknown as Record<string, unknown>);
+      await Promise.all(
+        retired.map(async (db) => {
+          await listener.drainDatabase(db, next.shutdown_timeout);
+          await db.close();
+        }),
+      );
+    },
+    async close() {
+      await listener.shutdown(config.shutdown_timeout);
+      await Promise.all([...databases.values()].map((db) => db.close()));
+      await new Promise<void>((resolve) => (admin ? admin.close(() => resolve()) : resolve()));
+      log.info('polyproxy stopped');
+    },
+  };
+}

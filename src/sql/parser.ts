@@ -1,0 +1,40 @@
+// The PostgreSQL parser (libpg-query, WASM), loaded once and cached by statement text.
+import { loadModule, parseSync } from 'libpg-query';
+import { Lru } from './lru.js';
+
+/** One top-level statement as libpg-query returns it: `{ SelectStmt: {...} }` and the like. */
+export type StatementNode = Record<string, unknown>;
+
+export type ParseOutcome = { ok: true; statements: StatementNode[] } | { ok: false; error: string };
+
+let loaded: Promise<void> | null = null;
+const cache = new Lru<string, ParseOutcome>(5000);
+
+export function loadParser(): Promise<void> {
+  loaded ??= loadModule();
+  return loaded;
+}
+
+export function parseCacheStats(): { hits: number; misses: number; size: number } {
+  return { hits: cache.hits, misses: cache.misses, size: cache.size };
+}
+
+/** Parses SQL text; callers must have awaited loadParser() once. */
+export function parseSql(sql: string): ParseOutcome {
+  const cached = cache.get(sql);
+  if (cached) return cached;
+  let outcome: ParseOutcome;
+  try {
+    const result = parseSync(sql) as { stmts?: { stmt: StatementNode }[] };
+    outcome = { ok: true, statements: (result.stmts ?? []).map((s) => s.stmt) };
+  } catch (err) {
+    outcome = { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+  cache.set(sql, outcome);
+  return outcome;
+}
+
+/** The node kind of a statement, such as "SelectStmt". */
+export function statementKind(node: StatementNode): string {
+  return Object.keys(node)[0] ?? '';
+}
