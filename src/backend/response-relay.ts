@@ -99,13 +99,7 @@ export class ResponseRelay {
         }
         pos += n;
         this.bodyLeft -= n;
-        if (this.bodyLeft === 0) {
-          if (!this.dropping && pos > runStart) {
-            this.emit(chunk.subarray(runStart, pos));
-            runStart = pos;
-          }
-          this.finishMessage();
-        }
+        if (this.bodyLeft === 0) runStart = this.finishMessage(chunk, runStart, pos);
         continue;
       }
       let type: number;
@@ -131,13 +125,7 @@ export class ResponseRelay {
         pos += 5;
         if (this.dropping) runStart = pos;
       }
-      if (this.bodyLeft === 0) {
-        if (!this.dropping && pos > runStart) {
-          this.emit(chunk.subarray(runStart, pos));
-          runStart = pos;
-        }
-        this.finishMessage();
-      }
+      if (this.bodyLeft === 0) runStart = this.finishMessage(chunk, runStart, pos);
     }
     if (pos > runStart && !this.dropping) this.emit(chunk.subarray(runStart, pos));
   }
@@ -165,13 +153,16 @@ export class ResponseRelay {
     }
   }
 
-  private finishMessage(): void {
+  /** Acts on a message just completed at `pos`; returns where the unsent run of the chunk now starts. */
+  private finishMessage(chunk: Buffer, runStart: number, pos: number): number {
     const body = this.collect;
     this.collect = null;
     switch (this.type) {
       case Backend.ReadyForQuery:
+        // The reply must reach the client before the connection can be handed to someone else.
+        if (!this.dropping && pos > runStart) this.emit(chunk.subarray(runStart, pos));
         this.onReadyForQuery(body ? body[0] : 0x49);
-        break;
+        return pos;
       case Backend.ErrorResponse:
         this.onError(body);
         break;
@@ -182,6 +173,7 @@ export class ResponseRelay {
         }
         break;
     }
+    return this.dropping ? pos : runStart;
   }
 
   private onReadyForQuery(status: number): void {

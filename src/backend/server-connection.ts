@@ -9,6 +9,8 @@ import { MessageFramer } from '../protocol/framer.js';
 import * as fe from '../protocol/frontend-messages.js';
 import { MessageReader } from '../protocol/reader.js';
 import { ResponseRelay, errorMessageOf } from './response-relay.js';
+import { SocketInput } from '../net/socket-input.js';
+import type { Duplex } from 'node:stream';
 
 export interface ServerEndpoint {
   host: string;
@@ -54,16 +56,21 @@ export class ServerConnection {
 
   private constructor(
     readonly endpoint: ServerEndpoint,
-    private socket: net.Socket,
-  ) {}
+    private readonly input: SocketInput,
+  ) {
+    this.socket = input.socket;
+  }
+
+  /** Exposed for flow control only: clients pause it while their socket drains. */
+  readonly socket: Duplex;
 
   static async connect(endpoint: ServerEndpoint, login: ServerLogin): Promise<ServerConnection> {
-    const socket = await openSocket(endpoint, login);
-    const conn = new ServerConnection(endpoint, socket);
+    const input = await openSocket(endpoint, login);
+    const conn = new ServerConnection(endpoint, input);
     try {
       await conn.handshake(login);
     } catch (err) {
-      socket.destroy();
+      input.socket.destroy();
       throw err;
     }
     conn.attach();
@@ -83,10 +90,6 @@ export class ServerConnection {
     this.socket.resume();
   }
 
-  whenDrained(callback: () => void): void {
-    this.socket.once('drain', callback);
-  }
-
   onClose(handler: (err?: Error) => void): void {
     this.closeHandlers.push(handler);
   }
@@ -102,7 +105,7 @@ export class ServerConnection {
   }
 
   private attach(): void {
-    this.socket.on('data', (chunk: Buffer) => this.relay.process(chunk));
+    this.input.handler = (chunk) => this.relay.process(chunk);
     this.socket.on('error', () => {});
     this.socket.on('close', () => {
       this.closed = true;
@@ -121,7 +124,7 @@ export class ServerConnection {
       const timer = setTimeout(() => fail(new BackendError('timed out during server login')), login.connectTimeoutMs);
       const fail = (err: Error) => {
         clearTimeout(timer);
-        socket.removeAllListeners('data');
+        this.input.handler = () => {};
         reject(err);
       };
       const onMessage = (type: number, buf: Buffer, start: number, end: number) => {
@@ -164,19 +167,19 @@ export class ServerConnection {
           }
           case Backend.ReadyForQuery:
             clearTimeout(timer);
-            socket.removeAllListeners('data');
+            this.input.handler = () => {};
             socket.removeAllListeners('close');
             resolve();
             return;
         }
       };
-      socket.on('data', (chunk: Buffer) => {
+      this.input.handler = (chunk) => {
         try {
           framer.feed(chunk, onMessage);
         } catch (err) {
           fail(err instanceof Error ? err : new BackendError(String(err)));
         }
-      });
+      };
       socket.once('close', () => fail(new BackendError('server closed the connection during login')));
       socket.write(fe.startupMessage({ user: login.user, database: login.database, ...login.params }));
     });
@@ -193,10 +196,12 @@ function sqlstateOf(body: Buffer): string | undefined {
   return undefined;
 }
 
-/** TCP connect, then TLS when the login asks for it and the server agrees. */
-function openSocket(endpoint: ServerEndpoint, login: ServerLogin): Promise<net.Socket> {
+/** TCP connect (reading into a reused buffer), or TLS when the login asks for it and the server agrees. */
+function openSocket(endpoint: ServerEndpoint, login: ServerLogin): Promise<SocketInput> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: endpoint.host, port: endpoint.port });
+    const plain = login.tls.mode === 'disable';
+    const input = plain ? SocketInput.connect(endpoint.host, endpoint.port) : null;
+    const socket = input ? (input.socket as net.Socket) : net.connect({ host: endpoint.host, port: endpoint.port });
     socket.setNoDelay(true);
     const timer = setTimeout(() => {
       socket.destroy();
@@ -207,10 +212,10 @@ function openSocket(endpoint: ServerEndpoint, login: ServerLogin): Promise<net.S
       reject(new BackendError(`cannot connect to ${endpoint.host}:${endpoint.port}: ${err.message}`));
     });
     socket.once('connect', () => {
-      if (login.tls.mode === 'disable') {
+      if (input) {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(socket);
+        resolve(input);
         return;
       }
       socket.write(fe.sslRequest);
@@ -218,7 +223,7 @@ function openSocket(endpoint: ServerEndpoint, login: ServerLogin): Promise<net.S
         clearTimeout(timer);
         socket.removeAllListeners('error');
         if (answer[0] !== 0x53) {
-          if (login.tls.mode === 'prefer') return resolve(socket);
+          if (login.tls.mode === 'prefer') return resolve(SocketInput.stream(socket));
           socket.destroy();
           return reject(new BackendError(`server ${endpoint.host}:${endpoint.port} does not accept TLS`));
         }
@@ -229,8 +234,10 @@ function openSocket(endpoint: ServerEndpoint, login: ServerLogin): Promise<net.S
           rejectUnauthorized: verify,
           ca: login.tls.ca ? fs.readFileSync(login.tls.ca) : undefined,
         });
-        secure.once('secureConnect', () => resolve(secure));
-        secure.once('error', (err) => reject(new BackendError(`TLS to ${endpoint.host}:${endpoint.port} failed: ${err.message}`)));
+        secure.once('secureConnect', () => resolve(SocketInput.stream(secure)));
+        secure.once('error', (err) =>
+          reject(new BackendError(`TLS to ${endpoint.host}:${endpoint.port} failed: ${err.message}`)),
+        );
       });
     });
   });

@@ -13,6 +13,7 @@ import { FramingError, MessageFramer } from '../protocol/framer.js';
 import { sessionPinReason } from '../router/session-state.js';
 import { PreparedStatements, cstringEnd, noopClose, renameBind, renameTarget, standInParse } from './prepared-statements.js';
 import { settingsDiff, trackedSettings } from './session-settings.js';
+import { writeOrHold, type SocketInput } from '../net/socket-input.js';
 
 export interface SessionHooks {
   /** Sends a cancel request to the server connection's backend process. */
@@ -41,12 +42,14 @@ export class ClientSession implements RelayTarget {
   private runBuf: Buffer | null = null;
   private runStart = 0;
   private runEnd = 0;
-  private pausedServer: ServerConnection | null = null;
+  /** Set while the server socket is paused because the client has not yet taken our last write. */
+  private holdingServer: ServerConnection | null = null;
+  private readonly socket: Duplex;
   private readonly transactionMode: boolean;
   stats = { queries: 0, transactions: 0 };
 
   constructor(
-    private readonly socket: Duplex,
+    private readonly input: SocketInput,
     readonly db: Database,
     readonly user: string,
     readonly pid: number,
@@ -56,6 +59,7 @@ export class ClientSession implements RelayTarget {
     private readonly log: Logger,
     private readonly hooks: SessionHooks,
   ) {
+    this.socket = input.socket;
     this.framer = new MessageFramer(maxMessageBytes);
     this.transactionMode = db.mode === 'transaction';
     this.pinned = this.transactionMode ? null : 'session pooling';
@@ -69,7 +73,7 @@ export class ClientSession implements RelayTarget {
     for (const [k, v] of shown) parts.push(be.parameterStatus(k, v));
     parts.push(be.backendKeyData(this.pid, this.secret), be.readyForQuery(TxStatus.Idle));
     this.socket.write(Buffer.concat(parts));
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.input.handler = (chunk) => this.onData(chunk);
     this.socket.on('close', () => this.onClientGone());
     this.socket.on('error', () => {});
     if (leftover.length > 0) this.onData(leftover);
@@ -113,7 +117,9 @@ export class ClientSession implements RelayTarget {
       this.forward(type, buf, start, end);
       return;
     }
-    (this.queue ??= []).push({ type, buf, start, end });
+    // The read buffer is reused: a message that waits for a server connection needs its own copy.
+    const copy = Buffer.from(buf.subarray(start, end));
+    (this.queue ??= []).push({ type, buf: copy, start: 0, end: copy.length });
     if (this.queue.length === 1) this.attachServer();
   };
 
@@ -279,48 +285,39 @@ export class ClientSession implements RelayTarget {
     if (!conn || this.out.length === 0) return;
     const data = this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
     this.out = [];
-    if (!conn.write(data)) {
-      this.socket.pause();
-      conn.whenDrained(() => this.socket.resume());
-    }
+    writeOrHold(conn.socket, data, this.socket);
   }
 
   // RelayTarget: replies from the server.
 
   send(chunk: Buffer): void {
-    if (!this.socket.write(chunk) && !this.pausedServer && this.server) {
-      const conn = this.server;
-      this.pausedServer = conn;
-      conn.pause();
-      this.socket.once('drain', () => {
-        if (this.pausedServer === conn) {
-          this.pausedServer = null;
-          conn.resume();
-        }
-      });
-    }
+    const conn = this.server!;
+    if (writeOrHold(this.socket, chunk, conn.socket, () => this.onServerResumed(conn))) this.holdingServer = conn;
   }
 
   onReady(status: number): void {
     this.txStatus = status;
+    this.maybeRelease();
+  }
+
+  /** Gives the server connection back between transactions, once the client has taken every reply. */
+  private maybeRelease(): void {
     const conn = this.server;
-    if (!conn || this.pinned || status !== TxStatus.Idle || conn.relay.busy()) return;
-    this.detachServer(conn);
+    if (!conn || this.pinned || this.holdingServer || this.txStatus !== TxStatus.Idle || conn.relay.busy()) return;
+    this.server = null;
     this.db.pool.release(conn);
+  }
+
+  private onServerResumed(conn: ServerConnection): void {
+    if (this.holdingServer !== conn) return;
+    this.holdingServer = null;
+    this.maybeRelease();
   }
 
   onParameterStatus(name: string, value: string): void {
     if (!trackedSettings.has(name)) return;
     this.settings.set(name, value);
     this.server?.applied.set(name, value);
-  }
-
-  private detachServer(conn: ServerConnection): void {
-    if (this.pausedServer === conn) {
-      this.pausedServer = null;
-      conn.resume();
-    }
-    this.server = null;
   }
 
   /** The server connection died under this client: its transaction state is gone with it. */
@@ -338,8 +335,13 @@ export class ClientSession implements RelayTarget {
     this.hooks.onClosed(this);
     const conn = this.server;
     if (!conn) return;
-    this.detachServer(conn);
+    this.server = null;
     conn.relay.target = null;
+    if (this.holdingServer) {
+      // The client socket is destroyed, so its pending writes no longer point into the server's buffer.
+      this.holdingServer = null;
+      conn.resume();
+    }
     const pool = this.db.pool;
     if (conn.relay.busy() || conn.closed) {
       this.hooks.cancelServer(conn);

@@ -1,6 +1,8 @@
 // Accepts client connections, runs their login, and keeps the registry used for cancel and shutdown.
 import crypto from 'node:crypto';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { SocketInput } from '../net/socket-input.js';
 import tls from 'node:tls';
 import type { Database } from '../backend/database.js';
 import type { ServerConnection } from '../backend/server-connection.js';
@@ -102,6 +104,8 @@ export class Listener {
       },
     });
     if (!result) return;
+    // Hold further bytes in the socket until the session reads them (see takeInput).
+    result.socket.pause();
     if (this.draining) throw new ProxyError('adminShutdown', 'the proxy is shutting down', undefined, 'FATAL');
     const db = o.findDatabase(result.database);
     if (!db) {
@@ -115,8 +119,9 @@ export class Listener {
     do pid = crypto.randomInt(1, 0x7fffffff);
     while (this.sessions.has(pid));
     const log = this.log.child({ client: pid, user: result.user.name, database: db.name });
+    const leftover = Buffer.concat([result.leftover, ...this.drainPaused(result.socket)]);
     const session = new ClientSession(
-      result.socket,
+      this.takeInput(raw, result.socket),
       db,
       result.user.name,
       pid,
@@ -130,8 +135,27 @@ export class Listener {
       },
     );
     this.sessions.set(pid, session);
-    session.start(serverParams, result.leftover);
+    session.start(serverParams, leftover);
     log.debug('client connected');
+  }
+
+  /** Plain TCP clients move to a reused read buffer; TLS clients keep their stream. */
+  private takeInput(raw: net.Socket, socket: Duplex): SocketInput {
+    if (socket !== raw) return SocketInput.stream(socket);
+    this.sockets.delete(raw);
+    const input = SocketInput.adopt(raw);
+    const adopted = input.socket as net.Socket;
+    this.sockets.add(adopted);
+    adopted.once('close', () => this.sockets.delete(adopted));
+    adopted.on('error', () => {});
+    return input;
+  }
+
+  /** Bytes that arrived after login while the socket was paused. */
+  private drainPaused(socket: Duplex): Buffer[] {
+    const chunks: Buffer[] = [];
+    for (let c = socket.read() as Buffer | null; c !== null; c = socket.read() as Buffer | null) chunks.push(c);
+    return chunks;
   }
 
   private rejectLogin(socket: net.Socket, err: unknown): void {

@@ -58,6 +58,8 @@ function install(): void {
   process.on('SIGINT', () => onSignal('SIGINT', 2));
   process.on('SIGTERM', () => onSignal('SIGTERM', 15));
   process.on('SIGHUP', () => onSignal('SIGHUP', 1));
+  // A forked worker (a test runner's) whose parent died keeps running; its servers must not outlive the run.
+  process.on('disconnect', () => void stopAll());
 }
 
 /** Registers a running resource; call the returned function once the resource was stopped normally. */

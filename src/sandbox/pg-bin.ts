@@ -11,7 +11,10 @@ function hasServerTools(dir: string): boolean {
 
 function fromPgConfig(): string | null {
   try {
-    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dir = execFileSync('pg_config', ['--bindir'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     return hasServerTools(dir) ? dir : null;
   } catch {
     return null;

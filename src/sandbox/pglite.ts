@@ -11,13 +11,20 @@ export interface PgliteServer {
 }
 
 /** Serves an in-memory PGlite with trust authentication; every connection shares its one session. */
-export async function startPglite(opts: { port?: number; maxConnections?: number } = {}): Promise<PgliteServer> {
+export async function startPglite(
+  opts: { port?: number; maxConnections?: number } = {},
+): Promise<PgliteServer> {
   // Imported lazily: loading the WebAssembly build is only worth it when this fallback is used.
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const port = opts.port ?? (await freePort());
   const db = await PGlite.create();
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: opts.maxConnections ?? 16 });
+  const server = new PGLiteSocketServer({
+    db,
+    host: '127.0.0.1',
+    port,
+    maxConnections: opts.maxConnections ?? 16,
+  });
   try {
     await server.start();
   } catch (err) {

@@ -26,7 +26,7 @@ export function isAlive(pid: number): boolean {
 /** The process and all its descendants, parents first; found before signalling because orphans get re-parented. */
 export function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {

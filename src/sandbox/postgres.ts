@@ -81,13 +81,21 @@ async function serverDir(baseDir: string, port: number): Promise<string> {
 async function withLogTail(err: unknown, logFile: string): Promise<Error> {
   const log = await readFile(logFile, 'utf8').catch(() => '');
   const tail = log.trim().split('\n').slice(-15).join('\n');
-  return new Error(`${err instanceof Error ? err.message : String(err)}${tail ? `\n--- ${logFile}\n${tail}` : ''}`);
+  return new Error(
+    `${err instanceof Error ? err.message : String(err)}${tail ? `\n--- ${logFile}\n${tail}` : ''}`,
+  );
 }
 
-function serverHandle(bin: string, dataDir: string, port: number, password: string): PgServer & { start(): Promise<void> } {
+function serverHandle(
+  bin: string,
+  dataDir: string,
+  port: number,
+  password: string,
+): PgServer & { start(): Promise<void> } {
   const socketDir = dirname(dataDir);
   const logFile = join(dataDir, logName);
-  const pgCtl = (...args: string[]) => run(join(bin, 'pg_ctl'), [...args, '-D', dataDir], { asServerUser: true, cwd: socketDir });
+  const pgCtl = (...args: string[]) =>
+    run(join(bin, 'pg_ctl'), [...args, '-D', dataDir], { asServerUser: true, cwd: socketDir });
   const livePid = () => {
     const pid = postmasterPid(dataDir);
     return pid !== null && isAlive(pid) ? pid : null;
@@ -139,8 +147,26 @@ function serverHandle(bin: string, dataDir: string, port: number, password: stri
       await pgCtl('promote', '-w');
     },
     async psql(sql: string, db = 'postgres') {
-      const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', host, '-p', String(port), '-U', 'postgres', '-d', db, '-c', sql];
-      const out = await run(join(bin, 'psql'), args, { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' } });
+      const args = [
+        '-X',
+        '-q',
+        '-At',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-h',
+        host,
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        db,
+        '-c',
+        sql,
+      ];
+      const out = await run(join(bin, 'psql'), args, {
+        env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
+      });
       return out.replace(/\n$/, '');
     },
   } satisfies PgServer & { start(): Promise<void> };
@@ -166,7 +192,19 @@ export async function startPrimary(opts: PrimaryOptions): Promise<PgServer> {
   const pwfile = join(dir, 'pwfile');
   await writeFile(pwfile, `${opts.password}\n`, { mode: 0o600 });
   await chownForServer(pwfile);
-  const initdb = ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
+  const initdb = [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '-A',
+    'trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+    '--no-instructions',
+  ];
   if (opts.password) initdb.push(`--pwfile=${pwfile}`);
   try {
     await run(join(bin, 'initdb'), initdb, { asServerUser: true, cwd: dir });
@@ -180,7 +218,20 @@ export async function startPrimary(opts: PrimaryOptions): Promise<PgServer> {
   if (method === 'md5' && opts.password) {
     // initdb hashed the password with SCRAM; re-hash it as md5 over the trusted Unix socket.
     const sql = `ALTER USER postgres PASSWORD ${sqlString(opts.password)}`;
-    await run(join(bin, 'psql'), ['-X', '-q', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', sql]);
+    await run(join(bin, 'psql'), [
+      '-X',
+      '-q',
+      '-h',
+      dir,
+      '-p',
+      String(port),
+      '-U',
+      'postgres',
+      '-d',
+      'postgres',
+      '-c',
+      sql,
+    ]);
   }
   return server;
 }
@@ -191,17 +242,42 @@ export async function startReplica(primary: PgServer, opts: ReplicaOptions): Pro
   const port = opts.port ?? (await freePort());
   const dir = await serverDir(opts.baseDir, port);
   const dataDir = join(dir, 'data');
-  const backup = ['-h', primary.host, '-p', String(primary.port), '-U', primary.user, '-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'];
-  await run(join(bin, 'pg_basebackup'), backup, { asServerUser: true, cwd: dir, env: { ...process.env, PGPASSWORD: primary.password } });
+  const backup = [
+    '-h',
+    primary.host,
+    '-p',
+    String(primary.port),
+    '-U',
+    primary.user,
+    '-D',
+    dataDir,
+    '-R',
+    '-X',
+    'stream',
+    '-c',
+    'fast',
+    '--no-sync',
+  ];
+  await run(join(bin, 'pg_basebackup'), backup, {
+    asServerUser: true,
+    cwd: dir,
+    env: { ...process.env, PGPASSWORD: primary.password },
+  });
   // The backup copied the primary's log; the replica starts its own.
   await rm(join(dataDir, logName), { force: true });
-  const settings: Record<string, string> = { port: String(port), unix_socket_directories: dir, hot_standby: 'on' };
+  const settings: Record<string, string> = {
+    port: String(port),
+    unix_socket_directories: dir,
+    hot_standby: 'on',
+  };
   if (opts.applyDelayMs) settings.recovery_min_apply_delay = `${opts.applyDelayMs}ms`;
   await appendSettings(dataDir, settings);
   const server = serverHandle(bin, dataDir, port, primary.password);
   await startOrStop(server);
   try {
-    await waitFor(async () => (await server.psql('SELECT pg_is_in_recovery()')) === 't', { what: `replica on port ${port} to answer in recovery` });
+    await waitFor(async () => (await server.psql('SELECT pg_is_in_recovery()')) === 't', {
+      what: `replica on port ${port} to answer in recovery`,
+    });
   } catch (err) {
     await server.stop().catch(() => {});
     throw err;
@@ -264,7 +340,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const replicas = await settleAll(
       Array.from({ length: opts.replicasPerShard }, (_, i) => {
         const delayed = opts.delayedReplicaMs && i === opts.replicasPerShard - 1;
-        return track(startReplica(primary, { baseDir, applyDelayMs: delayed ? opts.delayedReplicaMs : undefined }));
+        return track(
+          startReplica(primary, { baseDir, applyDelayMs: delayed ? opts.delayedReplicaMs : undefined }),
+        );
       }),
     );
     return { primary, replicas };

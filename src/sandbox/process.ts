@@ -7,19 +7,23 @@ import { waitForExitSync } from './pids.js';
 const serverUserName = 'postgres';
 const isRoot = () => process.getuid?.() === 0;
 
-/** initdb, postgres and pgbouncer refuse to run as root, so as root they run as the postgres user. */
-export function asServerUser(cmd: string, args: string[]): [string, string[]] {
-  return isRoot() ? ['runuser', ['-u', serverUserName, '--', cmd, ...args]] : [cmd, args];
-}
-
 let ids: { uid: number; gid: number } | undefined;
 
 function serverUserIds(): { uid: number; gid: number } {
   if (!ids) {
-    const id = (flag: string) => Number(execFileSync('id', [flag, serverUserName], { encoding: 'utf8' }).trim());
+    const id = (flag: string) =>
+      Number(execFileSync('id', [flag, serverUserName], { encoding: 'utf8' }).trim());
     ids = { uid: id('-u'), gid: id('-g') };
   }
   return ids;
+}
+
+/**
+ * initdb, postgres and pgbouncer refuse to run as root, so as root they run as the postgres user. Spawning with
+ * uid/gid does what `runuser -u postgres` does without its extra process, which delays every stop by two seconds.
+ */
+function identity(asServer: boolean | undefined): { uid?: number; gid?: number } {
+  return asServer && isRoot() ? serverUserIds() : {};
 }
 
 /** Hands files we wrote to the user the servers run as; a no-op when we are not root. */
@@ -44,9 +48,9 @@ export interface RunOptions {
 
 /** Runs a command to completion and returns its stdout; a failure carries stderr so the cause reaches the test log. */
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<string> {
-  const [file, argv] = opts.asServerUser ? asServerUser(cmd, args) : [cmd, args];
   return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const options = { cwd: opts.cwd, env: opts.env ?? process.env, ...identity(opts.asServerUser) };
+    const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -54,7 +58,12 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     child.once('error', reject);
     child.once('close', (code, signal) => {
       if (code === 0) resolve(stdout);
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}): ${(stderr || stdout).trim()}`));
+      else
+        reject(
+          new Error(
+            `${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}): ${(stderr || stdout).trim()}`,
+          ),
+        );
     });
   });
 }
@@ -72,12 +81,14 @@ const outputLimit = 8192;
 
 /** Starts a long-running server in its own process group, stopped on our exit if nobody stopped it before. */
 export function spawnManaged(cmd: string, args: string[], opts: RunOptions = {}): Managed {
-  const [file, argv] = opts.asServerUser ? asServerUser(cmd, args) : [cmd, args];
-  // A separate group lets one signal reach runuser and the server it started.
-  const child = spawn(file, argv, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const options = { cwd: opts.cwd, env: opts.env ?? process.env, ...identity(opts.asServerUser) };
+  // A process group of its own: one signal reaches the server and anything it started.
+  const child = spawn(cmd, args, { ...options, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   let exit: string | null = null;
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output = (output + chunk).slice(-outputLimit)));
+  child.stderr
+    .setEncoding('utf8')
+    .on('data', (chunk: string) => (output = (output + chunk).slice(-outputLimit)));
   const ended = new Promise<void>((resolve) => {
     child.once('error', (err) => {
       exit = err.message;

@@ -16,7 +16,9 @@ import { sandboxConfigYaml, sandboxDatabase, sandboxUser, type SandboxTopology }
 /** pgbouncer's port, offered when free because users already know it; never required. */
 const familiarPort = 6432;
 
-type Backend = Pick<SandboxTopology, 'backend' | 'poolSize' | 'primary' | 'replicas' | 'description'> & { dir: string };
+type Backend = Pick<SandboxTopology, 'backend' | 'poolSize' | 'primary' | 'replicas' | 'description'> & {
+  dir: string;
+};
 
 async function postgresBackend(logger: Logger): Promise<Backend> {
   logger.info('starting PostgreSQL primary and streaming replica');
@@ -34,9 +36,14 @@ async function postgresBackend(logger: Logger): Promise<Backend> {
 }
 
 async function pgliteBackend(logger: Logger): Promise<Backend> {
-  logger.info('PostgreSQL binaries not found or POLYPROXY_SANDBOX=pglite: starting embedded PGlite');
+  const why =
+    process.env.POLYPROXY_SANDBOX === 'pglite' ? 'POLYPROXY_SANDBOX=pglite' : 'PostgreSQL binaries not found';
+  logger.info(`${why}: starting embedded PGlite`);
   const dir = await mkdtemp(join(tmpdir(), 'polyproxy-sandbox-'));
-  onExit({ stop: () => rm(dir, { recursive: true, force: true }), kill: () => rmSync(dir, { recursive: true, force: true }) });
+  onExit({
+    stop: () => rm(dir, { recursive: true, force: true }),
+    kill: () => rmSync(dir, { recursive: true, force: true }),
+  });
   const pglite = await startPglite();
   // PGlite lives in this process, so it ends with it; only a graceful stop is needed.
   onExit({ stop: () => pglite.stop(), kill: () => {} });
@@ -74,7 +81,9 @@ export async function runSandbox(): Promise<void> {
       `  primary   ${backend.primary}`,
       ...backend.replicas.map((r) => `  replica   ${r}`),
       `  config    ${configPath}`,
-      ...(proxy.adminAddress ? [`  metrics   http://${proxy.adminAddress.host}:${proxy.adminAddress.port}/metrics`] : []),
+      ...(proxy.adminAddress
+        ? [`  metrics   http://${proxy.adminAddress.host}:${proxy.adminAddress.port}/metrics`]
+        : []),
       '',
       'Connect with:',
       `  psql "postgres://${sandboxUser.name}:${sandboxUser.password}@${host}:${listening}/${sandboxDatabase}"`,

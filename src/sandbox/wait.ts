@@ -13,7 +13,10 @@ export interface WaitOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Calls `check` until it returns a truthy value (errors count as "not yet") and returns that value. */
-export async function waitFor<T>(check: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  opts: WaitOptions = {},
+): Promise<NonNullable<T>> {
   const { timeoutMs = 30_000, intervalMs = 100, what = 'condition' } = opts;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -12,7 +12,13 @@ import './helpers/context.js';
 import { queryOnce } from './helpers/pg-client.js';
 
 const pgContext = inject('pg');
-const onPrimary = { host: pgContext.host, port: pgContext.port, user: 'postgres', password: pgContext.password, database: 'app' };
+const onPrimary = {
+  host: pgContext.host,
+  port: pgContext.port,
+  user: 'postgres',
+  password: pgContext.password,
+  database: 'app',
+};
 const onReplica = { ...onPrimary, port: pgContext.replicaPort };
 
 describe('global setup servers', () => {
@@ -23,7 +29,10 @@ describe('global setup servers', () => {
 
   it('streams rows inserted on the primary to a replica in recovery', async () => {
     expect(await queryOnce(onReplica, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
-    await queryOnce(onPrimary, 'CREATE TABLE sandbox_stream (id int); INSERT INTO sandbox_stream VALUES (42)');
+    await queryOnce(
+      onPrimary,
+      'CREATE TABLE sandbox_stream (id int); INSERT INTO sandbox_stream VALUES (42)',
+    );
     const rows = await waitFor(
       async () => {
         const found = await queryOnce(onReplica, 'SELECT id FROM sandbox_stream');
@@ -35,7 +44,9 @@ describe('global setup servers', () => {
   });
 
   it('rejects a wrong password', async () => {
-    await expect(queryOnce({ ...onPrimary, password: 'wrong' }, 'SELECT 1')).rejects.toThrow(/password authentication failed/);
+    await expect(queryOnce({ ...onPrimary, password: 'wrong' }, 'SELECT 1')).rejects.toThrow(
+      /password authentication failed/,
+    );
   });
 });
 
@@ -49,7 +60,9 @@ describe('server lifecycle', () => {
     const baseDir = await mkdtemp(join(pgContext.baseDir, 'lifecycle-'));
     const primary = await startPrimary({ baseDir, password: 'md5-secret', authMethod: 'md5' });
     servers.push(primary);
-    expect(await primary.psql("SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = 'postgres'")).toBe('md5');
+    expect(await primary.psql("SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = 'postgres'")).toBe(
+      'md5',
+    );
 
     const replica = await startReplica(primary, { baseDir, applyDelayMs: 200 });
     servers.push(replica);
@@ -68,7 +81,12 @@ describe('server lifecycle', () => {
 
 describe('PgBouncer', () => {
   it('proxies a query to the primary', async () => {
-    const primary = { host: '127.0.0.1', port: pgContext.port, user: 'postgres', password: pgContext.password } as PgServer;
+    const primary = {
+      host: '127.0.0.1',
+      port: pgContext.port,
+      user: 'postgres',
+      password: pgContext.password,
+    } as PgServer;
     const bouncer = await startPgBouncer({
       baseDir: pgContext.baseDir,
       backend: primary,
@@ -79,7 +97,10 @@ describe('PgBouncer', () => {
       password: 'bench-secret',
     });
     try {
-      const rows = await queryOnce({ host: bouncer.host, port: bouncer.port, user: 'bench', password: 'bench-secret', database: 'app' }, 'SELECT current_database() AS db, 1 + 1 AS two');
+      const rows = await queryOnce(
+        { host: bouncer.host, port: bouncer.port, user: 'bench', password: 'bench-secret', database: 'app' },
+        'SELECT current_database() AS db, 1 + 1 AS two',
+      );
       expect(rows).toEqual([{ db: 'app', two: 2 }]);
     } finally {
       await bouncer.stop();
@@ -91,7 +112,10 @@ describe('PGlite fallback', () => {
   it('answers SELECT 1 over TCP', async () => {
     const pglite = await startPglite();
     try {
-      const rows = await queryOnce({ host: pglite.host, port: pglite.port, user: pglite.user, database: pglite.database }, 'SELECT 1 AS one');
+      const rows = await queryOnce(
+        { host: pglite.host, port: pglite.port, user: pglite.user, database: pglite.database },
+        'SELECT 1 AS one',
+      );
       expect(rows).toEqual([{ one: 1 }]);
     } finally {
       await pglite.stop();

@@ -1,0 +1,77 @@
+// Reads a socket into one reused buffer: the hot path allocates nothing per read.
+//
+// A chunk handed to the handler is valid only during the call. Whoever keeps bytes longer copies them,
+// and whoever hands them to another socket's write must not let the source read again until that write
+// has left the process (see `writeOrHold`).
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+
+export type ChunkHandler = (chunk: Buffer) => void;
+
+const readBufferBytes = 65536;
+const empty = Buffer.alloc(0);
+
+export class SocketInput {
+  handler: ChunkHandler = () => {};
+
+  private constructor(readonly socket: Duplex) {}
+
+  /** A TCP connection whose reads land in a reused buffer. */
+  static connect(host: string, port: number): SocketInput {
+    const buffer = Buffer.allocUnsafe(readBufferBytes);
+    let input: SocketInput | null = null;
+    const onread = (n: number) => {
+      input!.handler(buffer.subarray(0, n));
+      return true;
+    };
+    input = new SocketInput(net.connect({ host, port, onread: { buffer, callback: onread } }));
+    return input;
+  }
+
+  /**
+   * Takes over an accepted connection (created with pauseOnConnect) so it also reads into a reused
+   * buffer. Node offers `onread` only on sockets it creates from a handle, hence the re-wrap.
+   */
+  static adopt(accepted: net.Socket): SocketInput {
+    const buffer = Buffer.allocUnsafe(readBufferBytes);
+    let input: SocketInput | null = null;
+    const onread = (n: number) => {
+      input!.handler(buffer.subarray(0, n));
+      return true;
+    };
+    const handle = (accepted as unknown as { _handle: unknown })._handle;
+    const options = { handle, readable: true, writable: true, onread: { buffer, callback: onread } };
+    const socket = new net.Socket(options as net.SocketConstructorOpts);
+    socket.setNoDelay(true);
+    input = new SocketInput(socket);
+    return input;
+  }
+
+  /** Any other stream (TLS): chunks arrive as fresh buffers through 'data'. */
+  static stream(socket: Duplex): SocketInput {
+    const input = new SocketInput(socket);
+    socket.on('data', (chunk: Buffer) => input.handler(chunk));
+    socket.resume();
+    return input;
+  }
+}
+
+/**
+ * Writes bytes that may live in `source`'s reused read buffer. When the kernel did not take them all at
+ * once, the rest still points into that buffer: stop reading `source` until the write has drained.
+ */
+export function writeOrHold(target: Duplex, data: Buffer, source: Duplex, onResume?: () => void): boolean {
+  target.write(data);
+  if (target.writableLength === 0) return false;
+  source.pause();
+  const release = () => {
+    if (target.writableLength > 0 && !target.destroyed) {
+      target.write(empty, release);
+      return;
+    }
+    source.resume();
+    onResume?.();
+  };
+  target.write(empty, release);
+  return true;
+}
