@@ -30,6 +30,8 @@ export class Listener {
   readonly sessions = new Map<number, ClientSession>();
   private server: net.Server;
   private sockets = new Set<net.Socket>();
+  /** Connections still in login: shutdown closes them at once. */
+  private loggingIn = new Set<net.Socket>();
   private draining = false;
 
   constructor(
@@ -57,7 +59,7 @@ export class Listener {
   async shutdown(timeoutMs: number): Promise<void> {
     this.draining = true;
     this.server.close();
-    for (const s of this.sockets) if (!this.isSessionSocket(s)) s.destroy();
+    for (const s of this.loggingIn) s.destroy();
     const shutdownError = new ProxyError('adminShutdown', undefined, undefined, 'FATAL');
     const deadline = Date.now() + timeoutMs;
     while (this.sessions.size > 0 && Date.now() < deadline) {
@@ -80,16 +82,15 @@ export class Listener {
     for (const s of mine()) s.terminate(err);
   }
 
-  private isSessionSocket(_s: net.Socket): boolean {
-    return this.sessions.size > 0;
-  }
-
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
     socket.on('error', () => {});
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    this.login(socket).catch((err: unknown) => this.rejectLogin(socket, err));
+    this.loggingIn.add(socket);
+    this.login(socket)
+      .catch((err: unknown) => this.rejectLogin(socket, err))
+      .finally(() => this.loggingIn.delete(socket));
   }
 
   private async login(raw: net.Socket): Promise<void> {

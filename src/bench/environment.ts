@@ -1,0 +1,38 @@
+// The PostgreSQL server every target ends at, with the pgbench tables initialised once.
+import type { Cluster, PgServer } from '../sandbox/postgres.js';
+import { startCluster } from '../sandbox/postgres.js';
+import type { BenchOptions } from './options.js';
+import { initPgbench, type Endpoint } from './pgbench.js';
+
+export const benchDatabase = 'bench';
+
+/** What targets and workloads share; workloads that need replicas or shards extend the cluster here. */
+export interface BenchEnv {
+  options: BenchOptions;
+  cluster: Cluster;
+  primary: PgServer;
+  /** PostgreSQL itself, as the superuser. */
+  direct: Endpoint;
+  /** Where servers write their files; removed with the cluster. */
+  baseDir: string;
+}
+
+export async function startEnvironment(options: BenchOptions): Promise<BenchEnv> {
+  const cluster = await startCluster({ shards: 1, replicasPerShard: 0 });
+  try {
+    const { primary } = cluster.shards[0];
+    await primary.psql(`CREATE DATABASE ${benchDatabase}`);
+    const direct: Endpoint = {
+      host: primary.host,
+      port: primary.port,
+      user: primary.user,
+      password: cluster.password,
+      database: benchDatabase,
+    };
+    await initPgbench(direct, options.scale);
+    return { options, cluster, primary, direct, baseDir: cluster.baseDir };
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,121 @@
+// Benchmark settings from command-line flags and BENCH_* environment variables (flags win).
+export const queryModes = ['simple', 'extended', 'prepared'] as const;
+export type QueryMode = (typeof queryModes)[number];
+
+export interface BenchOptions {
+  /** Seconds per measured pgbench run. */
+  durationS: number;
+  /** How many times the whole rotation over cells and targets is repeated. */
+  rounds: number;
+  clients: number[];
+  modes: QueryMode[];
+  workloads: string[];
+  targets: string[];
+  /** Server connections per pooler; PgBouncer and polyproxy always get the same. */
+  poolSize: number;
+  /** pgbench -j. */
+  threads: number;
+  /** pgbench -i -s. */
+  scale: number;
+  /** Seconds of unmeasured load per target before the first round, so pools and caches are warm. */
+  warmupS: number;
+  quick: boolean;
+}
+
+export const usage = `usage: npm run bench -- [flags]     (or node dist/bench/run.js [flags])
+
+  --duration S       seconds per run                       BENCH_DURATION   (10)
+  --rounds N         rotations over all cells and targets  BENCH_ROUNDS     (3)
+  --clients A,B      pgbench -c values                     BENCH_CLIENTS    (16,64)
+  --modes LIST       simple,extended,prepared              BENCH_MODES      (all)
+  --workloads LIST   select-only,tpcb                      BENCH_WORKLOADS  (all)
+  --targets LIST     direct,pgbouncer,polyproxy            BENCH_TARGETS    (all)
+  --pool-size N      server connections per pooler         BENCH_POOL_SIZE  (16)
+  --threads N        pgbench -j                            BENCH_THREADS    (2)
+  --scale N          pgbench -i -s                         BENCH_SCALE      (10)
+  --warmup S         unmeasured seconds per target         BENCH_WARMUP     (3)
+  --quick            smoke test: 2 s runs, 1 round, 16 clients, 1 s warm-up   BENCH_QUICK=1
+  --help`;
+
+const flagEnv: Record<string, string> = {
+  duration: 'BENCH_DURATION',
+  rounds: 'BENCH_ROUNDS',
+  clients: 'BENCH_CLIENTS',
+  modes: 'BENCH_MODES',
+  workloads: 'BENCH_WORKLOADS',
+  targets: 'BENCH_TARGETS',
+  'pool-size': 'BENCH_POOL_SIZE',
+  threads: 'BENCH_THREADS',
+  scale: 'BENCH_SCALE',
+  warmup: 'BENCH_WARMUP',
+};
+
+export class UsageError extends Error {}
+
+/** Flags as `--name value` or `--name=value`; `--quick` and `--help` take no value. */
+function readFlags(argv: string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (name === 'quick' || name === 'help') {
+      flags.set(name, inline ?? '1');
+      continue;
+    }
+    if (!(name in flagEnv)) throw new UsageError(`unknown flag --${name}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new UsageError(`--${name} needs a value`);
+    flags.set(name, value);
+  }
+  return flags;
+}
+
+function positive(name: string, raw: string, allowZero = false): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1))
+    throw new UsageError(`--${name}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, got "${raw}"`);
+  return n;
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T[] {
+  const values = list(raw);
+  for (const v of values)
+    if (!allowed.includes(v as T)) throw new UsageError(`--${name}: "${v}" is not one of ${allowed.join(', ')}`);
+  if (values.length === 0) throw new UsageError(`--${name}: empty list`);
+  return values as T[];
+}
+
+/** Parses argv and env; `workloadNames` and `targetNames` are the registered ones, so new ones need no change here. */
+export function parseOptions(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  workloadNames: readonly string[],
+  targetNames: readonly string[],
+): BenchOptions | 'help' {
+  const flags = readFlags(argv);
+  if (flags.has('help')) return 'help';
+  const get = (name: string): string | undefined => flags.get(name) ?? env[flagEnv[name]];
+  const quick = flags.has('quick') || env.BENCH_QUICK === '1';
+  const value = (name: string, normal: string, quickValue = normal) => get(name) ?? (quick ? quickValue : normal);
+  return {
+    quick,
+    durationS: positive('duration', value('duration', '10', '2')),
+    rounds: positive('rounds', value('rounds', '3', '1')),
+    clients: list(value('clients', '16,64', '16')).map((c) => positive('clients', c)),
+    modes: oneOf('modes', value('modes', queryModes.join(',')), queryModes),
+    workloads: oneOf('workloads', value('workloads', workloadNames.join(',')), workloadNames),
+    targets: oneOf('targets', value('targets', targetNames.join(',')), targetNames),
+    poolSize: positive('pool-size', value('pool-size', '16')),
+    threads: positive('threads', value('threads', '2')),
+    scale: positive('scale', value('scale', '10')),
+    warmupS: positive('warmup', value('warmup', '3', '1'), true),
+  };
+}
