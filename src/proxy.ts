@@ -46,20 +46,23 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   await loadParser();
   const databases = new Map<string, Database>();
   for (const [name, dbConfig] of Object.entries(config.databases)) databases.set(name, new Database(name, dbConfig, log));
+  await Promise.all([...databases.values()].map((db) => db.start()));
   const listener = new Listener(listenerOptions(config, databases), log);
   const listen = parseHostPort(config.listen);
   const address = await listener.listen(listen.host, listen.port);
   const registry = createMetrics({
     clientCount: () => listener.sessions.size,
     pools: () =>
-      [...databases.values()].map((db) => ({
-        database: db.name,
-        server: `${db.pool.endpoint.host}:${db.pool.endpoint.port}`,
-        active: db.pool.total - db.pool.idleCount,
-        idle: db.pool.idleCount,
-        waiting: db.pool.waiting,
-        stats: db.pool.stats,
-      })),
+      [...databases.values()].flatMap((db) =>
+        db.pools().map((pool) => ({
+          database: db.name,
+          server: `${pool.endpoint.host}:${pool.endpoint.port}`,
+          active: pool.total - pool.idleCount,
+          idle: pool.idleCount,
+          waiting: pool.waiting,
+          stats: pool.stats,
+        })),
+      ),
   });
   let admin: http.Server | undefined;
   let adminAddress: { host: string; port: number } | undefined;
@@ -81,7 +84,11 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
         retired.push(databases.get(name)!);
         databases.delete(name);
       }
-      for (const name of [...diff.added, ...diff.changed]) databases.set(name, new Database(name, next.databases[name], log));
+      for (const name of [...diff.added, ...diff.changed]) {
+        const db = new Database(name, next.databases[name], log);
+        await db.start();
+        databases.set(name, db);
+      }
       config = next;
       listener.options = listenerOptions(next, databases);
       log.info('configuration reloaded', diff as unknown as Record<string, unknown>);

@@ -1,55 +1,49 @@
-// A database clients connect to: its config, its pool to the primary, and the router seam.
+// A database clients connect to: its config, its servers (one shard for now) and their pools.
 import type { DatabaseConfig } from '../config/schema.js';
-import { parseHostPort } from '../config/host-port.js';
 import type { Logger } from '../logger.js';
-import type { RouteDecision } from '../router/route-decision.js';
-import { Pool } from './pool.js';
+import { Shard } from './shard.js';
+import type { Pool } from './pool.js';
 
 export class Database {
-  readonly pool: Pool;
-  private readonly primaryRoute: RouteDecision;
+  readonly shard: Shard;
+  readonly primaryFunctions: ReadonlySet<string>;
 
   constructor(
     readonly name: string,
     readonly config: DatabaseConfig,
     log: Logger,
   ) {
-    const shard = config.shards[0];
-    const endpoint = parseHostPort(shard.primary);
-    const b = config.backend;
-    const p = config.pool;
-    this.pool = new Pool(
-      endpoint,
-      {
-        user: b.user,
-        password: b.password,
-        database: b.database,
-        tls: b.tls,
-        connectTimeoutMs: b.connect_timeout,
-      },
-      {
-        size: p.size,
-        minIdle: p.min_idle,
-        acquireTimeoutMs: p.acquire_timeout,
-        idleTimeoutMs: p.idle_timeout,
-        lifetimeMs: p.lifetime,
-        healthCheckIntervalMs: p.health_check_interval,
-      },
-      log.child({ database: name }),
-    );
-    this.primaryRoute = { role: 'primary', shard: 0, host: shard.primary, reason: 'single-primary' };
+    this.shard = new Shard(0, config, log.child({ database: name }));
+    this.primaryFunctions = new Set(config.routing.primary_functions.map((f) => f.toLowerCase()));
   }
 
   get mode(): 'transaction' | 'session' {
     return this.config.pool.mode;
   }
 
-  /** The router seam: with one primary every statement goes there; replicas and shards extend this. */
-  route(): RouteDecision {
-    return this.primaryRoute;
+  start(): Promise<void> {
+    return this.shard.start();
+  }
+
+  pools(): Pool[] {
+    return this.shard.hosts.map((h) => h.pool);
+  }
+
+  /** Server parameters for a client's login, from the primary (or any server that answers). */
+  async ensureParams(): Promise<Map<string, string>> {
+    const hosts = [...this.shard.hosts].sort((a, b) => Number(b === this.shard.primary()) - Number(a === this.shard.primary()));
+    let lastError: unknown;
+    for (const h of hosts) {
+      try {
+        return await h.pool.ensureParams();
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
   }
 
   close(): Promise<void> {
-    return this.pool.close();
+    return this.shard.close();
   }
 }

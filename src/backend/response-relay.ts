@@ -34,7 +34,9 @@ export interface PendingParse {
 interface InternalQuery {
   epoch: number;
   error?: string;
-  done: (error?: string) => void;
+  /** The first row of the reply, as text. */
+  row?: (string | null)[];
+  done: (error?: string, row?: (string | null)[]) => void;
 }
 
 const collectLimit = 65536;
@@ -70,8 +72,16 @@ export class ResponseRelay {
 
   /** Runs a query of the proxy's own whose replies never reach the client; resolves to its error, if any. */
   internalQuery(write: (b: Buffer) => void, message: Buffer): Promise<string | undefined> {
+    return this.internalQueryRow(write, message).then((r) => r.error);
+  }
+
+  /** Like internalQuery, also resolving to the first row of the reply (text format). */
+  internalQueryRow(
+    write: (b: Buffer) => void,
+    message: Buffer,
+  ): Promise<{ error?: string; row?: (string | null)[] }> {
     return new Promise((resolve) => {
-      this.internal.push({ epoch: this.sendEpoch, done: resolve });
+      this.internal.push({ epoch: this.sendEpoch, done: (error, row) => resolve({ error, row }) });
       this.sendEpoch++;
       write(message);
     });
@@ -144,7 +154,10 @@ export class ResponseRelay {
       if (p && p.kind === ParseKind.Injected) this.dropping = true;
     }
     const inspect =
-      type === Backend.ReadyForQuery || type === Backend.ErrorResponse || type === Backend.ParameterStatus;
+      type === Backend.ReadyForQuery ||
+      type === Backend.ErrorResponse ||
+      type === Backend.ParameterStatus ||
+      (internal && type === Backend.DataRow);
     if (inspect && this.bodyLeft <= collectLimit) {
       this.collect = Buffer.allocUnsafe(this.bodyLeft);
       this.collected = 0;
@@ -166,6 +179,11 @@ export class ResponseRelay {
       case Backend.ErrorResponse:
         this.onError(body);
         break;
+      case Backend.DataRow: {
+        const q = this.internal[0];
+        if (body && q && q.epoch === this.recvEpoch && !q.row) q.row = decodeTextRow(body);
+        break;
+      }
       case Backend.ParameterStatus:
         if (body && !this.dropping && this.target) {
           const r = new MessageReader(body, 0, body.length);
@@ -183,7 +201,7 @@ export class ResponseRelay {
     while (this.parses.length > 0 && this.parses[0].epoch <= epoch) this.parses.shift()?.onFail?.();
     if (this.internal.length > 0 && this.internal[0].epoch === epoch) {
       const q = this.internal.shift()!;
-      q.done(q.error);
+      q.done(q.error, q.row);
       return;
     }
     this.target?.onReady(status);
@@ -196,6 +214,16 @@ export class ResponseRelay {
     const q = this.internal[0];
     if (q && q.epoch === epoch) q.error = body ? errorMessageOf(body) : 'error';
   }
+}
+
+function decodeTextRow(body: Buffer): (string | null)[] {
+  const r = new MessageReader(body, 0, body.length);
+  const values: (string | null)[] = [];
+  for (let n = r.int16(); n > 0; n--) {
+    const len = r.int32();
+    values.push(len < 0 ? null : r.bytes(len).toString());
+  }
+  return values;
 }
 
 /** The M field of an ErrorResponse body, for logs. */

@@ -98,6 +98,11 @@ export class ServerConnection {
     return this.relay.internalQuery((b) => this.write(b), fe.query(sql));
   }
 
+  /** Runs a query of the proxy's own and returns its first row as text. */
+  queryRow(sql: string): Promise<{ error?: string; row?: (string | null)[] }> {
+    return this.relay.internalQueryRow((b) => this.write(b), fe.query(sql));
+  }
+
   close(): void {
     if (this.closed) return;
     this.socket.end(fe.terminate);

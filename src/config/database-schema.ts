@@ -46,6 +46,14 @@ export const routingSchema = z.strictObject({
   primary_reads: z.boolean().default(false),
   load_balance: z.enum(['round_robin', 'least_connections', 'random']).default('round_robin'),
   primary_functions: z.array(z.string().min(1)).default([]),
+  replica_weights: z
+    .record(z.string(), z.number().positive())
+    .default({})
+    .meta({ description: 'host:port -> relative share of reads (default 1)' }),
+  check_interval: duration('250ms').meta({
+    description: 'how often each server is checked for health, role and replay position',
+  }),
+  check_timeout: duration('1s').meta({ description: 'a server that does not answer a check in time is out' }),
 });
 
 export const shardingSchema = z.strictObject({

@@ -1,32 +1,51 @@
-// A logged-in client: forwards its messages to a pooled server connection and relays the replies.
+// A logged-in client: routes its messages to a pooled server connection and relays the replies.
 import type { Duplex } from 'node:stream';
 import type { Database } from '../backend/database.js';
+import type { Pool } from '../backend/pool.js';
 import type { RelayTarget } from '../backend/response-relay.js';
 import { ParseKind } from '../backend/response-relay.js';
 import type { ServerConnection } from '../backend/server-connection.js';
 import { BackendError } from '../backend/server-connection.js';
+import { parseLsn } from '../backend/lsn.js';
+import type { RouteChoice } from '../backend/shard.js';
 import { ProxyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
 import { FramingError, MessageFramer } from '../protocol/framer.js';
+import { classifySql, type StatementInfo } from '../router/classify.js';
+import { describeRoute } from '../router/route-decision.js';
+import { accessFor, type RouteOverride } from '../router/router.js';
 import { sessionPinReason } from '../router/session-state.js';
-import { PreparedStatements, cstringEnd, noopClose, renameBind, renameTarget, standInParse } from './prepared-statements.js';
-import { settingsDiff, trackedSettings } from './session-settings.js';
 import { writeOrHold, type SocketInput } from '../net/socket-input.js';
+import {
+  PreparedStatements,
+  cstringEnd,
+  noopClose,
+  renameBind,
+  renameTarget,
+  standInParse,
+  type ClientStatement,
+} from './prepared-statements.js';
+import { reportedSettings, settingSql, settingsDiff, startupSettings } from './session-settings.js';
 
 export interface SessionHooks {
   /** Sends a cancel request to the server connection's backend process. */
   cancelServer(conn: ServerConnection): void;
   onClosed(session: ClientSession): void;
+  /** Counts a routing decision (metrics). */
+  onRoute?(choice: RouteChoice): void;
 }
 
+/** A client message kept for later: copied, because the read buffer it came in is reused. */
 interface Queued {
   type: number;
   buf: Buffer;
-  start: number;
-  end: number;
+  info: StatementInfo | null;
 }
+
+/** How many times a read is sent to another server when the one chosen cannot be reached. */
+const maxRouteAttempts = 3;
 
 export class ClientSession implements RelayTarget {
   server: ServerConnection | null = null;
@@ -35,9 +54,14 @@ export class ClientSession implements RelayTarget {
   closed = false;
   /** Why this client keeps its server connection between transactions (session pooling or state). */
   pinned: string | null;
+  private serverPool: Pool | null = null;
+  private serverRole: 'primary' | 'replica' = 'primary';
+  private attaching = false;
   private framer: MessageFramer;
   private statements = new PreparedStatements();
-  private queue: Queued[] | null = null;
+  /** Classification of the last unnamed Parse, for the Bind that follows it. */
+  private unnamedInfo: StatementInfo | null = null;
+  private queue: Queued[] = [];
   private out: Buffer[] = [];
   private runBuf: Buffer | null = null;
   private runStart = 0;
@@ -46,6 +70,19 @@ export class ClientSession implements RelayTarget {
   private holdingServer: ServerConnection | null = null;
   private readonly socket: Duplex;
   private readonly transactionMode: boolean;
+  /** Session settings as replayable SQL, by lower-case name; startup ones are what RESET ALL returns to. */
+  private settings: Map<string, string>;
+  private readonly startup: Map<string, string>;
+  private override: RouteOverride = 'auto';
+  /** Read-your-writes: the primary's WAL position after this client's last write. */
+  private minLsn: bigint | null = null;
+  private lsnPending = 0;
+  /** A write was sent on the current server connection (its commit position must be learnt). */
+  private wroteHere = false;
+  /** The client opened a transaction block that has not ended yet (predicted from what it sent). */
+  private inBlock = false;
+  /** The current round of extended-protocol messages has not been closed by Sync yet. */
+  private openRound = false;
   stats = { queries: 0, transactions: 0 };
 
   constructor(
@@ -54,7 +91,7 @@ export class ClientSession implements RelayTarget {
     readonly user: string,
     readonly pid: number,
     readonly secret: number,
-    private readonly settings: Map<string, string>,
+    private readonly startupValues: Map<string, string>,
     maxMessageBytes: number,
     private readonly log: Logger,
     private readonly hooks: SessionHooks,
@@ -63,12 +100,17 @@ export class ClientSession implements RelayTarget {
     this.framer = new MessageFramer(maxMessageBytes);
     this.transactionMode = db.mode === 'transaction';
     this.pinned = this.transactionMode ? null : 'session pooling';
+    this.startup = startupSettings(startupValues);
+    this.settings = new Map(this.startup);
   }
 
   /** Completes the login with the server's parameters and starts serving queries. */
   start(serverParams: Map<string, string>, leftover: Buffer): void {
     const shown = new Map(serverParams);
-    for (const [k, v] of this.settings) if (shown.has(k) || trackedSettings.has(k)) shown.set(k, v);
+    for (const [k, v] of this.startupValues) {
+      const known = [...shown.keys()].find((s) => s.toLowerCase() === k.toLowerCase());
+      if (known || reportedSettings.has(k.toLowerCase())) shown.set(known ?? k, v);
+    }
     const parts: Buffer[] = [];
     for (const [k, v] of shown) parts.push(be.parameterStatus(k, v));
     parts.push(be.backendKeyData(this.pid, this.secret), be.readyForQuery(TxStatus.Idle));
@@ -81,7 +123,7 @@ export class ClientSession implements RelayTarget {
 
   /** Busy means a statement is running or a transaction is open. */
   inTransaction(): boolean {
-    return this.server !== null && (this.server.relay.busy() || this.txStatus !== TxStatus.Idle);
+    return this.queue.length > 0 || (this.server !== null && (this.server.relay.busy() || this.txStatus !== TxStatus.Idle));
   }
 
   /** Ends the session with a FATAL error the client can read. */
@@ -113,91 +155,243 @@ export class ClientSession implements RelayTarget {
       this.onClientGone();
       return;
     }
-    if (this.server && !this.queue) {
-      this.forward(type, buf, start, end);
+    const info = this.inspect(type, buf, start, end);
+    // The fast path: a server is attached, nothing waits before this message, and it may run there.
+    if (this.server && this.queue.length === 0 && !info?.explainRoute && !this.needsOtherServer(info)) {
+      this.forward(type, buf, start, end, info);
       return;
     }
-    // The read buffer is reused: a message that waits for a server connection needs its own copy.
-    const copy = Buffer.from(buf.subarray(start, end));
-    (this.queue ??= []).push({ type, buf: copy, start: 0, end: copy.length });
-    if (this.queue.length === 1) this.attachServer();
+    this.queue.push({ type, buf: Buffer.from(buf.subarray(start, end)), info });
+    this.pump();
   };
 
-  /** Takes a pooled connection: synchronously when one is idle, else after waiting in the pool's queue. */
-  private attachServer(): void {
-    const conn = this.db.pool.tryAcquire();
-    if (conn) {
-      this.bind(conn);
+  /** Classifies the statement a message carries (Query, Parse, or Bind/Describe of a named statement). */
+  private inspect(type: number, buf: Buffer, start: number, end: number): StatementInfo | null {
+    switch (type) {
+      case Frontend.Query:
+        return this.classify(buf.toString('utf8', start + 5, end - 1));
+      case Frontend.Parse: {
+        const nameEnd = cstringEnd(buf, start + 5, end);
+        const queryEnd = nameEnd < 0 ? -1 : cstringEnd(buf, nameEnd + 1, end);
+        return queryEnd < 0 ? null : this.classify(buf.toString('utf8', nameEnd + 1, queryEnd));
+      }
+      case Frontend.Bind: {
+        const portalEnd = cstringEnd(buf, start + 5, end);
+        const stmtEnd = portalEnd < 0 ? -1 : cstringEnd(buf, portalEnd + 1, end);
+        if (stmtEnd < 0) return null;
+        if (stmtEnd === portalEnd + 1) return this.unnamedInfo;
+        return this.statements.get(buf.toString('utf8', portalEnd + 1, stmtEnd))?.info ?? null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  private classify(sql: string): StatementInfo {
+    const info = classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
+    // Statements that leave state in the server session pin the client: that must be the primary.
+    if (this.transactionMode && info.access === 'read') {
+      const pin = sessionPinReason(sql);
+      if (pin) return { ...info, access: 'write', reason: `session-state:${pin}`, pin };
+    }
+    return info;
+  }
+
+  /** A write reaching a replica between transactions must wait for the replica to be released. */
+  private needsOtherServer(info: StatementInfo | null): boolean {
+    if (!info || this.serverRole !== 'replica' || this.pinned || this.inBlock || this.openRound) return false;
+    if (info.hint) return info.hint === 'primary';
+    if (this.override !== 'auto') return false;
+    return info.access === 'write';
+  }
+
+  /** Works through queued messages: answers local ones, routes and attaches, forwards the rest in order. */
+  private pump(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      const m = this.queue[0];
+      if (m.info?.explainRoute !== undefined) {
+        if (this.server && this.server.relay.busy()) break;
+        this.queue.shift();
+        this.closeRun();
+        this.answerExplainRoute(m.info.explainRoute);
+        continue;
+      }
+      if (!this.server) {
+        if (!this.attaching) this.attachServer();
+        break;
+      }
+      if (this.needsOtherServer(m.info)) break;
+      this.queue.shift();
+      this.forward(m.type, m.buf, 0, m.buf.length, m.info);
+    }
+    this.flush();
+  }
+
+  /** Routes the waiting statements and takes a server connection for them. */
+  private attachServer(attempt = 1, tried?: Set<string>): void {
+    const choice = this.route(tried);
+    if (!choice) {
+      this.failQueued(new BackendError('no primary server is available; retry once failover completes', '08006'));
       return;
     }
-    this.db.pool.acquire().then(
+    this.hooks.onRoute?.(choice);
+    const pool = choice.host.pool;
+    const conn = pool.tryAcquire();
+    if (conn) {
+      this.bind(conn, pool, choice);
+      return;
+    }
+    this.attaching = true;
+    pool.acquire().then(
       (c) => {
-        if (this.closed) this.db.pool.release(c);
+        this.attaching = false;
+        if (this.closed) pool.release(c);
         else {
-          this.bind(c);
-          this.flush();
+          this.bind(c, pool, choice);
+          this.pump();
         }
       },
-      (err: Error) => this.failQueued(err),
+      (err: Error) => {
+        this.attaching = false;
+        if (this.closed) return;
+        // A read that has not started yet may run on another server.
+        if (choice.decision.role === 'replica' && attempt < maxRouteAttempts && err instanceof BackendError && err.sqlstate === '08006') {
+          choice.host.monitor.markDown(err.message);
+          this.attachServer(attempt + 1, new Set([...(tried ?? []), choice.host.address]));
+          return;
+        }
+        this.failQueued(err);
+      },
     );
   }
 
-  private bind(conn: ServerConnection): void {
+  /** The server for the queued statements, by the router's rules. */
+  route(exclude?: Set<string>): RouteChoice | null {
+    const infos = this.queue.map((m) => m.info).filter((i): i is StatementInfo => i !== null);
+    const { access, reason } = accessFor(infos, { override: this.override, sessionPooling: !this.transactionMode || this.pinned !== null });
+    const ryw = this.db.config.routing.read_your_writes;
+    if (access === 'read' && ryw && this.lsnPending > 0) {
+      const primary = this.db.shard.choose('write', `${reason},read-your-writes`, null);
+      if (primary) return primary;
+    }
+    return this.db.shard.choose(access, reason, ryw ? this.minLsn : null, exclude);
+  }
+
+  private bind(conn: ServerConnection, pool: Pool, choice: RouteChoice): void {
     this.server = conn;
+    this.serverPool = pool;
+    this.serverRole = choice.decision.role;
+    this.wroteHere = false;
     conn.relay.target = this;
     this.stats.transactions++;
     const sql = settingsDiff(this.settings, conn);
     if (sql) conn.query(sql).then((error) => error && this.log.warn('could not apply session settings', { error }));
-    const queued = this.queue ?? [];
-    this.queue = null;
-    for (const m of queued) this.forward(m.type, m.buf, m.start, m.end);
   }
 
-  /** The pool could not give a connection: answer every queued request with the error. */
+  /** No server could be had: answer every queued request with the error. */
   private failQueued(err: Error): void {
-    const queued = this.queue ?? [];
-    this.queue = null;
+    const queued = this.queue;
+    this.queue = [];
     const sqlstate = err instanceof BackendError ? err.sqlstate : '08006';
     const parts = [be.errorResponse({ severity: 'ERROR', sqlstate, message: err.message })];
-    for (const m of queued) if (m.type === Frontend.Sync || m.type === Frontend.Query) parts.push(be.readyForQuery(TxStatus.Idle));
+    for (const m of queued) if (m.type === Frontend.Sync || m.type === Frontend.Query) parts.push(be.readyForQuery(this.txStatus));
     this.socket.write(Buffer.concat(parts));
   }
 
+  /** Answers EXPLAIN ROUTE itself: where the statement would run and why, without running it. */
+  private answerExplainRoute(sql: string): void {
+    const info = this.classify(sql);
+    const saved = this.queue;
+    this.queue = [{ type: Frontend.Query, buf: Buffer.alloc(0), info }];
+    const choice = this.server && (this.inBlock || this.txStatus !== TxStatus.Idle) ? null : this.route();
+    this.queue = saved;
+    const text = choice
+      ? describeRoute(choice.decision)
+      : this.server
+        ? `role=${this.serverRole} host=${this.serverHost()} reason=open-transaction`
+        : 'role=none reason=no-server-available';
+    this.socket.write(
+      Buffer.concat([
+        be.rowDescription([{ name: 'route', typeOid: be.TypeOid.text }]),
+        be.dataRow([text]),
+        be.commandComplete('EXPLAIN'),
+        be.readyForQuery(this.txStatus),
+      ]),
+    );
+  }
+
+  private serverHost(): string {
+    const e = this.server?.endpoint;
+    return e ? `${e.host}:${e.port}` : '';
+  }
+
   /** Appends a message to the outgoing batch, renaming prepared statements under transaction pooling. */
-  private forward(type: number, buf: Buffer, start: number, end: number): void {
+  private forward(type: number, buf: Buffer, start: number, end: number, info: StatementInfo | null): void {
     const conn = this.server!;
+    if (info) this.track(info);
     switch (type) {
       case Frontend.Query:
         conn.relay.sendEpoch++;
         this.stats.queries++;
-        if (this.transactionMode && !this.pinned) this.checkPin(buf.toString('utf8', start + 5, end - 1));
+        this.openRound = false;
         break;
       case Frontend.Sync:
         conn.relay.sendEpoch++;
+        this.openRound = false;
         break;
       case Frontend.Parse:
-        if (this.transactionMode) return this.forwardParse(conn, buf, start, end);
+        this.openRound = true;
+        if (this.transactionMode) return this.forwardParse(conn, buf, start, end, info);
         break;
       case Frontend.Bind:
+        this.openRound = true;
         if (this.transactionMode) return this.forwardBind(conn, buf, start, end);
         break;
       case Frontend.Describe:
       case Frontend.Close:
+        this.openRound = true;
         if (this.transactionMode && buf[start + 5] === 0x53) return this.forwardStatementTarget(conn, type, buf, start, end);
+        break;
+      case Frontend.Execute:
+        this.openRound = true;
         break;
     }
     this.pass(buf, start, end);
   }
 
-  private forwardParse(conn: ServerConnection, buf: Buffer, start: number, end: number): void {
+  /** Session effects of a statement the server is about to run. */
+  private track(info: StatementInfo): void {
+    if (info.access === 'write' && this.serverRole === 'primary') this.wroteHere = true;
+    if (info.pin && !this.pinned) {
+      this.pinned = info.pin;
+      this.log.debug('client pinned to its server connection', { reason: info.pin });
+    }
+    const tx = info.transaction;
+    if (tx?.kind === 'begin') this.inBlock = true;
+    else if (tx?.kind === 'commit' || tx?.kind === 'rollback') this.inBlock = false;
+    if (info.routeOverride) this.override = info.routeOverride;
+    if (info.resetAll) {
+      this.settings = new Map(this.startup);
+      this.server?.applied.clear();
+    }
+    for (const s of info.sets ?? []) {
+      if (s.sql === null) this.settings.delete(s.name);
+      else this.settings.set(s.name, s.sql);
+      if (s.sql === null) this.server?.applied.delete(s.name);
+      else this.server?.applied.set(s.name, s.sql);
+    }
+  }
+
+  private forwardParse(conn: ServerConnection, buf: Buffer, start: number, end: number, info: StatementInfo | null): void {
     const nameEnd = cstringEnd(buf, start + 5, end);
-    const queryEnd = nameEnd < 0 ? -1 : cstringEnd(buf, nameEnd + 1, end);
-    if (queryEnd < 0) return this.pass(buf, start, end);
+    if (nameEnd < 0) return this.pass(buf, start, end);
     this.stats.queries++;
-    if (!this.pinned) this.checkPin(buf.toString('utf8', nameEnd + 1, queryEnd));
-    if (nameEnd === start + 5) return this.pass(buf, start, end);
+    if (nameEnd === start + 5) {
+      this.unnamedInfo = info;
+      return this.pass(buf, start, end);
+    }
     const name = buf.toString('utf8', start + 5, nameEnd);
-    const stmt = this.statements.define(name, buf, start, nameEnd, end);
+    const stmt: ClientStatement = this.statements.define(name, buf, start, nameEnd, end, info);
     const epoch = conn.relay.sendEpoch;
     if (conn.prepared.has(stmt.serverName)) {
       conn.relay.trackParse({ epoch, kind: ParseKind.StandIn });
@@ -249,14 +443,6 @@ export class ClientSession implements RelayTarget {
     }
   }
 
-  private checkPin(sql: string): void {
-    const reason = sessionPinReason(sql);
-    if (reason) {
-      this.pinned = reason;
-      this.log.debug('client pinned to its server connection', { reason });
-    }
-  }
-
   /** Adds bytes of the client's own message, coalescing neighbours into one slice. */
   private pass(buf: Buffer, start: number, end: number): void {
     if (buf === this.runBuf && start === this.runEnd) {
@@ -297,27 +483,51 @@ export class ClientSession implements RelayTarget {
 
   onReady(status: number): void {
     this.txStatus = status;
+    if (status === TxStatus.Idle && this.server && !this.server.relay.busy()) this.inBlock = false;
     this.maybeRelease();
+    if (this.queue.length > 0) this.pump();
   }
 
   /** Gives the server connection back between transactions, once the client has taken every reply. */
   private maybeRelease(): void {
     const conn = this.server;
-    if (!conn || this.pinned || this.holdingServer || this.txStatus !== TxStatus.Idle || conn.relay.busy()) return;
+    const pool = this.serverPool;
+    if (!conn || !pool || this.pinned || this.holdingServer || this.txStatus !== TxStatus.Idle || conn.relay.busy()) return;
     this.server = null;
-    this.db.pool.release(conn);
+    this.serverPool = null;
+    if (this.wroteHere && this.db.config.routing.read_your_writes) {
+      this.learnCommitPosition(conn, pool);
+      return;
+    }
+    pool.release(conn);
+  }
+
+  /** After a write: the primary's WAL position, which a replica must have replayed to serve this client. */
+  private learnCommitPosition(conn: ServerConnection, pool: Pool): void {
+    this.lsnPending++;
+    conn.relay.target = null;
+    conn.queryRow('SELECT pg_current_wal_lsn()').then(({ error, row }) => {
+      this.lsnPending--;
+      const lsn = parseLsn(row?.[0]);
+      if (lsn !== null && (this.minLsn === null || lsn > this.minLsn)) this.minLsn = lsn;
+      if (error || conn.closed) pool.destroy(conn);
+      else pool.release(conn);
+    });
   }
 
   private onServerResumed(conn: ServerConnection): void {
     if (this.holdingServer !== conn) return;
     this.holdingServer = null;
     this.maybeRelease();
+    if (this.queue.length > 0) this.pump();
   }
 
   onParameterStatus(name: string, value: string): void {
-    if (!trackedSettings.has(name)) return;
-    this.settings.set(name, value);
-    this.server?.applied.set(name, value);
+    const key = name.toLowerCase();
+    if (!reportedSettings.has(key)) return;
+    const sql = settingSql(name, value);
+    this.settings.set(key, sql);
+    this.server?.applied.set(key, sql);
   }
 
   /** The server connection died under this client: its transaction state is gone with it. */
@@ -334,15 +544,16 @@ export class ClientSession implements RelayTarget {
     this.socket.destroy();
     this.hooks.onClosed(this);
     const conn = this.server;
-    if (!conn) return;
+    const pool = this.serverPool;
+    if (!conn || !pool) return;
     this.server = null;
+    this.serverPool = null;
     conn.relay.target = null;
     if (this.holdingServer) {
       // The client socket is destroyed, so its pending writes no longer point into the server's buffer.
       this.holdingServer = null;
       conn.resume();
     }
-    const pool = this.db.pool;
     if (conn.relay.busy() || conn.closed) {
       this.hooks.cancelServer(conn);
       pool.destroy(conn);

@@ -15,7 +15,7 @@ import { MalformedMessage } from '../protocol/reader.js';
 import { AuthError } from '../auth/errors.js';
 import { clientLogin, type LoginUser } from './client-login.js';
 import { ClientSession } from './client-session.js';
-import { startupSettings } from './session-settings.js';
+import { startupValues } from './session-settings.js';
 
 export interface ListenerOptions {
   maxStartupBytes: number;
@@ -115,7 +115,7 @@ export class Listener {
     if (this.sessions.size >= o.maxClients) {
       throw new ProxyError('tooManyConnections', 'sorry, too many clients already', 'raise limits.max_client_connections', 'FATAL');
     }
-    const serverParams = await db.pool.ensureParams();
+    const serverParams = await db.ensureParams();
     let pid: number;
     do pid = crypto.randomInt(1, 0x7fffffff);
     while (this.sessions.has(pid));
@@ -127,7 +127,7 @@ export class Listener {
       result.user.name,
       pid,
       crypto.randomInt(0, 0x7fffffff),
-      startupSettings(result.params),
+      startupValues(result.params),
       o.maxMessageBytes,
       log,
       {

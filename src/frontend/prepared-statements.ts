@@ -4,11 +4,14 @@
 // same statement share one server-side copy per connection, and two clients' names never clash.
 import crypto from 'node:crypto';
 import { Frontend } from '../protocol/codes.js';
+import type { StatementInfo } from '../router/classify.js';
 
 export interface ClientStatement {
   serverName: string;
   /** The client's Parse with the server-side name, sent to connections that lack the statement. */
   parse: Buffer;
+  /** How the router classified the statement, once, at Parse. */
+  info: StatementInfo | null;
 }
 
 /** Reads the NUL-terminated string at `pos`; returns its end (the NUL) or -1 when it runs past `end`. */
@@ -43,10 +46,10 @@ export class PreparedStatements {
   }
 
   /** Records a named Parse (nameEnd is the NUL after its name) and returns its renamed form. */
-  define(name: string, buf: Buffer, start: number, nameEnd: number, end: number): ClientStatement {
+  define(name: string, buf: Buffer, start: number, nameEnd: number, end: number, info: StatementInfo | null = null): ClientStatement {
     const tail = buf.subarray(nameEnd + 1, end);
     const serverName = 'pp_' + crypto.createHash('sha1').update(tail).digest('base64url').slice(0, 24);
-    const stmt = { serverName, parse: withName(Frontend.Parse, Buffer.alloc(0), serverName, tail) };
+    const stmt = { serverName, parse: withName(Frontend.Parse, Buffer.alloc(0), serverName, tail), info };
     this.byName.set(name, stmt);
     return stmt;
   }

@@ -1,23 +1,22 @@
 // Session settings a client expects on every server connection it is given under transaction pooling.
 import type { ServerConnection } from '../backend/server-connection.js';
 
-/** Settings carried over: the ones PostgreSQL reports by ParameterStatus, plus startup `-c` options. */
-export const trackedSettings = new Set([
+/** Settings PostgreSQL reports by ParameterStatus (lower-cased): a change on the server follows the client. */
+export const reportedSettings = new Set([
   'application_name',
   'client_encoding',
-  'DateStyle',
-  'IntervalStyle',
-  'TimeZone',
+  'datestyle',
+  'intervalstyle',
+  'timezone',
   'standard_conforming_strings',
   'search_path',
-  'extra_float_digits',
 ]);
 
 /** Startup parameters that are not settings. */
 const notSettings = new Set(['user', 'database', 'options', 'replication']);
 
-/** The settings a client asked for at startup, including `options=-c name=value`. */
-export function startupSettings(params: Map<string, string>): Map<string, string> {
+/** The settings (name -> value) a client asked for at startup, including `options=-c name=value`. */
+export function startupValues(params: Map<string, string>): Map<string, string> {
   const out = new Map<string, string>();
   for (const [k, v] of params) if (!notSettings.has(k) && !k.startsWith('_pq_.')) out.set(k, v);
   const options = params.get('options');
@@ -39,13 +38,25 @@ export function startupSettings(params: Map<string, string>): Map<string, string
 const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
 const ident = (n: string) => (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(n) ? n : `"${n.replace(/"/g, '""')}"`);
 
-/** SQL that makes the server's settings equal the client's, or null when they already are. */
+/** The statement that gives a setting a value. */
+export function settingSql(name: string, value: string): string {
+  return `SET ${ident(name)} = ${quote(value)}`;
+}
+
+/** Startup values as replayable statements, keyed by lower-case name. */
+export function startupSettings(values: Map<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of values) out.set(k.toLowerCase(), settingSql(k, v));
+  return out;
+}
+
+/** SQL that makes the server's session settings equal the client's, or null when they already are. */
 export function settingsDiff(wanted: Map<string, string>, conn: ServerConnection): string | null {
   let sql = '';
-  for (const [name, value] of wanted) {
-    if (conn.applied.get(name) !== value) {
-      sql += `SET ${ident(name)} = ${quote(value)};`;
-      conn.applied.set(name, value);
+  for (const [name, statement] of wanted) {
+    if (conn.applied.get(name) !== statement) {
+      sql += statement + ';';
+      conn.applied.set(name, statement);
     }
   }
   for (const name of conn.applied.keys()) {

@@ -1,5 +1,6 @@
 // Finds statements that leave state in a server session, so transaction pooling must pin the client.
 import { parseSql, statementKind, type StatementNode } from '../sql/parser.js';
+import { findInTree, funcCallName } from './ast-walk.js';
 
 /**
  * Cheap text test run on every statement: only text containing one of these words can create session
@@ -7,7 +8,12 @@ import { parseSql, statementKind, type StatementNode } from '../sql/parser.js';
  */
 const mayHoldSessionState = /listen|prepare|hold|temp|advisory_lock|advisory_unlock/i;
 
-const sessionFunctions = new Set(['pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_try_advisory_lock', 'pg_try_advisory_lock_shared']);
+const sessionFunctions = new Set([
+  'pg_advisory_lock',
+  'pg_advisory_lock_shared',
+  'pg_try_advisory_lock',
+  'pg_try_advisory_lock_shared',
+]);
 
 /** Why this SQL needs the same server connection for the rest of the session, or null. */
 export function sessionPinReason(sql: string): string | null {
@@ -15,13 +21,14 @@ export function sessionPinReason(sql: string): string | null {
   const parsed = parseSql(sql);
   if (!parsed.ok) return null;
   for (const stmt of parsed.statements) {
-    const reason = pinReasonOf(stmt);
+    const reason = statementPinReason(stmt);
     if (reason) return reason;
   }
   return null;
 }
 
-function pinReasonOf(stmt: StatementNode): string | null {
+/** Why one parsed statement pins the client, or null; the classifier records it as StatementInfo.pin. */
+export function statementPinReason(stmt: StatementNode): string | null {
   const kind = statementKind(stmt);
   const body = stmt[kind] as Record<string, unknown>;
   switch (kind) {
@@ -43,11 +50,5 @@ function pinReasonOf(stmt: StatementNode): string | null {
 
 /** True when a FuncCall to one of the names occurs anywhere in the tree. */
 function callsAny(node: unknown, names: Set<string>): boolean {
-  if (Array.isArray(node)) return node.some((n) => callsAny(n, names));
-  if (!node || typeof node !== 'object') return false;
-  const obj = node as Record<string, unknown>;
-  const call = obj.FuncCall as { funcname?: { String?: { sval?: string } }[] } | undefined;
-  const last = call?.funcname?.at(-1)?.String?.sval;
-  if (last && names.has(last.toLowerCase())) return true;
-  return Object.values(obj).some((v) => callsAny(v, names));
+  return findInTree(node, (key, value) => key === 'FuncCall' && names.has(funcCallName(value) ?? ''));
 }

@@ -1,0 +1,154 @@
+// One shard: its primary and replicas, each with a pool and a monitor, and the choice of server per route.
+import type { DatabaseConfig } from '../config/schema.js';
+import { parseHostPort } from '../config/host-port.js';
+import type { Logger } from '../logger.js';
+import type { RouteDecision } from '../router/route-decision.js';
+import { Balancer } from './balancer.js';
+import { HostMonitor } from './host-monitor.js';
+import { LagTracker } from './lag-tracker.js';
+import { formatLsn } from './lsn.js';
+import { Pool } from './pool.js';
+import type { ServerLogin } from './server-connection.js';
+
+export interface Host {
+  address: string;
+  /** Listed as the primary in the config (with role: auto any host may become primary). */
+  configuredPrimary: boolean;
+  weight: number;
+  pool: Pool;
+  monitor: HostMonitor;
+  load(): number;
+}
+
+export interface RouteChoice {
+  host: Host;
+  decision: RouteDecision;
+}
+
+export class Shard {
+  readonly hosts: Host[];
+  readonly tracker: LagTracker;
+  private readonly balancer: Balancer;
+  private readonly auto: boolean;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly index: number,
+    private readonly config: DatabaseConfig,
+    log: Logger,
+  ) {
+    const shard = config.shards[index];
+    const b = config.backend;
+    const p = config.pool;
+    const r = config.routing;
+    const login: ServerLogin = {
+      user: b.user,
+      password: b.password,
+      database: b.database,
+      tls: b.tls,
+      connectTimeoutMs: b.connect_timeout,
+    };
+    const poolOptions = {
+      size: p.size,
+      minIdle: p.min_idle,
+      acquireTimeoutMs: p.acquire_timeout,
+      idleTimeoutMs: p.idle_timeout,
+      lifetimeMs: p.lifetime,
+      healthCheckIntervalMs: p.health_check_interval,
+    };
+    this.auto = shard.role === 'auto';
+    this.hosts = [shard.primary, ...shard.replicas].map((address, i) => {
+      const pool = new Pool(parseHostPort(address), login, poolOptions, log.child({ server: address }));
+      return {
+        address,
+        configuredPrimary: i === 0,
+        weight: r.replica_weights[address] ?? 1,
+        pool,
+        monitor: new HostMonitor(address, login, r.check_timeout, log),
+        load: () => pool.total - pool.idleCount + pool.waiting,
+      };
+    });
+    this.tracker = new LagTracker(Math.max(60_000, r.max_replica_lag * 4));
+    this.balancer = new Balancer(r.load_balance);
+  }
+
+  /** Checks every server once, then keeps checking them in the background. */
+  async start(): Promise<void> {
+    await this.checkAll();
+    this.timer = setInterval(() => void this.checkAll(), this.config.routing.check_interval);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (const h of this.hosts) h.monitor.close();
+    await Promise.all(this.hosts.map((h) => h.pool.close()));
+  }
+
+  /** The server that takes writes: known not to be in recovery; the configured one unless role is auto. */
+  primary(): Host | null {
+    const writable = (h: Host) => h.monitor.status.healthy && h.monitor.status.inRecovery === false;
+    const configured = this.hosts[0];
+    if (writable(configured)) return configured;
+    if (this.auto) return this.hosts.find(writable) ?? null;
+    // Not yet checked: trust the config rather than refuse writes during start-up.
+    return configured.monitor.status.inRecovery === null && configured.monitor.status.checkedAt === 0 ? configured : null;
+  }
+
+  lagMs(h: Host): number | null {
+    const s = h.monitor.status;
+    if (s.inRecovery !== true || s.lsn === null) return null;
+    return this.tracker.lagMs(s.lsn);
+  }
+
+  /** Replicas fit for a read: up, in recovery, within max lag and, when given, replayed past minLsn. */
+  usableReplicas(minLsn: bigint | null): Host[] {
+    const maxLag = this.config.routing.max_replica_lag;
+    return this.hosts.filter((h) => {
+      const s = h.monitor.status;
+      if (!s.healthy || s.inRecovery !== true || s.lsn === null) return false;
+      if (this.tracker.lagMs(s.lsn) > maxLag) return false;
+      return minLsn === null || s.lsn >= minLsn;
+    });
+  }
+
+  /** Where a statement runs: writes to the primary, reads to a usable replica (or the primary). */
+  choose(access: 'read' | 'write', reason: string, minLsn: bigint | null, exclude?: Set<string>): RouteChoice | null {
+    const primary = this.primary();
+    if (access === 'write') return primary ? this.choice(primary, 'primary', reason) : null;
+    let candidates = this.usableReplicas(minLsn);
+    if (exclude) candidates = candidates.filter((h) => !exclude.has(h.address));
+    if (this.config.routing.primary_reads && primary) candidates.push(primary);
+    if (candidates.length > 0) {
+      const host = this.balancer.pick(candidates);
+      return this.choice(host, host === primary ? 'primary' : 'replica', reason);
+    }
+    if (!primary) return null;
+    const why = minLsn !== null && this.usableReplicas(null).length > 0 ? 'read-your-writes' : 'no-usable-replica';
+    return this.choice(primary, 'primary', `${reason},${why}`);
+  }
+
+  private choice(host: Host, role: 'primary' | 'replica', reason: string): RouteChoice {
+    return { host, decision: { role, shard: this.index, host: host.address, reason } };
+  }
+
+  private async checkAll(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.monitor.check()));
+    const primary = this.primary();
+    const lsn = primary?.monitor.status.lsn;
+    if (lsn != null) this.tracker.record(lsn);
+  }
+
+  /** Per-host state for SHOW-style output and metrics. */
+  describe(): { address: string; role: string; healthy: boolean; lsn: string | null; lagMs: number | null; replayAgeMs: number | null }[] {
+    const primary = this.primary();
+    return this.hosts.map((h) => ({
+      address: h.address,
+      role: h === primary ? 'primary' : h.monitor.status.inRecovery ? 'replica' : 'unknown',
+      healthy: h.monitor.status.healthy,
+      lsn: h.monitor.status.lsn === null ? null : formatLsn(h.monitor.status.lsn),
+      lagMs: this.lagMs(h),
+      replayAgeMs: h.monitor.status.replayAgeMs,
+    }));
+  }
+}
