@@ -57,8 +57,11 @@ export class ResponseRelay {
   private collect: Buffer | null = null;
   private collected = 0;
 
+  /** Extended-protocol messages were sent since the last Sync: the server owes replies not yet counted. */
+  roundOpen = false;
+
   busy(): boolean {
-    return this.sendEpoch !== this.recvEpoch;
+    return this.sendEpoch !== this.recvEpoch || this.roundOpen;
   }
 
   /** Records a Parse just written to the server, unless the server will skip it after an error. */

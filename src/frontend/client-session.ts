@@ -147,7 +147,14 @@ export class ClientSession implements RelayTarget {
     conn.relay.target = this;
     this.stats.transactions++;
     const sql = settingsDiff(this.settings, conn);
-    if (sql) conn.query(sql).then((error) => error && this.log.warn('could not apply session settings', { error }));
+    if (sql) {
+      conn.query(sql).then((error) => {
+        if (!error) return;
+        // Forget what was assumed applied, so the next transaction tries again.
+        conn.applied.clear();
+        this.log.warn('could not apply session settings', { error });
+      });
+    }
     const queued = this.queue ?? [];
     this.queue = null;
     for (const m of queued) this.forward(m.type, m.buf, m.start, m.end);
@@ -174,16 +181,26 @@ export class ClientSession implements RelayTarget {
         break;
       case Frontend.Sync:
         conn.relay.sendEpoch++;
+        conn.relay.roundOpen = false;
+        break;
+      case Frontend.FunctionCall:
+        conn.relay.sendEpoch++;
         break;
       case Frontend.Parse:
+        conn.relay.roundOpen = true;
         if (this.transactionMode) return this.forwardParse(conn, buf, start, end);
         break;
       case Frontend.Bind:
+        conn.relay.roundOpen = true;
         if (this.transactionMode) return this.forwardBind(conn, buf, start, end);
         break;
       case Frontend.Describe:
       case Frontend.Close:
+        conn.relay.roundOpen = true;
         if (this.transactionMode && buf[start + 5] === 0x53) return this.forwardStatementTarget(conn, type, buf, start, end);
+        break;
+      case Frontend.Execute:
+        conn.relay.roundOpen = true;
         break;
     }
     this.pass(buf, start, end);
@@ -195,7 +212,11 @@ export class ClientSession implements RelayTarget {
     if (queryEnd < 0) return this.pass(buf, start, end);
     this.stats.queries++;
     if (!this.pinned) this.checkPin(buf.toString('utf8', nameEnd + 1, queryEnd));
-    if (nameEnd === start + 5) return this.pass(buf, start, end);
+    if (nameEnd === start + 5) {
+      // Tracked too: the relay pairs every ParseComplete with the Parse it answers.
+      conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
+      return this.pass(buf, start, end);
+    }
     const name = buf.toString('utf8', start + 5, nameEnd);
     const stmt = this.statements.define(name, buf, start, nameEnd, end);
     const epoch = conn.relay.sendEpoch;

@@ -19,7 +19,7 @@ const notSettings = new Set(['user', 'database', 'options', 'replication']);
 /** The settings a client asked for at startup, including `options=-c name=value`. */
 export function startupSettings(params: Map<string, string>): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [k, v] of params) if (!notSettings.has(k) && !k.startsWith('_pq_.')) out.set(k, v);
+  // PostgreSQL applies `options` first, so a parameter given directly wins over the same one in options.
   const options = params.get('options');
   if (options) {
     const parts = options.match(/(?:\\.|[^\s])+/g) ?? [];
@@ -33,10 +33,12 @@ export function startupSettings(params: Map<string, string>): Map<string, string
       if (eq > 0) out.set(opt.slice(0, eq).replace(/-/g, '_'), opt.slice(eq + 1).replace(/\\(.)/g, '$1'));
     }
   }
+  for (const [k, v] of params) if (!notSettings.has(k) && !k.startsWith('_pq_.')) out.set(k, v);
   return out;
 }
 
-const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+/** An escape string literal: safe whatever standard_conforming_strings is. */
+const quote = (v: string) => `E'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 const ident = (n: string) => (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(n) ? n : `"${n.replace(/"/g, '""')}"`);
 
 /** SQL that makes the server's settings equal the client's, or null when they already are. */
