@@ -33,7 +33,10 @@ function listenerOptions(config: Config, databases: Map<string, Database>): List
     maxMessageBytes: config.limits.max_message_bytes,
     maxClients: config.limits.max_client_connections,
     tls: config.tls
-      ? tls.createSecureContext({ cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) })
+      ? tls.createSecureContext({
+          cert: fs.readFileSync(config.tls.cert),
+          key: fs.readFileSync(config.tls.key),
+        })
       : null,
     findUser: (name) => users.get(name),
     findDatabase: (name) => databases.get(name),
@@ -45,7 +48,8 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   const log = opts.logger ?? createLogger(config.log);
   await loadParser();
   const databases = new Map<string, Database>();
-  for (const [name, dbConfig] of Object.entries(config.databases)) databases.set(name, new Database(name, dbConfig, log));
+  for (const [name, dbConfig] of Object.entries(config.databases))
+    databases.set(name, new Database(name, dbConfig, log));
   const listener = new Listener(listenerOptions(config, databases), log);
   const listen = parseHostPort(config.listen);
   const address = await listener.listen(listen.host, listen.port);
@@ -69,7 +73,11 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
     const bound = admin.address() as { address: string; port: number };
     adminAddress = { host: bound.address, port: bound.port };
   }
-  log.info('polyproxy listening', { listen: `${address.host}:${address.port}`, admin: config.admin, config: opts.configPath });
+  log.info('polyproxy listening', {
+    listen: `${address.host}:${address.port}`,
+    admin: config.admin,
+    config: opts.configPath,
+  });
 
   return {
     address,
@@ -81,7 +89,8 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
         retired.push(databases.get(name)!);
         databases.delete(name);
       }
-      for (const name of [...diff.added, ...diff.changed]) databases.set(name, new Database(name, next.databases[name], log));
+      for (const name of [...diff.added, ...diff.changed])
+        databases.set(name, new Database(name, next.databases[name], log));
       config = next;
       listener.options = listenerOptions(next, databases);
       log.info('configuration reloaded', diff as unknown as Record<string, unknown>);

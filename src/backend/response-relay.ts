@@ -15,13 +15,14 @@ export interface RelayTarget {
   onParameterStatus(name: string, value: string): void;
   /** The server connection closed while attached. */
   onServerLost(): void;
+  /** May rewrite an ErrorResponse body (for example to show the client's statement names); null keeps it. */
+  rewriteError?(body: Buffer): Buffer | null;
 }
 
-/** Why a Parse was sent: the client's own, one the proxy added before a Bind, or a stand-in. */
+/** Who a Parse or Close was sent for: the client (its reply is forwarded) or the proxy itself (hidden). */
 export const enum ParseKind {
   Client,
   Injected,
-  StandIn,
 }
 
 export interface PendingParse {
@@ -47,6 +48,7 @@ export class ResponseRelay {
   status = 0x49;
   private erroredEpoch = -1;
   private parses: PendingParse[] = [];
+  private closes: PendingParse[] = [];
   private internal: InternalQuery[] = [];
 
   private header = Buffer.allocUnsafe(5);
@@ -56,6 +58,11 @@ export class ResponseRelay {
   private dropping = false;
   private collect: Buffer | null = null;
   private collected = 0;
+
+  /** An ErrorResponse arrived while no client and no query of the proxy's own was waiting (a FATAL). */
+  onIdleError: (() => void) | null = null;
+  /** The ErrorResponse being read is held back whole, to be forwarded (or rewritten) when complete. */
+  private holdingError = false;
 
   /** Extended-protocol messages were sent since the last Sync: the server owes replies not yet counted. */
   roundOpen = false;
@@ -69,6 +76,12 @@ export class ResponseRelay {
     if (p.epoch === this.erroredEpoch && this.recvEpoch === p.epoch) return false;
     this.parses.push(p);
     return true;
+  }
+
+  /** Records a Close just written to the server; the proxy's own have their CloseComplete hidden. */
+  trackClose(p: PendingParse): void {
+    if (p.epoch === this.erroredEpoch && this.recvEpoch === p.epoch) return;
+    this.closes.push(p);
   }
 
   /** Runs a query of the proxy's own whose replies never reach the client; resolves to its error, if any. */
@@ -145,6 +158,9 @@ export class ResponseRelay {
     if (type === Backend.ParseComplete && !internal) {
       const p = this.parses.shift();
       if (p && p.kind === ParseKind.Injected) this.dropping = true;
+    } else if (type === Backend.CloseComplete && !internal) {
+      const c = this.closes.shift();
+      if (c && c.kind === ParseKind.Injected) this.dropping = true;
     }
     const inspect =
       type === Backend.ReadyForQuery || type === Backend.ErrorResponse || type === Backend.ParameterStatus;
@@ -154,6 +170,12 @@ export class ResponseRelay {
     } else {
       this.collect = null;
     }
+    this.holdingError =
+      type === Backend.ErrorResponse &&
+      !this.dropping &&
+      this.collect !== null &&
+      !!this.target?.rewriteError;
+    if (this.holdingError) this.dropping = true;
   }
 
   /** Acts on a message just completed at `pos`; returns where the unsent run of the chunk now starts. */
@@ -168,6 +190,8 @@ export class ResponseRelay {
         return pos;
       case Backend.ErrorResponse:
         this.onError(body);
+        if (this.holdingError && body)
+          this.emit(withHeader(Backend.ErrorResponse, this.target?.rewriteError?.(body) ?? body));
         break;
       case Backend.ParameterStatus:
         if (body && !this.dropping && this.target) {
@@ -184,6 +208,7 @@ export class ResponseRelay {
     const epoch = this.recvEpoch++;
     // Parses that never got an answer in this round were skipped by the server.
     while (this.parses.length > 0 && this.parses[0].epoch <= epoch) this.parses.shift()?.onFail?.();
+    while (this.closes.length > 0 && this.closes[0].epoch <= epoch) this.closes.shift();
     if (this.internal.length > 0 && this.internal[0].epoch === epoch) {
       const q = this.internal.shift()!;
       q.done(q.error);
@@ -193,12 +218,22 @@ export class ResponseRelay {
   }
 
   private onError(body: Buffer | null): void {
+    if (!this.target && this.internal.length === 0) this.onIdleError?.();
     const epoch = this.recvEpoch;
     this.erroredEpoch = epoch;
     while (this.parses.length > 0 && this.parses[0].epoch === epoch) this.parses.shift()?.onFail?.();
+    while (this.closes.length > 0 && this.closes[0].epoch === epoch) this.closes.shift();
     const q = this.internal[0];
     if (q && q.epoch === epoch) q.error = body ? errorMessageOf(body) : 'error';
   }
+}
+
+function withHeader(type: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out[0] = type;
+  out.writeInt32BE(4 + body.length, 1);
+  body.copy(out, 5);
+  return out;
 }
 
 /** The M field of an ErrorResponse body, for logs. */

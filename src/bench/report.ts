@@ -43,19 +43,21 @@ export class BenchReport {
     const { options, records, notes } = this;
     const summary = summarize(cellsOf(options), options.targets, records);
     const table = formatTable(summary, options.targets);
+    const loadAverageAtEnd = loadavg()[0];
     const file = await writeResults({
       startedAt: this.startedAt,
       finishedAt: new Date().toISOString(),
       complete,
       options,
       machine: this.machine,
-      loadAverageAtEnd: loadavg()[0],
+      loadAverageAtEnd,
       notes,
       runs: records,
       summary,
       table,
     });
-    const lines = [this.heading(), '', table, ...notes.map((n) => `note: ${n}`), ''];
+    const load = `load average (1 min) ${this.machine?.loadAverage.toFixed(2) ?? '?'} at start, ${loadAverageAtEnd.toFixed(2)} at end`;
+    const lines = [this.heading(), load, '', table, ...notes.map((n) => `note: ${n}`), ''];
     lines.push(`results: ${file}${complete ? '' : ' (incomplete)'}`);
     process.stdout.write(`\n${lines.join('\n')}\n`);
   }

@@ -10,8 +10,17 @@ import type { Logger } from '../logger.js';
 import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
 import { FramingError, MessageFramer } from '../protocol/framer.js';
-import { sessionPinReason } from '../router/session-state.js';
-import { PreparedStatements, cstringEnd, noopClose, renameBind, renameTarget, standInParse } from './prepared-statements.js';
+import { sessionPinReason, sessionResetKind } from '../router/session-state.js';
+import {
+  PreparedStatements,
+  cstringEnd,
+  noopClose,
+  renameBind,
+  renameParse,
+  renameTarget,
+  standInClose,
+  standInParse,
+} from './prepared-statements.js';
 import { settingsDiff, trackedSettings } from './session-settings.js';
 import { writeOrHold, type SocketInput } from '../net/socket-input.js';
 
@@ -87,7 +96,9 @@ export class ClientSession implements RelayTarget {
   /** Ends the session with a FATAL error the client can read. */
   terminate(err: ProxyError): void {
     if (this.closed) return;
-    this.socket.write(be.errorResponse({ severity: 'FATAL', sqlstate: err.sqlstate, message: err.message, hint: err.hint }));
+    this.socket.write(
+      be.errorResponse({ severity: 'FATAL', sqlstate: err.sqlstate, message: err.message, hint: err.hint }),
+    );
     this.socket.end();
     this.onClientGone();
   }
@@ -165,8 +176,18 @@ export class ClientSession implements RelayTarget {
     const queued = this.queue ?? [];
     this.queue = null;
     const sqlstate = err instanceof BackendError ? err.sqlstate : '08006';
-    const parts = [be.errorResponse({ severity: 'ERROR', sqlstate, message: err.message })];
-    for (const m of queued) if (m.type === Frontend.Sync || m.type === Frontend.Query) parts.push(be.readyForQuery(TxStatus.Idle));
+    const error = be.errorResponse({ severity: 'ERROR', sqlstate, message: err.message });
+    // As PostgreSQL does after an error: one ErrorResponse per round, each round ended by ReadyForQuery.
+    const parts: Buffer[] = [];
+    let erred = false;
+    for (const m of queued) {
+      if (!erred) parts.push(error);
+      erred = true;
+      if (m.type === Frontend.Sync || m.type === Frontend.Query) {
+        parts.push(be.readyForQuery(TxStatus.Idle));
+        erred = false;
+      }
+    }
     this.socket.write(Buffer.concat(parts));
   }
 
@@ -177,7 +198,7 @@ export class ClientSession implements RelayTarget {
       case Frontend.Query:
         conn.relay.sendEpoch++;
         this.stats.queries++;
-        if (this.transactionMode && !this.pinned) this.checkPin(buf.toString('utf8', start + 5, end - 1));
+        if (this.transactionMode) this.checkSessionEffects(conn, buf.toString('utf8', start + 5, end - 1));
         break;
       case Frontend.Sync:
         conn.relay.sendEpoch++;
@@ -197,7 +218,10 @@ export class ClientSession implements RelayTarget {
       case Frontend.Describe:
       case Frontend.Close:
         conn.relay.roundOpen = true;
-        if (this.transactionMode && buf[start + 5] === 0x53) return this.forwardStatementTarget(conn, type, buf, start, end);
+        if (this.transactionMode && buf[start + 5] === 0x53)
+          return this.forwardStatementTarget(conn, type, buf, start, end);
+        if (this.transactionMode && type === Frontend.Close)
+          conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
         break;
       case Frontend.Execute:
         conn.relay.roundOpen = true;
@@ -211,17 +235,28 @@ export class ClientSession implements RelayTarget {
     const queryEnd = nameEnd < 0 ? -1 : cstringEnd(buf, nameEnd + 1, end);
     if (queryEnd < 0) return this.pass(buf, start, end);
     this.stats.queries++;
-    if (!this.pinned) this.checkPin(buf.toString('utf8', nameEnd + 1, queryEnd));
+    this.checkSessionEffects(conn, buf.toString('utf8', nameEnd + 1, queryEnd));
     if (nameEnd === start + 5) {
       // Tracked too: the relay pairs every ParseComplete with the Parse it answers.
       conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
       return this.pass(buf, start, end);
     }
     const name = buf.toString('utf8', start + 5, nameEnd);
-    const stmt = this.statements.define(name, buf, start, nameEnd, end);
     const epoch = conn.relay.sendEpoch;
+    const existing = this.statements.get(name);
+    if (existing) {
+      // PostgreSQL refuses to redefine a name (42P05): send the Parse under the existing server-side
+      // name, present on this connection, so the server answers with that error in the right place.
+      this.ensurePrepared(conn, existing.serverName, existing.parse);
+      conn.relay.trackParse({ epoch, kind: ParseKind.Client });
+      this.push(renameParse(buf, nameEnd, end, existing.serverName));
+      return;
+    }
+    const stmt = this.statements.define(name, buf, start, nameEnd, end);
     if (conn.prepared.has(stmt.serverName)) {
-      conn.relay.trackParse({ epoch, kind: ParseKind.StandIn });
+      conn.relay.trackClose({ epoch, kind: ParseKind.Injected });
+      conn.relay.trackParse({ epoch, kind: ParseKind.Client });
+      this.push(standInClose);
       this.push(standInParse);
       return;
     }
@@ -244,15 +279,26 @@ export class ClientSession implements RelayTarget {
     this.push(renameBind(buf, start, portalEnd, stmtEnd, end, stmt.serverName));
   }
 
-  private forwardStatementTarget(conn: ServerConnection, type: number, buf: Buffer, start: number, end: number): void {
+  private forwardStatementTarget(
+    conn: ServerConnection,
+    type: number,
+    buf: Buffer,
+    start: number,
+    end: number,
+  ): void {
     const nameEnd = cstringEnd(buf, start + 6, end);
     if (nameEnd <= start + 6) return this.pass(buf, start, end);
     const name = buf.toString('utf8', start + 6, nameEnd);
     const stmt = this.statements.get(name);
-    if (!stmt) return this.pass(buf, start, end);
+    if (!stmt) {
+      if (type === Frontend.Close)
+        conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
+      return this.pass(buf, start, end);
+    }
     if (type === Frontend.Close) {
       // Other clients may share the server-side statement: only this client's name goes away.
       this.statements.forget(name);
+      conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
       this.push(noopClose);
       return;
     }
@@ -270,11 +316,21 @@ export class ClientSession implements RelayTarget {
     }
   }
 
-  private checkPin(sql: string): void {
-    const reason = sessionPinReason(sql);
-    if (reason) {
-      this.pinned = reason;
-      this.log.debug('client pinned to its server connection', { reason });
+  /** Statements that pin the client to this connection or wipe its prepared statements. */
+  private checkSessionEffects(conn: ServerConnection, sql: string): void {
+    if (!this.pinned) {
+      const reason = sessionPinReason(sql);
+      if (reason) {
+        this.pinned = reason;
+        this.log.debug('client pinned to its server connection', { reason });
+      }
+    }
+    const reset = sessionResetKind(sql);
+    if (reset) {
+      // DEALLOCATE ALL / DISCARD ALL remove every statement on the server, this client's included.
+      conn.prepared.clear();
+      this.statements.clear();
+      if (reset === 'discard') conn.applied.clear();
     }
   }
 
@@ -313,7 +369,8 @@ export class ClientSession implements RelayTarget {
 
   send(chunk: Buffer): void {
     const conn = this.server!;
-    if (writeOrHold(this.socket, chunk, conn.socket, () => this.onServerResumed(conn))) this.holdingServer = conn;
+    if (writeOrHold(this.socket, chunk, conn.socket, () => this.onServerResumed(conn)))
+      this.holdingServer = conn;
   }
 
   onReady(status: number): void {
@@ -324,7 +381,8 @@ export class ClientSession implements RelayTarget {
   /** Gives the server connection back between transactions, once the client has taken every reply. */
   private maybeRelease(): void {
     const conn = this.server;
-    if (!conn || this.pinned || this.holdingServer || this.txStatus !== TxStatus.Idle || conn.relay.busy()) return;
+    if (!conn || this.pinned || this.holdingServer || this.txStatus !== TxStatus.Idle || conn.relay.busy())
+      return;
     this.server = null;
     this.db.pool.release(conn);
   }
@@ -333,6 +391,15 @@ export class ClientSession implements RelayTarget {
     if (this.holdingServer !== conn) return;
     this.holdingServer = null;
     this.maybeRelease();
+  }
+
+  /** Errors about a server-side statement name show the client's own name, as PostgreSQL would. */
+  rewriteError(body: Buffer): Buffer | null {
+    if (body.indexOf('"pp_') < 0) return null;
+    let text = body.toString();
+    for (const [name, stmt] of this.statements.entries())
+      text = text.replaceAll(`"${stmt.serverName}"`, `"${name}"`);
+    return Buffer.from(text);
   }
 
   onParameterStatus(name: string, value: string): void {
@@ -345,7 +412,9 @@ export class ClientSession implements RelayTarget {
   onServerLost(): void {
     if (!this.server) return;
     this.server = null;
-    this.terminate(new ProxyError('backendUnavailable', 'server connection lost; reconnect and retry', undefined, 'FATAL'));
+    this.terminate(
+      new ProxyError('backendUnavailable', 'server connection lost; reconnect and retry', undefined, 'FATAL'),
+    );
   }
 
   /** Returns the server connection clean, or closes it when it is mid-statement. */

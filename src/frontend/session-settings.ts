@@ -38,6 +38,7 @@ export function startupSettings(params: Map<string, string>): Map<string, string
 }
 
 /** An escape string literal: safe whatever standard_conforming_strings is. */
+/** An escape string literal: safe whatever standard_conforming_strings is. */
 const quote = (v: string) => `E'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 const ident = (n: string) => (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(n) ? n : `"${n.replace(/"/g, '""')}"`);
 
@@ -46,7 +47,8 @@ export function settingsDiff(wanted: Map<string, string>, conn: ServerConnection
   let sql = '';
   for (const [name, value] of wanted) {
     if (conn.applied.get(name) !== value) {
-      sql += `SET ${ident(name)} = ${quote(value)};`;
+      // set_config takes the value as startup does: "a,b" stays a list, not one quoted name.
+      sql += `SELECT pg_catalog.set_config(${quote(name)}, ${quote(value)}, false);`;
       conn.applied.set(name, value);
     }
   }

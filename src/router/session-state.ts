@@ -5,10 +5,18 @@ import { parseSql, statementKind, type StatementNode } from '../sql/parser.js';
  * Cheap text test run on every statement: only text containing one of these words can create session
  * state, so only that text is handed to the parser. A false positive costs one cached parse.
  */
-const mayHoldSessionState = /listen|prepare|hold|temp|advisory_lock|advisory_unlock|set_config|(^|;)\s*set\s/i;
+const mayHoldSessionState =
+  /listen|prepare|hold|temp|advisory_lock|advisory_unlock|set_config|(^|;)\s*set\s/i;
 
 /** Settings the server reports by ParameterStatus: their changes follow the client without pinning. */
-const reported = new Set(['application_name', 'client_encoding', 'datestyle', 'intervalstyle', 'timezone', 'standard_conforming_strings']);
+const reported = new Set([
+  'application_name',
+  'client_encoding',
+  'datestyle',
+  'intervalstyle',
+  'timezone',
+  'standard_conforming_strings',
+]);
 
 const sessionLockFunctions = new Set([
   'pg_advisory_lock',
@@ -45,7 +53,8 @@ function pinReasonOf(stmt: StatementNode): string | null {
     if (reason) return;
     // Any relation created TEMP, also through SELECT INTO, CREATE TABLE AS, EXPLAIN ANALYZE or pg_temp.
     if (node.relpersistence === 't' || node.schemaname === 'pg_temp') reason = 'temporary table';
-    const call = node.FuncCall as { funcname?: { String?: { sval?: string } }[]; args?: unknown[] } | undefined;
+    const call = node.FuncCall as
+      { funcname?: { String?: { sval?: string } }[]; args?: unknown[] } | undefined;
     const name = call?.funcname?.at(-1)?.String?.sval?.toLowerCase();
     if (name && sessionLockFunctions.has(name)) reason = 'session advisory lock';
     if (name === 'set_config' && !isTrueConstant(call?.args?.[2])) reason = 'set_config for the session';
@@ -71,4 +80,21 @@ function walk(node: unknown, visit: (obj: Record<string, unknown>) => void): voi
   const obj = node as Record<string, unknown>;
   visit(obj);
   for (const v of Object.values(obj)) walk(v, visit);
+}
+
+const mayReset = /deallocate|discard/i;
+
+/** `deallocate`: every prepared statement of the server session is gone; `discard`: all session state too. */
+export function sessionResetKind(sql: string): 'deallocate' | 'discard' | null {
+  if (!mayReset.test(sql)) return null;
+  const parsed = parseSql(sql);
+  if (!parsed.ok) return null;
+  let kind: 'deallocate' | 'discard' | null = null;
+  for (const stmt of parsed.statements) {
+    const node = stmt.DeallocateStmt as { name?: string } | undefined;
+    if (node && !node.name) kind ??= 'deallocate';
+    const discard = stmt.DiscardStmt as { target?: string } | undefined;
+    if (discard?.target === 'DISCARD_ALL') kind = 'discard';
+  }
+  return kind;
 }

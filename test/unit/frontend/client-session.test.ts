@@ -192,7 +192,7 @@ describe('ClientSession transaction pooling hot path', () => {
     );
   });
 
-  it('answers a re-Parse of a statement the connection has with a stand-in, whose ParseComplete the client sees', () => {
+  it('answers a Parse of a statement the connection already has with a stand-in, whose ParseComplete the client sees', () => {
     const a = fakeServer('a');
     const h = harness([a]);
     h.session.pinned = 'test: keep the connection';
@@ -200,10 +200,37 @@ describe('ClientSession transaction pooling hot path', () => {
     a.socket.takeWritten();
     h.reply(a, w.parseComplete(), w.readyForQuery('I'));
     h.client.takeWritten();
-    h.send(w.parse('s1', 'SELECT 1'), w.sync());
-    expect(hex(a.socket.takeWritten())).toBe(hex(Buffer.concat([w.parse('', ''), w.sync()])));
-    h.reply(a, w.parseComplete(), w.readyForQuery('I'));
+    // Same text under another name: the server-side statement exists, the unnamed one is left alone.
+    h.send(w.parse('s2', 'SELECT 1'), w.sync());
+    const standIn = Buffer.concat([w.close('S', 'pp_standin'), w.parse('pp_standin', ''), w.sync()]);
+    expect(hex(a.socket.takeWritten())).toBe(hex(standIn));
+    h.reply(a, w.closeComplete(), w.parseComplete(), w.readyForQuery('I'));
     expect(types(h.client.takeWritten())).toBe('1Z');
+  });
+
+  it("answers a second Parse of the same name with the server's 42P05, naming the client's statement", () => {
+    const a = fakeServer('a');
+    const h = harness([a]);
+    h.session.pinned = 'test: keep the connection';
+    h.send(w.parse('s1', 'SELECT 1'), w.sync());
+    const first = a.socket.takeWritten();
+    h.reply(a, w.parseComplete(), w.readyForQuery('I'));
+    h.client.takeWritten();
+    h.send(w.parse('s1', 'SELECT 2'), w.sync());
+    const serverName = w.decodeParse(first.subarray(0, first.length - 5)).name;
+    expect(w.decodeParse(a.socket.takeWritten().subarray(0, -5))).toEqual({
+      name: serverName,
+      query: 'SELECT 2',
+      paramTypes: [],
+    });
+    h.reply(
+      a,
+      w.simpleError('42P05', `prepared statement "${serverName}" already exists`),
+      w.readyForQuery('I'),
+    );
+    const reply = h.client.takeWritten();
+    expect(types(reply)).toBe('EZ');
+    expect(reply.toString()).toContain('prepared statement "s1" already exists');
   });
 
   it('keeps the client’s reply order when an unnamed Parse and a re-prepared named statement share a round', () => {

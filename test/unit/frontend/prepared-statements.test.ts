@@ -7,6 +7,7 @@ import {
   renameBind,
   renameTarget,
   standInParse,
+  standInClose,
 } from '../../../src/frontend/prepared-statements.js';
 import * as w from '../fixtures/wire.js';
 
@@ -180,9 +181,10 @@ describe('renameTarget, standInParse, noopClose', () => {
     expect(renameTarget(0x44, 'pp_abc').equals(w.describe('S', 'pp_abc'))).toBe(true);
   });
 
-  it('standInParse is a Parse of the empty unnamed statement without parameter types', () => {
-    expect(w.decodeParse(standInParse)).toEqual({ name: '', query: '', paramTypes: [] });
-    expect(standInParse.equals(w.parse('', ''))).toBe(true);
+  it('the stand-in closes and re-prepares an empty statement of its own, never the unnamed one', () => {
+    expect(w.decodeParse(standInParse)).toEqual({ name: 'pp_standin', query: '', paramTypes: [] });
+    expect(standInParse.equals(w.parse('pp_standin', ''))).toBe(true);
+    expect(w.decodeTarget(standInClose, 'C')).toEqual({ kind: 'S', name: 'pp_standin' });
   });
 
   it('noopClose closes a statement name no client can have', () => {

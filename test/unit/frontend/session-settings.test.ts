@@ -97,7 +97,10 @@ describe('settingsDiff', () => {
       ]),
       conn,
     );
-    expect(sql).toBe("SET application_name = E'app';SET TimeZone = E'UTC';");
+    expect(sql).toBe(
+      "SELECT pg_catalog.set_config(E'application_name', E'app', false);" +
+        "SELECT pg_catalog.set_config(E'TimeZone', E'UTC', false);",
+    );
     expect([...conn.applied]).toEqual([
       ['application_name', 'app'],
       ['TimeZone', 'UTC'],
@@ -123,11 +126,11 @@ describe('settingsDiff', () => {
       ]),
       conn,
     );
-    expect(sql).toBe("SET application_name = E'new';RESET search_path;");
+    expect(sql).toBe("SELECT pg_catalog.set_config(E'application_name', E'new', false);RESET search_path;");
     expect(Object.fromEntries(conn.applied)).toEqual({ application_name: 'new', TimeZone: 'UTC' });
   });
 
-  it('quotes values and names so the SQL is exactly the intended SET statements', () => {
+  it('quotes values and names so the SQL is exactly the intended set_config calls', () => {
     const wanted = params([
       ['application_name', "it's a '); DROP TABLE t; --"],
       ['my.custom', 'v'],
@@ -138,18 +141,25 @@ describe('settingsDiff', () => {
     const parsed = parseSql(sql!);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
-    const sets = parsed.statements.map((s) => {
-      const v = s.VariableSetStmt as {
-        kind: string;
-        name: string;
-        args: { A_Const: { sval: { sval: string } } }[];
+    type Call = {
+      FuncCall: {
+        funcname: { String: { sval: string } }[];
+        args: { A_Const: { sval?: { sval: string } } }[];
       };
-      return [v.kind, v.name, v.args[0].A_Const.sval.sval];
+    };
+    const sets = parsed.statements.map((s) => {
+      const select = s.SelectStmt as { targetList: { ResTarget: { val: Call } }[] };
+      const call = select.targetList[0].ResTarget.val.FuncCall;
+      return [
+        call.funcname.at(-1)!.String.sval,
+        call.args[0].A_Const.sval?.sval,
+        call.args[1].A_Const.sval?.sval,
+      ];
     });
     expect(sets).toEqual([
-      ['VAR_SET_VALUE', 'application_name', "it's a '); DROP TABLE t; --"],
-      ['VAR_SET_VALUE', 'my.custom', 'v'],
-      ['VAR_SET_VALUE', 'odd name"; DROP TABLE t; --', 'x'],
+      ['set_config', 'application_name', "it's a '); DROP TABLE t; --"],
+      ['set_config', 'my.custom', 'v'],
+      ['set_config', 'odd name"; DROP TABLE t; --', 'x'],
     ]);
   });
 
