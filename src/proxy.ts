@@ -33,7 +33,10 @@ function listenerOptions(config: Config, databases: Map<string, Database>): List
     maxMessageBytes: config.limits.max_message_bytes,
     maxClients: config.limits.max_client_connections,
     tls: config.tls
-      ? tls.createSecureContext({ cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) })
+      ? tls.createSecureContext({
+          cert: fs.readFileSync(config.tls.cert),
+          key: fs.readFileSync(config.tls.key),
+        })
       : null,
     findUser: (name) => users.get(name),
     findDatabase: (name) => databases.get(name),
@@ -72,7 +75,11 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
     const bound = admin.address() as { address: string; port: number };
     adminAddress = { host: bound.address, port: bound.port };
   }
-  log.info('polyproxy listening', { listen: `${address.host}:${address.port}`, admin: config.admin, config: opts.configPath });
+  log.info('polyproxy listening', {
+    listen: `${address.host}:${address.port}`,
+    admin: config.admin,
+    config: opts.configPath,
+  });
 
   return {
     address,

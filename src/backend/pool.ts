@@ -1,5 +1,10 @@
 // A bounded pool of server connections to one PostgreSQL server; clients queue when it is exhausted.
-import { BackendError, ServerConnection, type ServerEndpoint, type ServerLogin } from './server-connection.js';
+import {
+  BackendError,
+  ServerConnection,
+  type ServerEndpoint,
+  type ServerLogin,
+} from './server-connection.js';
 import type { Logger } from '../logger.js';
 
 export interface PoolOptions {
@@ -176,7 +181,10 @@ export class Pool {
       (err: Error) => {
         this.connecting--;
         this.lastError = err;
-        this.log.warn('server connection failed', { server: `${this.endpoint.host}:${this.endpoint.port}`, err: err.message });
+        this.log.warn('server connection failed', {
+          server: `${this.endpoint.host}:${this.endpoint.port}`,
+          err: err.message,
+        });
         // Login errors such as a wrong backend password will not fix themselves: fail waiters now.
         const fatal = err instanceof BackendError && err.sqlstate !== '08006';
         if (fatal || this.connecting === 0) {
@@ -213,7 +221,10 @@ export class Pool {
     conn.query(';').then((error) => {
       clearTimeout(timer);
       if (error || conn.closed) {
-        this.log.warn('server failed its health check', { server: `${this.endpoint.host}:${this.endpoint.port}`, error });
+        this.log.warn('server failed its health check', {
+          server: `${this.endpoint.host}:${this.endpoint.port}`,
+          error,
+        });
         this.destroy(conn);
       } else {
         this.release(conn);

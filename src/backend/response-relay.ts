@@ -15,13 +15,14 @@ export interface RelayTarget {
   onParameterStatus(name: string, value: string): void;
   /** The server connection closed while attached. */
   onServerLost(): void;
+  /** May rewrite an ErrorResponse body (for example to show the client's statement names); null keeps it. */
+  rewriteError?(body: Buffer): Buffer | null;
 }
 
-/** Why a Parse was sent: the client's own, one the proxy added before a Bind, or a stand-in. */
+/** Who a Parse or Close was sent for: the client (its reply is forwarded) or the proxy itself (hidden). */
 export const enum ParseKind {
   Client,
   Injected,
-  StandIn,
 }
 
 export interface PendingParse {
@@ -49,6 +50,7 @@ export class ResponseRelay {
   status = 0x49;
   private erroredEpoch = -1;
   private parses: PendingParse[] = [];
+  private closes: PendingParse[] = [];
   private internal: InternalQuery[] = [];
 
   private header = Buffer.allocUnsafe(5);
@@ -59,8 +61,16 @@ export class ResponseRelay {
   private collect: Buffer | null = null;
   private collected = 0;
 
+  /** An ErrorResponse arrived while no client and no query of the proxy's own was waiting (a FATAL). */
+  onIdleError: (() => void) | null = null;
+  /** The ErrorResponse being read is held back whole, to be forwarded (or rewritten) when complete. */
+  private holdingError = false;
+
+  /** Extended-protocol messages were sent since the last Sync: the server owes replies not yet counted. */
+  roundOpen = false;
+
   busy(): boolean {
-    return this.sendEpoch !== this.recvEpoch;
+    return this.sendEpoch !== this.recvEpoch || this.roundOpen;
   }
 
   /** Records a Parse just written to the server, unless the server will skip it after an error. */
@@ -68,6 +78,12 @@ export class ResponseRelay {
     if (p.epoch === this.erroredEpoch && this.recvEpoch === p.epoch) return false;
     this.parses.push(p);
     return true;
+  }
+
+  /** Records a Close just written to the server; the proxy's own have their CloseComplete hidden. */
+  trackClose(p: PendingParse): void {
+    if (p.epoch === this.erroredEpoch && this.recvEpoch === p.epoch) return;
+    this.closes.push(p);
   }
 
   /** Runs a query of the proxy's own whose replies never reach the client; resolves to its error, if any. */
@@ -152,6 +168,9 @@ export class ResponseRelay {
     if (type === Backend.ParseComplete && !internal) {
       const p = this.parses.shift();
       if (p && p.kind === ParseKind.Injected) this.dropping = true;
+    } else if (type === Backend.CloseComplete && !internal) {
+      const c = this.closes.shift();
+      if (c && c.kind === ParseKind.Injected) this.dropping = true;
     }
     const inspect =
       type === Backend.ReadyForQuery ||
@@ -164,6 +183,12 @@ export class ResponseRelay {
     } else {
       this.collect = null;
     }
+    this.holdingError =
+      type === Backend.ErrorResponse &&
+      !this.dropping &&
+      this.collect !== null &&
+      !!this.target?.rewriteError;
+    if (this.holdingError) this.dropping = true;
   }
 
   /** Acts on a message just completed at `pos`; returns where the unsent run of the chunk now starts. */
@@ -178,6 +203,8 @@ export class ResponseRelay {
         return pos;
       case Backend.ErrorResponse:
         this.onError(body);
+        if (this.holdingError && body)
+          this.emit(withHeader(Backend.ErrorResponse, this.target?.rewriteError?.(body) ?? body));
         break;
       case Backend.DataRow: {
         const q = this.internal[0];
@@ -199,6 +226,7 @@ export class ResponseRelay {
     const epoch = this.recvEpoch++;
     // Parses that never got an answer in this round were skipped by the server.
     while (this.parses.length > 0 && this.parses[0].epoch <= epoch) this.parses.shift()?.onFail?.();
+    while (this.closes.length > 0 && this.closes[0].epoch <= epoch) this.closes.shift();
     if (this.internal.length > 0 && this.internal[0].epoch === epoch) {
       const q = this.internal.shift()!;
       q.done(q.error, q.row);
@@ -208,9 +236,11 @@ export class ResponseRelay {
   }
 
   private onError(body: Buffer | null): void {
+    if (!this.target && this.internal.length === 0) this.onIdleError?.();
     const epoch = this.recvEpoch;
     this.erroredEpoch = epoch;
     while (this.parses.length > 0 && this.parses[0].epoch === epoch) this.parses.shift()?.onFail?.();
+    while (this.closes.length > 0 && this.closes[0].epoch === epoch) this.closes.shift();
     const q = this.internal[0];
     if (q && q.epoch === epoch) q.error = body ? errorMessageOf(body) : 'error';
   }
@@ -224,6 +254,14 @@ function decodeTextRow(body: Buffer): (string | null)[] {
     values.push(len < 0 ? null : r.bytes(len).toString());
   }
   return values;
+}
+
+function withHeader(type: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out[0] = type;
+  out.writeInt32BE(4 + body.length, 1);
+  body.copy(out, 5);
+  return out;
 }
 
 /** The M field of an ErrorResponse body, for logs. */

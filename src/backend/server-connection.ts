@@ -111,6 +111,9 @@ export class ServerConnection {
 
   private attach(): void {
     this.input.handler = (chunk) => this.relay.process(chunk);
+    // An idle connection that hears from its server (a FATAL before it exits) is of no further use.
+    this.relay.onIdleError = () => this.close();
+    this.socket.on('end', () => this.socket.destroy());
     this.socket.on('error', () => {});
     this.socket.on('close', () => {
       this.closed = true;
@@ -126,7 +129,10 @@ export class ServerConnection {
     const framer = new MessageFramer(1 << 20);
     let scram: ScramClientSession | null = null;
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new BackendError('timed out during server login')), login.connectTimeoutMs);
+      const timer = setTimeout(
+        () => fail(new BackendError('timed out during server login')),
+        login.connectTimeoutMs,
+      );
       const fail = (err: Error) => {
         clearTimeout(timer);
         this.input.handler = () => {};
@@ -145,7 +151,9 @@ export class ServerConnection {
               const mechanisms: string[] = [];
               for (let m = r.cstring(); m !== ''; m = r.cstring()) mechanisms.push(m);
               if (!mechanisms.includes('SCRAM-SHA-256')) {
-                throw new BackendError(`server offers no supported SASL mechanism (${mechanisms.join(', ')})`);
+                throw new BackendError(
+                  `server offers no supported SASL mechanism (${mechanisms.join(', ')})`,
+                );
               }
               scram = new ScramClientSession(login.password);
               socket.write(fe.saslInitialResponse('SCRAM-SHA-256', scram.clientFirst()));
@@ -206,7 +214,9 @@ function openSocket(endpoint: ServerEndpoint, login: ServerLogin): Promise<Socke
   return new Promise((resolve, reject) => {
     const plain = login.tls.mode === 'disable';
     const input = plain ? SocketInput.connect(endpoint.host, endpoint.port) : null;
-    const socket = input ? (input.socket as net.Socket) : net.connect({ host: endpoint.host, port: endpoint.port });
+    const socket = input
+      ? (input.socket as net.Socket)
+      : net.connect({ host: endpoint.host, port: endpoint.port });
     socket.setNoDelay(true);
     const timer = setTimeout(() => {
       socket.destroy();

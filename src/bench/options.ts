@@ -74,7 +74,9 @@ function readFlags(argv: string[]): Map<string, string> {
 function positive(name: string, raw: string, allowZero = false): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < (allowZero ? 0 : 1))
-    throw new UsageError(`--${name}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, got "${raw}"`);
+    throw new UsageError(
+      `--${name}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, got "${raw}"`,
+    );
   return n;
 }
 
@@ -88,7 +90,8 @@ function list(raw: string): string[] {
 function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T[] {
   const values = list(raw);
   for (const v of values)
-    if (!allowed.includes(v as T)) throw new UsageError(`--${name}: "${v}" is not one of ${allowed.join(', ')}`);
+    if (!allowed.includes(v as T))
+      throw new UsageError(`--${name}: "${v}" is not one of ${allowed.join(', ')}`);
   if (values.length === 0) throw new UsageError(`--${name}: empty list`);
   return values as T[];
 }
@@ -104,7 +107,8 @@ export function parseOptions(
   if (flags.has('help')) return 'help';
   const get = (name: string): string | undefined => flags.get(name) ?? env[flagEnv[name]];
   const quick = flags.has('quick') || env.BENCH_QUICK === '1';
-  const value = (name: string, normal: string, quickValue = normal) => get(name) ?? (quick ? quickValue : normal);
+  const value = (name: string, normal: string, quickValue = normal) =>
+    get(name) ?? (quick ? quickValue : normal);
   return {
     quick,
     durationS: positive('duration', value('duration', '10', '2')),

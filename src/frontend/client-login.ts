@@ -56,7 +56,13 @@ export async function clientLogin(raw: net.Socket, opts: LoginOptions): Promise<
         continue;
       }
       // Bytes after SSLRequest but before the handshake would bypass encryption: refuse them.
-      if (reader.pendingBytes() > 0) throw new ProxyError('protocolViolation', 'received unencrypted data after SSL request', undefined, 'FATAL');
+      if (reader.pendingBytes() > 0)
+        throw new ProxyError(
+          'protocolViolation',
+          'received unencrypted data after SSL request',
+          undefined,
+          'FATAL',
+        );
       reader.detach();
       raw.write('S');
       const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: opts.tls });
@@ -77,19 +83,38 @@ export async function clientLogin(raw: net.Socket, opts: LoginOptions): Promise<
       );
     }
     const unsupported = [...packet.params.keys()].filter((k) => k.startsWith('_pq_.'));
-    if (packet.minor > 0 || unsupported.length > 0) socket.write(be.negotiateProtocolVersion(0, unsupported));
+    if (packet.minor > 0 || unsupported.length > 0)
+      socket.write(be.negotiateProtocolVersion(3 << 16, unsupported));
     const userName = packet.params.get('user');
-    if (!userName) throw new ProxyError('invalidAuthorization', 'no user name given in the startup message', undefined, 'FATAL');
+    if (!userName)
+      throw new ProxyError(
+        'invalidAuthorization',
+        'no user name given in the startup message',
+        undefined,
+        'FATAL',
+      );
     const database = packet.params.get('database') || userName;
     const user = opts.findUser(userName);
     await authenticate(socket, reader, userName, user);
     socket.write(be.authenticationOk);
-    return { socket, user: user!, database, params: packet.params, minorVersion: packet.minor, leftover: reader.detach() };
+    return {
+      socket,
+      user: user!,
+      database,
+      params: packet.params,
+      minorVersion: packet.minor,
+      leftover: reader.detach(),
+    };
   }
 }
 
 function authFailed(userName: string): ProxyError {
-  return new ProxyError('invalidPassword', `password authentication failed for user "${userName}"`, undefined, 'FATAL');
+  return new ProxyError(
+    'invalidPassword',
+    `password authentication failed for user "${userName}"`,
+    undefined,
+    'FATAL',
+  );
 }
 
 async function passwordMessage(reader: SocketReader): Promise<MessageReader> {
@@ -98,7 +123,12 @@ async function passwordMessage(reader: SocketReader): Promise<MessageReader> {
   return new MessageReader(msg, 5, msg.length);
 }
 
-async function authenticate(socket: Duplex, reader: SocketReader, userName: string, user: LoginUser | undefined) {
+async function authenticate(
+  socket: Duplex,
+  reader: SocketReader,
+  userName: string,
+  user: LoginUser | undefined,
+) {
   if (user?.auth === 'trust') return;
   const password = user?.password;
   const isVerifier = password?.startsWith('SCRAM-SHA-256$') ?? false;
@@ -110,12 +140,19 @@ async function authenticate(socket: Duplex, reader: SocketReader, userName: stri
     return;
   }
   // SCRAM for unknown users too, so a client cannot tell which user names exist.
-  const session = new ScramServerSession(isVerifier ? { verifier: password } : { password: password ?? crypto.randomUUID() });
+  const session = new ScramServerSession(
+    isVerifier ? { verifier: password } : { password: password ?? crypto.randomUUID() },
+  );
   socket.write(be.authenticationSASL(['SCRAM-SHA-256']));
   const first = await passwordMessage(reader);
   const mechanism = first.cstring();
   if (mechanism !== 'SCRAM-SHA-256') {
-    throw new ProxyError('protocolViolation', `client selected an invalid SASL authentication mechanism "${mechanism}"`, undefined, 'FATAL');
+    throw new ProxyError(
+      'protocolViolation',
+      `client selected an invalid SASL authentication mechanism "${mechanism}"`,
+      undefined,
+      'FATAL',
+    );
   }
   const len = first.int32();
   const serverFirst = session.handleClientFirst(first.bytes(len).toString());

@@ -16,14 +16,16 @@ import { FramingError, MessageFramer } from '../protocol/framer.js';
 import { classifySql, type StatementInfo } from '../router/classify.js';
 import { describeRoute } from '../router/route-decision.js';
 import { accessFor, type RouteOverride } from '../router/router.js';
-import { sessionPinReason } from '../router/session-state.js';
+import { sessionResetKind } from '../router/session-state.js';
 import { writeOrHold, type SocketInput } from '../net/socket-input.js';
 import {
   PreparedStatements,
   cstringEnd,
   noopClose,
+  renameParse,
   renameBind,
   renameTarget,
+  standInClose,
   standInParse,
   type ClientStatement,
 } from './prepared-statements.js';
@@ -42,6 +44,12 @@ interface Queued {
   type: number;
   buf: Buffer;
   info: StatementInfo | null;
+}
+
+/** A simple-protocol statement the proxy answers itself, never sent to a server. */
+function isLocal(type: number, info: StatementInfo | null): boolean {
+  if (type !== Frontend.Query || !info) return false;
+  return info.explainRoute !== undefined || (info.statementCount === 1 && (info.routeOverride !== undefined || info.reason === 'route-override-invalid'));
 }
 
 /** How many times a read is sent to another server when the one chosen cannot be reached. */
@@ -81,8 +89,6 @@ export class ClientSession implements RelayTarget {
   private wroteHere = false;
   /** The client opened a transaction block that has not ended yet (predicted from what it sent). */
   private inBlock = false;
-  /** The current round of extended-protocol messages has not been closed by Sync yet. */
-  private openRound = false;
   stats = { queries: 0, transactions: 0 };
 
   constructor(
@@ -157,7 +163,7 @@ export class ClientSession implements RelayTarget {
     }
     const info = this.inspect(type, buf, start, end);
     // The fast path: a server is attached, nothing waits before this message, and it may run there.
-    if (this.server && this.queue.length === 0 && !info?.explainRoute && !this.needsOtherServer(info)) {
+    if (this.server && this.queue.length === 0 && !isLocal(type, info) && !this.needsOtherServer(info)) {
       this.forward(type, buf, start, end, info);
       return;
     }
@@ -190,16 +196,16 @@ export class ClientSession implements RelayTarget {
   private classify(sql: string): StatementInfo {
     const info = classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
     // Statements that leave state in the server session pin the client: that must be the primary.
-    if (this.transactionMode && info.access === 'read') {
-      const pin = sessionPinReason(sql);
-      if (pin) return { ...info, access: 'write', reason: `session-state:${pin}`, pin };
+    if (this.transactionMode && info.pin && info.access === 'read') {
+      return { ...info, access: 'write', reason: `session-state:${info.pin}` };
     }
     return info;
   }
 
   /** A write reaching a replica between transactions must wait for the replica to be released. */
   private needsOtherServer(info: StatementInfo | null): boolean {
-    if (!info || this.serverRole !== 'replica' || this.pinned || this.inBlock || this.openRound) return false;
+    if (!info || this.serverRole !== 'replica' || this.pinned || this.inBlock) return false;
+    if (this.server?.relay.roundOpen) return false;
     if (info.hint) return info.hint === 'primary';
     if (this.override !== 'auto') return false;
     return info.access === 'write';
@@ -209,11 +215,11 @@ export class ClientSession implements RelayTarget {
   private pump(): void {
     while (this.queue.length > 0 && !this.closed) {
       const m = this.queue[0];
-      if (m.info?.explainRoute !== undefined) {
+      if (isLocal(m.type, m.info)) {
         if (this.server && this.server.relay.busy()) break;
         this.queue.shift();
-        this.closeRun();
-        this.answerExplainRoute(m.info.explainRoute);
+        this.flush();
+        this.answerLocally(m.info!);
         continue;
       }
       if (!this.server) {
@@ -285,7 +291,14 @@ export class ClientSession implements RelayTarget {
     conn.relay.target = this;
     this.stats.transactions++;
     const sql = settingsDiff(this.settings, conn);
-    if (sql) conn.query(sql).then((error) => error && this.log.warn('could not apply session settings', { error }));
+    if (sql) {
+      conn.query(sql).then((error) => {
+        if (!error) return;
+        // Forget what was assumed applied, so the next transaction tries again.
+        conn.applied.clear();
+        this.log.warn('could not apply session settings', { error });
+      });
+    }
   }
 
   /** No server could be had: answer every queued request with the error. */
@@ -293,9 +306,31 @@ export class ClientSession implements RelayTarget {
     const queued = this.queue;
     this.queue = [];
     const sqlstate = err instanceof BackendError ? err.sqlstate : '08006';
-    const parts = [be.errorResponse({ severity: 'ERROR', sqlstate, message: err.message })];
-    for (const m of queued) if (m.type === Frontend.Sync || m.type === Frontend.Query) parts.push(be.readyForQuery(this.txStatus));
+    const error = be.errorResponse({ severity: 'ERROR', sqlstate, message: err.message });
+    // As PostgreSQL does after an error: one ErrorResponse per round, each round ended by ReadyForQuery.
+    const parts: Buffer[] = [];
+    let erred = false;
+    for (const m of queued) {
+      if (!erred) parts.push(error);
+      erred = true;
+      if (m.type === Frontend.Sync || m.type === Frontend.Query) {
+        parts.push(be.readyForQuery(this.txStatus));
+        erred = false;
+      }
+    }
     this.socket.write(Buffer.concat(parts));
+  }
+
+  /** Answers a proxy command: EXPLAIN ROUTE, or SET polyproxy.route (which PostgreSQL could not parse). */
+  private answerLocally(info: StatementInfo): void {
+    if (info.explainRoute !== undefined) return this.answerExplainRoute(info.explainRoute);
+    if (info.routeOverride) this.override = info.routeOverride;
+    if (info.reason === 'route-override-invalid') {
+      const message = 'invalid value for polyproxy.route: expected primary, replica or auto';
+      this.socket.write(Buffer.concat([be.errorResponse({ severity: 'ERROR', sqlstate: '22023', message }), be.readyForQuery(this.txStatus)]));
+      return;
+    }
+    this.socket.write(Buffer.concat([be.commandComplete('SET'), be.readyForQuery(this.txStatus)]));
   }
 
   /** Answers EXPLAIN ROUTE itself: where the statement would run and why, without running it. */
@@ -333,27 +368,31 @@ export class ClientSession implements RelayTarget {
       case Frontend.Query:
         conn.relay.sendEpoch++;
         this.stats.queries++;
-        this.openRound = false;
+        if (this.transactionMode) this.checkResets(conn, buf.toString('utf8', start + 5, end - 1));
         break;
       case Frontend.Sync:
         conn.relay.sendEpoch++;
-        this.openRound = false;
+        conn.relay.roundOpen = false;
+        break;
+      case Frontend.FunctionCall:
+        conn.relay.sendEpoch++;
         break;
       case Frontend.Parse:
-        this.openRound = true;
+        conn.relay.roundOpen = true;
         if (this.transactionMode) return this.forwardParse(conn, buf, start, end, info);
         break;
       case Frontend.Bind:
-        this.openRound = true;
+        conn.relay.roundOpen = true;
         if (this.transactionMode) return this.forwardBind(conn, buf, start, end);
         break;
       case Frontend.Describe:
       case Frontend.Close:
-        this.openRound = true;
+        conn.relay.roundOpen = true;
         if (this.transactionMode && buf[start + 5] === 0x53) return this.forwardStatementTarget(conn, type, buf, start, end);
+        if (this.transactionMode && type === Frontend.Close) conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
         break;
       case Frontend.Execute:
-        this.openRound = true;
+        conn.relay.roundOpen = true;
         break;
     }
     this.pass(buf, start, end);
@@ -368,7 +407,7 @@ export class ClientSession implements RelayTarget {
     }
     const tx = info.transaction;
     if (tx?.kind === 'begin') this.inBlock = true;
-    else if (tx?.kind === 'commit' || tx?.kind === 'rollback') this.inBlock = false;
+    else if ((tx?.kind === 'commit' || tx?.kind === 'rollback') && !tx.chain) this.inBlock = false;
     if (info.routeOverride) this.override = info.routeOverride;
     if (info.resetAll) {
       this.settings = new Map(this.startup);
@@ -386,15 +425,30 @@ export class ClientSession implements RelayTarget {
     const nameEnd = cstringEnd(buf, start + 5, end);
     if (nameEnd < 0) return this.pass(buf, start, end);
     this.stats.queries++;
+    const queryEnd = cstringEnd(buf, nameEnd + 1, end);
+    if (queryEnd > 0) this.checkResets(conn, buf.toString('utf8', nameEnd + 1, queryEnd));
+    const epoch = conn.relay.sendEpoch;
     if (nameEnd === start + 5) {
       this.unnamedInfo = info;
+      // Tracked too: the relay pairs every ParseComplete with the Parse it answers.
+      conn.relay.trackParse({ epoch, kind: ParseKind.Client });
       return this.pass(buf, start, end);
     }
     const name = buf.toString('utf8', start + 5, nameEnd);
+    const existing = this.statements.get(name);
+    if (existing) {
+      // PostgreSQL refuses to redefine a name (42P05): send the Parse under the existing server-side
+      // name, present on this connection, so the server answers with that error in the right place.
+      this.ensurePrepared(conn, existing.serverName, existing.parse);
+      conn.relay.trackParse({ epoch, kind: ParseKind.Client });
+      this.push(renameParse(buf, nameEnd, end, existing.serverName));
+      return;
+    }
     const stmt: ClientStatement = this.statements.define(name, buf, start, nameEnd, end, info);
-    const epoch = conn.relay.sendEpoch;
     if (conn.prepared.has(stmt.serverName)) {
-      conn.relay.trackParse({ epoch, kind: ParseKind.StandIn });
+      conn.relay.trackClose({ epoch, kind: ParseKind.Injected });
+      conn.relay.trackParse({ epoch, kind: ParseKind.Client });
+      this.push(standInClose);
       this.push(standInParse);
       return;
     }
@@ -422,15 +476,28 @@ export class ClientSession implements RelayTarget {
     if (nameEnd <= start + 6) return this.pass(buf, start, end);
     const name = buf.toString('utf8', start + 6, nameEnd);
     const stmt = this.statements.get(name);
-    if (!stmt) return this.pass(buf, start, end);
+    if (!stmt) {
+      if (type === Frontend.Close) conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
+      return this.pass(buf, start, end);
+    }
     if (type === Frontend.Close) {
       // Other clients may share the server-side statement: only this client's name goes away.
       this.statements.forget(name);
+      conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
       this.push(noopClose);
       return;
     }
     this.ensurePrepared(conn, stmt.serverName, stmt.parse);
     this.push(renameTarget(type, stmt.serverName));
+  }
+
+  /** DEALLOCATE ALL / DISCARD ALL remove every statement on the server, this client's included. */
+  private checkResets(conn: ServerConnection, sql: string): void {
+    const reset = sessionResetKind(sql);
+    if (!reset) return;
+    conn.prepared.clear();
+    this.statements.clear();
+    if (reset === 'discard') conn.applied.clear();
   }
 
   /** Prepares a statement on this connection first if it lacks it; its ParseComplete is hidden. */
@@ -520,6 +587,14 @@ export class ClientSession implements RelayTarget {
     this.holdingServer = null;
     this.maybeRelease();
     if (this.queue.length > 0) this.pump();
+  }
+
+  /** Errors about a server-side statement name show the client's own name, as PostgreSQL would. */
+  rewriteError(body: Buffer): Buffer | null {
+    if (body.indexOf('"pp_') < 0) return null;
+    let text = body.toString();
+    for (const [name, stmt] of this.statements.entries()) text = text.replaceAll(`"${stmt.serverName}"`, `"${name}"`);
+    return Buffer.from(text);
   }
 
   onParameterStatus(name: string, value: string): void {

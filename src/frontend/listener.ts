@@ -17,6 +17,8 @@ import { clientLogin, type LoginUser } from './client-login.js';
 import { ClientSession } from './client-session.js';
 import { startupValues } from './session-settings.js';
 
+const loginTimeoutMs = 60_000;
+
 export interface ListenerOptions {
   maxStartupBytes: number;
   maxMessageBytes: number;
@@ -72,7 +74,12 @@ export class Listener {
 
   /** Ends the sessions of one database once their transactions finish (its config changed or went away). */
   async drainDatabase(db: Database, timeoutMs: number): Promise<void> {
-    const err = new ProxyError('adminShutdown', `database "${db.name}" was reconfigured; reconnect`, undefined, 'FATAL');
+    const err = new ProxyError(
+      'adminShutdown',
+      `database "${db.name}" was reconfigured; reconnect`,
+      undefined,
+      'FATAL',
+    );
     const deadline = Date.now() + timeoutMs;
     const mine = () => [...this.sessions.values()].filter((s) => s.db === db);
     while (mine().length > 0 && Date.now() < deadline) {
@@ -88,9 +95,14 @@ export class Listener {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     this.loggingIn.add(socket);
+    // As PostgreSQL's authentication_timeout: a client that never finishes its login is dropped.
+    const timer = setTimeout(() => socket.destroy(), loginTimeoutMs);
     this.login(socket)
       .catch((err: unknown) => this.rejectLogin(socket, err))
-      .finally(() => this.loggingIn.delete(socket));
+      .finally(() => {
+        clearTimeout(timer);
+        this.loggingIn.delete(socket);
+      });
   }
 
   private async login(raw: net.Socket): Promise<void> {
@@ -107,13 +119,24 @@ export class Listener {
     if (!result) return;
     // Hold further bytes in the socket until the session reads them (see takeInput).
     result.socket.pause();
-    if (this.draining) throw new ProxyError('adminShutdown', 'the proxy is shutting down', undefined, 'FATAL');
+    if (this.draining)
+      throw new ProxyError('adminShutdown', 'the proxy is shutting down', undefined, 'FATAL');
     const db = o.findDatabase(result.database);
     if (!db) {
-      throw new ProxyError('unknownDatabase', `database "${result.database}" does not exist`, 'check the database name against the proxy configuration', 'FATAL');
+      throw new ProxyError(
+        'unknownDatabase',
+        `database "${result.database}" does not exist`,
+        'check the database name against the proxy configuration',
+        'FATAL',
+      );
     }
     if (this.sessions.size >= o.maxClients) {
-      throw new ProxyError('tooManyConnections', 'sorry, too many clients already', 'raise limits.max_client_connections', 'FATAL');
+      throw new ProxyError(
+        'tooManyConnections',
+        'sorry, too many clients already',
+        'raise limits.max_client_connections',
+        'FATAL',
+      );
     }
     const serverParams = await db.ensureParams();
     let pid: number;
@@ -155,23 +178,34 @@ export class Listener {
   /** Bytes that arrived after login while the socket was paused. */
   private drainPaused(socket: Duplex): Buffer[] {
     const chunks: Buffer[] = [];
-    for (let c = socket.read() as Buffer | null; c !== null; c = socket.read() as Buffer | null) chunks.push(c);
+    for (let c = socket.read() as Buffer | null; c !== null; c = socket.read() as Buffer | null)
+      chunks.push(c);
     return chunks;
   }
 
   private rejectLogin(socket: net.Socket, err: unknown): void {
     let pe: ProxyError;
     if (err instanceof ProxyError) pe = err;
-    else if (err instanceof AuthError) pe = new ProxyError(err.code, `authentication failed: ${err.message}`, undefined, 'FATAL');
-    else if (err instanceof MalformedMessage) pe = new ProxyError('protocolViolation', `invalid startup: ${err.message}`, undefined, 'FATAL');
-    else if (err instanceof BackendError) pe = new ProxyError('backendUnavailable', err.message, 'check that the database server is running', 'FATAL');
+    else if (err instanceof AuthError)
+      pe = new ProxyError(err.code, `authentication failed: ${err.message}`, undefined, 'FATAL');
+    else if (err instanceof MalformedMessage)
+      pe = new ProxyError('protocolViolation', `invalid startup: ${err.message}`, undefined, 'FATAL');
+    else if (err instanceof BackendError)
+      pe = new ProxyError(
+        'backendUnavailable',
+        err.message,
+        'check that the database server is running',
+        'FATAL',
+      );
     else {
       this.log.error('login failed', { err: String(err) });
       pe = new ProxyError('internalError', 'internal error during login', undefined, 'FATAL');
     }
     this.log.info('login rejected', { sqlstate: pe.sqlstate, reason: pe.message });
     if (!socket.destroyed) {
-      socket.end(be.errorResponse({ severity: 'FATAL', sqlstate: pe.sqlstate, message: pe.message, hint: pe.hint }));
+      socket.end(
+        be.errorResponse({ severity: 'FATAL', sqlstate: pe.sqlstate, message: pe.message, hint: pe.hint }),
+      );
     }
   }
 
@@ -182,7 +216,10 @@ export class Listener {
     const conn = session.server;
     if (!conn || !conn.relay.busy()) return;
     const epoch = conn.relay.recvEpoch;
-    this.cancelServer(conn, () => session.server === conn && conn.relay.recvEpoch === epoch && conn.relay.busy());
+    this.cancelServer(
+      conn,
+      () => session.server === conn && conn.relay.recvEpoch === epoch && conn.relay.busy(),
+    );
   }
 
   private cancelServer(conn: ServerConnection, stillValid: () => boolean): void {

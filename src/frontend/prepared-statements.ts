@@ -62,11 +62,32 @@ export class PreparedStatements {
   clear(): void {
     this.byName.clear();
   }
+
+  entries(): IterableIterator<[string, ClientStatement]> {
+    return this.byName.entries();
+  }
+}
+
+/** A client's Parse sent under another statement name. */
+export function renameParse(buf: Buffer, nameEnd: number, end: number, name: string): Buffer {
+  return withName(Frontend.Parse, Buffer.alloc(0), name, buf.subarray(nameEnd + 1, end));
 }
 
 /** Bind with the statement name replaced: portal name kept, everything after the name copied. */
-export function renameBind(buf: Buffer, start: number, portalEnd: number, stmtEnd: number, end: number, name: string): Buffer {
-  return withName(Frontend.Bind, buf.subarray(start + 5, portalEnd + 1), name, buf.subarray(stmtEnd + 1, end));
+export function renameBind(
+  buf: Buffer,
+  start: number,
+  portalEnd: number,
+  stmtEnd: number,
+  end: number,
+  name: string,
+): Buffer {
+  return withName(
+    Frontend.Bind,
+    buf.subarray(start + 5, portalEnd + 1),
+    name,
+    buf.subarray(stmtEnd + 1, end),
+  );
 }
 
 /** Describe or Close of a statement ('S'), with the name replaced. */
@@ -74,8 +95,16 @@ export function renameTarget(type: number, name: string): Buffer {
   return withName(type, Buffer.from([0x53]), name, Buffer.alloc(0));
 }
 
-/** A Parse of the empty unnamed statement: answers ParseComplete in place of a Parse the server already has. */
-export const standInParse = Buffer.from([Frontend.Parse, 0, 0, 0, 8, 0, 0, 0, 0]);
+/** Name of the empty statement whose Parse answers ParseComplete in place of one the server already has. */
+const standInName = 'pp_standin';
+
+/**
+ * Stand-in for a Parse the server connection already has: close the previous stand-in (its reply is
+ * hidden), then prepare an empty statement under the stand-in name, whose ParseComplete the client gets.
+ * The client's unnamed statement is left alone.
+ */
+export const standInClose = renameTarget(Frontend.Close, standInName);
+export const standInParse = withName(Frontend.Parse, Buffer.alloc(0), standInName, Buffer.from([0, 0, 0]));
 
 /** Close of a statement no server has: answers CloseComplete for a client statement we only forget. */
 export const noopClose = renameTarget(Frontend.Close, 'pp_closed');

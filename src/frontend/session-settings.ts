@@ -18,7 +18,7 @@ const notSettings = new Set(['user', 'database', 'options', 'replication']);
 /** The settings (name -> value) a client asked for at startup, including `options=-c name=value`. */
 export function startupValues(params: Map<string, string>): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [k, v] of params) if (!notSettings.has(k) && !k.startsWith('_pq_.')) out.set(k, v);
+  // PostgreSQL applies `options` first, so a parameter given directly wins over the same one in options.
   const options = params.get('options');
   if (options) {
     const parts = options.match(/(?:\\.|[^\s])+/g) ?? [];
@@ -32,15 +32,17 @@ export function startupValues(params: Map<string, string>): Map<string, string> 
       if (eq > 0) out.set(opt.slice(0, eq).replace(/-/g, '_'), opt.slice(eq + 1).replace(/\\(.)/g, '$1'));
     }
   }
+  for (const [k, v] of params) if (!notSettings.has(k) && !k.startsWith('_pq_.')) out.set(k, v);
   return out;
 }
 
-const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+/** An escape string literal: safe whatever standard_conforming_strings is. */
+const quote = (v: string) => `E'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 const ident = (n: string) => (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(n) ? n : `"${n.replace(/"/g, '""')}"`);
 
-/** The statement that gives a setting a value. */
+/** The statement that gives a setting a value as startup does ("a,b" stays a list, not one quoted name). */
 export function settingSql(name: string, value: string): string {
-  return `SET ${ident(name)} = ${quote(value)}`;
+  return `SELECT pg_catalog.set_config(${quote(name)}, ${quote(value)}, false)`;
 }
 
 /** Startup values as replayable statements, keyed by lower-case name. */

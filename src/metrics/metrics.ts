@@ -3,7 +3,14 @@ import client from 'prom-client';
 
 export interface MetricsSource {
   clientCount(): number;
-  pools(): { database: string; server: string; active: number; idle: number; waiting: number; stats: PoolStats }[];
+  pools(): {
+    database: string;
+    server: string;
+    active: number;
+    idle: number;
+    waiting: number;
+    stats: PoolStats;
+  }[];
 }
 
 export interface PoolStats {
@@ -76,7 +83,8 @@ export function createMetrics(source: MetricsSource): client.Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const p of source.pools()) this.inc({ database: p.database, server: p.server }, p.stats.waitMsTotal / 1000);
+      for (const p of source.pools())
+        this.inc({ database: p.database, server: p.server }, p.stats.waitMsTotal / 1000);
     },
   });
   return registry;

@@ -29,11 +29,17 @@ export function authenticationSASL(mechanisms: string[]): Buffer {
 }
 
 export function authenticationSASLContinue(data: string): Buffer {
-  return new MessageWriter(Backend.Authentication).int32(AuthType.SASLContinue).bytes(Buffer.from(data)).finish();
+  return new MessageWriter(Backend.Authentication)
+    .int32(AuthType.SASLContinue)
+    .bytes(Buffer.from(data))
+    .finish();
 }
 
 export function authenticationSASLFinal(data: string): Buffer {
-  return new MessageWriter(Backend.Authentication).int32(AuthType.SASLFinal).bytes(Buffer.from(data)).finish();
+  return new MessageWriter(Backend.Authentication)
+    .int32(AuthType.SASLFinal)
+    .bytes(Buffer.from(data))
+    .finish();
 }
 
 export function parameterStatus(name: string, value: string): Buffer {
@@ -44,8 +50,9 @@ export function backendKeyData(pid: number, secret: number): Buffer {
   return new MessageWriter(Backend.BackendKeyData).int32(pid).int32(secret).finish();
 }
 
-export function negotiateProtocolVersion(minor: number, unsupported: string[]): Buffer {
-  const w = new MessageWriter(Backend.NegotiateProtocolVersion).int32(minor).int32(unsupported.length);
+/** `version` is the newest version the server supports, major << 16 | minor (3.0 here). */
+export function negotiateProtocolVersion(version: number, unsupported: string[]): Buffer {
+  const w = new MessageWriter(Backend.NegotiateProtocolVersion).int32(version).int32(unsupported.length);
   for (const o of unsupported) w.cstring(o);
   return w.finish();
 }
@@ -97,7 +104,13 @@ export const TypeOid = { bool: 16, int8: 20, int4: 23, text: 25, float8: 701, nu
 export function rowDescription(columns: ColumnSpec[]): Buffer {
   const w = new MessageWriter(Backend.RowDescription, 32 + columns.length * 32).int16(columns.length);
   for (const c of columns) {
-    w.cstring(c.name).int32(0).int16(0).int32(c.typeOid).int16(c.typeSize ?? -1).int32(-1).int16(0);
+    w.cstring(c.name)
+      .int32(0)
+      .int16(0)
+      .int32(c.typeOid)
+      .int16(c.typeSize ?? -1)
+      .int32(-1)
+      .int16(0);
   }
   return w.finish();
 }

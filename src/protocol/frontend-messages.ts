@@ -22,7 +22,11 @@ export function passwordMessage(password: string): Buffer {
 
 export function saslInitialResponse(mechanism: string, data: string): Buffer {
   const payload = Buffer.from(data);
-  return new MessageWriter(Frontend.PasswordMessage).cstring(mechanism).int32(payload.length).bytes(payload).finish();
+  return new MessageWriter(Frontend.PasswordMessage)
+    .cstring(mechanism)
+    .int32(payload.length)
+    .bytes(payload)
+    .finish();
 }
 
 export function saslResponse(data: string): Buffer {

@@ -1,7 +1,7 @@
 // Decides primary or replica for the statements that open a transaction, with the reason why.
-import type { StatementInfo } from './classify.js';
+import type { RouteOverride, StatementInfo } from './classify.js';
 
-export type RouteOverride = 'primary' | 'replica' | 'auto';
+export type { RouteOverride };
 
 export interface SessionRouting {
   /** `SET polyproxy.route`: forces every statement of the session. */
@@ -23,8 +23,9 @@ export function accessFor(infos: readonly StatementInfo[], s: SessionRouting): A
   if (s.override !== 'auto') return { access: s.override === 'primary' ? 'write' : 'read', reason: `session-route-${s.override}` };
   const first = infos[0];
   if (!first) return { access: 'write', reason: 'no-statement' };
+  // BEGIN READ ONLY may use a replica; the classifier already sends serializable ones to the primary.
   if (first.transaction?.kind === 'begin') {
-    return first.transaction.readOnly ? { access: 'read', reason: 'read-only-transaction' } : { access: 'write', reason: 'transaction' };
+    return first.access === 'read' ? { access: 'read', reason: 'read-only-transaction' } : { access: 'write', reason: first.reason };
   }
   const write = infos.find((i) => i.access === 'write');
   if (write) return { access: 'write', reason: write.reason };

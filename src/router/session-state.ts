@@ -5,10 +5,11 @@ import { findInTree, funcCallName } from './ast-walk.js';
 /**
  * Cheap text test run on every statement: only text containing one of these words can create session
  * state, so only that text is handed to the parser. A false positive costs one cached parse.
+ * Plain SETs are not here: the session replays them on whichever server connection it gets.
  */
-const mayHoldSessionState = /listen|prepare|hold|temp|advisory_lock|advisory_unlock/i;
+const mayHoldSessionState = /listen|prepare|hold|temp|advisory_lock|advisory_unlock|set_config/i;
 
-const sessionFunctions = new Set([
+const sessionLockFunctions = new Set([
   'pg_advisory_lock',
   'pg_advisory_lock_shared',
   'pg_try_advisory_lock',
@@ -27,28 +28,55 @@ export function sessionPinReason(sql: string): string | null {
   return null;
 }
 
-/** Why one parsed statement pins the client, or null; the classifier records it as StatementInfo.pin. */
+/** Why one parsed statement pins the client, or null. */
 export function statementPinReason(stmt: StatementNode): string | null {
   const kind = statementKind(stmt);
   const body = stmt[kind] as Record<string, unknown>;
-  switch (kind) {
-    case 'ListenStmt':
-      return 'LISTEN';
-    case 'PrepareStmt':
-      return 'PREPARE';
-    case 'DeclareCursorStmt':
-      // CURSOR_OPT_HOLD = 0x20: the cursor outlives its transaction.
-      return ((body.options as number) & 0x20) !== 0 ? 'DECLARE ... WITH HOLD' : null;
-    case 'CreateStmt':
-    case 'CreateTableAsStmt':
-    case 'ViewStmt':
-    case 'CreateSeqStmt':
-      return JSON.stringify(body).includes('"relpersistence":"t"') ? 'temporary table' : null;
+  if (kind === 'ListenStmt') return 'LISTEN';
+  if (kind === 'PrepareStmt') return 'PREPARE';
+  // CURSOR_OPT_HOLD = 0x20: the cursor outlives its transaction.
+  if (kind === 'DeclareCursorStmt' && ((body.options as number) & 0x20) !== 0) return 'DECLARE ... WITH HOLD';
+  // Any relation created TEMP, also through SELECT INTO, CREATE TABLE AS, EXPLAIN ANALYZE or pg_temp.
+  const temp = findInTree(
+    stmt,
+    (key, value) => (key === 'relpersistence' && value === 't') || (key === 'schemaname' && value === 'pg_temp'),
+  );
+  if (temp) return 'temporary table';
+  if (findInTree(stmt, (key, value) => key === 'FuncCall' && sessionLockFunctions.has(funcCallName(value) ?? ''))) {
+    return 'session advisory lock';
   }
-  return callsAny(body, sessionFunctions) ? 'session advisory lock' : null;
+  const sessionSetConfig = findInTree(
+    stmt,
+    (key, value) =>
+      key === 'FuncCall' &&
+      funcCallName(value) === 'set_config' &&
+      !isTrueConstant((value as { args?: unknown[] }).args?.[2]),
+  );
+  return sessionSetConfig ? 'set_config for the session' : null;
 }
 
-/** True when a FuncCall to one of the names occurs anywhere in the tree. */
-function callsAny(node: unknown, names: Set<string>): boolean {
-  return findInTree(node, (key, value) => key === 'FuncCall' && names.has(funcCallName(value) ?? ''));
+/** A literal `true` (set_config's is_local): anything else may set the value for the whole session. */
+function isTrueConstant(node: unknown): boolean {
+  const konst = (node as { A_Const?: { boolval?: { boolval?: boolean } } } | undefined)?.A_Const;
+  if (konst?.boolval?.boolval === true) return true;
+  const cast = (node as { TypeCast?: { arg?: unknown } } | undefined)?.TypeCast;
+  const sval = (cast?.arg as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
+  return sval !== undefined && ['t', 'true', 'on', 'yes', '1'].includes(sval.toLowerCase());
+}
+
+const mayReset = /deallocate|discard/i;
+
+/** `deallocate`: every prepared statement of the server session is gone; `discard`: all session state too. */
+export function sessionResetKind(sql: string): 'deallocate' | 'discard' | null {
+  if (!mayReset.test(sql)) return null;
+  const parsed = parseSql(sql);
+  if (!parsed.ok) return null;
+  let kind: 'deallocate' | 'discard' | null = null;
+  for (const stmt of parsed.statements) {
+    const node = stmt.DeallocateStmt as { name?: string } | undefined;
+    if (node && !node.name) kind ??= 'deallocate';
+    const discard = stmt.DiscardStmt as { target?: string } | undefined;
+    if (discard?.target === 'DISCARD_ALL') kind = 'discard';
+  }
+  return kind;
 }

@@ -24,6 +24,8 @@ export function parseSql(sql: string): ParseOutcome {
   const cached = cache.get(sql);
   if (cached) return cached;
   let outcome: ParseOutcome;
+  // libpg-query rejects the empty string, PostgreSQL answers it with EmptyQueryResponse.
+  if (sql.trim() === '') return { ok: true, statements: [] };
   try {
     const result = parseSync(sql) as { stmts?: { stmt: StatementNode }[] };
     outcome = { ok: true, statements: (result.stmts ?? []).map((s) => s.stmt) };

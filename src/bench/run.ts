@@ -1,0 +1,149 @@
+// `npm run bench`: pgbench directly, through PgBouncer and through polyproxy, interleaved, as a table of medians.
+import { onExit, stopAll } from '../sandbox/cleanup.js';
+import { startEnvironment, type BenchEnv } from './environment.js';
+import { machineInfo } from './machine.js';
+import { parseOptions, usage, UsageError, type BenchOptions } from './options.js';
+import { runPgbench } from './pgbench.js';
+import { BenchReport } from './report.js';
+import { cellsOf, schedule, type ScheduledRun } from './schedule.js';
+import type { RunRecord } from './summary.js';
+import { targets, type RunningTarget } from './targets/index.js';
+import { workloads } from './workloads.js';
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+let interrupted = false;
+let current: BenchReport | undefined;
+// Runs before cleanup.ts's handler (registered later), while the targets still run.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.once(signal, () => {
+    interrupted = true;
+    current?.takeTargetNotes();
+  });
+
+async function startTargets(env: BenchEnv): Promise<Map<string, RunningTarget>> {
+  const running = new Map<string, RunningTarget>();
+  for (const target of targets.filter((t) => env.options.targets.includes(t.name))) {
+    progress(`starting target ${target.name}`);
+    running.set(target.name, await target.start(env));
+  }
+  return running;
+}
+
+/** Unmeasured load so that pools are filled and PostgreSQL's caches are warm before the first measured run. */
+async function warmUp(env: BenchEnv, running: Map<string, RunningTarget>, notes: string[]): Promise<void> {
+  const { options } = env;
+  if (options.warmupS === 0) return;
+  const cell = { workload: workloads[0], mode: 'simple' as const, clients: Math.max(...options.clients) };
+  for (const [name, target] of running) {
+    if (interrupted) return;
+    const { endpoint } = await target.connectionFor(cell);
+    const report = await runPgbench(endpoint, {
+      workloadArgs: ['-S'],
+      mode: 'simple',
+      clients: cell.clients,
+      threads: options.threads,
+      durationS: options.warmupS,
+    });
+    progress(`warm-up ${name}: ${report.ok ? `${Math.round(report.tps!)} tps` : report.error}`);
+    if (!report.ok) notes.push(`warm-up through ${name} failed: ${report.error}`);
+  }
+}
+
+function describe(run: ScheduledRun, options: BenchOptions): string {
+  const { workload, mode, clients } = run.cell;
+  return `round ${run.round + 1}/${options.rounds}  ${workload.name} ${mode} c=${clients}  ${run.target}`;
+}
+
+async function measure(
+  env: BenchEnv,
+  running: Map<string, RunningTarget>,
+  records: RunRecord[],
+): Promise<void> {
+  const { options } = env;
+  const runs = schedule(cellsOf(options), [...running.keys()], options.rounds);
+  const started = Date.now();
+  for (const [i, run] of runs.entries()) {
+    if (interrupted) return;
+    const { workload, mode, clients } = run.cell;
+    const connection = await running.get(run.target)!.connectionFor(run.cell);
+    await workload.beforeRun?.(env);
+    const startedAt = new Date().toISOString();
+    const report = await runPgbench(connection.endpoint, {
+      workloadArgs: workload.pgbenchArgs(env),
+      mode,
+      clients,
+      threads: options.threads,
+      durationS: options.durationS,
+    });
+    // A run cut short by Ctrl-C says nothing about the target.
+    if (interrupted) return;
+    records.push({
+      round: run.round,
+      workload: workload.name,
+      mode,
+      clients,
+      target: run.target,
+      variant: connection.variant,
+      startedAt,
+      report,
+    });
+    const perRun = (Date.now() - started) / (i + 1);
+    const eta = Math.round((perRun * (runs.length - i - 1)) / 60_000);
+    const result = report.ok
+      ? `${Math.round(report.tps!)} tps, ${report.latencyMs} ms`
+      : `FAILED: ${report.error}`;
+    const variant = connection.variant ? ` (${connection.variant})` : '';
+    progress(`[${i + 1}/${runs.length}] ${describe(run, options)}${variant}: ${result}  (~${eta} min left)`);
+  }
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions | 'help';
+  try {
+    const names = { workloads: workloads.map((w) => w.name), targets: targets.map((t) => t.name) };
+    options = parseOptions(process.argv.slice(2), process.env, names.workloads, names.targets);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n\n${usage}\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const report = new BenchReport(options);
+  current = report;
+  // Registered first, so on Ctrl-C it runs last, after every server stopped: the runs so far are kept.
+  const unregister = onExit({ stop: () => report.save(false), kill: () => {} });
+  let finished = false;
+  try {
+    progress(`starting PostgreSQL and running pgbench -i -s ${options.scale}`);
+    const env = await startEnvironment(options);
+    report.machine = await machineInfo(env);
+    report.running = await startTargets(env);
+    await warmUp(env, report.running, report.notes);
+    await measure(env, report.running, report.records);
+    finished = !interrupted;
+  } finally {
+    if (!interrupted) {
+      report.takeTargetNotes();
+      unregister();
+      await stopAll();
+      await report.save(finished);
+    }
+  }
+  // On a signal, cleanup.ts stops the servers, then our save handler writes what ran, then it exits.
+  if (interrupted) await new Promise<never>(() => {});
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,58 @@
+// The results table, as Markdown so it reads in a terminal and pastes into a README.
+import { ratio, type CellSummary, type TargetSummary } from './summary.js';
+
+/** Ratios of the subject to each peer, shown when both targets ran. */
+const subject = 'polyproxy';
+const peers = ['pgbouncer', 'direct'];
+
+const tpsText = (s: TargetSummary | undefined, mark: string) => {
+  if (!s || s.runs === 0) return '–';
+  if (s.tps === null) return 'failed';
+  const failed = s.failures ? ` (${s.failures}/${s.runs} failed)` : '';
+  return `${Math.round(s.tps)}${s.variant ? mark : ''}${failed}`;
+};
+
+const latencyText = (s: TargetSummary | undefined) => (s?.latencyMs == null ? '–' : s.latencyMs.toFixed(2));
+
+const ratioText = (r: number | null) => (r === null ? '–' : r.toFixed(2));
+
+function render(rows: string[][], rightAligned: boolean[]): string {
+  const widths = rows[0].map((_, i) => Math.max(3, ...rows.map((row) => row[i].length)));
+  const line = (row: string[]) =>
+    `| ${row.map((c, i) => (rightAligned[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (rightAligned[i] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(rows[0]), rule, ...rows.slice(1).map(line)].join('\n');
+}
+
+/** The table plus footnotes for marked cells (a target that ran a cell in a different set-up). */
+export function formatTable(cells: CellSummary[], targetNames: string[]): string {
+  const shownPeers = targetNames.includes(subject) ? peers.filter((p) => targetNames.includes(p)) : [];
+  const header = [
+    'workload',
+    'mode',
+    'clients',
+    ...targetNames.map((t) => `tps ${t}`),
+    ...targetNames.map((t) => `lat ms ${t}`),
+    ...shownPeers.map((p) => `${subject}/${p}`),
+  ];
+  const marks = new Map<string, string>();
+  const markFor = (target: string, variant: string) => {
+    const key = `${target}: ${variant}`;
+    if (!marks.has(key)) marks.set(key, '†'.repeat(marks.size + 1));
+    return marks.get(key)!;
+  };
+  const rows = cells.map((cell) => [
+    cell.workloadLabel,
+    cell.mode,
+    String(cell.clients),
+    ...targetNames.map((t) => {
+      const s = cell.targets[t];
+      return tpsText(s, s?.variant ? markFor(t, s.variant) : '');
+    }),
+    ...targetNames.map((t) => latencyText(cell.targets[t])),
+    ...shownPeers.map((p) => ratioText(ratio(cell.targets[subject]?.tps, cell.targets[p]?.tps))),
+  ]);
+  const aligned = header.map((_, i) => i >= 2);
+  const notes = [...marks].map(([key, mark]) => `${mark} ${key}`);
+  return [render([header, ...rows], aligned), ...(notes.length ? ['', ...notes] : [])].join('\n');
+}

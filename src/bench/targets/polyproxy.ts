@@ -1,0 +1,69 @@
+// Target "polyproxy": the built proxy (dist/cli.js) in its own process, transaction pooling, same pool size as PgBouncer.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import type { ConfigInput } from '../../config/schema.js';
+import { freePort } from '../../sandbox/ports.js';
+import { spawnManaged } from '../../sandbox/process.js';
+import { waitForPort } from '../../sandbox/wait.js';
+import type { BenchEnv } from '../environment.js';
+import { poolerEndpoint, poolerUser } from './pooler-user.js';
+import type { Target } from './target.js';
+
+const cliPath = fileURLToPath(new URL('../../cli.js', import.meta.url));
+
+function config(env: BenchEnv, port: number, adminPort: number): ConfigInput {
+  const { primary, direct } = env;
+  return {
+    listen: `127.0.0.1:${port}`,
+    admin: `127.0.0.1:${adminPort}`,
+    log: { level: 'warn' },
+    shutdown_timeout: '2s',
+    users: [{ name: poolerUser.name, password: poolerUser.password }],
+    databases: {
+      [direct.database]: {
+        backend: { user: direct.user, password: direct.password, database: direct.database },
+        pool: { mode: 'transaction', size: env.options.poolSize },
+        shards: [{ primary: `${primary.host}:${primary.port}` }],
+      },
+    },
+  };
+}
+
+export const polyproxyTarget: Target = {
+  name: 'polyproxy',
+  async start(env) {
+    const dir = join(env.baseDir, 'polyproxy');
+    await mkdir(dir, { recursive: true });
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const configPath = join(dir, 'polyproxy.yaml');
+    await writeFile(configPath, stringify(config(env, port, adminPort)), { mode: 0o600 });
+    const child = spawnManaged(process.execPath, [cliPath, '--config', configPath], { cwd: dir });
+    try {
+      await waitForPort('127.0.0.1', port, {
+        what: `polyproxy on port ${port}`,
+        giveUp: () => {
+          const exit = child.exited();
+          return exit ? new Error(`polyproxy exited (${exit}): ${child.output().trim()}`) : null;
+        },
+      });
+    } catch (err) {
+      await child.stop();
+      throw err;
+    }
+    const endpoint = poolerEndpoint(env, port);
+    let stopped = false;
+    return {
+      connectionFor: async () => ({ endpoint }),
+      notes: () => {
+        const exit = stopped ? null : child.exited();
+        return exit ? [`polyproxy exited (${exit}): ${child.output().trim().slice(-2000)}`] : [];
+      },
+      stop: () => {
+        stopped = true;
+        return child.stop();
+      },
+    };
+  },
+};
