@@ -48,7 +48,8 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   const log = opts.logger ?? createLogger(config.log);
   await loadParser();
   const databases = new Map<string, Database>();
-  for (const [name, dbConfig] of Object.entries(config.databases)) databases.set(name, new Database(name, dbConfig, log));
+  for (const [name, dbConfig] of Object.entries(config.databases))
+    databases.set(name, new Database(name, dbConfig, log));
   await Promise.all([...databases.values()].map((db) => db.start()));
   const listener = new Listener(listenerOptions(config, databases), log);
   const listen = parseHostPort(config.listen);

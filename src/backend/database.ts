@@ -31,7 +31,9 @@ export class Database {
 
   /** Server parameters for a client's login, from the primary (or any server that answers). */
   async ensureParams(): Promise<Map<string, string>> {
-    const hosts = [...this.shard.hosts].sort((a, b) => Number(b === this.shard.primary()) - Number(a === this.shard.primary()));
+    const hosts = [...this.shard.hosts].sort(
+      (a, b) => Number(b === this.shard.primary()) - Number(a === this.shard.primary()),
+    );
     let lastError: unknown;
     for (const h of hosts) {
       try {

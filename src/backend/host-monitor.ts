@@ -34,7 +34,15 @@ export class HostMonitor {
     private readonly timeoutMs: number,
     private readonly log: Logger,
   ) {
-    this.status = { address, healthy: false, inRecovery: null, lsn: null, replayAgeMs: null, checkedAt: 0, error: null };
+    this.status = {
+      address,
+      healthy: false,
+      inRecovery: null,
+      lsn: null,
+      replayAgeMs: null,
+      checkedAt: 0,
+      error: null,
+    };
   }
 
   /** Runs one check; resolves when it is done, never rejects. */
@@ -45,7 +53,13 @@ export class HostMonitor {
       const result = await withTimeout(this.query(), this.timeoutMs);
       if (result.error || !result.row) throw new Error(result.error ?? 'no reply');
       const [recovery, lsn, age] = result.row;
-      this.update({ healthy: true, inRecovery: recovery === 't', lsn: parseLsn(lsn), replayAgeMs: age === null ? null : Number(age), error: null });
+      this.update({
+        healthy: true,
+        inRecovery: recovery === 't',
+        lsn: parseLsn(lsn),
+        replayAgeMs: age === null ? null : Number(age),
+        error: null,
+      });
     } catch (err) {
       this.conn?.close();
       this.conn = null;
@@ -66,7 +80,8 @@ export class HostMonitor {
   }
 
   private async query(): Promise<{ error?: string; row?: (string | null)[] }> {
-    if (!this.conn || this.conn.closed) this.conn = await ServerConnection.connect(parseHostPort(this.status.address), this.login);
+    if (!this.conn || this.conn.closed)
+      this.conn = await ServerConnection.connect(parseHostPort(this.status.address), this.login);
     return this.conn.queryRow(checkSql);
   }
 

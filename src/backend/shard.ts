@@ -74,6 +74,8 @@ export class Shard {
 
   /** Checks every server once, then keeps checking them in the background. */
   async start(): Promise<void> {
+    // A lone primary has nothing to choose between: its pool's own health checks are enough.
+    if (!this.monitored) return;
     await this.checkAll();
     this.timer = setInterval(() => void this.checkAll(), this.config.routing.check_interval);
     this.timer.unref();
@@ -86,13 +88,21 @@ export class Shard {
   }
 
   /** The server that takes writes: known not to be in recovery; the configured one unless role is auto. */
+  /** Servers are watched only when there is a choice to make: replicas, or a primary that may move. */
+  private get monitored(): boolean {
+    return this.hosts.length > 1 || this.auto;
+  }
+
   primary(): Host | null {
+    if (!this.monitored) return this.hosts[0];
     const writable = (h: Host) => h.monitor.status.healthy && h.monitor.status.inRecovery === false;
     const configured = this.hosts[0];
     if (writable(configured)) return configured;
     if (this.auto) return this.hosts.find(writable) ?? null;
     // Not yet checked: trust the config rather than refuse writes during start-up.
-    return configured.monitor.status.inRecovery === null && configured.monitor.status.checkedAt === 0 ? configured : null;
+    return configured.monitor.status.inRecovery === null && configured.monitor.status.checkedAt === 0
+      ? configured
+      : null;
   }
 
   lagMs(h: Host): number | null {
@@ -113,7 +123,12 @@ export class Shard {
   }
 
   /** Where a statement runs: writes to the primary, reads to a usable replica (or the primary). */
-  choose(access: 'read' | 'write', reason: string, minLsn: bigint | null, exclude?: Set<string>): RouteChoice | null {
+  choose(
+    access: 'read' | 'write',
+    reason: string,
+    minLsn: bigint | null,
+    exclude?: Set<string>,
+  ): RouteChoice | null {
     const primary = this.primary();
     if (access === 'write') return primary ? this.choice(primary, 'primary', reason) : null;
     let candidates = this.usableReplicas(minLsn);
@@ -124,7 +139,8 @@ export class Shard {
       return this.choice(host, host === primary ? 'primary' : 'replica', reason);
     }
     if (!primary) return null;
-    const why = minLsn !== null && this.usableReplicas(null).length > 0 ? 'read-your-writes' : 'no-usable-replica';
+    const why =
+      minLsn !== null && this.usableReplicas(null).length > 0 ? 'read-your-writes' : 'no-usable-replica';
     return this.choice(primary, 'primary', `${reason},${why}`);
   }
 
@@ -140,7 +156,14 @@ export class Shard {
   }
 
   /** Per-host state for SHOW-style output and metrics. */
-  describe(): { address: string; role: string; healthy: boolean; lsn: string | null; lagMs: number | null; replayAgeMs: number | null }[] {
+  describe(): {
+    address: string;
+    role: string;
+    healthy: boolean;
+    lsn: string | null;
+    lagMs: number | null;
+    replayAgeMs: number | null;
+  }[] {
     const primary = this.primary();
     return this.hosts.map((h) => ({
       address: h.address,

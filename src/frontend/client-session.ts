@@ -49,7 +49,11 @@ interface Queued {
 /** A simple-protocol statement the proxy answers itself, never sent to a server. */
 function isLocal(type: number, info: StatementInfo | null): boolean {
   if (type !== Frontend.Query || !info) return false;
-  return info.explainRoute !== undefined || (info.statementCount === 1 && (info.routeOverride !== undefined || info.reason === 'route-override-invalid'));
+  return (
+    info.explainRoute !== undefined ||
+    (info.statementCount === 1 &&
+      (info.routeOverride !== undefined || info.reason === 'route-override-invalid'))
+  );
 }
 
 /** How many times a read is sent to another server when the one chosen cannot be reached. */
@@ -129,13 +133,18 @@ export class ClientSession implements RelayTarget {
 
   /** Busy means a statement is running or a transaction is open. */
   inTransaction(): boolean {
-    return this.queue.length > 0 || (this.server !== null && (this.server.relay.busy() || this.txStatus !== TxStatus.Idle));
+    return (
+      this.queue.length > 0 ||
+      (this.server !== null && (this.server.relay.busy() || this.txStatus !== TxStatus.Idle))
+    );
   }
 
   /** Ends the session with a FATAL error the client can read. */
   terminate(err: ProxyError): void {
     if (this.closed) return;
-    this.socket.write(be.errorResponse({ severity: 'FATAL', sqlstate: err.sqlstate, message: err.message, hint: err.hint }));
+    this.socket.write(
+      be.errorResponse({ severity: 'FATAL', sqlstate: err.sqlstate, message: err.message, hint: err.hint }),
+    );
     this.socket.end();
     this.onClientGone();
   }
@@ -224,7 +233,9 @@ export class ClientSession implements RelayTarget {
       }
       if (!this.server) {
         if (!this.attaching) this.attachServer();
-        break;
+        // Attached at once when an idle connection was at hand; otherwise acquire() resumes the pump.
+        if (!this.server) break;
+        continue;
       }
       if (this.needsOtherServer(m.info)) break;
       this.queue.shift();
@@ -237,7 +248,9 @@ export class ClientSession implements RelayTarget {
   private attachServer(attempt = 1, tried?: Set<string>): void {
     const choice = this.route(tried);
     if (!choice) {
-      this.failQueued(new BackendError('no primary server is available; retry once failover completes', '08006'));
+      this.failQueued(
+        new BackendError('no primary server is available; retry once failover completes', '08006'),
+      );
       return;
     }
     this.hooks.onRoute?.(choice);
@@ -261,7 +274,12 @@ export class ClientSession implements RelayTarget {
         this.attaching = false;
         if (this.closed) return;
         // A read that has not started yet may run on another server.
-        if (choice.decision.role === 'replica' && attempt < maxRouteAttempts && err instanceof BackendError && err.sqlstate === '08006') {
+        if (
+          choice.decision.role === 'replica' &&
+          attempt < maxRouteAttempts &&
+          err instanceof BackendError &&
+          err.sqlstate === '08006'
+        ) {
           choice.host.monitor.markDown(err.message);
           this.attachServer(attempt + 1, new Set([...(tried ?? []), choice.host.address]));
           return;
@@ -274,7 +292,10 @@ export class ClientSession implements RelayTarget {
   /** The server for the queued statements, by the router's rules. */
   route(exclude?: Set<string>): RouteChoice | null {
     const infos = this.queue.map((m) => m.info).filter((i): i is StatementInfo => i !== null);
-    const { access, reason } = accessFor(infos, { override: this.override, sessionPooling: !this.transactionMode || this.pinned !== null });
+    const { access, reason } = accessFor(infos, {
+      override: this.override,
+      sessionPooling: !this.transactionMode || this.pinned !== null,
+    });
     const ryw = this.db.config.routing.read_your_writes;
     if (access === 'read' && ryw && this.lsnPending > 0) {
       const primary = this.db.shard.choose('write', `${reason},read-your-writes`, null);
@@ -327,7 +348,12 @@ export class ClientSession implements RelayTarget {
     if (info.routeOverride) this.override = info.routeOverride;
     if (info.reason === 'route-override-invalid') {
       const message = 'invalid value for polyproxy.route: expected primary, replica or auto';
-      this.socket.write(Buffer.concat([be.errorResponse({ severity: 'ERROR', sqlstate: '22023', message }), be.readyForQuery(this.txStatus)]));
+      this.socket.write(
+        Buffer.concat([
+          be.errorResponse({ severity: 'ERROR', sqlstate: '22023', message }),
+          be.readyForQuery(this.txStatus),
+        ]),
+      );
       return;
     }
     this.socket.write(Buffer.concat([be.commandComplete('SET'), be.readyForQuery(this.txStatus)]));
@@ -388,8 +414,10 @@ export class ClientSession implements RelayTarget {
       case Frontend.Describe:
       case Frontend.Close:
         conn.relay.roundOpen = true;
-        if (this.transactionMode && buf[start + 5] === 0x53) return this.forwardStatementTarget(conn, type, buf, start, end);
-        if (this.transactionMode && type === Frontend.Close) conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
+        if (this.transactionMode && buf[start + 5] === 0x53)
+          return this.forwardStatementTarget(conn, type, buf, start, end);
+        if (this.transactionMode && type === Frontend.Close)
+          conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
         break;
       case Frontend.Execute:
         conn.relay.roundOpen = true;
@@ -421,7 +449,13 @@ export class ClientSession implements RelayTarget {
     }
   }
 
-  private forwardParse(conn: ServerConnection, buf: Buffer, start: number, end: number, info: StatementInfo | null): void {
+  private forwardParse(
+    conn: ServerConnection,
+    buf: Buffer,
+    start: number,
+    end: number,
+    info: StatementInfo | null,
+  ): void {
     const nameEnd = cstringEnd(buf, start + 5, end);
     if (nameEnd < 0) return this.pass(buf, start, end);
     this.stats.queries++;
@@ -471,13 +505,20 @@ export class ClientSession implements RelayTarget {
     this.push(renameBind(buf, start, portalEnd, stmtEnd, end, stmt.serverName));
   }
 
-  private forwardStatementTarget(conn: ServerConnection, type: number, buf: Buffer, start: number, end: number): void {
+  private forwardStatementTarget(
+    conn: ServerConnection,
+    type: number,
+    buf: Buffer,
+    start: number,
+    end: number,
+  ): void {
     const nameEnd = cstringEnd(buf, start + 6, end);
     if (nameEnd <= start + 6) return this.pass(buf, start, end);
     const name = buf.toString('utf8', start + 6, nameEnd);
     const stmt = this.statements.get(name);
     if (!stmt) {
-      if (type === Frontend.Close) conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
+      if (type === Frontend.Close)
+        conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
       return this.pass(buf, start, end);
     }
     if (type === Frontend.Close) {
@@ -545,7 +586,8 @@ export class ClientSession implements RelayTarget {
 
   send(chunk: Buffer): void {
     const conn = this.server!;
-    if (writeOrHold(this.socket, chunk, conn.socket, () => this.onServerResumed(conn))) this.holdingServer = conn;
+    if (writeOrHold(this.socket, chunk, conn.socket, () => this.onServerResumed(conn)))
+      this.holdingServer = conn;
   }
 
   onReady(status: number): void {
@@ -559,7 +601,15 @@ export class ClientSession implements RelayTarget {
   private maybeRelease(): void {
     const conn = this.server;
     const pool = this.serverPool;
-    if (!conn || !pool || this.pinned || this.holdingServer || this.txStatus !== TxStatus.Idle || conn.relay.busy()) return;
+    if (
+      !conn ||
+      !pool ||
+      this.pinned ||
+      this.holdingServer ||
+      this.txStatus !== TxStatus.Idle ||
+      conn.relay.busy()
+    )
+      return;
     this.server = null;
     this.serverPool = null;
     if (this.wroteHere && this.db.config.routing.read_your_writes) {
@@ -593,7 +643,8 @@ export class ClientSession implements RelayTarget {
   rewriteError(body: Buffer): Buffer | null {
     if (body.indexOf('"pp_') < 0) return null;
     let text = body.toString();
-    for (const [name, stmt] of this.statements.entries()) text = text.replaceAll(`"${stmt.serverName}"`, `"${name}"`);
+    for (const [name, stmt] of this.statements.entries())
+      text = text.replaceAll(`"${stmt.serverName}"`, `"${name}"`);
     return Buffer.from(text);
   }
 
@@ -609,7 +660,9 @@ export class ClientSession implements RelayTarget {
   onServerLost(): void {
     if (!this.server) return;
     this.server = null;
-    this.terminate(new ProxyError('backendUnavailable', 'server connection lost; reconnect and retry', undefined, 'FATAL'));
+    this.terminate(
+      new ProxyError('backendUnavailable', 'server connection lost; reconnect and retry', undefined, 'FATAL'),
+    );
   }
 
   /** Returns the server connection clean, or closes it when it is mid-statement. */

@@ -46,7 +46,14 @@ export class PreparedStatements {
   }
 
   /** Records a named Parse (nameEnd is the NUL after its name) and returns its renamed form. */
-  define(name: string, buf: Buffer, start: number, nameEnd: number, end: number, info: StatementInfo | null = null): ClientStatement {
+  define(
+    name: string,
+    buf: Buffer,
+    start: number,
+    nameEnd: number,
+    end: number,
+    info: StatementInfo | null = null,
+  ): ClientStatement {
     const tail = buf.subarray(nameEnd + 1, end);
     const serverName = 'pp_' + crypto.createHash('sha1').update(tail).digest('base64url').slice(0, 24);
     const stmt = { serverName, parse: withName(Frontend.Parse, Buffer.alloc(0), serverName, tail), info };

@@ -20,12 +20,15 @@ export function accessFor(infos: readonly StatementInfo[], s: SessionRouting): A
   if (s.sessionPooling) return { access: 'write', reason: 'session-pooling' };
   const hint = infos[0]?.hint;
   if (hint) return { access: hint === 'primary' ? 'write' : 'read', reason: `hint-${hint}` };
-  if (s.override !== 'auto') return { access: s.override === 'primary' ? 'write' : 'read', reason: `session-route-${s.override}` };
+  if (s.override !== 'auto')
+    return { access: s.override === 'primary' ? 'write' : 'read', reason: `session-route-${s.override}` };
   const first = infos[0];
   if (!first) return { access: 'write', reason: 'no-statement' };
   // BEGIN READ ONLY may use a replica; the classifier already sends serializable ones to the primary.
   if (first.transaction?.kind === 'begin') {
-    return first.access === 'read' ? { access: 'read', reason: 'read-only-transaction' } : { access: 'write', reason: first.reason };
+    return first.access === 'read'
+      ? { access: 'read', reason: 'read-only-transaction' }
+      : { access: 'write', reason: first.reason };
   }
   const write = infos.find((i) => i.access === 'write');
   if (write) return { access: 'write', reason: write.reason };

@@ -39,10 +39,16 @@ export function statementPinReason(stmt: StatementNode): string | null {
   // Any relation created TEMP, also through SELECT INTO, CREATE TABLE AS, EXPLAIN ANALYZE or pg_temp.
   const temp = findInTree(
     stmt,
-    (key, value) => (key === 'relpersistence' && value === 't') || (key === 'schemaname' && value === 'pg_temp'),
+    (key, value) =>
+      (key === 'relpersistence' && value === 't') || (key === 'schemaname' && value === 'pg_temp'),
   );
   if (temp) return 'temporary table';
-  if (findInTree(stmt, (key, value) => key === 'FuncCall' && sessionLockFunctions.has(funcCallName(value) ?? ''))) {
+  if (
+    findInTree(
+      stmt,
+      (key, value) => key === 'FuncCall' && sessionLockFunctions.has(funcCallName(value) ?? ''),
+    )
+  ) {
     return 'session advisory lock';
   }
   const sessionSetConfig = findInTree(

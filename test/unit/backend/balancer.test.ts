@@ -2,7 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { Balancer, type BalanceCandidate } from '../../../src/backend/balancer.js';
 
-const host = (address: string, weight = 1, load = 0): BalanceCandidate => ({ address, weight, load: () => load });
+const host = (address: string, weight = 1, load = 0): BalanceCandidate => ({
+  address,
+  weight,
+  load: () => load,
+});
 
 function counts(b: Balancer, hosts: BalanceCandidate[], n: number): Record<string, number> {
   const seen: Record<string, number> = {};

@@ -74,6 +74,9 @@ describe('parseConfig', () => {
       primary_reads: false,
       load_balance: 'round_robin',
       primary_functions: [],
+      replica_weights: {},
+      check_interval: 250,
+      check_timeout: 1_000,
     });
     expect(app.sharding).toBeUndefined();
   });

@@ -86,10 +86,17 @@ function harness(servers: FakeServer[], settings = new Map<string, string>()) {
       destroyed.push(c.name);
     },
   };
+  const host = { address: '127.0.0.1:1', pool, monitor: { markDown() {} } };
   const db = {
     mode: 'transaction',
-    pool,
-    config: { pool: { reset_query: 'DISCARD ALL' } },
+    primaryFunctions: new Set<string>(),
+    shard: {
+      choose: (_access: string, reason: string) => ({
+        host,
+        decision: { role: 'primary', shard: 0, host: host.address, reason },
+      }),
+    },
+    config: { pool: { reset_query: 'DISCARD ALL' }, routing: { read_your_writes: false } },
   } as unknown as Database;
   const session = new ClientSession(
     input as unknown as SocketInput,
