@@ -56,6 +56,25 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   const address = await listener.listen(listen.host, listen.port);
   const registry = createMetrics({
     clientCount: () => listener.sessions.size,
+    hosts: () =>
+      [...databases.values()].flatMap((db) =>
+        db.shard
+          .describe()
+          .map((h) => ({
+            database: db.name,
+            server: h.address,
+            role: h.role,
+            healthy: h.healthy,
+            lagMs: h.lagMs,
+          })),
+      ),
+    routes: () =>
+      [...databases.values()].flatMap((db) =>
+        [...db.shard.routeCounts].map(([key, count]) => {
+          const [role, reason] = key.split('\u0000');
+          return { database: db.name, role, reason, count };
+        }),
+      ),
     pools: () =>
       [...databases.values()].flatMap((db) =>
         db.pools().map((pool) => ({

@@ -31,6 +31,9 @@ export class Shard {
   private readonly balancer: Balancer;
   private readonly auto: boolean;
   private timer: NodeJS.Timeout | null = null;
+  private checkedListeners = new Set<() => void>();
+  /** Reads routed per role and reason since start (for metrics). */
+  readonly routeCounts = new Map<string, number>();
 
   constructor(
     readonly index: number,
@@ -145,6 +148,8 @@ export class Shard {
   }
 
   private choice(host: Host, role: 'primary' | 'replica', reason: string): RouteChoice {
+    const key = `${role}\u0000${reason.split(',').at(-1)}`;
+    this.routeCounts.set(key, (this.routeCounts.get(key) ?? 0) + 1);
     return { host, decision: { role, shard: this.index, host: host.address, reason } };
   }
 
@@ -153,6 +158,23 @@ export class Shard {
     const primary = this.primary();
     const lsn = primary?.monitor.status.lsn;
     if (lsn != null) this.tracker.record(lsn);
+    for (const listener of [...this.checkedListeners]) listener();
+  }
+
+  /** Resolves true once some usable replica has replayed minLsn, or false after waitMs. */
+  waitForReplica(minLsn: bigint, waitMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (found: boolean) => {
+        clearTimeout(timer);
+        this.checkedListeners.delete(check);
+        resolve(found);
+      };
+      const check = () => {
+        if (this.usableReplicas(minLsn).length > 0) done(true);
+      };
+      const timer = setTimeout(() => done(false), waitMs);
+      this.checkedListeners.add(check);
+    });
   }
 
   /** Per-host state for SHOW-style output and metrics. */
@@ -168,7 +190,7 @@ export class Shard {
     return this.hosts.map((h) => ({
       address: h.address,
       role: h === primary ? 'primary' : h.monitor.status.inRecovery ? 'replica' : 'unknown',
-      healthy: h.monitor.status.healthy,
+      healthy: this.monitored ? h.monitor.status.healthy : h.pool.lastError === null,
       lsn: h.monitor.status.lsn === null ? null : formatLsn(h.monitor.status.lsn),
       lagMs: this.lagMs(h),
       replayAgeMs: h.monitor.status.replayAgeMs,

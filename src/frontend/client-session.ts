@@ -245,8 +245,24 @@ export class ClientSession implements RelayTarget {
   }
 
   /** Routes the waiting statements and takes a server connection for them. */
-  private attachServer(attempt = 1, tried?: Set<string>): void {
+  private attachServer(attempt = 1, tried?: Set<string>, waited = false): void {
     const choice = this.route(tried);
+    const wait = this.db.config.routing.read_your_writes_wait;
+    if (
+      choice &&
+      !waited &&
+      wait > 0 &&
+      this.minLsn !== null &&
+      choice.decision.reason.endsWith('read-your-writes')
+    ) {
+      // Rather than load the primary, wait a little for a replica to replay this client's last write.
+      this.attaching = true;
+      this.db.shard.waitForReplica(this.minLsn, wait).then(() => {
+        this.attaching = false;
+        if (!this.closed) this.attachServer(attempt, tried, true);
+      });
+      return;
+    }
     if (!choice) {
       this.failQueued(
         new BackendError('no primary server is available; retry once failover completes', '08006'),

@@ -1,8 +1,19 @@
 // Every Prometheus metric the proxy exports, defined in one place; values are read at scrape time.
 import client from 'prom-client';
 
+export interface HostMetrics {
+  database: string;
+  server: string;
+  role: string;
+  healthy: boolean;
+  lagMs: number | null;
+}
+
 export interface MetricsSource {
   clientCount(): number;
+  hosts(): HostMetrics[];
+  /** Routing decisions since start: database, role, reason, count. */
+  routes(): { database: string; role: string; reason: string; count: number }[];
   pools(): {
     database: string;
     server: string;
@@ -85,6 +96,39 @@ export function createMetrics(source: MetricsSource): client.Registry {
       this.reset();
       for (const p of source.pools())
         this.inc({ database: p.database, server: p.server }, p.stats.waitMsTotal / 1000);
+    },
+  });
+  new client.Gauge({
+    name: 'polyproxy_server_up',
+    help: 'Whether the last check of the server succeeded (1) or not (0)',
+    labelNames: ['database', 'server', 'role'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of source.hosts())
+        this.set({ database: h.database, server: h.server, role: h.role }, h.healthy ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: 'polyproxy_replica_lag_seconds',
+    help: 'How long ago the primary first had WAL the replica has not replayed',
+    labelNames: ['database', 'server'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of source.hosts())
+        if (h.lagMs !== null) this.set({ database: h.database, server: h.server }, h.lagMs / 1000);
+    },
+  });
+  new client.Counter({
+    name: 'polyproxy_route_decisions_total',
+    help: 'Transactions routed, by role and reason',
+    labelNames: ['database', 'role', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of source.routes())
+        this.inc({ database: r.database, role: r.role, reason: r.reason }, r.count);
     },
   });
   return registry;
