@@ -92,7 +92,9 @@ export async function runPgbench(endpoint: Endpoint, spec: PgbenchSpec): Promise
     '-c',
     String(spec.clients),
     '-j',
-    String(Math.min(spec.threads, spec.clients)),
+    // pgbench prepares each client's statements with a blocking call; with several clients per thread a
+    // transaction pool can deadlock (one client waits for a server another client of the thread holds).
+    String(spec.mode === 'prepared' ? spec.clients : Math.min(spec.threads, spec.clients)),
     '-T',
     String(spec.durationS),
     endpoint.database,
