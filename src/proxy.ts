@@ -58,15 +58,13 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
     clientCount: () => listener.sessions.size,
     hosts: () =>
       [...databases.values()].flatMap((db) =>
-        db.shard
-          .describe()
-          .map((h) => ({
-            database: db.name,
-            server: h.address,
-            role: h.role,
-            healthy: h.healthy,
-            lagMs: h.lagMs,
-          })),
+        db.shard.describe().map((h) => ({
+          database: db.name,
+          server: h.address,
+          role: h.role,
+          healthy: h.healthy,
+          lagMs: h.lagMs,
+        })),
       ),
     routes: () =>
       [...databases.values()].flatMap((db) =>

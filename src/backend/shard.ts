@@ -31,6 +31,7 @@ export class Shard {
   private readonly balancer: Balancer;
   private readonly auto: boolean;
   private timer: NodeJS.Timeout | null = null;
+  private lastPrimary: Host | null = null;
   private checkedListeners = new Set<() => void>();
   /** Reads routed per role and reason since start (for metrics). */
   readonly routeCounts = new Map<string, number>();
@@ -99,13 +100,17 @@ export class Shard {
   primary(): Host | null {
     if (!this.monitored) return this.hosts[0];
     const writable = (h: Host) => h.monitor.status.healthy && h.monitor.status.inRecovery === false;
+    // After a failover, stay with the promoted server even if the old primary comes back writable.
+    if (this.auto && this.lastPrimary && writable(this.lastPrimary)) return this.lastPrimary;
     const configured = this.hosts[0];
-    if (writable(configured)) return configured;
-    if (this.auto) return this.hosts.find(writable) ?? null;
+    const found = writable(configured) ? configured : this.auto ? (this.hosts.find(writable) ?? null) : null;
+    if (found) {
+      this.lastPrimary = found;
+      return found;
+    }
     // Not yet checked: trust the config rather than refuse writes during start-up.
-    return configured.monitor.status.inRecovery === null && configured.monitor.status.checkedAt === 0
-      ? configured
-      : null;
+    const unchecked = configured.monitor.status.checkedAt === 0;
+    return unchecked ? configured : null;
   }
 
   lagMs(h: Host): number | null {

@@ -259,7 +259,9 @@ export class ClientSession implements RelayTarget {
       this.attaching = true;
       this.db.shard.waitForReplica(this.minLsn, wait).then(() => {
         this.attaching = false;
-        if (!this.closed) this.attachServer(attempt, tried, true);
+        if (this.closed) return;
+        this.attachServer(attempt, tried, true);
+        this.pump();
       });
       return;
     }
@@ -298,6 +300,7 @@ export class ClientSession implements RelayTarget {
         ) {
           choice.host.monitor.markDown(err.message);
           this.attachServer(attempt + 1, new Set([...(tried ?? []), choice.host.address]));
+          this.pump();
           return;
         }
         this.failQueued(err);

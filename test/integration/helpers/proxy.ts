@@ -25,6 +25,11 @@ export interface TestProxyOptions {
     string,
     { primary?: string; password?: string; database?: string; connectTimeout?: string }
   >;
+  /**
+   * Replaces the whole `databases:` section (app, sess and extraDatabases) with these YAML lines, each
+   * indented as an entry under `databases:`; for tests with their own servers (see helpers/routing.ts).
+   */
+  databasesYaml?: string;
 }
 
 export interface ConfigAddress {
@@ -77,20 +82,24 @@ export function testConfigYaml(opts: TestProxyOptions & ConfigAddress): string {
     'users:',
     ...users.map((u) => `  - ${u}`),
     'databases:',
-    '  app:',
-    `    backend: ${backend}`,
-    `    pool: { mode: transaction, size: ${opts.poolSize ?? 2}, acquire_timeout: ${acquire} }`,
-    `    shards: [{ primary: "${primary}" }]`,
-    '  sess:',
-    `    backend: ${backend}`,
-    `    pool: { mode: session, size: ${opts.sessPoolSize ?? 2}, acquire_timeout: ${acquire} }`,
-    `    shards: [{ primary: "${primary}" }]`,
-    ...Object.entries(opts.extraDatabases ?? {}).flatMap(([name, db]) => [
-      `  ${name}:`,
-      `    backend: { user: postgres, password: ${JSON.stringify(db.password ?? ctx.password)}, database: ${db.database ?? 'app'}, connect_timeout: ${db.connectTimeout ?? '5s'} }`,
-      `    pool: { mode: transaction, size: 1, acquire_timeout: ${acquire} }`,
-      `    shards: [{ primary: "${db.primary ?? primary}" }]`,
-    ]),
+    ...(opts.databasesYaml !== undefined
+      ? [opts.databasesYaml.replace(/\n+$/, '')]
+      : [
+          '  app:',
+          `    backend: ${backend}`,
+          `    pool: { mode: transaction, size: ${opts.poolSize ?? 2}, acquire_timeout: ${acquire} }`,
+          `    shards: [{ primary: "${primary}" }]`,
+          '  sess:',
+          `    backend: ${backend}`,
+          `    pool: { mode: session, size: ${opts.sessPoolSize ?? 2}, acquire_timeout: ${acquire} }`,
+          `    shards: [{ primary: "${primary}" }]`,
+          ...Object.entries(opts.extraDatabases ?? {}).flatMap(([name, db]) => [
+            `  ${name}:`,
+            `    backend: { user: postgres, password: ${JSON.stringify(db.password ?? ctx.password)}, database: ${db.database ?? 'app'}, connect_timeout: ${db.connectTimeout ?? '5s'} }`,
+            `    pool: { mode: transaction, size: 1, acquire_timeout: ${acquire} }`,
+            `    shards: [{ primary: "${db.primary ?? primary}" }]`,
+          ]),
+        ]),
     '',
   ].join('\n');
 }
