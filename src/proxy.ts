@@ -68,7 +68,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
       ),
     routes: () =>
       [...databases.values()].flatMap((db) =>
-        [...db.shard.routeCounts].map(([key, count]) => {
+        [...db.shard.routeCounts()].map(([key, count]) => {
           const [role, reason] = key.split('\u0000');
           return { database: db.name, role, reason, count };
         }),

@@ -23,6 +23,8 @@ export interface Host {
 export interface RouteChoice {
   host: Host;
   decision: RouteDecision;
+  /** Transactions that ran with this choice (counted by the session when it binds). */
+  count: number;
 }
 
 export class Shard {
@@ -33,8 +35,8 @@ export class Shard {
   private timer: NodeJS.Timeout | null = null;
   private lastPrimary: Host | null = null;
   private checkedListeners = new Set<() => void>();
-  /** Reads routed per role and reason since start (for metrics). */
-  readonly routeCounts = new Map<string, number>();
+  /** One choice object per host and reason, reused: routing allocates nothing per transaction. */
+  private choices = new Map<Host, Map<string, RouteChoice>>();
 
   constructor(
     readonly index: number,
@@ -92,6 +94,11 @@ export class Shard {
   }
 
   /** The server that takes writes: known not to be in recovery; the configured one unless role is auto. */
+  /** Read-your-writes has something to do only when reads can go elsewhere than the primary. */
+  get hasReplicas(): boolean {
+    return this.hosts.length > 1;
+  }
+
   /** Servers are watched only when there is a choice to make: replicas, or a primary that may move. */
   private get monitored(): boolean {
     return this.hosts.length > 1 || this.auto;
@@ -153,9 +160,26 @@ export class Shard {
   }
 
   private choice(host: Host, role: 'primary' | 'replica', reason: string): RouteChoice {
-    const key = `${role}\u0000${reason.split(',').at(-1)}`;
-    this.routeCounts.set(key, (this.routeCounts.get(key) ?? 0) + 1);
-    return { host, decision: { role, shard: this.index, host: host.address, reason } };
+    let byReason = this.choices.get(host);
+    if (!byReason) this.choices.set(host, (byReason = new Map()));
+    let choice = byReason.get(reason);
+    if (!choice || choice.decision.role !== role) {
+      choice = { host, decision: { role, shard: this.index, host: host.address, reason }, count: 0 };
+      byReason.set(reason, choice);
+    }
+    return choice;
+  }
+
+  /** Transactions routed since start, by role and the last part of the reason (for metrics). */
+  routeCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const byReason of this.choices.values()) {
+      for (const c of byReason.values()) {
+        const key = `${c.decision.role}\u0000${c.decision.reason.split(',').at(-1)}`;
+        counts.set(key, (counts.get(key) ?? 0) + c.count);
+      }
+    }
+    return counts;
   }
 
   private async checkAll(): Promise<void> {

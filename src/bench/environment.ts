@@ -3,6 +3,8 @@ import type { Cluster, PgServer } from '../sandbox/postgres.js';
 import { startCluster } from '../sandbox/postgres.js';
 import type { BenchOptions } from './options.js';
 import { initPgbench, type Endpoint } from './pgbench.js';
+import { waitFor } from '../sandbox/wait.js';
+import { workloadByName } from './workloads.js';
 
 export const benchDatabase = 'bench';
 
@@ -11,6 +13,8 @@ export interface BenchEnv {
   options: BenchOptions;
   cluster: Cluster;
   primary: PgServer;
+  /** Streaming replicas of the primary, started when a selected workload routes reads to them. */
+  replicas: PgServer[];
   /** PostgreSQL itself, as the superuser. */
   direct: Endpoint;
   /** Where servers write their files; removed with the cluster. */
@@ -18,9 +22,10 @@ export interface BenchEnv {
 }
 
 export async function startEnvironment(options: BenchOptions): Promise<BenchEnv> {
-  const cluster = await startCluster({ shards: 1, replicasPerShard: 0 });
+  const wantReplicas = options.workloads.some((name) => workloadByName(name).usesReplicas);
+  const cluster = await startCluster({ shards: 1, replicasPerShard: wantReplicas ? 2 : 0 });
   try {
-    const { primary } = cluster.shards[0];
+    const { primary, replicas } = cluster.shards[0];
     await primary.psql(`CREATE DATABASE ${benchDatabase}`);
     const direct: Endpoint = {
       host: primary.host,
@@ -30,7 +35,17 @@ export async function startEnvironment(options: BenchOptions): Promise<BenchEnv>
       database: benchDatabase,
     };
     await initPgbench(direct, options.scale);
-    return { options, cluster, primary, direct, baseDir: cluster.baseDir };
+    for (const replica of replicas) {
+      await waitFor(
+        async () =>
+          (await replica.psql('SELECT count(*) FROM pgbench_branches', benchDatabase).catch(() => '')) !== '',
+        {
+          what: `replica ${replica.port} to replay the pgbench tables`,
+          timeoutMs: 120_000,
+        },
+      );
+    }
+    return { options, cluster, primary, replicas, direct, baseDir: cluster.baseDir };
   } catch (err) {
     await cluster.stop();
     throw err;

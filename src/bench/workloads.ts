@@ -9,6 +9,8 @@ export interface Workload {
   pgbenchArgs(env: BenchEnv): string[];
   /** Runs directly on PostgreSQL before each measured run, so every target starts from the same state. */
   beforeRun?(env: BenchEnv): Promise<void>;
+  /** Through polyproxy, runs against the primary with its streaming replicas (read/write routing). */
+  usesReplicas?: boolean;
 }
 
 export const workloads: readonly Workload[] = [
@@ -27,6 +29,13 @@ export const workloads: readonly Workload[] = [
       await env.primary.psql('VACUUM pgbench_tellers', env.direct.database);
       await env.primary.psql('TRUNCATE pgbench_history', env.direct.database);
     },
+  },
+  {
+    name: 'read-mostly',
+    label: 'read-mostly (9 reads : 1 update)',
+    // direct and PgBouncer send everything to the primary; polyproxy routes the reads to two replicas.
+    pgbenchArgs: () => ['-b', 'select-only@9', '-b', 'simple-update@1'],
+    usesReplicas: true,
   },
 ];
 

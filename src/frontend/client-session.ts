@@ -69,6 +69,8 @@ export class ClientSession implements RelayTarget {
   private serverPool: Pool | null = null;
   private serverRole: 'primary' | 'replica' = 'primary';
   private attaching = false;
+  /** A route decided for the first queued message, not yet acted on. */
+  private routed: RouteChoice | null = null;
   private framer: MessageFramer;
   private statements = new PreparedStatements();
   /** Classification of the last unnamed Parse, for the Bind that follows it. */
@@ -172,7 +174,12 @@ export class ClientSession implements RelayTarget {
     }
     const info = this.inspect(type, buf, start, end);
     // The fast path: a server is attached, nothing waits before this message, and it may run there.
-    if (this.server && this.queue.length === 0 && !isLocal(type, info) && !this.needsOtherServer(info)) {
+    const direct = this.queue.length === 0 && !isLocal(type, info);
+    if (direct && !this.server && !this.attaching && this.transactionMode && this.attachAtOnce(info)) {
+      this.forward(type, buf, start, end, info);
+      return;
+    }
+    if (direct && this.server && !this.needsOtherServer(info)) {
       this.forward(type, buf, start, end, info);
       return;
     }
@@ -246,7 +253,8 @@ export class ClientSession implements RelayTarget {
 
   /** Routes the waiting statements and takes a server connection for them. */
   private attachServer(attempt = 1, tried?: Set<string>, waited = false): void {
-    const choice = this.route(tried);
+    const choice = this.routed ?? this.route(tried);
+    this.routed = null;
     const wait = this.db.config.routing.read_your_writes_wait;
     if (
       choice &&
@@ -309,8 +317,7 @@ export class ClientSession implements RelayTarget {
   }
 
   /** The server for the queued statements, by the router's rules. */
-  route(exclude?: Set<string>): RouteChoice | null {
-    const infos = this.queue.map((m) => m.info).filter((i): i is StatementInfo => i !== null);
+  route(exclude?: Set<string>, infos: StatementInfo[] = this.queuedInfos()): RouteChoice | null {
     const { access, reason } = accessFor(infos, {
       override: this.override,
       sessionPooling: !this.transactionMode || this.pinned !== null,
@@ -323,7 +330,32 @@ export class ClientSession implements RelayTarget {
     return this.db.shard.choose(access, reason, ryw ? this.minLsn : null, exclude);
   }
 
+  private queuedInfos(): StatementInfo[] {
+    const infos: StatementInfo[] = [];
+    for (const m of this.queue) if (m.info) infos.push(m.info);
+    return infos;
+  }
+
+  /**
+   * The common case without copying or queueing: a statement arrives, no server is attached, and an idle
+   * connection of the server it routes to is at hand.
+   */
+  private attachAtOnce(info: StatementInfo | null): boolean {
+    const choice = this.route(undefined, info ? [info] : []);
+    if (!choice || (this.minLsn !== null && this.db.config.routing.read_your_writes_wait > 0)) return false;
+    const conn = choice.host.pool.tryAcquire();
+    if (!conn) {
+      // Keep the decision: routing again would move a balancer on and skew its spread.
+      this.routed = choice;
+      return false;
+    }
+    this.hooks.onRoute?.(choice);
+    this.bind(conn, choice.host.pool, choice);
+    return true;
+  }
+
   private bind(conn: ServerConnection, pool: Pool, choice: RouteChoice): void {
+    choice.count++;
     this.server = conn;
     this.serverPool = pool;
     this.serverRole = choice.decision.role;
@@ -631,7 +663,7 @@ export class ClientSession implements RelayTarget {
       return;
     this.server = null;
     this.serverPool = null;
-    if (this.wroteHere && this.db.config.routing.read_your_writes) {
+    if (this.wroteHere && this.db.config.routing.read_your_writes && this.db.shard.hasReplicas) {
       this.learnCommitPosition(conn, pool);
       return;
     }

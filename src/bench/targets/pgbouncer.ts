@@ -30,7 +30,8 @@ async function keepsPreparedStatements(
 ): Promise<{ ok: boolean; why: string }> {
   const clients = Math.max(...env.options.clients, env.options.poolSize * 2);
   const report = await runPgbench(endpoint, {
-    workloadArgs: ['-S'],
+    // TPC-B: several statements per transaction, so clients really do move between server connections.
+    workloadArgs: [],
     mode: 'prepared',
     clients,
     threads: env.options.threads,

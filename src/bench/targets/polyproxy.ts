@@ -13,8 +13,13 @@ import type { Target } from './target.js';
 
 const cliPath = fileURLToPath(new URL('../../cli.js', import.meta.url));
 
+/** The database name for workloads routed over the replicas. */
+const routed = (env: BenchEnv) => `${env.direct.database}_routed`;
+
 function config(env: BenchEnv, port: number, adminPort: number): ConfigInput {
   const { primary, direct } = env;
+  const backend = { user: direct.user, password: direct.password, database: direct.database };
+  const pool = { mode: 'transaction' as const, size: env.options.poolSize };
   return {
     listen: `127.0.0.1:${port}`,
     admin: `127.0.0.1:${adminPort}`,
@@ -22,11 +27,19 @@ function config(env: BenchEnv, port: number, adminPort: number): ConfigInput {
     shutdown_timeout: '2s',
     users: [{ name: poolerUser.name, password: poolerUser.password }],
     databases: {
-      [direct.database]: {
-        backend: { user: direct.user, password: direct.password, database: direct.database },
-        pool: { mode: 'transaction', size: env.options.poolSize },
-        shards: [{ primary: `${primary.host}:${primary.port}` }],
-      },
+      [direct.database]: { backend, pool, shards: [{ primary: `${primary.host}:${primary.port}` }] },
+      ...(env.replicas.length > 0 && {
+        [routed(env)]: {
+          backend,
+          pool,
+          shards: [
+            {
+              primary: `${primary.host}:${primary.port}`,
+              replicas: env.replicas.map((r) => `${r.host}:${r.port}`),
+            },
+          ],
+        },
+      }),
     },
   };
 }
@@ -55,7 +68,13 @@ export const polyproxyTarget: Target = {
     const endpoint = poolerEndpoint(env, port);
     let stopped = false;
     return {
-      connectionFor: async () => ({ endpoint }),
+      connectionFor: async (cell) =>
+        cell.workload.usesReplicas
+          ? {
+              endpoint: { ...endpoint, database: routed(env) },
+              variant: `reads routed to ${env.replicas.length} replicas`,
+            }
+          : { endpoint },
       notes: () => {
         const exit = stopped ? null : child.exited();
         return exit ? [`polyproxy exited (${exit}): ${child.output().trim().slice(-2000)}`] : [];
