@@ -56,6 +56,11 @@ function isLocal(type: number, info: StatementInfo | null): boolean {
   );
 }
 
+/** Whether a statement may be DEALLOCATE ALL or DISCARD ALL: only then is its text looked at again. */
+function mayReset(info: StatementInfo | null): boolean {
+  return !info || info.reason === 'deallocate' || info.resetAll === true || info.statementCount > 1;
+}
+
 /** How many times a read is sent to another server when the one chosen cannot be reached. */
 const maxRouteAttempts = 3;
 
@@ -445,7 +450,8 @@ export class ClientSession implements RelayTarget {
       case Frontend.Query:
         conn.relay.sendEpoch++;
         this.stats.queries++;
-        if (this.transactionMode) this.checkResets(conn, buf.toString('utf8', start + 5, end - 1));
+        if (this.transactionMode && mayReset(info))
+          this.checkResets(conn, buf.toString('utf8', start + 5, end - 1));
         break;
       case Frontend.Sync:
         conn.relay.sendEpoch++;
@@ -511,7 +517,7 @@ export class ClientSession implements RelayTarget {
     if (nameEnd < 0) return this.pass(buf, start, end);
     this.stats.queries++;
     const queryEnd = cstringEnd(buf, nameEnd + 1, end);
-    if (queryEnd > 0) this.checkResets(conn, buf.toString('utf8', nameEnd + 1, queryEnd));
+    if (queryEnd > 0 && mayReset(info)) this.checkResets(conn, buf.toString('utf8', nameEnd + 1, queryEnd));
     const epoch = conn.relay.sendEpoch;
     if (nameEnd === start + 5) {
       this.unnamedInfo = info;
