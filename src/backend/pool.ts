@@ -141,11 +141,6 @@ export class Pool {
     return this.serverParams ?? new Map();
   }
 
-  forEachConnection(visit: (conn: ServerConnection, idle: boolean) => void): void {
-    const idle = new Set(this.idle);
-    for (const c of this.all) visit(c, idle.has(c));
-  }
-
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.maintenance);

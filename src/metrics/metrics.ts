@@ -1,5 +1,7 @@
 // Every Prometheus metric the proxy exports, defined in one place; values are read at scrape time.
 import client from 'prom-client';
+import { classifyCacheStats } from '../router/classify.js';
+import { parseCacheStats } from '../sql/parser.js';
 
 export interface HostMetrics {
   database: string;
@@ -129,6 +131,21 @@ export function createMetrics(source: MetricsSource): client.Registry {
       this.reset();
       for (const r of source.routes())
         this.inc({ database: r.database, role: r.role, reason: r.reason }, r.count);
+    },
+  });
+  new client.Counter({
+    name: 'polyproxy_statement_cache_lookups_total',
+    help: 'Statement classification and parse cache lookups, by cache and result',
+    labelNames: ['cache', 'result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const classify = classifyCacheStats();
+      const parse = parseCacheStats();
+      this.inc({ cache: 'classify', result: 'hit' }, classify.hits);
+      this.inc({ cache: 'classify', result: 'miss' }, classify.misses);
+      this.inc({ cache: 'parse', result: 'hit' }, parse.hits);
+      this.inc({ cache: 'parse', result: 'miss' }, parse.misses);
     },
   });
   return registry;
