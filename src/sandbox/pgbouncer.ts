@@ -3,8 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 import type { PgServer } from './postgres.js';
-import { chownForServer, openForServer, spawnManaged } from './process.js';
-import { waitForPort } from './wait.js';
+import { chownForServer, openForServer, spawnManaged, waitUntilListening } from './process.js';
 
 export interface PgBouncerOptions {
   baseDir: string;
@@ -75,17 +74,6 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncer>
   await writeFile(userlist, `${userlistQuote(opts.user)} ${userlistQuote(opts.password)}\n`, { mode: 0o600 });
   await chownForServer(dir, iniPath, userlist);
   const child = spawnManaged('pgbouncer', [iniPath], { asServerUser: true, cwd: dir });
-  try {
-    await waitForPort('127.0.0.1', port, {
-      what: `pgbouncer on port ${port}`,
-      giveUp: () => {
-        const exit = child.exited();
-        return exit ? new Error(`pgbouncer exited (${exit}): ${child.output().trim()}`) : null;
-      },
-    });
-  } catch (err) {
-    await child.stop();
-    throw err;
-  }
+  await waitUntilListening(child, 'pgbouncer', port);
   return { host: '127.0.0.1', port, stop: () => child.stop() };
 }

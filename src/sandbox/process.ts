@@ -3,6 +3,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { chmod, chown, stat } from 'node:fs/promises';
 import { onExit } from './cleanup.js';
 import { waitForExitSync } from './pids.js';
+import { waitForPort } from './wait.js';
 
 const serverUserName = 'postgres';
 const isRoot = () => process.getuid?.() === 0;
@@ -130,4 +131,20 @@ export function spawnManaged(cmd: string, args: string[], opts: RunOptions = {})
       clearTimeout(timer);
     },
   };
+}
+
+/** Waits until a managed server listens on its port; stops it and fails with its output if it exits first. */
+export async function waitUntilListening(child: Managed, name: string, port: number): Promise<void> {
+  try {
+    await waitForPort('127.0.0.1', port, {
+      what: `${name} on port ${port}`,
+      giveUp: () => {
+        const exit = child.exited();
+        return exit ? new Error(`${name} exited (${exit}): ${child.output().trim()}`) : null;
+      },
+    });
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
 }

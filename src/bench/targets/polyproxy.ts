@@ -5,8 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../config/schema.js';
 import { freePort } from '../../sandbox/ports.js';
-import { spawnManaged } from '../../sandbox/process.js';
-import { waitForPort } from '../../sandbox/wait.js';
+import { spawnManaged, waitUntilListening } from '../../sandbox/process.js';
 import type { BenchEnv } from '../environment.js';
 import { poolerEndpoint, poolerUser } from './pooler-user.js';
 import type { Target } from './target.js';
@@ -53,18 +52,7 @@ export const polyproxyTarget: Target = {
     const configPath = join(dir, 'polyproxy.yaml');
     await writeFile(configPath, stringify(config(env, port, adminPort)), { mode: 0o600 });
     const child = spawnManaged(process.execPath, [cliPath, '--config', configPath], { cwd: dir });
-    try {
-      await waitForPort('127.0.0.1', port, {
-        what: `polyproxy on port ${port}`,
-        giveUp: () => {
-          const exit = child.exited();
-          return exit ? new Error(`polyproxy exited (${exit}): ${child.output().trim()}`) : null;
-        },
-      });
-    } catch (err) {
-      await child.stop();
-      throw err;
-    }
+    await waitUntilListening(child, 'polyproxy', port);
     const endpoint = poolerEndpoint(env, port);
     let stopped = false;
     return {
