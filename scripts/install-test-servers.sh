@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the servers the tests start themselves (PostgreSQL, PgBouncer, Redis) from Debian packages; fast when present.
+# Installs the servers the tests start themselves: PostgreSQL, PgBouncer, Redis and Prometheus from Debian packages,
+# FerretDB and Neo4j through their own scripts; fast when present.
 set -euo pipefail
 
-packages=(postgresql postgresql-client pgbouncer redis-server)
+packages=(postgresql postgresql-client pgbouncer redis-server prometheus)
 
 have_postgres() {
   local dir
@@ -17,13 +18,11 @@ missing() {
   command -v psql >/dev/null || echo postgresql-client
   command -v pgbouncer >/dev/null || [[ -x /usr/sbin/pgbouncer ]] || echo pgbouncer
   command -v redis-server >/dev/null || echo redis-server
+  command -v prometheus >/dev/null || echo prometheus
 }
 
 todo=$(missing)
-if [[ -z "$todo" ]]; then
-  echo "test servers: PostgreSQL, PgBouncer and Redis are installed"
-  exit 0
-fi
+install_debian_packages() {
 
 if [[ $(id -u) -eq 0 ]]; then
   sudo=()
@@ -55,10 +54,20 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
 
 # Stop anything that started anyway (e.g. where policy-rc.d already existed): tests never use default ports.
-for service in postgresql redis-server pgbouncer; do
+for service in postgresql redis-server pgbouncer prometheus; do
   "${sudo[@]}" service "$service" stop >/dev/null 2>&1 || true
   if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
     "${sudo[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true
   fi
 done
 echo "test servers: installed"
+}
+
+here=$(dirname "$0")
+if [[ -z "$todo" ]]; then
+  echo "test servers: PostgreSQL, PgBouncer, Redis and Prometheus are installed"
+else
+  install_debian_packages
+fi
+bash "$here/install-ferretdb.sh"
+bash "$here/install-neo4j.sh"
