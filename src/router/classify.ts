@@ -5,6 +5,7 @@ import { classifyStatement } from './classify-statement.js';
 import { explainRouteTarget, bareRouteSet, leadingComments } from './proxy-directives.js';
 import { normalizeFunctionNames } from './side-effect-functions.js';
 import { sqlShape } from './sql-shape.js';
+import { statementObjects } from './statement-objects.js';
 import type { StatementInfo } from './statement-info.js';
 import { mergeVerdicts } from './merge-verdicts.js';
 
@@ -37,8 +38,13 @@ const stats = { hits: 0, misses: 0 };
 export function classifySql(sql: string, opts: ClassifyOptions): StatementInfo {
   const lead = leadingComments(sql);
   const info = classifyBody(sql, lead.bodyStart, opts);
-  // The hint lives outside the caches, so a hinted text still shares its shape's entry.
-  return lead.hint ? { ...info, hint: lead.hint } : info;
+  // Hints live outside the caches, so a hinted text still shares its shape's entry.
+  if (!lead.hint && !lead.directive) return info;
+  return {
+    ...info,
+    ...(lead.hint && { hint: lead.hint }),
+    ...(lead.directive && { directive: lead.directive }),
+  };
 }
 
 /** Classifier cache counters for metrics: a hit skipped the parser. */
@@ -96,7 +102,12 @@ function classifyText(
       shapeSafe: false,
     };
   const verdicts = parsed.statements.map((node, index) => classifyStatement(node, { sql, index, functions }));
-  const info = deepFreeze(mergeVerdicts(verdicts));
+  const objects = statementObjects(parsed.statements);
+  const sideEffect = verdicts.some((v) => v.reason.startsWith('side-effect-function'));
+  const info = deepFreeze({
+    ...mergeVerdicts(verdicts),
+    objects: sideEffect ? { ...objects, writes: [...objects.writes, '*'] } : objects,
+  });
   const shapeSafe = !verdicts.some((v) => v.literalSensitive) && !info.sets && !info.routeOverride;
   return { info, shapeSafe };
 }

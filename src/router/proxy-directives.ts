@@ -5,23 +5,30 @@ import { skipBlockComment, skipLineComment } from './sql-lexer.js';
 export interface LeadingComments {
   /** The first `polyproxy: primary|replica` comment before the first token. */
   hint?: 'primary' | 'replica';
+  /** The words of the first other `polyproxy: ...` comment, for plugins (e.g. `cache ttl=60`). */
+  directive?: string;
   /** Where the statement text proper starts. */
   bodyStart: number;
 }
 
 const hintPattern = /^\s*polyproxy\s*:\s*(primary|replica)\b/i;
+const directivePattern = /^\s*polyproxy\s*:\s*(.*?)\s*(\*\/)?\s*$/is;
 
 /** Reads the comments before the first token, where ORMs and people put per-statement hints. */
 export function leadingComments(sql: string): LeadingComments {
   let hint: 'primary' | 'replica' | undefined;
+  let directive: string | undefined;
   let i = 0;
   for (;;) {
     while (i < sql.length && isSpace(sql.charCodeAt(i))) i++;
     let end: number;
     if (sql.startsWith('/*', i)) end = skipBlockComment(sql, i);
     else if (sql.startsWith('--', i)) end = skipLineComment(sql, i);
-    else return { hint, bodyStart: i };
-    hint ??= hintPattern.exec(sql.slice(i + 2, end))?.[1]?.toLowerCase() as typeof hint;
+    else return { hint, directive, bodyStart: i };
+    const text = sql.slice(i + 2, end);
+    const routeHint = hintPattern.exec(text)?.[1]?.toLowerCase() as typeof hint;
+    hint ??= routeHint;
+    if (!routeHint) directive ??= directivePattern.exec(text)?.[1] || undefined;
     i = end;
   }
 }

@@ -1,4 +1,5 @@
 // What the classifier learns about a SQL text: data the router and the session act on.
+import type { StatementObjects } from './statement-objects.js';
 
 /** Session routing set with `SET polyproxy.route`: `auto` lets each statement decide. */
 export type RouteOverride = 'primary' | 'replica' | 'auto';
@@ -37,10 +38,14 @@ export interface StatementInfo {
   readonly routeOverride?: RouteOverride;
   /** Leading comment hint `/* polyproxy: primary *\/` or `-- polyproxy: replica`. */
   readonly hint?: 'primary' | 'replica';
+  /** Words of a leading `polyproxy: ...` comment that is no route hint, for plugins, e.g. `cache ttl=60`. */
+  readonly directive?: string;
   /** `EXPLAIN ROUTE <statement>`: the inner statement text, which the proxy answers itself. */
   readonly explainRoute?: string;
   /** Why the statement leaves state in the server session, so transaction pooling must pin the client. */
   readonly pin?: string;
+  /** Tables and functions the text touches; absent when it could not be parsed. */
+  readonly objects?: StatementObjects;
   /** Parsed statements; an unparseable text counts as one. */
   readonly statementCount: number;
 }
