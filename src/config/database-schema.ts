@@ -56,8 +56,32 @@ export const routingSchema = z.strictObject({
   check_timeout: duration('1s').meta({ description: 'a server that does not answer a check in time is out' }),
 });
 
+const shardKeyValue = z.union([z.int(), z.string()]);
+
+/** A sharded table: its key column and, when not the database's default, how keys map to shards. */
+export const shardedTableSchema = z.strictObject({
+  column: z.string().min(1),
+  algorithm: z.enum(['hash', 'range', 'list']).optional(),
+  ranges: z
+    .array(
+      z.strictObject({
+        shard: z.int().min(0),
+        from: shardKeyValue.optional().meta({ description: 'inclusive lower bound; none means unbounded' }),
+        to: shardKeyValue.optional().meta({ description: 'exclusive upper bound; none means unbounded' }),
+      }),
+    )
+    .optional()
+    .meta({ description: 'algorithm range: key ranges, each on one shard' }),
+  lists: z
+    .array(z.strictObject({ shard: z.int().min(0), values: z.array(shardKeyValue).min(1) }))
+    .optional()
+    .meta({ description: 'algorithm list: key values, each list on one shard' }),
+});
+
 export const shardingSchema = z.strictObject({
-  tables: z.record(z.string(), z.string().min(1)).meta({ description: 'table -> shard key column' }),
+  tables: z
+    .record(z.string(), z.union([z.string().min(1), shardedTableSchema]))
+    .meta({ description: 'table -> shard key column, or { column, algorithm, ranges | lists }' }),
   reference: z.array(z.string().min(1)).default([]).meta({ description: 'tables copied to every shard' }),
   default_shard: z.int().min(0).default(0),
   algorithm: z.enum(['hash', 'range', 'list']).default('hash'),
@@ -81,6 +105,22 @@ export const databaseSchema = z
     } else if (sharding.default_shard >= shards) {
       const message = `expected a shard index 0..${shards - 1}, got ${sharding.default_shard}`;
       ctx.addIssue({ code: 'custom', path: ['sharding', 'default_shard'], message });
+    }
+    for (const [table, spec] of Object.entries(sharding.tables)) {
+      if (typeof spec === 'string') continue;
+      const algorithm = spec.algorithm ?? sharding.algorithm;
+      const places = algorithm === 'range' ? spec.ranges : algorithm === 'list' ? spec.lists : [];
+      if (!places) {
+        const message = `algorithm ${algorithm} needs "${algorithm === 'range' ? 'ranges' : 'lists'}"`;
+        ctx.addIssue({ code: 'custom', path: ['sharding', 'tables', table], message });
+        continue;
+      }
+      places.forEach((place, i) => {
+        if (place.shard < shards) return;
+        const key = algorithm === 'range' ? 'ranges' : 'lists';
+        const message = `expected a shard index 0..${shards - 1}, got ${place.shard}`;
+        ctx.addIssue({ code: 'custom', path: ['sharding', 'tables', table, key, i, 'shard'], message });
+      });
     }
     sharding.reference.forEach((table, i) => {
       if (!Object.hasOwn(sharding.tables, table)) return;
