@@ -12,6 +12,8 @@ export const errorCodes = {
   programLimitExceeded: { sqlstate: '54000', message: 'message too large' },
   featureNotSupported: { sqlstate: '0A000', message: 'feature not supported' },
   syntaxError: { sqlstate: '42601', message: 'syntax error' },
+  insufficientPrivilege: { sqlstate: '42501', message: 'permission denied' },
+  configFileError: { sqlstate: 'F0000', message: 'configuration file error' },
   invalidStatementName: { sqlstate: '26000', message: 'prepared statement does not exist' },
   duplicateStatement: { sqlstate: '42P05', message: 'prepared statement already exists' },
   internalError: { sqlstate: 'XX000', message: 'internal error' },

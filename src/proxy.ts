@@ -2,9 +2,11 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import tls from 'node:tls';
+import { adminConsole } from './admin/console/console.js';
 import { startAdminHttp } from './admin/http.js';
 import { Database } from './backend/database.js';
 import { parseHostPort } from './config/host-port.js';
+import { loadConfigFile } from './config/load.js';
 import { diffDatabases } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import { Listener, type ListenerOptions } from './frontend/listener.js';
@@ -26,7 +28,11 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-function listenerOptions(config: Config, databases: Map<string, Database>): ListenerOptions {
+function listenerOptions(
+  config: Config,
+  databases: Map<string, Database>,
+  openAdminConsole?: ListenerOptions['openAdminConsole'],
+): ListenerOptions {
   const users = new Map(config.users.map((u) => [u.name, u]));
   return {
     maxStartupBytes: config.limits.max_startup_packet_bytes,
@@ -40,6 +46,7 @@ function listenerOptions(config: Config, databases: Map<string, Database>): List
       : null,
     findUser: (name) => users.get(name),
     findDatabase: (name) => databases.get(name),
+    openAdminConsole,
   };
 }
 
@@ -51,11 +58,31 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   for (const [name, dbConfig] of Object.entries(config.databases))
     databases.set(name, new Database(name, dbConfig, log));
   await Promise.all([...databases.values()].map((db) => db.start()));
-  const listener = new Listener(listenerOptions(config, databases), log);
+  const openConsole = adminConsole(
+    {
+      config: () => config,
+      databases: () => databases,
+      sessions: () => listener.sessions.values(),
+      peer: (pid) => listener.peers.get(pid),
+      get registry() {
+        return metrics.registry;
+      },
+      async reload() {
+        if (!opts.configPath) throw new Error('the proxy was started without a config file to re-read');
+        await proxy.reload(loadConfigFile(opts.configPath));
+      },
+    },
+    log,
+  );
+  const listener = new Listener(listenerOptions(config, databases, openConsole), log);
   const listen = parseHostPort(config.listen);
   const address = await listener.listen(listen.host, listen.port);
-  const registry = createMetrics({
-    clientCount: () => listener.sessions.size,
+  const metrics = createMetrics({
+    clients: () => {
+      const counts = new Map<string, number>();
+      for (const s of listener.sessions.values()) counts.set(s.db.name, (counts.get(s.db.name) ?? 0) + 1);
+      return [...counts].map(([database, count]) => ({ database, count }));
+    },
     hosts: () =>
       [...databases.values()].flatMap((db) =>
         db.shard.describe().map((h) => ({
@@ -81,6 +108,8 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
           active: pool.total - pool.idleCount,
           idle: pool.idleCount,
           waiting: pool.waiting,
+          size: pool.options.size,
+          paused: pool.isPaused,
           stats: pool.stats,
         })),
       ),
@@ -89,7 +118,10 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   let adminAddress: { host: string; port: number } | undefined;
   if (config.admin) {
     const a = parseHostPort(config.admin);
-    admin = await startAdminHttp(a.host, a.port, { registry, ready: () => listener.accepting });
+    admin = await startAdminHttp(a.host, a.port, {
+      registry: metrics.registry,
+      ready: () => listener.accepting,
+    });
     const bound = admin.address() as { address: string; port: number };
     adminAddress = { host: bound.address, port: bound.port };
   }
@@ -99,7 +131,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
     config: opts.configPath,
   });
 
-  return {
+  const proxy: Proxy = {
     address,
     adminAddress,
     async reload(next) {
@@ -115,7 +147,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
         databases.set(name, db);
       }
       config = next;
-      listener.options = listenerOptions(next, databases);
+      listener.options = listenerOptions(next, databases, openConsole);
       log.info('configuration reloaded', diff as unknown as Record<string, unknown>);
       await Promise.all(
         retired.map(async (db) => {
@@ -131,4 +163,5 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
       log.info('polyproxy stopped');
     },
   };
+  return proxy;
 }

@@ -19,7 +19,9 @@ export interface PoolOptions {
 interface Waiter {
   resolve: (c: ServerConnection) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  since: number;
+  /** Unset while the pool is paused: a paused wait is the operator's choice, not a timeout. */
+  timer?: NodeJS.Timeout;
 }
 
 /** Above this many prepared statements a connection is retired rather than reused. */
@@ -32,6 +34,8 @@ export class Pool {
   private waiters: Waiter[] = [];
   private maintenance: NodeJS.Timeout;
   private closing = false;
+  /** PAUSE from the admin console: connections stay with their holders, nobody gets a new one until resume(). */
+  private paused = false;
   /** Server ParameterStatus values, learnt from the first connection, sent to clients at login. */
   serverParams: Map<string, string> | null = null;
   lastError: Error | null = null;
@@ -59,8 +63,48 @@ export class Pool {
     return this.waiters.length;
   }
 
+  /** Connections being opened (PgBouncer's sv_login). */
+  get connectingCount(): number {
+    return this.connecting;
+  }
+
+  /** How long the longest-waiting client has waited, in ms (PgBouncer's maxwait). */
+  oldestWaitMs(now = Date.now()): number {
+    return this.waiters.length > 0 ? now - this.waiters[0].since : 0;
+  }
+
+  /** Every open connection and whether it sits idle, for the admin console's SHOW SERVERS. */
+  connections(): { conn: ServerConnection; idle: boolean }[] {
+    const idle = new Set(this.idle);
+    return [...this.all].map((conn) => ({ conn, idle: idle.has(conn) }));
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** New transactions queue (without timing out) until resume(); those holding a connection finish. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    for (const w of this.waiters) if (!w.timer) w.timer = this.waitTimer(w);
+    for (let conn = this.idle.pop(); conn; conn = this.idle.pop()) {
+      if (this.waiters.length === 0) {
+        this.idle.push(conn);
+        break;
+      }
+      this.release(conn);
+    }
+    this.grow();
+  }
+
   /** An idle connection right away, or null; the fast path for every transaction. */
   tryAcquire(): ServerConnection | null {
+    if (this.paused) return null;
     const conn = this.idle.pop();
     if (!conn) return null;
     this.stats.acquired++;
@@ -74,30 +118,34 @@ export class Pool {
     const started = Date.now();
     this.stats.waited++;
     const p = new Promise<ServerConnection>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        this.stats.timeouts++;
-        const why = this.lastError ? ` (last server error: ${this.lastError.message})` : '';
-        reject(
-          new BackendError(
-            `timed out after ${this.options.acquireTimeoutMs} ms waiting for a server connection to ` +
-              `${this.endpoint.host}:${this.endpoint.port}${why}; raise pool.size or pool.acquire_timeout`,
-            this.lastError ? '08006' : '53300',
-          ),
-        );
-      }, this.options.acquireTimeoutMs);
       const waiter: Waiter = {
         resolve: (c) => {
           this.stats.waitMsTotal += Date.now() - started;
           resolve(c);
         },
         reject,
-        timer,
+        since: started,
       };
+      if (!this.paused) waiter.timer = this.waitTimer(waiter);
       this.waiters.push(waiter);
     });
     this.grow();
     return p;
+  }
+
+  private waitTimer(waiter: Waiter): NodeJS.Timeout {
+    return setTimeout(() => {
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+      this.stats.timeouts++;
+      const why = this.lastError ? ` (last server error: ${this.lastError.message})` : '';
+      waiter.reject(
+        new BackendError(
+          `timed out after ${this.options.acquireTimeoutMs} ms waiting for a server connection to ` +
+            `${this.endpoint.host}:${this.endpoint.port}${why}; raise pool.size or pool.acquire_timeout`,
+          this.lastError ? '08006' : '53300',
+        ),
+      );
+    }, this.options.acquireTimeoutMs);
   }
 
   /** Returns a clean, idle connection; hands it straight to the longest waiter if there is one. */
@@ -114,7 +162,7 @@ export class Pool {
       this.grow();
       return;
     }
-    const waiter = this.waiters.shift();
+    const waiter = this.paused ? undefined : this.waiters.shift();
     if (waiter) {
       clearTimeout(waiter.timer);
       this.stats.acquired++;
@@ -153,7 +201,12 @@ export class Pool {
 
   /** Opens connections while clients wait and the pool has room. */
   private grow(): void {
-    while (!this.closing && this.waiters.length > this.connecting && this.total < this.options.size) {
+    while (
+      !this.closing &&
+      !this.paused &&
+      this.waiters.length > this.connecting &&
+      this.total < this.options.size
+    ) {
       this.openOne();
     }
   }

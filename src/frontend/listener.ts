@@ -13,6 +13,7 @@ import * as be from '../protocol/backend-messages.js';
 import { cancelRequest } from '../protocol/frontend-messages.js';
 import { MalformedMessage } from '../protocol/reader.js';
 import { AuthError } from '../auth/errors.js';
+import { adminDatabaseName } from '../config/schema.js';
 import { clientLogin, type LoginUser } from './client-login.js';
 import { ClientSession } from './client-session.js';
 import { startupValues } from './session-settings.js';
@@ -26,10 +27,21 @@ export interface ListenerOptions {
   tls: tls.SecureContext | null;
   findUser(name: string): LoginUser | undefined;
   findDatabase(name: string): Database | undefined;
+  /** Takes over a logged-in client of the admin database (`adminDatabaseName`); it checks the user is an admin. */
+  openAdminConsole?(input: SocketInput, user: string, leftover: Buffer): void;
+}
+
+/** Where a client connected from, for the admin console's SHOW CLIENTS. */
+export interface ClientPeer {
+  addr: string;
+  port: number;
+  tls: boolean;
+  applicationName: string;
 }
 
 export class Listener {
   readonly sessions = new Map<number, ClientSession>();
+  readonly peers = new Map<number, ClientPeer>();
   private server: net.Server;
   private sockets = new Set<net.Socket>();
   /** Connections still in login: shutdown closes them at once. */
@@ -121,6 +133,11 @@ export class Listener {
     result.socket.pause();
     if (this.draining)
       throw new ProxyError('adminShutdown', 'the proxy is shutting down', undefined, 'FATAL');
+    if (result.database === adminDatabaseName && o.openAdminConsole) {
+      const leftover = Buffer.concat([result.leftover, ...this.drainPaused(result.socket)]);
+      o.openAdminConsole(this.takeInput(raw, result.socket), result.user.name, leftover);
+      return;
+    }
     const db = o.findDatabase(result.database);
     if (!db) {
       throw new ProxyError(
@@ -155,10 +172,19 @@ export class Listener {
       log,
       {
         cancelServer: (conn) => this.cancelServer(conn, () => true),
-        onClosed: (s) => this.sessions.delete(s.pid),
+        onClosed: (s) => {
+          this.sessions.delete(s.pid);
+          this.peers.delete(s.pid);
+        },
       },
     );
     this.sessions.set(pid, session);
+    this.peers.set(pid, {
+      addr: raw.remoteAddress ?? '',
+      port: raw.remotePort ?? 0,
+      tls: result.socket !== raw,
+      applicationName: result.params.get('application_name') ?? '',
+    });
     session.start(serverParams, leftover);
     log.debug('client connected');
   }

@@ -1,0 +1,42 @@
+// The pools of every database with their server's role, as several SHOW commands list them.
+import type { Database } from '../../backend/database.js';
+import type { Pool } from '../../backend/pool.js';
+import type { ConsoleSource } from './console-source.js';
+
+export interface PoolView {
+  database: string;
+  db: Database;
+  pool: Pool;
+  /** host:port as written in the config. */
+  server: string;
+  role: string;
+}
+
+export function poolViews(source: ConsoleSource): PoolView[] {
+  const views: PoolView[] = [];
+  for (const [name, db] of source.databases()) {
+    const roles = new Map(db.shard.describe().map((h) => [h.address, h.role]));
+    for (const host of db.shard.hosts)
+      views.push({
+        database: name,
+        db,
+        pool: host.pool,
+        server: host.address,
+        role: roles.get(host.address) ?? '',
+      });
+  }
+  return views;
+}
+
+/** Databases a PAUSE or RESUME names: the one given, or all; an unknown name is an error for the caller. */
+export function targetDatabases(source: ConsoleSource, name: string | undefined): Database[] | null {
+  const all = source.databases();
+  if (name === undefined) return [...all.values()];
+  const db = all.get(name);
+  return db ? [db] : null;
+}
+
+/** Server connections in use (not idle and not still logging in). */
+export function activeCount(pool: Pool): number {
+  return pool.total - pool.idleCount - pool.connectingCount;
+}
