@@ -1,12 +1,15 @@
 // A database clients connect to: its config, its servers (one shard for now) and their pools.
 import type { DatabaseConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
+import type { PluginHost } from '../plugins/host.js';
 import { Shard } from './shard.js';
 import type { Pool } from './pool.js';
 
 export class Database {
   readonly shard: Shard;
   readonly primaryFunctions: ReadonlySet<string>;
+  /** The proxy's plugins, set by the composition root; null when none is enabled. */
+  plugins: PluginHost | null = null;
 
   constructor(
     readonly name: string,
