@@ -11,8 +11,11 @@ import { diffDatabases } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import { Listener, type ListenerOptions } from './frontend/listener.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics } from './metrics/metrics.js';
+import { createMetrics, type ProxyMetrics } from './metrics/metrics.js';
 import { loadParser } from './sql/parser.js';
+import path from 'node:path';
+import { loadPlugins } from './plugins/registry.js';
+import type { PluginHost } from './plugins/host.js';
 
 export interface ProxyOptions {
   configPath?: string;
@@ -76,7 +79,6 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   );
   const listener = new Listener(listenerOptions(config, databases, openConsole), log);
   const listen = parseHostPort(config.listen);
-  const address = await listener.listen(listen.host, listen.port);
   const metrics = createMetrics({
     clients: () => {
       const counts = new Map<string, number>();
@@ -114,6 +116,19 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
         })),
       ),
   });
+  // Plugins are set up before the first client can connect, so no statement slips past them.
+  let plugins: PluginHost;
+  try {
+    plugins = await startPlugins(config, opts, log, metrics);
+  } catch (err) {
+    await Promise.all([...databases.values()].map((db) => db.close()));
+    throw err;
+  }
+  const attachPlugins = (db: Database) => {
+    db.plugins = plugins.names.length > 0 ? plugins : null;
+  };
+  for (const db of databases.values()) attachPlugins(db);
+  const address = await listener.listen(listen.host, listen.port);
   let admin: http.Server | undefined;
   let adminAddress: { host: string; port: number } | undefined;
   if (config.admin) {
@@ -143,9 +158,12 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
       }
       for (const name of [...diff.added, ...diff.changed]) {
         const db = new Database(name, next.databases[name], log);
+        attachPlugins(db);
         await db.start();
         databases.set(name, db);
       }
+      if (JSON.stringify(next.plugins) !== JSON.stringify(config.plugins))
+        log.warn('plugin settings changed: they take effect when the proxy restarts');
       config = next;
       listener.options = listenerOptions(next, databases, openConsole);
       log.info('configuration reloaded', diff as unknown as Record<string, unknown>);
@@ -158,10 +176,29 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
     },
     async close() {
       await listener.shutdown(config.shutdown_timeout);
+      await plugins.stop();
       await Promise.all([...databases.values()].map((db) => db.close()));
       await new Promise<void>((resolve) => (admin ? admin.close(() => resolve()) : resolve()));
       log.info('polyproxy stopped');
     },
   };
   return proxy;
+}
+
+/** Loads and starts the configured plugins; their metrics go to the proxy's registry. */
+async function startPlugins(
+  config: Config,
+  opts: ProxyOptions,
+  log: Logger,
+  metrics: ProxyMetrics,
+): Promise<PluginHost> {
+  const plugins = await loadPlugins(config.plugins, {
+    configDir: opts.configPath ? path.dirname(path.resolve(opts.configPath)) : process.cwd(),
+    log,
+    metricsFor: (name) => metrics.plugin(name),
+    record: (plugin, hook, seconds, failed) =>
+      metrics.statements.pluginCall({ plugin, hook, seconds, failed }),
+  });
+  await plugins.start();
+  return plugins;
 }

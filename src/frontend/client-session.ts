@@ -30,6 +30,13 @@ import {
   type ClientStatement,
 } from './prepared-statements.js';
 import { reportedSettings, settingSql, settingsDiff, startupSettings } from './session-settings.js';
+import type { PluginHost } from '../plugins/host.js';
+import type { EncodedResult, SessionView, TransactionParticipant } from '../plugins/api.js';
+import { messageOf } from '../plugins/host.js';
+import { PluginStatements, type ClientError } from './plugin-statements.js';
+import { ReplyCapture } from './reply-capture.js';
+import { answerRound, cacheableStatement, mayBeCached, roundLength } from './cache-round.js';
+import { readParse } from '../protocol/extended-messages.js';
 
 export interface SessionHooks {
   /** Sends a cancel request to the server connection's backend process. */
@@ -101,6 +108,29 @@ export class ClientSession implements RelayTarget {
   /** The client opened a transaction block that has not ended yet (predicted from what it sent). */
   private inBlock = false;
   stats = { queries: 0, transactions: 0 };
+  /** Plugins of this database; null keeps every plugin check off the fast path. */
+  private readonly plugins: PluginHost | null;
+  /** The client's statements and portals that plugins answer (created on first use). */
+  private pluginStatements: PluginStatements | null = null;
+  /** A plugin call or a cache lookup is under way: later messages wait. */
+  private pluginBusy = false;
+  /** A plugin's message of the current extended round was answered here, so its Sync may be too. */
+  private localRound = false;
+  /** A plugin statement failed: drop messages up to Sync, as PostgreSQL does after an error. */
+  private skipToSync = false;
+  /** Queued messages already looked at by the cache hooks, to forward as they are. */
+  private cleared = 0;
+  /** Collects the reply of a read for the plugins that asked for it. */
+  private capture: { reply: ReplyCapture; captures: ((r: EncodedResult) => void)[] } | null = null;
+  /** The unnamed Parse a cached answer kept from the server, sent first if a later Bind reuses it. */
+  private unnamedParse: { buf: Buffer; sql: string; paramTypes: number[] } | null = null;
+  /** Tables written in the current transaction, for the commit hooks. */
+  private written: Set<string> | null = null;
+  /** Replies held back until the commit hooks have run, so no client sees a commit before they do. */
+  private held: Buffer[] | null = null;
+  private committing = false;
+  /** Plugin work joined to the client's transaction block. */
+  private participants: TransactionParticipant[] = [];
 
   constructor(
     private readonly input: SocketInput,
@@ -119,6 +149,9 @@ export class ClientSession implements RelayTarget {
     this.pinned = this.transactionMode ? null : 'session pooling';
     this.startup = startupSettings(startupValues);
     this.settings = new Map(this.startup);
+    const plugins = db.plugins;
+    this.plugins =
+      plugins && (plugins.hasClaims || plugins.hasBeforeHooks || plugins.hasCommitHooks) ? plugins : null;
   }
 
   /** Completes the login with the server's parameters and starts serving queries. */
@@ -179,7 +212,10 @@ export class ClientSession implements RelayTarget {
     }
     const info = this.inspect(type, buf, start, end);
     // The fast path: a server is attached, nothing waits before this message, and it may run there.
-    const direct = this.queue.length === 0 && !isLocal(type, info);
+    const direct =
+      this.queue.length === 0 &&
+      !isLocal(type, info) &&
+      (this.plugins === null || !this.needsPlugins(type, buf, start, end, info));
     if (direct && !this.server && !this.attaching && this.transactionMode && this.attachAtOnce(info)) {
       this.forward(type, buf, start, end, info);
       return;
@@ -232,10 +268,196 @@ export class ClientSession implements RelayTarget {
     return info.access === 'write';
   }
 
+  /** Whether a message must wait for the plugins' slow path instead of going straight to the server. */
+  private needsPlugins(
+    type: number,
+    buf: Buffer,
+    start: number,
+    end: number,
+    info: StatementInfo | null,
+  ): boolean {
+    const plugins = this.plugins!;
+    if (this.pluginBusy || this.committing || this.localRound || this.skipToSync) return true;
+    if (
+      plugins.hasClaims &&
+      (this.pluginStatements ??= new PluginStatements(plugins, this.log)).owns(type, buf, start, end, info)
+    )
+      return true;
+    if (plugins.hasBeforeHooks && !this.inBlock && mayBeCached(info)) return true;
+    return this.participants.length > 0 && info?.transaction !== undefined;
+  }
+
+  /**
+   * The plugins' turn at the message heading the queue: answer it, wait for more, or let it go on to
+   * PostgreSQL ('forward'). 'again' means the message was dealt with and the next one may follow.
+   */
+  private pluginStep(m: Queued): 'forward' | 'wait' | 'again' {
+    const serverRound = this.server !== null && this.server.relay.roundOpen;
+    if (
+      this.skipToSync ||
+      (this.localRound && !serverRound && (m.type === Frontend.Sync || m.type === Frontend.Flush))
+    ) {
+      this.queue.shift();
+      if (m.type === Frontend.Sync) {
+        this.skipToSync = false;
+        this.localRound = false;
+        if (serverRound) this.forward(m.type, m.buf, 0, m.buf.length, null);
+        else this.socket.write(be.readyForQuery(this.txStatus));
+      }
+      return 'again';
+    }
+    const tx = m.info?.transaction;
+    if (this.participants.length > 0 && tx && (tx.kind === 'commit' || tx.kind === 'rollback')) {
+      if (this.server?.relay.busy()) return 'wait';
+      this.endParticipants(m, tx.kind === 'commit' && this.txStatus !== TxStatus.Failed);
+      return 'wait';
+    }
+    const plugins = this.plugins!;
+    const own = this.pluginStatements?.owns(m.type, m.buf, 0, m.buf.length, m.info) ?? false;
+    if (own) {
+      // Messages already sent in this round hold PostgreSQL's replies until Sync: the plugin's must not overtake them.
+      if (serverRound) return 'forward';
+      if (this.server?.relay.busy()) return 'wait';
+      this.queue.shift();
+      this.runPlugin(m);
+      return 'wait';
+    }
+    if (!plugins.hasBeforeHooks || this.inBlock || this.txStatus !== TxStatus.Idle || !mayBeCached(m.info)) {
+      return 'forward';
+    }
+    const n = roundLength(this.queue);
+    if (n === 0 || this.server?.relay.busy()) return 'wait';
+    const unnamed = this.unnamedParse;
+    const stmt = cacheableStatement(this.queue.slice(0, n), this.statements, unnamed, this.sessionView());
+    if (!stmt) {
+      this.cleared = n;
+      return 'forward';
+    }
+    this.pluginBusy = true;
+    void plugins.runBefore(stmt).then((outcome) => {
+      this.pluginBusy = false;
+      if (this.closed) return;
+      if (outcome.answer) {
+        const round = this.queue.splice(0, n);
+        this.adoptCachedRound(round);
+        this.socket.write(answerRound(round, outcome.answer));
+      } else {
+        this.cleared = n;
+        if (outcome.captures.length > 0)
+          this.capture = { reply: new ReplyCapture(), captures: outcome.captures };
+      }
+      this.pump();
+    });
+    return 'wait';
+  }
+
+  /** A cached answer stood in for PostgreSQL: keep what the client's unnamed Parse defined, for a later Bind. */
+  private adoptCachedRound(round: readonly Queued[]): void {
+    for (const m of round) {
+      if (m.type !== Frontend.Parse) continue;
+      const parse = readParse(m.buf);
+      this.unnamedInfo = m.info;
+      this.unnamedParse = { buf: m.buf, sql: parse.sql, paramTypes: parse.paramTypes };
+      this.stats.queries++;
+    }
+    if (round.length === 1 && round[0].type === Frontend.Query) this.stats.queries++;
+  }
+
+  /** Runs one message of a plugin's statement; its replies are written when the plugin answers. */
+  private runPlugin(m: Queued): void {
+    const statements = this.pluginStatements!;
+    const session = this.sessionView();
+    this.pluginBusy = true;
+    this.stats.queries += m.type === Frontend.Query || m.type === Frontend.Parse ? 1 : 0;
+    if (m.type !== Frontend.Query) this.localRound = true;
+    const work =
+      m.type === Frontend.Query
+        ? statements.query(m.buf.toString('utf8', 5, m.buf.length - 1), m.info!, session)
+        : statements.message(m.type, m.buf, m.info, session);
+    work.then(
+      (out) => {
+        this.pluginBusy = false;
+        if (this.closed) return;
+        this.socket.write(
+          m.type === Frontend.Query ? Buffer.concat([out, be.readyForQuery(this.txStatus)]) : out,
+        );
+        this.pump();
+      },
+      (err: unknown) => {
+        this.pluginBusy = false;
+        if (this.closed) return;
+        this.pluginFailed(m, toClientError(err));
+        this.pump();
+      },
+    );
+  }
+
+  /** As PostgreSQL after an error: the block is aborted, the rest of an extended round is skipped. */
+  private pluginFailed(m: Queued, err: ClientError): void {
+    const parts = [be.errorResponse({ severity: 'ERROR', ...err })];
+    if (this.server && this.inBlock && this.txStatus !== TxStatus.Failed) {
+      // PostgreSQL's side of the block must fail too, so the client's next statement is refused as it expects.
+      void this.server.query(abortBlockSql);
+      this.txStatus = TxStatus.Failed;
+    }
+    if (m.type === Frontend.Query) parts.push(be.readyForQuery(this.txStatus));
+    else {
+      this.skipToSync = true;
+      this.localRound = true;
+    }
+    this.socket.write(Buffer.concat(parts));
+  }
+
+  /** COMMIT or ROLLBACK of a block that plugins joined: they finish first; a failed commit rolls everything back. */
+  private endParticipants(m: Queued, commit: boolean): void {
+    const list = this.participants;
+    this.participants = [];
+    this.pluginBusy = true;
+    finishParticipants(list, commit, this.log).then((failure) => {
+      this.pluginBusy = false;
+      if (this.closed) return;
+      if (!failure) {
+        this.cleared = 1;
+        this.pump();
+        return;
+      }
+      this.queue.shift();
+      const conn = this.server;
+      if (conn) void conn.query('ROLLBACK').then(() => this.maybeRelease());
+      this.txStatus = TxStatus.Idle;
+      this.inBlock = false;
+      const err = toClientError(failure);
+      this.pluginFailed(m, {
+        ...err,
+        message: `COMMIT failed, the transaction was rolled back: ${err.message}`,
+      });
+      this.pump();
+    });
+  }
+
+  /** What plugins may know of this client. */
+  private sessionView(): SessionView {
+    return {
+      database: this.db.name,
+      user: this.user,
+      inTransaction: this.inBlock,
+      settings: this.settings,
+      enlist: (p) => {
+        if (!this.participants.includes(p)) this.participants.push(p);
+      },
+    };
+  }
+
   /** Works through queued messages: answers local ones, routes and attaches, forwards the rest in order. */
   private pump(): void {
     while (this.queue.length > 0 && !this.closed) {
+      if (this.pluginBusy || this.committing) break;
       const m = this.queue[0];
+      if (this.plugins && this.cleared === 0) {
+        const step = this.pluginStep(m);
+        if (step === 'wait') break;
+        if (step === 'again') continue;
+      }
       if (isLocal(m.type, m.info)) {
         if (this.server && this.server.relay.busy()) break;
         this.queue.shift();
@@ -251,6 +473,7 @@ export class ClientSession implements RelayTarget {
       }
       if (this.needsOtherServer(m.info)) break;
       this.queue.shift();
+      if (this.cleared > 0) this.cleared--;
       this.forward(m.type, m.buf, 0, m.buf.length, m.info);
     }
     this.flush();
@@ -418,6 +641,23 @@ export class ClientSession implements RelayTarget {
   /** Answers EXPLAIN ROUTE itself: where the statement would run and why, without running it. */
   private answerExplainRoute(sql: string): void {
     const info = this.classify(sql);
+    const claim = this.plugins?.claimFor(info.objects);
+    if (claim) {
+      let text: string;
+      try {
+        text =
+          'mixed' in claim
+            ? `error: ${claim.mixed}`
+            : (this.pluginStatements ??= new PluginStatements(this.plugins!, this.log)).explain(
+                sql,
+                info,
+                this.sessionView(),
+              );
+      } catch (err) {
+        text = `error: ${toClientError(err).message}`;
+      }
+      return this.writeRouteText(text);
+    }
     const saved = this.queue;
     this.queue = [{ type: Frontend.Query, buf: Buffer.alloc(0), info }];
     const choice = this.server && (this.inBlock || this.txStatus !== TxStatus.Idle) ? null : this.route();
@@ -427,6 +667,10 @@ export class ClientSession implements RelayTarget {
       : this.server
         ? `role=${this.serverRole} host=${this.serverHost()} reason=open-transaction`
         : 'role=none reason=no-server-available';
+    this.writeRouteText(text);
+  }
+
+  private writeRouteText(text: string): void {
     this.socket.write(
       Buffer.concat([
         be.rowDescription([{ name: 'route', typeOid: be.TypeOid.text }]),
@@ -462,10 +706,15 @@ export class ClientSession implements RelayTarget {
         break;
       case Frontend.Parse:
         conn.relay.roundOpen = true;
+        if (this.plugins && buf[start + 5] === 0) {
+          this.unnamedParse = null;
+          this.pluginStatements?.forgetUnnamed(type);
+        }
         if (this.transactionMode) return this.forwardParse(conn, buf, start, end, info);
         break;
       case Frontend.Bind:
         conn.relay.roundOpen = true;
+        if (this.plugins) this.beforeBind(conn, buf, start, end);
         if (this.transactionMode) return this.forwardBind(conn, buf, start, end);
         break;
       case Frontend.Describe:
@@ -483,9 +732,26 @@ export class ClientSession implements RelayTarget {
     this.pass(buf, start, end);
   }
 
+  /** A Bind of the unnamed statement a cached answer kept from the server: define it there first. */
+  private beforeBind(conn: ServerConnection, buf: Buffer, start: number, end: number): void {
+    const portalEnd = cstringEnd(buf, start + 5, end);
+    if (portalEnd === start + 5) this.pluginStatements?.forgetUnnamed(Frontend.Bind);
+    const unnamed = this.unnamedParse;
+    if (!unnamed || portalEnd < 0 || buf[portalEnd + 1] !== 0) return;
+    this.unnamedParse = null;
+    conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Injected });
+    this.push(unnamed.buf);
+  }
+
   /** Session effects of a statement the server is about to run. */
   private track(info: StatementInfo): void {
     if (info.access === 'write' && this.serverRole === 'primary') this.wroteHere = true;
+    if (info.access === 'write' && this.plugins?.hasCommitHooks) {
+      const written = (this.written ??= new Set());
+      for (const table of info.objects?.writes ?? ['*']) written.add(table);
+      // Replies wait until the commit hooks have run (see releaseHeld).
+      this.held ??= [];
+    }
     if (info.pin && !this.pinned) {
       this.pinned = info.pin;
       this.log.debug('client pinned to its server connection', { reason: info.pin });
@@ -642,6 +908,12 @@ export class ClientSession implements RelayTarget {
   // RelayTarget: replies from the server.
 
   send(chunk: Buffer): void {
+    if (this.capture) this.capture.reply.feed(chunk);
+    if (this.held) {
+      // The chunk lies in the server's reused read buffer: keep a copy.
+      this.held.push(Buffer.from(chunk));
+      return;
+    }
     const conn = this.server!;
     if (writeOrHold(this.socket, chunk, conn.socket, () => this.onServerResumed(conn)))
       this.holdingServer = conn;
@@ -650,8 +922,41 @@ export class ClientSession implements RelayTarget {
   onReady(status: number): void {
     this.txStatus = status;
     if (status === TxStatus.Idle && this.server && !this.server.relay.busy()) this.inBlock = false;
+    if (this.capture) {
+      const result = this.capture.reply.result();
+      if (result) this.plugins!.deliver(this.capture.captures, result);
+      this.capture = null;
+    }
+    if (status === TxStatus.Idle && !this.inBlock && this.participants.length > 0) {
+      // The block ended without a COMMIT or ROLLBACK the proxy saw (e.g. inside a function): nothing may stay open.
+      void finishParticipants(this.participants.splice(0), false, this.log);
+    }
+    if (this.held) this.releaseHeld(status);
     this.maybeRelease();
     if (this.queue.length > 0) this.pump();
+  }
+
+  /**
+   * Writes the held replies, after the commit hooks when a transaction with writes just ended: a client
+   * that sees its commit acknowledged can count on every plugin (such as a cache) knowing of it.
+   */
+  private releaseHeld(status: number): void {
+    const written = this.written;
+    if (status !== TxStatus.Idle || !written || written.size === 0) {
+      this.socket.write(Buffer.concat(this.held!));
+      this.held = status === TxStatus.Idle ? null : [];
+      return;
+    }
+    this.written = null;
+    this.committing = true;
+    void this.plugins!.runCommit({ database: this.db.name, tables: [...written] }).then(() => {
+      this.committing = false;
+      const held = this.held;
+      this.held = null;
+      if (this.closed) return;
+      if (held && held.length > 0) this.socket.write(Buffer.concat(held));
+      if (this.queue.length > 0) this.pump();
+    });
   }
 
   /** Gives the server connection back between transactions, once the client has taken every reply. */
@@ -728,6 +1033,7 @@ export class ClientSession implements RelayTarget {
     this.closed = true;
     this.socket.destroy();
     this.hooks.onClosed(this);
+    if (this.participants.length > 0) void finishParticipants(this.participants.splice(0), false, this.log);
     const conn = this.server;
     const pool = this.serverPool;
     if (!conn || !pool) return;
@@ -772,4 +1078,38 @@ export class ClientSession implements RelayTarget {
       pool.release(conn);
     });
   }
+}
+
+/** Makes PostgreSQL's side of a transaction block fail, after a plugin statement in it failed. */
+const abortBlockSql = `DO $$BEGIN RAISE EXCEPTION 'a statement answered by a plugin failed in this transaction'; END$$`;
+
+function toClientError(err: unknown): ClientError {
+  if (err && typeof err === 'object' && 'sqlstate' in err && 'message' in err) return err as ClientError;
+  return { sqlstate: 'XX000', message: messageOf(err) };
+}
+
+/** Commits (or rolls back) plugin work joined to a block; the first failed commit rolls back the rest. */
+async function finishParticipants(
+  list: readonly TransactionParticipant[],
+  commit: boolean,
+  log: Logger,
+): Promise<unknown> {
+  for (let i = 0; i < list.length; i++) {
+    if (!commit) {
+      await list[i]
+        .rollback()
+        .catch((err: unknown) => log.warn('plugin rollback failed', { err: messageOf(err) }));
+      continue;
+    }
+    try {
+      await list[i].commit();
+    } catch (err) {
+      for (const rest of list.slice(i + 1))
+        await rest
+          .rollback()
+          .catch((e: unknown) => log.warn('plugin rollback failed', { err: messageOf(e) }));
+      return err;
+    }
+  }
+  return null;
 }

@@ -40,11 +40,10 @@ export interface BeforeOutcome {
   captures: ((result: EncodedResult) => void)[];
 }
 
-export interface HostCounters {
-  /** A call into a plugin: hook is claim, before, commit, start or stop. */
-  call(plugin: string, hook: string): void;
-  error(plugin: string, hook: string): void;
-}
+/** Records each call into a plugin (for metrics): hook is execute, describe, beforeStatement, onCommit, start or stop. */
+export type PluginCallRecorder = (plugin: string, hook: string, seconds: number, failed: boolean) => void;
+
+const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
 
 const lower = (names: readonly string[] | undefined) => new Set((names ?? []).map((n) => n.toLowerCase()));
 
@@ -60,7 +59,7 @@ export class PluginHost {
 
   constructor(
     private readonly log: Logger,
-    private readonly counters: HostCounters = { call() {}, error() {} },
+    private readonly record: PluginCallRecorder = () => {},
   ) {}
 
   get hasClaims(): boolean {
@@ -150,9 +149,10 @@ export class PluginHost {
   async runBefore(stmt: Statement): Promise<BeforeOutcome> {
     const outcome: BeforeOutcome = { captures: [] };
     for (const { plugin, hook } of this.before) {
-      this.counters.call(plugin, 'before');
+      const started = process.hrtime.bigint();
       try {
         const decision = await hook(stmt);
+        this.record(plugin, 'beforeStatement', seconds(started), false);
         if (!decision) continue;
         if ('answer' in decision) {
           outcome.answer = decision.answer;
@@ -160,7 +160,7 @@ export class PluginHost {
         }
         outcome.captures.push(decision.capture);
       } catch (err) {
-        this.failed(plugin, 'before', err);
+        this.failed(plugin, 'beforeStatement', err, started);
       }
     }
     return outcome;
@@ -172,7 +172,7 @@ export class PluginHost {
       try {
         capture(result);
       } catch (err) {
-        this.failed('capture', 'capture', err);
+        this.log.warn('plugin failed to take a result', { err: messageOf(err) });
       }
     }
   }
@@ -181,29 +181,30 @@ export class PluginHost {
   async runCommit(write: CommittedWrite): Promise<void> {
     await Promise.all(
       this.commits.map(async ({ plugin, hook }) => {
-        this.counters.call(plugin, 'commit');
+        const started = process.hrtime.bigint();
         try {
           await hook(write);
+          this.record(plugin, 'onCommit', seconds(started), false);
         } catch (err) {
-          this.failed(plugin, 'commit', err);
+          this.failed(plugin, 'onCommit', err, started);
         }
       }),
     );
   }
 
-  /** Counts a claimed statement's call; errors are counted by the caller, which answers the client. */
-  countClaim(plugin: string, failed: boolean): void {
-    this.counters.call(plugin, 'claim');
-    if (failed) this.counters.error(plugin, 'claim');
+  /** Records a claimed statement's call; the caller answers the client when it failed. */
+  recordClaim(plugin: string, hook: 'describe' | 'execute', started: bigint, failed: boolean): void {
+    this.record(plugin, hook, seconds(started), failed);
   }
 
   async start(): Promise<void> {
     for (const { plugin, hook } of this.starts) {
-      this.counters.call(plugin, 'start');
+      const started = process.hrtime.bigint();
       try {
         await hook();
+        this.record(plugin, 'start', seconds(started), false);
       } catch (err) {
-        this.counters.error(plugin, 'start');
+        this.record(plugin, 'start', seconds(started), true);
         throw new Error(`plugin "${plugin}" failed to start: ${messageOf(err)}`, { cause: err });
       }
     }
@@ -211,17 +212,18 @@ export class PluginHost {
 
   async stop(): Promise<void> {
     for (const { plugin, hook } of [...this.stops].reverse()) {
-      this.counters.call(plugin, 'stop');
+      const started = process.hrtime.bigint();
       try {
         await hook();
+        this.record(plugin, 'stop', seconds(started), false);
       } catch (err) {
-        this.failed(plugin, 'stop', err);
+        this.failed(plugin, 'stop', err, started);
       }
     }
   }
 
-  private failed(plugin: string, hook: string, err: unknown): void {
-    this.counters.error(plugin, hook);
+  private failed(plugin: string, hook: string, err: unknown, started: bigint): void {
+    this.record(plugin, hook, seconds(started), true);
     this.log.warn('plugin hook failed', { plugin, hook, err: messageOf(err) });
   }
 }

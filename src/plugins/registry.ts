@@ -5,7 +5,7 @@ import semver from 'semver';
 import type { Logger } from '../logger.js';
 import { proxyVersion } from '../version.js';
 import type { PluginContext, PluginMetrics, PolyproxyPlugin } from './api.js';
-import { PluginHost, messageOf, type HostCounters } from './host.js';
+import { PluginHost, messageOf, type PluginCallRecorder } from './host.js';
 
 /** Built-in plugins by the name they are enabled with in YAML. */
 const builtins: Record<string, string> = {
@@ -19,7 +19,7 @@ export interface PluginLoadOptions {
   configDir: string;
   log: Logger;
   metricsFor(plugin: string): PluginMetrics;
-  counters?: HostCounters;
+  record?: PluginCallRecorder;
 }
 
 interface PluginEntry {
@@ -113,7 +113,7 @@ export async function loadPlugins(
   plugins: Record<string, unknown>,
   opts: PluginLoadOptions,
 ): Promise<PluginHost> {
-  const host = new PluginHost(opts.log, opts.counters);
+  const host = new PluginHost(opts.log, opts.record);
   for (const entry of pluginEntries(plugins, opts.configDir)) {
     const plugin = await importPlugin(entry);
     const config = pluginConfig(entry, plugin);

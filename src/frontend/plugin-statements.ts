@@ -1,0 +1,344 @@
+// Statements a plugin answers: the client's prepared statements and portals for them, and the replies the proxy writes itself.
+import type { ClaimedBy, PluginHost } from '../plugins/host.js';
+import { messageOf } from '../plugins/host.js';
+import type { ResultColumn, SessionView, Statement, StatementResult } from '../plugins/api.js';
+import { PluginError } from '../plugins/api.js';
+import { ProxyError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { Backend, Frontend } from '../protocol/codes.js';
+import * as be from '../protocol/backend-messages.js';
+import { binaryToText, textToBinary, Oid } from '../protocol/binary-values.js';
+import {
+  readBind,
+  readExecute,
+  readParse,
+  readTarget,
+  resultFormatOf,
+} from '../protocol/extended-messages.js';
+import { MessageWriter } from '../protocol/writer.js';
+import { findInTree } from '../router/ast-walk.js';
+import type { StatementInfo } from '../router/classify.js';
+import { parseSql, type StatementNode } from '../sql/parser.js';
+import { cstringEnd } from './prepared-statements.js';
+
+interface PluginStatement {
+  sql: string;
+  ast: StatementNode;
+  info: StatementInfo;
+  claim: ClaimedBy;
+  paramTypes: number[];
+  paramCount: number;
+}
+
+interface Portal {
+  stmt: PluginStatement;
+  params: (string | null)[];
+  resultFormats: number[];
+  /** Rows still to send after an Execute with a row limit stopped (PortalSuspended). */
+  pending?: { result: StatementResult; next: number };
+}
+
+/** An error for the client from a plugin call: its own SQLSTATE, or XX000 naming the plugin. */
+export interface ClientError {
+  sqlstate: string;
+  message: string;
+  hint?: string;
+}
+
+export class PluginStatements {
+  private readonly statements = new Map<string, PluginStatement>();
+  private readonly portals = new Map<string, Portal>();
+
+  constructor(
+    private readonly host: PluginHost,
+    private readonly log: Logger,
+  ) {}
+
+  /** Whether a message belongs to a plugin's statement or portal rather than to PostgreSQL. */
+  owns(type: number, buf: Buffer, start: number, end: number, info: StatementInfo | null): boolean {
+    switch (type) {
+      case Frontend.Query:
+      case Frontend.Parse:
+        return info !== null && this.host.claimFor(info.objects) !== null;
+      case Frontend.Bind: {
+        if (this.statements.size === 0) return false;
+        const portalEnd = cstringEnd(buf, start + 5, end);
+        const stmtEnd = portalEnd < 0 ? -1 : cstringEnd(buf, portalEnd + 1, end);
+        return stmtEnd >= 0 && this.statements.has(buf.toString('utf8', portalEnd + 1, stmtEnd));
+      }
+      case Frontend.Describe:
+      case Frontend.Close: {
+        const nameEnd = cstringEnd(buf, start + 6, end);
+        if (nameEnd < 0) return false;
+        const name = buf.toString('utf8', start + 6, nameEnd);
+        return buf[start + 5] === 0x53 ? this.statements.has(name) : this.portals.has(name);
+      }
+      case Frontend.Execute: {
+        if (this.portals.size === 0) return false;
+        const nameEnd = cstringEnd(buf, start + 5, end);
+        return nameEnd >= 0 && this.portals.has(buf.toString('utf8', start + 5, nameEnd));
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** PostgreSQL took over the unnamed statement or portal: the plugin's one is gone. */
+  forgetUnnamed(type: number): void {
+    if (type === Frontend.Parse) this.statements.delete('');
+    if (type === Frontend.Bind) this.portals.delete('');
+  }
+
+  /** Whether a client statement name is a plugin's (so PostgreSQL must not be asked to define it again). */
+  hasStatement(name: string): boolean {
+    return this.statements.has(name);
+  }
+
+  /** Answers one simple-protocol statement: the replies without ReadyForQuery. Throws a ClientError. */
+  async query(sql: string, info: StatementInfo, session: SessionView): Promise<Buffer> {
+    const stmt = this.prepare(sql, info, []);
+    const view = this.view(stmt, [], [], session);
+    const result = await this.call(stmt, 'execute', () => stmt.claim.handler.execute(view));
+    return Buffer.concat(this.resultMessages(stmt, result, [], 0, true));
+  }
+
+  /** Answers one extended-protocol message for a plugin's statement. Throws a ClientError. */
+  async message(
+    type: number,
+    buf: Buffer,
+    info: StatementInfo | null,
+    session: SessionView,
+  ): Promise<Buffer> {
+    switch (type) {
+      case Frontend.Parse: {
+        const parse = readParse(buf);
+        if (parse.name !== '' && this.statements.has(parse.name))
+          throw clientError(
+            new ProxyError('duplicateStatement', `prepared statement "${parse.name}" already exists`),
+          );
+        this.statements.set(parse.name, this.prepare(parse.sql, info!, parse.paramTypes));
+        return be.parseComplete;
+      }
+      case Frontend.Bind: {
+        const bind = readBind(buf);
+        const stmt = this.statements.get(bind.statement)!;
+        const params = bind.params.map((value, i) =>
+          paramText(value, bind.paramFormats[i], stmt.paramTypes[i] ?? 0),
+        );
+        this.portals.set(bind.portal, { stmt, params, resultFormats: bind.resultFormats });
+        return be.bindComplete;
+      }
+      case Frontend.Describe:
+        return this.describe(readTarget(buf), session);
+      case Frontend.Execute:
+        return this.execute(readExecute(buf), session);
+      case Frontend.Close: {
+        const target = readTarget(buf);
+        if (target.kind === 'S') this.statements.delete(target.name);
+        else this.portals.delete(target.name);
+        return be.closeComplete;
+      }
+      default:
+        return Buffer.alloc(0);
+    }
+  }
+
+  /** EXPLAIN ROUTE's text for a claimed statement. */
+  explain(sql: string, info: StatementInfo, session: SessionView): string {
+    const stmt = this.prepare(sql, info, []);
+    const detail = stmt.claim.handler.explain?.(this.view(stmt, [], [], session));
+    return `plugin=${stmt.claim.plugin}${detail ? ` ${detail}` : ''}`;
+  }
+
+  private prepare(sql: string, info: StatementInfo, paramTypes: number[]): PluginStatement {
+    const found = this.host.claimFor(info.objects);
+    if (found && 'mixed' in found) throw clientError(new ProxyError('featureNotSupported', found.mixed));
+    const claim = found;
+    const parsed = parseSql(sql);
+    if (!claim || !parsed.ok || parsed.statements.length !== 1) {
+      throw clientError(
+        new ProxyError(
+          'featureNotSupported',
+          'a statement answered by a plugin must be sent on its own, one statement per query',
+        ),
+      );
+    }
+    const ast = parsed.statements[0];
+    return { sql, ast, info, claim, paramTypes, paramCount: Math.max(paramTypes.length, highestParam(ast)) };
+  }
+
+  private view(
+    stmt: PluginStatement,
+    params: readonly (string | null)[],
+    resultFormats: readonly number[],
+    session: SessionView,
+  ): Statement {
+    const objects = stmt.info.objects!;
+    return {
+      sql: stmt.sql,
+      ast: stmt.ast,
+      params,
+      paramTypes: stmt.paramTypes,
+      resultFormats,
+      ...(stmt.info.directive !== undefined && { hint: stmt.info.directive }),
+      tables: objects.tables,
+      functions: objects.functions,
+      volatile: objects.volatile,
+      session,
+    };
+  }
+
+  private async describe(target: { kind: 'S' | 'P'; name: string }, session: SessionView): Promise<Buffer> {
+    const portal = target.kind === 'P' ? this.portals.get(target.name)! : undefined;
+    const stmt = portal?.stmt ?? this.statements.get(target.name)!;
+    const view = this.view(stmt, portal?.params ?? [], portal?.resultFormats ?? [], session);
+    const description = await this.call(stmt, 'describe', () => stmt.claim.handler.describe(view));
+    const columns = description.columns;
+    const rows = columns ? rowDescription(columns, portal?.resultFormats ?? []) : be.noData;
+    if (portal) return rows;
+    const given = description.params;
+    const types = Array.from(
+      { length: stmt.paramCount },
+      (_, i) => given?.[i] ?? (stmt.paramTypes[i] || Oid.text),
+    );
+    return Buffer.concat([parameterDescription(types), rows]);
+  }
+
+  private async execute(exec: { portal: string; maxRows: number }, session: SessionView): Promise<Buffer> {
+    const portal = this.portals.get(exec.portal)!;
+    if (!portal.pending) {
+      const view = this.view(portal.stmt, portal.params, portal.resultFormats, session);
+      const result = await this.call(portal.stmt, 'execute', () => portal.stmt.claim.handler.execute(view));
+      portal.pending = { result, next: 0 };
+    }
+    const { result, next } = portal.pending;
+    const limit = exec.maxRows > 0 ? exec.maxRows : Infinity;
+    const end = Math.min(result.rows.length, next + limit);
+    const parts = this.resultMessages(portal.stmt, result, portal.resultFormats, next, false, end);
+    if (end < result.rows.length) {
+      portal.pending.next = end;
+      parts.push(portalSuspended);
+    } else {
+      portal.pending = undefined;
+      parts.push(be.commandComplete(result.command));
+    }
+    return Buffer.concat(parts);
+  }
+
+  /** RowDescription (simple protocol only) and DataRows from `from` to `to`, plus CommandComplete when whole. */
+  private resultMessages(
+    stmt: PluginStatement,
+    result: StatementResult,
+    formats: readonly number[],
+    from: number,
+    whole: boolean,
+    to = result.rows.length,
+  ): Buffer[] {
+    const parts: Buffer[] = [];
+    const columns = result.columns;
+    if (whole && columns) parts.push(rowDescription(columns, formats));
+    for (let i = from; i < to; i++)
+      parts.push(dataRow(result.rows[i], columns ?? [], formats, stmt.claim.plugin));
+    if (whole) parts.push(be.commandComplete(result.command));
+    return parts;
+  }
+
+  /** Calls into the plugin that claimed stmt; its failure becomes an error for the client, never a crash. */
+  private async call<T>(
+    stmt: PluginStatement,
+    hook: 'describe' | 'execute',
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const { plugin } = stmt.claim;
+    const started = process.hrtime.bigint();
+    try {
+      const out = await work();
+      this.host.recordClaim(plugin, hook, started, false);
+      return out;
+    } catch (err) {
+      this.host.recordClaim(plugin, hook, started, true);
+      if (err instanceof PluginError || err instanceof ProxyError) throw clientError(err);
+      this.log.error('plugin failed', { plugin, err: messageOf(err) });
+      throw {
+        sqlstate: 'XX000',
+        message: `plugin "${plugin}" failed: ${messageOf(err)}`,
+      } satisfies ClientError;
+    }
+  }
+}
+
+function clientError(err: PluginError | ProxyError): ClientError {
+  return { sqlstate: err.sqlstate, message: err.message, ...(err.hint && { hint: err.hint }) };
+}
+
+/** The highest $n a statement uses: PostgreSQL reports that many parameters. */
+function highestParam(ast: StatementNode): number {
+  let max = 0;
+  findInTree(ast, (key, value) => {
+    if (key === 'ParamRef') max = Math.max(max, (value as { number?: number }).number ?? 0);
+    return false;
+  });
+  return max;
+}
+
+function paramText(value: Buffer | null, format: number, oid: number): string | null {
+  if (value === null) return null;
+  if (format === 0) return value.toString('utf8');
+  const text = binaryToText(value, oid);
+  if (text === undefined) {
+    throw {
+      sqlstate: '0A000',
+      message: `binary parameters of type ${oid} are not supported for statements answered by a plugin`,
+      hint: 'send this parameter in text format',
+    } satisfies ClientError;
+  }
+  return text;
+}
+
+function rowDescription(columns: readonly ResultColumn[], formats: readonly number[]): Buffer {
+  const w = new MessageWriter(Backend.RowDescription, 32 + columns.length * 32).int16(columns.length);
+  columns.forEach((c, i) => {
+    w.cstring(c.name)
+      .int32(0)
+      .int16(0)
+      .int32(c.typeOid)
+      .int16(-1)
+      .int32(c.typeModifier ?? -1)
+      .int16(resultFormatOf(formats, i));
+  });
+  return w.finish();
+}
+
+function dataRow(
+  row: readonly (string | null)[],
+  columns: readonly ResultColumn[],
+  formats: readonly number[],
+  plugin: string,
+): Buffer {
+  const w = new MessageWriter(Backend.DataRow, 16 + row.length * 16).int16(row.length);
+  row.forEach((value, i) => {
+    if (value === null) {
+      w.int32(-1);
+      return;
+    }
+    const oid = columns[i]?.typeOid ?? Oid.text;
+    const bytes = resultFormatOf(formats, i) === 1 ? textToBinary(value, oid) : Buffer.from(value, 'utf8');
+    if (!bytes) {
+      throw {
+        sqlstate: '0A000',
+        message: `plugin "${plugin}" cannot send type ${oid} in binary format`,
+        hint: 'ask for text results',
+      } satisfies ClientError;
+    }
+    w.int32(bytes.length).bytes(bytes);
+  });
+  return w.finish();
+}
+
+function parameterDescription(types: readonly number[]): Buffer {
+  const w = new MessageWriter(Backend.ParameterDescription, 8 + types.length * 4).int16(types.length);
+  for (const t of types) w.int32(t);
+  return w.finish();
+}
+
+const portalSuspended = new MessageWriter(Backend.PortalSuspended).finish();

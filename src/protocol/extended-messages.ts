@@ -1,0 +1,78 @@
+// Decodes the extended-query messages a client sends (Parse, Bind, Describe, Execute, Close), for statements the proxy answers itself.
+import { MessageReader } from './reader.js';
+
+export interface ParseMessage {
+  name: string;
+  sql: string;
+  paramTypes: number[];
+}
+
+export interface BindMessage {
+  portal: string;
+  statement: string;
+  /** One format per parameter (0 text, 1 binary), expanded from PostgreSQL's 0/1/n encoding. */
+  paramFormats: number[];
+  params: (Buffer | null)[];
+  /** As sent: empty means all text, one applies to every column, else one per column. */
+  resultFormats: number[];
+}
+
+export interface TargetMessage {
+  /** 'S' statement or 'P' portal. */
+  kind: 'S' | 'P';
+  name: string;
+}
+
+export interface ExecuteMessage {
+  portal: string;
+  maxRows: number;
+}
+
+/** Each takes a whole message (type byte and length included). */
+function body(buf: Buffer): MessageReader {
+  return new MessageReader(buf, 5, buf.length);
+}
+
+export function readParse(buf: Buffer): ParseMessage {
+  const r = body(buf);
+  const name = r.cstring();
+  const sql = r.cstring();
+  const paramTypes: number[] = [];
+  for (let n = r.int16(); n > 0; n--) paramTypes.push(r.int32() >>> 0);
+  return { name, sql, paramTypes };
+}
+
+export function readBind(buf: Buffer): BindMessage {
+  const r = body(buf);
+  const portal = r.cstring();
+  const statement = r.cstring();
+  const formats: number[] = [];
+  for (let n = r.int16(); n > 0; n--) formats.push(r.int16());
+  const params: (Buffer | null)[] = [];
+  for (let n = r.int16(); n > 0; n--) {
+    const len = r.int32();
+    params.push(len < 0 ? null : Buffer.from(r.bytes(len)));
+  }
+  const resultFormats: number[] = [];
+  for (let n = r.int16(); n > 0; n--) resultFormats.push(r.int16());
+  const paramFormats = params.map((_, i) => (formats.length === 1 ? formats[0] : (formats[i] ?? 0)));
+  return { portal, statement, paramFormats, params, resultFormats };
+}
+
+/** Describe and Close share this layout. */
+export function readTarget(buf: Buffer): TargetMessage {
+  const r = body(buf);
+  const kind = r.int8() === 0x53 ? 'S' : 'P';
+  return { kind, name: r.cstring() };
+}
+
+export function readExecute(buf: Buffer): ExecuteMessage {
+  const r = body(buf);
+  return { portal: r.cstring(), maxRows: r.int32() };
+}
+
+/** The format of result column i under a Bind's result format list. */
+export function resultFormatOf(formats: readonly number[], i: number): number {
+  if (formats.length === 0) return 0;
+  return formats.length === 1 ? formats[0] : (formats[i] ?? 0);
+}
