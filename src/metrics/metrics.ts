@@ -24,7 +24,7 @@ export interface ProxyMetrics {
 /** A registry per proxy instance, so tests can run several proxies in one process. */
 export function createMetrics(source: MetricsSource): ProxyMetrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'polyproxy_process_' });
+  client.collectDefaultMetrics({ register: registry, prefix: 'polyproxy_' });
   registerClientMetrics(registry, source);
   registerPoolMetrics(registry, source);
   registerHostMetrics(registry, source);
