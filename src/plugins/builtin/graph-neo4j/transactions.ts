@@ -1,0 +1,61 @@
+// One explicit Neo4j transaction per client session and database inside a SQL transaction block, ended by COMMIT/ROLLBACK.
+import neo4j, { type Driver, type Session, type Transaction } from 'neo4j-driver';
+import type { SessionView } from '../../api.js';
+import { toPluginError } from './errors.js';
+
+interface OpenTransaction {
+  readonly session: Session;
+  readonly tx: Transaction;
+}
+
+/**
+ * A block's statements are not classified one by one: a read may be followed by a write in the same
+ * transaction, so block transactions always open in write mode (on a cluster, the leader).
+ */
+export class BlockTransactions {
+  /** Keyed by the client session's view object, which lives as long as the client's connection. */
+  private readonly open = new WeakMap<SessionView, Map<string, OpenTransaction>>();
+
+  constructor(private readonly driver: Driver) {}
+
+  /** The block's transaction on this database, begun and enlisted on first use. */
+  transactionFor(client: SessionView, database: string): Transaction {
+    let byDatabase = this.open.get(client);
+    if (!byDatabase) {
+      byDatabase = new Map();
+      this.open.set(client, byDatabase);
+    }
+    const existing = byDatabase.get(database);
+    if (existing) return existing.tx;
+    const session = this.driver.session({ database, defaultAccessMode: neo4j.session.WRITE });
+    const tx = session.beginTransaction();
+    const entry = { session, tx };
+    byDatabase.set(database, entry);
+    const finish = async () => {
+      if (byDatabase.get(database) === entry) byDatabase.delete(database);
+      await session.close();
+    };
+    client.enlist({
+      commit: async () => {
+        try {
+          await tx.commit();
+        } catch (err) {
+          throw toPluginError(err, database);
+        } finally {
+          await finish();
+        }
+      },
+      rollback: async () => {
+        try {
+          // A transaction that failed on Neo4j's side is already rolled back there.
+          if (tx.isOpen()) await tx.rollback();
+        } catch {
+          // Rolling back an unusable transaction has nothing left to undo.
+        } finally {
+          await finish();
+        }
+      },
+    });
+    return tx;
+  }
+}
