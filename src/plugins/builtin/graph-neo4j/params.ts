@@ -85,12 +85,16 @@ class JsonReader {
   }
 
   private string(): string {
-    const match = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(
-      this.text.slice(this.pos),
-    );
-    if (!match) this.fail('bad string');
-    this.pos += match[0].length;
-    return JSON.parse(match[0]) as string;
+    const match = /^"(?:[^"\\]|\\.)*"/.exec(this.text.slice(this.pos));
+    if (!match) this.fail('unterminated string');
+    try {
+      // JSON.parse checks escapes and control characters as JSON defines them.
+      const value = JSON.parse(match[0]) as string;
+      this.pos += match[0].length;
+      return value;
+    } catch {
+      this.fail('bad string');
+    }
   }
 
   private number(): unknown {
