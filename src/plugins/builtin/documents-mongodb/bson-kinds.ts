@@ -20,7 +20,8 @@ export function bsonKind(value: unknown): BsonKind {
   if (typeof value === 'string') return 'string';
   if (typeof value === 'boolean') return 'bool';
   // Plain numbers appear in documents the plugin built itself.
-  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) < 2 ** 31 ? 'int32' : 'double';
+  if (typeof value === 'number')
+    return Number.isInteger(value) && Math.abs(value) < 2 ** 31 ? 'int32' : 'double';
   if (typeof value === 'bigint') return 'int64';
   if (value instanceof Int32) return 'int32';
   if (value instanceof Long) return 'int64';

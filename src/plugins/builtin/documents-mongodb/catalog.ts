@@ -24,7 +24,8 @@ export class Catalog {
     if (declared) return declaredShape(table, collection, declared.columns);
     const cached = this.cache.get(collection);
     if (cached && cached.expires > Date.now()) return cached.shape;
-    const exists = (await this.db.listCollections({ name: collection }, { nameOnly: true }).toArray()).length > 0;
+    const exists =
+      (await this.db.listCollections({ name: collection }, { nameOnly: true }).toArray()).length > 0;
     if (!exists && !creating) throw undefinedTable(table);
     const sample = exists
       ? await this.db
@@ -33,7 +34,8 @@ export class Catalog {
           .toArray()
       : [];
     const shape = inferredShape(table, collection, sample);
-    if (exists) this.cache.set(collection, { shape, expires: Date.now() + this.config.sample_ttl_seconds * 1000 });
+    if (exists)
+      this.cache.set(collection, { shape, expires: Date.now() + this.config.sample_ttl_seconds * 1000 });
     return shape;
   }
 

@@ -48,7 +48,11 @@ const aggregates = new Set<string>(['count', 'sum', 'avg', 'min', 'max']);
 
 function castType(name: string): PgType {
   const type = pgTypeNamed(name);
-  if (!type) throw unsupported(`the type ${name}`, 'cast to text, int4, int8, float8, numeric, bool, timestamptz or jsonb');
+  if (!type)
+    throw unsupported(
+      `the type ${name}`,
+      'cast to text, int4, int8, float8, numeric, bool, timestamptz or jsonb',
+    );
   return type;
 }
 
@@ -66,7 +70,8 @@ function pathStep(node: unknown): string {
   if (!constant || constant.text === null)
     throw unsupported('a computed JSON key', "write the key as a constant, e.g. doc->'a'->>'b'");
   if (constant.kind === 'integer') {
-    if (Number(constant.text) < 0) throw unsupported('negative array indexes', 'index from the start of the array');
+    if (Number(constant.text) < 0)
+      throw unsupported('negative array indexes', 'index from the start of the array');
     return constant.text;
   }
   return checkFieldName(constant.text);
@@ -75,7 +80,10 @@ function pathStep(node: unknown): string {
 function jsonLookup(body: Node, shape: TableShape, op: string): FieldExpr {
   const left = resolveValue(body.lexpr as Node, shape);
   if (left.kind !== 'field' || left.type !== 'jsonb')
-    throw new PluginError('42883', `operator does not exist: ${left.kind === 'field' ? left.type : 'unknown'} ${op} unknown`);
+    throw new PluginError(
+      '42883',
+      `operator does not exist: ${left.kind === 'field' ? left.type : 'unknown'} ${op} unknown`,
+    );
   return {
     kind: 'field',
     path: [...left.path, pathStep(body.rexpr)],
@@ -100,7 +108,10 @@ export function resolveValue(node: Node, shape: TableShape): ValueExpr {
     case 'A_Expr': {
       const op = names(body.name).join('.');
       if (body.kind === 'AEXPR_OP' && (op === '->' || op === '->>')) return jsonLookup(body, shape, op);
-      throw unsupported(`the operator ${op || String(body.kind)} in this position`, 'select columns, JSON lookups, constants or aggregates');
+      throw unsupported(
+        `the operator ${op || String(body.kind)} in this position`,
+        'select columns, JSON lookups, constants or aggregates',
+      );
     }
     case 'TypeCast': {
       const inner = resolveValue(body.arg as Node, shape);
@@ -111,16 +122,30 @@ export function resolveValue(node: Node, shape: TableShape): ValueExpr {
     }
     case 'A_Const': {
       const constant = constantOf(body);
-      return { kind: 'const', text: constant.text, type: constType(constant.kind, constant.text), name: unnamed };
+      return {
+        kind: 'const',
+        text: constant.text,
+        type: constType(constant.kind, constant.text),
+        name: unnamed,
+      };
     }
     case 'ParamRef':
       return { kind: 'param', number: Number(body.number ?? 0), type: undefined, name: unnamed };
     case 'FuncCall':
-      throw unsupported(`the function ${names(body.funcname).join('.')}() here`, 'use aggregates in the select list or HAVING only');
+      throw unsupported(
+        `the function ${names(body.funcname).join('.')}() here`,
+        'use aggregates in the select list or HAVING only',
+      );
     case 'SubLink':
-      throw unsupported('subqueries', 'query the collection on its own and combine results in the application');
+      throw unsupported(
+        'subqueries',
+        'query the collection on its own and combine results in the application',
+      );
     default:
-      throw unsupported(`the expression ${kind}`, 'use columns, JSON lookups (->, ->>), casts, constants and parameters');
+      throw unsupported(
+        `the expression ${kind}`,
+        'use columns, JSON lookups (->, ->>), casts, constants and parameters',
+      );
   }
 }
 
@@ -128,8 +153,12 @@ export function resolveValue(node: Node, shape: TableShape): ValueExpr {
 export function resolveAggregate(node: Node, shape: TableShape): AggregateExpr | undefined {
   const body = bodyOf(node, 'FuncCall');
   if (!body) return undefined;
-  const fn = names(body.funcname).filter((part) => part !== 'pg_catalog').join('.').toLowerCase();
-  if (body.over) throw unsupported('window functions', 'aggregate with GROUP BY, or compute windows in the application');
+  const fn = names(body.funcname)
+    .filter((part) => part !== 'pg_catalog')
+    .join('.')
+    .toLowerCase();
+  if (body.over)
+    throw unsupported('window functions', 'aggregate with GROUP BY, or compute windows in the application');
   if (!aggregates.has(fn))
     throw unsupported(`the function ${fn}()`, 'only count, sum, avg, min and max run in MongoDB');
   if (body.agg_distinct) throw unsupported(`${fn}(DISTINCT ...)`, 'group by the column instead');

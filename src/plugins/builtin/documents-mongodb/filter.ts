@@ -34,10 +34,20 @@ function or(filters: Filter[]): Filter {
   return kept.length === 1 ? kept[0] : { $or: kept };
 }
 
-const on = (field: FieldExpr, condition: Record<string, unknown>): Filter => ({ [pathKey(field.path)]: condition });
+const on = (field: FieldExpr, condition: Record<string, unknown>): Filter => ({
+  [pathKey(field.path)]: condition,
+});
 const notNull = (field: FieldExpr) => on(field, { $ne: null });
 
-const flipped: Record<string, string> = { '=': '=', '<>': '<>', '!=': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+const flipped: Record<string, string> = {
+  '=': '=',
+  '<>': '<>',
+  '!=': '<>',
+  '<': '>',
+  '<=': '>=',
+  '>': '<',
+  '>=': '<=',
+};
 const mongoOp: Record<string, string> = { '=': '$eq', '<': '$lt', '<=': '$lte', '>': '$gt', '>=': '$gte' };
 const negated: Record<string, string> = { '=': '<>', '<>': '=', '<': '>=', '<=': '>', '>': '<=', '>=': '<' };
 
@@ -76,12 +86,16 @@ export class FilterBuilder {
   private field(node: Node): FieldExpr {
     const value = resolveValue(node, this.shape);
     if (value.kind !== 'field')
-      throw unsupported('a condition without a column on one side', 'compare a column with a constant or parameter');
+      throw unsupported(
+        'a condition without a column on one side',
+        'compare a column with a constant or parameter',
+      );
     return this.comparableField(value);
   }
 
   private comparableField(field: FieldExpr): FieldExpr {
-    if (field.path.length === 0) throw unsupported('conditions on the whole document', "compare a field, e.g. doc->>'a'");
+    if (field.path.length === 0)
+      throw unsupported('conditions on the whole document', "compare a field, e.g. doc->>'a'");
     return field;
   }
 
@@ -89,7 +103,8 @@ export class FilterBuilder {
   private operands(body: Node, op: string): { field: FieldExpr; other: ValueExpr; op: string } {
     const left = resolveValue(body.lexpr as Node, this.shape);
     const right = resolveValue(body.rexpr as Node, this.shape);
-    if (left.kind === 'field' && right.kind !== 'field') return { field: this.comparableField(left), other: right, op };
+    if (left.kind === 'field' && right.kind !== 'field')
+      return { field: this.comparableField(left), other: right, op };
     if (right.kind === 'field' && left.kind !== 'field')
       return { field: this.comparableField(right), other: left, op: flipped[op] };
     if (left.kind === 'field')
@@ -98,7 +113,8 @@ export class FilterBuilder {
   }
 
   private value(other: ValueExpr, field: FieldExpr): unknown {
-    if (other.kind === 'field') throw unsupported('comparing two columns', 'compare a column with a constant');
+    if (other.kind === 'field')
+      throw unsupported('comparing two columns', 'compare a column with a constant');
     return this.bindings.comparable(other, field);
   }
 
@@ -122,14 +138,17 @@ export class FilterBuilder {
       case 'A_Const': {
         const value = resolveValue(node, this.shape);
         if (value.kind === 'const' && value.type === 'bool')
-          return value.text === 'true' ? { whenTrue: matchAll, whenFalse: matchNone } : { whenTrue: matchNone, whenFalse: matchAll };
+          return value.text === 'true'
+            ? { whenTrue: matchAll, whenFalse: matchNone }
+            : { whenTrue: matchNone, whenFalse: matchAll };
         throw unsupported('a constant as a condition', 'write a comparison');
       }
       case 'SubLink':
         throw unsupported('subqueries', 'query each collection on its own');
       default: {
         const field = this.field(node);
-        if (field.type !== 'bool') throw unsupported(`a ${field.type} value as a condition`, 'write a comparison');
+        if (field.type !== 'bool')
+          throw unsupported(`a ${field.type} value as a condition`, 'write a comparison');
         return { whenTrue: on(field, { $eq: true }), whenFalse: on(field, { $eq: false }) };
       }
     }
@@ -160,10 +179,17 @@ export class FilterBuilder {
     const op = names(body.name).join('.');
     switch (body.kind) {
       case 'AEXPR_OP': {
-        if (!(op in flipped)) throw unsupported(`the operator ${op} in WHERE`, 'use =, <>, <, <=, >, >=, IN, BETWEEN, LIKE, IS NULL');
+        if (!(op in flipped))
+          throw unsupported(
+            `the operator ${op} in WHERE`,
+            'use =, <>, <, <=, >, >=, IN, BETWEEN, LIKE, IS NULL',
+          );
         const { field, other, op: fieldOp } = this.operands(body, op === '!=' ? '<>' : op);
         const value = this.value(other, field);
-        return { whenTrue: comparison(fieldOp, field, value), whenFalse: comparison(negated[fieldOp], field, value) };
+        return {
+          whenTrue: comparison(fieldOp, field, value),
+          whenFalse: comparison(negated[fieldOp], field, value),
+        };
       }
       case 'AEXPR_IN':
         return this.inList(body, op === '<>');
@@ -174,7 +200,10 @@ export class FilterBuilder {
       case 'AEXPR_ILIKE':
         return this.like(body, body.kind === 'AEXPR_ILIKE', op.startsWith('!'));
       default:
-        throw unsupported(`${String(body.kind).replace('AEXPR_', '')} conditions`, 'use =, <>, <, <=, >, >=, IN, BETWEEN, LIKE, IS NULL');
+        throw unsupported(
+          `${String(body.kind).replace('AEXPR_', '')} conditions`,
+          'use =, <>, <, <=, >, >=, IN, BETWEEN, LIKE, IS NULL',
+        );
     }
   }
 
@@ -201,7 +230,8 @@ export class FilterBuilder {
   private like(body: Node, caseInsensitive: boolean, negate: boolean): Sides {
     const field = this.field(body.lexpr as Node);
     const right = resolveValue(body.rexpr as Node, this.shape);
-    if (right.kind === 'field') throw unsupported('LIKE with a column pattern', 'use a constant or parameter pattern');
+    if (right.kind === 'field')
+      throw unsupported('LIKE with a column pattern', 'use a constant or parameter pattern');
     if (kindOf(body.rexpr) === 'FuncCall') throw unsupported('LIKE ... ESCAPE', 'escape with a backslash');
     const pattern = this.bindings.comparable(right, { ...field, type: 'text' });
     if (pattern === null) return { whenTrue: matchNone, whenFalse: matchNone };

@@ -40,7 +40,10 @@ export function segmentsFor(plan: FindPlan): Segment[] {
   }
   return segments.map(({ conditions, sort }) => {
     const all = [plan.filter, ...conditions].filter((f) => Object.keys(f).length > 0);
-    return { filter: all.length === 0 ? {} : all.length === 1 ? all[0] : { $and: all }, sort: Object.fromEntries(sort) };
+    return {
+      filter: all.length === 0 ? {} : all.length === 1 ? all[0] : { $and: all },
+      sort: Object.fromEntries(sort),
+    };
   });
 }
 

@@ -33,7 +33,9 @@ interface Pass {
 const distinct = (paths: string[]) => [...new Set(paths)];
 
 function argPaths(plan: GroupPlan, fns: string[]): string[] {
-  return distinct(plan.aggregates.filter((a) => a.arg && fns.includes(a.fn)).map((a) => pathKey(a.arg!.path)));
+  return distinct(
+    plan.aggregates.filter((a) => a.arg && fns.includes(a.fn)).map((a) => pathKey(a.arg!.path)),
+  );
 }
 
 function keyExpression(plan: GroupPlan, extra: Record<string, unknown> = {}): unknown {
@@ -45,10 +47,12 @@ function keyExpression(plan: GroupPlan, extra: Record<string, unknown> = {}): un
 
 /** Missing and null are one group in SQL; numbers group by value whatever their BSON type. */
 function normalizedKey(values: readonly unknown[]): string {
-  return JSON.stringify(values.map((v) => {
-    const s = sortable(v);
-    return typeof s === 'bigint' ? Number(s) : s;
-  }));
+  return JSON.stringify(
+    values.map((v) => {
+      const s = sortable(v);
+      return typeof s === 'bigint' ? Number(s) : s;
+    }),
+  );
 }
 
 function passesFor(plan: GroupPlan, features: ServerFeatures): Pass[] {
@@ -150,7 +154,14 @@ export async function runGroup(db: Db, plan: GroupPlan, features: ServerFeatures
     const id = normalizedKey(keys);
     let group = groups.get(id);
     if (!group) {
-      group = { keys, rows: 0, nonNull: new Array<number>(counted).fill(0), sums: [], least: [], greatest: [] };
+      group = {
+        keys,
+        rows: 0,
+        nonNull: new Array<number>(counted).fill(0),
+        sums: [],
+        least: [],
+        greatest: [],
+      };
       groups.set(id, group);
     }
     return group;
@@ -166,14 +177,22 @@ export async function runGroup(db: Db, plan: GroupPlan, features: ServerFeatures
   // Without GROUP BY, SQL answers one row even when nothing matched.
   if (plan.keys.length === 0 && groups.size === 0) groupFor([]);
 
-  let rows: GroupRow[] = [...groups.values()].map((group) => ({ keys: group.keys, aggregates: aggregateValues(plan, group) }));
+  let rows: GroupRow[] = [...groups.values()].map((group) => ({
+    keys: group.keys,
+    aggregates: aggregateValues(plan, group),
+  }));
   if (plan.having) rows = rows.filter((row) => plan.having!(row) === true);
   if (plan.order.length) {
     const valueOf = (row: GroupRow, source: GroupPlan['order'][number]['source']): Sortable =>
       source.kind === 'key' ? sortable(row.keys[source.index]) : row.aggregates[source.index].value;
     rows.sort((a, b) => {
       for (const key of plan.order) {
-        const order = compareForOrder(valueOf(a, key.source), valueOf(b, key.source), key.descending, key.nullsFirst);
+        const order = compareForOrder(
+          valueOf(a, key.source),
+          valueOf(b, key.source),
+          key.descending,
+          key.nullsFirst,
+        );
         if (order !== 0) return order;
       }
       return 0;

@@ -1,6 +1,12 @@
 // Answers statements on the claimed schema: translates them to plans, runs them on MongoDB, describes and explains them.
 import { BSON, type Db } from 'mongodb';
-import { type Description, type ResultColumn, type Statement, type StatementHandler, type StatementResult } from '../../api.js';
+import {
+  type Description,
+  type ResultColumn,
+  type Statement,
+  type StatementHandler,
+  type StatementResult,
+} from '../../api.js';
 import { Bindings } from './bindings.js';
 import type { Catalog } from './catalog.js';
 import { unsupported } from './errors.js';
@@ -71,7 +77,10 @@ export class DocumentsHandler implements StatementHandler {
     }
     const schema = String(relation.schemaname ?? '').toLowerCase();
     if (schema !== this.schema)
-      throw unsupported('mixing collections with PostgreSQL tables', `query ${this.schema}.<collection> on its own`);
+      throw unsupported(
+        'mixing collections with PostgreSQL tables',
+        `query ${this.schema}.<collection> on its own`,
+      );
     return { kind, body, collection: String(relation.relname) };
   }
 
@@ -100,7 +109,8 @@ export class DocumentsHandler implements StatementHandler {
     switch (plan.kind) {
       case 'find':
       case 'group': {
-        const rows = plan.kind === 'find' ? await runFind(this.db, plan) : await runGroup(this.db, plan, features);
+        const rows =
+          plan.kind === 'find' ? await runFind(this.db, plan) : await runGroup(this.db, plan, features);
         return { columns, rows, command: `SELECT ${rows.length}` };
       }
       case 'insert': {
@@ -132,7 +142,9 @@ export class DocumentsHandler implements StatementHandler {
     }
     const features: Features = { minMaxAccumulators: true, decimal128: true };
     const plan = planFor(target, shape, new Bindings(features, stmt.params, stmt.paramTypes));
-    return commandsFor(plan, features).map((command) => BSON.EJSON.stringify(command, { relaxed: true })).join('\n');
+    return commandsFor(plan, features)
+      .map((command) => BSON.EJSON.stringify(command, { relaxed: true }))
+      .join('\n');
   }
 }
 
@@ -155,7 +167,11 @@ function returningColumns(nodes: Node[], shape: TableShape): OutputColumn[] {
     const val = target.val as Node;
     const fields = listOf(bodyOf(val, 'ColumnRef')?.fields);
     if (fields.length && kindOf(fields[fields.length - 1]) === 'A_Star')
-      return shape.columns.map((column) => ({ name: column.name, type: column.type, source: { kind: 'field' as const, path: column.path } }));
+      return shape.columns.map((column) => ({
+        name: column.name,
+        type: column.type,
+        source: { kind: 'field' as const, path: column.path },
+      }));
     const value = resolveValue(val, shape);
     if (value.kind !== 'field') throw unsupported('RETURNING a constant', 'return columns');
     const name = typeof target.name === 'string' ? target.name : value.name;
@@ -179,7 +195,12 @@ export function commandsFor(plan: Plan, features: ServerFeatures): Record<string
 }
 
 function resultColumns(plan: Plan): ResultColumn[] | null {
-  const columns = plan.kind === 'find' || plan.kind === 'group' ? plan.columns : plan.kind === 'insert' ? plan.returning : null;
+  const columns =
+    plan.kind === 'find' || plan.kind === 'group'
+      ? plan.columns
+      : plan.kind === 'insert'
+        ? plan.returning
+        : null;
   return columns ? columns.map((c) => ({ name: c.name, typeOid: typeOids[c.type], typeModifier: -1 })) : null;
 }
 
@@ -197,4 +218,3 @@ function countParams(stmt: Statement): number {
   visit(stmt.ast);
   return highest;
 }
-

@@ -1,7 +1,13 @@
 // HAVING → a predicate over grouped rows (run in the proxy on the grouped results), with SQL's NULL logic.
 import type { Bindings } from './bindings.js';
 import { unsupported } from './errors.js';
-import { aggregateType, resolveAggregate, resolveValue, type AggregateExpr, type FieldExpr } from './expressions.js';
+import {
+  aggregateType,
+  resolveAggregate,
+  resolveValue,
+  type AggregateExpr,
+  type FieldExpr,
+} from './expressions.js';
 import type { GroupRow, RowPredicate } from './plans.js';
 import { compareSortable, sortable, type Sortable } from './sql-compare.js';
 import { kindOf, listOf, names, type Node } from './sql-ast.js';
@@ -14,7 +20,8 @@ export interface HavingScope {
   readonly keys: readonly FieldExpr[];
 }
 
-type Operand = { readonly type: PgType; readonly read: (row: GroupRow) => Sortable } | { readonly constant: Node };
+type Operand =
+  { readonly type: PgType; readonly read: (row: GroupRow) => Sortable } | { readonly constant: Node };
 
 const tests: Record<string, (order: number) => boolean> = {
   '=': (o) => o === 0,
@@ -26,7 +33,12 @@ const tests: Record<string, (order: number) => boolean> = {
   '>=': (o) => o >= 0,
 };
 
-export function compileHaving(node: Node, shape: TableShape, bindings: Bindings, scope: HavingScope): RowPredicate {
+export function compileHaving(
+  node: Node,
+  shape: TableShape,
+  bindings: Bindings,
+  scope: HavingScope,
+): RowPredicate {
   const operand = (expr: Node): Operand => {
     const agg = resolveAggregate(expr, shape);
     if (agg) {
@@ -42,7 +54,8 @@ export function compileHaving(node: Node, shape: TableShape, bindings: Bindings,
   };
   const constantValue = (constant: Node, type: PgType): Sortable => {
     const value = resolveValue(constant, shape);
-    if (value.kind === 'field') throw unsupported('this HAVING condition', 'compare an aggregate with a constant');
+    if (value.kind === 'field')
+      throw unsupported('this HAVING condition', 'compare an aggregate with a constant');
     const field: FieldExpr = { kind: 'field', path: ['having'], type, name: 'having' };
     return sortable(bindings.comparable(value, field));
   };
@@ -52,10 +65,11 @@ export function compileHaving(node: Node, shape: TableShape, bindings: Bindings,
     const body = (expr as Record<string, Node>)[kind];
     if (kind === 'BoolExpr') {
       const args = listOf(body.args).map(compile);
-      if (body.boolop === 'NOT_EXPR') return (row) => {
-        const v = args[0](row);
-        return v === null ? null : !v;
-      };
+      if (body.boolop === 'NOT_EXPR')
+        return (row) => {
+          const v = args[0](row);
+          return v === null ? null : !v;
+        };
       const isAnd = body.boolop === 'AND_EXPR';
       return (row) => {
         let unknown = false;
@@ -79,7 +93,8 @@ export function compileHaving(node: Node, shape: TableShape, bindings: Bindings,
       if (!test) throw unsupported(`the operator ${op} in HAVING`, 'use =, <>, <, <=, >, >=');
       const left = operand(body.lexpr as Node);
       const right = operand(body.rexpr as Node);
-      if ('constant' in left && 'constant' in right) throw unsupported('HAVING without an aggregate', 'move the condition to WHERE');
+      if ('constant' in left && 'constant' in right)
+        throw unsupported('HAVING without an aggregate', 'move the condition to WHERE');
       const read = (side: Operand, other: Operand): ((row: GroupRow) => Sortable) => {
         if (!('constant' in side)) return side.read;
         const fixed = constantValue(side.constant, (other as { type: PgType }).type);
@@ -94,7 +109,10 @@ export function compileHaving(node: Node, shape: TableShape, bindings: Bindings,
         return test(compareSortable(a, b));
       };
     }
-    throw unsupported(`${kind} in HAVING`, 'compare aggregates with constants, combined with AND, OR and NOT');
+    throw unsupported(
+      `${kind} in HAVING`,
+      'compare aggregates with constants, combined with AND, OR and NOT',
+    );
   };
   return compile(node);
 }

@@ -1,6 +1,15 @@
 // The PostgreSQL types documents map to, with their type OIDs, so drivers decode results natively.
 
-export const pgTypeNames = ['text', 'int4', 'int8', 'float8', 'numeric', 'bool', 'timestamptz', 'jsonb'] as const;
+export const pgTypeNames = [
+  'text',
+  'int4',
+  'int8',
+  'float8',
+  'numeric',
+  'bool',
+  'timestamptz',
+  'jsonb',
+] as const;
 
 export type PgType = (typeof pgTypeNames)[number];
 

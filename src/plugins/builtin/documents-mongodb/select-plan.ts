@@ -23,11 +23,14 @@ interface Target {
 
 function rejectUnsupportedClauses(select: Node): void {
   if (select.withClause) throw unsupported('WITH queries', 'query the collection directly');
-  if (select.op && select.op !== 'SETOP_NONE') throw unsupported('UNION, INTERSECT and EXCEPT', 'run each query on its own');
+  if (select.op && select.op !== 'SETOP_NONE')
+    throw unsupported('UNION, INTERSECT and EXCEPT', 'run each query on its own');
   if (listOf(select.distinctClause).length || select.distinctClause)
     throw unsupported('SELECT DISTINCT', 'use GROUP BY on the columns instead');
-  if (listOf(select.lockingClause).length) throw unsupported('FOR UPDATE/SHARE', 'MongoDB has no row locks; drop the clause');
-  if (listOf(select.windowClause).length) throw unsupported('window functions', 'compute windows in the application');
+  if (listOf(select.lockingClause).length)
+    throw unsupported('FOR UPDATE/SHARE', 'MongoDB has no row locks; drop the clause');
+  if (listOf(select.windowClause).length)
+    throw unsupported('window functions', 'compute windows in the application');
   if (select.intoClause) throw unsupported('SELECT INTO', 'insert into a collection with INSERT ... VALUES');
   if (select.limitOption === 'LIMIT_OPTION_WITH_TIES') throw unsupported('FETCH ... WITH TIES', 'use LIMIT');
   const from = listOf(select.fromClause);
@@ -46,7 +49,10 @@ function targetsOf(select: Node, shape: TableShape): Target[] {
     const fields = listOf(bodyOf(val, 'ColumnRef')?.fields);
     if (fields.length && kindOf(fields[fields.length - 1]) === 'A_Star') {
       for (const column of shape.columns)
-        targets.push({ name: column.name, expr: { kind: 'field', path: column.path, type: column.type, name: column.name } });
+        targets.push({
+          name: column.name,
+          expr: { kind: 'field', path: column.path, type: column.type, name: column.name },
+        });
       continue;
     }
     const expr: OutputExpr = resolveAggregate(val, shape) ?? resolveValue(val, shape);
@@ -62,7 +68,11 @@ function byOutput(node: Node, targets: readonly Target[]): Target | undefined {
     const { text, kind } = constantOf(constant);
     if (kind !== 'integer') return undefined;
     const target = targets[Number(text) - 1];
-    if (!target) throw unsupported(`position ${text} in ORDER BY/GROUP BY (there are ${targets.length} columns)`, 'use an existing position');
+    if (!target)
+      throw unsupported(
+        `position ${text} in ORDER BY/GROUP BY (there are ${targets.length} columns)`,
+        'use an existing position',
+      );
     return target;
   }
   const fields = listOf(bodyOf(node, 'ColumnRef')?.fields);
@@ -83,7 +93,10 @@ function direction(sortBy: Node): { descending: boolean; nullsFirst: boolean } {
   if (sortBy.sortby_dir === 'SORTBY_USING') throw unsupported('ORDER BY ... USING', 'use ASC or DESC');
   const descending = sortBy.sortby_dir === 'SORTBY_DESC';
   const nulls = sortBy.sortby_nulls;
-  return { descending, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' || (nulls !== 'SORTBY_NULLS_LAST' && descending) };
+  return {
+    descending,
+    nullsFirst: nulls === 'SORTBY_NULLS_FIRST' || (nulls !== 'SORTBY_NULLS_LAST' && descending),
+  };
 }
 
 function limits(select: Node, shape: TableShape, bindings: Bindings): { skip: number; limit: number | null } {
@@ -113,7 +126,11 @@ function projectionFor(columns: readonly OutputColumn[]): Record<string, 1> | nu
 }
 
 function isGrouped(select: Node, targets: readonly Target[]): boolean {
-  return listOf(select.groupClause).length > 0 || Boolean(select.havingClause) || targets.some((t) => t.expr.kind === 'aggregate');
+  return (
+    listOf(select.groupClause).length > 0 ||
+    Boolean(select.havingClause) ||
+    targets.some((t) => t.expr.kind === 'aggregate')
+  );
 }
 
 export function planSelect(select: Node, shape: TableShape, bindings: Bindings): FindPlan | GroupPlan {
@@ -125,7 +142,8 @@ export function planSelect(select: Node, shape: TableShape, bindings: Bindings):
 
   const columns: OutputColumn[] = targets.map(({ name, expr }) => {
     if (expr.kind === 'field') return { name, type: expr.type, source: { kind: 'field', path: expr.path } };
-    if (expr.kind === 'const') return { name, type: expr.type ?? 'text', source: { kind: 'const', text: expr.text } };
+    if (expr.kind === 'const')
+      return { name, type: expr.type ?? 'text', source: { kind: 'const', text: expr.text } };
     throw unsupported('parameters in the select list', 'select columns or constants');
   });
   const sort: SortKey[] = listOf(select.sortClause).map((item) => {
@@ -135,7 +153,16 @@ export function planSelect(select: Node, shape: TableShape, bindings: Bindings):
     if (expr.kind !== 'field') throw unsupported('ORDER BY a constant', 'order by a column');
     return { path: sortable(expr, 'ORDER BY').path, ...direction(sortBy) };
   });
-  return { kind: 'find', collection: shape.collection, columns, filter, projection: projectionFor(columns), sort, skip, limit };
+  return {
+    kind: 'find',
+    collection: shape.collection,
+    columns,
+    filter,
+    projection: projectionFor(columns),
+    sort,
+    skip,
+    limit,
+  };
 }
 
 function planGroup(
@@ -149,13 +176,17 @@ function planGroup(
 ): GroupPlan {
   const keys: FieldExpr[] = listOf(select.groupClause).map((node) => {
     const expr = byOutput(node, targets)?.expr ?? resolveValue(node, shape);
-    if (expr.kind !== 'field') throw unsupported('GROUP BY an expression that is not a column', 'group by columns');
+    if (expr.kind !== 'field')
+      throw unsupported('GROUP BY an expression that is not a column', 'group by columns');
     return sortable(expr, 'GROUP BY');
   });
   const aggregates: AggregateExpr[] = [];
   const aggregateIndex = (agg: AggregateExpr): number => {
     const same = (other: AggregateExpr) =>
-      other.fn === agg.fn && (other.arg && agg.arg ? pathKey(other.arg.path) === pathKey(agg.arg.path) && other.arg.type === agg.arg.type : other.arg === agg.arg);
+      other.fn === agg.fn &&
+      (other.arg && agg.arg
+        ? pathKey(other.arg.path) === pathKey(agg.arg.path) && other.arg.type === agg.arg.type
+        : other.arg === agg.arg);
     const found = aggregates.findIndex(same);
     if (found >= 0) return found;
     return aggregates.push(agg) - 1;
@@ -171,7 +202,11 @@ function planGroup(
       case 'field':
         return { name, type: expr.type, source: { kind: 'key', index: keyIndex(expr) } };
       case 'aggregate':
-        return { name, type: aggregateType(expr), source: { kind: 'aggregate', index: aggregateIndex(expr) } };
+        return {
+          name,
+          type: aggregateType(expr),
+          source: { kind: 'aggregate', index: aggregateIndex(expr) },
+        };
       case 'const':
         return { name, type: expr.type ?? 'text', source: { kind: 'const', text: expr.text } };
       default:
@@ -196,5 +231,16 @@ function planGroup(
   const having = select.havingClause
     ? compileHaving(select.havingClause as Node, shape, bindings, { aggregateIndex, keyIndex, keys })
     : null;
-  return { kind: 'group', collection: shape.collection, columns, filter, keys, aggregates, having, order, skip, limit };
+  return {
+    kind: 'group',
+    collection: shape.collection,
+    columns,
+    filter,
+    keys,
+    aggregates,
+    having,
+    order,
+    skip,
+    limit,
+  };
 }

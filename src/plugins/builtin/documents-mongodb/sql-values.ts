@@ -48,7 +48,8 @@ function parseNumber(text: string, type: 'float8' | 'numeric'): number {
   const trimmed = text.trim();
   if (/^[+-]?(infinity|inf)$/i.test(trimmed)) return trimmed.startsWith('-') ? -Infinity : Infinity;
   if (/^nan$/i.test(trimmed)) return NaN;
-  if (!numberPattern.test(trimmed)) throw invalidInput(type === 'float8' ? 'double precision' : 'numeric', text);
+  if (!numberPattern.test(trimmed))
+    throw invalidInput(type === 'float8' ? 'double precision' : 'numeric', text);
   return Number(trimmed);
 }
 
@@ -118,7 +119,12 @@ export function valueFromText(text: string, type: PgType, options: ValueOptions)
 /** A value to compare a field with: scalars only, so a filter never carries a document a server could interpret. */
 export function comparableFromText(text: string, type: PgType, options: ValueOptions): unknown {
   const value = valueFromText(text, type, options);
-  if (type === 'jsonb' && value !== null && typeof value === 'object' && !(value instanceof Int32 || value instanceof Long || value instanceof Double))
-    throw unsupported('comparing with a JSON object or array', 'compare scalar fields, e.g. doc->>\'a\' = \'x\'');
+  if (
+    type === 'jsonb' &&
+    value !== null &&
+    typeof value === 'object' &&
+    !(value instanceof Int32 || value instanceof Long || value instanceof Double)
+  )
+    throw unsupported('comparing with a JSON object or array', "compare scalar fields, e.g. doc->>'a' = 'x'");
   return value;
 }

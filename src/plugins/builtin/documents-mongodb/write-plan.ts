@@ -16,7 +16,8 @@ function targetColumn(shape: TableShape, name: string): Column | undefined {
 
 function valueOf(node: Node, shape: TableShape): ConstExpr | ParamExpr {
   const value = resolveValue(node, shape);
-  if (value.kind === 'field') throw unsupported('values computed from columns', 'write constants or parameters');
+  if (value.kind === 'field')
+    throw unsupported('values computed from columns', 'write constants or parameters');
   return value;
 }
 
@@ -59,7 +60,8 @@ export function planInsert(
   if (insert.withClause) throw unsupported('WITH queries', 'insert values directly');
   const select = bodyOf(insert.selectStmt, 'SelectStmt');
   const rows = listOf(select?.valuesLists);
-  if (!select || rows.length === 0) throw unsupported('INSERT ... SELECT and DEFAULT VALUES', 'insert with VALUES');
+  if (!select || rows.length === 0)
+    throw unsupported('INSERT ... SELECT and DEFAULT VALUES', 'insert with VALUES');
   const names = listOf(insert.cols).map((col) => String(bodyOf(col, 'ResTarget')?.name ?? ''));
   const documents = rows.map((row) => {
     const values = listOf(bodyOf(row, 'List')?.items);
@@ -99,7 +101,8 @@ function wholeDocument(node: Node, shape: TableShape, bindings: Bindings): Recor
 }
 
 export function planUpdate(update: Node, shape: TableShape, bindings: Bindings): UpdatePlan {
-  if (listOf(update.fromClause).length) throw unsupported('UPDATE ... FROM', 'update one collection with constants');
+  if (listOf(update.fromClause).length)
+    throw unsupported('UPDATE ... FROM', 'update one collection with constants');
   if (update.returningClause)
     throw unsupported('UPDATE ... RETURNING', 'select the rows after updating them');
   if (update.withClause) throw unsupported('WITH queries', 'update directly');
@@ -108,8 +111,10 @@ export function planUpdate(update: Node, shape: TableShape, bindings: Bindings):
   for (const item of listOf(update.targetList)) {
     const target = bodyOf(item, 'ResTarget')!;
     const name = String(target.name);
-    if (listOf(target.indirection).length) throw unsupported('assigning to a part of a column', 'declare a column for the nested field');
-    if (name === docColumn.name) throw unsupported('replacing the whole document', 'set the fields one by one');
+    if (listOf(target.indirection).length)
+      throw unsupported('assigning to a part of a column', 'declare a column for the nested field');
+    if (name === docColumn.name)
+      throw unsupported('replacing the whole document', 'set the fields one by one');
     if (name === idColumn.name) throw new PluginError('0A000', 'documents plugin: _id cannot be changed');
     const { path, value } = typedValue(name, target.val as Node, shape, bindings);
     if (value === null) unset[pathKey(path)] = '';
@@ -120,14 +125,17 @@ export function planUpdate(update: Node, shape: TableShape, bindings: Bindings):
     kind: 'update',
     collection: shape.collection,
     filter,
-    update: { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+    update: {
+      ...(Object.keys(set).length ? { $set: set } : {}),
+      ...(Object.keys(unset).length ? { $unset: unset } : {}),
+    },
   };
 }
 
 export function planDelete(del: Node, shape: TableShape, bindings: Bindings): DeletePlan {
-  if (listOf(del.usingClause).length) throw unsupported('DELETE ... USING', 'delete from one collection with WHERE');
-  if (del.returningClause)
-    throw unsupported('DELETE ... RETURNING', 'select the rows before deleting them');
+  if (listOf(del.usingClause).length)
+    throw unsupported('DELETE ... USING', 'delete from one collection with WHERE');
+  if (del.returningClause) throw unsupported('DELETE ... RETURNING', 'select the rows before deleting them');
   if (del.withClause) throw unsupported('WITH queries', 'delete directly');
   const filter = new FilterBuilder(shape, bindings).where(del.whereClause as Node | undefined);
   return { kind: 'delete', collection: shape.collection, filter };
