@@ -126,6 +126,8 @@ export class ClientSession implements RelayTarget {
   private unnamedParse: { buf: Buffer; sql: string; paramTypes: number[] } | null = null;
   /** Tables written in the current transaction, for the commit hooks. */
   private written: Set<string> | null = null;
+  /** The transaction with writes ends in ROLLBACK (asked for, or a COMMIT of a failed block): nothing to announce. */
+  private rollingBack = false;
   /** Replies held back until the commit hooks have run, so no client sees a commit before they do. */
   private held: Buffer[] | null = null;
   private committing = false;
@@ -752,6 +754,10 @@ export class ClientSession implements RelayTarget {
       // Replies wait until the commit hooks have run (see releaseHeld).
       this.held ??= [];
     }
+    if (this.written && info.transaction && !info.transaction.chain) {
+      const kind = info.transaction.kind;
+      this.rollingBack = kind === 'rollback' || (kind === 'commit' && this.txStatus === TxStatus.Failed);
+    }
     if (info.pin && !this.pinned) {
       this.pinned = info.pin;
       this.log.debug('client pinned to its server connection', { reason: info.pin });
@@ -942,14 +948,18 @@ export class ClientSession implements RelayTarget {
    */
   private releaseHeld(status: number): void {
     const written = this.written;
-    if (status !== TxStatus.Idle || !written || written.size === 0) {
+    if (status === TxStatus.Idle && this.rollingBack) {
+      this.written = null;
+      this.rollingBack = false;
+    }
+    if (status !== TxStatus.Idle || !this.written || written!.size === 0) {
       this.socket.write(Buffer.concat(this.held!));
       this.held = status === TxStatus.Idle ? null : [];
       return;
     }
     this.written = null;
     this.committing = true;
-    void this.plugins!.runCommit({ database: this.db.name, tables: [...written] }).then(() => {
+    void this.plugins!.runCommit({ database: this.db.name, tables: [...written!] }).then(() => {
       this.committing = false;
       const held = this.held;
       this.held = null;

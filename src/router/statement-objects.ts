@@ -101,7 +101,8 @@ export function statementObjects(nodes: readonly StatementNode[]): StatementObje
     const kind = statementKind(node);
     const body = node[kind] as Record<string, unknown>;
     findInTree(node, (key, value) => {
-      if (key === 'RangeVar') {
+      // A relation appears as a `RangeVar` node in FROM, and as a bare `relation` field in DML, COPY and DDL.
+      if (key === 'RangeVar' || (key === 'relation' && value !== null && typeof value === 'object')) {
         const name = relationName(value as RangeVar);
         if (name) tables.add(name);
       } else if (key === 'FuncCall') {

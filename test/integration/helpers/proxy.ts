@@ -30,6 +30,8 @@ export interface TestProxyOptions {
    * indented as an entry under `databases:`; for tests with their own servers (see helpers/routing.ts).
    */
   databasesYaml?: string;
+  /** The `plugins:` section's entries as YAML lines, each indented under `plugins:`. */
+  pluginsYaml?: string;
 }
 
 export interface ConfigAddress {
@@ -100,6 +102,7 @@ export function testConfigYaml(opts: TestProxyOptions & ConfigAddress): string {
             `    shards: [{ primary: "${db.primary ?? primary}" }]`,
           ]),
         ]),
+    ...(opts.pluginsYaml !== undefined ? ['plugins:', opts.pluginsYaml.replace(/\n+$/, '')] : []),
     '',
   ].join('\n');
 }

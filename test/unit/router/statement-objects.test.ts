@@ -46,3 +46,11 @@ describe('statement objects', () => {
     expect(classifySql('/* polyproxy: nocache */ SELECT 2', opts).hint).toBeUndefined();
   });
 });
+
+describe('statement targets', () => {
+  it('counts a DML or COPY target among the tables', () => {
+    expect(objects("INSERT INTO kv.entries (key) VALUES ('a')")?.tables).toEqual(['kv.entries']);
+    expect(objects('DELETE FROM t WHERE a IN (SELECT a FROM s)')?.tables.slice().sort()).toEqual(['s', 't']);
+    expect(objects('COPY t FROM STDIN')?.tables).toEqual(['t']);
+  });
+});
