@@ -1,4 +1,5 @@
 // Structured logging: JSON lines for machines, short coloured lines for a terminal; never a password.
+import { fingerprintSync } from 'libpg-query';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
@@ -20,11 +21,40 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
-/** Redacts fields whose name looks like a secret, so a config dump or an auth error never leaks one. */
-function redact(fields: LogFields): LogFields {
+/** A password inside a URL or a conninfo string (`redis://:pw@h`, `password=pw`) in an otherwise harmless value. */
+const urlPassword = /(\/\/[^/:@\s]*:)[^@\s]+@/g;
+const conninfoPassword = /(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi;
+/** Nesting deeper than this is logged as is: log fields are shallow, and a cycle must not hang the logger. */
+const maxDepth = 4;
+
+function redactValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string')
+    return value.replace(urlPassword, '$1[redacted]@').replace(conninfoPassword, '$1[redacted]');
+  if (depth >= maxDepth || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
+  if (value instanceof Error) return redactValue(value.message, depth);
+  // Only plain records are walked; a Date or a class instance is left for JSON.stringify as before.
+  return Object.getPrototypeOf(value) === Object.prototype ? redact(value as LogFields, depth + 1) : value;
+}
+
+/** Redacts fields whose name looks like a secret, at any depth, so a config dump or an auth error never leaks one. */
+function redact(fields: LogFields, depth = 0): LogFields {
   const out: LogFields = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = secretKey.test(k) ? '[redacted]' : v;
+  for (const [k, v] of Object.entries(fields))
+    out[k] = secretKey.test(k) ? '[redacted]' : redactValue(v, depth);
   return out;
+}
+
+/**
+ * Log fields for a statement: its fingerprint (the same for every statement that differs only in constants),
+ * never its text, which may hold literals such as `ALTER ROLE ... PASSWORD '...'`. The parser must be loaded.
+ */
+export function statementFields(sql: string): LogFields {
+  try {
+    return { fingerprint: fingerprintSync(sql) };
+  } catch {
+    return { fingerprint: 'unparsable' };
+  }
 }
 
 export function createLogger(opts: LoggerOptions, base: LogFields = {}): Logger {
