@@ -37,13 +37,12 @@ export function formatNumericText(text: string): string {
   const [, sign, whole = '', fraction = '', exponentText] = match;
   const exponent = Number(exponentText ?? 0);
   const digits = whole + fraction;
-  let scale = fraction.length - exponent;
+  const scale = fraction.length - exponent;
   let intDigits: string;
   let fracDigits: string;
   if (scale <= 0) {
     intDigits = digits + '0'.repeat(-scale);
     fracDigits = '';
-    scale = 0;
   } else if (scale >= digits.length) {
     intDigits = '0';
     fracDigits = '0'.repeat(scale - digits.length) + digits;
