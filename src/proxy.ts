@@ -126,6 +126,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   }
   const attachPlugins = (db: Database) => {
     db.plugins = plugins.names.length > 0 ? plugins : null;
+    db.statementMetrics = metrics.statements;
   };
   for (const db of databases.values()) attachPlugins(db);
   const address = await listener.listen(listen.host, listen.port);

@@ -2,6 +2,7 @@
 import type { DatabaseConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { PluginHost } from '../plugins/host.js';
+import type { StatementMetrics } from '../metrics/statement-metrics.js';
 import { Shard } from './shard.js';
 import type { Pool } from './pool.js';
 
@@ -10,6 +11,8 @@ export class Database {
   readonly primaryFunctions: ReadonlySet<string>;
   /** The proxy's plugins, set by the composition root; null when none is enabled. */
   plugins: PluginHost | null = null;
+  /** Statement counts, latency and errors; set by the composition root. */
+  statementMetrics: StatementMetrics | null = null;
 
   constructor(
     readonly name: string,

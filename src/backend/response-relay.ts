@@ -15,6 +15,8 @@ export interface RelayTarget {
   onParameterStatus(name: string, value: string): void;
   /** The server connection closed while attached. */
   onServerLost(): void;
+  /** An ErrorResponse for the client arrived (its body), for error metrics. */
+  onServerError?(body: Buffer): void;
   /** May rewrite an ErrorResponse body (for example to show the client's statement names); null keeps it. */
   rewriteError?(body: Buffer): Buffer | null;
 }
@@ -243,6 +245,7 @@ export class ResponseRelay {
     while (this.closes.length > 0 && this.closes[0].epoch === epoch) this.closes.shift();
     const q = this.internal[0];
     if (q && q.epoch === epoch) q.error = body ? errorMessageOf(body) : 'error';
+    else if (body) this.target?.onServerError?.(body);
   }
 }
 

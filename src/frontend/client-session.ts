@@ -37,6 +37,7 @@ import { PluginStatements, type ClientError } from './plugin-statements.js';
 import { ReplyCapture } from './reply-capture.js';
 import { answerRound, cacheableStatement, mayBeCached, roundLength } from './cache-round.js';
 import { readParse } from '../protocol/extended-messages.js';
+import type { StatementDone, StatementKind } from '../metrics/statement-metrics.js';
 
 export interface SessionHooks {
   /** Sends a cancel request to the server connection's backend process. */
@@ -133,6 +134,9 @@ export class ClientSession implements RelayTarget {
   private committing = false;
   /** Plugin work joined to the client's transaction block. */
   private participants: TransactionParticipant[] = [];
+  /** When the round now running started (hrtime), 0n when none; with the event reused for every round. */
+  private roundStart = 0n;
+  private readonly done: StatementDone;
 
   constructor(
     private readonly input: SocketInput,
@@ -151,6 +155,7 @@ export class ClientSession implements RelayTarget {
     this.pinned = this.transactionMode ? null : 'session pooling';
     this.startup = startupSettings(startupValues);
     this.settings = new Map(this.startup);
+    this.done = { database: db.name, kind: 'read', route: 'primary', seconds: 0 };
     const plugins = db.plugins;
     this.plugins =
       plugins && (plugins.hasClaims || plugins.hasBeforeHooks || plugins.hasCommitHooks) ? plugins : null;
@@ -336,11 +341,13 @@ export class ClientSession implements RelayTarget {
       return 'forward';
     }
     this.pluginBusy = true;
+    if (this.db.statementMetrics && this.roundStart === 0n) this.startRound(m.info!);
     void plugins.runBefore(stmt).then((outcome) => {
       this.pluginBusy = false;
       if (this.closed) return;
       if (outcome.answer) {
         const round = this.queue.splice(0, n);
+        if (this.roundStart !== 0n) this.endRound('plugin');
         this.adoptCachedRound(round);
         this.socket.write(answerRound(round, outcome.answer));
       } else {
@@ -372,6 +379,7 @@ export class ClientSession implements RelayTarget {
     this.pluginBusy = true;
     this.stats.queries += m.type === Frontend.Query || m.type === Frontend.Parse ? 1 : 0;
     if (m.type !== Frontend.Query) this.localRound = true;
+    if (this.db.statementMetrics && m.info && this.roundStart === 0n) this.startRound(m.info);
     const work =
       m.type === Frontend.Query
         ? statements.query(m.buf.toString('utf8', 5, m.buf.length - 1), m.info!, session)
@@ -383,6 +391,8 @@ export class ClientSession implements RelayTarget {
         this.socket.write(
           m.type === Frontend.Query ? Buffer.concat([out, be.readyForQuery(this.txStatus)]) : out,
         );
+        if (this.roundStart !== 0n && (m.type === Frontend.Query || m.type === Frontend.Execute))
+          this.endRound('plugin');
         this.pump();
       },
       (err: unknown) => {
@@ -396,6 +406,11 @@ export class ClientSession implements RelayTarget {
 
   /** As PostgreSQL after an error: the block is aborted, the rest of an extended round is skipped. */
   private pluginFailed(m: Queued, err: ClientError): void {
+    this.db.statementMetrics?.statementError({
+      database: this.db.name,
+      sqlstateClass: err.sqlstate.slice(0, 2),
+    });
+    this.roundStart = 0n;
     const parts = [be.errorResponse({ severity: 'ERROR', ...err })];
     if (this.server && this.inBlock && this.txStatus !== TxStatus.Failed) {
       // PostgreSQL's side of the block must fail too, so the client's next statement is refused as it expects.
@@ -691,7 +706,10 @@ export class ClientSession implements RelayTarget {
   /** Appends a message to the outgoing batch, renaming prepared statements under transaction pooling. */
   private forward(type: number, buf: Buffer, start: number, end: number, info: StatementInfo | null): void {
     const conn = this.server!;
-    if (info) this.track(info);
+    if (info) {
+      this.track(info);
+      if (this.roundStart === 0n && this.db.statementMetrics) this.startRound(info);
+    }
     switch (type) {
       case Frontend.Query:
         conn.relay.sendEpoch++;
@@ -927,6 +945,7 @@ export class ClientSession implements RelayTarget {
 
   onReady(status: number): void {
     this.txStatus = status;
+    if (this.roundStart !== 0n) this.endRound(this.serverRole);
     if (status === TxStatus.Idle && this.server && !this.server.relay.busy()) this.inBlock = false;
     if (this.capture) {
       const result = this.capture.reply.result();
@@ -1011,6 +1030,24 @@ export class ClientSession implements RelayTarget {
     if (this.queue.length > 0) this.pump();
   }
 
+  private startRound(info: StatementInfo): void {
+    this.roundStart = process.hrtime.bigint();
+    this.done.kind = statementKind(info);
+  }
+
+  private endRound(route: StatementDone['route']): void {
+    const metrics = this.db.statementMetrics;
+    if (!metrics) return;
+    this.done.route = route;
+    this.done.seconds = Number(process.hrtime.bigint() - this.roundStart) / 1e9;
+    this.roundStart = 0n;
+    metrics.statementDone(this.done);
+  }
+
+  onServerError(body: Buffer): void {
+    this.db.statementMetrics?.statementError({ database: this.db.name, sqlstateClass: sqlstateClass(body) });
+  }
+
   /** Errors about a server-side statement name show the client's own name, as PostgreSQL would. */
   rewriteError(body: Buffer): Buffer | null {
     if (body.indexOf('"pp_') < 0) return null;
@@ -1092,6 +1129,28 @@ export class ClientSession implements RelayTarget {
 
 /** Makes PostgreSQL's side of a transaction block fail, after a plugin statement in it failed. */
 const abortBlockSql = `DO $$BEGIN RAISE EXCEPTION 'a statement answered by a plugin failed in this transaction'; END$$`;
+
+/** The class (first two characters) of an ErrorResponse body's SQLSTATE field. */
+function sqlstateClass(body: Buffer): string {
+  let pos = 0;
+  while (pos < body.length && body[pos] !== 0) {
+    const end = body.indexOf(0, pos + 1);
+    if (end < 0) break;
+    if (body[pos] === 0x43) return body.toString('latin1', pos + 1, pos + 3);
+    pos = end + 1;
+  }
+  return 'XX';
+}
+
+/** The metrics label for what a statement does. */
+function statementKind(info: StatementInfo): StatementKind {
+  if (info.transaction) return 'transaction';
+  if (info.reason === 'ddl') return 'ddl';
+  if (info.access === 'write') return 'write';
+  if (info.reason === 'read-only-select' || info.reason === 'copy-to' || info.reason === 'explain')
+    return 'read';
+  return 'utility';
+}
 
 function toClientError(err: unknown): ClientError {
   if (err && typeof err === 'object' && 'sqlstate' in err && 'message' in err) return err as ClientError;

@@ -132,9 +132,7 @@ export interface EncodedResult {
  * receive its result, or neither (undefined). Only results without errors or notices are captured.
  */
 export type BeforeStatementDecision =
-  | { readonly answer: EncodedResult }
-  | { readonly capture: (result: EncodedResult) => void }
-  | undefined;
+  { readonly answer: EncodedResult } | { readonly capture: (result: EncodedResult) => void } | undefined;
 
 export type BeforeStatementHook = (stmt: Statement) => Promise<BeforeStatementDecision>;
 
