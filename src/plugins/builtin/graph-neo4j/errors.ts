@@ -58,5 +58,7 @@ export function toPluginError(err: unknown, database: string): PluginError {
   const message = err instanceof Error ? err.message : String(err);
   const sqlstate = sqlstateFor(typeof code === 'string' ? code : undefined);
   const prefix = sqlstate === '08006' ? 'Neo4j is unavailable: ' : '';
-  return new PluginError(sqlstate, `${prefix}${message}`, hintFor(sqlstate, database));
+  const status = typeof code === 'string' && code.startsWith('Neo.') ? `Neo4j status ${code}.` : undefined;
+  const hint = [hintFor(sqlstate, database), status].filter(Boolean).join(' ') || undefined;
+  return new PluginError(sqlstate, `${prefix}${message}`, hint);
 }

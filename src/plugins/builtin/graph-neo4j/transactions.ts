@@ -13,19 +13,25 @@ interface OpenTransaction {
  * transaction, so block transactions always open in write mode (on a cluster, the leader).
  */
 export class BlockTransactions {
-  /** Keyed by the client session's view object, which lives as long as the client's connection. */
-  private readonly open = new WeakMap<SessionView, Map<string, OpenTransaction>>();
+  /**
+   * Keyed by the client session's settings map: the host builds a new SessionView for every statement, but
+   * hands each one the same settings object for as long as the client is connected (RESET ALL inside a
+   * block would replace it, and the block's later statements would then use a transaction of their own).
+   */
+  private readonly open = new WeakMap<object, Map<string, OpenTransaction>>();
 
   constructor(private readonly driver: Driver) {}
 
   /** The block's transaction on this database, begun and enlisted on first use. */
   transactionFor(client: SessionView, database: string): Transaction {
-    let byDatabase = this.open.get(client);
+    const key = client.settings;
+    let byDatabase = this.open.get(key);
     if (!byDatabase) {
       byDatabase = new Map();
-      this.open.set(client, byDatabase);
+      this.open.set(key, byDatabase);
     }
     const existing = byDatabase.get(database);
+    // A transaction Neo4j already ended (an error inside it) stays until the block's ROLLBACK reaches us.
     if (existing) return existing.tx;
     const session = this.driver.session({ database, defaultAccessMode: neo4j.session.WRITE });
     const tx = session.beginTransaction();
