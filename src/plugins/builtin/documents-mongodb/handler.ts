@@ -40,6 +40,8 @@ const isWrite = (kind: Target['kind']) => kind !== 'SelectStmt';
 
 export class DocumentsHandler implements StatementHandler {
   private features: Promise<Features> | null = null;
+  /** Once detected, so EXPLAIN (which cannot wait) shows the pipelines this server really gets. */
+  private detected: Features | null = null;
 
   constructor(
     private readonly db: Db,
@@ -48,10 +50,13 @@ export class DocumentsHandler implements StatementHandler {
   ) {}
 
   private serverFeatures(): Promise<Features> {
-    this.features ??= detectFeatures(this.db).catch((err: unknown) => {
-      this.features = null;
-      throw err;
-    });
+    this.features ??= detectFeatures(this.db).then(
+      (features) => (this.detected = features),
+      (err: unknown) => {
+        this.features = null;
+        throw err;
+      },
+    );
     return this.features;
   }
 
@@ -140,7 +145,7 @@ export class DocumentsHandler implements StatementHandler {
       void this.catalog.shape(target.collection).catch(() => undefined);
       return `documents: the columns of ${this.schema}.${target.collection} are being sampled; explain again`;
     }
-    const features: Features = { minMaxAccumulators: true, decimal128: true };
+    const features: Features = this.detected ?? { minMaxAccumulators: true, decimal128: true };
     const plan = planFor(target, shape, new Bindings(features, stmt.params, stmt.paramTypes));
     return commandsFor(plan, features)
       .map((command) => BSON.EJSON.stringify(command, { relaxed: true }))
