@@ -43,7 +43,7 @@ async function serve(path: string): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, arg] = argv;
-  if (command === 'check-config' && arg) process.exit(checkConfigCommand(arg));
+  if (command === 'check-config' && arg) process.exit(await checkConfigCommand(arg));
   if (command === 'sandbox') {
     const { runSandbox } = await import('./sandbox/sandbox.js');
     return runSandbox();

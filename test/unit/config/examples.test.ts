@@ -1,5 +1,7 @@
 // Every example config in config/ is valid, and check-config says so.
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { checkConfigCommand } from '../../../src/config/check.js';
@@ -34,19 +36,40 @@ describe('example configs', () => {
 });
 
 describe('checkConfigCommand', () => {
-  it('prints a summary and returns 0 for a valid file', () => {
+  it('prints a summary and returns 0 for a valid file', async () => {
     const out = capture();
     const err = capture();
-    expect(checkConfigCommand(`${dir}polyproxy.yaml`, {}, out, err)).toBe(0);
+    expect(await checkConfigCommand(`${dir}polyproxy.yaml`, {}, out, err)).toBe(0);
     expect(out.lines).toEqual([`${dir}polyproxy.yaml: ok (1 database, 1 user)\n`]);
     expect(err.lines).toEqual([]);
   });
 
-  it('prints each error and returns 1 for an invalid file', () => {
+  it('prints each error and returns 1 for an invalid file', async () => {
     const out = capture();
     const err = capture();
-    expect(checkConfigCommand(`${dir}missing.yaml`, {}, out, err)).toBe(1);
+    expect(await checkConfigCommand(`${dir}missing.yaml`, {}, out, err)).toBe(1);
     expect(err.lines.join('')).toMatch(/^.*missing\.yaml: cannot read the file: ENOENT/);
     expect(out.lines).toEqual([]);
   });
+
+  it.each(examples)('passes %s, plugin sections included', async (name) => {
+    const err = capture();
+    expect(await checkConfigCommand(`${dir}${name}`, {}, capture(), err)).toBe(0);
+    expect(err.lines).toEqual([]);
+  });
+
+  it('names the key path of a bad plugin setting', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'pp-check-')), 'bad-plugin.yaml');
+    const base = loadConfigFileText();
+    writeFileSync(file, `${base}\nplugins:\n  cache: { redis: 5, default_ttl: soon }\n`);
+    const err = capture();
+    expect(await checkConfigCommand(file, {}, capture(), err)).toBe(1);
+    expect(err.lines.join('')).toMatch(/plugins\.cache\.redis: /);
+    expect(err.lines.join('')).toMatch(/plugins\.cache\.default_ttl: /);
+  });
 });
+
+/** single.yaml without a plugins section, as a base to add one to. */
+function loadConfigFileText(): string {
+  return readFileSync(`${dir}single.yaml`, 'utf8').replace(/^plugins:.*$/m, '');
+}
