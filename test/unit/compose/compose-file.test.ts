@@ -148,7 +148,10 @@ describe('docker-compose.yml', () => {
   it('points the plugin sections at the Redis, MongoDB and Neo4j services', () => {
     const plugins = fullStack.plugins as Record<string, Record<string, unknown>>;
     const url = (plugin: string) => new URL(String(plugins[plugin].url));
-    expect([url('cache').protocol, url('cache').hostname, url('cache').port || '6379']).toEqual([
+    // The cache's `redis` is a URL, or `{ url, ... }` for Sentinel and TLS options.
+    const redis = plugins.cache.redis as string | { url: string };
+    const cacheUrl = new URL(typeof redis === 'string' ? redis : redis.url);
+    expect([cacheUrl.protocol, cacheUrl.hostname, cacheUrl.port || '6379']).toEqual([
       'redis:',
       'redis',
       '6379',
