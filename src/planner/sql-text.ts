@@ -1,0 +1,38 @@
+// Rewritten statements back to SQL text, with bound parameters written in as literals.
+import { deparseSync } from 'pgsql-deparser';
+import type { Node, ParamValues } from '../router/sharding/ast-values.js';
+
+/** A deep copy with every `$n` replaced by its bound value (an untyped literal, as the parameter was). */
+export function inlineParams<T>(node: T, params: ParamValues): T {
+  if (Array.isArray(node)) return node.map((n) => inlineParams(n, params)) as T;
+  if (node === null || typeof node !== 'object') return node;
+  const obj = node as Node;
+  if (obj.ParamRef) {
+    const n = (obj.ParamRef as Node).number as number;
+    const v = params(n);
+    if (v === undefined) throw new UnboundParameter(n);
+    return (v === null ? { A_Const: { isnull: true } } : { A_Const: { sval: { sval: v } } }) as T;
+  }
+  const out: Node = {};
+  for (const key in obj) out[key] = inlineParams(obj[key], params);
+  return out as T;
+}
+
+export class UnboundParameter extends Error {
+  constructor(readonly number: number) {
+    super(`parameter $${number} is not bound`);
+  }
+}
+
+export function toSql(stmt: Node): string {
+  return deparseSync(stmt as never, { pretty: false });
+}
+
+/** Structural equality of expressions, ignoring where in the text they appeared. */
+export function sameExpression(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a, dropLocation) === JSON.stringify(b, dropLocation);
+}
+
+function dropLocation(key: string, value: unknown): unknown {
+  return key === 'location' ? undefined : value;
+}

@@ -1,0 +1,62 @@
+// Golden plans: every query in test/golden/*.json must explain to exactly its recorded plan.
+// Set UPDATE_GOLDEN=1 to rewrite the files after an intended change, then review the diff.
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { explainRoute } from '../../../src/planner/explain.js';
+import { ShardMap } from '../../../src/router/sharding/shard-map.js';
+import { routeStatement } from '../../../src/router/sharding/shard-route.js';
+import { loadParser, parseSql } from '../../../src/sql/parser.js';
+
+const dir = new URL('../../golden/', import.meta.url);
+
+/** The shard map every golden query runs against: three hash shards. */
+const map = new ShardMap(
+  {
+    tables: { users: 'id', orders: 'user_id', items: 'id' },
+    reference: ['countries'],
+    default_shard: 0,
+    algorithm: 'hash',
+  },
+  3,
+);
+const meta = (t: string) =>
+  ({
+    users: { keyType: 'int' as const, columns: ['id', 'name', 'country', 'score'] },
+    orders: { keyType: 'int' as const, columns: ['id', 'user_id', 'amount', 'created'] },
+  })[t];
+
+interface Golden {
+  query: string;
+  params?: string[];
+  plan: string[];
+}
+
+function explain(g: Golden): string[] {
+  const parsed = parseSql(g.query);
+  if (!parsed.ok) throw new Error(parsed.error);
+  const params = (n: number) => g.params?.[n - 1];
+  const route = routeStatement(parsed.statements[0], { map, meta, params });
+  return explainRoute(route, parsed.statements[0], g.query, params);
+}
+
+beforeAll(() => loadParser());
+
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+  describe(`golden plans ${file}`, () => {
+    const url = new URL(file, dir);
+    const goldens = JSON.parse(readFileSync(url, 'utf8')) as Golden[];
+    if (process.env.UPDATE_GOLDEN) {
+      it('is rewritten', () => {
+        const updated = goldens.map((g) => ({ ...g, plan: explain(g) }));
+        writeFileSync(url, `${JSON.stringify(updated, null, 2)}\n`);
+        expect(updated).toHaveLength(goldens.length);
+      });
+      return;
+    }
+    for (const g of goldens) {
+      it(g.query, () => {
+        expect(explain(g)).toEqual(g.plan);
+      });
+    }
+  });
+}
