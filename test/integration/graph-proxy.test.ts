@@ -123,6 +123,19 @@ describe('cypher() through polyproxy', () => {
     expect(await people()).toEqual(['Alice', 'Bob', 'Carol']);
   });
 
+  it('shows the Cypher, database and transaction mode in EXPLAIN ROUTE', async () => {
+    const client = await connect();
+    const res = await client.query(
+      "EXPLAIN ROUTE SELECT * FROM cypher('social', $$ MATCH (p:Person) RETURN p $$) AS (p agtype)",
+    );
+    const cells = res.rows.flatMap((row: Record<string, unknown>) => Object.values(row).map(String));
+    expect(cells).toContainEqual(
+      expect.stringContaining(
+        'plugin=graph Cypher on Neo4j database "neo4j" (graph "social") in a read transaction: MATCH (p:Person) RETURN p',
+      ),
+    );
+  });
+
   it('sends Neo4j errors with their SQLSTATE, and the session keeps working', async () => {
     const client = await connect();
     const err = await client
