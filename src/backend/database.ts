@@ -1,4 +1,4 @@
-// A database clients connect to: its config, its servers (one shard for now) and their pools.
+// A database clients connect to: its config, its shards (servers) and their pools.
 import type { DatabaseConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { PluginHost } from '../plugins/host.js';
@@ -7,7 +7,10 @@ import { Shard } from './shard.js';
 import type { Pool } from './pool.js';
 
 export class Database {
+  /** Shard 0: the only shard of an unsharded database. */
   readonly shard: Shard;
+  /** Every shard in config order (sharded databases have more than one). */
+  readonly shards: Shard[];
   readonly primaryFunctions: ReadonlySet<string>;
   /** The proxy's plugins, set by the composition root; null when none is enabled. */
   plugins: PluginHost | null = null;
@@ -19,7 +22,9 @@ export class Database {
     readonly config: DatabaseConfig,
     log: Logger,
   ) {
-    this.shard = new Shard(0, config, log.child({ database: name }));
+    const dbLog = log.child({ database: name });
+    this.shards = config.shards.map((_, i) => new Shard(i, config, dbLog));
+    this.shard = this.shards[0];
     this.primaryFunctions = new Set(config.routing.primary_functions.map((f) => f.toLowerCase()));
   }
 
@@ -27,12 +32,12 @@ export class Database {
     return this.config.pool.mode;
   }
 
-  start(): Promise<void> {
-    return this.shard.start();
+  async start(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.start()));
   }
 
   pools(): Pool[] {
-    return this.shard.hosts.map((h) => h.pool);
+    return this.shards.flatMap((s) => s.hosts.map((h) => h.pool));
   }
 
   /** Server parameters for a client's login, from the primary (or any server that answers). */
@@ -51,7 +56,7 @@ export class Database {
     throw lastError;
   }
 
-  close(): Promise<void> {
-    return this.shard.close();
+  async close(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.close()));
   }
 }
