@@ -225,6 +225,21 @@ describe('graph plugin on Neo4j', () => {
     expect(await count('MATCH (p:Person) RETURN count(p)')).toBe(4);
   });
 
+  it('fails a block statement on a missing database cleanly, and ROLLBACK still ends the block', async () => {
+    const session = new TestSession();
+    session.begin();
+    const err = await failure("SELECT * FROM cypher('missing', $$ RETURN 1 $$) AS (a agtype)", { session });
+    expect(err.sqlstate).toBe('3F000');
+    await session.rollback();
+    const after = await sql(
+      "SELECT * FROM cypher('social', $$ MATCH (p:Person) RETURN count(p) $$) AS (n int)",
+      {
+        session,
+      },
+    );
+    expect(after.rows).toEqual([['4']]);
+  });
+
   it('keeps concurrent blocks of different clients apart', async () => {
     const first = new TestSession();
     const second = new TestSession();
