@@ -87,20 +87,24 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
     },
     hosts: () =>
       [...databases.values()].flatMap((db) =>
-        db.shard.describe().map((h) => ({
-          database: db.name,
-          server: h.address,
-          role: h.role,
-          healthy: h.healthy,
-          lagMs: h.lagMs,
-        })),
+        db.shards
+          .flatMap((shard) => shard.describe())
+          .map((h) => ({
+            database: db.name,
+            server: h.address,
+            role: h.role,
+            healthy: h.healthy,
+            lagMs: h.lagMs,
+          })),
       ),
     routes: () =>
       [...databases.values()].flatMap((db) =>
-        [...db.shard.routeCounts()].map(([key, count]) => {
-          const [role, reason] = key.split('\u0000');
-          return { database: db.name, role, reason, count };
-        }),
+        db.shards
+          .flatMap((shard) => [...shard.routeCounts()])
+          .map(([key, count]) => {
+            const [role, reason] = key.split('\u0000');
+            return { database: db.name, role, reason, count };
+          }),
       ),
     pools: () =>
       [...databases.values()].flatMap((db) =>

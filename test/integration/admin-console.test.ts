@@ -3,12 +3,12 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logger.js';
 import { startProxy, type Proxy } from '../../src/proxy.js';
 import { freePort } from '../../src/sandbox/ports.js';
-import { testConfigYaml } from './helpers/proxy.js';
+import { startTestProxy, testConfigYaml } from './helpers/proxy.js';
 import { connect, psql, rejection, sleep, withClient } from './helpers/tools.js';
 
 const adminUser = '{ name: ops, password: ops-secret, admin: true }';
@@ -244,5 +244,37 @@ describe('admin console', () => {
     const bad = await psql(url, ['-c', 'SHOW NOTHING']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('unrecognized admin console command');
+  });
+});
+
+describe('admin console on a sharded database', () => {
+  it("lists every shard's servers with their shard index and role", async () => {
+    const pgCtx = inject('pg');
+    const primary = `${pgCtx.host}:${pgCtx.port}`;
+    const replica = `${pgCtx.host}:${pgCtx.replicaPort}`;
+    const sharded = await startTestProxy({
+      extraUsers: [adminUser],
+      databasesYaml: [
+        '  app:',
+        `    backend: { user: postgres, password: ${JSON.stringify(pgCtx.password)}, database: app }`,
+        `    shards: [{ primary: "${primary}" }, { primary: "${primary}", replicas: ["${replica}"] }]`,
+        '    sharding: { tables: { users: id } }',
+      ].join('\n'),
+    });
+    try {
+      const config = { ...sharded.client('ops', 'polyproxy'), password: 'ops-secret' };
+      const pools = await withClient(config, (c) =>
+        until(c, 'SHOW POOLS', (rows) => rows.some((r) => r.role === 'replica')),
+      );
+      expect(pools.map((r) => [r.shard, r.server, r.role])).toEqual([
+        ['0', primary, 'primary'],
+        ['1', primary, 'primary'],
+        ['1', replica, 'replica'],
+      ]);
+      const dbs = await withClient(config, (c) => show(c, 'SHOW DATABASES'));
+      expect(dbs.map((r) => r.shard)).toEqual(['0', '1', '1']);
+    } finally {
+      await sharded.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-// The pools of every database with their server's role, as several SHOW commands list them.
+// The pools of every database with their shard and server role, as several SHOW commands list them.
 import type { Database } from '../../backend/database.js';
 import type { Pool } from '../../backend/pool.js';
 import type { ConsoleSource } from './console-source.js';
@@ -6,6 +6,8 @@ import type { ConsoleSource } from './console-source.js';
 export interface PoolView {
   database: string;
   db: Database;
+  /** The shard's index in config order (0 for an unsharded database). */
+  shard: number;
   pool: Pool;
   /** host:port as written in the config. */
   server: string;
@@ -15,15 +17,18 @@ export interface PoolView {
 export function poolViews(source: ConsoleSource): PoolView[] {
   const views: PoolView[] = [];
   for (const [name, db] of source.databases()) {
-    const roles = new Map(db.shard.describe().map((h) => [h.address, h.role]));
-    for (const host of db.shard.hosts)
-      views.push({
-        database: name,
-        db,
-        pool: host.pool,
-        server: host.address,
-        role: roles.get(host.address) ?? '',
-      });
+    for (const shard of db.shards) {
+      const roles = new Map(shard.describe().map((h) => [h.address, h.role]));
+      for (const host of shard.hosts)
+        views.push({
+          database: name,
+          db,
+          shard: shard.index,
+          pool: host.pool,
+          server: host.address,
+          role: roles.get(host.address) ?? '',
+        });
+    }
   }
   return views;
 }
