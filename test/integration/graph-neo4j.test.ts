@@ -350,6 +350,8 @@ describe('graph plugin on Neo4j', () => {
     expect(graph.handler.explain!(write)).toBe(
       'Cypher on Neo4j database "nosuchdb" (graph "missing") in a write transaction: MERGE (n:X) RETURN n',
     );
+    const refused = await statementFrom("SELECT * FROM cypher('nope', $$ RETURN 1 $$) AS (n agtype)");
+    expect(graph.handler.explain!(refused)).toBe('refused with 3F000: graph "nope" does not exist');
   });
 });
 

@@ -83,8 +83,16 @@ export class GraphHandler implements StatementHandler {
     }
   }
 
+  /** A statement the plugin would refuse is explained by the error it would get, rather than failing EXPLAIN. */
   explain(stmt: Statement): string {
-    const { call, database, mode } = this.plan(stmt);
+    let plan: Plan;
+    try {
+      plan = this.plan(stmt);
+    } catch (err) {
+      const refusal = toPluginError(err, '');
+      return `refused with ${refusal.sqlstate}: ${refusal.message}`;
+    }
+    const { call, database, mode } = plan;
     const params = call.params.kind === 'bound' ? ` with parameters from $${call.params.number}` : '';
     const where = stmt.session.inTransaction ? "the SQL block's write transaction" : `a ${mode} transaction`;
     return `Cypher on Neo4j database "${database}" (graph "${call.graph}") in ${where}${params}: ${call.query.trim()}`;
