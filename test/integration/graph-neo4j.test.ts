@@ -355,6 +355,30 @@ describe('graph plugin on Neo4j', () => {
   });
 });
 
+describe('graph plugin over a neo4j:// (routing) URL', () => {
+  it('reads and writes through the routing driver too', async () => {
+    const routed = await registerGraph({
+      url: server.url.replace('bolt://', 'neo4j://'),
+      graphs: { social: null },
+    });
+    try {
+      const write = await routed.handler.execute(
+        await statementFrom(
+          "SELECT * FROM cypher('social', $$ CREATE (p:Person {name: 'Ivy'}) RETURN p.name $$) AS (n text)",
+        ),
+      );
+      const read = await routed.handler.execute(
+        await statementFrom(
+          "SELECT * FROM cypher('social', $$ MATCH (p:Person {name: 'Ivy'}) RETURN count(p) $$) AS (n int)",
+        ),
+      );
+      expect([write.rows, read.rows]).toEqual([[['Ivy']], [['1']]]);
+    } finally {
+      await routed.stop();
+    }
+  });
+});
+
 describe('graph plugin with Neo4j down', () => {
   it('fails graph statements with 08006 and a clear message', async () => {
     const port = await freePort();
