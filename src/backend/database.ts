@@ -3,6 +3,7 @@ import type { DatabaseConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { StatementMetrics } from '../metrics/statement-metrics.js';
+import { Cluster } from './cluster.js';
 import { Shard } from './shard.js';
 import type { Pool } from './pool.js';
 
@@ -11,6 +12,8 @@ export class Database {
   readonly shard: Shard;
   /** Every shard in config order (sharded databases have more than one). */
   readonly shards: Shard[];
+  /** Sharding state (shard map, 2PC resolver) of a database with a `sharding` section; null otherwise. */
+  readonly cluster: Cluster | null;
   readonly primaryFunctions: ReadonlySet<string>;
   /** The proxy's plugins, set by the composition root; null when none is enabled. */
   plugins: PluginHost | null = null;
@@ -25,6 +28,7 @@ export class Database {
     const dbLog = log.child({ database: name });
     this.shards = config.shards.map((_, i) => new Shard(i, config, dbLog));
     this.shard = this.shards[0];
+    this.cluster = config.sharding && this.shards.length > 1 ? new Cluster(this, dbLog) : null;
     this.primaryFunctions = new Set(config.routing.primary_functions.map((f) => f.toLowerCase()));
   }
 
@@ -34,6 +38,7 @@ export class Database {
 
   async start(): Promise<void> {
     await Promise.all(this.shards.map((s) => s.start()));
+    this.cluster?.start();
   }
 
   pools(): Pool[] {
@@ -57,6 +62,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    this.cluster?.stop();
     await Promise.all(this.shards.map((s) => s.close()));
   }
 }

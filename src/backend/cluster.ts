@@ -1,0 +1,125 @@
+// A sharded database's shards as one: shard map, table metadata, transaction ids, in-doubt resolution.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../logger.js';
+import { ShardMap } from '../router/sharding/shard-map.js';
+import type { TableMeta } from '../router/sharding/shard-route.js';
+import type { HashKeyType } from '../router/sharding/pg-hash.js';
+import { ShardChannel } from '../frontend/sharded/shard-channel.js';
+import { runSimple, sqlLiteral, textOf } from '../frontend/sharded/shard-exec.js';
+import { gidPrefix, resolveInDoubt, type ResolveOutcome } from '../frontend/sharded/two-phase.js';
+import type { Database } from './database.js';
+import { BackendError } from './server-connection.js';
+
+/** How often, and after how long, prepared transactions without a live coordinator are resolved. */
+const resolveIntervalMs = 10_000;
+const inDoubtAgeMs = 30_000;
+
+const integerTypes = new Set([20, 21, 23]);
+const uuidType = 2950;
+
+export class Cluster {
+  readonly map: ShardMap;
+  /** Catalog facts per table; missing until first needed, dropped after DDL. */
+  private readonly meta = new Map<string, TableMeta>();
+  private readonly instance = randomBytes(4).toString('hex');
+  private txCounter = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly db: Database,
+    private readonly log: Logger,
+  ) {
+    this.map = new ShardMap(db.config.sharding!, db.shards.length);
+  }
+
+  get shardCount(): number {
+    return this.db.shards.length;
+  }
+
+  /** Resolves in-doubt transactions now (all of them: no coordinator of ours runs yet) and periodically. */
+  async start(): Promise<void> {
+    await this.resolve(0).catch((err: Error) =>
+      this.log.warn('in-doubt resolution failed', { err: err.message }),
+    );
+    this.timer = setInterval(() => {
+      this.resolve(inDoubtAgeMs).catch((err: Error) =>
+        this.log.warn('in-doubt resolution failed', { err: err.message }),
+      );
+    }, resolveIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** A fresh global transaction id, unique across proxy instances. */
+  nextGid(): string {
+    return `${gidPrefix}${this.instance}_${Date.now().toString(36)}_${++this.txCounter}`;
+  }
+
+  /** A connection to a shard's primary, owned by the caller until release(). */
+  async channel(shard: number): Promise<ShardChannel> {
+    const primary = this.db.shards[shard].primary();
+    if (!primary) throw new BackendError(`shard ${shard} has no primary available`, '08006');
+    const conn = await primary.pool.acquire();
+    return new ShardChannel(shard, conn, primary.pool);
+  }
+
+  /** Commits or rolls back prepared transactions of stopped coordinators (see two-phase.ts). */
+  async resolve(minAgeMs: number): Promise<ResolveOutcome> {
+    const channels: ShardChannel[] = [];
+    try {
+      for (let i = 0; i < this.shardCount; i++) channels.push(await this.channel(i));
+      const log = await this.channel(0);
+      channels.push(log);
+      const outcome = await resolveInDoubt(channels.slice(0, -1), log, minAgeMs);
+      if (outcome.committed.length || outcome.rolledBack.length)
+        this.log.info('resolved in-doubt transactions', { ...outcome });
+      return outcome;
+    } finally {
+      for (const c of channels) c.release();
+    }
+  }
+
+  metaOf(table: string): TableMeta | undefined {
+    return this.meta.get(table.toLowerCase());
+  }
+
+  forgetMeta(): void {
+    this.meta.clear();
+  }
+
+  /** Learns key types and column order of sharded tables not yet known, from the default shard. */
+  async loadMeta(tables: string[]): Promise<void> {
+    const missing = [...new Set(tables.map((t) => t.toLowerCase()))].filter(
+      (t) => !this.meta.has(t) && this.map.kindOf(t).kind === 'sharded',
+    );
+    if (missing.length === 0) return;
+    const channel = await this.channel(this.map.defaultShard);
+    try {
+      for (const table of missing) {
+        const answer = await runSimple(
+          channel,
+          `SELECT attname, atttypid FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass(${sqlLiteral(table)}) ` +
+            'AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
+        );
+        if (answer.rows.length === 0) continue;
+        const kind = this.map.kindOf(table);
+        const keyColumn = kind.kind === 'sharded' ? kind.placement.column.toLowerCase() : '';
+        const columns = answer.rows.map((r) => textOf(r[0])!);
+        const keyRow = answer.rows.find((r) => textOf(r[0]) === keyColumn);
+        const typeOid = Number(textOf(keyRow?.[1] ?? null) ?? 25);
+        const keyType: HashKeyType = integerTypes.has(typeOid)
+          ? 'int'
+          : typeOid === uuidType
+            ? 'uuid'
+            : 'text';
+        this.meta.set(table, { keyType, columns });
+      }
+    } finally {
+      channel.release();
+    }
+  }
+}

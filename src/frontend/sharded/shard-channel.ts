@@ -1,0 +1,99 @@
+// A pooled server connection the sharded session talks to message by message, collecting each reply round.
+import type { Pool } from '../../backend/pool.js';
+import type { RelayTarget } from '../../backend/response-relay.js';
+import type { ServerConnection } from '../../backend/server-connection.js';
+import { Backend } from '../../protocol/codes.js';
+import { MessageFramer } from '../../protocol/framer.js';
+
+export interface BackendMessage {
+  type: number;
+  /** The message body (after type and length), copied out of the connection's read buffer. */
+  body: Buffer;
+}
+
+/** Every reply message of one round (a Query or the messages up to a Sync) and the final status. */
+export interface Round {
+  messages: BackendMessage[];
+  status: number;
+}
+
+interface Pending {
+  messages: BackendMessage[];
+  resolve: (r: Round) => void;
+  reject: (e: Error) => void;
+  /** Sees messages as they arrive (COPY needs CopyInResponse before the round ends). */
+  watch?: (m: BackendMessage) => void;
+}
+
+export class ChannelLost extends Error {}
+
+export class ShardChannel implements RelayTarget {
+  private readonly framer = new MessageFramer(1 << 30);
+  private readonly rounds: Pending[] = [];
+  lost = false;
+  /** The transaction status the server last reported. */
+  status = 0x49;
+
+  constructor(
+    readonly shard: number,
+    readonly conn: ServerConnection,
+    private readonly pool: Pool,
+  ) {
+    conn.relay.target = this;
+  }
+
+  get address(): string {
+    return `${this.conn.endpoint.host}:${this.conn.endpoint.port}`;
+  }
+
+  /** Writes messages that end in one Sync or one Query, and resolves with their replies. */
+  round(messages: Buffer[], watch?: (m: BackendMessage) => void): Promise<Round> {
+    if (this.lost) return Promise.reject(new ChannelLost(`connection to shard ${this.shard} was lost`));
+    return new Promise((resolve, reject) => {
+      this.rounds.push({ messages: [], resolve, reject, watch });
+      this.conn.relay.sendEpoch++;
+      this.conn.write(messages.length === 1 ? messages[0] : Buffer.concat(messages));
+    });
+  }
+
+  /** Bytes inside a round already started (CopyData, CopyDone). */
+  write(b: Buffer): void {
+    if (!this.lost) this.conn.write(b);
+  }
+
+  /** Returns the connection to its pool, or closes it when it is mid-statement or in a transaction. */
+  release(): void {
+    this.conn.relay.target = null;
+    if (this.lost || this.conn.closed || this.rounds.length > 0 || this.status !== 0x49)
+      this.pool.destroy(this.conn);
+    else this.pool.release(this.conn);
+  }
+
+  // RelayTarget: the relay streams the server's bytes here.
+
+  send(chunk: Buffer): void {
+    this.framer.feed(chunk, (type, buf, start, end) => {
+      const m = { type, body: Buffer.from(buf.subarray(start + 5, end)) };
+      const r = this.rounds[0];
+      if (!r) return;
+      r.watch?.(m);
+      if (type === Backend.ReadyForQuery) {
+        this.rounds.shift();
+        this.status = m.body[0];
+        r.resolve({ messages: r.messages, status: m.body[0] });
+        return;
+      }
+      r.messages.push(m);
+    });
+  }
+
+  onReady(): void {}
+
+  onParameterStatus(): void {}
+
+  onServerLost(): void {
+    this.lost = true;
+    for (const r of this.rounds.splice(0))
+      r.reject(new ChannelLost(`connection to shard ${this.shard} was lost`));
+  }
+}

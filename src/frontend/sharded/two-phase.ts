@@ -1,0 +1,148 @@
+// Two-phase commit across shards with a decision log in shard 0 (polyproxy.tx_decisions), and its resolver.
+//
+// The coordinator prepares every participant, then records "commit" for the transaction id in the log,
+// then commits the prepared transactions. The log row is the decision: whoever inserts a row for a gid
+// first decides, so a resolver that finds a prepared transaction without a row inserts "abort" and rolls
+// it back, and a coordinator that finds "abort" there rolls back too. Any proxy instance can resolve.
+import type { ShardChannel } from './shard-channel.js';
+import { runSimple, sqlLiteral, textOf } from './shard-exec.js';
+import { StatementError } from './statement-error.js';
+
+export const gidPrefix = 'polyproxy_';
+
+export const decisionLogSql =
+  'CREATE SCHEMA IF NOT EXISTS polyproxy; ' +
+  'CREATE TABLE IF NOT EXISTS polyproxy.tx_decisions (gid text PRIMARY KEY, decision text NOT NULL, ' +
+  'decided_at timestamptz NOT NULL DEFAULT now())';
+
+/**
+ * Test hooks standing in for a crash of the proxy at a point of the protocol: when one returns true, the
+ * coordinator stops there and drops its connections, leaving the shards as a crash would.
+ */
+export const failpoints: { afterPrepare?: () => boolean; afterDecision?: () => boolean } = {};
+
+export class CoordinatorCrashed extends Error {}
+
+/** Records a decision unless one exists; returns the decision that holds. */
+export async function decide(log: ShardChannel, gid: string, decision: 'commit' | 'abort'): Promise<string> {
+  const answer = await runSimple(
+    log,
+    `${decisionLogSql}; INSERT INTO polyproxy.tx_decisions (gid, decision) VALUES (${sqlLiteral(gid)}, ` +
+      `${sqlLiteral(decision)}) ON CONFLICT (gid) DO NOTHING; ` +
+      `SELECT decision FROM polyproxy.tx_decisions WHERE gid = ${sqlLiteral(gid)}`,
+  );
+  return textOf(answer.rows[0]?.[0] ?? null) ?? decision;
+}
+
+async function settle<T>(items: T[], f: (item: T) => Promise<unknown>): Promise<(Error | null)[]> {
+  const results = await Promise.allSettled(items.map(f));
+  return results.map((r) => (r.status === 'rejected' ? (r.reason as Error) : null));
+}
+
+/**
+ * Commits a transaction open on every participant. Failures before the decision roll every shard back
+ * and throw; after the decision the transaction is committed, even if a shard must wait for the resolver.
+ */
+export async function commitTwoPhase(
+  participants: ShardChannel[],
+  gid: string,
+  openLog: () => Promise<ShardChannel>,
+  closeLog: (c: ShardChannel) => void,
+): Promise<void> {
+  const prepared = new Set<ShardChannel>();
+  const prepareErrors = await settle(participants, async (p) => {
+    await runSimple(p, `PREPARE TRANSACTION ${sqlLiteral(gid)}`);
+    prepared.add(p);
+  });
+  if (failpoints.afterPrepare?.()) throw new CoordinatorCrashed('crashed after PREPARE TRANSACTION');
+  const rollback = async (cause: Error) => {
+    await settle([...prepared], (p) => runSimple(p, `ROLLBACK PREPARED ${sqlLiteral(gid)}`));
+    await settle(
+      participants.filter((p) => !prepared.has(p) && p.status !== 0x49),
+      (p) => runSimple(p, 'ROLLBACK'),
+    );
+    throw cause instanceof StatementError
+      ? cause
+      : StatementError.of('40000', `distributed transaction rolled back: ${cause.message}`);
+  };
+  const failed = prepareErrors.findIndex((e) => e !== null);
+  if (failed >= 0) {
+    const e = prepareErrors[failed]!;
+    const shard = participants[failed].shard;
+    return rollback(
+      StatementError.of(
+        '40000',
+        `distributed transaction rolled back: PREPARE TRANSACTION failed on shard ${shard}: ${e.message}`,
+      ),
+    );
+  }
+  let decision: string;
+  let log: ShardChannel | null = null;
+  try {
+    log = await openLog();
+    decision = await decide(log, gid, 'commit');
+  } catch (err) {
+    return rollback(new Error(`could not record the commit decision on shard 0: ${(err as Error).message}`));
+  } finally {
+    if (log) closeLog(log);
+  }
+  if (decision !== 'commit') return rollback(new Error('the in-doubt resolver rolled it back first'));
+  if (failpoints.afterDecision?.()) throw new CoordinatorCrashed('crashed after the commit decision');
+  const commitErrors = await settle(participants, (p) => runSimple(p, `COMMIT PREPARED ${sqlLiteral(gid)}`));
+  // Shards that missed COMMIT PREPARED are committed by the resolver, which finds the decision logged.
+  if (commitErrors.every((e) => e === null)) {
+    const cleanup = await openLog().catch(() => null);
+    if (cleanup) {
+      await runSimple(cleanup, `DELETE FROM polyproxy.tx_decisions WHERE gid = ${sqlLiteral(gid)}`).catch(
+        () => {},
+      );
+      closeLog(cleanup);
+    }
+  }
+}
+
+export interface ResolveOutcome {
+  committed: string[];
+  rolledBack: string[];
+}
+
+/**
+ * Finishes transactions left prepared by a coordinator that stopped: commit when the log says commit,
+ * otherwise record abort and roll back. Only transactions prepared at least `minAgeMs` ago are touched,
+ * so live coordinators of other instances are not raced without need.
+ */
+export async function resolveInDoubt(
+  shards: ShardChannel[],
+  log: ShardChannel,
+  minAgeMs: number,
+): Promise<ResolveOutcome> {
+  const outcome: ResolveOutcome = { committed: [], rolledBack: [] };
+  const byGid = new Map<string, ShardChannel[]>();
+  for (const s of shards) {
+    const answer = await runSimple(
+      s,
+      `SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE '${gidPrefix}%' ` +
+        `AND prepared <= now() - interval '${Math.max(0, Math.floor(minAgeMs))} milliseconds'`,
+    );
+    for (const row of answer.rows) {
+      const gid = textOf(row[0])!;
+      byGid.set(gid, [...(byGid.get(gid) ?? []), s]);
+    }
+  }
+  for (const [gid, holders] of byGid) {
+    const decision = await decide(log, gid, 'abort');
+    const sql = `${decision === 'commit' ? 'COMMIT' : 'ROLLBACK'} PREPARED ${sqlLiteral(gid)}`;
+    for (const s of holders) await runSimple(s, sql);
+    (decision === 'commit' ? outcome.committed : outcome.rolledBack).push(gid);
+  }
+  // Committed ones are done everywhere now; abort rows stay a while to turn away a late coordinator.
+  const done = outcome.committed.map(sqlLiteral);
+  if (byGid.size > 0) {
+    await runSimple(
+      log,
+      `DELETE FROM polyproxy.tx_decisions WHERE ${done.length ? `gid IN (${done.join(', ')}) OR ` : ''}` +
+        `decided_at < now() - interval '1 hour'`,
+    );
+  }
+  return outcome;
+}
