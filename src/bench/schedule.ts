@@ -11,11 +11,13 @@ export interface ScheduledRun {
 
 /** Cells in table order: workload, then query mode, then client count. */
 export function cellsOf(options: BenchOptions): Cell[] {
-  return options.workloads.flatMap((name) =>
-    options.modes.flatMap((mode) =>
-      options.clients.map((clients) => ({ workload: workloadByName(name), mode, clients })),
-    ),
-  );
+  return options.workloads.flatMap((name) => {
+    const workload = workloadByName(name);
+    const modes = workload.modes?.filter((m) => options.modes.includes(m)) ?? options.modes;
+    return (modes.length > 0 ? modes : options.modes).flatMap((mode) =>
+      (workload.clients ?? options.clients).map((clients) => ({ workload, mode, clients })),
+    );
+  });
 }
 
 /**

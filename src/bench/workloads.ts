@@ -1,5 +1,8 @@
 // The workloads the bench can run; add one here (e.g. replica reads, sharded point reads) to extend it.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BenchEnv } from './environment.js';
+import type { QueryMode } from './options.js';
 
 export interface Workload {
   name: string;
@@ -11,7 +14,28 @@ export interface Workload {
   beforeRun?(env: BenchEnv): Promise<void>;
   /** Through polyproxy, runs against the primary with its streaming replicas (read/write routing). */
   usesReplicas?: boolean;
+  /** Through polyproxy, runs with the Redis result cache on (a proxy of its own, with Redis beside it). */
+  usesCache?: boolean;
+  /** Query modes and client counts for this workload, instead of the bench-wide lists. */
+  modes?: readonly QueryMode[];
+  clients?: readonly number[];
 }
+
+/** A pgbench script file in the bench's folder; its path for `-f`. */
+function script(env: BenchEnv, name: string, text: string): string {
+  const path = join(env.baseDir, `${name}.sql`);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** pgbench_accounts holds 100,000 rows per scale unit: 1M at the default scale 10. */
+const aggregateSql = 'SELECT count(*), sum(abalance), avg(abalance), max(bid) FROM pgbench_accounts;\n';
+/** A hot set of 1,000 rows, so a cache warms up within a run; the uncached twin reads the same rows. */
+const pointReadSql =
+  '\\set aid random(1, 1000)\nSELECT abalance, filler FROM pgbench_accounts WHERE aid = :aid;\n';
+
+/** Latency of one client, in the protocol most drivers use: what a cache changes. */
+const cacheCells = { modes: ['extended'] as const, clients: [1] };
 
 export const workloads: readonly Workload[] = [
   {
@@ -36,6 +60,32 @@ export const workloads: readonly Workload[] = [
     // direct and PgBouncer send everything to the primary; polyproxy routes the reads to two replicas.
     pgbenchArgs: () => ['-b', 'select-only@9', '-b', 'simple-update@1'],
     usesReplicas: true,
+  },
+  {
+    name: 'aggregate',
+    label: 'aggregate over pgbench_accounts',
+    pgbenchArgs: (env) => ['-f', script(env, 'aggregate', aggregateSql)],
+    ...cacheCells,
+  },
+  {
+    name: 'aggregate-cached',
+    label: 'aggregate over pgbench_accounts, polyproxy cache on',
+    pgbenchArgs: (env) => ['-f', script(env, 'aggregate', aggregateSql)],
+    usesCache: true,
+    ...cacheCells,
+  },
+  {
+    name: 'point-read',
+    label: 'point read (1,000 hot rows)',
+    pgbenchArgs: (env) => ['-f', script(env, 'point-read', pointReadSql)],
+    ...cacheCells,
+  },
+  {
+    name: 'point-read-cached',
+    label: 'point read (1,000 hot rows), polyproxy cache on',
+    pgbenchArgs: (env) => ['-f', script(env, 'point-read', pointReadSql)],
+    usesCache: true,
+    ...cacheCells,
   },
 ];
 

@@ -1,11 +1,14 @@
 // Target "polyproxy": the built proxy (dist/cli.js) in its own process, transaction pooling, same pool size as PgBouncer.
+// Workloads with the cache on go to a second proxy process whose Redis result cache covers pgbench_accounts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../config/schema.js';
 import { freePort } from '../../sandbox/ports.js';
-import { spawnManaged, waitUntilListening } from '../../sandbox/process.js';
+import { spawnManaged, waitUntilListening, type Managed } from '../../sandbox/process.js';
+import { startRedis } from '../../sandbox/redis.js';
+import { workloadByName } from '../workloads.js';
 import type { BenchEnv } from '../environment.js';
 import { poolerEndpoint, poolerUser } from './pooler-user.js';
 import type { Target } from './target.js';
@@ -15,7 +18,12 @@ const cliPath = fileURLToPath(new URL('../../cli.js', import.meta.url));
 /** The database name for workloads routed over the replicas. */
 const routed = (env: BenchEnv) => `${env.direct.database}_routed`;
 
-function config(env: BenchEnv, port: number, adminPort: number): ConfigInput {
+function config(
+  env: BenchEnv,
+  port: number,
+  adminPort: number,
+  plugins?: ConfigInput['plugins'],
+): ConfigInput {
   const { primary, direct } = env;
   const backend = { user: direct.user, password: direct.password, database: direct.database };
   const pool = { mode: 'transaction' as const, size: env.options.poolSize };
@@ -40,36 +48,66 @@ function config(env: BenchEnv, port: number, adminPort: number): ConfigInput {
         },
       }),
     },
+    ...(plugins && { plugins }),
   };
+}
+
+/** Starts one proxy process with the given config in dir. */
+async function spawnProxy(dir: string, port: number, text: string): Promise<Managed> {
+  await mkdir(dir, { recursive: true });
+  const configPath = join(dir, 'polyproxy.yaml');
+  await writeFile(configPath, text, { mode: 0o600 });
+  const child = spawnManaged(process.execPath, [cliPath, '--config', configPath], { cwd: dir });
+  await waitUntilListening(child, 'polyproxy', port);
+  return child;
+}
+
+/** The proxy with the Redis cache on, and its Redis, when a selected workload wants them. */
+async function startCachedProxy(env: BenchEnv): Promise<{ port: number; child: Managed } | null> {
+  if (!env.options.workloads.some((name) => workloadByName(name).usesCache)) return null;
+  const redis = await startRedis();
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const cache = { redis: redis.url, tables: ['pgbench_accounts'], default_ttl: '10m' };
+  const child = await spawnProxy(
+    join(env.baseDir, 'polyproxy-cache'),
+    port,
+    stringify(config(env, port, adminPort, { cache })),
+  );
+  return { port, child };
 }
 
 export const polyproxyTarget: Target = {
   name: 'polyproxy',
   async start(env) {
-    const dir = join(env.baseDir, 'polyproxy');
-    await mkdir(dir, { recursive: true });
     const [port, adminPort] = [await freePort(), await freePort()];
-    const configPath = join(dir, 'polyproxy.yaml');
-    await writeFile(configPath, stringify(config(env, port, adminPort)), { mode: 0o600 });
-    const child = spawnManaged(process.execPath, [cliPath, '--config', configPath], { cwd: dir });
-    await waitUntilListening(child, 'polyproxy', port);
+    const child = await spawnProxy(
+      join(env.baseDir, 'polyproxy'),
+      port,
+      stringify(config(env, port, adminPort)),
+    );
+    const cached = await startCachedProxy(env);
     const endpoint = poolerEndpoint(env, port);
     let stopped = false;
     return {
       connectionFor: async (cell) =>
-        cell.workload.usesReplicas
-          ? {
-              endpoint: { ...endpoint, database: routed(env) },
-              variant: `reads routed to ${env.replicas.length} replicas`,
-            }
-          : { endpoint },
+        cell.workload.usesCache && cached
+          ? { endpoint: poolerEndpoint(env, cached.port), variant: 'Redis result cache on' }
+          : cell.workload.usesReplicas
+            ? {
+                endpoint: { ...endpoint, database: routed(env) },
+                variant: `reads routed to ${env.replicas.length} replicas`,
+              }
+            : { endpoint },
       notes: () => {
-        const exit = stopped ? null : child.exited();
-        return exit ? [`polyproxy exited (${exit}): ${child.output().trim().slice(-2000)}`] : [];
+        if (stopped) return [];
+        return [child, cached?.child].flatMap((c) => {
+          const exit = c?.exited();
+          return exit ? [`polyproxy exited (${exit}): ${c!.output().trim().slice(-2000)}`] : [];
+        });
       },
-      stop: () => {
+      stop: async () => {
         stopped = true;
-        return child.stop();
+        await Promise.all([child.stop(), cached?.child.stop()]);
       },
     };
   },
