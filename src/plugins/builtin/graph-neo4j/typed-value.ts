@@ -212,11 +212,22 @@ function timestamptzText(value: DateTime): string {
   return `${timestampOf(clock)}+00`;
 }
 
+/** Strings are passed on only in ISO 8601 forms PostgreSQL reads back as the same instant. */
+const isoText = {
+  date: /^\d{4}-\d{2}-\d{2}$/,
+  timestamp: /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/,
+  timestamptz: /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$/,
+};
+
 function temporalText(value: unknown, kind: 'date' | 'timestamp' | 'timestamptz'): string {
   const isDate = neo4j.isDate(value);
   const isLocal = neo4j.isLocalDateTime(value);
   const isZoned = neo4j.isDateTime(value);
-  if (typeof value === 'string' && value.trim() !== '') return value.trim().replace('T', ' ');
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (!isoText[kind].test(text)) throw cannotConvert(value, kind);
+    return text.replace('T', ' ');
+  }
   if (!isDate && !isLocal && !isZoned) throw cannotConvert(value, kind);
   const clock = wallClock(value as unknown as Record<string, unknown>);
   if (kind === 'date') return dateOf(clock);

@@ -78,5 +78,9 @@ describe('typedText', () => {
     expect(typedText('2024-03-01T10:00:00Z', 'timestamptz')).toBe('2024-03-01 10:00:00Z');
     expect(sqlstateOf(() => typedText(local, 'timestamptz'))).toBe('22P02');
     expect(sqlstateOf(() => typedText(int(1), 'date'))).toBe('22P02');
+    expect(typedText('2024-03-01', 'date')).toBe('2024-03-01');
+    expect(typedText('2024-03-01T10:00:00.5', 'timestamp')).toBe('2024-03-01 10:00:00.5');
+    expect(sqlstateOf(() => typedText('yesterday', 'date'))).toBe('22P02');
+    expect(sqlstateOf(() => typedText('2024-03-01T10:00:00', 'timestamptz'))).toBe('22P02');
   });
 });
