@@ -320,7 +320,15 @@ export class ClientSession implements RelayTarget {
       return 'wait';
     }
     const plugins = this.plugins!;
-    const own = this.pluginStatements?.owns(m.type, m.buf, 0, m.buf.length, m.info) ?? false;
+    const own =
+      plugins.hasClaims &&
+      (this.pluginStatements ??= new PluginStatements(plugins, this.log)).owns(
+        m.type,
+        m.buf,
+        0,
+        m.buf.length,
+        m.info,
+      );
     if (own) {
       // Messages already sent in this round hold PostgreSQL's replies until Sync: the plugin's must not overtake them.
       if (serverRound) return 'forward';
@@ -622,6 +630,7 @@ export class ClientSession implements RelayTarget {
   private failQueued(err: Error): void {
     const queued = this.queue;
     this.queue = [];
+    this.cleared = 0;
     const sqlstate = err instanceof BackendError ? err.sqlstate : '08006';
     const error = be.errorResponse({ severity: 'ERROR', sqlstate, message: err.message });
     // As PostgreSQL does after an error: one ErrorResponse per round, each round ended by ReadyForQuery.
