@@ -30,7 +30,7 @@ export const graphConfigSchema = z
     /** Kept short so that with Neo4j down graph statements fail fast instead of holding the client. */
     connect_timeout: duration('2s'),
     /** How long the driver retries a read or write that failed transiently (deadlock, leader switch). */
-    max_retry_time: duration('2s'),
+    max_retry_time: duration('1s'),
     /** Most Bolt connections open at once. */
     pool_size: z.number().int().positive().prefault(50),
   })

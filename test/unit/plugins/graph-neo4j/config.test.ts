@@ -10,7 +10,7 @@ describe('graphConfigSchema', () => {
       url: 'bolt://127.0.0.1:7687',
       graphs: { social: 'neo4j', crm: 'sales' },
       connect_timeout: 2000,
-      max_retry_time: 2000,
+      max_retry_time: 1000,
       pool_size: 50,
     });
   });
