@@ -14,6 +14,8 @@ export interface SandboxTopology {
   replicas: string[];
   /** Names the kind of backend in the file's header comment. */
   description: string;
+  /** Plugins for the other stores the sandbox started. */
+  plugins?: Record<string, unknown>;
 }
 
 export function sandboxConfig(t: SandboxTopology): ConfigInput {
@@ -29,7 +31,7 @@ export function sandboxConfig(t: SandboxTopology): ConfigInput {
         shards: [{ primary: t.primary, replicas: t.replicas }],
       },
     },
-    plugins: {},
+    plugins: t.plugins ?? {},
   };
 }
 

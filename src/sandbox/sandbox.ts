@@ -11,6 +11,7 @@ import { pgBinDir } from './pg-bin.js';
 import { startPglite } from './pglite.js';
 import { freePort, isPortFree } from './ports.js';
 import { startCluster } from './postgres.js';
+import { startSandboxStores } from './sandbox-stores.js';
 import { sandboxConfigYaml, sandboxDatabase, sandboxUser, type SandboxTopology } from './sandbox-config.js';
 
 /** pgbouncer's port, offered when free because users already know it; never required. */
@@ -68,10 +69,14 @@ export async function runSandbox(): Promise<void> {
   setCleanupLogger(logger);
   try {
     const backend = usePglite() ? await pgliteBackend(logger) : await postgresBackend(logger);
+    const stores = await startSandboxStores(logger);
     const port = (await isPortFree(familiarPort)) ? familiarPort : await freePort();
     const configPath = join(backend.dir, 'polyproxy.yaml');
     const admin = `127.0.0.1:${await freePort()}`;
-    await writeFile(configPath, sandboxConfigYaml({ ...backend, listen: `127.0.0.1:${port}`, admin }));
+    await writeFile(
+      configPath,
+      sandboxConfigYaml({ ...backend, listen: `127.0.0.1:${port}`, admin, plugins: stores.plugins }),
+    );
     const proxy = await startProxy(loadConfigFile(configPath), { configPath, logger });
     onExit({ stop: () => proxy.close(), kill: () => {} });
     const { host, port: listening } = proxy.address;
@@ -80,6 +85,7 @@ export async function runSandbox(): Promise<void> {
       `polyproxy sandbox: ${backend.description}`,
       `  primary   ${backend.primary}`,
       ...backend.replicas.map((r) => `  replica   ${r}`),
+      ...stores.lines,
       `  config    ${configPath}`,
       ...(proxy.adminAddress
         ? [`  metrics   http://${proxy.adminAddress.host}:${proxy.adminAddress.port}/metrics`]
