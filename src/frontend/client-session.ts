@@ -134,6 +134,7 @@ export class ClientSession implements RelayTarget {
   private committing = false;
   /** Plugin work joined to the client's transaction block. */
   private participants: TransactionParticipant[] = [];
+  private view: SessionView | null = null;
   /** When the round now running started (hrtime), 0n when none; with the event reused for every round. */
   private roundStart = 0n;
   private readonly done: StatementDone;
@@ -460,17 +461,25 @@ export class ClientSession implements RelayTarget {
     });
   }
 
-  /** What plugins may know of this client. */
+  /** What plugins may know of this client: one object for the whole connection, so it can key per-client state. */
   private sessionView(): SessionView {
-    return {
+    if (this.view) return this.view;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const session = this;
+    this.view = {
       database: this.db.name,
       user: this.user,
-      inTransaction: this.inBlock,
-      settings: this.settings,
+      get inTransaction() {
+        return session.inBlock;
+      },
+      get settings() {
+        return session.settings;
+      },
       enlist: (p) => {
         if (!this.participants.includes(p)) this.participants.push(p);
       },
     };
+    return this.view;
   }
 
   /** Works through queued messages: answers local ones, routes and attaches, forwards the rest in order. */

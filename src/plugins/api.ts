@@ -63,6 +63,7 @@ export interface Statement {
   readonly session: SessionView;
 }
 
+/** The client connection a statement came from: the same object for the whole connection (a key for per-client state). */
 export interface SessionView {
   readonly database: string;
   readonly user: string;
