@@ -16,6 +16,7 @@ import { AuthError } from '../auth/errors.js';
 import { adminDatabaseName } from '../config/schema.js';
 import { clientLogin, type LoginUser } from './client-login.js';
 import { ClientSession } from './client-session.js';
+import { ShardedSession } from './sharded-session.js';
 import { startupValues } from './session-settings.js';
 
 const loginTimeoutMs = 60_000;
@@ -161,7 +162,9 @@ export class Listener {
     while (this.sessions.has(pid));
     const log = this.log.child({ client: pid, user: result.user.name, database: db.name });
     const leftover = Buffer.concat([result.leftover, ...this.drainPaused(result.socket)]);
-    const session = new ClientSession(
+    // Clients of a sharded database get a session that plans across shards.
+    const Session = db.cluster ? ShardedSession : ClientSession;
+    const session = new Session(
       this.takeInput(raw, result.socket),
       db,
       result.user.name,
