@@ -1,0 +1,392 @@
+// A client of a sharded database: decodes every statement, routes it to shards, merges scatter-gather results.
+//
+// It extends ClientSession only to share the session registry's shape (admin, cancel, shutdown); none
+// of the single-shard forwarding path runs here. Statements run one at a time, in order.
+import type { Database } from '../backend/database.js';
+import { BackendError } from '../backend/server-connection.js';
+import type { ProxyError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { SocketInput } from '../net/socket-input.js';
+import * as be from '../protocol/backend-messages.js';
+import { Backend, Frontend, TxStatus } from '../protocol/codes.js';
+import { FramingError, MessageFramer } from '../protocol/framer.js';
+import { classifySql } from '../router/classify.js';
+import { noParams, type Node, type ParamValues } from '../router/sharding/ast-values.js';
+import { parseSql } from '../sql/parser.js';
+import { parseSync } from 'libpg-query';
+import { ClientSession, type SessionHooks } from './client-session.js';
+import {
+  decodeBind,
+  decodeExecute,
+  decodeParse,
+  decodeTarget,
+  paramText,
+  type ParseMsg,
+} from './sharded/client-messages.js';
+import { runCopyIn } from './sharded/copy-in.js';
+import { ChannelLost } from './sharded/shard-channel.js';
+import { StatementError } from './sharded/statement-error.js';
+import { StatementRunner, type Outcome } from './sharded/statement-runner.js';
+import {
+  encodeDataRow,
+  encodeMessage,
+  encodeRowDescription,
+  noBound,
+  type BoundParams,
+} from './sharded/wire.js';
+import { startupSettings } from './session-settings.js';
+
+interface ClientMessage {
+  type: number;
+  body: Buffer;
+}
+
+interface Portal {
+  sql: string;
+  stmt: Node | null;
+  bound: BoundParams;
+  params: ParamValues;
+  resultFormats: number[];
+  /** Run early to answer Describe; Execute then sends its rows. */
+  outcome?: Outcome;
+}
+
+/** One parsed statement of a query string with its own text. */
+interface Piece {
+  sql: string;
+  stmt: Node;
+}
+
+function splitStatements(sql: string): Piece[] {
+  const raw = parseSync(sql) as { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
+  const bytes = Buffer.from(sql);
+  return (raw.stmts ?? []).map((s) => {
+    const start = s.stmt_location ?? 0;
+    const end = s.stmt_len === undefined || s.stmt_len === 0 ? bytes.length : start + s.stmt_len;
+    return { sql: bytes.toString('utf8', start, end).trim(), stmt: s.stmt };
+  });
+}
+
+export class ShardedSession extends ClientSession {
+  private readonly runner: StatementRunner;
+  private readonly clientFramer: MessageFramer;
+  private readonly inbox: ClientMessage[] = [];
+  private waiter: ((m: ClientMessage) => void) | null = null;
+  private running = false;
+  private readonly statementsByName = new Map<string, ParseMsg>();
+  private readonly portals = new Map<string, Portal>();
+  /** After an error in an extended-protocol round, messages are skipped until Sync. */
+  private skipping = false;
+  private pending: Buffer[] = [];
+
+  constructor(
+    private readonly clientInput: SocketInput,
+    db: Database,
+    user: string,
+    pid: number,
+    secret: number,
+    startupValues: Map<string, string>,
+    maxMessageBytes: number,
+    private readonly sessionLog: Logger,
+    private readonly sessionHooks: SessionHooks,
+  ) {
+    super(clientInput, db, user, pid, secret, startupValues, maxMessageBytes, sessionLog, sessionHooks);
+    this.clientFramer = new MessageFramer(maxMessageBytes);
+    const startup = startupSettings(startupValues);
+    this.runner = new StatementRunner(db.cluster!, db.primaryFunctions, startup, new Map(startup));
+    this.pinned = null;
+  }
+
+  override start(serverParams: Map<string, string>, leftover: Buffer): void {
+    const parts: Buffer[] = [];
+    for (const [k, v] of serverParams) parts.push(be.parameterStatus(k, v));
+    parts.push(be.backendKeyData(this.pid, this.secret), be.readyForQuery(TxStatus.Idle));
+    this.socketOf().write(Buffer.concat(parts));
+    this.clientInput.handler = (chunk) => this.onChunk(chunk);
+    this.socketOf().on('close', () => this.gone());
+    this.socketOf().on('error', () => {});
+    if (leftover.length > 0) this.onChunk(leftover);
+  }
+
+  override inTransaction(): boolean {
+    return this.running || this.inbox.length > 0 || this.runner.block !== null;
+  }
+
+  override terminate(err: ProxyError): void {
+    if (this.closed) return;
+    const fatal = be.errorResponse({
+      severity: 'FATAL',
+      sqlstate: err.sqlstate,
+      message: err.message,
+      hint: err.hint,
+    });
+    this.socketOf().end(fatal);
+    this.gone();
+  }
+
+  private socketOf() {
+    return this.clientInput.socket;
+  }
+
+  private onChunk(chunk: Buffer): void {
+    try {
+      this.clientFramer.feed(chunk, (type, buf, start, end) => {
+        const m = { type, body: Buffer.from(buf.subarray(start + 5, end)) };
+        if (this.waiter) {
+          const w = this.waiter;
+          this.waiter = null;
+          w(m);
+        } else this.inbox.push(m);
+      });
+    } catch (err) {
+      if (!(err instanceof FramingError)) throw err;
+      this.socketOf().end(
+        be.errorResponse({
+          severity: 'FATAL',
+          sqlstate: '08P01',
+          message: `invalid message from client: ${err.message}`,
+        }),
+      );
+      this.gone();
+      return;
+    }
+    void this.drain();
+  }
+
+  /** The next client message, waiting for it to arrive (COPY data is read this way). */
+  private next(): Promise<ClientMessage> {
+    const m = this.inbox.shift();
+    if (m) return Promise.resolve(m);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.inbox.length > 0 && !this.closed) await this.handle(this.inbox.shift()!);
+    } catch (err) {
+      this.sessionLog.error('sharded session failed', {
+        err: err instanceof Error ? err.stack : String(err),
+      });
+      this.socketOf().end(
+        be.errorResponse({
+          severity: 'FATAL',
+          sqlstate: 'XX000',
+          message: 'internal error in the sharded session',
+        }),
+      );
+      this.gone();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async handle(m: ClientMessage): Promise<void> {
+    if (m.type === Frontend.Terminate) {
+      this.socketOf().end();
+      this.gone();
+      return;
+    }
+    if (m.type === Frontend.Query) {
+      await this.simpleQuery(m.body.toString('utf8', 0, m.body.length - 1));
+      this.ready();
+      return;
+    }
+    if (m.type === Frontend.Sync) {
+      this.skipping = false;
+      this.ready();
+      return;
+    }
+    if (m.type === Frontend.Flush) return this.flushOut();
+    if (this.skipping) return;
+    try {
+      await this.extended(m);
+    } catch (err) {
+      this.skipping = true;
+      this.sendError(err);
+    }
+  }
+
+  private ready(): void {
+    this.txStatus = this.runner.txStatus;
+    this.pending.push(be.readyForQuery(this.txStatus));
+    this.flushOut();
+  }
+
+  private flushOut(): void {
+    if (this.pending.length === 0 || this.closed) return;
+    this.socketOf().write(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending));
+    this.pending = [];
+  }
+
+  private sendError(err: unknown): void {
+    this.pending.push(encodeMessage({ type: Backend.ErrorResponse, body: this.errorBody(err) }));
+  }
+
+  private errorBody(err: unknown): Buffer {
+    if (err instanceof StatementError) return err.body;
+    if (err instanceof ChannelLost || err instanceof BackendError) {
+      const sqlstate = err instanceof BackendError ? err.sqlstate : '08006';
+      return StatementError.of(sqlstate, err.message).body;
+    }
+    this.sessionLog.error('statement failed in the proxy', {
+      err: err instanceof Error ? err.stack : String(err),
+    });
+    return StatementError.of('XX000', `internal error: ${err instanceof Error ? err.message : String(err)}`)
+      .body;
+  }
+
+  private async simpleQuery(sql: string): Promise<void> {
+    const info = classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
+    try {
+      if (info.explainRoute !== undefined) return await this.explainRoute(info.explainRoute);
+      if (info.routeOverride !== undefined || info.reason === 'route-override-invalid') {
+        this.pending.push(be.commandComplete('SET'));
+        return;
+      }
+      const pieces = this.parse(sql, true);
+      if (pieces.length === 0) {
+        this.pending.push(be.emptyQueryResponse);
+        return;
+      }
+      for (const p of pieces) {
+        const route = this.runner.block?.failed ? null : await this.copyRoute(p);
+        const outcome = route
+          ? await runCopyIn(this.runner, p.sql, route, p.stmt.CopyStmt as Node, {
+              next: () => this.next(),
+              send: (b) => {
+                this.pending.push(b);
+                this.flushOut();
+              },
+            })
+          : await this.runner.run(p.sql, p.stmt, noBound, noParams, []);
+        this.sendOutcome(outcome, true);
+      }
+    } catch (err) {
+      this.sendError(err);
+    }
+  }
+
+  /** The copy-in route of a COPY FROM STDIN, which needs the client's copy sub-protocol. */
+  private async copyRoute(p: Piece) {
+    if (!p.stmt.CopyStmt) return null;
+    await this.runner.prepareMeta(p.stmt);
+    const route = this.runner.route(p.stmt, noParams);
+    return route.kind === 'copy-in' ? route : null;
+  }
+
+  private parse(sql: string, many: boolean): Piece[] {
+    const checked = parseSql(sql);
+    if (!checked.ok) throw StatementError.of('42601', checked.error);
+    const pieces = splitStatements(sql);
+    if (!many && pieces.length > 1)
+      throw StatementError.of('42601', 'cannot insert multiple commands into a prepared statement');
+    return pieces;
+  }
+
+  private async explainRoute(target: string): Promise<void> {
+    const [piece] = this.parse(target, false);
+    if (!piece) throw StatementError.of('42601', 'EXPLAIN ROUTE needs a statement');
+    const lines = await this.runner.explain(piece.sql, piece.stmt, noParams);
+    this.pending.push(be.rowDescription([{ name: 'route', typeOid: be.TypeOid.text }]));
+    for (const line of lines) this.pending.push(be.dataRow([line]));
+    this.pending.push(be.commandComplete('EXPLAIN'));
+  }
+
+  private sendOutcome(o: Outcome, describe: boolean): void {
+    if (o.tag === null) {
+      this.pending.push(be.emptyQueryResponse);
+      return;
+    }
+    if (describe && o.columns) this.pending.push(encodeRowDescription(o.columns));
+    for (const row of o.rows) this.pending.push(encodeDataRow(row));
+    this.pending.push(be.commandComplete(o.tag));
+  }
+
+  private async extended(m: ClientMessage): Promise<void> {
+    switch (m.type) {
+      case Frontend.Parse: {
+        const p = decodeParse(m.body);
+        if (p.name !== '' && this.statementsByName.has(p.name)) {
+          throw StatementError.of('42P05', `prepared statement "${p.name}" already exists`);
+        }
+        this.parse(p.sql, false);
+        this.statementsByName.set(p.name, p);
+        this.pending.push(be.parseComplete);
+        return;
+      }
+      case Frontend.Bind: {
+        const b = decodeBind(m.body);
+        const stmt = this.statementsByName.get(b.statement);
+        if (!stmt) throw StatementError.of('26000', `prepared statement "${b.statement}" does not exist`);
+        const bound = { ...b.params, types: stmt.types };
+        const [piece] = this.parse(stmt.sql, false);
+        this.portals.set(b.portal, {
+          sql: stmt.sql,
+          stmt: piece?.stmt ?? null,
+          bound,
+          params: paramText(bound),
+          resultFormats: b.resultFormats,
+        });
+        this.pending.push(be.bindComplete);
+        return;
+      }
+      case Frontend.Describe: {
+        const t = decodeTarget(m.body);
+        if (t.kind === 'S') {
+          const stmt = this.statementsByName.get(t.name);
+          if (!stmt) throw StatementError.of('26000', `prepared statement "${t.name}" does not exist`);
+          for (const reply of await this.runner.describe(stmt.sql, stmt.types))
+            this.pending.push(encodeMessage(reply));
+          return;
+        }
+        const portal = this.portalOf(t.name);
+        portal.outcome ??= await this.runPortal(portal);
+        const cols = portal.outcome.columns;
+        this.pending.push(cols ? encodeRowDescription(cols) : be.noData);
+        return;
+      }
+      case Frontend.Execute: {
+        const { portal: name } = decodeExecute(m.body);
+        const portal = this.portalOf(name);
+        const outcome = portal.outcome ?? (await this.runPortal(portal));
+        portal.outcome = undefined;
+        this.sendOutcome(outcome, false);
+        if (name === '') this.portals.delete(name);
+        return;
+      }
+      case Frontend.Close: {
+        const t = decodeTarget(m.body);
+        if (t.kind === 'S') this.statementsByName.delete(t.name);
+        else this.portals.delete(t.name);
+        this.pending.push(be.closeComplete);
+        return;
+      }
+      case Frontend.FunctionCall:
+        throw StatementError.unsupported('the function call protocol is not supported on a sharded database');
+      default:
+        return;
+    }
+  }
+
+  private portalOf(name: string): Portal {
+    const p = this.portals.get(name);
+    if (!p) throw StatementError.of('34000', `portal "${name}" does not exist`);
+    return p;
+  }
+
+  private runPortal(p: Portal): Promise<Outcome> {
+    if (!p.stmt) return Promise.resolve({ columns: null, rows: [], tag: null });
+    return this.runner.run(p.sql, p.stmt, p.bound, p.params, p.resultFormats);
+  }
+
+  /** The client left or was told to go: its open transaction rolls back on every shard. */
+  private gone(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socketOf().destroy();
+    this.sessionHooks.onClosed(this);
+    this.runner.close().catch(() => {});
+  }
+}

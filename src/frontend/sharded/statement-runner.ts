@@ -1,0 +1,338 @@
+// Runs one statement of a client on a sharded database: routes it, plans it, and keeps its transaction.
+import type { Cluster } from '../../backend/cluster.js';
+import type { Column, ExecContext, Row, ShardResult } from '../../engine/types.js';
+import { explainRoute } from '../../planner/explain.js';
+import { planSelect } from '../../planner/plan-select.js';
+import { PlanningError } from '../../planner/planning-error.js';
+import { inlineParams, toSql, UnboundParameter } from '../../planner/sql-text.js';
+import { Backend } from '../../protocol/codes.js';
+import { classifySql } from '../../router/classify.js';
+import { findInTree } from '../../router/ast-walk.js';
+import { nodeKind, type Node, type ParamValues } from '../../router/sharding/ast-values.js';
+import { routeStatement, type ShardRoute } from '../../router/sharding/shard-route.js';
+import { settingsDiff } from '../session-settings.js';
+import type { BackendMessage, ShardChannel } from './shard-channel.js';
+import { runSimple, runStatement, type ShardAnswer } from './shard-exec.js';
+import { StatementError } from './statement-error.js';
+import { TransactionBlock } from './transaction-block.js';
+import { describeMessage, noBound, parseMessage, syncMessage, type BoundParams } from './wire.js';
+
+export interface Outcome {
+  columns: Column[] | null;
+  rows: Row[];
+  /** CommandComplete tag; null for an empty query. */
+  tag: string | null;
+}
+
+const aborted = () =>
+  StatementError.of(
+    '25P02',
+    'current transaction is aborted, commands ignored until end of transaction block',
+  );
+
+function tagCount(tag: string): number {
+  return Number(/(\d+)$/.exec(tag)?.[1] ?? 0);
+}
+
+function summedTag(answers: ShardAnswer[]): string {
+  const first = answers[0].tag;
+  const total = answers.reduce((n, a) => n + tagCount(a.tag), 0);
+  return first.replace(/\d+$/, String(total));
+}
+
+export class StatementRunner {
+  block: TransactionBlock | null = null;
+
+  constructor(
+    readonly cluster: Cluster,
+    private readonly primaryFunctions: ReadonlySet<string>,
+    private readonly startup: Map<string, string>,
+    public settings: Map<string, string>,
+  ) {}
+
+  /** ReadyForQuery status: idle, in a transaction, or in a failed one. */
+  get txStatus(): number {
+    if (!this.block || this.block.implicit) return 0x49;
+    return this.block.failed ? 0x45 : 0x54;
+  }
+
+  /** Tables the statement names, so their key types are known before routing. */
+  async prepareMeta(stmt: Node): Promise<void> {
+    const tables: string[] = [];
+    findInTree(stmt, (key, value) => {
+      if (key === 'RangeVar' || key === 'relation') {
+        const name = (value as { relname?: string }).relname;
+        if (name) tables.push(name);
+      }
+      return false;
+    });
+    await this.cluster.loadMeta(tables);
+  }
+
+  route(stmt: Node, params: ParamValues): ShardRoute {
+    const cluster = this.cluster;
+    return routeStatement(stmt, { map: cluster.map, meta: (t) => cluster.metaOf(t), params });
+  }
+
+  async explain(sql: string, stmt: Node, params: ParamValues): Promise<string[]> {
+    await this.prepareMeta(stmt);
+    return explainRoute(this.route(stmt, params), stmt, sql, params);
+  }
+
+  /** Runs a statement; `params` carries the client's Bind (passed on when the text goes to shards as is). */
+  async run(
+    sql: string,
+    stmt: Node,
+    bound: BoundParams,
+    params: ParamValues,
+    formats: number[],
+  ): Promise<Outcome> {
+    const k = nodeKind(stmt);
+    const kind = k?.[0] ?? '';
+    if (kind === 'TransactionStmt') return this.transaction(sql, k![1]);
+    if (this.block?.failed) throw aborted();
+    if (kind === 'VariableSetStmt' || kind === 'DiscardStmt') return this.setting(sql, bound, formats);
+    await this.prepareMeta(stmt);
+    const route = this.route(stmt, params);
+    const write = classifySql(sql, { primaryFunctions: this.primaryFunctions }).access === 'write';
+    switch (route.kind) {
+      case 'unsupported':
+        throw StatementError.unsupported(route.message, route.hint);
+      case 'single':
+        return this.onShards([route.shard], false, route.write || write, async ([c]) =>
+          outcomeOf([await runStatement(c, sql, bound, formats)]),
+        );
+      case 'scatter':
+        return this.scatter(stmt, route.shards, params, formats, write);
+      case 'multi-write':
+        return this.onShards(route.shards, true, true, async (chs) => {
+          const answers = await Promise.all(chs.map((c) => runStatement(c, sql, bound, formats)));
+          if (route.count === 'first') return outcomeOf(answers.slice(0, 1));
+          return { ...outcomeOf(answers), tag: summedTag(answers) };
+        });
+      case 'insert-split': {
+        const texts = route.parts.map((p) => toSql(inlineOrFail(p.stmt, params)));
+        const shards = route.parts.map((p) => p.shard);
+        return this.onShards(shards, true, true, async (chs) => {
+          const answers = await Promise.all(chs.map((c, i) => runStatement(c, texts[i], noBound, formats)));
+          return { ...outcomeOf(answers), tag: summedTag(answers) };
+        });
+      }
+      case 'ddl':
+        return this.ddl(sql, route.shards, bound);
+      case 'copy-in':
+        throw StatementError.unsupported(
+          'COPY FROM STDIN on a sharded database needs the simple query protocol',
+        );
+    }
+  }
+
+  private async scatter(
+    stmt: Node,
+    shards: number[],
+    params: ParamValues,
+    formats: number[],
+    write: boolean,
+  ): Promise<Outcome> {
+    if (formats.some((f) => f !== 0)) {
+      throw StatementError.unsupported(
+        'binary result format for a query over several shards is not supported',
+        'request text results',
+      );
+    }
+    let plan;
+    try {
+      plan = planSelect(stmt, shards, params);
+    } catch (err) {
+      if (err instanceof PlanningError) throw StatementError.unsupported(err.message, err.hint);
+      if (err instanceof UnboundParameter) throw StatementError.of('08P01', err.message);
+      throw err;
+    }
+    return this.onShards(shards, false, write, async (chs) => {
+      const ctx: ExecContext = {
+        runOnShards: (list, text) =>
+          Promise.all(list.map((s): Promise<ShardResult> => runStatement(chs[shards.indexOf(s)], text))),
+      };
+      const result = await plan.run(ctx);
+      return { columns: result.columns, rows: result.rows, tag: `SELECT ${result.rows.length}` };
+    });
+  }
+
+  /** DDL on every shard; in autocommit each shard commits on its own and failures are reported per shard. */
+  private async ddl(sql: string, shards: number[], bound: BoundParams): Promise<Outcome> {
+    this.cluster.forgetMeta();
+    if (this.block) {
+      return this.onShards(shards, true, true, async (chs) => {
+        const answers: ShardAnswer[] = [];
+        for (const c of chs) answers.push(await runStatement(c, sql, bound));
+        return outcomeOf(answers.slice(0, 1));
+      });
+    }
+    const results = await Promise.allSettled(
+      shards.map((s) => this.onShards([s], false, true, ([c]) => runStatement(c, sql, bound))),
+    );
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [{ shard: shards[i], err: r.reason as Error }] : [],
+    );
+    if (failed.length === 0) return outcomeOf([(results[0] as PromiseFulfilledResult<ShardAnswer>).value]);
+    const ok = shards.filter((s) => !failed.some((f) => f.shard === s));
+    const first = failed[0].err;
+    const sqlstate = first instanceof StatementError ? first.sqlstate : '08006';
+    const detail = failed.map((f) => `shard ${f.shard}: ${f.err.message}`).join('; ');
+    throw StatementError.of(
+      sqlstate,
+      `statement failed on shard${failed.length > 1 ? 's' : ''} ${failed.map((f) => f.shard).join(', ')}: ${first.message}`,
+      ok.length
+        ? `it succeeded on shard${ok.length > 1 ? 's' : ''} ${ok.join(', ')}; fix and re-run it there with IF NOT EXISTS / IF EXISTS`
+        : undefined,
+      detail,
+    );
+  }
+
+  private async setting(sql: string, bound: BoundParams, formats: number[]): Promise<Outcome> {
+    const outcome = await this.onShards([this.cluster.map.defaultShard], false, false, async ([c]) =>
+      outcomeOf([await runStatement(c, sql, bound, formats)]),
+    );
+    const info = classifySql(sql, { primaryFunctions: this.primaryFunctions });
+    if (info.resetAll) this.settings = new Map(this.startup);
+    for (const s of info.sets ?? []) {
+      if (s.sql === null) this.settings.delete(s.name);
+      else this.settings.set(s.name, s.sql);
+    }
+    return outcome;
+  }
+
+  private async transaction(sql: string, n: Node): Promise<Outcome> {
+    const tag = (t: string): Outcome => ({ columns: null, rows: [], tag: t });
+    if (n.chain)
+      throw StatementError.unsupported('COMMIT/ROLLBACK AND CHAIN on a sharded database is not supported');
+    switch (n.kind) {
+      case 'TRANS_STMT_BEGIN':
+      case 'TRANS_STMT_START':
+        if (this.block?.failed) throw aborted();
+        if (!this.block) this.block = new TransactionBlock(sql, false);
+        return tag('BEGIN');
+      case 'TRANS_STMT_COMMIT': {
+        const block = this.block;
+        this.block = null;
+        if (!block) return tag('COMMIT');
+        if (block.failed) {
+          await block.rollback();
+          return tag('ROLLBACK');
+        }
+        await block.commit(this.cluster);
+        return tag('COMMIT');
+      }
+      case 'TRANS_STMT_ROLLBACK': {
+        const block = this.block;
+        this.block = null;
+        await block?.rollback();
+        return tag('ROLLBACK');
+      }
+      default:
+        throw StatementError.unsupported(
+          'savepoints and client-prepared transactions on a sharded database are not supported',
+          'the proxy commits transactions over several shards with two-phase commit itself',
+        );
+    }
+  }
+
+  /** Describe of a statement: its parameters and columns, from the default shard (every shard has the schema). */
+  async describe(sql: string, types: number[]): Promise<BackendMessage[]> {
+    if (this.block?.failed) throw aborted();
+    return this.onShards([this.cluster.map.defaultShard], false, false, async ([c]) => {
+      const round = await c.round([parseMessage(sql, types), describeMessage('S'), syncMessage]);
+      const error = round.messages.find((m) => m.type === Backend.ErrorResponse);
+      if (error) throw new StatementError(error.body);
+      return round.messages.filter((m) => m.type !== Backend.ParseComplete);
+    });
+  }
+
+  /**
+   * Runs `fn` with a connection per shard: those of the open transaction block, those of a transaction the
+   * proxy opens around a statement writing to several shards (`atomic`), or autocommit ones.
+   */
+  async onShards<T>(
+    shards: number[],
+    atomic: boolean,
+    write: boolean,
+    fn: (chs: ShardChannel[]) => Promise<T>,
+  ): Promise<T> {
+    if (this.block) {
+      const block = this.block;
+      try {
+        const chs: ShardChannel[] = [];
+        for (const s of shards) chs.push(await this.blockChannel(block, s));
+        if (write) for (const s of shards) block.wrote.add(s);
+        return await fn(chs);
+      } catch (err) {
+        block.failed = true;
+        throw err;
+      }
+    }
+    if (atomic && shards.length > 1) {
+      const block = new TransactionBlock('BEGIN', true);
+      this.block = block;
+      try {
+        const result = await this.onShards(shards, false, write, fn);
+        this.block = null;
+        if (block.failed) throw aborted();
+        await block.commit(this.cluster);
+        return result;
+      } catch (err) {
+        this.block = null;
+        await block.rollback();
+        throw err;
+      }
+    }
+    const chs = await Promise.all(shards.map((s) => this.acquire(s)));
+    try {
+      return await fn(chs);
+    } finally {
+      for (const c of chs) c.release();
+    }
+  }
+
+  private async blockChannel(block: TransactionBlock, shard: number): Promise<ShardChannel> {
+    let c = block.channels.get(shard);
+    if (c) return c;
+    c = await this.acquire(shard);
+    block.channels.set(shard, c);
+    await runSimple(c, block.begin);
+    return c;
+  }
+
+  /** A connection with this client's session settings applied. */
+  private async acquire(shard: number): Promise<ShardChannel> {
+    const c = await this.cluster.channel(shard);
+    const sql = settingsDiff(this.settings, c.conn);
+    if (sql) await runSimple(c, sql).catch(() => c.conn.applied.clear());
+    return c;
+  }
+
+  /** Ends the open transaction (the client left): every shard rolls back. */
+  async close(): Promise<void> {
+    const block = this.block;
+    this.block = null;
+    await block?.rollback();
+  }
+}
+
+function inlineOrFail(stmt: Node, params: ParamValues): Node {
+  try {
+    return inlineParams(stmt, params);
+  } catch (err) {
+    if (err instanceof UnboundParameter) throw StatementError.of('08P01', err.message);
+    throw err;
+  }
+}
+
+/** One or more shard answers as the client's result: the first description, rows in shard order. */
+export function outcomeOf(answers: ShardAnswer[]): Outcome {
+  const first = answers[0];
+  return {
+    columns: answers.find((a) => a.columns)?.columns ?? null,
+    rows: answers.flatMap((a) => a.rows),
+    tag: first.empty ? null : first.tag,
+  };
+}

@@ -1,0 +1,57 @@
+// A client's open transaction on a sharded database: a server connection per shard touched, committed together.
+import type { Cluster } from '../../backend/cluster.js';
+import type { ShardChannel } from './shard-channel.js';
+import { runSimple } from './shard-exec.js';
+import { StatementError } from './statement-error.js';
+import { commitTwoPhase, CoordinatorCrashed } from './two-phase.js';
+
+export class TransactionBlock {
+  readonly channels = new Map<number, ShardChannel>();
+  /** Shards that ran a write in this transaction. */
+  readonly wrote = new Set<number>();
+  failed = false;
+
+  constructor(
+    /** The statement that opened the block, replayed on each shard the block reaches. */
+    readonly begin: string,
+    /** Opened by the proxy around one statement that writes to several shards. */
+    readonly implicit: boolean,
+  ) {}
+
+  /** Commits every shard: one writer commits plainly, several commit with two-phase commit. */
+  async commit(cluster: Cluster): Promise<void> {
+    const all = [...this.channels.values()];
+    const writers = all.filter((c) => this.wrote.has(c.shard));
+    try {
+      if (writers.length <= 1) {
+        // Readers first: if the one writer's COMMIT fails, nothing else changed.
+        const ordered = [...all.filter((c) => !this.wrote.has(c.shard)), ...writers];
+        for (const c of ordered) await runSimple(c, 'COMMIT');
+        return;
+      }
+      await commitTwoPhase(
+        all,
+        cluster.nextGid(),
+        () => cluster.channel(0),
+        (c) => c.release(),
+      );
+    } catch (err) {
+      if (err instanceof CoordinatorCrashed) {
+        throw StatementError.of('08006', `proxy stopped during two-phase commit (${err.message})`);
+      }
+      throw err;
+    } finally {
+      this.release();
+    }
+  }
+
+  async rollback(): Promise<void> {
+    await Promise.allSettled([...this.channels.values()].map((c) => runSimple(c, 'ROLLBACK')));
+    this.release();
+  }
+
+  release(): void {
+    for (const c of this.channels.values()) c.release();
+    this.channels.clear();
+  }
+}
