@@ -5,7 +5,7 @@ import { MessageWriter } from '../../protocol/writer.js';
 import type { Node } from '../../router/sharding/ast-values.js';
 import type { ShardRoute } from '../../router/sharding/shard-route.js';
 import { CopyRowSplitter, copyFormatOf } from './copy-split.js';
-import type { BackendMessage, Round, ShardChannel } from './shard-channel.js';
+import type { BackendMessage, Round } from './shard-channel.js';
 import type { Outcome, StatementRunner } from './statement-runner.js';
 import { StatementError } from './statement-error.js';
 import { encodeMessage } from './wire.js';
@@ -62,7 +62,7 @@ export function runCopyIn(
     client.send(encodeMessage(responses[0]!));
     const index = new Map(chs.map((c, i) => [c.shard, i]));
     let failure: string | null = null;
-    const route1 = (batches: Buffer[][], bytes: Buffer, key: string | null, header: boolean) => {
+    const place = (batches: Buffer[][], bytes: Buffer, key: string | null, header: boolean) => {
       if (header || route.keyIndex < 0 || !route.placement) {
         for (const b of batches) b.push(bytes);
         return;
@@ -81,9 +81,9 @@ export function runCopyIn(
       const m = await client.next();
       const batches: Buffer[][] = chs.map(() => []);
       if (m.type === Frontend.CopyData) {
-        splitter.feed(m.body, (bytes, key, header) => route1(batches, bytes, key, header));
+        splitter.feed(m.body, (bytes, key, header) => place(batches, bytes, key, header));
       } else if (m.type === Frontend.CopyDone) {
-        splitter.finish((bytes, key, header) => route1(batches, bytes, key, header));
+        splitter.finish((bytes, key, header) => place(batches, bytes, key, header));
       } else if (m.type !== Frontend.CopyFail) continue;
       batches.forEach((b, i) => b.length > 0 && chs[i].write(copyData(b)));
       if (failure) {

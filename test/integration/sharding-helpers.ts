@@ -1,0 +1,34 @@
+// Helpers for sharding tests: three shards started by the test, a proxy config over them, direct clients.
+import type pg from 'pg';
+import { stringify } from 'yaml';
+import type { Cluster } from '../../src/sandbox/postgres.js';
+
+export interface ShardedYamlOptions {
+  cluster: Cluster;
+  sharding: Record<string, unknown>;
+  poolSize?: number;
+}
+
+/** The `databases:` entry `app` over every shard primary of the cluster. */
+export function shardedDatabasesYaml(o: ShardedYamlOptions): string {
+  const db = {
+    backend: { user: 'postgres', password: o.cluster.password, database: 'app', connect_timeout: '5s' },
+    pool: { mode: 'transaction', size: o.poolSize ?? 6, acquire_timeout: '10s' },
+    shards: o.cluster.shards.map((s) => ({ primary: `${s.primary.host}:${s.primary.port}` })),
+    sharding: o.sharding,
+  };
+  return stringify({ app: db })
+    .split('\n')
+    .map((line) => (line ? `  ${line}` : line))
+    .join('\n');
+}
+
+/** Creates database `app` on every shard. */
+export async function createAppDatabase(cluster: Cluster): Promise<void> {
+  await Promise.all(cluster.shards.map((s) => s.primary.psql('CREATE DATABASE app')));
+}
+
+export function shardClient(cluster: Cluster, i: number): pg.ClientConfig {
+  const s = cluster.shards[i].primary;
+  return { host: s.host, port: s.port, user: 'postgres', password: cluster.password, database: 'app' };
+}

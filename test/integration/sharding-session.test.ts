@@ -1,0 +1,147 @@
+// A sharded database through the proxy: routing by key, scatter-gather, distributed writes, DDL, COPY, errors.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashShard } from '../../src/router/sharding/pg-hash.js';
+import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
+import { startTestProxy, type TestProxy } from './helpers/proxy.js';
+import { connect } from './helpers/tools.js';
+import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
+
+let cluster: Cluster;
+let proxy: TestProxy;
+let client: pg.Client;
+const direct: pg.Client[] = [];
+
+/** Rows of a table on each shard, read directly. */
+async function perShard(sql: string): Promise<unknown[][]> {
+  return Promise.all(direct.map(async (d) => (await d.query({ text: sql, rowMode: 'array' })).rows));
+}
+
+beforeAll(async () => {
+  cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
+  await createAppDatabase(cluster);
+  const databasesYaml = shardedDatabasesYaml({
+    cluster,
+    sharding: { tables: { users: 'id', orders: 'user_id' }, reference: ['countries'] },
+  });
+  proxy = await startTestProxy({ databasesYaml });
+  client = await connect(proxy.client());
+  for (let i = 0; i < 3; i++) direct.push(await connect(shardClient(cluster, i)));
+});
+
+afterAll(async () => {
+  await client?.end();
+  for (const d of direct) await d.end();
+  await proxy?.close();
+  await cluster?.stop();
+});
+
+describe('sharded session', () => {
+  it('runs DDL on every shard', async () => {
+    await client.query('CREATE TABLE users (id int8 PRIMARY KEY, name text, score int)');
+    await client.query('CREATE TABLE orders (id int8, user_id int8, amount numeric(10,2))');
+    await client.query('CREATE TABLE countries (code text PRIMARY KEY, name text)');
+    const tables = await perShard(
+      "SELECT count(*)::int FROM pg_tables WHERE tablename IN ('users','orders','countries')",
+    );
+    expect(tables).toEqual([[[3]], [[3]], [[3]]]);
+  });
+
+  it('splits a multi-row INSERT by key; every row lands where hash partitioning puts it', async () => {
+    const values = Array.from({ length: 30 }, (_, i) => `(${i + 1}, 'user${i + 1}', ${i % 7})`).join(', ');
+    const r = await client.query(`INSERT INTO users (id, name, score) VALUES ${values}`);
+    expect(r.rowCount).toBe(30);
+    const ids = await perShard('SELECT id::int FROM users ORDER BY id');
+    ids.forEach((rows, shard) => {
+      expect(rows.length).toBeGreaterThan(0);
+      for (const [id] of rows as [number][]) expect(hashShard('int', BigInt(id), 3)).toBe(shard);
+    });
+  });
+
+  it('reads one key from its shard and merges ordered, limited and aggregated reads', async () => {
+    expect((await client.query('SELECT name FROM users WHERE id = $1', [7])).rows).toEqual([
+      { name: 'user7' },
+    ]);
+    const ordered = await client.query('SELECT id FROM users ORDER BY id DESC LIMIT 3 OFFSET 1');
+    expect(ordered.rows.map((r) => Number(r.id))).toEqual([29, 28, 27]);
+    const agg = await client.query('SELECT count(*), sum(score), avg(score), max(name) FROM users');
+    expect(agg.rows[0]).toEqual({ count: '30', sum: '85', avg: '2.8333333333333333', max: 'user9' });
+    expect(agg.fields.map((f) => f.dataTypeID)).toEqual([20, 20, 1700, 25]);
+  });
+
+  it('answers EXPLAIN ROUTE with the plan tree', async () => {
+    const r = await client.query(
+      'EXPLAIN ROUTE SELECT score, count(*) FROM users GROUP BY score ORDER BY score',
+    );
+    const lines = r.rows.map((x) => x.route as string);
+    expect(lines[0]).toBe('Sort keys=[$1]');
+    expect(lines[1]).toMatch(/^ {2}Aggregate group=\[\$1\]/);
+    expect(lines[2]).toMatch(/^ {4}Route shards=\[0,1,2\]/);
+  });
+
+  it('commits a transaction over several shards and rolls one back', async () => {
+    await client.query('BEGIN');
+    await client.query("INSERT INTO users (id, name) VALUES (101, 'a')");
+    await client.query("INSERT INTO users (id, name) VALUES (102, 'b'), (103, 'c'), (104, 'd')");
+    await client.query('COMMIT');
+    await client.query('BEGIN');
+    await client.query("INSERT INTO users (id, name) VALUES (105, 'e'), (106, 'f'), (107, 'g')");
+    await client.query('ROLLBACK');
+    const r = await client.query('SELECT id FROM users WHERE id > 100 ORDER BY id');
+    expect(r.rows.map((x) => Number(x.id))).toEqual([101, 102, 103, 104]);
+    const prepared = await perShard('SELECT count(*)::int FROM pg_prepared_xacts');
+    expect(prepared).toEqual([[[0]], [[0]], [[0]]]);
+  });
+
+  it('updates and deletes across shards with summed row counts', async () => {
+    expect((await client.query('UPDATE users SET score = score + 1 WHERE id <= 30')).rowCount).toBe(30);
+    expect((await client.query('DELETE FROM users WHERE id > 100')).rowCount).toBe(4);
+  });
+
+  it('copies reference tables to every shard', async () => {
+    await client.query("INSERT INTO countries VALUES ('nl', 'Netherlands'), ('fr', 'France')");
+    expect(await perShard('SELECT count(*)::int FROM countries')).toEqual([[[2]], [[2]], [[2]]]);
+    const joined = await client.query(
+      "SELECT c.name FROM users u JOIN countries c ON c.code = 'nl' WHERE u.id = 3",
+    );
+    expect(joined.rows).toEqual([{ name: 'Netherlands' }]);
+  });
+
+  it('splits COPY FROM STDIN by key', async () => {
+    const stream = client.query(copyFrom('COPY orders (id, user_id, amount) FROM STDIN WITH (FORMAT csv)'));
+    const lines = Array.from({ length: 60 }, (_, i) => `${i + 1},${(i % 30) + 1},${(i + 1) * 1.5}\n`);
+    await pipeline(Readable.from(lines), stream);
+    expect(stream.rowCount).toBe(60);
+    const placed = await perShard('SELECT user_id::int FROM orders');
+    placed.forEach((rows, shard) => {
+      for (const [u] of rows as [number][]) expect(hashShard('int', BigInt(u), 3)).toBe(shard);
+    });
+    const total = await client.query('SELECT sum(amount) FROM orders');
+    expect(total.rows[0].sum).toBe('2745.00');
+  });
+
+  it('refuses what it cannot run across shards with 0A000 and a hint', async () => {
+    const err = (sql: string) =>
+      client.query(sql).then(
+        () => null,
+        (e: Error & { code: string; hint?: string }) => e,
+      );
+    const update = await err('UPDATE users SET id = 1000 WHERE id = 1');
+    expect(update).toMatchObject({ code: '0A000', message: expect.stringContaining('shard key') });
+    const join = await err('SELECT * FROM users u JOIN orders o ON o.id = u.id');
+    expect(join).toMatchObject({ code: '0A000', hint: expect.stringContaining('u.id = o.user_id') });
+  });
+
+  it('reports a DDL failure per shard', async () => {
+    await direct[1].query('CREATE TABLE only_on_one (x int)');
+    const e = await client.query('CREATE TABLE only_on_one (x int)').then(
+      () => null,
+      (x: Error & { code: string; hint?: string }) => x,
+    );
+    expect(e).toMatchObject({ code: '42P07', message: expect.stringContaining('shard 1') });
+    expect(e?.hint).toContain('succeeded on shards 0, 2');
+  });
+});
