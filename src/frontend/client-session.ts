@@ -9,7 +9,7 @@ import { BackendError } from '../backend/server-connection.js';
 import { parseLsn } from '../backend/lsn.js';
 import type { RouteChoice } from '../backend/shard.js';
 import { ProxyError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { statementFields, type Logger } from '../logger.js';
 import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
 import { FramingError, MessageFramer } from '../protocol/framer.js';
@@ -407,7 +407,16 @@ export class ClientSession implements RelayTarget {
       (err: unknown) => {
         this.pluginBusy = false;
         if (this.closed) return;
-        this.pluginFailed(m, toClientError(err));
+        const error = toClientError(err);
+        const level = error.sqlstate.startsWith('XX') ? 'warn' : 'debug';
+        if (this.log.enabled(level)) {
+          const sql = m.type === Frontend.Query || m.type === Frontend.Parse ? statementText(m) : '';
+          this.log[level]('plugin statement failed', {
+            sqlstate: error.sqlstate,
+            ...(sql && statementFields(sql)),
+          });
+        }
+        this.pluginFailed(m, error);
         this.pump();
       },
     );
@@ -1168,6 +1177,12 @@ function statementKind(info: StatementInfo): StatementKind {
   if (info.reason === 'read-only-select' || info.reason === 'copy-to' || info.reason === 'explain')
     return 'read';
   return 'utility';
+}
+
+/** The SQL text a Query or Parse message carries. */
+function statementText(m: Queued): string {
+  if (m.type === Frontend.Query) return m.buf.toString('utf8', 5, m.buf.length - 1);
+  return readParse(m.buf).sql;
 }
 
 function toClientError(err: unknown): ClientError {

@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startProxy } from '../../src/proxy.js';
-import { silentLogger } from '../../src/logger.js';
+import { createLogger, silentLogger } from '../../src/logger.js';
 import { directConfig, startTestProxy, testConfigYaml, type TestProxy } from './helpers/proxy.js';
 import { freePort } from '../../src/sandbox/ports.js';
 
@@ -236,5 +236,47 @@ describe('plugin configuration errors', () => {
     await expect(
       start(`  kv: { module: ${JSON.stringify(kvModule)}, options: { max_keys: 0 } }`),
     ).rejects.toThrow(/plugins\.kv\.max_keys: /);
+  });
+});
+
+describe('plugin failures in the logs', () => {
+  it('carry the connection id and the statement fingerprint, never the statement text', async () => {
+    const lines: string[] = [];
+    const port = await freePort();
+    const yaml = testConfigYaml({
+      port,
+      adminPort: await freePort(),
+      pluginsYaml: `  kv: { module: ${JSON.stringify(kvModule)} }`,
+    });
+    const logger = createLogger({ level: 'debug', format: 'json', write: (line) => lines.push(line) });
+    const proxy = await startProxy(parseConfig(yaml, {}, 'logs.yaml'), { logger });
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port,
+      user: 'app',
+      password: 'app-secret',
+      database: 'app',
+    });
+    try {
+      await c.connect();
+      await c.query("INSERT INTO kv.entries (key, value) VALUES ('secret-key', 'v')");
+      await expect(
+        c.query("INSERT INTO kv.entries (key, value) VALUES ('secret-key', 'w')"),
+      ).rejects.toMatchObject({
+        code: '23505',
+      });
+    } finally {
+      await c.end();
+      await proxy.close();
+    }
+    const failed = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'plugin statement failed');
+    expect(failed).toMatchObject({
+      sqlstate: '23505',
+      client: expect.any(Number),
+      fingerprint: expect.any(String),
+    });
+    expect(lines.join('\n')).not.toContain('secret-key');
   });
 });
