@@ -68,13 +68,10 @@ export async function commitTwoPhase(
   const failed = prepareErrors.findIndex((e) => e !== null);
   if (failed >= 0) {
     const e = prepareErrors[failed]!;
+    // The shard's own error (a deferred constraint, say) is what the client would see from COMMIT.
+    if (e instanceof StatementError) return rollback(e);
     const shard = participants[failed].shard;
-    return rollback(
-      StatementError.of(
-        '40000',
-        `distributed transaction rolled back: PREPARE TRANSACTION failed on shard ${shard}: ${e.message}`,
-      ),
-    );
+    return rollback(new Error(`PREPARE TRANSACTION failed on shard ${shard}: ${e.message}`));
   }
   let decision: string;
   let log: ShardChannel | null = null;
