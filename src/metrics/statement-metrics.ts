@@ -87,12 +87,21 @@ export function createStatementMetrics(registry: client.Registry): StatementMetr
     labelNames: ['plugin', 'hook'],
     registers: [registry],
   });
+  // One labelled child per (database, kind, route), found through nested maps: no label object or hash per statement.
+  const children = new Map<string, Map<string, Map<string, { observe(value: number): void }>>>();
+  const durationFor = (database: string, kind: string, route: string) => {
+    let byKind = children.get(database);
+    if (!byKind) children.set(database, (byKind = new Map()));
+    let byRoute = byKind.get(kind);
+    if (!byRoute) byKind.set(kind, (byRoute = new Map()));
+    let child = byRoute.get(route);
+    if (!child)
+      byRoute.set(route, (child = duration.labels(database, oneOf(kind, kinds), oneOf(route, routes))));
+    return child;
+  };
   return {
     statementDone(e) {
-      duration.observe(
-        { database: e.database, kind: oneOf(e.kind, kinds), route: oneOf(e.route, routes) },
-        e.seconds,
-      );
+      durationFor(e.database, e.kind, e.route).observe(e.seconds);
     },
     statementError(e) {
       errors.inc({ database: e.database, sqlstate_class: sqlstateClassOf(e.sqlstateClass) });
