@@ -145,6 +145,10 @@ describe('routeStatement', () => {
       ).selectStmt.SelectStmt.valuesLists.length;
     expect(rowsOf(shardOf(a))).toBe(2);
     expect(route('INSERT INTO users (id) SELECT 1')).toMatchObject({ kind: 'unsupported' });
+    expect(route("INSERT INTO users (name) VALUES ('x')")).toMatchObject({
+      kind: 'unsupported',
+      message: expect.stringContaining('shard key'),
+    });
     expect(route('INSERT INTO countries VALUES (1)')).toMatchObject({ kind: 'multi-write', count: 'first' });
   });
 
