@@ -1,4 +1,5 @@
 // Converts between PostgreSQL's binary and text forms for the common types, where the proxy itself answers a statement.
+import { float8Text } from './float-text.js';
 
 /** Type OIDs the proxy can convert; others must travel in text form. */
 export const Oid = {
@@ -37,9 +38,9 @@ export function binaryToText(value: Buffer, oid: number): string | undefined {
     case Oid.int8:
       return value.readBigInt64BE(0).toString();
     case Oid.float4:
-      return floatText(value.readFloatBE(0));
+      return float8Text(value.readFloatBE(0));
     case Oid.float8:
-      return floatText(value.readDoubleBE(0));
+      return float8Text(value.readDoubleBE(0));
     case Oid.bytea:
       return `\\x${value.toString('hex')}`;
     case Oid.uuid: {
@@ -52,13 +53,6 @@ export function binaryToText(value: Buffer, oid: number): string | undefined {
     default:
       return undefined;
   }
-}
-
-function floatText(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return 'Infinity';
-  if (v === -Infinity) return '-Infinity';
-  return String(v);
 }
 
 /** A text value in binary form, or undefined when the type is not one the proxy knows. */

@@ -7,7 +7,8 @@ import { bsonKind, toBigInt, toNumber } from './bson-kinds.js';
 import { pathKey } from './expressions.js';
 import { readOptions } from './find-run.js';
 import { divideNumeric } from './numeric-division.js';
-import { formatFloat8, formatValue } from './pg-text.js';
+import { formatValue } from './pg-text.js';
+import { float8Text } from '../../../protocol/float-text.js';
 import type { GroupPlan, GroupRow } from './plans.js';
 import { compareForOrder, compareSortable, sortable, type Sortable } from './sql-compare.js';
 
@@ -132,7 +133,7 @@ function aggregateValues(plan: GroupPlan, group: Accumulated): GroupRow['aggrega
         const sum = group.sums[summed.indexOf(path)];
         if (type === 'float8') {
           const value = agg.fn === 'sum' ? toNumber(sum) : toNumber(sum) / nonNull;
-          return { text: formatFloat8(value), value };
+          return { text: float8Text(value), value };
         }
         if (agg.fn === 'sum') {
           const exact = type === 'numeric' ? undefined : toBigInt(sum);

@@ -2,33 +2,7 @@
 import { Binary, Decimal128, ObjectId } from 'mongodb';
 import { bsonKind, toBigInt, toNumber } from './bson-kinds.js';
 import type { PgType } from './pg-types.js';
-
-/** float8 as PostgreSQL prints it: shortest round-trip digits, exponent form below 1e-4 and from 1e15. */
-export function formatFloat8(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return 'Infinity';
-  if (value === -Infinity) return '-Infinity';
-  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  const [mantissa, exponentText] = value.toExponential().split('e');
-  const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 15) {
-    const sign = exponent < 0 ? '-' : '+';
-    return `${mantissa}e${sign}${String(Math.abs(exponent)).padStart(2, '0')}`;
-  }
-  return plainDecimal(mantissa, exponent);
-}
-
-/** Digits "d.ddd" (maybe signed) times 10^exponent, written without an exponent. */
-function plainDecimal(mantissa: string, exponent: number): string {
-  const negative = mantissa.startsWith('-');
-  const digits = mantissa.replace('-', '').replace('.', '');
-  const point = 1 + exponent;
-  let text: string;
-  if (point <= 0) text = `0.${'0'.repeat(-point)}${digits}`;
-  else if (point >= digits.length) text = digits + '0'.repeat(point - digits.length);
-  else text = `${digits.slice(0, point)}.${digits.slice(point)}`;
-  return negative ? `-${text}` : text;
-}
+import { float8Text, plainDecimal } from '../../../protocol/float-text.js';
 
 /** A Decimal128 (or any decimal string with an optional exponent) as PostgreSQL numeric text. */
 export function formatNumericText(text: string): string {
@@ -137,7 +111,7 @@ function asText(value: unknown): string {
     case 'date':
       return formatTimestamptz(value as Date);
     case 'double':
-      return formatFloat8(toNumber(value));
+      return float8Text(toNumber(value));
     case 'int32':
     case 'int64':
     case 'decimal':
@@ -170,7 +144,7 @@ export function formatValue(value: unknown, type: PgType): string | null {
       return exact !== undefined ? String(exact) : String(Math.round(toNumber(value)));
     }
     case 'float8':
-      return isNumberKind(value) ? formatFloat8(toNumber(value)) : asText(value);
+      return isNumberKind(value) ? float8Text(toNumber(value)) : asText(value);
     case 'numeric':
       return isNumberKind(value) ? jsonNumber(value) : asText(value);
     case 'timestamptz':

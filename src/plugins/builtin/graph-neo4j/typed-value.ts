@@ -4,7 +4,7 @@ import type { DateTime, Integer } from 'neo4j-driver';
 import { PluginError } from '../../api.js';
 import { agtypeText, jsonbKeyOrder, renderValue } from './agtype.js';
 import type { ColumnKind } from './column-types.js';
-import { pgFloatText } from './float-text.js';
+import { float8Text } from '../../../protocol/float-text.js';
 
 const integerRanges = {
   int2: [-32768n, 32767n],
@@ -56,10 +56,10 @@ function integerText(value: unknown, kind: 'int2' | 'int4' | 'int8'): string {
 }
 
 function floatText(value: unknown, kind: 'float4' | 'float8'): string {
-  if (typeof value === 'number') return pgFloatText(kind === 'float4' ? Math.fround(value) : value);
-  if (neo4j.isInt(value)) return pgFloatText((value as Integer).toNumber());
+  if (typeof value === 'number') return float8Text(kind === 'float4' ? Math.fround(value) : value);
+  if (neo4j.isInt(value)) return float8Text((value as Integer).toNumber());
   if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) {
-    return pgFloatText(Number(value));
+    return float8Text(Number(value));
   }
   throw cannotConvert(value, kind);
 }
@@ -68,7 +68,7 @@ function floatText(value: unknown, kind: 'float4' | 'float8'): string {
 function numericText(value: unknown): string {
   if (neo4j.isInt(value)) return value.toString();
   if (typeof value === 'number') {
-    return Number.isFinite(value) ? plainDecimal(value) : pgFloatText(value);
+    return Number.isFinite(value) ? plainDecimal(value) : float8Text(value);
   }
   if (typeof value === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(value)) return value.trim();
   throw cannotConvert(value, 'numeric');
@@ -105,7 +105,7 @@ function jsonValue(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw cannotConvert(value, 'json');
-    return pgFloatText(value);
+    return float8Text(value);
   }
   if (Array.isArray(value)) return `[${value.map(jsonValue).join(', ')}]`;
   if (neo4j.isNode(value)) {

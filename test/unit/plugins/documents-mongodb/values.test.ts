@@ -2,8 +2,8 @@
 import { Decimal128, Double, Int32, Long, ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { divideNumeric } from '../../../../src/plugins/builtin/documents-mongodb/numeric-division.js';
+import { float8Text } from '../../../../src/protocol/float-text.js';
 import {
-  formatFloat8,
   formatJsonb,
   formatNumericText,
   formatTimestamptz,
@@ -14,7 +14,7 @@ import { inferredShape } from '../../../../src/plugins/builtin/documents-mongodb
 
 describe('text forms', () => {
   it('prints float8 as PostgreSQL does (shortest digits, exponent outside 1e-4..1e15)', () => {
-    expect([0.1 + 0.2, 1e15, 123456789012345, 1e-5, 0.0001, -2.5, 1 / 3].map(formatFloat8)).toEqual([
+    expect([0.1 + 0.2, 1e15, 123456789012345, 1e-5, 0.0001, -2.5, 1 / 3].map(float8Text)).toEqual([
       '0.30000000000000004',
       '1e+15',
       '123456789012345',
@@ -23,7 +23,7 @@ describe('text forms', () => {
       '-2.5',
       '0.3333333333333333',
     ]);
-    expect([NaN, Infinity, -0].map(formatFloat8)).toEqual(['NaN', 'Infinity', '-0']);
+    expect([NaN, Infinity, -0].map(float8Text)).toEqual(['NaN', 'Infinity', '-0']);
   });
 
   it('prints Decimal128 as plain numeric text', () => {

@@ -1,8 +1,9 @@
 // Doubles in PostgreSQL's float8 output form and agtype's float form.
 import { describe, expect, it } from 'vitest';
-import { agtypeFloatText, pgFloatText } from '../../../../src/plugins/builtin/graph-neo4j/float-text.js';
+import { agtypeFloatText } from '../../../../src/plugins/builtin/graph-neo4j/float-text.js';
+import { float8Text } from '../../../../src/protocol/float-text.js';
 
-describe('pgFloatText', () => {
+describe('float8Text', () => {
   it.each([
     [0, '0'],
     [-0, '-0'],
@@ -18,7 +19,7 @@ describe('pgFloatText', () => {
     [NaN, 'NaN'],
     [Infinity, 'Infinity'],
   ])('prints %d as %s', (value, text) => {
-    expect(pgFloatText(value)).toBe(text);
+    expect(float8Text(value)).toBe(text);
   });
 });
 
