@@ -5,12 +5,27 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startProxy } from '../../src/proxy.js';
-import { createLogger, silentLogger } from '../../src/logger.js';
+import { createLogger, silentLogger, type Logger } from '../../src/logger.js';
 import { directConfig, startTestProxy, testConfigYaml, type TestProxy } from './helpers/proxy.js';
 import { freePort } from '../../src/sandbox/ports.js';
 
 const kvModule = path.resolve('src/plugins/examples/kv-memory.ts');
 const cacheModule = path.resolve('test/integration/fixtures/memory-cache-plugin.ts');
+
+/** A proxy of its own with this plugins section, for tests that need another config or logger. */
+async function startWith(pluginsYaml: string, logger: Logger = silentLogger) {
+  const port = await freePort();
+  const yaml = testConfigYaml({ port, adminPort: await freePort(), pluginsYaml });
+  const proxy = await startProxy(parseConfig(yaml, {}, 'plugins-test.yaml'), { logger });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'app',
+    password: 'app-secret',
+    database: 'app',
+  });
+  return { proxy, client };
+}
 
 async function connect(proxy: TestProxy): Promise<pg.Client> {
   const client = new pg.Client(proxy.client());
@@ -191,21 +206,9 @@ describe('cache hooks (a test plugin keeping results in memory)', () => {
   });
 
   it('runs a read on PostgreSQL when the hook fails', async () => {
-    const port = await freePort();
-    const adminPort = await freePort();
-    const yaml = testConfigYaml({
-      port,
-      adminPort,
-      pluginsYaml: `  memcache: { module: ${JSON.stringify(cacheModule)}, options: { fail: true } }`,
-    });
-    const failing = await startProxy(parseConfig(yaml, {}, 'fail.yaml'), { logger: silentLogger });
-    const c = new pg.Client({
-      host: '127.0.0.1',
-      port,
-      user: 'app',
-      password: 'app-secret',
-      database: 'app',
-    });
+    const { proxy: failing, client: c } = await startWith(
+      `  memcache: { module: ${JSON.stringify(cacheModule)}, options: { fail: true } }`,
+    );
     try {
       await c.connect();
       expect((await c.query('SELECT count(*)::int AS n FROM cached_items')).rows).toEqual([{ n: 2 }]);
@@ -217,10 +220,7 @@ describe('cache hooks (a test plugin keeping results in memory)', () => {
 });
 
 describe('plugin configuration errors', () => {
-  const start = async (pluginsYaml: string) => {
-    const yaml = testConfigYaml({ port: await freePort(), adminPort: await freePort(), pluginsYaml });
-    return startProxy(parseConfig(yaml, {}, 'bad.yaml'), { logger: silentLogger });
-  };
+  const start = (pluginsYaml: string) => startWith(pluginsYaml);
 
   it('names an unknown built-in', async () => {
     await expect(start('  nosuch: {}')).rejects.toThrow(/plugins\.nosuch: unknown built-in plugin/);
@@ -242,21 +242,8 @@ describe('plugin configuration errors', () => {
 describe('plugin failures in the logs', () => {
   it('carry the connection id and the statement fingerprint, never the statement text', async () => {
     const lines: string[] = [];
-    const port = await freePort();
-    const yaml = testConfigYaml({
-      port,
-      adminPort: await freePort(),
-      pluginsYaml: `  kv: { module: ${JSON.stringify(kvModule)} }`,
-    });
     const logger = createLogger({ level: 'debug', format: 'json', write: (line) => lines.push(line) });
-    const proxy = await startProxy(parseConfig(yaml, {}, 'logs.yaml'), { logger });
-    const c = new pg.Client({
-      host: '127.0.0.1',
-      port,
-      user: 'app',
-      password: 'app-secret',
-      database: 'app',
-    });
+    const { proxy, client: c } = await startWith(`  kv: { module: ${JSON.stringify(kvModule)} }`, logger);
     try {
       await c.connect();
       await c.query("INSERT INTO kv.entries (key, value) VALUES ('secret-key', 'v')");
