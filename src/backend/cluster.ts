@@ -72,9 +72,7 @@ export class Cluster {
     const channels: ShardChannel[] = [];
     try {
       for (let i = 0; i < this.shardCount; i++) channels.push(await this.channel(i));
-      const log = await this.channel(0);
-      channels.push(log);
-      const outcome = await resolveInDoubt(channels.slice(0, -1), log, minAgeMs);
+      const outcome = await resolveInDoubt(channels, channels[0], minAgeMs);
       if (outcome.committed.length || outcome.rolledBack.length)
         this.log.info('resolved in-doubt transactions', { ...outcome });
       return outcome;
@@ -92,12 +90,14 @@ export class Cluster {
   }
 
   /** Learns key types and column order of sharded tables not yet known, from the default shard. */
-  async loadMeta(tables: string[]): Promise<void> {
+  async loadMeta(tables: string[], held?: ShardChannel): Promise<void> {
     const missing = [...new Set(tables.map((t) => t.toLowerCase()))].filter(
       (t) => !this.meta.has(t) && this.map.kindOf(t).kind === 'sharded',
     );
     if (missing.length === 0) return;
-    const channel = await this.channel(this.map.defaultShard);
+    // A client's transaction may hold the default shard's connection: reading the catalog there avoids
+    // waiting for a second connection from a pool it may have exhausted.
+    const channel = held ?? (await this.channel(this.map.defaultShard));
     try {
       for (const table of missing) {
         const answer = await runSimple(
@@ -119,7 +119,7 @@ export class Cluster {
         this.meta.set(table, { keyType, columns });
       }
     } finally {
-      channel.release();
+      if (!held) channel.release();
     }
   }
 }

@@ -64,7 +64,8 @@ beforeAll(async () => {
   cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
   await createAppDatabase(cluster);
   proxy = await startTestProxy({
-    databasesYaml: shardedDatabasesYaml({ cluster, sharding: { tables: { accounts: 'id' } } }),
+    // One connection per shard: the decision is written on shard 0's participant connection.
+    databasesYaml: shardedDatabasesYaml({ cluster, poolSize: 1, sharding: { tables: { accounts: 'id' } } }),
   });
   for (let i = 0; i < 3; i++) direct.push(await connect(shardClient(cluster, i)));
   client = await connect(proxy.client());

@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import postgres from 'postgres';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
@@ -133,6 +134,35 @@ describe('sharded session', () => {
     expect(update).toMatchObject({ code: '0A000', message: expect.stringContaining('shard key') });
     const join = await err('SELECT * FROM users u JOIN orders o ON o.id = u.id');
     expect(join).toMatchObject({ code: '0A000', hint: expect.stringContaining('u.id = o.user_id') });
+  });
+
+  it('runs several statements of one simple query in order, and keeps SET for later statements', async () => {
+    const multi = (await client.query(
+      "SET application_name = 'sharded-test'; SELECT count(*) FROM users; SHOW application_name",
+    )) as unknown as pg.QueryResult[];
+    expect(multi[1].rows).toEqual([{ count: '30' }]);
+    expect(multi[2].rows).toEqual([{ application_name: 'sharded-test' }]);
+    const again = await client.query('SELECT DISTINCT current_setting($1) AS s FROM users', [
+      'application_name',
+    ]);
+    expect(again.rows).toEqual([{ s: 'sharded-test' }]);
+  });
+
+  it('serves postgres.js (Describe of statements, parameters, a transaction)', async () => {
+    const sql = postgres(proxy.url(), { max: 1, onnotice: () => {} });
+    try {
+      const [one] = await sql`SELECT name FROM users WHERE id = ${5}`;
+      expect(one).toEqual({ name: 'user5' });
+      const top = await sql`SELECT id, score FROM users ORDER BY score DESC, id LIMIT ${3}`;
+      expect(top.map((r) => Number(r.id))).toEqual([7, 14, 21]);
+      await sql.begin(async (tx) => {
+        await tx`INSERT INTO users (id, name) VALUES (${201}, 'p'), (${202}, 'q'), (${203}, 'r')`;
+      });
+      const [{ count }] = await sql`SELECT count(*) FROM users WHERE id > 200`;
+      expect(count).toBe('3');
+    } finally {
+      await sql.end();
+    }
   });
 
   it('reports a DDL failure per shard', async () => {

@@ -66,7 +66,7 @@ export class StatementRunner {
       }
       return false;
     });
-    await this.cluster.loadMeta(tables);
+    await this.cluster.loadMeta(tables, this.block?.channels.get(this.cluster.map.defaultShard));
   }
 
   route(stmt: Node, params: ParamValues): ShardRoute {

@@ -29,11 +29,15 @@ export class TransactionBlock {
         for (const c of ordered) await runSimple(c, 'COMMIT');
         return;
       }
+      // After PREPARE TRANSACTION a participant's connection is free: shard 0's one can write the decision.
+      const own = this.channels.get(0);
       await commitTwoPhase(
         all,
         cluster.nextGid(),
-        () => cluster.channel(0),
-        (c) => c.release(),
+        () => (own ? Promise.resolve(own) : cluster.channel(0)),
+        (c) => {
+          if (c !== own) c.release();
+        },
       );
     } catch (err) {
       if (err instanceof CoordinatorCrashed) {
