@@ -26,7 +26,30 @@ beforeAll(async () => {
   await createAppDatabase(cluster);
   const databasesYaml = shardedDatabasesYaml({
     cluster,
-    sharding: { tables: { users: 'id', orders: 'user_id' }, reference: ['countries'] },
+    sharding: {
+      tables: {
+        users: 'id',
+        orders: 'user_id',
+        events: {
+          column: 'day',
+          algorithm: 'range',
+          ranges: [
+            { shard: 0, to: 100 },
+            { shard: 1, from: 100, to: 200 },
+            { shard: 2, from: 200 },
+          ],
+        },
+        tenants: {
+          column: 'region',
+          algorithm: 'list',
+          lists: [
+            { shard: 2, values: ['eu', 'uk'] },
+            { shard: 0, values: ['us'] },
+          ],
+        },
+      },
+      reference: ['countries'],
+    },
   });
   proxy = await startTestProxy({ databasesYaml });
   client = await connect(proxy.client());
@@ -163,6 +186,30 @@ describe('sharded session', () => {
     } finally {
       await sql.end();
     }
+  });
+
+  it('places rows by range and by list', async () => {
+    await client.query('CREATE TABLE events (day int, what text)');
+    await client.query('CREATE TABLE tenants (region text, name text)');
+    await client.query("INSERT INTO events VALUES (5, 'a'), (150, 'b'), (99, 'c'), (200, 'd'), (1000, 'e')");
+    await client.query("INSERT INTO tenants VALUES ('uk', 'x'), ('us', 'y'), ('eu', 'z')");
+    expect(await perShard('SELECT day FROM events ORDER BY day')).toEqual([
+      [[5], [99]],
+      [[150]],
+      [[200], [1000]],
+    ]);
+    expect(await perShard('SELECT region FROM tenants ORDER BY region')).toEqual([
+      [['us']],
+      [],
+      [['eu'], ['uk']],
+    ]);
+    const e = await client.query("INSERT INTO tenants VALUES ('jp', 'w')").then(
+      () => null,
+      (x: Error & { code: string }) => x,
+    );
+    expect(e).toMatchObject({ code: '0A000', message: expect.stringContaining('no shard holds key jp') });
+    const r = await client.query('SELECT what FROM events WHERE day = 150');
+    expect(r.rows).toEqual([{ what: 'b' }]);
   });
 
   it('reports a DDL failure per shard', async () => {
