@@ -687,20 +687,20 @@ export class ClientSession implements RelayTarget {
     const info = this.classify(sql);
     const claim = this.plugins?.claimFor(info.objects);
     if (claim) {
-      let text: string;
-      try {
-        text =
-          'mixed' in claim
-            ? `error: ${claim.mixed}`
-            : (this.pluginStatements ??= new PluginStatements(this.plugins!, this.log)).explain(
-                sql,
-                info,
-                this.sessionView(),
-              );
-      } catch (err) {
-        text = `error: ${toClientError(err).message}`;
-      }
-      return this.writeRouteText(text);
+      if ('mixed' in claim) return this.writeRouteText(`error: ${claim.mixed}`);
+      // The plugin may need a moment (e.g. to learn a collection's columns): later messages wait.
+      this.pluginBusy = true;
+      const statements = (this.pluginStatements ??= new PluginStatements(this.plugins!, this.log));
+      void statements
+        .explain(sql, info, this.sessionView())
+        .catch((err: unknown) => `error: ${toClientError(err).message}`)
+        .then((text) => {
+          this.pluginBusy = false;
+          if (this.closed) return;
+          this.writeRouteText(text);
+          this.pump();
+        });
+      return;
     }
     const saved = this.queue;
     this.queue = [{ type: Frontend.Query, buf: Buffer.alloc(0), info }];

@@ -143,10 +143,14 @@ export class PluginStatements {
     }
   }
 
-  /** EXPLAIN ROUTE's text for a claimed statement. */
-  explain(sql: string, info: StatementInfo, session: SessionView): string {
+  /** EXPLAIN ROUTE's text for a claimed statement. Throws a ClientError. */
+  async explain(sql: string, info: StatementInfo, session: SessionView): Promise<string> {
     const stmt = this.prepare(sql, info, []);
-    const detail = stmt.claim.handler.explain?.(this.view(stmt, [], [], session));
+    const view = this.view(stmt, [], [], session);
+    const handler = stmt.claim.handler;
+    const detail = handler.explain
+      ? await this.call(stmt, 'explain', async () => handler.explain!(view))
+      : '';
     return `plugin=${stmt.claim.plugin}${detail ? ` ${detail}` : ''}`;
   }
 
@@ -246,7 +250,7 @@ export class PluginStatements {
   /** Calls into the plugin that claimed stmt; its failure becomes an error for the client, never a crash. */
   private async call<T>(
     stmt: PluginStatement,
-    hook: 'describe' | 'execute',
+    hook: 'describe' | 'execute' | 'explain',
     work: () => Promise<T>,
   ): Promise<T> {
     const { plugin } = stmt.claim;

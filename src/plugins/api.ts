@@ -114,7 +114,7 @@ export interface StatementHandler {
   describe(stmt: Statement): Promise<Description>;
   execute(stmt: Statement): Promise<StatementResult>;
   /** Text for EXPLAIN ROUTE, e.g. the MongoDB command or Cypher that would run. */
-  explain?(stmt: Statement): string;
+  explain?(stmt: Statement): string | Promise<string>;
 }
 
 /** A reply as PostgreSQL encoded it: written back to a client byte for byte. */

@@ -193,7 +193,12 @@ export class PluginHost {
   }
 
   /** Records a claimed statement's call; the caller answers the client when it failed. */
-  recordClaim(plugin: string, hook: 'describe' | 'execute', started: bigint, failed: boolean): void {
+  recordClaim(
+    plugin: string,
+    hook: 'describe' | 'execute' | 'explain',
+    started: bigint,
+    failed: boolean,
+  ): void {
     this.record(plugin, hook, seconds(started), failed);
   }
 

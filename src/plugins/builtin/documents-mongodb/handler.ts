@@ -137,14 +137,10 @@ export class DocumentsHandler implements StatementHandler {
     }
   }
 
-  /** The MongoDB commands as JSON; from the columns already known (declared or sampled), as EXPLAIN cannot wait. */
-  explain(stmt: Statement): string {
+  /** The MongoDB commands as JSON, from the declared or sampled columns. */
+  async explain(stmt: Statement): Promise<string> {
     const target = this.target(stmt);
-    const shape = this.catalog.known(target.collection);
-    if (!shape) {
-      void this.catalog.shape(target.collection).catch(() => undefined);
-      return `documents: the columns of ${this.schema}.${target.collection} are being sampled; explain again`;
-    }
+    const shape = await this.catalog.shape(target.collection);
     const features: Features = this.detected ?? { minMaxAccumulators: true, decimal128: true };
     const plan = planFor(target, shape, new Bindings(features, stmt.params, stmt.paramTypes));
     return commandsFor(plan, features)
