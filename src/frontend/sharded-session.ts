@@ -3,7 +3,7 @@
 // It extends ClientSession only to share the session registry's shape (admin, cancel, shutdown); none
 // of the single-shard forwarding path runs here. Statements run one at a time, in order.
 import type { Database } from '../backend/database.js';
-import { BackendError } from '../backend/server-connection.js';
+import { BackendError, type ServerConnection } from '../backend/server-connection.js';
 import type { ProxyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SocketInput } from '../net/socket-input.js';
@@ -93,7 +93,12 @@ export class ShardedSession extends ClientSession {
     super(clientInput, db, user, pid, secret, startupValues, maxMessageBytes, sessionLog, sessionHooks);
     this.clientFramer = new MessageFramer(maxMessageBytes);
     const startup = startupSettings(startupValues);
-    this.runner = new StatementRunner(db.cluster!, db.primaryFunctions, startup, new Map(startup));
+    const hooks = {
+      // The listener sends a client's cancel request to `server`: the shard running its statement.
+      running: (conn: ServerConnection | null) => (this.server = conn),
+      cancel: (conn: ServerConnection) => sessionHooks.cancelServer(conn),
+    };
+    this.runner = new StatementRunner(hooks, db.cluster!, db.primaryFunctions, startup, new Map(startup));
     this.pinned = null;
   }
 

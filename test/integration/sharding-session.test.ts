@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
+import * as fe from '../../src/protocol/frontend-messages.js';
+import { waitFor } from '../../src/sandbox/wait.js';
+import { RawConnection } from './helpers/raw-client.js';
 import { connect } from './helpers/tools.js';
 import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
 
@@ -210,6 +213,31 @@ describe('sharded session', () => {
     expect(e).toMatchObject({ code: '0A000', message: expect.stringContaining('no shard holds key jp') });
     const r = await client.query('SELECT what FROM events WHERE day = 150');
     expect(r.rows).toEqual([{ what: 'b' }]);
+  });
+
+  it('cancels a statement running on several shards on all of them', async () => {
+    const c = await connect(proxy.client());
+    const sleeping = "SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'";
+    try {
+      const slow = c.query('SELECT pg_sleep(30) FROM users WHERE id IN (1, 2, 3)').then(
+        () => null,
+        (e: Error & { code: string }) => e,
+      );
+      await waitFor(async () => (await perShard(sleeping)).every((r) => (r as number[][])[0][0] === 1), {
+        what: 'every shard to run the statement',
+      });
+      const keys = c as unknown as { processID: number; secretKey: number };
+      const cancel = await RawConnection.connect(proxy.port);
+      cancel.write(fe.cancelRequest(keys.processID, keys.secretKey));
+      await cancel.closed;
+      expect(await slow).toMatchObject({ code: '57014' });
+      await waitFor(async () => (await perShard(sleeping)).every((r) => (r as number[][])[0][0] === 0), {
+        what: 'every shard to stop the statement',
+      });
+      expect((await c.query('SELECT count(*) FROM users WHERE id <= 30')).rows).toEqual([{ count: '30' }]);
+    } finally {
+      await c.end();
+    }
   });
 
   it('reports a DDL failure per shard', async () => {

@@ -1,5 +1,6 @@
 // Runs one statement of a client on a sharded database: routes it, plans it, and keeps its transaction.
 import type { Cluster } from '../../backend/cluster.js';
+import type { ServerConnection } from '../../backend/server-connection.js';
 import type { Column, ExecContext, Row, ShardResult } from '../../engine/types.js';
 import { explainRoute } from '../../planner/explain.js';
 import { planSelect } from '../../planner/plan-select.js';
@@ -40,10 +41,17 @@ function summedTag(answers: ShardAnswer[]): string {
   return first.replace(/\d+$/, String(total));
 }
 
+export interface RunnerHooks {
+  /** The connection a running statement uses (the first, when several): client cancels go there. */
+  running(conn: ServerConnection | null): void;
+  cancel(conn: ServerConnection): void;
+}
+
 export class StatementRunner {
   block: TransactionBlock | null = null;
 
   constructor(
+    private readonly hooks: RunnerHooks,
     readonly cluster: Cluster,
     private readonly primaryFunctions: ReadonlySet<string>,
     private readonly startup: Map<string, string>,
@@ -106,7 +114,7 @@ export class StatementRunner {
         return this.scatter(stmt, route.shards, params, formats, write);
       case 'multi-write':
         return this.onShards(route.shards, true, true, async (chs) => {
-          const answers = await Promise.all(chs.map((c) => runStatement(c, sql, bound, formats)));
+          const answers = await this.onEach(chs, (c) => runStatement(c, sql, bound, formats));
           if (route.count === 'first') return outcomeOf(answers.slice(0, 1));
           return { ...outcomeOf(answers), tag: summedTag(answers) };
         });
@@ -114,7 +122,7 @@ export class StatementRunner {
         const texts = route.parts.map((p) => toSql(inlineOrFail(p.stmt, params)));
         const shards = route.parts.map((p) => p.shard);
         return this.onShards(shards, true, true, async (chs) => {
-          const answers = await Promise.all(chs.map((c, i) => runStatement(c, texts[i], noBound, formats)));
+          const answers = await this.onEach(chs, (c, i) => runStatement(c, texts[i], noBound, formats));
           return { ...outcomeOf(answers), tag: summedTag(answers) };
         });
       }
@@ -151,7 +159,10 @@ export class StatementRunner {
     return this.onShards(shards, false, write, async (chs) => {
       const ctx: ExecContext = {
         runOnShards: (list, text) =>
-          Promise.all(list.map((s): Promise<ShardResult> => runStatement(chs[shards.indexOf(s)], text))),
+          this.onEach(
+            list.map((s) => chs[shards.indexOf(s)]),
+            (c): Promise<ShardResult> => runStatement(c, text),
+          ),
       };
       const result = await plan.run(ctx);
       return { columns: result.columns, rows: result.rows, tag: `SELECT ${result.rows.length}` };
@@ -249,6 +260,30 @@ export class StatementRunner {
   }
 
   /**
+   * Runs one statement per shard in parallel. When one shard fails (a cancel reached it, say), the others
+   * are cancelled too rather than left running for a result nobody reads.
+   */
+  private async onEach<T>(chs: ShardChannel[], f: (c: ShardChannel, i: number) => Promise<T>): Promise<T[]> {
+    const done = chs.map(() => false);
+    try {
+      return await Promise.all(
+        chs.map(async (c, i) => {
+          try {
+            return await f(c, i);
+          } finally {
+            done[i] = true;
+          }
+        }),
+      );
+    } catch (err) {
+      chs.forEach((c, i) => {
+        if (!done[i]) this.hooks.cancel(c.conn);
+      });
+      throw err;
+    }
+  }
+
+  /**
    * Runs `fn` with a connection per shard: those of the open transaction block, those of a transaction the
    * proxy opens around a statement writing to several shards (`atomic`), or autocommit ones.
    */
@@ -264,7 +299,7 @@ export class StatementRunner {
         const chs: ShardChannel[] = [];
         for (const s of shards) chs.push(await this.blockChannel(block, s));
         if (write) for (const s of shards) block.wrote.add(s);
-        return await fn(chs);
+        return await this.attached(chs, fn);
       } catch (err) {
         block.failed = true;
         throw err;
@@ -287,9 +322,18 @@ export class StatementRunner {
     }
     const chs = await Promise.all(shards.map((s) => this.acquire(s)));
     try {
-      return await fn(chs);
+      return await this.attached(chs, fn);
     } finally {
       for (const c of chs) c.release();
+    }
+  }
+
+  private async attached<T>(chs: ShardChannel[], fn: (chs: ShardChannel[]) => Promise<T>): Promise<T> {
+    this.hooks.running(chs[0]?.conn ?? null);
+    try {
+      return await fn(chs);
+    } finally {
+      this.hooks.running(null);
     }
   }
 
