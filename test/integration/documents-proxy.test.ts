@@ -119,6 +119,19 @@ describe('documents plugin through the proxy', () => {
     expect([deleted.command, deleted.rowCount]).toEqual(['DELETE', 2]);
   });
 
+  it('explains a collection no statement has read yet, once its columns are sampled', async () => {
+    const mongo = new MongoClient(ferret.url);
+    try {
+      await mongo.db('shop').collection('fresh').insertOne({ a: 1 });
+    } finally {
+      await mongo.close();
+    }
+    const explained = await client.query('EXPLAIN ROUTE SELECT a FROM docs.fresh WHERE a = 1');
+    expect(explained.rows[0].route).toBe(
+      'plugin=documents {"find":"fresh","filter":{"a":{"$eq":1}},"projection":{"a":1}}',
+    );
+  });
+
   it('explains the MongoDB command and refuses what it cannot push down', async () => {
     await client.query('SELECT name FROM docs.items LIMIT 1');
     const explained = await client.query(
