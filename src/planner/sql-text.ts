@@ -2,26 +2,22 @@
 import { deparseSync } from 'pgsql-deparser';
 import type { Node, ParamValues } from '../router/sharding/ast-values.js';
 
-/** A deep copy with every `$n` replaced by its bound value (an untyped literal, as the parameter was). */
+/**
+ * A deep copy with every bound `$n` replaced by its value (an untyped literal, as the parameter was).
+ * Unbound ones stay (EXPLAIN ROUTE of a statement with parameters shows them as `$n`).
+ */
 export function inlineParams<T>(node: T, params: ParamValues): T {
   if (Array.isArray(node)) return node.map((n) => inlineParams(n, params)) as T;
   if (node === null || typeof node !== 'object') return node;
   const obj = node as Node;
   if (obj.ParamRef) {
-    const n = (obj.ParamRef as Node).number as number;
-    const v = params(n);
-    if (v === undefined) throw new UnboundParameter(n);
+    const v = params((obj.ParamRef as Node).number as number);
+    if (v === undefined) return node;
     return (v === null ? { A_Const: { isnull: true } } : { A_Const: { sval: { sval: v } } }) as T;
   }
   const out: Node = {};
   for (const key in obj) out[key] = inlineParams(obj[key], params);
   return out as T;
-}
-
-export class UnboundParameter extends Error {
-  constructor(readonly number: number) {
-    super(`parameter $${number} is not bound`);
-  }
 }
 
 export function toSql(stmt: Node): string {

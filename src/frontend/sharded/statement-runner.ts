@@ -5,7 +5,7 @@ import type { Column, ExecContext, Row, ShardResult } from '../../engine/types.j
 import { explainRoute } from '../../planner/explain.js';
 import { planSelect } from '../../planner/plan-select.js';
 import { PlanningError } from '../../planner/planning-error.js';
-import { inlineParams, toSql, UnboundParameter } from '../../planner/sql-text.js';
+import { inlineParams, toSql } from '../../planner/sql-text.js';
 import { Backend } from '../../protocol/codes.js';
 import { classifySql } from '../../router/classify.js';
 import { findInTree } from '../../router/ast-walk.js';
@@ -119,7 +119,7 @@ export class StatementRunner {
           return { ...outcomeOf(answers), tag: summedTag(answers) };
         });
       case 'insert-split': {
-        const texts = route.parts.map((p) => toSql(inlineOrFail(p.stmt, params)));
+        const texts = route.parts.map((p) => toSql(inlineParams(p.stmt, params)));
         const shards = route.parts.map((p) => p.shard);
         return this.onShards(shards, true, true, async (chs) => {
           const answers = await this.onEach(chs, (c, i) => runStatement(c, texts[i], noBound, formats));
@@ -153,7 +153,6 @@ export class StatementRunner {
       plan = planSelect(stmt, shards, params);
     } catch (err) {
       if (err instanceof PlanningError) throw StatementError.unsupported(err.message, err.hint);
-      if (err instanceof UnboundParameter) throw StatementError.of('08P01', err.message);
       throw err;
     }
     return this.onShards(shards, false, write, async (chs) => {
@@ -359,15 +358,6 @@ export class StatementRunner {
     const block = this.block;
     this.block = null;
     await block?.rollback();
-  }
-}
-
-function inlineOrFail(stmt: Node, params: ParamValues): Node {
-  try {
-    return inlineParams(stmt, params);
-  } catch (err) {
-    if (err instanceof UnboundParameter) throw StatementError.of('08P01', err.message);
-    throw err;
   }
 }
 
