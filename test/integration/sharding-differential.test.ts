@@ -141,6 +141,28 @@ function queries(): { sql: string; ordered: boolean }[] {
     q.push({ sql: `SELECT DISTINCT ${c}, grp FROM people WHERE ${pick(predicates)}`, ordered: false });
   }
   for (const p of predicates) q.push({ sql: `SELECT * FROM people WHERE ${p}`, ordered: false });
+  // Co-located joins (visits.pid = people.id) and joins with the reference table groups.
+  q.push({
+    sql: 'SELECT p.id, v.amount FROM people p JOIN visits v ON v.pid = p.id ORDER BY v.amount DESC, v.id',
+    ordered: true,
+  });
+  q.push({
+    sql: 'SELECT p.grp, count(*), sum(v.amount) FROM people p JOIN visits v ON v.pid = p.id GROUP BY p.grp ORDER BY p.grp',
+    ordered: true,
+  });
+  q.push({
+    sql: 'SELECT p.name, g.label FROM people p LEFT JOIN groups g ON g.code = p.grp ORDER BY p.id LIMIT 40',
+    ordered: true,
+  });
+  q.push({
+    sql: 'SELECT g.label, count(*) FROM people p JOIN groups g ON g.code = p.grp GROUP BY g.label ORDER BY g.label',
+    ordered: true,
+  });
+  q.push({
+    sql: 'SELECT v.id FROM visits v JOIN people p ON p.id = v.pid WHERE p.id IN (7, 8, 9) AND v.amount > 10',
+    ordered: false,
+  });
+  q.push({ sql: 'SELECT * FROM groups ORDER BY code', ordered: true });
   return q;
 }
 
@@ -178,7 +200,10 @@ beforeAll(async () => {
   cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
   await createAppDatabase(cluster);
   proxy = await startTestProxy({
-    databasesYaml: shardedDatabasesYaml({ cluster, sharding: { tables: { people: 'id' } } }),
+    databasesYaml: shardedDatabasesYaml({
+      cluster,
+      sharding: { tables: { people: 'id', visits: 'pid' }, reference: ['groups'] },
+    }),
   });
   sharded = await connect(proxy.client());
   const admin = await connect(directConfig('postgres'));
@@ -187,10 +212,18 @@ beforeAll(async () => {
   await admin.end();
   single = await connect(directConfig('sharding_differential'));
   const data = rows(400);
+  const visits = Array.from(
+    { length: 600 },
+    (_, i) => `(${i + 1}, ${1 + Math.floor(rnd() * 450)}, ${(rnd() * 100).toFixed(2)})`,
+  );
   for (const c of [sharded, single]) {
     await c.query(schema);
     for (let i = 0; i < data.length; i += 50)
       await c.query(`INSERT INTO people VALUES ${data.slice(i, i + 50).join(', ')}`);
+    await c.query('CREATE TABLE visits (id int8, pid int8, amount numeric(8,2))');
+    await c.query(`INSERT INTO visits (id, pid, amount) VALUES ${visits.join(', ')}`);
+    await c.query('CREATE TABLE groups (code text PRIMARY KEY, label text)');
+    await c.query("INSERT INTO groups VALUES ('a', 'Alpha'), ('b', 'Beta'), ('c', 'Gamma'), ('B', 'Big')");
   }
 });
 
