@@ -73,7 +73,8 @@ export class ShardedSession extends ClientSession {
   private readonly inbox: ClientMessage[] = [];
   private waiter: ((m: ClientMessage) => void) | null = null;
   private running = false;
-  private readonly statementsByName = new Map<string, ParseMsg>();
+  /** Named (and the unnamed) statements with their parse, done once at Parse. */
+  private readonly statementsByName = new Map<string, ParseMsg & { stmt: Node | null }>();
   private readonly portals = new Map<string, Portal>();
   /** After an error in an extended-protocol round, messages are skipped until Sync. */
   private skipping = false;
@@ -316,8 +317,8 @@ export class ShardedSession extends ClientSession {
         if (p.name !== '' && this.statementsByName.has(p.name)) {
           throw StatementError.of('42P05', `prepared statement "${p.name}" already exists`);
         }
-        this.parse(p.sql, false);
-        this.statementsByName.set(p.name, p);
+        const [piece] = this.parse(p.sql, false);
+        this.statementsByName.set(p.name, { ...p, stmt: piece?.stmt ?? null });
         this.pending.push(be.parseComplete);
         return;
       }
@@ -326,10 +327,9 @@ export class ShardedSession extends ClientSession {
         const stmt = this.statementsByName.get(b.statement);
         if (!stmt) throw StatementError.of('26000', `prepared statement "${b.statement}" does not exist`);
         const bound = { ...b.params, types: stmt.types };
-        const [piece] = this.parse(stmt.sql, false);
         this.portals.set(b.portal, {
           sql: stmt.sql,
-          stmt: piece?.stmt ?? null,
+          stmt: stmt.stmt,
           bound,
           params: paramText(bound),
           resultFormats: b.resultFormats,
