@@ -15,14 +15,8 @@ import { noParams, type Node, type ParamValues } from '../router/sharding/ast-va
 import { parseSql } from '../sql/parser.js';
 import { parseSync } from 'libpg-query';
 import { ClientSession, type SessionHooks } from './client-session.js';
-import {
-  decodeBind,
-  decodeExecute,
-  decodeParse,
-  decodeTarget,
-  paramText,
-  type ParseMsg,
-} from './sharded/client-messages.js';
+import { readBind, readExecute, readParse, readTarget } from '../protocol/extended-messages.js';
+import { paramText } from './sharded/param-text.js';
 import { runCopyIn } from './sharded/copy-in.js';
 import { ChannelLost } from './sharded/shard-channel.js';
 import { StatementError } from './sharded/statement-error.js';
@@ -74,7 +68,10 @@ export class ShardedSession extends ClientSession {
   private waiter: ((m: ClientMessage) => void) | null = null;
   private running = false;
   /** Named (and the unnamed) statements with their parse, done once at Parse. */
-  private readonly statementsByName = new Map<string, ParseMsg & { stmt: Node | null }>();
+  private readonly statementsByName = new Map<
+    string,
+    { name: string; sql: string; types: number[]; stmt: Node | null }
+  >();
   private readonly portals = new Map<string, Portal>();
   /** After an error in an extended-protocol round, messages are skipped until Sync. */
   private skipping = false;
@@ -313,7 +310,8 @@ export class ShardedSession extends ClientSession {
   private async extended(m: ClientMessage): Promise<void> {
     switch (m.type) {
       case Frontend.Parse: {
-        const p = decodeParse(m.body);
+        const parsed = readParse(m.body, 0);
+        const p = { name: parsed.name, sql: parsed.sql, types: parsed.paramTypes };
         if (p.name !== '' && this.statementsByName.has(p.name)) {
           throw StatementError.of('42P05', `prepared statement "${p.name}" already exists`);
         }
@@ -323,10 +321,10 @@ export class ShardedSession extends ClientSession {
         return;
       }
       case Frontend.Bind: {
-        const b = decodeBind(m.body);
+        const b = readBind(m.body, 0);
         const stmt = this.statementsByName.get(b.statement);
         if (!stmt) throw StatementError.of('26000', `prepared statement "${b.statement}" does not exist`);
-        const bound = { ...b.params, types: stmt.types };
+        const bound = { formats: b.paramFormats, values: b.params, types: stmt.types };
         this.portals.set(b.portal, {
           sql: stmt.sql,
           stmt: stmt.stmt,
@@ -338,7 +336,7 @@ export class ShardedSession extends ClientSession {
         return;
       }
       case Frontend.Describe: {
-        const t = decodeTarget(m.body);
+        const t = readTarget(m.body, 0);
         if (t.kind === 'S') {
           const stmt = this.statementsByName.get(t.name);
           if (!stmt) throw StatementError.of('26000', `prepared statement "${t.name}" does not exist`);
@@ -353,7 +351,7 @@ export class ShardedSession extends ClientSession {
         return;
       }
       case Frontend.Execute: {
-        const { portal: name } = decodeExecute(m.body);
+        const { portal: name } = readExecute(m.body, 0);
         const portal = this.portalOf(name);
         const outcome = portal.outcome ?? (await this.runPortal(portal));
         portal.outcome = undefined;
@@ -362,7 +360,7 @@ export class ShardedSession extends ClientSession {
         return;
       }
       case Frontend.Close: {
-        const t = decodeTarget(m.body);
+        const t = readTarget(m.body, 0);
         if (t.kind === 'S') this.statementsByName.delete(t.name);
         else this.portals.delete(t.name);
         this.pending.push(be.closeComplete);

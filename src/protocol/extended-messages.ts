@@ -28,13 +28,13 @@ export interface ExecuteMessage {
   maxRows: number;
 }
 
-/** Each takes a whole message (type byte and length included). */
-function body(buf: Buffer): MessageReader {
-  return new MessageReader(buf, 5, buf.length);
+/** Each reads a whole message (type byte and length included), or with offset 0 its body alone. */
+function body(buf: Buffer, offset: number): MessageReader {
+  return new MessageReader(buf, offset, buf.length);
 }
 
-export function readParse(buf: Buffer): ParseMessage {
-  const r = body(buf);
+export function readParse(buf: Buffer, offset = 5): ParseMessage {
+  const r = body(buf, offset);
   const name = r.cstring();
   const sql = r.cstring();
   const paramTypes: number[] = [];
@@ -42,8 +42,8 @@ export function readParse(buf: Buffer): ParseMessage {
   return { name, sql, paramTypes };
 }
 
-export function readBind(buf: Buffer): BindMessage {
-  const r = body(buf);
+export function readBind(buf: Buffer, offset = 5): BindMessage {
+  const r = body(buf, offset);
   const portal = r.cstring();
   const statement = r.cstring();
   const formats: number[] = [];
@@ -60,14 +60,14 @@ export function readBind(buf: Buffer): BindMessage {
 }
 
 /** Describe and Close share this layout. */
-export function readTarget(buf: Buffer): TargetMessage {
-  const r = body(buf);
+export function readTarget(buf: Buffer, offset = 5): TargetMessage {
+  const r = body(buf, offset);
   const kind = r.int8() === 0x53 ? 'S' : 'P';
   return { kind, name: r.cstring() };
 }
 
-export function readExecute(buf: Buffer): ExecuteMessage {
-  const r = body(buf);
+export function readExecute(buf: Buffer, offset = 5): ExecuteMessage {
+  const r = body(buf, offset);
   return { portal: r.cstring(), maxRows: r.int32() };
 }
 
