@@ -7,7 +7,8 @@ import { ProxyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Backend, Frontend } from '../protocol/codes.js';
 import * as be from '../protocol/backend-messages.js';
-import { binaryToText, textToBinary, Oid } from '../protocol/binary-values.js';
+import { binaryToText, textToBinary } from '../protocol/binary-values.js';
+import { Oid } from '../protocol/type-oids.js';
 import {
   readBind,
   readExecute,

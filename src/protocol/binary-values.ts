@@ -1,25 +1,6 @@
 // Converts between PostgreSQL's binary and text forms for the common types, where the proxy itself answers a statement.
 import { float8Text } from './float-text.js';
-
-/** Type OIDs the proxy can convert; others must travel in text form. */
-export const Oid = {
-  bool: 16,
-  bytea: 17,
-  name: 19,
-  int8: 20,
-  int2: 21,
-  int4: 23,
-  text: 25,
-  oid: 26,
-  json: 114,
-  float4: 700,
-  float8: 701,
-  varchar: 1043,
-  bpchar: 1042,
-  uuid: 2950,
-  jsonb: 3802,
-  unknown: 705,
-} as const;
+import { Oid } from './type-oids.js';
 
 const textual = new Set<number>([Oid.text, Oid.varchar, Oid.bpchar, Oid.name, Oid.json, Oid.unknown, 0]);
 

@@ -7,7 +7,8 @@ import {
   type NumericValue,
 } from '../values/numeric.js';
 import { comparerFor } from '../values/compare.js';
-import { formatFloat, parseFloatText } from '../values/float.js';
+import { parseFloatText } from '../values/float.js';
+import { float8Text } from '../../protocol/float-text.js';
 import { Oid, floatTypes, integerTypes } from '../values/type-oids.js';
 import {
   computedColumn,
@@ -129,7 +130,7 @@ export class Aggregate implements Operator {
       const count = group.counts[i];
       if (count === 0n) return null;
       const sum = state as Sum;
-      if (sum.kind === 'float') return Buffer.from(formatFloat(sum.v / Number(count)));
+      if (sum.kind === 'float') return Buffer.from(float8Text(sum.v / Number(count)));
       const total = sum.kind === 'int' ? { coef: sum.v, scale: 0 } : sum.v;
       return Buffer.from(formatNumeric(divideNumeric(total, { coef: count, scale: 0 })));
     }
@@ -166,6 +167,6 @@ function addSum(prev: Sum | null, v: Buffer, typeOid: number): Sum {
 
 function formatSum(s: Sum): string {
   if (s.kind === 'int') return s.v.toString();
-  if (s.kind === 'float') return formatFloat(s.v);
+  if (s.kind === 'float') return float8Text(s.v);
   return formatNumeric(s.v);
 }

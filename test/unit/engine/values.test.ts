@@ -6,7 +6,7 @@ import {
   parseNumeric,
   addNumeric,
 } from '../../../src/engine/values/numeric.js';
-import { formatFloat } from '../../../src/engine/values/float.js';
+import { float8Text } from '../../../src/protocol/float-text.js';
 import { comparerFor, rowComparer } from '../../../src/engine/values/compare.js';
 import { Oid } from '../../../src/engine/values/type-oids.js';
 
@@ -34,11 +34,11 @@ describe('numeric', () => {
 
 describe('float text', () => {
   it('prints like float8out', () => {
-    expect(formatFloat(0.1 + 0.2)).toBe('0.30000000000000004');
-    expect(formatFloat(1e20)).toBe('1e+20');
-    expect(formatFloat(1.5e-7)).toBe('1.5e-07');
-    expect(formatFloat(123456789012345)).toBe('123456789012345');
-    expect(formatFloat(NaN)).toBe('NaN');
+    expect(float8Text(0.1 + 0.2)).toBe('0.30000000000000004');
+    expect(float8Text(1e20)).toBe('1e+20');
+    expect(float8Text(1.5e-7)).toBe('1.5e-07');
+    expect(float8Text(123456789012345)).toBe('123456789012345');
+    expect(float8Text(NaN)).toBe('NaN');
   });
 });
 
