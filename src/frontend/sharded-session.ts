@@ -253,21 +253,31 @@ export class ShardedSession extends ClientSession {
         this.pending.push(be.emptyQueryResponse);
         return;
       }
-      for (const p of pieces) {
-        const route = this.runner.block?.failed ? null : await this.copyRoute(p);
-        const outcome = route
-          ? await runCopyIn(this.runner, p.sql, route, p.stmt.CopyStmt as Node, {
-              next: () => this.next(),
-              send: (b) => {
-                this.pending.push(b);
-                this.flushOut();
-              },
-            })
-          : await this.runner.run(p.sql, p.stmt, noBound, noParams, []);
-        this.sendOutcome(outcome, true);
-      }
+      // Several statements outside a block form one implicit transaction, unless they manage transactions themselves.
+      const implicit =
+        pieces.length > 1 &&
+        !this.runner.block &&
+        pieces.every((p) => !p.stmt.TransactionStmt && !p.stmt.CopyStmt);
+      if (implicit) return await this.runner.implicitTransaction(() => this.runPieces(pieces));
+      await this.runPieces(pieces);
     } catch (err) {
       this.sendError(err);
+    }
+  }
+
+  private async runPieces(pieces: Piece[]): Promise<void> {
+    for (const p of pieces) {
+      const route = this.runner.block?.failed ? null : await this.copyRoute(p);
+      const outcome = route
+        ? await runCopyIn(this.runner, p.sql, route, p.stmt.CopyStmt as Node, {
+            next: () => this.next(),
+            send: (b) => {
+              this.pending.push(b);
+              this.flushOut();
+            },
+          })
+        : await this.runner.run(p.sql, p.stmt, noBound, noParams, []);
+      this.sendOutcome(outcome, true);
     }
   }
 

@@ -123,6 +123,25 @@ describe('sharded session', () => {
     expect(prepared).toEqual([[[0]], [[0]], [[0]]]);
   });
 
+  it('runs the statements of one simple query as one transaction, as PostgreSQL does', async () => {
+    // 201 and 202 land on different shards; the third statement fails, so neither insert may stay.
+    await expect(
+      client.query(
+        "INSERT INTO users (id, name) VALUES (201, 'x'); INSERT INTO users (id, name) VALUES (202, 'y'); SELECT 1/0",
+      ),
+    ).rejects.toMatchObject({ code: '22012' });
+    expect((await client.query('SELECT count(*) AS n FROM users WHERE id IN (201, 202)')).rows).toEqual([
+      { n: '0' },
+    ]);
+    await client.query(
+      "INSERT INTO users (id, name) VALUES (201, 'x'); INSERT INTO users (id, name) VALUES (202, 'y')",
+    );
+    expect((await client.query('SELECT count(*) AS n FROM users WHERE id IN (201, 202)')).rows).toEqual([
+      { n: '2' },
+    ]);
+    await client.query('DELETE FROM users WHERE id IN (201, 202)');
+  });
+
   it('updates and deletes across shards with summed row counts', async () => {
     expect((await client.query('UPDATE users SET score = score + 1 WHERE id <= 30')).rowCount).toBe(30);
     expect((await client.query('DELETE FROM users WHERE id > 100')).rowCount).toBe(4);

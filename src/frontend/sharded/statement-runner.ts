@@ -247,6 +247,25 @@ export class StatementRunner {
     }
   }
 
+  /**
+   * Runs the statements of one simple Query as PostgreSQL does outside a block: in one implicit transaction,
+   * committed (with two-phase commit over several shards) when all succeeded, rolled back when one failed.
+   */
+  async implicitTransaction(fn: () => Promise<void>): Promise<void> {
+    const block = new TransactionBlock('BEGIN', true);
+    this.block = block;
+    try {
+      await fn();
+      this.block = null;
+      if (block.failed) throw aborted();
+      await block.commit(this.cluster);
+    } catch (err) {
+      if (this.block === block) this.block = null;
+      await block.rollback();
+      throw err;
+    }
+  }
+
   /** Describe of a statement: its parameters and columns, from the default shard (every shard has the schema). */
   async describe(sql: string, types: number[]): Promise<BackendMessage[]> {
     if (this.block?.failed) throw aborted();
