@@ -1,5 +1,7 @@
 // Scatter-gather plans for a SELECT over several shards: what each shard runs and how the proxy merges it.
 import { Aggregate, type AggSpec, type OutputRef } from '../engine/operators/aggregate.js';
+import { Cast, type ColumnCast } from '../engine/operators/cast.js';
+import { castTarget } from '../engine/values/cast-text.js';
 import { Distinct } from '../engine/operators/distinct.js';
 import { Filter, type Predicate } from '../engine/operators/filter.js';
 import { Limit } from '../engine/operators/limit.js';
@@ -141,8 +143,14 @@ function planAggregate(
     const g = groupIndex(expr);
     return g >= 0 ? { group: g, name } : null;
   };
+  const casts: ColumnCast[] = [];
   for (const t of targets) {
-    const ref = refOf(t.val, columnName(t));
+    const cast = castOf(t.val);
+    const ref = refOf(cast ? cast.arg : t.val, columnName(t));
+    if (cast && ref) {
+      ref.cast = true;
+      casts.push({ index: outputs.length, target: cast.target, typeName: cast.typeName });
+    }
     if (!ref) {
       throw new PlanningError(
         `select-list expression "${columnName(t)}" must be a GROUP BY expression or a single aggregate to run across shards`,
@@ -156,8 +164,9 @@ function planAggregate(
   const outputOf = (expr: unknown): number | null => {
     const ref = refOf(expr, `pp_hidden_${outputs.length}`);
     if (!ref) return null;
-    const found = outputs.findIndex((o) =>
-      'agg' in ref ? 'agg' in o && o.agg === ref.agg : 'group' in o && o.group === ref.group,
+    const found = outputs.findIndex(
+      (o) =>
+        !o.cast && ('agg' in ref ? 'agg' in o && o.agg === ref.agg : 'group' in o && o.group === ref.group),
     );
     return found >= 0 ? found : outputs.push(ref) - 1;
   };
@@ -197,11 +206,29 @@ function planAggregate(
     specs,
     outputs,
   );
+  if (casts.length > 0) op = new Cast(op, casts);
   if (having) op = new Filter(op, having);
   if (keys.length > 0) op = new Sort(op, keys);
   if (limits.count !== null || limits.offset > 0) op = new Limit(op, limits.count, limits.offset);
   if (outputs.length > visible) op = new Project(op, outputs.length - visible);
   return op;
+}
+
+/** `expr::type` in the select list, when the proxy can apply the cast to a merged value. */
+function castOf(expr: unknown): { arg: unknown; target: ColumnCast['target']; typeName: string } | null {
+  const k = nodeKind(expr);
+  if (!k || k[0] !== 'TypeCast') return null;
+  const typeName = k[1].typeName as Node;
+  if (typeName.arrayBounds) return null;
+  const name = ((typeName.names as Node[]).at(-1)?.String as { sval?: string } | undefined)?.sval ?? '';
+  const modifiers = ((typeName.typmods as Node[] | undefined) ?? []).map((m) =>
+    Number(constantOf(m, () => undefined)),
+  );
+  if (modifiers.some((m) => !Number.isInteger(m))) return null;
+  const target = castTarget(name, modifiers);
+  if (!target) return null;
+  const shown = modifiers.length > 0 ? `${name}(${modifiers.join(',')})` : name;
+  return { arg: k[1].arg, target, typeName: shown };
 }
 
 const comparisons = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);

@@ -103,6 +103,16 @@ function queries(): { sql: string; ordered: boolean }[] {
     q.push({ sql: `SELECT min(${c}), max(${c}), count(${c}) FROM people`, ordered: true });
   q.push({ sql: 'SELECT bool_and(flag), bool_or(flag), every(n > -100) FROM people', ordered: true });
   q.push({ sql: 'SELECT count(*) AS total, sum(n) AS s FROM people WHERE id < 0', ordered: true });
+  // Casts of merged aggregates and group keys, applied by the proxy after merging.
+  for (const sql of [
+    'SELECT count(*)::int, count(n)::int2, sum(n)::int4, sum(big)::int8, sum(amt)::int FROM people',
+    'SELECT avg(n)::int, avg(amt)::numeric(10,1), sum(amt)::numeric(14,2), avg(n)::float8, max(f)::int FROM people',
+    'SELECT grp::text, count(*)::int AS c, avg(amt)::numeric(12,2) AS a FROM people GROUP BY grp ORDER BY c DESC, grp',
+    'SELECT flag::text, count(*)::text, min(name)::varchar(3) FROM people GROUP BY flag ORDER BY 1',
+    'SELECT grp, sum(n)::numeric FROM people GROUP BY grp ORDER BY count(*), grp',
+    'SELECT min(amt)::int, max(amt)::int, avg(f)::int FROM people WHERE n > 0',
+  ])
+    q.push({ sql, ordered: true });
   for (const g of ['grp', 'flag', 'd']) {
     for (const c of numeric) {
       q.push({

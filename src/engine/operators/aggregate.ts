@@ -29,7 +29,8 @@ export interface AggSpec {
 }
 
 /** An output column: a group key column of the shard rows, or a merged aggregate. */
-export type OutputRef = { group: number; name: string } | { agg: number; name: string };
+/** An output column: a group key or an aggregate; `cast` marks one a Cast operator converts afterwards. */
+export type OutputRef = ({ group: number } | { agg: number }) & { name: string; cast?: boolean };
 
 type Sum = { kind: 'int'; v: bigint } | { kind: 'numeric'; v: NumericValue } | { kind: 'float'; v: number };
 

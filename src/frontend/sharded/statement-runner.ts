@@ -5,6 +5,7 @@ import type { Column, ExecContext, Row, ShardResult } from '../../engine/types.j
 import { explainRoute } from '../../planner/explain.js';
 import { planSelect } from '../../planner/plan-select.js';
 import { PlanningError } from '../../planner/planning-error.js';
+import { ValueError } from '../../engine/values/value-error.js';
 import { inlineParams, toSql } from '../../planner/sql-text.js';
 import { Backend } from '../../protocol/codes.js';
 import { classifySql } from '../../router/classify.js';
@@ -163,7 +164,13 @@ export class StatementRunner {
             (c): Promise<ShardResult> => runStatement(c, text),
           ),
       };
-      const result = await plan.run(ctx);
+      let result;
+      try {
+        result = await plan.run(ctx);
+      } catch (err) {
+        if (err instanceof ValueError) throw StatementError.of(err.sqlstate, err.message);
+        throw err;
+      }
       return { columns: result.columns, rows: result.rows, tag: `SELECT ${result.rows.length}` };
     });
   }
