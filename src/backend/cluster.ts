@@ -67,6 +67,29 @@ export class Cluster {
     return new ShardChannel(shard, conn, primary.pool);
   }
 
+  /**
+   * A connection for a read outside a transaction block: a replica of the shard that is within max_replica_lag
+   * and has replayed minLsn (read-your-writes), else the primary, by the same rules as unsharded databases.
+   */
+  async readChannel(shard: number, minLsn: bigint | null): Promise<ShardChannel> {
+    const choice = this.db.shards[shard].choose('read', 'read-only-select', minLsn);
+    if (!choice || choice.decision.role === 'primary') return this.channel(shard);
+    try {
+      const conn = await choice.host.pool.acquire();
+      choice.count++;
+      return new ShardChannel(shard, conn, choice.host.pool);
+    } catch (err) {
+      // A replica that cannot be reached: the read goes to the primary, and the monitor learns of it.
+      if (err instanceof BackendError && err.sqlstate === '08006') choice.host.monitor.markDown(err.message);
+      return this.channel(shard);
+    }
+  }
+
+  /** Whether reads may use replicas, and a write's position must be learnt for read-your-writes. */
+  replicated(shard: number): boolean {
+    return this.db.shards[shard].hasReplicas;
+  }
+
   /** Commits or rolls back prepared transactions of stopped coordinators (see two-phase.ts). */
   async resolve(minAgeMs: number): Promise<ResolveOutcome> {
     const channels: ShardChannel[] = [];

@@ -7,6 +7,8 @@ export interface ShardedYamlOptions {
   cluster: Cluster;
   sharding: Record<string, unknown>;
   poolSize?: number;
+  /** Lists each shard's streaming replicas too (reads outside blocks may go there). */
+  replicas?: boolean;
 }
 
 /** The `databases:` entry `app` over every shard primary of the cluster. */
@@ -14,7 +16,10 @@ export function shardedDatabasesYaml(o: ShardedYamlOptions): string {
   const db = {
     backend: { user: 'postgres', password: o.cluster.password, database: 'app', connect_timeout: '5s' },
     pool: { mode: 'transaction', size: o.poolSize ?? 6, acquire_timeout: '10s' },
-    shards: o.cluster.shards.map((s) => ({ primary: `${s.primary.host}:${s.primary.port}` })),
+    shards: o.cluster.shards.map((s) => ({
+      primary: `${s.primary.host}:${s.primary.port}`,
+      ...(o.replicas && { replicas: s.replicas.map((r) => `${r.host}:${r.port}`) }),
+    })),
     sharding: o.sharding,
   };
   return stringify({ app: db })

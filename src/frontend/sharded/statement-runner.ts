@@ -5,6 +5,7 @@ import type { Column, ExecContext, Row, ShardResult } from '../../engine/types.j
 import { explainRoute } from '../../planner/explain.js';
 import { planSelect } from '../../planner/plan-select.js';
 import { PlanningError } from '../../planner/planning-error.js';
+import { parseLsn } from '../../backend/lsn.js';
 import { ValueError } from '../../engine/values/value-error.js';
 import { inlineParams, toSql } from '../../planner/sql-text.js';
 import { Backend } from '../../protocol/codes.js';
@@ -50,6 +51,8 @@ export interface RunnerHooks {
 
 export class StatementRunner {
   block: TransactionBlock | null = null;
+  /** Read-your-writes: per shard, the primary's WAL position after this client's last write there. */
+  private readonly minLsn = new Map<number, bigint>();
 
   constructor(
     private readonly hooks: RunnerHooks,
@@ -238,6 +241,7 @@ export class StatementRunner {
           return tag('ROLLBACK');
         }
         await block.commit(this.cluster);
+        await this.learnPositions(block.wrote);
         return tag('COMMIT');
       }
       case 'TRANS_STMT_ROLLBACK': {
@@ -266,6 +270,7 @@ export class StatementRunner {
       this.block = null;
       if (block.failed) throw aborted();
       await block.commit(this.cluster);
+      await this.learnPositions(block.wrote);
     } catch (err) {
       if (this.block === block) this.block = null;
       await block.rollback();
@@ -338,6 +343,7 @@ export class StatementRunner {
         this.block = null;
         if (block.failed) throw aborted();
         await block.commit(this.cluster);
+        await this.learnPositions(block.wrote);
         return result;
       } catch (err) {
         this.block = null;
@@ -345,12 +351,51 @@ export class StatementRunner {
         throw err;
       }
     }
-    const chs = await Promise.all(shards.map((s) => this.acquire(s)));
+    const chs = await Promise.all(shards.map((s) => (write ? this.acquire(s) : this.acquireRead(s))));
     try {
-      return await this.attached(chs, fn);
+      const result = await this.attached(chs, fn);
+      if (write) await Promise.all(chs.map((c) => this.learnPosition(c)));
+      return result;
     } finally {
       for (const c of chs) c.release();
     }
+  }
+
+  /**
+   * Read-your-writes per shard: after this client's write commits on a shard with replicas, the primary's
+   * WAL position, which a replica must have replayed before it may serve this client's reads of that shard.
+   */
+  private async learnPosition(c: ShardChannel): Promise<void> {
+    if (!this.cluster.replicated(c.shard) || !this.cluster.db.config.routing.read_your_writes) return;
+    const { row } = await c.conn.queryRow('SELECT pg_current_wal_lsn()').catch(() => ({ row: undefined }));
+    const lsn = parseLsn(row?.[0]);
+    const known = this.minLsn.get(c.shard);
+    // Unknown after a write: only the primary is sure to have it, until a later write tells a position.
+    if (lsn === null) this.minLsn.set(c.shard, unknownPosition);
+    else if (known === undefined || known === unknownPosition || lsn > known) this.minLsn.set(c.shard, lsn);
+  }
+
+  /** After a transaction block committed: the positions of the shards it wrote, from a primary connection. */
+  private async learnPositions(shards: Iterable<number>): Promise<void> {
+    for (const shard of shards) {
+      if (!this.cluster.replicated(shard)) continue;
+      const c = await this.cluster.channel(shard).catch(() => null);
+      if (!c) {
+        this.minLsn.set(shard, unknownPosition);
+        continue;
+      }
+      try {
+        await this.learnPosition(c);
+      } finally {
+        c.release();
+      }
+    }
+  }
+
+  /** A connection for a read outside a block, with this client's settings: a replica where one may serve it. */
+  private async acquireRead(shard: number): Promise<ShardChannel> {
+    const c = await this.cluster.readChannel(shard, this.minLsn.get(shard) ?? null);
+    return this.applySettings(c);
   }
 
   private async attached<T>(chs: ShardChannel[], fn: (chs: ShardChannel[]) => Promise<T>): Promise<T> {
@@ -371,9 +416,12 @@ export class StatementRunner {
     return c;
   }
 
-  /** A connection with this client's session settings applied. */
+  /** A primary connection with this client's session settings applied. */
   private async acquire(shard: number): Promise<ShardChannel> {
-    const c = await this.cluster.channel(shard);
+    return this.applySettings(await this.cluster.channel(shard));
+  }
+
+  private async applySettings(c: ShardChannel): Promise<ShardChannel> {
     const sql = settingsDiff(this.settings, c.conn);
     if (sql) await runSimple(c, sql).catch(() => c.conn.applied.clear());
     return c;
@@ -386,6 +434,9 @@ export class StatementRunner {
     await block?.rollback();
   }
 }
+
+/** A position no replica reaches: reads go to the primary. */
+const unknownPosition = 2n ** 64n - 1n;
 
 /** One or more shard answers as the client's result: the first description, rows in shard order. */
 export function outcomeOf(answers: ShardAnswer[]): Outcome {
