@@ -34,6 +34,7 @@ import type { PluginHost } from '../plugins/host.js';
 import type { EncodedResult, SessionView, TransactionParticipant } from '../plugins/api.js';
 import { messageOf } from '../plugins/host.js';
 import { PluginStatements, type ClientError } from './plugin-statements.js';
+import { finishParticipants } from './plugin-participants.js';
 import { ReplyCapture } from './reply-capture.js';
 import { answerRound, cacheableStatement, mayBeCached, roundLength } from './cache-round.js';
 import { readParse } from '../protocol/extended-messages.js';
@@ -1188,30 +1189,4 @@ function statementText(m: Queued): string {
 function toClientError(err: unknown): ClientError {
   if (err && typeof err === 'object' && 'sqlstate' in err && 'message' in err) return err as ClientError;
   return { sqlstate: 'XX000', message: messageOf(err) };
-}
-
-/** Commits (or rolls back) plugin work joined to a block; the first failed commit rolls back the rest. */
-async function finishParticipants(
-  list: readonly TransactionParticipant[],
-  commit: boolean,
-  log: Logger,
-): Promise<unknown> {
-  for (let i = 0; i < list.length; i++) {
-    if (!commit) {
-      await list[i]
-        .rollback()
-        .catch((err: unknown) => log.warn('plugin rollback failed', { err: messageOf(err) }));
-      continue;
-    }
-    try {
-      await list[i].commit();
-    } catch (err) {
-      for (const rest of list.slice(i + 1))
-        await rest
-          .rollback()
-          .catch((e: unknown) => log.warn('plugin rollback failed', { err: messageOf(e) }));
-      return err;
-    }
-  }
-  return null;
 }

@@ -17,6 +17,11 @@ import { parseSync } from 'libpg-query';
 import { ClientSession, type SessionHooks } from './client-session.js';
 import { readBind, readExecute, readParse, readTarget } from '../protocol/extended-messages.js';
 import { paramText } from './sharded/param-text.js';
+import { PluginStatements, type ClientError } from './plugin-statements.js';
+import { finishParticipants } from './plugin-participants.js';
+import type { SessionView, TransactionParticipant } from '../plugins/api.js';
+import type { StatementInfo } from '../router/classify.js';
+import { MessageWriter } from '../protocol/writer.js';
 import { runCopyIn } from './sharded/copy-in.js';
 import { ChannelLost } from './sharded/shard-channel.js';
 import { StatementError } from './sharded/statement-error.js';
@@ -76,6 +81,10 @@ export class ShardedSession extends ClientSession {
   /** After an error in an extended-protocol round, messages are skipped until Sync. */
   private skipping = false;
   private pending: Buffer[] = [];
+  /** Statements and portals plugins answer, and plugin work joined to the open block. */
+  private pluginWork: PluginStatements | null = null;
+  private joined: TransactionParticipant[] = [];
+  private pluginView: SessionView | null = null;
 
   constructor(
     private readonly clientInput: SocketInput,
@@ -243,6 +252,11 @@ export class ShardedSession extends ClientSession {
   private async simpleQuery(sql: string): Promise<void> {
     const info = classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
     try {
+      const plugins = this.claimsOf(Frontend.Query, info);
+      if (plugins) {
+        this.pending.push(await this.pluginCall(() => plugins.query(sql, info, this.pluginSession())));
+        return;
+      }
       if (info.explainRoute !== undefined) return await this.explainRoute(info.explainRoute);
       if (info.routeOverride !== undefined || info.reason === 'route-override-invalid') {
         this.pending.push(be.commandComplete('SET'));
@@ -267,6 +281,7 @@ export class ShardedSession extends ClientSession {
 
   private async runPieces(pieces: Piece[]): Promise<void> {
     for (const p of pieces) {
+      await this.finishJoined(p.stmt);
       const route = this.runner.block?.failed ? null : await this.copyRoute(p);
       const outcome = route
         ? await runCopyIn(this.runner, p.sql, route, p.stmt.CopyStmt as Node, {
@@ -318,6 +333,18 @@ export class ShardedSession extends ClientSession {
   }
 
   private async extended(m: ClientMessage): Promise<void> {
+    const info =
+      m.type === Frontend.Parse
+        ? classifySql(readParse(m.body, 0).sql, { primaryFunctions: this.db.primaryFunctions })
+        : null;
+    const whole = withHeader(m);
+    const plugins = this.claimsOf(m.type, info, whole);
+    if (plugins) {
+      this.pending.push(
+        await this.pluginCall(() => plugins.message(m.type, whole, info, this.pluginSession())),
+      );
+      return;
+    }
     switch (m.type) {
       case Frontend.Parse: {
         const parsed = readParse(m.body, 0);
@@ -389,9 +416,64 @@ export class ShardedSession extends ClientSession {
     return p;
   }
 
-  private runPortal(p: Portal): Promise<Outcome> {
-    if (!p.stmt) return Promise.resolve({ columns: null, rows: [], tag: null });
+  private async runPortal(p: Portal): Promise<Outcome> {
+    if (!p.stmt) return { columns: null, rows: [], tag: null };
+    await this.finishJoined(p.stmt);
     return this.runner.run(p.sql, p.stmt, p.bound, p.params, p.resultFormats);
+  }
+
+  /** The plugin statements of this client when a plugin answers this message (by claim, statement or portal). */
+  private claimsOf(type: number, info: StatementInfo | null, whole?: Buffer): PluginStatements | null {
+    const host = this.db.plugins;
+    if (!host?.hasClaims) return null;
+    this.pluginWork ??= new PluginStatements(host, this.sessionLog);
+    const message = whole ?? Buffer.alloc(0);
+    return this.pluginWork.owns(type, message, 0, message.length, info) ? this.pluginWork : null;
+  }
+
+  /** A plugin's answer, or its error as a StatementError for the client (an open block fails with it). */
+  private async pluginCall(work: () => Promise<Buffer>): Promise<Buffer> {
+    try {
+      return await work();
+    } catch (err) {
+      if (this.runner.block && !this.runner.block.implicit) this.runner.block.failed = true;
+      if (err instanceof Error) throw err;
+      const e = err as ClientError;
+      throw StatementError.of(e.sqlstate, e.message, e.hint);
+    }
+  }
+
+  /** What plugins may know of this client: one object for the connection. */
+  private pluginSession(): SessionView {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const session = this;
+    this.pluginView ??= {
+      database: this.db.name,
+      user: this.user,
+      get inTransaction() {
+        return session.runner.block !== null && !session.runner.block.implicit;
+      },
+      get settings() {
+        return session.runner.settings;
+      },
+      enlist: (p) => {
+        if (!this.joined.includes(p)) this.joined.push(p);
+      },
+    };
+    return this.pluginView;
+  }
+
+  /** COMMIT or ROLLBACK of a block plugins joined: they finish first; a failed commit rolls the shards back too. */
+  private async finishJoined(stmt: Node): Promise<void> {
+    const kind = (stmt.TransactionStmt as { kind?: string } | undefined)?.kind;
+    if (this.joined.length === 0 || (kind !== 'TRANS_STMT_COMMIT' && kind !== 'TRANS_STMT_ROLLBACK')) return;
+    const commit = kind === 'TRANS_STMT_COMMIT' && !this.runner.block?.failed;
+    const failure = await finishParticipants(this.joined.splice(0), commit, this.sessionLog);
+    if (!failure) return;
+    await this.runner.close();
+    const message = failure instanceof Error ? failure.message : String(failure);
+    const sqlstate = (failure as { sqlstate?: string }).sqlstate ?? 'XX000';
+    throw StatementError.of(sqlstate, `COMMIT failed, the transaction was rolled back: ${message}`);
   }
 
   /** The client left or was told to go: its open transaction rolls back on every shard. */
@@ -401,5 +483,11 @@ export class ShardedSession extends ClientSession {
     this.socketOf().destroy();
     this.sessionHooks.onClosed(this);
     this.runner.close().catch(() => {});
+    if (this.joined.length > 0) void finishParticipants(this.joined.splice(0), false, this.sessionLog);
   }
+}
+
+/** A message with its type and length again, as the plugin statements read whole messages. */
+function withHeader(m: ClientMessage): Buffer {
+  return new MessageWriter(m.type, m.body.length + 8).bytes(m.body).finish();
 }
