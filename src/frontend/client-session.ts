@@ -60,8 +60,9 @@ function isLocal(type: number, info: StatementInfo | null): boolean {
   if (type !== Frontend.Query || !info) return false;
   return (
     info.explainRoute !== undefined ||
+    // Only SET/RESET polyproxy.route itself: RESET ALL and DISCARD ALL reset the override too, but PostgreSQL runs them.
     (info.statementCount === 1 &&
-      (info.routeOverride !== undefined || info.reason === 'route-override-invalid'))
+      (info.reason === 'route-override' || info.reason === 'route-override-invalid'))
   );
 }
 
@@ -102,6 +103,8 @@ export class ClientSession implements RelayTarget {
   private settings: Map<string, string>;
   private readonly startup: Map<string, string>;
   private override: RouteOverride = 'auto';
+  /** default_transaction_isolation is serializable: a standby refuses every transaction, reads included. */
+  private serializable = false;
   /** Read-your-writes: the primary's WAL position after this client's last write. */
   private minLsn: bigint | null = null;
   private lsnPending = 0;
@@ -157,6 +160,7 @@ export class ClientSession implements RelayTarget {
     this.pinned = this.transactionMode ? null : 'session pooling';
     this.startup = startupSettings(startupValues);
     this.settings = new Map(this.startup);
+    this.serializable = serializableDefault(this.settings);
     this.done = { database: db.name, kind: 'read', route: 'primary', seconds: 0 };
     const plugins = db.plugins;
     this.plugins =
@@ -594,6 +598,8 @@ export class ClientSession implements RelayTarget {
       override: this.override,
       sessionPooling: !this.transactionMode || this.pinned !== null,
     });
+    if (access === 'read' && this.serializable)
+      return this.db.shard.choose('write', 'serializable-session', null);
     const ryw = this.db.config.routing.read_your_writes;
     if (access === 'read' && ryw && this.lsnPending > 0) {
       const primary = this.db.shard.choose('write', `${reason},read-your-writes`, null);
@@ -822,6 +828,7 @@ export class ClientSession implements RelayTarget {
       if (s.sql === null) this.server?.applied.delete(s.name);
       else this.server?.applied.set(s.name, s.sql);
     }
+    if (info.sets || info.resetAll) this.serializable = serializableDefault(this.settings);
   }
 
   private forwardParse(
@@ -1157,6 +1164,11 @@ export class ClientSession implements RelayTarget {
 
 /** Makes PostgreSQL's side of a transaction block fail, after a plugin statement in it failed. */
 const abortBlockSql = `DO $$BEGIN RAISE EXCEPTION 'a statement answered by a plugin failed in this transaction'; END$$`;
+
+/** Whether the client's settings make every transaction serializable (SET default_transaction_isolation, SET SESSION CHARACTERISTICS, -c). */
+function serializableDefault(settings: Map<string, string>): boolean {
+  return /serializable/i.test(settings.get('default_transaction_isolation') ?? '');
+}
 
 /** The class (first two characters) of an ErrorResponse body's SQLSTATE field. */
 function sqlstateClass(body: Buffer): string {

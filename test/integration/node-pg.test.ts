@@ -42,6 +42,19 @@ describe('simple and parameterised queries', () => {
     });
   });
 
+  it('runs RESET ALL and DISCARD ALL on the server, with their own command tags', async () => {
+    await withClient(proxy.client(), async (c) => {
+      await c.query("SET work_mem = '7MB'");
+      expect((await c.query('SHOW work_mem')).rows).toEqual([{ work_mem: '7MB' }]);
+      const reset = await c.query('RESET ALL');
+      expect(reset.command).toBe('RESET');
+      expect((await c.query('SHOW work_mem')).rows).toEqual([{ work_mem: '4MB' }]);
+      await c.query("SET work_mem = '9MB'");
+      expect((await c.query('DISCARD ALL')).command).toBe('DISCARD');
+      expect((await c.query('SHOW work_mem')).rows).toEqual([{ work_mem: '4MB' }]);
+    });
+  });
+
   it('binds parameters of the extended protocol', async () => {
     await withClient(proxy.client(), async (c) => {
       const r = await c.query('SELECT $1::int + $2::int AS sum, $3::text AS t, $4::text IS NULL AS isnull', [

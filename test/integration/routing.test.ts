@@ -553,6 +553,27 @@ describe('EXPLAIN ROUTE', () => {
   });
 });
 
+describe('serializable sessions', () => {
+  it('keeps every statement of a client whose transactions default to serializable on the primary', async () => {
+    const proxy = await routingProxy();
+    await withClient(proxy.client(), async (c) => {
+      const route = async () => Object.values((await c.query('EXPLAIN ROUTE SELECT 1')).rows[0])[0] as string;
+      expect(await route()).toMatch(/^role=replica /);
+      await c.query('SET default_transaction_isolation = serializable');
+      expect(await route()).toMatch(/^role=primary .*reason=serializable-session$/);
+      // A standby would refuse it: "cannot use serializable mode in a hot standby".
+      expect((await c.query('SELECT count(*)::int AS n FROM items WHERE id = 1')).rows).toEqual([{ n: 1 }]);
+      await c.query('RESET default_transaction_isolation');
+      expect(await route()).toMatch(/^role=replica /);
+      await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE');
+      expect(await route()).toMatch(/^role=primary /);
+      expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await c.query('RESET ALL');
+      expect(await route()).toMatch(/^role=replica /);
+    });
+  });
+});
+
 describe('failures', () => {
   it('stops reading from a killed replica without failing later reads, and uses it again once restarted', async () => {
     const proxy = await routingProxy();
