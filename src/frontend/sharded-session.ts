@@ -258,7 +258,7 @@ export class ShardedSession extends ClientSession {
         return;
       }
       if (info.explainRoute !== undefined) return await this.explainRoute(info.explainRoute);
-      if (info.routeOverride !== undefined || info.reason === 'route-override-invalid') {
+      if (info.reason === 'route-override' || info.reason === 'route-override-invalid') {
         this.pending.push(be.commandComplete('SET'));
         return;
       }

@@ -142,6 +142,12 @@ describe('sharded session', () => {
     await client.query('DELETE FROM users WHERE id IN (201, 202)');
   });
 
+  it('runs RESET ALL on the shards rather than taking it for a route setting', async () => {
+    await client.query("SET work_mem = '7MB'");
+    expect((await client.query('RESET ALL')).command).toBe('RESET');
+    expect((await client.query('SHOW work_mem')).rows).toEqual([{ work_mem: '4MB' }]);
+  });
+
   it('updates and deletes across shards with summed row counts', async () => {
     expect((await client.query('UPDATE users SET score = score + 1 WHERE id <= 30')).rowCount).toBe(30);
     expect((await client.query('DELETE FROM users WHERE id > 100')).rowCount).toBe(4);
