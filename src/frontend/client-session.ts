@@ -38,7 +38,8 @@ import { finishParticipants } from './plugin-participants.js';
 import { ReplyCapture } from './reply-capture.js';
 import { answerRound, cacheableStatement, mayBeCached, roundLength } from './cache-round.js';
 import { readParse } from '../protocol/extended-messages.js';
-import type { StatementDone, StatementKind } from '../metrics/statement-metrics.js';
+import type { StatementDone } from '../metrics/statement-metrics.js';
+import { sqlstateClass, statementKind } from './statement-labels.js';
 
 export interface SessionHooks {
   /** Sends a cancel request to the server connection's backend process. */
@@ -1168,28 +1169,6 @@ const abortBlockSql = `DO $$BEGIN RAISE EXCEPTION 'a statement answered by a plu
 /** Whether the client's settings make every transaction serializable (SET default_transaction_isolation, SET SESSION CHARACTERISTICS, -c). */
 function serializableDefault(settings: Map<string, string>): boolean {
   return /serializable/i.test(settings.get('default_transaction_isolation') ?? '');
-}
-
-/** The class (first two characters) of an ErrorResponse body's SQLSTATE field. */
-function sqlstateClass(body: Buffer): string {
-  let pos = 0;
-  while (pos < body.length && body[pos] !== 0) {
-    const end = body.indexOf(0, pos + 1);
-    if (end < 0) break;
-    if (body[pos] === 0x43) return body.toString('latin1', pos + 1, pos + 3);
-    pos = end + 1;
-  }
-  return 'XX';
-}
-
-/** The metrics label for what a statement does. */
-function statementKind(info: StatementInfo): StatementKind {
-  if (info.transaction) return 'transaction';
-  if (info.reason === 'ddl') return 'ddl';
-  if (info.access === 'write') return 'write';
-  if (info.reason === 'read-only-select' || info.reason === 'copy-to' || info.reason === 'explain')
-    return 'read';
-  return 'utility';
 }
 
 /** The SQL text a Query or Parse message carries. */

@@ -17,6 +17,8 @@ import { parseSync } from 'libpg-query';
 import { ClientSession, type SessionHooks } from './client-session.js';
 import { readBind, readExecute, readParse, readTarget } from '../protocol/extended-messages.js';
 import { paramText } from './sharded/param-text.js';
+import { sqlstateClass, statementKind } from './statement-labels.js';
+import type { StatementDone } from '../metrics/statement-metrics.js';
 import { PluginStatements, type ClientError } from './plugin-statements.js';
 import { finishParticipants } from './plugin-participants.js';
 import type { SessionView, TransactionParticipant } from '../plugins/api.js';
@@ -233,7 +235,20 @@ export class ShardedSession extends ClientSession {
   }
 
   private sendError(err: unknown): void {
-    this.pending.push(encodeMessage({ type: Backend.ErrorResponse, body: this.errorBody(err) }));
+    const body = this.errorBody(err);
+    this.db.statementMetrics?.statementError({ database: this.db.name, sqlstateClass: sqlstateClass(body) });
+    this.pending.push(encodeMessage({ type: Backend.ErrorResponse, body }));
+  }
+
+  /** Counts a statement that completed, with its latency, by what it did and where it went. */
+  private statementDone(sql: string | null, route: StatementDone['route'], started: bigint): void {
+    const metrics = this.db.statementMetrics;
+    if (!metrics) return;
+    // A plugin portal's text is the plugin's: its statements are counted as reads.
+    const kind =
+      sql === null ? 'read' : statementKind(classifySql(sql, { primaryFunctions: this.db.primaryFunctions }));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    metrics.statementDone({ database: this.db.name, kind, route, seconds });
   }
 
   private errorBody(err: unknown): Buffer {
@@ -254,7 +269,9 @@ export class ShardedSession extends ClientSession {
     try {
       const plugins = this.claimsOf(Frontend.Query, info);
       if (plugins) {
+        const started = process.hrtime.bigint();
         this.pending.push(await this.pluginCall(() => plugins.query(sql, info, this.pluginSession())));
+        this.statementDone(sql, 'plugin', started);
         return;
       }
       if (info.explainRoute !== undefined) return await this.explainRoute(info.explainRoute);
@@ -281,6 +298,7 @@ export class ShardedSession extends ClientSession {
 
   private async runPieces(pieces: Piece[]): Promise<void> {
     for (const p of pieces) {
+      const started = process.hrtime.bigint();
       await this.finishJoined(p.stmt);
       const route = this.runner.block?.failed ? null : await this.copyRoute(p);
       const outcome = route
@@ -293,6 +311,7 @@ export class ShardedSession extends ClientSession {
           })
         : await this.runner.run(p.sql, p.stmt, noBound, noParams, []);
       this.sendOutcome(outcome, true);
+      this.statementDone(p.sql, route ? 'scatter' : this.runner.lastRoute, started);
     }
   }
 
@@ -340,9 +359,11 @@ export class ShardedSession extends ClientSession {
     const whole = withHeader(m);
     const plugins = this.claimsOf(m.type, info, whole);
     if (plugins) {
+      const started = process.hrtime.bigint();
       this.pending.push(
         await this.pluginCall(() => plugins.message(m.type, whole, info, this.pluginSession())),
       );
+      if (m.type === Frontend.Execute) this.statementDone(null, 'plugin', started);
       return;
     }
     switch (m.type) {
@@ -390,9 +411,11 @@ export class ShardedSession extends ClientSession {
       case Frontend.Execute: {
         const { portal: name } = readExecute(m.body, 0);
         const portal = this.portalOf(name);
+        const started = process.hrtime.bigint();
         const outcome = portal.outcome ?? (await this.runPortal(portal));
         portal.outcome = undefined;
         this.sendOutcome(outcome, false);
+        this.statementDone(portal.sql, this.runner.lastRoute, started);
         if (name === '') this.portals.delete(name);
         return;
       }

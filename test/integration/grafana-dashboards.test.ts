@@ -1,4 +1,5 @@
-// Every Grafana panel query runs on a real Prometheus scraping a real polyproxy (primary + replica) under load.
+// Every Grafana panel query runs on a real Prometheus scraping a real polyproxy under load: a primary with a
+// replica, a sharded database and plugins (the Redis cache and the kv example).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -7,6 +8,10 @@ import { startPrometheus, type Prometheus } from '../../src/sandbox/prometheus.j
 import { waitFor } from '../../src/sandbox/wait.js';
 import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect, sleep, withClient } from './helpers/tools.js';
+import path from 'node:path';
+import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
+import { startRedis, type RedisServer } from '../../src/sandbox/redis.js';
+import { createAppDatabase, shardedDatabasesYaml } from './sharding-helpers.js';
 
 const dashboardDir = 'grafana/dashboards';
 
@@ -36,16 +41,10 @@ function substitute(expr: string): string {
 }
 
 /**
- * Queries that cannot return data in this test's topology (one database, one shard with a replica, no
- * plugins): they must parse and evaluate, and return data only where their metric exists.
- * - plugin and cache panels: metrics exist only with plugins configured (and the cache plugin's own counters);
- * - single-shard/scatter panels: exist only with sharding configured;
- * - statement-level panels: the client session records them through StatementMetrics; they must return data
- *   once polyproxy_statement_duration_seconds_count exists in Prometheus.
+ * Statement-level panels filter on a kind: they must return data once a statement of that kind ran. Every
+ * other panel must return data: the topology has replicas, a sharded database and plugins (cache and kv).
  */
-function needs(expr: string): 'plugins' | 'sharding' | 'statements' | null {
-  if (/polyproxy_plugin_|route="plugin"/.test(expr)) return 'plugins';
-  if (/single-shard|scatter/.test(expr)) return 'sharding';
+function needs(expr: string): 'statements' | null {
   if (/polyproxy_statement_(duration_seconds|errors_total)/.test(expr)) return 'statements';
   return null;
 }
@@ -62,6 +61,8 @@ async function loadDashboards(): Promise<{ file: string; dashboard: Dashboard }[
 
 let proxy: TestProxy;
 let prometheus: Prometheus;
+let shards: Cluster;
+let redis: RedisServer;
 let stopLoad = false;
 let load: Promise<void>;
 
@@ -76,6 +77,25 @@ async function runLoad(config: pg.ClientConfig, writes: boolean): Promise<void> 
       if (writes) await client.query('INSERT INTO grafana_load (n) VALUES ($1)', [i]);
       await client.query('SELECT count(*) FROM grafana_load');
       await client.query('SELECT 1/0').catch(() => {});
+      // The kv example plugin: a write, a read, and a duplicate key that the plugin refuses.
+      if (writes) await client.query('INSERT INTO kv.entries (key, value) VALUES ($1, $2)', [`k${i}`, 'v']);
+      await client.query('SELECT * FROM kv.entries WHERE key = $1', ['k0']);
+      if (writes) await client.query("INSERT INTO kv.entries (key) VALUES ('k0')").catch(() => {});
+      await sleep(20);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Single-shard writes and reads by key, and scattered counts, on the sharded database; bounded. */
+async function runShardedLoad(config: pg.ClientConfig): Promise<void> {
+  const client = await connect(config);
+  try {
+    for (let i = 1; i <= 3000 && !stopLoad; i++) {
+      await client.query('INSERT INTO orders (id, amount) VALUES ($1, $2)', [i, i % 7]);
+      await client.query('SELECT amount FROM orders WHERE id = $1', [i]);
+      await client.query('SELECT count(*), sum(amount) FROM orders');
       await sleep(20);
     }
   } finally {
@@ -87,6 +107,9 @@ beforeAll(async () => {
   const pgCtx = inject('pg');
   await withClient(directConfig(), (c) => c.query('CREATE TABLE IF NOT EXISTS grafana_load (n int)'));
   const backend = `{ user: postgres, password: ${JSON.stringify(pgCtx.password)}, database: app }`;
+  [shards, redis] = await Promise.all([startCluster({ shards: 2, replicasPerShard: 0 }), startRedis()]);
+  await createAppDatabase(shards);
+  const kvModule = path.resolve('src/plugins/examples/kv-memory.ts');
   proxy = await startTestProxy({
     databasesYaml: [
       '  app:',
@@ -94,10 +117,22 @@ beforeAll(async () => {
       '    pool: { mode: transaction, size: 4 }',
       `    shards: [{ primary: "${pgCtx.host}:${pgCtx.port}", replicas: ["${pgCtx.host}:${pgCtx.replicaPort}"] }]`,
       '    routing: { read_your_writes: true }',
+      shardedDatabasesYaml({ cluster: shards, name: 'shop', sharding: { tables: { orders: 'id' } } }),
+    ].join('\n'),
+    pluginsYaml: [
+      `  cache: { redis: ${JSON.stringify(redis.url)}, tables: [grafana_load] }`,
+      `  kv: { module: ${JSON.stringify(kvModule)} }`,
     ].join('\n'),
   });
+  await withClient(proxy.client('app', 'shop'), (c) =>
+    c.query('CREATE TABLE orders (id int8 PRIMARY KEY, amount int)'),
+  );
   prometheus = await startPrometheus({ targets: [`127.0.0.1:${proxy.adminPort}`], scrapeInterval: '1s' });
-  load = Promise.all([runLoad(proxy.client(), true), runLoad(proxy.client(), false)]).then(() => {});
+  load = Promise.all([
+    runLoad(proxy.client(), true),
+    runLoad(proxy.client(), false),
+    runShardedLoad(proxy.client('app', 'shop')),
+  ]).then(() => {});
   await waitFor(async () => (await prometheus.scrapes()) >= 8, {
     what: '8 scrapes of polyproxy',
     timeoutMs: 60_000,
@@ -109,6 +144,7 @@ afterAll(async () => {
   await load?.catch(() => {});
   await prometheus?.stop();
   await proxy?.close();
+  await Promise.all([shards?.stop(), redis?.stop()]);
   await withClient(directConfig(), (c) => c.query('DROP TABLE IF EXISTS grafana_load'));
 });
 
@@ -140,7 +176,7 @@ describe('grafana dashboards', () => {
 
   it('the database variable lists the configured database', async () => {
     const { result } = await prometheus.query('group by (database) (polyproxy_server_connections)');
-    expect(result.map((r) => r.metric.database)).toEqual(['app']);
+    expect(result.map((r) => r.metric.database).sort()).toEqual(['app', 'shop']);
   });
 
   it('every panel query parses and returns data where its metric exists', async () => {
@@ -175,8 +211,8 @@ describe('grafana dashboards', () => {
         }
       }
     }
-    // Pools, routing, replicas, health, parse cache and process panels always have data here.
-    expect(withData, empty.join('\n')).toBeGreaterThanOrEqual(30);
+    expect(empty, 'panels without data').toEqual([]);
+    expect(withData).toBeGreaterThanOrEqual(45);
   });
 
   it('sees the replica, its lag, and read-your-writes decisions', async () => {

@@ -9,6 +9,8 @@ export interface ShardedYamlOptions {
   poolSize?: number;
   /** Lists each shard's streaming replicas too (reads outside blocks may go there). */
   replicas?: boolean;
+  /** The database name clients use (default `app`). */
+  name?: string;
 }
 
 /** The `databases:` entry `app` over every shard primary of the cluster. */
@@ -22,7 +24,7 @@ export function shardedDatabasesYaml(o: ShardedYamlOptions): string {
     })),
     sharding: o.sharding,
   };
-  return stringify({ app: db })
+  return stringify({ [o.name ?? 'app']: db })
     .split('\n')
     .map((line) => (line ? `  ${line}` : line))
     .join('\n');

@@ -51,6 +51,8 @@ export interface RunnerHooks {
 
 export class StatementRunner {
   block: TransactionBlock | null = null;
+  /** Where the last statement run went, for metrics: one shard, several, or nowhere (the proxy answered). */
+  lastRoute: 'single-shard' | 'scatter' | 'proxy' = 'proxy';
   /** Read-your-writes: per shard, the primary's WAL position after this client's last write there. */
   private readonly minLsn = new Map<number, bigint>();
 
@@ -101,12 +103,15 @@ export class StatementRunner {
   ): Promise<Outcome> {
     const k = nodeKind(stmt);
     const kind = k?.[0] ?? '';
+    this.lastRoute = 'proxy';
     if (kind === 'TransactionStmt') return this.transaction(sql, k![1]);
     if (this.block?.failed) throw aborted();
     if (kind === 'VariableSetStmt' || kind === 'DiscardStmt') return this.setting(sql, bound, formats);
     await this.prepareMeta(stmt);
     const route = this.route(stmt, params);
     const write = classifySql(sql, { primaryFunctions: this.primaryFunctions }).access === 'write';
+    this.lastRoute =
+      route.kind === 'single' ? 'single-shard' : route.kind === 'unsupported' ? 'proxy' : 'scatter';
     switch (route.kind) {
       case 'unsupported':
         throw StatementError.unsupported(route.message, route.hint);
