@@ -19,6 +19,8 @@ export interface BenchEnv {
   direct: Endpoint;
   /** Where servers write their files; removed with the cluster. */
   baseDir: string;
+  /** Three shard primaries (empty `bench` databases), started when a selected workload runs sharded. */
+  shards: PgServer[];
 }
 
 export async function startEnvironment(options: BenchOptions): Promise<BenchEnv> {
@@ -45,9 +47,25 @@ export async function startEnvironment(options: BenchOptions): Promise<BenchEnv>
         },
       );
     }
-    return { options, cluster, primary, replicas, direct, baseDir: cluster.baseDir };
+    const shards = await startShards(options, cluster);
+    return { options, cluster, primary, replicas, direct, baseDir: cluster.baseDir, shards };
   } catch (err) {
     await cluster.stop();
     throw err;
   }
+}
+
+/** Shards for the sharded workloads; polyproxy fills them (pgbench -i through the proxy splits the rows). */
+async function startShards(options: BenchOptions, cluster: Cluster): Promise<PgServer[]> {
+  if (!options.workloads.some((name) => workloadByName(name).usesShards)) return [];
+  // Same directory and password as the main server: stopped with everything else at the end of the bench.
+  const shards = await startCluster({
+    shards: 3,
+    replicasPerShard: 0,
+    baseDir: cluster.baseDir,
+    password: cluster.password,
+  });
+  const primaries = shards.shards.map((s) => s.primary);
+  await Promise.all(primaries.map((p) => p.psql(`CREATE DATABASE ${benchDatabase}`)));
+  return primaries;
 }

@@ -16,6 +16,11 @@ export interface Workload {
   usesReplicas?: boolean;
   /** Through polyproxy, runs with the Redis result cache on (a proxy of its own, with Redis beside it). */
   usesCache?: boolean;
+  /**
+   * Through polyproxy, runs on the same pgbench tables spread over three shards (hash on aid, tid, bid); the
+   * other targets run on the one unsharded server, the baseline.
+   */
+  usesShards?: boolean;
   /** Query modes and client counts for this workload, instead of the bench-wide lists. */
   modes?: readonly QueryMode[];
   clients?: readonly number[];
@@ -85,6 +90,21 @@ export const workloads: readonly Workload[] = [
     label: 'point read (1,000 hot rows), polyproxy cache on',
     pgbenchArgs: (env) => ['-f', script(env, 'point-read', pointReadSql)],
     usesCache: true,
+    ...cacheCells,
+  },
+  {
+    name: 'sharded-point-read',
+    label: 'point read (-S), polyproxy over 3 shards',
+    pgbenchArgs: () => ['-S'],
+    usesShards: true,
+    modes: ['simple', 'extended', 'prepared'],
+    clients: [16],
+  },
+  {
+    name: 'sharded-aggregate',
+    label: 'aggregate over pgbench_accounts, polyproxy over 3 shards',
+    pgbenchArgs: (env) => ['-f', script(env, 'aggregate', aggregateSql)],
+    usesShards: true,
     ...cacheCells,
   },
 ];

@@ -203,8 +203,8 @@ export class ShardedSession extends ClientSession {
       return;
     }
     if (m.type === Frontend.Query) {
-      await this.simpleQuery(m.body.toString('utf8', 0, m.body.length - 1));
-      this.ready();
+      // A forwarded statement's reply carried its own ReadyForQuery.
+      if (!(await this.simpleQuery(m.body.toString('utf8', 0, m.body.length - 1), m))) this.ready();
       return;
     }
     if (m.type === Frontend.Sync) {
@@ -264,7 +264,8 @@ export class ShardedSession extends ClientSession {
       .body;
   }
 
-  private async simpleQuery(sql: string): Promise<void> {
+  /** Answers one Query message; true when the reply, ReadyForQuery included, went to the client as the shard sent it. */
+  private async simpleQuery(sql: string, m: ClientMessage): Promise<boolean> {
     const info = classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
     try {
       const plugins = this.claimsOf(Frontend.Query, info);
@@ -272,28 +273,45 @@ export class ShardedSession extends ClientSession {
         const started = process.hrtime.bigint();
         this.pending.push(await this.pluginCall(() => plugins.query(sql, info, this.pluginSession())));
         this.statementDone(sql, 'plugin', started);
-        return;
+        return false;
       }
-      if (info.explainRoute !== undefined) return await this.explainRoute(info.explainRoute);
+      if (info.explainRoute !== undefined) {
+        await this.explainRoute(info.explainRoute);
+        return false;
+      }
       if (info.reason === 'route-override' || info.reason === 'route-override-invalid') {
         this.pending.push(be.commandComplete('SET'));
-        return;
+        return false;
       }
       const pieces = this.parse(sql, true);
       if (pieces.length === 0) {
         this.pending.push(be.emptyQueryResponse);
-        return;
+        return false;
       }
+      if (pieces.length === 1 && (await this.forwarded(pieces[0], m))) return true;
       // Several statements outside a block form one implicit transaction, unless they manage transactions themselves.
       const implicit =
         pieces.length > 1 &&
         !this.runner.block &&
         pieces.every((p) => !p.stmt.TransactionStmt && !p.stmt.CopyStmt);
-      if (implicit) return await this.runner.implicitTransaction(() => this.runPieces(pieces));
-      await this.runPieces(pieces);
+      if (implicit) await this.runner.implicitTransaction(() => this.runPieces(pieces));
+      else await this.runPieces(pieces);
     } catch (err) {
       this.sendError(err);
     }
+    return false;
+  }
+
+  /** The fast path: a statement for one shard goes as the client's bytes, its reply comes back undecoded. */
+  private async forwarded(p: Piece, m: ClientMessage): Promise<boolean> {
+    if (this.joined.length > 0) return false;
+    const target = await this.runner.passthroughShard(p.sql, p.stmt);
+    if (!target) return false;
+    const started = process.hrtime.bigint();
+    this.flushOut();
+    await this.runner.passthrough(target.shard, target.write, withHeader(m), this.socketOf());
+    this.statementDone(p.sql, 'single-shard', started);
+    return true;
   }
 
   private async runPieces(pieces: Piece[]): Promise<void> {

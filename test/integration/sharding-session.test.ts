@@ -142,6 +142,21 @@ describe('sharded session', () => {
     await client.query('DELETE FROM users WHERE id IN (201, 202)');
   });
 
+  it('forwards a single-shard simple query as it is: rows, errors and large replies', async () => {
+    expect((await client.query('SELECT name FROM users WHERE id = 7')).rows).toEqual([{ name: 'user7' }]);
+    await expect(client.query('SELECT 1 / (score - score) FROM users WHERE id = 7')).rejects.toMatchObject({
+      code: '22012',
+    });
+    // 200,000 rows from one shard through a client that reads them all: the shard's socket waits for it.
+    const big = await client.query(
+      'SELECT g, u.name FROM users u, generate_series(1, 200000) g WHERE u.id = 7',
+    );
+    expect(big.rowCount).toBe(200000);
+    expect(big.rows[199999]).toEqual({ g: 200000, name: 'user7' });
+    const explain = await client.query('EXPLAIN ROUTE SELECT name FROM users WHERE id = 7');
+    expect(explain.rows[0].route).toMatch(/^Route shards=\[\d\] reason=shard-key/);
+  });
+
   it('runs RESET ALL on the shards rather than taking it for a route setting', async () => {
     await client.query("SET work_mem = '7MB'");
     expect((await client.query('RESET ALL')).command).toBe('RESET');

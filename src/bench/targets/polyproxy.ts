@@ -9,6 +9,7 @@ import { freePort } from '../../sandbox/ports.js';
 import { spawnManaged, waitUntilListening, type Managed } from '../../sandbox/process.js';
 import { startRedis } from '../../sandbox/redis.js';
 import { workloadByName } from '../workloads.js';
+import { initPgbench } from '../pgbench.js';
 import type { BenchEnv } from '../environment.js';
 import { poolerEndpoint, poolerUser } from './pooler-user.js';
 import type { Target } from './target.js';
@@ -17,6 +18,8 @@ const cliPath = fileURLToPath(new URL('../../cli.js', import.meta.url));
 
 /** The database name for workloads routed over the replicas. */
 const routed = (env: BenchEnv) => `${env.direct.database}_routed`;
+/** The database name for workloads over the shards. */
+const sharded = (env: BenchEnv) => `${env.direct.database}_sharded`;
 
 function config(
   env: BenchEnv,
@@ -45,6 +48,14 @@ function config(
               replicas: env.replicas.map((r) => `${r.host}:${r.port}`),
             },
           ],
+        },
+      }),
+      ...(env.shards.length > 0 && {
+        [sharded(env)]: {
+          backend,
+          pool,
+          shards: env.shards.map((s) => ({ primary: `${s.host}:${s.port}` })),
+          sharding: { tables: { pgbench_accounts: 'aid', pgbench_tellers: 'tid', pgbench_branches: 'bid' } },
         },
       }),
     },
@@ -87,17 +98,21 @@ export const polyproxyTarget: Target = {
     );
     const cached = await startCachedProxy(env);
     const endpoint = poolerEndpoint(env, port);
+    // The sharded tables are filled through the proxy: pgbench -i's COPY is split by key on the way.
+    if (env.shards.length > 0) await initPgbench({ ...endpoint, database: sharded(env) }, env.options.scale);
     let stopped = false;
     return {
       connectionFor: async (cell) =>
-        cell.workload.usesCache && cached
-          ? { endpoint: poolerEndpoint(env, cached.port), variant: 'Redis result cache on' }
-          : cell.workload.usesReplicas
-            ? {
-                endpoint: { ...endpoint, database: routed(env) },
-                variant: `reads routed to ${env.replicas.length} replicas`,
-              }
-            : { endpoint },
+        cell.workload.usesShards
+          ? { endpoint: { ...endpoint, database: sharded(env) }, variant: `over ${env.shards.length} shards` }
+          : cell.workload.usesCache && cached
+            ? { endpoint: poolerEndpoint(env, cached.port), variant: 'Redis result cache on' }
+            : cell.workload.usesReplicas
+              ? {
+                  endpoint: { ...endpoint, database: routed(env) },
+                  variant: `reads routed to ${env.replicas.length} replicas`,
+                }
+              : { endpoint },
       notes: () => {
         if (stopped) return [];
         return [child, cached?.child].flatMap((c) => {

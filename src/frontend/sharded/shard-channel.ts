@@ -31,6 +31,12 @@ export class ShardChannel implements RelayTarget {
   private readonly framer = new MessageFramer(1 << 30);
   private readonly rounds: Pending[] = [];
   lost = false;
+  /** A passthrough round in flight: its bytes go straight to the client. */
+  private forwarding: {
+    forward: (chunk: Buffer) => void;
+    resolve: (status: number) => void;
+    reject: (e: Error) => void;
+  } | null = null;
   /** The transaction status the server last reported. */
   status = 0x49;
 
@@ -56,6 +62,19 @@ export class ShardChannel implements RelayTarget {
     });
   }
 
+  /**
+   * Sends a client's own Query and streams the reply bytes, ReadyForQuery included, to `forward` as they
+   * arrive, undecoded: the fast path for a statement that runs on this one shard as it is.
+   */
+  passthrough(message: Buffer, forward: (chunk: Buffer) => void): Promise<number> {
+    if (this.lost) return Promise.reject(new ChannelLost(`connection to shard ${this.shard} was lost`));
+    return new Promise((resolve, reject) => {
+      this.forwarding = { forward, resolve, reject };
+      this.conn.relay.sendEpoch++;
+      this.conn.write(message);
+    });
+  }
+
   /** Bytes inside a round already started (CopyData, CopyDone). */
   write(b: Buffer): void {
     if (!this.lost) this.conn.write(b);
@@ -72,6 +91,10 @@ export class ShardChannel implements RelayTarget {
   // RelayTarget: the relay streams the server's bytes here.
 
   send(chunk: Buffer): void {
+    if (this.forwarding) {
+      this.forwarding.forward(chunk);
+      return;
+    }
     this.framer.feed(chunk, (type, buf, start, end) => {
       const m = { type, body: Buffer.from(buf.subarray(start + 5, end)) };
       const r = this.rounds[0];
@@ -87,12 +110,21 @@ export class ShardChannel implements RelayTarget {
     });
   }
 
-  onReady(): void {}
+  /** The relay saw ReadyForQuery (already forwarded): a passthrough round is over. */
+  onReady(status: number): void {
+    const f = this.forwarding;
+    if (!f) return;
+    this.forwarding = null;
+    this.status = status;
+    f.resolve(status);
+  }
 
   onParameterStatus(): void {}
 
   onServerLost(): void {
     this.lost = true;
+    this.forwarding?.reject(new ChannelLost(`connection to shard ${this.shard} was lost`));
+    this.forwarding = null;
     for (const r of this.rounds.splice(0))
       r.reject(new ChannelLost(`connection to shard ${this.shard} was lost`));
   }

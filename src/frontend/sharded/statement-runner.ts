@@ -6,12 +6,14 @@ import { explainRoute } from '../../planner/explain.js';
 import { planSelect } from '../../planner/plan-select.js';
 import { PlanningError } from '../../planner/planning-error.js';
 import { parseLsn } from '../../backend/lsn.js';
+import type { Duplex } from 'node:stream';
+import { writeOrHold } from '../../net/socket-input.js';
 import { ValueError } from '../../engine/values/value-error.js';
 import { inlineParams, toSql } from '../../planner/sql-text.js';
 import { Backend } from '../../protocol/codes.js';
 import { classifySql } from '../../router/classify.js';
 import { findInTree } from '../../router/ast-walk.js';
-import { nodeKind, type Node, type ParamValues } from '../../router/sharding/ast-values.js';
+import { nodeKind, noParams, type Node, type ParamValues } from '../../router/sharding/ast-values.js';
 import { routeStatement, type ShardRoute } from '../../router/sharding/shard-route.js';
 import { settingsDiff } from '../session-settings.js';
 import type { BackendMessage, ShardChannel } from './shard-channel.js';
@@ -86,6 +88,38 @@ export class StatementRunner {
   route(stmt: Node, params: ParamValues): ShardRoute {
     const cluster = this.cluster;
     return routeStatement(stmt, { map: cluster.map, meta: (t) => cluster.metaOf(t), params });
+  }
+
+  /**
+   * The shard of a statement that may travel as the client's own bytes: one plain SELECT, INSERT, UPDATE or
+   * DELETE outside a block that routes to exactly one shard; null for anything else.
+   */
+  async passthroughShard(sql: string, stmt: Node): Promise<{ shard: number; write: boolean } | null> {
+    if (this.block) return null;
+    const kind = nodeKind(stmt)?.[0];
+    if (kind !== 'SelectStmt' && kind !== 'InsertStmt' && kind !== 'UpdateStmt' && kind !== 'DeleteStmt')
+      return null;
+    await this.prepareMeta(stmt);
+    const route = this.route(stmt, noParams);
+    if (route.kind !== 'single') return null;
+    const write =
+      route.write || classifySql(sql, { primaryFunctions: this.primaryFunctions }).access === 'write';
+    return { shard: route.shard, write };
+  }
+
+  /** Sends the client's Query to one shard and streams the reply, ReadyForQuery included, back undecoded. */
+  async passthrough(shard: number, write: boolean, message: Buffer, client: Duplex): Promise<void> {
+    this.lastRoute = 'single-shard';
+    await this.onShards([shard], false, write, async ([c]) => {
+      let held: Promise<void> | null = null;
+      await c.passthrough(message, (chunk) => {
+        // The chunk lies in the shard connection's read buffer: that socket waits until the client took it.
+        let resume!: () => void;
+        const drained = new Promise<void>((r) => (resume = r));
+        if (writeOrHold(client, chunk, c.conn.socket, resume)) held = drained;
+      });
+      if (held) await held;
+    });
   }
 
   async explain(sql: string, stmt: Node, params: ParamValues): Promise<string[]> {
