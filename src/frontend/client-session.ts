@@ -140,8 +140,8 @@ export class ClientSession implements RelayTarget {
   /** Plugin work joined to the client's transaction block. */
   private participants: TransactionParticipant[] = [];
   private view: SessionView | null = null;
-  /** When the round now running started (hrtime), 0n when none; with the event reused for every round. */
-  private roundStart = 0n;
+  /** When the round now running started (performance.now(), ms), 0 when none; the event is reused every round. */
+  private roundStart = 0;
   private readonly done: StatementDone;
 
   constructor(
@@ -356,13 +356,13 @@ export class ClientSession implements RelayTarget {
       return 'forward';
     }
     this.pluginBusy = true;
-    if (this.db.statementMetrics && this.roundStart === 0n) this.startRound(m.info!);
+    if (this.db.statementMetrics && this.roundStart === 0) this.startRound(m.info!);
     void plugins.runBefore(stmt).then((outcome) => {
       this.pluginBusy = false;
       if (this.closed) return;
       if (outcome.answer) {
         const round = this.queue.splice(0, n);
-        if (this.roundStart !== 0n) this.endRound('plugin');
+        if (this.roundStart !== 0) this.endRound('plugin');
         this.adoptCachedRound(round);
         this.socket.write(answerRound(round, outcome.answer));
       } else {
@@ -394,7 +394,7 @@ export class ClientSession implements RelayTarget {
     this.pluginBusy = true;
     this.stats.queries += m.type === Frontend.Query || m.type === Frontend.Parse ? 1 : 0;
     if (m.type !== Frontend.Query) this.localRound = true;
-    if (this.db.statementMetrics && m.info && this.roundStart === 0n) this.startRound(m.info);
+    if (this.db.statementMetrics && m.info && this.roundStart === 0) this.startRound(m.info);
     const work =
       m.type === Frontend.Query
         ? statements.query(m.buf.toString('utf8', 5, m.buf.length - 1), m.info!, session)
@@ -406,7 +406,7 @@ export class ClientSession implements RelayTarget {
         this.socket.write(
           m.type === Frontend.Query ? Buffer.concat([out, be.readyForQuery(this.txStatus)]) : out,
         );
-        if (this.roundStart !== 0n && (m.type === Frontend.Query || m.type === Frontend.Execute))
+        if (this.roundStart !== 0 && (m.type === Frontend.Query || m.type === Frontend.Execute))
           this.endRound('plugin');
         this.pump();
       },
@@ -434,7 +434,7 @@ export class ClientSession implements RelayTarget {
       database: this.db.name,
       sqlstateClass: err.sqlstate.slice(0, 2),
     });
-    this.roundStart = 0n;
+    this.roundStart = 0;
     const parts = [be.errorResponse({ severity: 'ERROR', ...err })];
     if (this.server && this.inBlock && this.txStatus !== TxStatus.Failed) {
       // PostgreSQL's side of the block must fail too, so the client's next statement is refused as it expects.
@@ -743,7 +743,7 @@ export class ClientSession implements RelayTarget {
     const conn = this.server!;
     if (info) {
       this.track(info);
-      if (this.roundStart === 0n && this.db.statementMetrics) this.startRound(info);
+      if (this.roundStart === 0 && this.db.statementMetrics) this.startRound(info);
     }
     switch (type) {
       case Frontend.Query:
@@ -981,7 +981,7 @@ export class ClientSession implements RelayTarget {
 
   onReady(status: number): void {
     this.txStatus = status;
-    if (this.roundStart !== 0n) this.endRound(this.serverRole);
+    if (this.roundStart !== 0) this.endRound(this.serverRole);
     if (status === TxStatus.Idle && this.server && !this.server.relay.busy()) this.inBlock = false;
     if (this.capture) {
       const result = this.capture.reply.result();
@@ -1067,7 +1067,7 @@ export class ClientSession implements RelayTarget {
   }
 
   private startRound(info: StatementInfo): void {
-    this.roundStart = process.hrtime.bigint();
+    this.roundStart = performance.now();
     this.done.kind = statementKind(info);
   }
 
@@ -1075,8 +1075,8 @@ export class ClientSession implements RelayTarget {
     const metrics = this.db.statementMetrics;
     if (!metrics) return;
     this.done.route = route;
-    this.done.seconds = Number(process.hrtime.bigint() - this.roundStart) / 1e9;
-    this.roundStart = 0n;
+    this.done.seconds = (performance.now() - this.roundStart) / 1000;
+    this.roundStart = 0;
     metrics.statementDone(this.done);
   }
 
