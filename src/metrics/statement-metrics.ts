@@ -1,5 +1,6 @@
 // Statement-level events the client session reports as they happen: counts, latency and errors by kind and route.
 import client from 'prom-client';
+import { FastHistogram, type HistogramChild } from './fast-histogram.js';
 
 /** What a statement does, in a handful of values so the label stays low-cardinality. */
 export type StatementKind = 'read' | 'write' | 'ddl' | 'transaction' | 'utility';
@@ -61,34 +62,40 @@ function sqlstateClassOf(value: string): string {
 }
 
 export function createStatementMetrics(registry: client.Registry): StatementMetrics {
-  const duration = new client.Histogram({
-    name: 'polyproxy_statement_duration_seconds',
-    help: 'Statement latency seen by the proxy, by database, kind and route (its _count counts statements)',
-    labelNames: ['database', 'kind', 'route'],
-    buckets: statementBuckets,
-    registers: [registry],
-  });
+  const duration = new FastHistogram(
+    'polyproxy_statement_duration_seconds',
+    'Statement latency seen by the proxy, by database, kind and route (its _count counts statements)',
+    statementBuckets,
+    registry,
+  );
   const errors = new client.Counter({
     name: 'polyproxy_statement_errors_total',
     help: 'Errors sent to clients, by database and SQLSTATE class (e.g. 23: integrity, 40: rollback, 57: operator)',
     labelNames: ['database', 'sqlstate_class'],
     registers: [registry],
   });
-  const pluginCalls = new client.Histogram({
-    name: 'polyproxy_plugin_call_duration_seconds',
-    help: 'Time spent in plugin hooks and handlers, by plugin and hook',
-    labelNames: ['plugin', 'hook'],
-    buckets: statementBuckets,
-    registers: [registry],
-  });
+  const pluginCalls = new FastHistogram(
+    'polyproxy_plugin_call_duration_seconds',
+    'Time spent in plugin hooks and handlers, by plugin and hook',
+    statementBuckets,
+    registry,
+  );
+  const callChildren = new Map<string, Map<string, HistogramChild>>();
+  const callsOf = (plugin: string, hook: string) => {
+    let byHook = callChildren.get(plugin);
+    if (!byHook) callChildren.set(plugin, (byHook = new Map()));
+    let child = byHook.get(hook);
+    if (!child) byHook.set(hook, (child = pluginCalls.child({ plugin, hook })));
+    return child;
+  };
   const pluginErrors = new client.Counter({
     name: 'polyproxy_plugin_call_errors_total',
     help: 'Plugin hooks and handlers that threw, by plugin and hook',
     labelNames: ['plugin', 'hook'],
     registers: [registry],
   });
-  // One labelled child per (database, kind, route), found through nested maps: no label object or hash per statement.
-  const children = new Map<string, Map<string, Map<string, { observe(value: number): void }>>>();
+  // One child per (database, kind, route), found through nested maps: no label object or hash per statement.
+  const children = new Map<string, Map<string, Map<string, HistogramChild>>>();
   const durationFor = (database: string, kind: string, route: string) => {
     let byKind = children.get(database);
     if (!byKind) children.set(database, (byKind = new Map()));
@@ -96,7 +103,10 @@ export function createStatementMetrics(registry: client.Registry): StatementMetr
     if (!byRoute) byKind.set(kind, (byRoute = new Map()));
     let child = byRoute.get(route);
     if (!child)
-      byRoute.set(route, (child = duration.labels(database, oneOf(kind, kinds), oneOf(route, routes))));
+      byRoute.set(
+        route,
+        (child = duration.child({ database, kind: oneOf(kind, kinds), route: oneOf(route, routes) })),
+      );
     return child;
   };
   return {
@@ -107,7 +117,7 @@ export function createStatementMetrics(registry: client.Registry): StatementMetr
       errors.inc({ database: e.database, sqlstate_class: sqlstateClassOf(e.sqlstateClass) });
     },
     pluginCall(e) {
-      pluginCalls.observe({ plugin: e.plugin, hook: e.hook }, e.seconds);
+      callsOf(e.plugin, e.hook).observe(e.seconds);
       if (e.failed) pluginErrors.inc({ plugin: e.plugin, hook: e.hook });
     },
   };
