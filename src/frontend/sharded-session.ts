@@ -12,8 +12,7 @@ import { Backend, Frontend, TxStatus } from '../protocol/codes.js';
 import { FramingError, MessageFramer } from '../protocol/framer.js';
 import { classifySql } from '../router/classify.js';
 import { noParams, type Node, type ParamValues } from '../router/sharding/ast-values.js';
-import { parseSql } from '../sql/parser.js';
-import { parseSync } from 'libpg-query';
+import { parseSql, type StatementSpan } from '../sql/parser.js';
 import { ClientSession, type SessionHooks } from './client-session.js';
 import { readBind, readExecute, readParse, readTarget } from '../protocol/extended-messages.js';
 import { paramText } from './sharded/param-text.js';
@@ -58,13 +57,13 @@ interface Piece {
   stmt: Node;
 }
 
-function splitStatements(sql: string): Piece[] {
-  const raw = parseSync(sql) as { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
+/** Each statement of a parsed text with its own text (one parse serves both). */
+function splitStatements(sql: string, statements: Node[], spans: StatementSpan[]): Piece[] {
   const bytes = Buffer.from(sql);
-  return (raw.stmts ?? []).map((s) => {
-    const start = s.stmt_location ?? 0;
-    const end = s.stmt_len === undefined || s.stmt_len === 0 ? bytes.length : start + s.stmt_len;
-    return { sql: bytes.toString('utf8', start, end).trim(), stmt: s.stmt };
+  return statements.map((stmt, i) => {
+    const { location, length } = spans[i];
+    const end = length === 0 ? bytes.length : location + length;
+    return { sql: bytes.toString('utf8', location, end).trim(), stmt };
   });
 }
 
@@ -241,12 +240,17 @@ export class ShardedSession extends ClientSession {
   }
 
   /** Counts a statement that completed, with its latency, by what it did and where it went. */
-  private statementDone(sql: string | null, route: StatementDone['route'], started: bigint): void {
+  private statementDone(
+    what: string | StatementInfo | null,
+    route: StatementDone['route'],
+    started: bigint,
+  ): void {
     const metrics = this.db.statementMetrics;
     if (!metrics) return;
     // A plugin portal's text is the plugin's: its statements are counted as reads.
-    const kind =
-      sql === null ? 'read' : statementKind(classifySql(sql, { primaryFunctions: this.db.primaryFunctions }));
+    const info =
+      typeof what === 'string' ? classifySql(what, { primaryFunctions: this.db.primaryFunctions }) : what;
+    const kind = info === null ? 'read' : statementKind(info);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics.statementDone({ database: this.db.name, kind, route, seconds });
   }
@@ -288,7 +292,7 @@ export class ShardedSession extends ClientSession {
         this.pending.push(be.emptyQueryResponse);
         return false;
       }
-      if (pieces.length === 1 && (await this.forwarded(pieces[0], m))) return true;
+      if (pieces.length === 1 && (await this.forwarded(pieces[0], m, info))) return true;
       // Several statements outside a block form one implicit transaction, unless they manage transactions themselves.
       const implicit =
         pieces.length > 1 &&
@@ -303,14 +307,14 @@ export class ShardedSession extends ClientSession {
   }
 
   /** The fast path: a statement for one shard goes as the client's bytes, its reply comes back undecoded. */
-  private async forwarded(p: Piece, m: ClientMessage): Promise<boolean> {
+  private async forwarded(p: Piece, m: ClientMessage, info: StatementInfo): Promise<boolean> {
     if (this.joined.length > 0) return false;
-    const target = await this.runner.passthroughShard(p.sql, p.stmt);
+    const target = await this.runner.passthroughShard(p.stmt, info.access === 'write');
     if (!target) return false;
     const started = process.hrtime.bigint();
     this.flushOut();
     await this.runner.passthrough(target.shard, target.write, withHeader(m), this.socketOf());
-    this.statementDone(p.sql, 'single-shard', started);
+    this.statementDone(info, 'single-shard', started);
     return true;
   }
 
@@ -344,7 +348,7 @@ export class ShardedSession extends ClientSession {
   private parse(sql: string, many: boolean): Piece[] {
     const checked = parseSql(sql);
     if (!checked.ok) throw StatementError.of('42601', checked.error);
-    const pieces = splitStatements(sql);
+    const pieces = splitStatements(sql, checked.statements as Node[], checked.spans);
     if (!many && pieces.length > 1)
       throw StatementError.of('42601', 'cannot insert multiple commands into a prepared statement');
     return pieces;

@@ -5,7 +5,14 @@ import { Lru } from './lru.js';
 /** One top-level statement as libpg-query returns it: `{ SelectStmt: {...} }` and the like. */
 export type StatementNode = Record<string, unknown>;
 
-export type ParseOutcome = { ok: true; statements: StatementNode[] } | { ok: false; error: string };
+/** Where a statement lies in the text, in UTF-8 bytes; `length` 0 means to the end of the text. */
+export interface StatementSpan {
+  location: number;
+  length: number;
+}
+
+export type ParseOutcome =
+  { ok: true; statements: StatementNode[]; spans: StatementSpan[] } | { ok: false; error: string };
 
 let loaded: Promise<void> | null = null;
 const cache = new Lru<string, ParseOutcome>(5000);
@@ -25,10 +32,17 @@ export function parseSql(sql: string): ParseOutcome {
   if (cached) return cached;
   let outcome: ParseOutcome;
   // libpg-query rejects the empty string, PostgreSQL answers it with EmptyQueryResponse.
-  if (sql.trim() === '') return { ok: true, statements: [] };
+  if (sql.trim() === '') return { ok: true, statements: [], spans: [] };
   try {
-    const result = parseSync(sql) as { stmts?: { stmt: StatementNode }[] };
-    outcome = { ok: true, statements: (result.stmts ?? []).map((s) => s.stmt) };
+    const result = parseSync(sql) as {
+      stmts?: { stmt: StatementNode; stmt_location?: number; stmt_len?: number }[];
+    };
+    const stmts = result.stmts ?? [];
+    outcome = {
+      ok: true,
+      statements: stmts.map((s) => s.stmt),
+      spans: stmts.map((s) => ({ location: s.stmt_location ?? 0, length: s.stmt_len ?? 0 })),
+    };
   } catch (err) {
     outcome = { ok: false, error: err instanceof Error ? err.message : String(err) };
   }

@@ -94,7 +94,7 @@ export class StatementRunner {
    * The shard of a statement that may travel as the client's own bytes: one plain SELECT, INSERT, UPDATE or
    * DELETE outside a block that routes to exactly one shard; null for anything else.
    */
-  async passthroughShard(sql: string, stmt: Node): Promise<{ shard: number; write: boolean } | null> {
+  async passthroughShard(stmt: Node, writes: boolean): Promise<{ shard: number; write: boolean } | null> {
     if (this.block) return null;
     const kind = nodeKind(stmt)?.[0];
     if (kind !== 'SelectStmt' && kind !== 'InsertStmt' && kind !== 'UpdateStmt' && kind !== 'DeleteStmt')
@@ -102,9 +102,7 @@ export class StatementRunner {
     await this.prepareMeta(stmt);
     const route = this.route(stmt, noParams);
     if (route.kind !== 'single') return null;
-    const write =
-      route.write || classifySql(sql, { primaryFunctions: this.primaryFunctions }).access === 'write';
-    return { shard: route.shard, write };
+    return { shard: route.shard, write: route.write || writes };
   }
 
   /** Sends the client's Query to one shard and streams the reply, ReadyForQuery included, back undecoded. */

@@ -14,14 +14,25 @@ describe('parseSql', () => {
     expect(r.statements.map(statementKind)).toEqual(['SelectStmt', 'UpdateStmt', 'ListenStmt']);
   });
 
+  it('says where each statement lies, in UTF-8 bytes (0 length: to the end)', () => {
+    const sql = "SELECT 'é'; UPDATE t SET a = 2;LISTEN x";
+    const r = parseSql(sql);
+    if (!r.ok) throw new Error(r.error);
+    const bytes = Buffer.from(sql);
+    const texts = r.spans.map((s) =>
+      bytes.toString('utf8', s.location, s.length === 0 ? bytes.length : s.location + s.length).trim(),
+    );
+    expect(texts).toEqual(["SELECT 'é'", 'UPDATE t SET a = 2', 'LISTEN x']);
+  });
+
   it('returns no statements for blank or comment-only text', () => {
-    expect(parseSql(' ')).toEqual({ ok: true, statements: [] });
-    expect(parseSql(';')).toEqual({ ok: true, statements: [] });
-    expect(parseSql('-- nothing')).toEqual({ ok: true, statements: [] });
+    expect(parseSql(' ')).toEqual({ ok: true, statements: [], spans: [] });
+    expect(parseSql(';')).toEqual({ ok: true, statements: [], spans: [] });
+    expect(parseSql('-- nothing')).toEqual({ ok: true, statements: [], spans: [] });
   });
 
   it('treats the empty string like blank text (PostgreSQL answers it with EmptyQueryResponse, not an error)', () => {
-    expect(parseSql('')).toEqual({ ok: true, statements: [] });
+    expect(parseSql('')).toEqual({ ok: true, statements: [], spans: [] });
   });
 
   it('returns the parser error for invalid SQL', () => {
