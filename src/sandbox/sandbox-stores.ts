@@ -9,18 +9,27 @@ export interface SandboxStores {
   plugins: Record<string, unknown>;
   /** One line per store for the sandbox's banner. */
   lines: string[];
+  /** Stops every store that started (they also stop with the process). */
+  stop(): Promise<void>;
 }
 
 /** Which stores to try: POLYPROXY_SANDBOX_STORES=redis,mongodb,neo4j (the default) or a subset, or `none`. */
-function wanted(): Set<string> {
-  const value = process.env.POLYPROXY_SANDBOX_STORES ?? 'redis,mongodb,neo4j';
+export function wantedStores(
+  value = process.env.POLYPROXY_SANDBOX_STORES ?? 'redis,mongodb,neo4j',
+): Set<string> {
   return new Set(value.split(',').map((s) => s.trim().toLowerCase()));
 }
 
 /** Starts what it can; a store that cannot start is left out with a log line saying how to get it. */
-export async function startSandboxStores(logger: Logger): Promise<SandboxStores> {
-  const want = wanted();
-  const stores: SandboxStores = { plugins: {}, lines: [] };
+export async function startSandboxStores(logger: Logger, want = wantedStores()): Promise<SandboxStores> {
+  const stoppers: (() => Promise<void>)[] = [];
+  const stores: SandboxStores = {
+    plugins: {},
+    lines: [],
+    stop: async () => {
+      await Promise.all(stoppers.splice(0).map((stop) => stop()));
+    },
+  };
   const attempt = async (name: string, start: () => Promise<void>) => {
     if (!want.has(name)) return;
     try {
@@ -32,18 +41,21 @@ export async function startSandboxStores(logger: Logger): Promise<SandboxStores>
   };
   await attempt('redis', async () => {
     const redis = await startRedis();
+    stoppers.push(() => redis.stop());
     // Nothing is cached unless a statement asks: /* polyproxy: cache ttl=60 */ SELECT ...
     stores.plugins.cache = { redis: redis.url, default_ttl: '60s' };
     stores.lines.push(`  redis     ${redis.url}  (cache: /* polyproxy: cache ttl=60 */ SELECT …)`);
   });
   await attempt('mongodb', async () => {
     const ferret = await startFerretDb();
+    stoppers.push(() => ferret.stop());
     stores.plugins.documents = { url: ferret.url, database: 'sandbox', schema: 'docs' };
     stores.lines.push(`  mongodb   ${ferret.url}  (FerretDB; SQL on docs.<collection>)`);
   });
   await attempt('neo4j', async () => {
     logger.info('starting Neo4j (about 15 s)');
     const neo4j = await startNeo4j();
+    stoppers.push(() => neo4j.stop());
     stores.plugins.graph = { url: neo4j.url, graphs: { sandbox: 'neo4j' } };
     stores.lines.push(`  neo4j     ${neo4j.url}  (SELECT * FROM cypher('sandbox', $$ … $$) AS (v agtype))`);
   });
