@@ -348,6 +348,12 @@ export class ClientSession implements RelayTarget {
       return 'forward';
     }
     const n = roundLength(this.queue);
+    // A Flush before the Sync (a cursor fetching rows bit by bit) wants replies without ending the round.
+    const flush = this.queue.findIndex((q) => q.type === Frontend.Flush);
+    if (flush >= 0 && (n === 0 || flush < n)) {
+      this.cleared = flush + 1;
+      return 'forward';
+    }
     if (n === 0 || this.server?.relay.busy()) return 'wait';
     const unnamed = this.unnamedParse;
     const stmt = cacheableStatement(this.queue.slice(0, n), this.statements, unnamed, this.sessionView());

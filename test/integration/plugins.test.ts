@@ -1,6 +1,7 @@
 // The plugin layer end to end: a third-party plugin loaded by module path answers claimed statements, joins transactions, sees commits; cache hooks answer reads.
 import path from 'node:path';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -195,6 +196,15 @@ describe('cache hooks (a test plugin keeping results in memory)', () => {
     expect((await client.query('SELECT label FROM cached_items WHERE id = $1', [1])).rows).toEqual([
       { label: 'eins' },
     ]);
+  });
+
+  it('lets a cursor that fetches with Flush instead of Sync through', async () => {
+    const cursor = client.query(new Cursor('SELECT id FROM cached_items ORDER BY id'));
+    const rows = await new Promise<unknown[]>((resolve, reject) =>
+      cursor.read(10, (err, r) => (err ? reject(err) : resolve(r))),
+    );
+    expect(rows).toEqual([{ id: 1 }, { id: 2 }]);
+    await new Promise<void>((resolve, reject) => cursor.close((err) => (err ? reject(err) : resolve())));
   });
 
   it('never answers inside a transaction block', async () => {
