@@ -68,6 +68,25 @@ export class Cluster {
   }
 
   /**
+   * A connection at hand right now, as channel() or readChannel() would give it, or null when the pool has
+   * no idle one (or no server fits): the synchronous fast path of single-shard statements.
+   */
+  channelNow(shard: number, write: boolean, minLsn: bigint | null): ShardChannel | null {
+    const s = this.db.shards[shard];
+    if (write || !s.hasReplicas) {
+      const primary = s.primary();
+      const conn = primary?.pool.tryAcquire();
+      return conn ? new ShardChannel(shard, conn, primary!.pool) : null;
+    }
+    const choice = s.choose('read', 'read-only-select', minLsn);
+    if (!choice) return null;
+    const conn = choice.host.pool.tryAcquire();
+    if (!conn) return null;
+    if (choice.decision.role !== 'primary') choice.count++;
+    return new ShardChannel(shard, conn, choice.host.pool);
+  }
+
+  /**
    * A connection for a read outside a transaction block: a replica of the shard that is within max_replica_lag
    * and has replayed minLsn (read-your-writes), else the primary, by the same rules as unsharded databases.
    */
@@ -113,6 +132,15 @@ export class Cluster {
   }
 
   /** Learns key types and column order of sharded tables not yet known, from the default shard. */
+  /** Whether every sharded table of the list has its columns known (the common case: no await needed). */
+  hasMeta(tables: string[]): boolean {
+    for (const t of tables) {
+      const name = t.toLowerCase();
+      if (!this.meta.has(name) && this.map.kindOf(name).kind === 'sharded') return false;
+    }
+    return true;
+  }
+
   async loadMeta(tables: string[], held?: ShardChannel): Promise<void> {
     const missing = [...new Set(tables.map((t) => t.toLowerCase()))].filter(
       (t) => !this.meta.has(t) && this.map.kindOf(t).kind === 'sharded',

@@ -69,3 +69,10 @@ export function settingsDiff(wanted: Map<string, string>, conn: ServerConnection
   }
   return sql || null;
 }
+
+/** Whether the server's session settings already equal the client's (settingsDiff would return null). */
+export function settingsApplied(wanted: Map<string, string>, conn: ServerConnection): boolean {
+  if (wanted.size !== conn.applied.size) return false;
+  for (const [name, statement] of wanted) if (conn.applied.get(name) !== statement) return false;
+  return true;
+}

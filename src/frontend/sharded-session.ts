@@ -24,6 +24,14 @@ import type { SessionView, TransactionParticipant } from '../plugins/api.js';
 import type { StatementInfo } from '../router/classify.js';
 import { MessageWriter } from '../protocol/writer.js';
 import { runCopyIn } from './sharded/copy-in.js';
+import {
+  passRound,
+  renamedBind,
+  roundBytes,
+  serverStatement,
+  type ClientMessage,
+  type PassRound,
+} from './sharded/passthrough-round.js';
 import { ChannelLost } from './sharded/shard-channel.js';
 import { StatementError } from './sharded/statement-error.js';
 import { StatementRunner, type Outcome } from './sharded/statement-runner.js';
@@ -35,11 +43,14 @@ import {
   type BoundParams,
 } from './sharded/wire.js';
 import { startupSettings } from './session-settings.js';
-
-interface ClientMessage {
-  type: number;
-  body: Buffer;
-}
+import {
+  routeTemplatesFor,
+  templateOf,
+  templateParams,
+  type RouteTarget,
+  type RouteTemplates,
+  type Template,
+} from '../router/sharding/route-templates.js';
 
 interface Portal {
   sql: string;
@@ -67,6 +78,15 @@ function splitStatements(sql: string, statements: Node[], spans: StatementSpan[]
   });
 }
 
+interface ClientStatement {
+  name: string;
+  sql: string;
+  types: number[];
+  stmt: Node | null;
+  /** Its name and Parse on shard connections, made when a round first sends it there. */
+  server?: { name: string; parse: Buffer };
+}
+
 export class ShardedSession extends ClientSession {
   private readonly runner: StatementRunner;
   private readonly clientFramer: MessageFramer;
@@ -74,10 +94,7 @@ export class ShardedSession extends ClientSession {
   private waiter: ((m: ClientMessage) => void) | null = null;
   private running = false;
   /** Named (and the unnamed) statements with their parse, done once at Parse. */
-  private readonly statementsByName = new Map<
-    string,
-    { name: string; sql: string; types: number[]; stmt: Node | null }
-  >();
+  private readonly statementsByName = new Map<string, ClientStatement>();
   private readonly portals = new Map<string, Portal>();
   /** After an error in an extended-protocol round, messages are skipped until Sync. */
   private skipping = false;
@@ -86,6 +103,8 @@ export class ShardedSession extends ClientSession {
   private pluginWork: PluginStatements | null = null;
   private joined: TransactionParticipant[] = [];
   private pluginView: SessionView | null = null;
+  /** Parsed statement templates of this database, shared by its clients. */
+  private readonly templates: RouteTemplates;
 
   constructor(
     private readonly clientInput: SocketInput,
@@ -107,6 +126,7 @@ export class ShardedSession extends ClientSession {
       cancel: (conn: ServerConnection) => sessionHooks.cancelServer(conn),
     };
     this.runner = new StatementRunner(hooks, db.cluster!, db.primaryFunctions, startup, new Map(startup));
+    this.templates = routeTemplatesFor(db.cluster!.map);
     this.pinned = null;
   }
 
@@ -163,7 +183,119 @@ export class ShardedSession extends ClientSession {
       this.gone();
       return;
     }
-    void this.drain();
+    this.pumpInbox();
+  }
+
+  /** Starts what waits: the first message on the fast path when it can go there, else the general path. */
+  private pumpInbox(): void {
+    if (this.running || this.closed || this.inbox.length === 0) return;
+    if (!this.startFast()) void this.drain();
+  }
+
+  /**
+   * The synchronous fast path, from idle: a Query like one routed before but for its literals, or a whole
+   * extended-protocol round for one statement, that routes to one shard outside a block and finds a
+   * connection ready there, goes as the client's bytes with no promise on the way. False when the first
+   * message needs the general path (which also forwards single-shard statements, after waiting).
+   */
+  private startFast(): boolean {
+    if (this.skipping || this.runner.block || this.joined.length > 0 || this.db.plugins?.hasClaims)
+      return false;
+    const m = this.inbox[0];
+    if (m.type === Frontend.Query) return this.fastQuery(m);
+    if (m.type === Frontend.Parse || m.type === Frontend.Bind) return this.fastRound();
+    return false;
+  }
+
+  private fastQuery(m: ClientMessage): boolean {
+    const sql = m.body.toString('utf8', 0, m.body.length - 1);
+    const info = classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
+    if (info.explainRoute !== undefined || info.reason.startsWith('route-override')) return false;
+    const t = this.templateFor(sql, info);
+    const stmt = t && this.templates.get(t);
+    if (!stmt) return false;
+    const target = this.runner.singleShardNow(stmt, info.access === 'write', templateParams(t));
+    return target !== null && this.startThrough(1, target, withHeader(m), undefined, info);
+  }
+
+  private fastRound(): boolean {
+    const round = passRound(this.inbox, 0);
+    if (!round) return false;
+    const statement = this.roundStatement(round);
+    if (!statement) return false;
+    const info = classifySql(statement.sql, { primaryFunctions: this.db.primaryFunctions });
+    const bound = { formats: round.bind.paramFormats, values: round.bind.params, types: statement.types };
+    const target = this.runner.singleShardNow(statement.stmt!, info.access === 'write', paramText(bound));
+    if (!target) return false;
+    const { bytes, prepare } = this.roundMessages(
+      round,
+      statement,
+      this.inbox[0],
+      this.inbox.slice(1, round.following + 1),
+    );
+    if (!this.startThrough(round.following + 1, target, bytes, prepare, info)) return false;
+    this.portals.delete('');
+    if (round.parse) this.statementsByName.set('', statement);
+    return true;
+  }
+
+  /** The statement a passthrough round runs: the one it parses, or the earlier one its Bind names. */
+  private roundStatement(round: PassRound): ClientStatement | null {
+    if (!round.parse) {
+      const named = this.statementsByName.get(round.bind.statement);
+      return named?.stmt ? named : null;
+    }
+    const parsed = parseSql(round.parse.sql);
+    if (!parsed.ok || parsed.statements.length !== 1) return null;
+    const { sql, paramTypes: types } = round.parse;
+    return { name: '', sql, types, stmt: parsed.statements[0] as Node };
+  }
+
+  /** A round's bytes for the shard: as the client sent them, or with the Bind naming the statement's server-side copy. */
+  private roundMessages(
+    round: PassRound,
+    statement: ClientStatement,
+    first: ClientMessage,
+    rest: ClientMessage[],
+  ): { bytes: Buffer; prepare?: { name: string; parse: Buffer } } {
+    if (round.parse) return { bytes: roundBytes(first, rest) };
+    statement.server ??= serverStatement(statement.sql, statement.types);
+    const bind = { type: Frontend.Bind, body: renamedBind(first.body, statement.server.name).subarray(5) };
+    return { bytes: roundBytes(bind, rest), prepare: statement.server };
+  }
+
+  /** Takes `count` messages off the inbox and relays them to the target shard, if it can start right now. */
+  private startThrough(
+    count: number,
+    target: RouteTarget,
+    bytes: Buffer,
+    prepare: { name: string } | undefined,
+    info: StatementInfo,
+  ): boolean {
+    const started = process.hrtime.bigint();
+    this.running = true;
+    const ok = this.runner.passthroughNow(
+      target.shard,
+      target.write,
+      bytes,
+      this.socketOf(),
+      prepare,
+      (err) => {
+        if (err) {
+          this.sendError(err);
+          this.ready();
+        } else this.statementDone(info, 'single-shard', started);
+        this.running = false;
+        this.pumpInbox();
+      },
+    );
+    if (!ok) {
+      this.running = false;
+      return false;
+    }
+    this.flushOut();
+    this.inbox.splice(0, count);
+    return true;
   }
 
   /** The next client message, waiting for it to arrive (COPY data is read this way). */
@@ -213,12 +345,48 @@ export class ShardedSession extends ClientSession {
     }
     if (m.type === Frontend.Flush) return this.flushOut();
     if (this.skipping) return;
+    if ((m.type === Frontend.Parse || m.type === Frontend.Bind) && (await this.roundThrough(m))) return;
     try {
       await this.extended(m);
     } catch (err) {
       this.skipping = true;
       this.sendError(err);
     }
+  }
+
+  /**
+   * The extended-protocol fast path: a whole round for one statement on one shard outside a block goes as
+   * the client's bytes (its Bind renamed when it uses an earlier statement), the reply comes back undecoded.
+   * False, with nothing consumed, for any other round.
+   */
+  private async roundThrough(m: ClientMessage): Promise<boolean> {
+    if (this.runner.block || this.joined.length > 0 || this.db.plugins?.hasClaims) return false;
+    const round = passRound([m, ...this.inbox], 0);
+    if (!round) return false;
+    const statement = this.roundStatement(round);
+    if (!statement) return false;
+    const info = classifySql(statement.sql, { primaryFunctions: this.db.primaryFunctions });
+    const bound = { formats: round.bind.paramFormats, values: round.bind.params, types: statement.types };
+    const target = await this.runner.passthroughShard(
+      statement.stmt!,
+      info.access === 'write',
+      paramText(bound),
+    );
+    if (!target) return false;
+    const rest = this.inbox.splice(0, round.following);
+    this.portals.delete('');
+    if (round.parse) this.statementsByName.set('', statement);
+    const { bytes, prepare } = this.roundMessages(round, statement, m, rest);
+    const started = process.hrtime.bigint();
+    this.flushOut();
+    try {
+      await this.runner.passthrough(target.shard, target.write, bytes, this.socketOf(), prepare);
+      this.statementDone(info, 'single-shard', started);
+    } catch (err) {
+      this.sendError(err);
+      this.ready();
+    }
+    return true;
   }
 
   private ready(): void {
@@ -287,12 +455,14 @@ export class ShardedSession extends ClientSession {
         this.pending.push(be.commandComplete('SET'));
         return false;
       }
+      const template = this.templateFor(sql, info);
+      if (template && (await this.forwardedByTemplate(template, m, info))) return true;
       const pieces = this.parse(sql, true);
       if (pieces.length === 0) {
         this.pending.push(be.emptyQueryResponse);
         return false;
       }
-      if (pieces.length === 1 && (await this.forwarded(pieces[0], m, info))) return true;
+      if (pieces.length === 1 && (await this.forwarded(pieces[0], m, info, template))) return true;
       // Several statements outside a block form one implicit transaction, unless they manage transactions themselves.
       const implicit =
         pieces.length > 1 &&
@@ -307,15 +477,63 @@ export class ShardedSession extends ClientSession {
   }
 
   /** The fast path: a statement for one shard goes as the client's bytes, its reply comes back undecoded. */
-  private async forwarded(p: Piece, m: ClientMessage, info: StatementInfo): Promise<boolean> {
+  private async forwarded(
+    p: Piece,
+    m: ClientMessage,
+    info: StatementInfo,
+    template: Template | null,
+  ): Promise<boolean> {
     if (this.joined.length > 0) return false;
     const target = await this.runner.passthroughShard(p.stmt, info.access === 'write');
     if (!target) return false;
+    if (template && this.templates.get(template) === undefined) this.learnTemplate(template, target, info);
+    await this.sendThrough(target, m, info);
+    return true;
+  }
+
+  /** The fast path without the parser, for a statement that differs from one routed before only in literals. */
+  private async forwardedByTemplate(t: Template, m: ClientMessage, info: StatementInfo): Promise<boolean> {
+    const stmt = this.templates.get(t);
+    if (!stmt || this.joined.length > 0) return false;
+    const target = await this.runner.passthroughShard(stmt, info.access === 'write', templateParams(t));
+    if (!target) return false;
+    await this.sendThrough(target, m, info);
+    return true;
+  }
+
+  private async sendThrough(target: RouteTarget, m: ClientMessage, info: StatementInfo): Promise<void> {
     const started = process.hrtime.bigint();
     this.flushOut();
     await this.runner.passthrough(target.shard, target.write, withHeader(m), this.socketOf());
     this.statementDone(info, 'single-shard', started);
-    return true;
+  }
+
+  /** A statement's template, when one may stand in for parsing it (not once the client changed how strings read). */
+  private templateFor(sql: string, info: StatementInfo): Template | null {
+    if (
+      info.statementCount !== 1 ||
+      this.runner.block ||
+      this.runner.settings.has('standard_conforming_strings')
+    )
+      return null;
+    return templateOf(sql);
+  }
+
+  private learnTemplate(t: Template, target: RouteTarget, info: StatementInfo): void {
+    this.templates.learn(
+      t,
+      target,
+      (text) => {
+        const parsed = parseSql(text);
+        return parsed.ok && parsed.statements.length === 1 ? (parsed.statements[0] as Node) : null;
+      },
+      (stmt, params) => {
+        const route = this.runner.route(stmt, params);
+        return route.kind === 'single'
+          ? { shard: route.shard, write: route.write || info.access === 'write' }
+          : null;
+      },
+    );
   }
 
   private async runPieces(pieces: Piece[]): Promise<void> {

@@ -14,6 +14,9 @@ const STAR = 0x2a;
 const BACKSLASH = 0x5c;
 const UNDERSCORE = 0x5f;
 
+/** What kind of literal a span holds: a number, a '...' string, an E'...' string or a dollar-quoted string. */
+export type LiteralKind = 'number' | 'string' | 'escape-string' | 'dollar';
+
 /**
  * Replaces numeric and string literals with `?` in one pass, following PostgreSQL's lexer so token
  * boundaries match the server's: identifiers (with their digits), "quoted identifiers", `$1`
@@ -21,24 +24,43 @@ const UNDERSCORE = 0x5f;
  * with trailing junk) is left as written, so no valid statement shares its shape.
  */
 export function sqlShape(sql: string): string {
-  const n = sql.length;
   let out = '';
   let copied = 0;
+  scanLiterals(sql, (start, end) => {
+    out += sql.slice(copied, start) + SHAPE_PLACEHOLDER;
+    copied = end;
+  });
+  return copied === 0 ? sql : out + sql.slice(copied);
+}
+
+/**
+ * Calls `onLiteral` for every literal of the text, in order, with its span and kind. The scan stops at an
+ * unterminated literal, which swallows the rest of the text as it does in PostgreSQL.
+ */
+export function scanLiterals(
+  sql: string,
+  onLiteral: (start: number, end: number, kind: LiteralKind) => void,
+): void {
+  const n = sql.length;
   let i = 0;
   while (i < n) {
     const c = sql.charCodeAt(i);
     const start = i;
     let end: number;
+    let kind: LiteralKind;
     if (isIdentStart(c)) {
       i++;
       while (i < n && isIdentCont(sql.charCodeAt(i))) i++;
       // E'...' takes backslash escapes, so `\'` does not end it; only a lone E or e prefix counts.
       if (i - start !== 1 || (c !== 0x45 && c !== 0x65) || sql.charCodeAt(i) !== QUOTE) continue;
       end = stringEnd(sql, i, true);
+      kind = 'escape-string';
     } else if (c === QUOTE) {
       end = stringEnd(sql, i, false);
+      kind = 'string';
     } else if (isDigit(c) || (c === DOT && isDigit(sql.charCodeAt(i + 1)))) {
       end = numberEnd(sql, i);
+      kind = 'number';
       // PostgreSQL rejects 1abc, 1e+ and 0x as trailing junk: keep the text so no valid SQL shares the shape.
       if (isIdentStart(sql.charCodeAt(end))) {
         i = end;
@@ -53,6 +75,7 @@ export function sqlShape(sql: string): string {
       const delimiter = sql.slice(i, tagEnd + 1);
       const close = sql.indexOf(delimiter, tagEnd + 1);
       end = close < 0 ? -1 : close + delimiter.length;
+      kind = 'dollar';
     } else if (c === DQUOTE) {
       i = quotedIdentifierEnd(sql, i);
       continue;
@@ -67,11 +90,10 @@ export function sqlShape(sql: string): string {
       continue;
     }
     // An unterminated literal swallows the rest of the text, as it does in PostgreSQL: keep it verbatim.
-    if (end < 0) break;
-    out += sql.slice(copied, start) + SHAPE_PLACEHOLDER;
-    copied = i = end;
+    if (end < 0) return;
+    onLiteral(start, end, kind);
+    i = end;
   }
-  return copied === 0 ? sql : out + sql.slice(copied);
 }
 
 // The character classes stay in this module: the scanner calls them per character, and keeping them

@@ -68,7 +68,9 @@ async function spawnProxy(dir: string, port: number, text: string): Promise<Mana
   await mkdir(dir, { recursive: true });
   const configPath = join(dir, 'polyproxy.yaml');
   await writeFile(configPath, text, { mode: 0o600 });
-  const child = spawnManaged(process.execPath, [cliPath, '--config', configPath], { cwd: dir });
+  // BENCH_PROXY_NODE_ARGS passes flags to node for the proxy, e.g. `--cpu-prof` to profile it.
+  const nodeArgs = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawnManaged(process.execPath, [...nodeArgs, cliPath, '--config', configPath], { cwd: dir });
   await waitUntilListening(child, 'polyproxy', port);
   return child;
 }

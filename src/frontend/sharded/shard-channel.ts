@@ -34,8 +34,7 @@ export class ShardChannel implements RelayTarget {
   /** A passthrough round in flight: its bytes go straight to the client. */
   private forwarding: {
     forward: (chunk: Buffer) => void;
-    resolve: (status: number) => void;
-    reject: (e: Error) => void;
+    done: (err: Error | null, status: number) => void;
   } | null = null;
   /** The transaction status the server last reported. */
   status = 0x49;
@@ -63,16 +62,28 @@ export class ShardChannel implements RelayTarget {
   }
 
   /**
-   * Sends a client's own Query and streams the reply bytes, ReadyForQuery included, to `forward` as they
+   * Sends a client's own messages and streams the reply bytes, ReadyForQuery included, to `forward` as they
    * arrive, undecoded: the fast path for a statement that runs on this one shard as it is.
    */
   passthrough(message: Buffer, forward: (chunk: Buffer) => void): Promise<number> {
-    if (this.lost) return Promise.reject(new ChannelLost(`connection to shard ${this.shard} was lost`));
-    return new Promise((resolve, reject) => {
-      this.forwarding = { forward, resolve, reject };
-      this.conn.relay.sendEpoch++;
-      this.conn.write(message);
-    });
+    return new Promise((resolve, reject) =>
+      this.relay(message, forward, (err, status) => (err ? reject(err) : resolve(status))),
+    );
+  }
+
+  /** passthrough() with a callback, for callers that avoid promises on the hot path. */
+  relay(
+    message: Buffer,
+    forward: (chunk: Buffer) => void,
+    done: (err: Error | null, status: number) => void,
+  ): void {
+    if (this.lost) {
+      done(new ChannelLost(`connection to shard ${this.shard} was lost`), 0);
+      return;
+    }
+    this.forwarding = { forward, done };
+    this.conn.relay.sendEpoch++;
+    this.conn.write(message);
   }
 
   /** Bytes inside a round already started (CopyData, CopyDone). */
@@ -116,15 +127,16 @@ export class ShardChannel implements RelayTarget {
     if (!f) return;
     this.forwarding = null;
     this.status = status;
-    f.resolve(status);
+    f.done(null, status);
   }
 
   onParameterStatus(): void {}
 
   onServerLost(): void {
     this.lost = true;
-    this.forwarding?.reject(new ChannelLost(`connection to shard ${this.shard} was lost`));
+    const f = this.forwarding;
     this.forwarding = null;
+    f?.done(new ChannelLost(`connection to shard ${this.shard} was lost`), 0);
     for (const r of this.rounds.splice(0))
       r.reject(new ChannelLost(`connection to shard ${this.shard} was lost`));
   }

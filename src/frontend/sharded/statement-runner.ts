@@ -15,7 +15,7 @@ import { classifySql } from '../../router/classify.js';
 import { findInTree } from '../../router/ast-walk.js';
 import { nodeKind, noParams, type Node, type ParamValues } from '../../router/sharding/ast-values.js';
 import { routeStatement, type ShardRoute } from '../../router/sharding/shard-route.js';
-import { settingsDiff } from '../session-settings.js';
+import { settingsApplied, settingsDiff } from '../session-settings.js';
 import type { BackendMessage, ShardChannel } from './shard-channel.js';
 import { runSimple, runStatement, type ShardAnswer } from './shard-exec.js';
 import { StatementError } from './statement-error.js';
@@ -74,14 +74,8 @@ export class StatementRunner {
 
   /** Tables the statement names, so their key types are known before routing. */
   async prepareMeta(stmt: Node): Promise<void> {
-    const tables: string[] = [];
-    findInTree(stmt, (key, value) => {
-      if (key === 'RangeVar' || key === 'relation') {
-        const name = (value as { relname?: string }).relname;
-        if (name) tables.push(name);
-      }
-      return false;
-    });
+    const tables = tablesOf(stmt);
+    if (this.cluster.hasMeta(tables)) return;
     await this.cluster.loadMeta(tables, this.block?.channels.get(this.cluster.map.defaultShard));
   }
 
@@ -94,21 +88,101 @@ export class StatementRunner {
    * The shard of a statement that may travel as the client's own bytes: one plain SELECT, INSERT, UPDATE or
    * DELETE outside a block that routes to exactly one shard; null for anything else.
    */
-  async passthroughShard(stmt: Node, writes: boolean): Promise<{ shard: number; write: boolean } | null> {
+  async passthroughShard(
+    stmt: Node,
+    writes: boolean,
+    params: ParamValues = noParams,
+  ): Promise<{ shard: number; write: boolean } | null> {
     if (this.block) return null;
     const kind = nodeKind(stmt)?.[0];
     if (kind !== 'SelectStmt' && kind !== 'InsertStmt' && kind !== 'UpdateStmt' && kind !== 'DeleteStmt')
       return null;
     await this.prepareMeta(stmt);
-    const route = this.route(stmt, noParams);
+    const route = this.route(stmt, params);
     if (route.kind !== 'single') return null;
     return { shard: route.shard, write: route.write || writes };
   }
 
-  /** Sends the client's Query to one shard and streams the reply, ReadyForQuery included, back undecoded. */
-  async passthrough(shard: number, write: boolean, message: Buffer, client: Duplex): Promise<void> {
+  /** passthroughShard() without waiting: null also when a table's catalog details are not loaded yet. */
+  singleShardNow(stmt: Node, writes: boolean, params: ParamValues): { shard: number; write: boolean } | null {
+    if (this.block) return null;
+    const kind = nodeKind(stmt)?.[0];
+    if (kind !== 'SelectStmt' && kind !== 'InsertStmt' && kind !== 'UpdateStmt' && kind !== 'DeleteStmt')
+      return null;
+    if (!this.cluster.hasMeta(tablesOf(stmt))) return null;
+    const route = this.route(stmt, params);
+    if (route.kind !== 'single') return null;
+    return { shard: route.shard, write: route.write || writes };
+  }
+
+  /**
+   * passthrough() without a promise when it can start at once: a connection is idle, it has the client's
+   * settings and `prepare`, and no read-your-writes position must be learnt after it. `done` follows once
+   * the reply went to the client. False, with nothing sent, when passthrough() must run instead.
+   */
+  passthroughNow(
+    shard: number,
+    write: boolean,
+    message: Buffer,
+    client: Duplex,
+    prepare: { name: string } | undefined,
+    done: (err: Error | null) => void,
+  ): boolean {
+    if (this.block) return false;
+    if (write && this.cluster.replicated(shard) && this.cluster.db.config.routing.read_your_writes)
+      return false;
+    const c = this.cluster.channelNow(shard, write, this.minLsn.get(shard) ?? null);
+    if (!c) return false;
+    if ((prepare && !c.conn.prepared.has(prepare.name)) || !settingsApplied(this.settings, c.conn)) {
+      c.release();
+      return false;
+    }
+    this.lastRoute = 'single-shard';
+    this.hooks.running(c.conn);
+    let holding = 0;
+    let ended: Error | null | undefined;
+    const finish = () => {
+      this.hooks.running(null);
+      c.release();
+      done(ended ?? null);
+    };
+    const resumed = () => {
+      if (--holding === 0 && ended !== undefined) finish();
+    };
+    c.relay(
+      message,
+      // The chunk lies in the shard connection's read buffer: that socket waits until the client took it.
+      (chunk) => {
+        if (writeOrHold(client, chunk, c.conn.socket, resumed)) holding++;
+      },
+      (err) => {
+        ended = err;
+        if (holding === 0) finish();
+      },
+    );
+    return true;
+  }
+
+  /**
+   * Sends the client's own messages (a Query, or an extended-protocol round up to its Sync) to one shard
+   * and streams the reply, ReadyForQuery included, back undecoded. `prepare` is a named statement the
+   * messages use, prepared first on a connection that lacks it (its ParseComplete is not the client's).
+   */
+  async passthrough(
+    shard: number,
+    write: boolean,
+    message: Buffer,
+    client: Duplex,
+    prepare?: { name: string; parse: Buffer },
+  ): Promise<void> {
     this.lastRoute = 'single-shard';
     await this.onShards([shard], false, write, async ([c]) => {
+      if (prepare && !c.conn.prepared.has(prepare.name)) {
+        const round = await c.round([prepare.parse, syncMessage]);
+        const error = round.messages.find((m) => m.type === Backend.ErrorResponse);
+        if (error) throw new StatementError(error.body);
+        c.conn.prepared.add(prepare.name);
+      }
       let held: Promise<void> | null = null;
       await c.passthrough(message, (chunk) => {
         // The chunk lies in the shard connection's read buffer: that socket waits until the client took it.
@@ -148,9 +222,12 @@ export class StatementRunner {
       case 'unsupported':
         throw StatementError.unsupported(route.message, route.hint);
       case 'single':
-        return this.onShards([route.shard], false, route.write || write, async ([c]) =>
-          outcomeOf([await runStatement(c, sql, bound, formats)]),
-        );
+        return this.onShards([route.shard], false, route.write || write, async ([c]) => {
+          const outcome = outcomeOf([await runStatement(c, sql, bound, formats)]);
+          // DEALLOCATE ALL drops the statements the proxy prepared there for its clients too.
+          if (kind === 'DeallocateStmt') c.conn.prepared.clear();
+          return outcome;
+        });
       case 'scatter':
         return this.scatter(stmt, route.shards, params, formats, write);
       case 'multi-write':
@@ -247,9 +324,12 @@ export class StatementRunner {
   }
 
   private async setting(sql: string, bound: BoundParams, formats: number[]): Promise<Outcome> {
-    const outcome = await this.onShards([this.cluster.map.defaultShard], false, false, async ([c]) =>
-      outcomeOf([await runStatement(c, sql, bound, formats)]),
-    );
+    const outcome = await this.onShards([this.cluster.map.defaultShard], false, false, async ([c]) => {
+      const answer = outcomeOf([await runStatement(c, sql, bound, formats)]);
+      // DISCARD ALL and DISCARD PLANS drop the statements the proxy prepared there for its clients too.
+      if (/^\s*discard\b/i.test(sql)) c.conn.prepared.clear();
+      return answer;
+    });
     const info = classifySql(sql, { primaryFunctions: this.primaryFunctions });
     if (info.resetAll) this.settings = new Map(this.startup);
     for (const s of info.sets ?? []) {
@@ -470,6 +550,24 @@ export class StatementRunner {
     this.block = null;
     await block?.rollback();
   }
+}
+
+/** Tables a statement names, found once per parsed statement (parses are cached, so nodes repeat). */
+const tablesByStatement = new WeakMap<Node, string[]>();
+
+function tablesOf(stmt: Node): string[] {
+  let tables = tablesByStatement.get(stmt);
+  if (tables) return tables;
+  tables = [];
+  findInTree(stmt, (key, value) => {
+    if (key === 'RangeVar' || key === 'relation') {
+      const name = (value as { relname?: string }).relname;
+      if (name) tables!.push(name);
+    }
+    return false;
+  });
+  tablesByStatement.set(stmt, tables);
+  return tables;
 }
 
 /** A position no replica reaches: reads go to the primary. */

@@ -67,10 +67,10 @@ class Jenkins {
   }
 
   /** The seed perturbs the state as a 12-byte chunk of its two halves and four zero bytes. */
-  seed(seed: bigint): void {
-    if (seed === 0n) return;
-    this.a = (this.a + Number((seed >> 32n) & 0xffffffffn)) >>> 0;
-    this.b = (this.b + Number(seed & 0xffffffffn)) >>> 0;
+  seed(seed: Seed): void {
+    if (seed.hi === 0 && seed.lo === 0) return;
+    this.a = (this.a + seed.hi) >>> 0;
+    this.b = (this.b + seed.lo) >>> 0;
     this.mix();
   }
 
@@ -79,20 +79,40 @@ class Jenkins {
   }
 }
 
+/** A 64-bit seed as two 32-bit halves, so hashing needs no BigInt arithmetic. */
+interface Seed {
+  hi: number;
+  lo: number;
+}
+
+function seedOf(seed: bigint): Seed {
+  return { hi: Number((seed >> 32n) & 0xffffffffn), lo: Number(seed & 0xffffffffn) };
+}
+
+const partitionSeed = seedOf(hashPartitionSeed);
+
 const initial = (len: number) => (0x9e3779b9 + len + 3923095) >>> 0;
 
 /** hash_bytes_uint32_extended: a 32-bit value hashed as one word. */
 export function hashUint32Extended(k: number, seed: bigint): bigint {
+  return uint32State(k, seedOf(seed)).result();
+}
+
+function uint32State(k: number, seed: Seed): Jenkins {
   const v = initial(4);
   const s = new Jenkins(v, v, v);
   s.seed(seed);
   s.a = (s.a + (k >>> 0)) >>> 0;
   s.final();
-  return s.result();
+  return s;
 }
 
 /** hash_bytes_extended: any byte string, read as little-endian words. */
 export function hashBytesExtended(k: Uint8Array, seed: bigint): bigint {
+  return bytesState(k, seedOf(seed)).result();
+}
+
+function bytesState(k: Uint8Array, seed: Seed): Jenkins {
   const v = initial(k.length);
   const s = new Jenkins(v, v, v);
   s.seed(seed);
@@ -121,16 +141,20 @@ export function hashBytesExtended(k: Uint8Array, seed: bigint): bigint {
   if (len >= 2) s.a = (s.a + byte(1, 8)) >>> 0;
   if (len >= 1) s.a = (s.a + byte(0, 0)) >>> 0;
   s.final();
-  return s.result();
+  return s;
 }
 
 /** hashint8extended; int2 and int4 hash the same way for values they can hold. */
 export function hashInt8Extended(value: bigint, seed: bigint): bigint {
+  return int8State(value, seedOf(seed)).result();
+}
+
+function int8State(value: bigint, seed: Seed): Jenkins {
   const v = BigInt.asIntN(64, value);
   let lo = Number(v & 0xffffffffn) >>> 0;
   const hi = Number((v >> 32n) & 0xffffffffn) >>> 0;
   lo = (lo ^ (v >= 0n ? hi : ~hi >>> 0)) >>> 0;
-  return hashUint32Extended(lo, seed);
+  return uint32State(lo, seed);
 }
 
 /** hashtextextended for a deterministic collation: the UTF-8 bytes. */
@@ -140,9 +164,13 @@ export function hashTextExtended(value: string, seed: bigint): bigint {
 
 /** uuid_hash_extended: the 16 bytes of the UUID. */
 export function hashUuidExtended(value: string, seed: bigint): bigint {
+  return hashBytesExtended(uuidBytes(value), seed);
+}
+
+function uuidBytes(value: string): Buffer {
   const hex = value.replace(/[{}-]/g, '');
   if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new RangeError(`invalid input syntax for type uuid: "${value}"`);
-  return hashBytesExtended(Buffer.from(hex, 'hex'), seed);
+  return Buffer.from(hex, 'hex');
 }
 
 /** hash_combine64, as compute_partition_hash_value folds each key column's hash in. */
@@ -163,7 +191,20 @@ export function partitionHash(type: HashKeyType, value: string | bigint): bigint
   return hashCombine64(0n, h);
 }
 
-/** The shard of a key among n hash shards, as satisfies_hash_partition(parent, n, i, key) decides. */
+/**
+ * The shard of a key among n hash shards, as satisfies_hash_partition(parent, n, i, key) decides: the
+ * partition hash modulo n, computed on its two 32-bit halves (it runs for every routed statement).
+ */
 export function hashShard(type: HashKeyType, value: string | bigint, shards: number): number {
-  return Number(partitionHash(type, value) % BigInt(shards));
+  const s =
+    type === 'int'
+      ? int8State(typeof value === 'bigint' ? value : BigInt(value), partitionSeed)
+      : bytesState(
+          type === 'uuid' ? uuidBytes(String(value)) : Buffer.from(String(value), 'utf8'),
+          partitionSeed,
+        );
+  // hash_combine64(0, h) is h + 0x49a0f4dd15e5a8e3 modulo 2^64; the extended hash is (b << 32) | c.
+  const low = s.c + 0x15e5a8e3;
+  const high = (s.b + 0x49a0f4dd + (low > 0xffffffff ? 1 : 0)) >>> 0;
+  return ((high % shards) * (0x100000000 % shards) + ((low >>> 0) % shards)) % shards;
 }

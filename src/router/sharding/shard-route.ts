@@ -4,7 +4,7 @@ import { columnEqualities, keyRestriction, type KeyColumn, type Restriction } fr
 import type { KeyValue } from './key-value.js';
 import type { HashKeyType } from './pg-hash.js';
 import type { ShardMap, TablePlacement } from './shard-map.js';
-import { fromTables, tableRef, type TableRef } from './table-refs.js';
+import { fromTables, tableRef, type FromTables, type TableRef } from './table-refs.js';
 
 /** What the router knows of a table from the catalog: its key's hash type and its columns in order. */
 export interface TableMeta {
@@ -137,11 +137,36 @@ function keyColumn(ref: TableRef, placement: TablePlacement, refs: TableRef[]): 
   return { column: placement.column, names: [ref.alias], unqualified: refs.length === 1 };
 }
 
+/** What routing a SELECT needs that no parameter value changes: its tables, kinds and conditions. */
+interface SelectShape {
+  map: ShardMap;
+  from: FromTables;
+  top: Classified;
+  nested: Classified;
+  where: unknown;
+}
+
+/**
+ * Shapes by statement node. Parses are cached by text and templates by shape, so the same node comes back
+ * for every run of a statement; only its key values differ. Nodes are never changed once parsed.
+ */
+const selectShapes = new WeakMap<Node, SelectShape>();
+
+function selectShape(n: Node, map: ShardMap): SelectShape {
+  const known = selectShapes.get(n);
+  if (known && known.map === map) return known;
+  const from = fromTables({ SelectStmt: n }, (n.fromClause as unknown[]) ?? []);
+  const conditions = [n.whereClause, ...from.joinQuals].filter(Boolean);
+  const where =
+    conditions.length === 1 ? conditions[0] : { BoolExpr: { boolop: 'AND_EXPR', args: conditions } };
+  const shape = { map, from, top: classify(from.top, map), nested: classify(from.nested, map), where };
+  selectShapes.set(n, shape);
+  return shape;
+}
+
 function routeSelect(n: Node, ctx: RouteContext): ShardRoute {
   if (n.op && n.op !== 'SETOP_NONE') return routeSetOperation(n, ctx);
-  const from = fromTables({ SelectStmt: n }, (n.fromClause as unknown[]) ?? []);
-  const top = classify(from.top, ctx.map);
-  const nested = classify(from.nested, ctx.map);
+  const { from, top, nested, where } = selectShape(n, ctx.map);
   const shardedAll = [...top.sharded, ...nested.sharded];
   const unshardedAll = [...top.unsharded, ...nested.unsharded];
   const writes = Boolean(n.lockingClause);
@@ -161,9 +186,6 @@ function routeSelect(n: Node, ctx: RouteContext): ShardRoute {
       `add "${u}" to sharding.reference (copied to every shard) or shard it on a key co-located with "${s}"`,
     );
   }
-  const conditions = [n.whereClause, ...from.joinQuals].filter(Boolean);
-  const where =
-    conditions.length === 1 ? conditions[0] : { BoolExpr: { boolop: 'AND_EXPR', args: conditions } };
   const colocation = checkColocated(top.sharded, where);
   if (colocation) return colocation;
   let shards: number[] | null = null;
@@ -308,11 +330,29 @@ function routeInsert(n: Node, ctx: RouteContext): ShardRoute {
   return { kind: 'insert-split', parts, reason: 'rows-by-shard-key' };
 }
 
-function routeUpdateDelete(kind: string, n: Node, ctx: RouteContext): ShardRoute {
+/** What routing an UPDATE or DELETE needs that no parameter value changes. */
+interface WriteShape {
+  map: ShardMap;
+  ref: TableRef;
+  from: FromTables;
+  all: Classified;
+}
+
+const writeShapes = new WeakMap<Node, WriteShape>();
+
+function writeShape(kind: string, n: Node, map: ShardMap): WriteShape {
+  const known = writeShapes.get(n);
+  if (known && known.map === map) return known;
   const ref = tableRef(n.relation as Node);
   const extra = ((kind === 'UpdateStmt' ? n.fromClause : n.usingClause) as unknown[]) ?? [];
   const from = fromTables({ [kind]: n }, [n.relation && { RangeVar: n.relation }, ...extra]);
-  const all = classify([...from.top, ...from.nested], ctx.map);
+  const shape = { map, ref, from, all: classify([...from.top, ...from.nested], map) };
+  writeShapes.set(n, shape);
+  return shape;
+}
+
+function routeUpdateDelete(kind: string, n: Node, ctx: RouteContext): ShardRoute {
+  const { ref, from, all } = writeShape(kind, n, ctx.map);
   const target = ctx.map.kindOf(ref.table);
   if (target.kind === 'reference') {
     if (all.sharded.length > 0 || all.unsharded.length > 0) {

@@ -1,0 +1,206 @@
+// The single-shard fast path of sharded databases: statements that go to one shard as the client's bytes.
+//
+// Simple queries that differ only in literals share one parsed template; extended-protocol rounds go
+// whole, with named statements prepared on whichever pooled connection runs them. Every answer is checked
+// against the row the owning shard holds, so a statement sent to the wrong shard finds nothing and fails.
+import type pg from 'pg';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashShard } from '../../src/router/sharding/pg-hash.js';
+import { parseCacheStats } from '../../src/sql/parser.js';
+import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
+import { startTestProxy, type TestProxy } from './helpers/proxy.js';
+import { connect } from './helpers/tools.js';
+import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
+
+let cluster: Cluster;
+let proxy: TestProxy;
+const clients: pg.Client[] = [];
+const direct: pg.Client[] = [];
+/** Keys of the rows loaded, negative ones included. */
+const ids = Array.from({ length: 120 }, (_, i) => (i % 4 === 0 ? -i - 1 : i * 7 + 1));
+
+beforeAll(async () => {
+  cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
+  await createAppDatabase(cluster);
+  const databasesYaml = shardedDatabasesYaml({
+    cluster,
+    // Two connections per shard for three clients: named statements meet connections that lack them.
+    poolSize: 2,
+    sharding: { tables: { items: 'id', tags: 'name' } },
+  });
+  proxy = await startTestProxy({ databasesYaml });
+  for (let i = 0; i < 3; i++) clients.push(await connect(proxy.client()));
+  for (let i = 0; i < 3; i++) direct.push(await connect(shardClient(cluster, i)));
+  const [c] = clients;
+  await c.query('CREATE TABLE items (id int8 PRIMARY KEY, name text, v int)');
+  await c.query('CREATE TABLE tags (name text PRIMARY KEY, n int)');
+  const rows = ids.map((id) => `(${id}, 'item ${id}', ${id * 2})`).join(', ');
+  await c.query(`INSERT INTO items VALUES ${rows}`);
+  const tags = ids.map((id) => `('tag ${id}', ${id})`).join(', ');
+  await c.query(`INSERT INTO tags VALUES ${tags}`);
+});
+
+afterAll(async () => {
+  for (const c of [...clients, ...direct]) await c.end();
+  await proxy?.close();
+  await cluster?.stop();
+});
+
+/** The row as the shard that owns the key holds it, read directly. */
+async function owned(table: 'items' | 'tags', key: number | string): Promise<unknown[]> {
+  const shard = hashShard(table === 'items' ? 'int' : 'text', typeof key === 'number' ? BigInt(key) : key, 3);
+  const column = table === 'items' ? 'id' : 'name';
+  const r = await direct[shard].query({
+    text: `SELECT * FROM ${table} WHERE ${column} = $1`,
+    values: [key],
+    rowMode: 'array',
+  });
+  return r.rows;
+}
+
+describe('simple queries by literal key', () => {
+  it('reach the owning shard for every key, through one template per shape', async () => {
+    for (const [i, id] of ids.entries()) {
+      const c = clients[i % 3];
+      const r = await c.query({ text: `SELECT * FROM items WHERE id = ${id}`, rowMode: 'array' });
+      expect(r.rows).toEqual(await owned('items', id));
+      expect(r.rows).toHaveLength(1);
+    }
+  });
+
+  it('parse a shape once: new literals reuse its template (the proxy runs in this process)', async () => {
+    await clients[0].query(`SELECT name FROM items WHERE id = ${ids[0]} AND name IS NOT NULL`);
+    await clients[0].query(`SELECT name FROM items WHERE id = ${ids[1]} AND name IS NOT NULL`);
+    const before = parseCacheStats().misses;
+    // Signed literals stay in the text (`-5` is one constant to the parser), so only positive keys here.
+    for (const id of ids.slice(2, 60).filter((k) => k > 0)) {
+      const r = await clients[1].query({
+        text: `SELECT name FROM items WHERE id = ${id} AND name IS NOT NULL`,
+        rowMode: 'array',
+      });
+      expect(r.rows).toEqual([[`item ${id}`]]);
+    }
+    expect(parseCacheStats().misses).toBe(before);
+  });
+
+  it('read keys given as strings, negative numbers and text keys alike', async () => {
+    for (const id of ids.slice(0, 40)) {
+      const quoted = await clients[0].query({
+        text: `SELECT * FROM items WHERE id = '${id}'`,
+        rowMode: 'array',
+      });
+      expect(quoted.rows).toEqual(await owned('items', id));
+      const spaced = await clients[1].query({
+        text: `select name from items where id=${id} and v = ${id * 2}`,
+        rowMode: 'array',
+      });
+      expect(spaced.rows).toEqual([[`item ${id}`]]);
+      const tag = await clients[2].query({
+        text: `SELECT * FROM tags WHERE name = 'tag ${id}'`,
+        rowMode: 'array',
+      });
+      expect(tag.rows).toEqual(await owned('tags', `tag ${id}`));
+    }
+  });
+
+  it('update by key on the owning shard and report the row count', async () => {
+    for (const id of ids.slice(0, 30)) {
+      const r = await clients[id & 1].query(`UPDATE items SET v = v + 1 WHERE id = ${id}`);
+      expect(r.rowCount).toBe(1);
+      expect((await owned('items', id))[0]).toEqual([String(id), `item ${id}`, id * 2 + 1]);
+      await clients[2].query(`UPDATE items SET v = v - 1 WHERE id = ${id}`);
+    }
+  });
+
+  it('answer an error from the shard and keep the connection and the pool usable', async () => {
+    for (let i = 0; i < 6; i++) {
+      await expect(
+        clients[0].query(`SELECT v / (v - v) FROM items WHERE id = ${ids[i + 1]}`),
+      ).rejects.toMatchObject({
+        code: '22012',
+      });
+      const r = await clients[0].query({
+        text: `SELECT v FROM items WHERE id = ${ids[i + 1]}`,
+        rowMode: 'array',
+      });
+      expect(r.rows).toEqual([[ids[i + 1] * 2]]);
+    }
+  });
+
+  it('leave statements inside a block to the general path, with the same answers', async () => {
+    const c = clients[1];
+    await c.query('BEGIN');
+    const r = await c.query({ text: `SELECT name FROM items WHERE id = ${ids[5]}`, rowMode: 'array' });
+    await c.query(`UPDATE items SET v = 0 WHERE id = ${ids[5]}`);
+    await c.query('ROLLBACK');
+    expect(r.rows).toEqual([[`item ${ids[5]}`]]);
+    expect((await owned('items', ids[5]))[0]).toEqual([String(ids[5]), `item ${ids[5]}`, ids[5] * 2]);
+  });
+});
+
+describe('extended-protocol rounds by parameter', () => {
+  it('run unnamed statements on the owning shard', async () => {
+    for (const [i, id] of ids.entries()) {
+      const r = await clients[i % 3].query({
+        text: 'SELECT * FROM items WHERE id = $1',
+        values: [id],
+        rowMode: 'array',
+      });
+      expect(r.rows).toEqual(await owned('items', id));
+    }
+  });
+
+  it('run named statements from several clients over fewer connections, re-prepared where missing', async () => {
+    for (const [i, id] of ids.entries()) {
+      const r = await clients[i % 3].query({
+        name: 'item_by_id',
+        text: 'SELECT name, v FROM items WHERE id = $1',
+        values: [id],
+        rowMode: 'array',
+      });
+      expect(r.rows).toEqual([[`item ${id}`, id * 2]]);
+    }
+  });
+
+  it('keep named statements working after a client ran DISCARD ALL on a pooled connection', async () => {
+    await clients[0].query('DISCARD ALL');
+    for (const [i, id] of ids.slice(0, 30).entries()) {
+      const r = await clients[(i % 2) + 1].query({
+        name: 'item_by_id',
+        text: 'SELECT name, v FROM items WHERE id = $1',
+        values: [id],
+        rowMode: 'array',
+      });
+      expect(r.rows).toEqual([[`item ${id}`, id * 2]]);
+    }
+  });
+
+  it('pass binary parameters and results through unchanged', async () => {
+    const sql = postgres(proxy.url(), { max: 2, prepare: true, onnotice: () => {} });
+    try {
+      for (const id of ids.slice(0, 40)) {
+        const rows = await sql`SELECT id, name, v FROM items WHERE id = ${id}`;
+        expect(rows).toEqual([{ id: String(id), name: `item ${id}`, v: id * 2 }]);
+      }
+      // Pipelined: every answer comes back in order.
+      const many = await Promise.all(ids.map((id) => sql`SELECT v FROM items WHERE id = ${id}`));
+      expect(many.map((r) => r[0].v)).toEqual(ids.map((id) => id * 2));
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('answer an error from the shard for the round and go on', async () => {
+    const c = clients[2];
+    await expect(
+      c.query({ text: 'SELECT v / (v - v) FROM items WHERE id = $1', values: [ids[3]] }),
+    ).rejects.toMatchObject({ code: '22012' });
+    const r = await c.query({
+      text: 'SELECT v FROM items WHERE id = $1',
+      values: [ids[3]],
+      rowMode: 'array',
+    });
+    expect(r.rows).toEqual([[ids[3] * 2]]);
+  });
+});
