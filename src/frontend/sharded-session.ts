@@ -85,6 +85,8 @@ interface ClientStatement {
   stmt: Node | null;
   /** Its name and Parse on shard connections, made when a round first sends it there. */
   server?: { name: string; parse: Buffer };
+  /** How the router classified it, once. */
+  info?: StatementInfo;
 }
 
 export class ShardedSession extends ClientSession {
@@ -223,7 +225,7 @@ export class ShardedSession extends ClientSession {
     if (!round) return false;
     const statement = this.roundStatement(round);
     if (!statement) return false;
-    const info = classifySql(statement.sql, { primaryFunctions: this.db.primaryFunctions });
+    const info = this.infoOf(statement);
     const bound = { formats: round.bind.paramFormats, values: round.bind.params, types: statement.types };
     const target = this.runner.singleShardNow(statement.stmt!, info.access === 'write', paramText(bound));
     if (!target) return false;
@@ -245,10 +247,18 @@ export class ShardedSession extends ClientSession {
       const named = this.statementsByName.get(round.bind.statement);
       return named?.stmt ? named : null;
     }
-    const parsed = parseSql(round.parse.sql);
-    if (!parsed.ok || parsed.statements.length !== 1) return null;
     const { sql, paramTypes: types } = round.parse;
+    // Drivers send the same unnamed Parse round after round: its parse and classification carry over.
+    const last = this.statementsByName.get('');
+    if (last?.stmt && last.sql === sql && sameTypes(last.types, types)) return last;
+    const parsed = parseSql(sql);
+    if (!parsed.ok || parsed.statements.length !== 1) return null;
     return { name: '', sql, types, stmt: parsed.statements[0] as Node };
+  }
+
+  /** A statement's classification, made once per statement. */
+  private infoOf(statement: ClientStatement): StatementInfo {
+    return (statement.info ??= classifySql(statement.sql, { primaryFunctions: this.db.primaryFunctions }));
   }
 
   /** A round's bytes for the shard: as the client sent them, or with the Bind naming the statement's server-side copy. */
@@ -365,7 +375,7 @@ export class ShardedSession extends ClientSession {
     if (!round) return false;
     const statement = this.roundStatement(round);
     if (!statement) return false;
-    const info = classifySql(statement.sql, { primaryFunctions: this.db.primaryFunctions });
+    const info = this.infoOf(statement);
     const bound = { formats: round.bind.paramFormats, values: round.bind.params, types: statement.types };
     const target = await this.runner.passthroughShard(
       statement.stmt!,
@@ -748,6 +758,10 @@ export class ShardedSession extends ClientSession {
     this.runner.close().catch(() => {});
     if (this.joined.length > 0) void finishParticipants(this.joined.splice(0), false, this.sessionLog);
   }
+}
+
+function sameTypes(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
 }
 
 /** A message with its type and length again, as the plugin statements read whole messages. */

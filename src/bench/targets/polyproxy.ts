@@ -21,6 +21,12 @@ const routed = (env: BenchEnv) => `${env.direct.database}_routed`;
 /** The database name for workloads over the shards. */
 const sharded = (env: BenchEnv) => `${env.direct.database}_sharded`;
 
+/**
+ * Server connections per shard: the pool size spread over the shards, so the sharded database keeps as many
+ * PostgreSQL backends busy as the unsharded one (all shards share this machine's cores with it).
+ */
+const shardPoolSize = (env: BenchEnv) => Math.ceil(env.options.poolSize / Math.max(1, env.shards.length));
+
 function config(
   env: BenchEnv,
   port: number,
@@ -53,7 +59,7 @@ function config(
       ...(env.shards.length > 0 && {
         [sharded(env)]: {
           backend,
-          pool,
+          pool: { ...pool, size: shardPoolSize(env) },
           shards: env.shards.map((s) => ({ primary: `${s.host}:${s.port}` })),
           sharding: { tables: { pgbench_accounts: 'aid', pgbench_tellers: 'tid', pgbench_branches: 'bid' } },
         },
@@ -106,7 +112,10 @@ export const polyproxyTarget: Target = {
     return {
       connectionFor: async (cell) =>
         cell.workload.usesShards
-          ? { endpoint: { ...endpoint, database: sharded(env) }, variant: `over ${env.shards.length} shards` }
+          ? {
+              endpoint: { ...endpoint, database: sharded(env) },
+              variant: `over ${env.shards.length} shards, ${shardPoolSize(env)} connections each`,
+            }
           : cell.workload.usesCache && cached
             ? { endpoint: poolerEndpoint(env, cached.port), variant: 'Redis result cache on' }
             : cell.workload.usesReplicas
