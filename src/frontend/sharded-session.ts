@@ -10,7 +10,7 @@ import type { SocketInput } from '../net/socket-input.js';
 import * as be from '../protocol/backend-messages.js';
 import { Backend, Frontend, TxStatus } from '../protocol/codes.js';
 import { FramingError, MessageFramer } from '../protocol/framer.js';
-import { classifySql } from '../router/classify.js';
+import { classifiedByShape, classifySql } from '../router/classify.js';
 import { noParams, type Node, type ParamValues } from '../router/sharding/ast-values.js';
 import { parseSql, type StatementSpan } from '../sql/parser.js';
 import { ClientSession, type SessionHooks } from './client-session.js';
@@ -106,7 +106,7 @@ export class ShardedSession extends ClientSession {
   private joined: TransactionParticipant[] = [];
   private pluginView: SessionView | null = null;
   /** Parsed statement templates of this database, shared by its clients. */
-  private readonly templates: RouteTemplates;
+  private readonly templates: RouteTemplates<StatementInfo>;
 
   constructor(
     private readonly clientInput: SocketInput,
@@ -210,13 +210,15 @@ export class ShardedSession extends ClientSession {
   }
 
   private fastQuery(m: ClientMessage): boolean {
+    if (this.runner.settings.has('standard_conforming_strings')) return false;
     const sql = m.body.toString('utf8', 0, m.body.length - 1);
-    const info = classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
+    const t = templateOf(sql);
+    const learned = t && this.templates.get(t);
+    if (!learned) return false;
+    // A template is learned from one plain statement; its classification is kept when no literal shaped it.
+    const info = learned.info ?? classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
     if (info.explainRoute !== undefined || info.reason.startsWith('route-override')) return false;
-    const t = this.templateFor(sql, info);
-    const stmt = t && this.templates.get(t);
-    if (!stmt) return false;
-    const target = this.runner.singleShardNow(stmt, info.access === 'write', templateParams(t));
+    const target = this.runner.singleShardNow(learned.stmt, info.access === 'write', templateParams(t));
     return target !== null && this.startThrough(1, target, withHeader(m), undefined, info);
   }
 
@@ -496,16 +498,21 @@ export class ShardedSession extends ClientSession {
     if (this.joined.length > 0) return false;
     const target = await this.runner.passthroughShard(p.stmt, info.access === 'write');
     if (!target) return false;
-    if (template && this.templates.get(template) === undefined) this.learnTemplate(template, target, info);
+    if (template && this.templates.get(template) === undefined)
+      this.learnTemplate(template, m.body.toString('utf8', 0, m.body.length - 1), target, info);
     await this.sendThrough(target, m, info);
     return true;
   }
 
   /** The fast path without the parser, for a statement that differs from one routed before only in literals. */
   private async forwardedByTemplate(t: Template, m: ClientMessage, info: StatementInfo): Promise<boolean> {
-    const stmt = this.templates.get(t);
-    if (!stmt || this.joined.length > 0) return false;
-    const target = await this.runner.passthroughShard(stmt, info.access === 'write', templateParams(t));
+    const learned = this.templates.get(t);
+    if (!learned || this.joined.length > 0) return false;
+    const target = await this.runner.passthroughShard(
+      learned.stmt,
+      info.access === 'write',
+      templateParams(t),
+    );
     if (!target) return false;
     await this.sendThrough(target, m, info);
     return true;
@@ -529,7 +536,8 @@ export class ShardedSession extends ClientSession {
     return templateOf(sql);
   }
 
-  private learnTemplate(t: Template, target: RouteTarget, info: StatementInfo): void {
+  private learnTemplate(t: Template, sql: string, target: RouteTarget, info: StatementInfo): void {
+    const opts = { primaryFunctions: this.db.primaryFunctions };
     this.templates.learn(
       t,
       target,

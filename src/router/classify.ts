@@ -47,6 +47,14 @@ export function classifySql(sql: string, opts: ClassifyOptions): StatementInfo {
   };
 }
 
+/**
+ * Whether `info` (just returned by classifySql for `sql`) holds for every text of the same shape: it was
+ * cached by shape, so no literal, hint or directive of this text shaped it.
+ */
+export function classifiedByShape(sql: string, info: StatementInfo, opts: ClassifyOptions): boolean {
+  return cachesFor(opts.primaryFunctions).byShape.get(sqlShape(sql)) === info;
+}
+
 /** Classifier cache counters for metrics: a hit skipped the parser. */
 export function classifyCacheStats(): { hits: number; misses: number } {
   return { ...stats };

@@ -14,6 +14,7 @@ import { Backend } from '../../protocol/codes.js';
 import { classifySql } from '../../router/classify.js';
 import { findInTree } from '../../router/ast-walk.js';
 import { nodeKind, noParams, type Node, type ParamValues } from '../../router/sharding/ast-values.js';
+import { keyParamRoute } from '../../router/sharding/key-param-route.js';
 import { routeStatement, type ShardRoute } from '../../router/sharding/shard-route.js';
 import { settingsApplied, settingsDiff } from '../session-settings.js';
 import type { BackendMessage, ShardChannel } from './shard-channel.js';
@@ -110,9 +111,27 @@ export class StatementRunner {
     if (kind !== 'SelectStmt' && kind !== 'InsertStmt' && kind !== 'UpdateStmt' && kind !== 'DeleteStmt')
       return null;
     if (!this.cluster.hasMeta(tablesOf(stmt))) return null;
+    const byKey = this.keyParamShard(stmt, params);
+    if (byKey) return { shard: byKey.shard, write: byKey.write || writes };
     const route = this.route(stmt, params);
     if (route.kind !== 'single') return null;
     return { shard: route.shard, write: route.write || writes };
+  }
+
+  /** The shard of a `WHERE key = $n` statement, hashed straight from $n; null when the router must look. */
+  private keyParamShard(stmt: Node, params: ParamValues): { shard: number; write: boolean } | null {
+    const r = keyParamRoute(stmt, this.cluster.map);
+    const value = r ? params(r.param) : undefined;
+    const meta = r && this.cluster.metaOf(r.placement.table);
+    if (!r || !meta || value === undefined || value === null) return null;
+    let shard: number | null;
+    try {
+      shard = r.placement.shardOf(value, meta.keyType);
+    } catch {
+      return null;
+    }
+    // No range or list holds the key: no row matches, and the router sends such statements to the default shard.
+    return { shard: shard ?? this.cluster.map.defaultShard, write: r.write };
   }
 
   /**

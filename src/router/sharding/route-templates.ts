@@ -78,12 +78,18 @@ export function templateParams(t: Template): ParamValues {
   return (n) => t.values[n - 1];
 }
 
-/** Parsed templates by key; null marks a template the router answers differently for, never used. */
-export class RouteTemplates {
-  private readonly parsed = new Lru<string, Node | null>(2000);
+/** A template learned: its parse, and what the caller knows holds for every statement of it. */
+export interface Learned<Info> {
+  stmt: Node;
+  info?: Info;
+}
 
-  /** The parsed template, null when it must not be used, undefined when not learned yet. */
-  get(t: Template): Node | null | undefined {
+/** Parsed templates by key; null marks a template the router answers differently for, never used. */
+export class RouteTemplates<Info = unknown> {
+  private readonly parsed = new Lru<string, Learned<Info> | null>(2000);
+
+  /** The learned template, null when it must not be used, undefined when not learned yet. */
+  get(t: Template): Learned<Info> | null | undefined {
     return this.parsed.get(t.key);
   }
 
@@ -96,19 +102,20 @@ export class RouteTemplates {
     target: RouteTarget,
     parse: (text: string) => Node | null,
     route: (stmt: Node, params: ParamValues) => RouteTarget | null,
+    info?: Info,
   ): void {
     const stmt = parse(t.text);
     const again = stmt ? route(stmt, templateParams(t)) : null;
     const same = again !== null && again.shard === target.shard && again.write === target.write;
-    this.parsed.set(t.key, same ? stmt : null);
+    this.parsed.set(t.key, same ? { stmt: stmt!, info } : null);
   }
 }
 
 /** One set of templates per shard map: a reload with another map starts afresh. */
-const byMap = new WeakMap<ShardMap, RouteTemplates>();
+const byMap = new WeakMap<ShardMap, RouteTemplates<never>>();
 
-export function routeTemplatesFor(map: ShardMap): RouteTemplates {
+export function routeTemplatesFor<Info>(map: ShardMap): RouteTemplates<Info> {
   let t = byMap.get(map);
   if (!t) byMap.set(map, (t = new RouteTemplates()));
-  return t;
+  return t as RouteTemplates<Info>;
 }

@@ -98,9 +98,9 @@ describe('RouteTemplates', () => {
     templates.learn(first, original('SELECT k FROM t WHERE id = 1')!, parse, route);
     for (let id = 0; id < 200; id++) {
       const t = templateOf(`SELECT k FROM t WHERE id = ${id}`)!;
-      const stmt = templates.get(t);
-      expect(stmt).toBeTruthy();
-      expect(route(stmt!, templateParams(t))).toEqual(original(`SELECT k FROM t WHERE id = ${id}`));
+      const learned = templates.get(t);
+      expect(learned).toBeTruthy();
+      expect(route(learned!.stmt, templateParams(t))).toEqual(original(`SELECT k FROM t WHERE id = ${id}`));
     }
   });
 
