@@ -551,6 +551,7 @@ export class ShardedSession extends ClientSession {
           ? { shard: route.shard, write: route.write || info.access === 'write' }
           : null;
       },
+      classifiedByShape(sql, info, opts) ? info : undefined,
     );
   }
 

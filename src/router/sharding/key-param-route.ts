@@ -7,7 +7,7 @@ import { findInTree } from '../ast-walk.js';
 import { nodeKind, operatorOf, type Node } from './ast-values.js';
 import { isKey, type KeyColumn } from './key-restriction.js';
 import type { ShardMap, TablePlacement } from './shard-map.js';
-import { fromTables, tableRef, type TableRef } from './table-refs.js';
+import { fromTables, type TableRef } from './table-refs.js';
 
 export interface KeyParamRoute {
   /** The parameter ($n) holding the key. */
