@@ -91,7 +91,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
           .flatMap((shard) => shard.describe())
           .map((h) => ({
             database: db.name,
-            server: h.address,
+            server: h.label,
             role: h.role,
             healthy: h.healthy,
             lagMs: h.lagMs,
@@ -108,9 +108,9 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
       ),
     pools: () =>
       [...databases.values()].flatMap((db) =>
-        db.pools().map((pool) => ({
+        db.shards.flatMap((shard) => shard.hosts).map(({ pool, label }) => ({
           database: db.name,
-          server: `${pool.endpoint.host}:${pool.endpoint.port}`,
+          server: label,
           active: pool.total - pool.idleCount,
           idle: pool.idleCount,
           waiting: pool.waiting,

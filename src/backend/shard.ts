@@ -12,6 +12,8 @@ import type { ServerLogin } from './server-connection.js';
 
 export interface Host {
   address: string;
+  /** How metrics and the admin console name it: host:port, with /database when the shard names its own. */
+  label: string;
   /** Listed as the primary in the config (with role: auto any host may become primary). */
   configuredPrimary: boolean;
   weight: number;
@@ -50,7 +52,7 @@ export class Shard {
     const login: ServerLogin = {
       user: b.user,
       password: b.password,
-      database: b.database,
+      database: shard.database ?? b.database,
       tls: b.tls,
       connectTimeoutMs: b.connect_timeout,
     };
@@ -67,6 +69,7 @@ export class Shard {
       const pool = new Pool(parseHostPort(address), login, poolOptions, log.child({ server: address }));
       return {
         address,
+        label: shard.database ? `${address}/${shard.database}` : address,
         configuredPrimary: i === 0,
         weight: r.replica_weights[address] ?? 1,
         pool,
@@ -209,6 +212,7 @@ export class Shard {
   /** Per-host state for SHOW-style output and metrics. */
   describe(): {
     address: string;
+    label: string;
     role: string;
     healthy: boolean;
     lsn: string | null;
@@ -218,6 +222,7 @@ export class Shard {
     const primary = this.primary();
     return this.hosts.map((h) => ({
       address: h.address,
+      label: h.label,
       role: h === primary ? 'primary' : h.monitor.status.inRecovery ? 'replica' : 'unknown',
       healthy: this.monitored ? h.monitor.status.healthy : h.pool.lastError === null,
       lsn: h.monitor.status.lsn === null ? null : formatLsn(h.monitor.status.lsn),

@@ -37,6 +37,10 @@ export const shardSchema = z.strictObject({
   primary: hostPort,
   replicas: z.array(hostPort).default([]),
   role: z.literal('auto').optional(),
+  database: z.string().min(1).optional().meta({
+    description:
+      "this shard's database on its servers (default backend.database): several shards may share a server as separate databases",
+  }),
 });
 
 export const routingSchema = z.strictObject({

@@ -9,7 +9,7 @@ export interface PoolView {
   /** The shard's index in config order (0 for an unsharded database). */
   shard: number;
   pool: Pool;
-  /** host:port as written in the config. */
+  /** host:port as written in the config (with /database when the shard names its own). */
   server: string;
   role: string;
 }
@@ -25,7 +25,7 @@ export function poolViews(source: ConsoleSource): PoolView[] {
           db,
           shard: shard.index,
           pool: host.pool,
-          server: host.address,
+          server: host.label,
           role: roles.get(host.address) ?? '',
         });
     }

@@ -10,6 +10,19 @@ import { StatementError } from './statement-error.js';
 
 export const gidPrefix = 'polyproxy_';
 
+/**
+ * The name a transaction is prepared under on one shard: prepared-transaction names are unique per server,
+ * and several shards may be databases of one server.
+ */
+export function participantGid(gid: string, shard: number): string {
+  return `${gid}_s${shard}`;
+}
+
+/** The transaction a prepared name belongs to (names without a shard suffix came from older versions). */
+export function transactionGid(local: string): string {
+  return local.replace(/_s\d+$/, '');
+}
+
 export const decisionLogSql =
   'CREATE SCHEMA IF NOT EXISTS polyproxy; ' +
   'CREATE TABLE IF NOT EXISTS polyproxy.tx_decisions (gid text PRIMARY KEY, decision text NOT NULL, ' +
@@ -49,14 +62,15 @@ export async function commitTwoPhase(
   openLog: () => Promise<ShardChannel>,
   closeLog: (c: ShardChannel) => void,
 ): Promise<void> {
+  const local = (p: ShardChannel) => sqlLiteral(participantGid(gid, p.shard));
   const prepared = new Set<ShardChannel>();
   const prepareErrors = await settle(participants, async (p) => {
-    await runSimple(p, `PREPARE TRANSACTION ${sqlLiteral(gid)}`);
+    await runSimple(p, `PREPARE TRANSACTION ${local(p)}`);
     prepared.add(p);
   });
   if (failpoints.afterPrepare?.()) throw new CoordinatorCrashed('crashed after PREPARE TRANSACTION');
   const rollback = async (cause: Error) => {
-    await settle([...prepared], (p) => runSimple(p, `ROLLBACK PREPARED ${sqlLiteral(gid)}`));
+    await settle([...prepared], (p) => runSimple(p, `ROLLBACK PREPARED ${local(p)}`));
     await settle(
       participants.filter((p) => !prepared.has(p) && p.status !== 0x49),
       (p) => runSimple(p, 'ROLLBACK'),
@@ -85,7 +99,7 @@ export async function commitTwoPhase(
   }
   if (decision !== 'commit') return rollback(new Error('the in-doubt resolver rolled it back first'));
   if (failpoints.afterDecision?.()) throw new CoordinatorCrashed('crashed after the commit decision');
-  const commitErrors = await settle(participants, (p) => runSimple(p, `COMMIT PREPARED ${sqlLiteral(gid)}`));
+  const commitErrors = await settle(participants, (p) => runSimple(p, `COMMIT PREPARED ${local(p)}`));
   // Shards that missed COMMIT PREPARED are committed by the resolver, which finds the decision logged.
   if (commitErrors.every((e) => e === null)) {
     const cleanup = await openLog().catch(() => null);
@@ -114,7 +128,7 @@ export async function resolveInDoubt(
   minAgeMs: number,
 ): Promise<ResolveOutcome> {
   const outcome: ResolveOutcome = { committed: [], rolledBack: [] };
-  const byGid = new Map<string, ShardChannel[]>();
+  const byGid = new Map<string, { shard: ShardChannel; local: string }[]>();
   for (const s of shards) {
     const answer = await runSimple(
       s,
@@ -122,14 +136,15 @@ export async function resolveInDoubt(
         `AND prepared <= now() - interval '${Math.max(0, Math.floor(minAgeMs))} milliseconds'`,
     );
     for (const row of answer.rows) {
-      const gid = textOf(row[0])!;
-      byGid.set(gid, [...(byGid.get(gid) ?? []), s]);
+      const local = textOf(row[0])!;
+      const gid = transactionGid(local);
+      byGid.set(gid, [...(byGid.get(gid) ?? []), { shard: s, local }]);
     }
   }
   for (const [gid, holders] of byGid) {
     const decision = await decide(log, gid, 'abort');
-    const sql = `${decision === 'commit' ? 'COMMIT' : 'ROLLBACK'} PREPARED ${sqlLiteral(gid)}`;
-    for (const s of holders) await runSimple(s, sql);
+    const verb = decision === 'commit' ? 'COMMIT' : 'ROLLBACK';
+    for (const h of holders) await runSimple(h.shard, `${verb} PREPARED ${sqlLiteral(h.local)}`);
     (decision === 'commit' ? outcome.committed : outcome.rolledBack).push(gid);
   }
   // Committed ones are done everywhere now; abort rows stay a while to turn away a late coordinator.
