@@ -21,6 +21,8 @@ export interface BenchEnv {
   baseDir: string;
   /** Three shard primaries (empty `bench` databases), started when a selected workload runs sharded. */
   shards: PgServer[];
+  /** Three empty databases on the primary, for workloads whose shards are databases of the baseline server. */
+  shardDatabases: string[];
 }
 
 export async function startEnvironment(options: BenchOptions): Promise<BenchEnv> {
@@ -48,7 +50,8 @@ export async function startEnvironment(options: BenchOptions): Promise<BenchEnv>
       );
     }
     const shards = await startShards(options, cluster);
-    return { options, cluster, primary, replicas, direct, baseDir: cluster.baseDir, shards };
+    const shardDatabases = await createShardDatabases(options, primary);
+    return { options, cluster, primary, replicas, direct, baseDir: cluster.baseDir, shards, shardDatabases };
   } catch (err) {
     await cluster.stop();
     throw err;
@@ -57,7 +60,7 @@ export async function startEnvironment(options: BenchOptions): Promise<BenchEnv>
 
 /** Shards for the sharded workloads; polyproxy fills them (pgbench -i through the proxy splits the rows). */
 async function startShards(options: BenchOptions, cluster: Cluster): Promise<PgServer[]> {
-  if (!options.workloads.some((name) => workloadByName(name).usesShards)) return [];
+  if (!options.workloads.some((name) => workloadByName(name).shards === 'servers')) return [];
   // Same directory and password as the main server: stopped with everything else at the end of the bench.
   const shards = await startCluster({
     shards: 3,
@@ -68,4 +71,12 @@ async function startShards(options: BenchOptions, cluster: Cluster): Promise<PgS
   const primaries = shards.shards.map((s) => s.primary);
   await Promise.all(primaries.map((p) => p.psql(`CREATE DATABASE ${benchDatabase}`)));
   return primaries;
+}
+
+/** Shards as databases of the baseline server; polyproxy fills them as it fills the shard servers. */
+async function createShardDatabases(options: BenchOptions, primary: PgServer): Promise<string[]> {
+  if (!options.workloads.some((name) => workloadByName(name).shards === 'databases')) return [];
+  const names = [0, 1, 2].map((i) => `${benchDatabase}_s${i}`);
+  for (const name of names) await primary.psql(`CREATE DATABASE ${name}`);
+  return names;
 }

@@ -5,7 +5,7 @@ import type { BenchOptions } from './options.js';
 import { writeResults } from './results.js';
 import { cellsOf } from './schedule.js';
 import { summarize, type RunRecord } from './summary.js';
-import { formatTable } from './table.js';
+import { formatShardingRatios, formatTable } from './table.js';
 import type { RunningTarget } from './targets/index.js';
 
 export class BenchReport {
@@ -42,7 +42,8 @@ export class BenchReport {
     this.saved = true;
     const { options, records, notes } = this;
     const summary = summarize(cellsOf(options), options.targets, records);
-    const table = formatTable(summary, options.targets);
+    const shardingRatios = formatShardingRatios(summary);
+    const table = formatTable(summary, options.targets) + (shardingRatios ? `\n\n${shardingRatios}` : '');
     const loadAverageAtEnd = loadavg()[0];
     const file = await writeResults({
       startedAt: this.startedAt,

@@ -26,6 +26,8 @@ export interface TargetSummary {
 export interface CellSummary {
   workload: string;
   workloadLabel: string;
+  /** The unsharded workload this one is compared with through polyproxy. */
+  baseline?: string;
   mode: QueryMode;
   clients: number;
   targets: Record<string, TargetSummary>;
@@ -60,6 +62,7 @@ export function summarize(cells: Cell[], targetNames: string[], records: RunReco
     return {
       workload: cell.workload.name,
       workloadLabel: cell.workload.label,
+      baseline: cell.workload.baseline,
       mode: cell.mode,
       clients: cell.clients,
       targets,

@@ -56,3 +56,29 @@ export function formatTable(cells: CellSummary[], targetNames: string[]): string
   const notes = [...marks].map(([key, mark]) => `${mark} ${key}`);
   return [render([header, ...rows], aligned), ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
+
+/**
+ * Sharded cells against their unsharded baseline, both through polyproxy in the same run: what routing
+ * over shards costs. Empty when no such pair ran.
+ */
+export function formatShardingRatios(cells: CellSummary[]): string {
+  const rows = cells.flatMap((cell) => {
+    const base = cells.find(
+      (c) => c.workload === cell.baseline && c.mode === cell.mode && c.clients === cell.clients,
+    );
+    if (!base) return [];
+    const r = ratio(cell.targets[subject]?.tps, base.targets[subject]?.tps);
+    return r === null
+      ? []
+      : [[cell.workloadLabel, cell.mode, String(cell.clients), base.workloadLabel, ratioText(r)]];
+  });
+  if (rows.length === 0) return '';
+  const header = [
+    'sharded workload',
+    'mode',
+    'clients',
+    'unsharded baseline',
+    `${subject} sharded/unsharded`,
+  ];
+  return render([header, ...rows], [false, false, true, false, true]);
+}

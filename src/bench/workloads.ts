@@ -17,10 +17,13 @@ export interface Workload {
   /** Through polyproxy, runs with the Redis result cache on (a proxy of its own, with Redis beside it). */
   usesCache?: boolean;
   /**
-   * Through polyproxy, runs on the same pgbench tables spread over three shards (hash on aid, tid, bid); the
-   * other targets run on the one unsharded server, the baseline.
+   * Through polyproxy, runs on the same pgbench tables spread over three shards (hash on aid, tid, bid):
+   * three servers of their own, or three databases of the baseline server (the proxy's routing cost alone,
+   * with PostgreSQL's work on the same server as the unsharded path). Other targets run unsharded.
    */
-  usesShards?: boolean;
+  shards?: 'servers' | 'databases';
+  /** The unsharded workload whose polyproxy throughput this one is compared with (same mode and clients). */
+  baseline?: string;
   /** Query modes and client counts for this workload, instead of the bench-wide lists. */
   modes?: readonly QueryMode[];
   clients?: readonly number[];
@@ -96,7 +99,17 @@ export const workloads: readonly Workload[] = [
     name: 'sharded-point-read',
     label: 'point read (-S), polyproxy over 3 shards',
     pgbenchArgs: () => ['-S'],
-    usesShards: true,
+    shards: 'servers',
+    baseline: 'select-only',
+    modes: ['simple', 'extended', 'prepared'],
+    clients: [16],
+  },
+  {
+    name: 'sharded-point-read-one-server',
+    label: 'point read (-S), polyproxy over 3 shards as databases of the baseline server',
+    pgbenchArgs: () => ['-S'],
+    shards: 'databases',
+    baseline: 'select-only',
     modes: ['simple', 'extended', 'prepared'],
     clients: [16],
   },
@@ -104,7 +117,7 @@ export const workloads: readonly Workload[] = [
     name: 'sharded-aggregate',
     label: 'aggregate over pgbench_accounts, polyproxy over 3 shards',
     pgbenchArgs: (env) => ['-f', script(env, 'aggregate', aggregateSql)],
-    usesShards: true,
+    shards: 'servers',
     ...cacheCells,
   },
 ];

@@ -12,20 +12,26 @@ import { workloadByName } from '../workloads.js';
 import { initPgbench } from '../pgbench.js';
 import type { BenchEnv } from '../environment.js';
 import { poolerEndpoint, poolerUser } from './pooler-user.js';
-import type { Target } from './target.js';
+import type { RunningTarget, Target } from './target.js';
 
 const cliPath = fileURLToPath(new URL('../../cli.js', import.meta.url));
 
 /** The database name for workloads routed over the replicas. */
 const routed = (env: BenchEnv) => `${env.direct.database}_routed`;
-/** The database name for workloads over the shards. */
+/** The database name for workloads over the shard servers. */
 const sharded = (env: BenchEnv) => `${env.direct.database}_sharded`;
+/** The database name for workloads over shards that are databases of the baseline server. */
+const shardedHere = (env: BenchEnv) => `${env.direct.database}_sharded_here`;
 
 /**
  * Server connections per shard: the pool size spread over the shards, so the sharded database keeps as many
  * PostgreSQL backends busy as the unsharded one (all shards share this machine's cores with it).
  */
 const shardPoolSize = (env: BenchEnv) => Math.ceil(env.options.poolSize / Math.max(1, env.shards.length));
+
+const pgbenchSharding = {
+  tables: { pgbench_accounts: 'aid', pgbench_tellers: 'tid', pgbench_branches: 'bid' },
+};
 
 function config(
   env: BenchEnv,
@@ -61,7 +67,18 @@ function config(
           backend,
           pool: { ...pool, size: shardPoolSize(env) },
           shards: env.shards.map((s) => ({ primary: `${s.host}:${s.port}` })),
-          sharding: { tables: { pgbench_accounts: 'aid', pgbench_tellers: 'tid', pgbench_branches: 'bid' } },
+          sharding: pgbenchSharding,
+        },
+      }),
+      ...(env.shardDatabases.length > 0 && {
+        [shardedHere(env)]: {
+          backend,
+          pool: { ...pool, size: Math.ceil(env.options.poolSize / env.shardDatabases.length) },
+          shards: env.shardDatabases.map((database) => ({
+            primary: `${primary.host}:${primary.port}`,
+            database,
+          })),
+          sharding: pgbenchSharding,
         },
       }),
     },
@@ -108,22 +125,31 @@ export const polyproxyTarget: Target = {
     const endpoint = poolerEndpoint(env, port);
     // The sharded tables are filled through the proxy: pgbench -i's COPY is split by key on the way.
     if (env.shards.length > 0) await initPgbench({ ...endpoint, database: sharded(env) }, env.options.scale);
+    if (env.shardDatabases.length > 0)
+      await initPgbench({ ...endpoint, database: shardedHere(env) }, env.options.scale);
     let stopped = false;
+    const perShard = (count: number) => Math.ceil(env.options.poolSize / count);
+    const connectionFor: RunningTarget['connectionFor'] = async (cell) => {
+      const { shards, usesCache, usesReplicas } = cell.workload;
+      if (shards === 'servers') {
+        const variant = `over ${env.shards.length} shard servers, ${perShard(env.shards.length)} connections each`;
+        return { endpoint: { ...endpoint, database: sharded(env) }, variant };
+      }
+      if (shards === 'databases') {
+        const count = env.shardDatabases.length;
+        const variant = `over ${count} shard databases of the baseline server, ${perShard(count)} connections each`;
+        return { endpoint: { ...endpoint, database: shardedHere(env) }, variant };
+      }
+      if (usesCache && cached)
+        return { endpoint: poolerEndpoint(env, cached.port), variant: 'Redis result cache on' };
+      if (usesReplicas) {
+        const variant = `reads routed to ${env.replicas.length} replicas`;
+        return { endpoint: { ...endpoint, database: routed(env) }, variant };
+      }
+      return { endpoint };
+    };
     return {
-      connectionFor: async (cell) =>
-        cell.workload.usesShards
-          ? {
-              endpoint: { ...endpoint, database: sharded(env) },
-              variant: `over ${env.shards.length} shards, ${shardPoolSize(env)} connections each`,
-            }
-          : cell.workload.usesCache && cached
-            ? { endpoint: poolerEndpoint(env, cached.port), variant: 'Redis result cache on' }
-            : cell.workload.usesReplicas
-              ? {
-                  endpoint: { ...endpoint, database: routed(env) },
-                  variant: `reads routed to ${env.replicas.length} replicas`,
-                }
-              : { endpoint },
+      connectionFor,
       notes: () => {
         if (stopped) return [];
         return [child, cached?.child].flatMap((c) => {
