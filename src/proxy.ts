@@ -108,16 +108,18 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
       ),
     pools: () =>
       [...databases.values()].flatMap((db) =>
-        db.shards.flatMap((shard) => shard.hosts).map(({ pool, label }) => ({
-          database: db.name,
-          server: label,
-          active: pool.total - pool.idleCount,
-          idle: pool.idleCount,
-          waiting: pool.waiting,
-          size: pool.options.size,
-          paused: pool.isPaused,
-          stats: pool.stats,
-        })),
+        db.shards
+          .flatMap((shard) => shard.hosts)
+          .map(({ pool, label }) => ({
+            database: db.name,
+            server: label,
+            active: pool.total - pool.idleCount,
+            idle: pool.idleCount,
+            waiting: pool.waiting,
+            size: pool.options.size,
+            paused: pool.isPaused,
+            stats: pool.stats,
+          })),
       ),
   });
   // Plugins are set up before the first client can connect, so no statement slips past them.
