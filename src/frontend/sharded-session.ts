@@ -26,7 +26,6 @@ import { MessageWriter } from '../protocol/writer.js';
 import { runCopyIn } from './sharded/copy-in.js';
 import {
   passRound,
-  renamedBind,
   roundBytes,
   serverStatement,
   type ClientMessage,
@@ -272,8 +271,7 @@ export class ShardedSession extends ClientSession {
   ): { bytes: Buffer; prepare?: { name: string; parse: Buffer } } {
     if (round.parse) return { bytes: roundBytes(first, rest) };
     statement.server ??= serverStatement(statement.sql, statement.types);
-    const bind = { type: Frontend.Bind, body: renamedBind(first.body, statement.server.name).subarray(5) };
-    return { bytes: roundBytes(bind, rest), prepare: statement.server };
+    return { bytes: roundBytes(first, rest, statement.server.name), prepare: statement.server };
   }
 
   /** Takes `count` messages off the inbox and relays them to the target shard, if it can start right now. */

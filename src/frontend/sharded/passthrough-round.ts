@@ -9,7 +9,6 @@ import {
   type BindMessage,
   type ParseMessage,
 } from '../../protocol/extended-messages.js';
-import { MessageWriter } from '../../protocol/writer.js';
 import { parseMessage } from './wire.js';
 
 export interface ClientMessage {
@@ -55,29 +54,36 @@ export function passRound(messages: readonly ClientMessage[], start: number): Pa
   return { parse, bind, following: i };
 }
 
-/** The messages again with type and length, in one buffer, ready for a shard. */
-export function roundBytes(first: ClientMessage, rest: readonly ClientMessage[]): Buffer {
-  const all = [first, ...rest];
-  const out = Buffer.allocUnsafe(all.reduce((n, m) => n + 5 + m.body.length, 0));
-  let pos = 0;
-  for (const m of all) {
+/**
+ * The messages again with type and length, in one buffer, ready for a shard; with `statement`, the first
+ * (a Bind) names that statement instead of the client's, its portal name and the rest kept.
+ */
+export function roundBytes(first: ClientMessage, rest: readonly ClientMessage[], statement?: string): Buffer {
+  const body = first.body;
+  const nameStart = statement === undefined ? 0 : body.indexOf(0) + 1;
+  const nameEnd = statement === undefined ? 0 : body.indexOf(0, nameStart);
+  const firstLength =
+    statement === undefined
+      ? body.length
+      : body.length - (nameEnd - nameStart) + Buffer.byteLength(statement);
+  let total = 5 + firstLength;
+  for (const m of rest) total += 5 + m.body.length;
+  const out = Buffer.allocUnsafe(total);
+  out[0] = first.type;
+  out.writeInt32BE(firstLength + 4, 1);
+  let pos = 5;
+  if (statement === undefined) pos += body.copy(out, pos);
+  else {
+    pos += body.copy(out, pos, 0, nameStart);
+    pos += out.write(statement, pos, 'utf8');
+    pos += body.copy(out, pos, nameEnd);
+  }
+  for (const m of rest) {
     out[pos] = m.type;
     out.writeInt32BE(m.body.length + 4, pos + 1);
-    m.body.copy(out, pos + 5);
-    pos += 5 + m.body.length;
+    pos += 5 + m.body.copy(out, pos + 5);
   }
   return out;
-}
-
-/** A Bind naming another statement: the portal name kept, everything after the statement name copied. */
-export function renamedBind(body: Buffer, statement: string): Buffer {
-  const portalEnd = body.indexOf(0);
-  const statementEnd = body.indexOf(0, portalEnd + 1);
-  return new MessageWriter(Frontend.Bind, body.length + 40)
-    .bytes(body.subarray(0, portalEnd + 1))
-    .cstring(statement)
-    .bytes(body.subarray(statementEnd + 1))
-    .finish();
 }
 
 /** The name a statement has on shard connections: by text and parameter types, so clients share it. */
