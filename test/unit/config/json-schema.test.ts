@@ -34,7 +34,12 @@ describe('configJsonSchema', () => {
     const database = schema.properties.databases.additionalProperties;
     expect(Object.keys(database.properties)).toEqual(['backend', 'pool', 'shards', 'routing', 'sharding']);
     expect(Object.keys(database.properties.pool.properties)).toContain('reset_query');
-    expect(Object.keys(database.properties.shards.items.properties)).toEqual(['primary', 'replicas', 'role', 'database']);
+    expect(Object.keys(database.properties.shards.items.properties)).toEqual([
+      'primary',
+      'replicas',
+      'role',
+      'database',
+    ]);
     expect(Object.keys(schema.properties.users.items.properties)).toEqual([
       'name',
       'password',
