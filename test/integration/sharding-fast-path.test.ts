@@ -139,6 +139,49 @@ describe('simple queries by literal key', () => {
   });
 });
 
+describe('large and failing replies', () => {
+  it('stream a reply of many chunks through, in both protocols', async () => {
+    await clients[0].query('CREATE TABLE events (user_id int8, seq int, payload text)');
+    await clients[0].query(
+      'INSERT INTO events SELECT 42, g, repeat(md5(g::text), 6) FROM generate_series(1, 20000) g WHERE 42 = 42',
+    );
+    const simple = await clients[1].query('SELECT seq, payload FROM events WHERE user_id = 42 ORDER BY seq');
+    expect(simple.rows).toHaveLength(20000);
+    expect(simple.rows[19999].seq).toBe(20000);
+    const extended = await clients[2].query({
+      text: 'SELECT seq, length(payload) AS n FROM events WHERE user_id = $1 ORDER BY seq',
+      values: [42],
+    });
+    expect(extended.rows).toHaveLength(20000);
+    expect(extended.rows.every((r: { n: number }) => r.n === 192)).toBe(true);
+  });
+
+  it('answer the error of a named statement whose table went away, and go on', async () => {
+    const c = clients[0];
+    await c.query('CREATE TABLE scratch (id int8 PRIMARY KEY, v int)');
+    await c.query('INSERT INTO scratch VALUES (1, 10), (2, 20)');
+    const read = (id: number) =>
+      c.query({
+        name: 'scratch_by_id',
+        text: 'SELECT v FROM scratch WHERE id = $1',
+        values: [id],
+        rowMode: 'array',
+      });
+    expect((await read(1)).rows).toEqual([[10]]);
+    await c.query('DROP TABLE scratch');
+    await expect(read(2)).rejects.toMatchObject({
+      code: '42P01',
+      message: 'relation "scratch" does not exist',
+    });
+    const after = await c.query({
+      text: 'SELECT v FROM items WHERE id = $1',
+      values: [ids[1]],
+      rowMode: 'array',
+    });
+    expect(after.rows).toEqual([[ids[1] * 2]]);
+  });
+});
+
 describe('extended-protocol rounds by parameter', () => {
   it('run unnamed statements on the owning shard', async () => {
     for (const [i, id] of ids.entries()) {
