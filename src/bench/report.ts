@@ -58,7 +58,7 @@ export class BenchReport {
       table,
     });
     const load = `load average (1 min) ${this.machine?.loadAverage.toFixed(2) ?? '?'} at start, ${loadAverageAtEnd.toFixed(2)} at end`;
-    const lines = [this.heading(), load, '', table, ...notes.map((n) => `note: ${n}`), ''];
+    const lines = [this.heading(), load, '', table, '', ...notes.map((n) => `note: ${n}`), ''];
     lines.push(`results: ${file}${complete ? '' : ' (incomplete)'}`);
     process.stdout.write(`\n${lines.join('\n')}\n`);
   }
