@@ -8,7 +8,14 @@ import { hashShard } from '../../src/router/sharding/pg-hash.js';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect } from './helpers/tools.js';
-import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
+import {
+  createAppDatabase,
+  keyOnShard,
+  resolveFromFreshInstance,
+  shardClient,
+  shardedDatabasesYaml,
+  writeOnThreeShards,
+} from './sharding-helpers.js';
 
 let cluster: Cluster;
 let proxy: TestProxy;
@@ -19,9 +26,7 @@ const direct: pg.Client[] = [];
 const keys: number[] = [];
 for (let k = 1; keys.length < 3; k++)
   if (!keys.some((x) => hashShard('int', BigInt(x), 3) === hashShard('int', BigInt(k), 3))) keys.push(k);
-const onShard = (shard: number, offset: number) => {
-  for (let k = offset; ; k++) if (hashShard('int', BigInt(k), 3) === shard) return k;
-};
+const onShard = keyOnShard;
 
 async function preparedCount(): Promise<number[]> {
   return Promise.all(
@@ -38,26 +43,6 @@ async function ids(): Promise<number[]> {
     direct.map(async (d) => (await d.query('SELECT id FROM accounts')).rows.map((r) => Number(r.id))),
   );
   return rows.flat().sort((a, b) => a - b);
-}
-
-/** Another proxy instance's view of the same database, as after a restart elsewhere. */
-async function resolveFromFreshInstance() {
-  const db = new Database('app', proxy.config.databases.app, silentLogger);
-  try {
-    return await db.cluster!.resolve(0);
-  } finally {
-    await db.close();
-  }
-}
-
-async function writeOnThreeShards(base: number): Promise<unknown> {
-  await client.query('BEGIN');
-  for (let s = 0; s < 3; s++)
-    await client.query('INSERT INTO accounts (id, v) VALUES ($1, $2)', [onShard(s, base), base]);
-  return client.query('COMMIT').then(
-    () => null,
-    (e: Error & { code: string }) => e,
-  );
 }
 
 beforeAll(async () => {
@@ -88,7 +73,7 @@ afterAll(async () => {
 
 describe('two-phase commit', () => {
   it('commits on every shard and leaves nothing prepared', async () => {
-    expect(await writeOnThreeShards(100)).toBeNull();
+    expect(await writeOnThreeShards(client, 100)).toBeNull();
     expect((await ids()).filter((i) => i >= 100 && i < 200)).toHaveLength(3);
     expect(await preparedCount()).toEqual([0, 0, 0]);
     const log = await direct[0].query('SELECT count(*) FROM polyproxy.tx_decisions');
@@ -116,13 +101,13 @@ describe('two-phase commit', () => {
 
   it('a crash after the commit decision is committed by another instance', async () => {
     failpoints.afterDecision = () => true;
-    const e = await writeOnThreeShards(300);
+    const e = await writeOnThreeShards(client, 300);
     expect(e).toMatchObject({ code: '08006' });
     expect(await preparedCount()).toEqual([1, 1, 1]);
     expect((await ids()).filter((i) => i >= 300 && i < 400)).toEqual([]);
     const decided = await direct[0].query('SELECT decision FROM polyproxy.tx_decisions');
     expect(decided.rows).toEqual([{ decision: 'commit' }]);
-    const outcome = await resolveFromFreshInstance();
+    const outcome = await resolveFromFreshInstance(proxy.config.databases.app);
     expect(outcome.committed).toHaveLength(1);
     expect(outcome.rolledBack).toEqual([]);
     expect((await ids()).filter((i) => i >= 300 && i < 400)).toHaveLength(3);
@@ -131,9 +116,9 @@ describe('two-phase commit', () => {
 
   it('a crash before the decision is rolled back by another instance, and a late coordinator cannot commit', async () => {
     failpoints.afterPrepare = () => true;
-    expect(await writeOnThreeShards(400)).toMatchObject({ code: '08006' });
+    expect(await writeOnThreeShards(client, 400)).toMatchObject({ code: '08006' });
     expect(await preparedCount()).toEqual([1, 1, 1]);
-    const outcome = await resolveFromFreshInstance();
+    const outcome = await resolveFromFreshInstance(proxy.config.databases.app);
     expect(outcome.rolledBack).toHaveLength(1);
     expect((await ids()).filter((i) => i >= 400 && i < 500)).toEqual([]);
     expect(await preparedCount()).toEqual([0, 0, 0]);
@@ -145,7 +130,7 @@ describe('two-phase commit', () => {
 
   it('a resolver leaves young prepared transactions to their coordinator', async () => {
     failpoints.afterDecision = () => true;
-    await writeOnThreeShards(500);
+    await writeOnThreeShards(client, 500);
     const db = new Database('app', proxy.config.databases.app, silentLogger);
     try {
       expect(await db.cluster!.resolve(60_000)).toEqual({ committed: [], rolledBack: [] });

@@ -4,13 +4,12 @@
 // prepare one transaction under different names; the resolver must still see them as one transaction.
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Database } from '../../src/backend/database.js';
 import { failpoints } from '../../src/frontend/sharded/two-phase.js';
-import { silentLogger } from '../../src/logger.js';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect, withClient } from './helpers/tools.js';
+import { keyOnShard, resolveFromFreshInstance, writeOnThreeShards } from './sharding-helpers.js';
 
 let cluster: Cluster;
 let proxy: TestProxy;
@@ -19,9 +18,7 @@ let client: pg.Client;
 const direct: pg.Client[] = [];
 const shardDatabases = ['s0', 's1', 's2'];
 
-const onShard = (shard: number, offset: number) => {
-  for (let k = offset; ; k++) if (hashShard('int', BigInt(k), 3) === shard) return k;
-};
+const onShard = keyOnShard;
 
 async function ids(): Promise<number[][]> {
   return Promise.all(
@@ -36,25 +33,6 @@ async function preparedCount(): Promise<number> {
     "SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE gid LIKE 'polyproxy_%'",
   );
   return r.rows[0].n as number;
-}
-
-async function writeOnThreeShards(base: number): Promise<unknown> {
-  await client.query('BEGIN');
-  for (let s = 0; s < 3; s++)
-    await client.query('INSERT INTO accounts (id, v) VALUES ($1, $2)', [onShard(s, base), base]);
-  return client.query('COMMIT').then(
-    () => null,
-    (e: Error & { code: string }) => e,
-  );
-}
-
-async function resolveFromFreshInstance() {
-  const db = new Database('app', proxy.config.databases.app, silentLogger);
-  try {
-    return await db.cluster!.resolve(0);
-  } finally {
-    await db.close();
-  }
 }
 
 beforeAll(async () => {
@@ -115,7 +93,7 @@ describe('shards as databases of one server', () => {
   });
 
   it('commits a transaction over the three shard databases with two-phase commit', async () => {
-    expect(await writeOnThreeShards(1000)).toBeNull();
+    expect(await writeOnThreeShards(client, 1000)).toBeNull();
     const placed = await ids();
     for (let s = 0; s < 3; s++) expect(placed[s]).toContain(onShard(s, 1000));
     expect(await preparedCount()).toBe(0);
@@ -123,9 +101,9 @@ describe('shards as databases of one server', () => {
 
   it('finishes a transaction whose coordinator stopped after the decision, on every shard database', async () => {
     failpoints.afterDecision = () => true;
-    expect(await writeOnThreeShards(2000)).toMatchObject({ code: '08006' });
+    expect(await writeOnThreeShards(client, 2000)).toMatchObject({ code: '08006' });
     expect(await preparedCount()).toBe(3);
-    const outcome = await resolveFromFreshInstance();
+    const outcome = await resolveFromFreshInstance(proxy.config.databases.app);
     expect(outcome).toEqual({ committed: [expect.any(String)], rolledBack: [] });
     expect(await preparedCount()).toBe(0);
     const placed = await ids();
@@ -134,9 +112,9 @@ describe('shards as databases of one server', () => {
 
   it('rolls back on every shard database a transaction stopped before the decision', async () => {
     failpoints.afterPrepare = () => true;
-    expect(await writeOnThreeShards(3000)).toMatchObject({ code: '08006' });
+    expect(await writeOnThreeShards(client, 3000)).toMatchObject({ code: '08006' });
     expect(await preparedCount()).toBe(3);
-    const outcome = await resolveFromFreshInstance();
+    const outcome = await resolveFromFreshInstance(proxy.config.databases.app);
     expect(outcome).toEqual({ committed: [], rolledBack: [expect.any(String)] });
     expect(await preparedCount()).toBe(0);
     const placed = await ids();
