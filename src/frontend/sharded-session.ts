@@ -365,12 +365,12 @@ export class ShardedSession extends ClientSession {
   }
 
   /**
-   * The extended-protocol fast path: a whole round for one statement on one shard outside a block goes as
-   * the client's bytes (its Bind renamed when it uses an earlier statement), the reply comes back undecoded.
-   * False, with nothing consumed, for any other round.
+   * The extended-protocol fast path: a whole round for one statement on one shard (in autocommit, or joining
+   * the open block's transaction there) goes as the client's bytes (its Bind renamed when it uses an earlier
+   * statement), the reply comes back undecoded. False, with nothing consumed, for any other round.
    */
   private async roundThrough(m: ClientMessage): Promise<boolean> {
-    if (this.runner.block || this.joined.length > 0 || this.db.plugins?.hasClaims) return false;
+    if (this.joined.length > 0 || this.db.plugins?.hasClaims) return false;
     const round = passRound([m, ...this.inbox], 0);
     if (!round) return false;
     const statement = this.roundStatement(round);
@@ -525,12 +525,7 @@ export class ShardedSession extends ClientSession {
 
   /** A statement's template, when one may stand in for parsing it (not once the client changed how strings read). */
   private templateFor(sql: string, info: StatementInfo): Template | null {
-    if (
-      info.statementCount !== 1 ||
-      this.runner.block ||
-      this.runner.settings.has('standard_conforming_strings')
-    )
-      return null;
+    if (info.statementCount !== 1 || this.runner.settings.has('standard_conforming_strings')) return null;
     return templateOf(sql);
   }
 

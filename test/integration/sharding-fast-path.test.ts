@@ -128,7 +128,7 @@ describe('simple queries by literal key', () => {
     }
   });
 
-  it('leave statements inside a block to the general path, with the same answers', async () => {
+  it('inside a block join its transaction on the shard and roll back with it', async () => {
     const c = clients[1];
     await c.query('BEGIN');
     const r = await c.query({ text: `SELECT name FROM items WHERE id = ${ids[5]}`, rowMode: 'array' });
@@ -136,6 +136,63 @@ describe('simple queries by literal key', () => {
     await c.query('ROLLBACK');
     expect(r.rows).toEqual([[`item ${ids[5]}`]]);
     expect((await owned('items', ids[5]))[0]).toEqual([String(ids[5]), `item ${ids[5]}`, ids[5] * 2]);
+  });
+});
+
+describe('statements of transaction blocks', () => {
+  /** Two keys on different shards. */
+  const [a, b] = (() => {
+    const first = ids[0];
+    const other = ids.find((k) => hashShard('int', BigInt(k), 3) !== hashShard('int', BigInt(first), 3))!;
+    return [first, other];
+  })();
+
+  it('see their own writes and commit them, on one shard and over two (two-phase commit)', async () => {
+    const c = clients[0];
+    await c.query('BEGIN');
+    await c.query(`UPDATE items SET v = 1000 WHERE id = ${a}`);
+    const own = await c.query({ text: 'SELECT v FROM items WHERE id = $1', values: [a], rowMode: 'array' });
+    expect(own.rows).toEqual([[1000]]);
+    // Not yet visible to others.
+    expect((await owned('items', a))[0][2]).toBe(a * 2);
+    await c.query({ text: 'UPDATE items SET v = $2 WHERE id = $1', values: [b, 2000] });
+    await c.query('COMMIT');
+    expect((await owned('items', a))[0][2]).toBe(1000);
+    expect((await owned('items', b))[0][2]).toBe(2000);
+    await c.query(`UPDATE items SET v = ${a * 2} WHERE id = ${a}`);
+    await c.query(`UPDATE items SET v = ${b * 2} WHERE id = ${b}`);
+  });
+
+  it('fail the whole block when one statement fails on its shard, until ROLLBACK', async () => {
+    const c = clients[1];
+    await c.query('BEGIN');
+    await c.query(`UPDATE items SET v = 7 WHERE id = ${a}`);
+    await expect(c.query(`SELECT v / (v - v) FROM items WHERE id = ${b}`)).rejects.toMatchObject({
+      code: '22012',
+    });
+    // The block failed everywhere, also on the shard of `a`, in both protocols.
+    await expect(c.query(`SELECT v FROM items WHERE id = ${a}`)).rejects.toMatchObject({ code: '25P02' });
+    await expect(c.query({ text: 'SELECT v FROM items WHERE id = $1', values: [a] })).rejects.toMatchObject({
+      code: '25P02',
+    });
+    await c.query('ROLLBACK');
+    expect((await owned('items', a))[0][2]).toBe(a * 2);
+    const after = await c.query({ text: `SELECT v FROM items WHERE id = ${a}`, rowMode: 'array' });
+    expect(after.rows).toEqual([[a * 2]]);
+  });
+
+  it('run named statements inside a block on a connection that lacks them', async () => {
+    const c = clients[2];
+    await c.query('BEGIN');
+    for (const id of [a, b]) {
+      const r = await c.query({
+        name: 'in_block',
+        text: 'SELECT name FROM items WHERE id = $1',
+        values: [id],
+      });
+      expect(r.rows).toEqual([{ name: `item ${id}` }]);
+    }
+    await c.query('COMMIT');
   });
 });
 

@@ -87,14 +87,15 @@ export class StatementRunner {
 
   /**
    * The shard of a statement that may travel as the client's own bytes: one plain SELECT, INSERT, UPDATE or
-   * DELETE outside a block that routes to exactly one shard; null for anything else.
+   * DELETE that routes to exactly one shard, in autocommit or in an open block; null for anything else.
    */
   async passthroughShard(
     stmt: Node,
     writes: boolean,
     params: ParamValues = noParams,
   ): Promise<{ shard: number; write: boolean } | null> {
-    if (this.block) return null;
+    // Inside a block the statement joins the block's transaction on that shard; a failed block answers 25P02.
+    if (this.block && (this.block.failed || this.block.implicit)) return null;
     const kind = nodeKind(stmt)?.[0];
     if (kind !== 'SelectStmt' && kind !== 'InsertStmt' && kind !== 'UpdateStmt' && kind !== 'DeleteStmt')
       return null;
@@ -203,12 +204,14 @@ export class StatementRunner {
         c.conn.prepared.add(prepare.name);
       }
       let held: Promise<void> | null = null;
-      await c.passthrough(message, (chunk) => {
+      const status = await c.passthrough(message, (chunk) => {
         // The chunk lies in the shard connection's read buffer: that socket waits until the client took it.
         let resume!: () => void;
         const drained = new Promise<void>((r) => (resume = r));
         if (writeOrHold(client, chunk, c.conn.socket, resume)) held = drained;
       });
+      // The shard's transaction failed: so does the client's block, on every shard (the client saw 'E').
+      if (status === 0x45 && this.block) this.block.failed = true;
       if (held) await held;
     });
   }
