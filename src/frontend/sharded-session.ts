@@ -10,6 +10,7 @@ import type { SocketInput } from '../net/socket-input.js';
 import * as be from '../protocol/backend-messages.js';
 import { Backend, Frontend, TxStatus } from '../protocol/codes.js';
 import { FramingError, MessageFramer } from '../protocol/framer.js';
+import { MalformedMessage } from '../protocol/reader.js';
 import { classifiedByShape, classifySql } from '../router/classify.js';
 import { noParams, type Node, type ParamValues } from '../router/sharding/ast-values.js';
 import { parseSql, type StatementSpan } from '../sql/parser.js';
@@ -190,7 +191,16 @@ export class ShardedSession extends ClientSession {
   /** Starts what waits: the first message on the fast path when it can go there, else the general path. */
   private pumpInbox(): void {
     if (this.running || this.closed || this.inbox.length === 0) return;
-    if (!this.startFast()) void this.drain();
+    let started = false;
+    try {
+      started = this.startFast();
+    } catch (err) {
+      // A malformed message, say: nothing was consumed, and the general path answers it with its error.
+      // Anything else is a fault of the fast path; it must not escape into the socket's read callback.
+      if (!(err instanceof MalformedMessage))
+        this.sessionLog.error('fast path failed', { err: err instanceof Error ? err.stack : String(err) });
+    }
+    if (!started) void this.drain();
   }
 
   /**
@@ -355,8 +365,8 @@ export class ShardedSession extends ClientSession {
     }
     if (m.type === Frontend.Flush) return this.flushOut();
     if (this.skipping) return;
-    if ((m.type === Frontend.Parse || m.type === Frontend.Bind) && (await this.roundThrough(m))) return;
     try {
+      if ((m.type === Frontend.Parse || m.type === Frontend.Bind) && (await this.roundThrough(m))) return;
       await this.extended(m);
     } catch (err) {
       this.skipping = true;
@@ -435,6 +445,8 @@ export class ShardedSession extends ClientSession {
 
   private errorBody(err: unknown): Buffer {
     if (err instanceof StatementError) return err.body;
+    if (err instanceof MalformedMessage)
+      return StatementError.of('08P01', `invalid message: ${err.message}`).body;
     if (err instanceof ChannelLost || err instanceof BackendError) {
       const sqlstate = err instanceof BackendError ? err.sqlstate : '08006';
       return StatementError.of(sqlstate, err.message).body;

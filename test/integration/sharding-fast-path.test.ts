@@ -11,6 +11,9 @@ import { parseCacheStats } from '../../src/sql/parser.js';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect } from './helpers/tools.js';
+import { RawConnection } from './helpers/raw-client.js';
+import { Frontend } from '../../src/protocol/codes.js';
+import { MessageWriter } from '../../src/protocol/writer.js';
 import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
 
 let cluster: Cluster;
@@ -193,6 +196,43 @@ describe('statements of transaction blocks', () => {
       expect(r.rows).toEqual([{ name: `item ${id}` }]);
     }
     await c.query('COMMIT');
+  });
+});
+
+describe('malformed messages', () => {
+  it('answer a Bind whose parameters run past its end with an error, and keep serving everyone', async () => {
+    const { conn } = await RawConnection.login(proxy.port, {
+      user: 'app',
+      password: 'app-secret',
+      database: 'app',
+    });
+    // A Bind of the unnamed statement claiming one parameter of 100 bytes but carrying 2.
+    const bad = new MessageWriter(Frontend.Bind)
+      .cstring('')
+      .cstring('')
+      .int16(0)
+      .int16(1)
+      .int32(100)
+      .bytes(Buffer.from('12'))
+      .finish();
+    const parse = new MessageWriter(Frontend.Parse)
+      .cstring('')
+      .cstring('SELECT v FROM items WHERE id = $1')
+      .int16(0)
+      .finish();
+    const execute = new MessageWriter(Frontend.Execute).cstring('').int32(0).finish();
+    conn.write(Buffer.concat([parse, bad, execute, Buffer.from([Frontend.Sync, 0, 0, 0, 4])]));
+    const replies = await conn.untilReady();
+    const error = replies.find((m) => m.type === 'E');
+    expect(error?.body.toString('latin1')).toContain('C08P01');
+    expect(replies.at(-1)?.type).toBe('Z');
+    conn.end();
+    const r = await clients[0].query({
+      text: 'SELECT v FROM items WHERE id = $1',
+      values: [ids[2]],
+      rowMode: 'array',
+    });
+    expect(r.rows).toEqual([[ids[2] * 2]]);
   });
 });
 
