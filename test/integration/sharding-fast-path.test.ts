@@ -200,12 +200,17 @@ describe('statements of transaction blocks', () => {
 });
 
 describe('malformed messages', () => {
+  const login = { user: 'app', password: 'app-secret', database: 'app' };
+  const sync = Buffer.from([Frontend.Sync, 0, 0, 0, 4]);
+  const parse = new MessageWriter(Frontend.Parse)
+    .cstring('')
+    .cstring('SELECT v FROM items WHERE id = $1')
+    .int16(0)
+    .finish();
+  const execute = new MessageWriter(Frontend.Execute).cstring('').int32(0).finish();
+
   it('answer a Bind whose parameters run past its end with an error, and keep serving everyone', async () => {
-    const { conn } = await RawConnection.login(proxy.port, {
-      user: 'app',
-      password: 'app-secret',
-      database: 'app',
-    });
+    const { conn } = await RawConnection.login(proxy.port, login);
     // A Bind of the unnamed statement claiming one parameter of 100 bytes but carrying 2.
     const bad = new MessageWriter(Frontend.Bind)
       .cstring('')
@@ -215,13 +220,7 @@ describe('malformed messages', () => {
       .int32(100)
       .bytes(Buffer.from('12'))
       .finish();
-    const parse = new MessageWriter(Frontend.Parse)
-      .cstring('')
-      .cstring('SELECT v FROM items WHERE id = $1')
-      .int16(0)
-      .finish();
-    const execute = new MessageWriter(Frontend.Execute).cstring('').int32(0).finish();
-    conn.write(Buffer.concat([parse, bad, execute, Buffer.from([Frontend.Sync, 0, 0, 0, 4])]));
+    conn.write(Buffer.concat([parse, bad, execute, sync]));
     const replies = await conn.untilReady();
     const error = replies.find((m) => m.type === 'E');
     expect(error?.body.toString('latin1')).toContain('C08P01');
@@ -233,6 +232,33 @@ describe('malformed messages', () => {
       rowMode: 'array',
     });
     expect(r.rows).toEqual([[ids[2] * 2]]);
+  });
+
+  it('answer every truncation of a Bind with an error for its round, on one connection that goes on', async () => {
+    const { conn } = await RawConnection.login(proxy.port, login);
+    const whole = new MessageWriter(Frontend.Bind)
+      .cstring('')
+      .cstring('')
+      .int16(1)
+      .int16(0)
+      .int16(1)
+      .int32(1)
+      .bytes(Buffer.from('8'))
+      .int16(1)
+      .int16(0)
+      .finish();
+    const body = whole.subarray(5);
+    for (let cut = 0; cut < body.length; cut++) {
+      const truncated = new MessageWriter(Frontend.Bind).bytes(body.subarray(0, cut)).finish();
+      conn.write(Buffer.concat([parse, truncated, execute, sync]));
+      const replies = await conn.untilReady();
+      expect(replies.map((m) => m.type).join('')).toBe('1EZ');
+    }
+    conn.write(Buffer.concat([parse, new MessageWriter(Frontend.Bind).bytes(body).finish(), execute, sync]));
+    const replies = await conn.untilReady();
+    expect(replies.map((m) => m.type).join('')).toBe('12DCZ');
+    expect(ids[1]).toBe(8);
+    conn.end();
   });
 });
 

@@ -1,6 +1,7 @@
 // Recognises an extended-protocol round that can travel to one shard as the client's own bytes.
 import crypto from 'node:crypto';
 import { Frontend } from '../../protocol/codes.js';
+import { MalformedMessage } from '../../protocol/reader.js';
 import {
   readBind,
   readExecute,
@@ -30,6 +31,16 @@ export interface PassRound {
  * its Sync has arrived; null for any other shape, which goes message by message.
  */
 export function passRound(messages: readonly ClientMessage[], start: number): PassRound | null {
+  try {
+    return readRound(messages, start);
+  } catch (err) {
+    // A malformed message: the general path answers it in its place in the round, as PostgreSQL would.
+    if (err instanceof MalformedMessage) return null;
+    throw err;
+  }
+}
+
+function readRound(messages: readonly ClientMessage[], start: number): PassRound | null {
   const first = messages[start];
   let i = 0;
   const at = (k: number): ClientMessage | undefined => messages[start + k];
