@@ -232,24 +232,30 @@ export class ShardedSession extends ClientSession {
   }
 
   private fastRound(): boolean {
-    const round = passRound(this.inbox, 0);
-    if (!round) return false;
-    const statement = this.roundStatement(round);
-    if (!statement) return false;
-    const info = this.infoOf(statement);
-    const bound = { formats: round.bind.paramFormats, values: round.bind.params, types: statement.types };
-    const target = this.runner.singleShardNow(statement.stmt!, info.access === 'write', paramText(bound));
+    const plan = this.roundPlan(passRound(this.inbox, 0));
+    if (!plan) return false;
+    const { round, statement, info } = plan;
+    const target = this.runner.singleShardNow(statement.stmt!, info.access === 'write', plan.params);
     if (!target) return false;
-    const { bytes, prepare } = this.roundMessages(
-      round,
-      statement,
-      this.inbox[0],
-      this.inbox.slice(1, round.following + 1),
-    );
+    const rest = this.inbox.slice(1, round.following + 1);
+    const { bytes, prepare } = this.roundMessages(round, statement, this.inbox[0], rest);
     if (!this.startThrough(round.following + 1, target, bytes, prepare, info)) return false;
+    this.adoptRound(round, statement);
+    return true;
+  }
+
+  /** A passthrough round with its statement, classification and parameters, or null when it is none. */
+  private roundPlan(round: PassRound | null) {
+    const statement = round && this.roundStatement(round);
+    if (!round || !statement) return null;
+    const bound = { formats: round.bind.paramFormats, values: round.bind.params, types: statement.types };
+    return { round, statement, info: this.infoOf(statement), params: paramText(bound) };
+  }
+
+  /** After a round went to a shard: its unnamed portal is gone, its unnamed statement is the client's. */
+  private adoptRound(round: PassRound, statement: ClientStatement): void {
     this.portals.delete('');
     if (round.parse) this.statementsByName.set('', statement);
-    return true;
   }
 
   /** The statement a passthrough round runs: the one it parses, or the earlier one its Bind names. */
@@ -381,21 +387,13 @@ export class ShardedSession extends ClientSession {
    */
   private async roundThrough(m: ClientMessage): Promise<boolean> {
     if (this.joined.length > 0 || this.db.plugins?.hasClaims) return false;
-    const round = passRound([m, ...this.inbox], 0);
-    if (!round) return false;
-    const statement = this.roundStatement(round);
-    if (!statement) return false;
-    const info = this.infoOf(statement);
-    const bound = { formats: round.bind.paramFormats, values: round.bind.params, types: statement.types };
-    const target = await this.runner.passthroughShard(
-      statement.stmt!,
-      info.access === 'write',
-      paramText(bound),
-    );
+    const plan = this.roundPlan(passRound([m, ...this.inbox], 0));
+    if (!plan) return false;
+    const { round, statement, info } = plan;
+    const target = await this.runner.passthroughShard(statement.stmt!, info.access === 'write', plan.params);
     if (!target) return false;
     const rest = this.inbox.splice(0, round.following);
-    this.portals.delete('');
-    if (round.parse) this.statementsByName.set('', statement);
+    this.adoptRound(round, statement);
     const { bytes, prepare } = this.roundMessages(round, statement, m, rest);
     const started = process.hrtime.bigint();
     this.flushOut();

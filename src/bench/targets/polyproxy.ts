@@ -27,7 +27,7 @@ const shardedHere = (env: BenchEnv) => `${env.direct.database}_sharded_here`;
  * Server connections per shard: the pool size spread over the shards, so the sharded database keeps as many
  * PostgreSQL backends busy as the unsharded one (all shards share this machine's cores with it).
  */
-const shardPoolSize = (env: BenchEnv) => Math.ceil(env.options.poolSize / Math.max(1, env.shards.length));
+const perShard = (env: BenchEnv, shards: number) => Math.ceil(env.options.poolSize / Math.max(1, shards));
 
 const pgbenchSharding = {
   tables: { pgbench_accounts: 'aid', pgbench_tellers: 'tid', pgbench_branches: 'bid' },
@@ -65,7 +65,7 @@ function config(
       ...(env.shards.length > 0 && {
         [sharded(env)]: {
           backend,
-          pool: { ...pool, size: shardPoolSize(env) },
+          pool: { ...pool, size: perShard(env, env.shards.length) },
           shards: env.shards.map((s) => ({ primary: `${s.host}:${s.port}` })),
           sharding: pgbenchSharding,
         },
@@ -73,7 +73,7 @@ function config(
       ...(env.shardDatabases.length > 0 && {
         [shardedHere(env)]: {
           backend,
-          pool: { ...pool, size: Math.ceil(env.options.poolSize / env.shardDatabases.length) },
+          pool: { ...pool, size: perShard(env, env.shardDatabases.length) },
           shards: env.shardDatabases.map((database) => ({
             primary: `${primary.host}:${primary.port}`,
             database,
@@ -128,16 +128,15 @@ export const polyproxyTarget: Target = {
     if (env.shardDatabases.length > 0)
       await initPgbench({ ...endpoint, database: shardedHere(env) }, env.options.scale);
     let stopped = false;
-    const perShard = (count: number) => Math.ceil(env.options.poolSize / count);
     const connectionFor: RunningTarget['connectionFor'] = async (cell) => {
       const { shards, usesCache, usesReplicas } = cell.workload;
       if (shards === 'servers') {
-        const variant = `over ${env.shards.length} shard servers, ${perShard(env.shards.length)} connections each`;
+        const variant = `over ${env.shards.length} shard servers, ${perShard(env, env.shards.length)} connections each`;
         return { endpoint: { ...endpoint, database: sharded(env) }, variant };
       }
       if (shards === 'databases') {
         const count = env.shardDatabases.length;
-        const variant = `over ${count} shard databases of the baseline server, ${perShard(count)} connections each`;
+        const variant = `over ${count} shard databases of the baseline server, ${perShard(env, count)} connections each`;
         return { endpoint: { ...endpoint, database: shardedHere(env) }, variant };
       }
       if (usesCache && cached)

@@ -96,9 +96,7 @@ export class StatementRunner {
   ): Promise<{ shard: number; write: boolean } | null> {
     // Inside a block the statement joins the block's transaction on that shard; a failed block answers 25P02.
     if (this.block && (this.block.failed || this.block.implicit)) return null;
-    const kind = nodeKind(stmt)?.[0];
-    if (kind !== 'SelectStmt' && kind !== 'InsertStmt' && kind !== 'UpdateStmt' && kind !== 'DeleteStmt')
-      return null;
+    if (!travelsAsSent(stmt)) return null;
     await this.prepareMeta(stmt);
     const route = this.route(stmt, params);
     if (route.kind !== 'single') return null;
@@ -107,10 +105,7 @@ export class StatementRunner {
 
   /** passthroughShard() without waiting: null also when a table's catalog details are not loaded yet. */
   singleShardNow(stmt: Node, writes: boolean, params: ParamValues): { shard: number; write: boolean } | null {
-    if (this.block) return null;
-    const kind = nodeKind(stmt)?.[0];
-    if (kind !== 'SelectStmt' && kind !== 'InsertStmt' && kind !== 'UpdateStmt' && kind !== 'DeleteStmt')
-      return null;
+    if (this.block || !travelsAsSent(stmt)) return null;
     if (!this.cluster.hasMeta(tablesOf(stmt))) return null;
     const byKey = this.keyParamShard(stmt, params);
     if (byKey) return { shard: byKey.shard, write: byKey.write || writes };
@@ -572,6 +567,12 @@ export class StatementRunner {
     this.block = null;
     await block?.rollback();
   }
+}
+
+/** Statements that may go to a shard as the client sent them: plain SELECT, INSERT, UPDATE, DELETE. */
+function travelsAsSent(stmt: Node): boolean {
+  const kind = nodeKind(stmt)?.[0];
+  return kind === 'SelectStmt' || kind === 'InsertStmt' || kind === 'UpdateStmt' || kind === 'DeleteStmt';
 }
 
 /** Tables a statement names, found once per parsed statement (parses are cached, so nodes repeat). */
