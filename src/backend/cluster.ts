@@ -8,6 +8,7 @@ import { ShardChannel } from '../frontend/sharded/shard-channel.js';
 import { runSimple, sqlLiteral, textOf } from '../frontend/sharded/shard-exec.js';
 import { gidPrefix, resolveInDoubt, type ResolveOutcome } from '../frontend/sharded/two-phase.js';
 import type { Database } from './database.js';
+import type { Pool } from './pool.js';
 import { BackendError } from './server-connection.js';
 
 /** How often, and after how long, prepared transactions without a live coordinator are resolved. */
@@ -65,6 +66,16 @@ export class Cluster {
     if (!primary) throw new BackendError(`shard ${shard} has no primary available`, '08006');
     const conn = await primary.pool.acquire();
     return new ShardChannel(shard, conn, primary.pool);
+  }
+
+  /**
+   * The pool channelNow() takes from when that is the shard's primary (writes, and every statement of a shard
+   * without replicas): a caller that found no idle connection there may wait on it. Null otherwise.
+   */
+  primaryPoolFor(shard: number, write: boolean): Pool | null {
+    const s = this.db.shards[shard];
+    if (!write && s.hasReplicas) return null;
+    return s.primary()?.pool ?? null;
   }
 
   /**

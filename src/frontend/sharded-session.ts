@@ -30,6 +30,7 @@ import {
   roundBytes,
   serverStatement,
   type ClientMessage,
+  type KnownParse,
   type PassRound,
 } from './sharded/passthrough-round.js';
 import { ChannelLost } from './sharded/shard-channel.js';
@@ -107,6 +108,8 @@ export class ShardedSession extends ClientSession {
   private pluginView: SessionView | null = null;
   /** Parsed statement templates of this database, shared by its clients. */
   private readonly templates: RouteTemplates<StatementInfo>;
+  /** The last unnamed Parse a round sent, decoded: the next round's identical bytes skip decoding. */
+  private lastParse: KnownParse | undefined;
 
   constructor(
     private readonly clientInput: SocketInput,
@@ -165,8 +168,11 @@ export class ShardedSession extends ClientSession {
 
   private onChunk(chunk: Buffer): void {
     try {
-      this.clientFramer.feed(chunk, (type, buf, start, end) => {
-        const m = { type, body: Buffer.from(buf.subarray(start + 5, end)) };
+      // One copy per chunk, not per message: messages outlive the socket's reused read buffer, and those of
+      // one round stay side by side, so the round can go to its shard as one view of that copy.
+      this.clientFramer.feed(Buffer.from(chunk), (type, buf, start, end) => {
+        const whole = buf.subarray(start, end);
+        const m: ClientMessage = { type, body: whole.subarray(5), whole };
         if (this.waiter) {
           const w = this.waiter;
           this.waiter = null;
@@ -204,10 +210,10 @@ export class ShardedSession extends ClientSession {
   }
 
   /**
-   * The synchronous fast path, from idle: a Query like one routed before but for its literals, or a whole
-   * extended-protocol round for one statement, that routes to one shard outside a block and finds a
-   * connection ready there, goes as the client's bytes with no promise on the way. False when the first
-   * message needs the general path (which also forwards single-shard statements, after waiting).
+   * The fast path, from idle: a Query like one routed before but for its literals, or a whole
+   * extended-protocol round for one statement, that routes to one shard outside a block goes as the client's
+   * bytes, with no promise on the way when a connection is idle there (else it waits for the pool's next
+   * one). False when the first message needs the general path.
    */
   private startFast(): boolean {
     if (this.skipping || this.runner.block || this.joined.length > 0 || this.db.plugins?.hasClaims)
@@ -232,15 +238,16 @@ export class ShardedSession extends ClientSession {
   }
 
   private fastRound(): boolean {
-    const plan = this.roundPlan(passRound(this.inbox, 0));
+    const plan = this.roundPlan(passRound(this.inbox, 0, this.lastParse));
     if (!plan) return false;
     const { round, statement, info } = plan;
     const target = this.runner.singleShardNow(statement.stmt!, info.access === 'write', plan.params);
     if (!target) return false;
+    const first = this.inbox[0];
     const rest = this.inbox.slice(1, round.following + 1);
-    const { bytes, prepare } = this.roundMessages(round, statement, this.inbox[0], rest);
+    const { bytes, prepare } = this.roundMessages(round, statement, first, rest);
     if (!this.startThrough(round.following + 1, target, bytes, prepare, info)) return false;
-    this.adoptRound(round, statement);
+    this.adoptRound(round, statement, first);
     return true;
   }
 
@@ -253,9 +260,11 @@ export class ShardedSession extends ClientSession {
   }
 
   /** After a round went to a shard: its unnamed portal is gone, its unnamed statement is the client's. */
-  private adoptRound(round: PassRound, statement: ClientStatement): void {
+  private adoptRound(round: PassRound, statement: ClientStatement, first: ClientMessage): void {
     this.portals.delete('');
-    if (round.parse) this.statementsByName.set('', statement);
+    if (!round.parse) return;
+    this.statementsByName.set('', statement);
+    this.lastParse = { body: first.body, parse: round.parse };
   }
 
   /** The statement a passthrough round runs: the one it parses, or the earlier one its Bind names. */
@@ -290,15 +299,15 @@ export class ShardedSession extends ClientSession {
     return { bytes: roundBytes(first, rest, statement.server.name), prepare: statement.server };
   }
 
-  /** Takes `count` messages off the inbox and relays them to the target shard, if it can start right now. */
+  /** Takes `count` messages off the inbox and relays them to the target shard, unless the general path must. */
   private startThrough(
     count: number,
     target: RouteTarget,
     bytes: Buffer,
-    prepare: { name: string } | undefined,
+    prepare: { name: string; parse: Buffer } | undefined,
     info: StatementInfo,
   ): boolean {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     this.running = true;
     const ok = this.runner.passthroughNow(
       target.shard,
@@ -387,15 +396,15 @@ export class ShardedSession extends ClientSession {
    */
   private async roundThrough(m: ClientMessage): Promise<boolean> {
     if (this.joined.length > 0 || this.db.plugins?.hasClaims) return false;
-    const plan = this.roundPlan(passRound([m, ...this.inbox], 0));
+    const plan = this.roundPlan(passRound([m, ...this.inbox], 0, this.lastParse));
     if (!plan) return false;
     const { round, statement, info } = plan;
     const target = await this.runner.passthroughShard(statement.stmt!, info.access === 'write', plan.params);
     if (!target) return false;
     const rest = this.inbox.splice(0, round.following);
-    this.adoptRound(round, statement);
+    this.adoptRound(round, statement, m);
     const { bytes, prepare } = this.roundMessages(round, statement, m, rest);
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     this.flushOut();
     try {
       await this.runner.passthrough(target.shard, target.write, bytes, this.socketOf(), prepare);
@@ -429,7 +438,7 @@ export class ShardedSession extends ClientSession {
   private statementDone(
     what: string | StatementInfo | null,
     route: StatementDone['route'],
-    started: bigint,
+    started: number,
   ): void {
     const metrics = this.db.statementMetrics;
     if (!metrics) return;
@@ -437,7 +446,7 @@ export class ShardedSession extends ClientSession {
     const info =
       typeof what === 'string' ? classifySql(what, { primaryFunctions: this.db.primaryFunctions }) : what;
     const kind = info === null ? 'read' : statementKind(info);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = (performance.now() - started) / 1000;
     metrics.statementDone({ database: this.db.name, kind, route, seconds });
   }
 
@@ -462,7 +471,7 @@ export class ShardedSession extends ClientSession {
     try {
       const plugins = this.claimsOf(Frontend.Query, info);
       if (plugins) {
-        const started = process.hrtime.bigint();
+        const started = performance.now();
         this.pending.push(await this.pluginCall(() => plugins.query(sql, info, this.pluginSession())));
         this.statementDone(sql, 'plugin', started);
         return false;
@@ -527,7 +536,7 @@ export class ShardedSession extends ClientSession {
   }
 
   private async sendThrough(target: RouteTarget, m: ClientMessage, info: StatementInfo): Promise<void> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     this.flushOut();
     await this.runner.passthrough(target.shard, target.write, withHeader(m), this.socketOf());
     this.statementDone(info, 'single-shard', started);
@@ -560,7 +569,7 @@ export class ShardedSession extends ClientSession {
 
   private async runPieces(pieces: Piece[]): Promise<void> {
     for (const p of pieces) {
-      const started = process.hrtime.bigint();
+      const started = performance.now();
       await this.finishJoined(p.stmt);
       const route = this.runner.block?.failed ? null : await this.copyRoute(p);
       const outcome = route
@@ -621,7 +630,7 @@ export class ShardedSession extends ClientSession {
     const whole = withHeader(m);
     const plugins = this.claimsOf(m.type, info, whole);
     if (plugins) {
-      const started = process.hrtime.bigint();
+      const started = performance.now();
       this.pending.push(
         await this.pluginCall(() => plugins.message(m.type, whole, info, this.pluginSession())),
       );
@@ -673,7 +682,7 @@ export class ShardedSession extends ClientSession {
       case Frontend.Execute: {
         const { portal: name } = readExecute(m.body, 0);
         const portal = this.portalOf(name);
-        const started = process.hrtime.bigint();
+        const started = performance.now();
         const outcome = portal.outcome ?? (await this.runPortal(portal));
         portal.outcome = undefined;
         this.sendOutcome(outcome, false);
@@ -778,5 +787,5 @@ function sameTypes(a: number[], b: number[]): boolean {
 
 /** A message with its type and length again, as the plugin statements read whole messages. */
 function withHeader(m: ClientMessage): Buffer {
-  return new MessageWriter(m.type, m.body.length + 8).bytes(m.body).finish();
+  return m.whole ?? new MessageWriter(m.type, m.body.length + 8).bytes(m.body).finish();
 }

@@ -11,6 +11,8 @@ export interface ShardedYamlOptions {
   cluster: Cluster;
   sharding: Record<string, unknown>;
   poolSize?: number;
+  /** pool.acquire_timeout (default 10s). */
+  acquireTimeout?: string;
   /** Lists each shard's streaming replicas too (reads outside blocks may go there). */
   replicas?: boolean;
   /** The database name clients use (default `app`). */
@@ -21,7 +23,7 @@ export interface ShardedYamlOptions {
 export function shardedDatabasesYaml(o: ShardedYamlOptions): string {
   const db = {
     backend: { user: 'postgres', password: o.cluster.password, database: 'app', connect_timeout: '5s' },
-    pool: { mode: 'transaction', size: o.poolSize ?? 6, acquire_timeout: '10s' },
+    pool: { mode: 'transaction', size: o.poolSize ?? 6, acquire_timeout: o.acquireTimeout ?? '10s' },
     shards: o.cluster.shards.map((s) => ({
       primary: `${s.primary.host}:${s.primary.port}`,
       ...(o.replicas && { replicas: s.replicas.map((r) => `${r.host}:${r.port}`) }),

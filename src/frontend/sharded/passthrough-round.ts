@@ -15,6 +15,20 @@ import { parseMessage } from './wire.js';
 export interface ClientMessage {
   type: number;
   body: Buffer;
+  /** The message with its type and length, in the same buffer as `body`, when the intake kept it. */
+  whole?: Buffer;
+}
+
+/** `rest` follows `first` byte for byte in one buffer: their bytes can travel as one view, uncopied. */
+function contiguous(first: ClientMessage, rest: readonly ClientMessage[]): Buffer | null {
+  if (!first.whole) return null;
+  const { buffer, byteOffset } = first.whole;
+  let end = byteOffset + first.whole.length;
+  for (const m of rest) {
+    if (!m.whole || m.whole.buffer !== buffer || m.whole.byteOffset !== end) return null;
+    end += m.whole.length;
+  }
+  return Buffer.from(buffer, byteOffset, end - byteOffset);
 }
 
 /** One statement run start to end: [Parse ''] Bind '' [Describe portal ''] Execute '' Sync. */
@@ -30,9 +44,13 @@ export interface PassRound {
  * The round that starts at `messages[start]` when it is one whole statement with the unnamed portal and
  * its Sync has arrived; null for any other shape, which goes message by message.
  */
-export function passRound(messages: readonly ClientMessage[], start: number): PassRound | null {
+export function passRound(
+  messages: readonly ClientMessage[],
+  start: number,
+  known?: KnownParse,
+): PassRound | null {
   try {
-    return readRound(messages, start);
+    return readRound(messages, start, known);
   } catch (err) {
     // A malformed message: the general path answers it in its place in the round, as PostgreSQL would.
     if (err instanceof MalformedMessage) return null;
@@ -40,13 +58,19 @@ export function passRound(messages: readonly ClientMessage[], start: number): Pa
   }
 }
 
-function readRound(messages: readonly ClientMessage[], start: number): PassRound | null {
+/** A Parse read before, by its body: drivers send the same unnamed Parse round after round. */
+export interface KnownParse {
+  body: Buffer;
+  parse: ParseMessage;
+}
+
+function readRound(messages: readonly ClientMessage[], start: number, known?: KnownParse): PassRound | null {
   const first = messages[start];
   let i = 0;
   const at = (k: number): ClientMessage | undefined => messages[start + k];
   let parse: ParseMessage | null = null;
   if (first.type === Frontend.Parse) {
-    parse = readParse(first.body, 0);
+    parse = known && first.body.equals(known.body) ? known.parse : readParse(first.body, 0);
     if (parse.name !== '') return null;
     i++;
   }
@@ -70,6 +94,10 @@ function readRound(messages: readonly ClientMessage[], start: number): PassRound
  * (a Bind) names that statement instead of the client's, its portal name and the rest kept.
  */
 export function roundBytes(first: ClientMessage, rest: readonly ClientMessage[], statement?: string): Buffer {
+  if (statement === undefined) {
+    const view = contiguous(first, rest);
+    if (view) return view;
+  }
   const body = first.body;
   const nameStart = statement === undefined ? 0 : body.indexOf(0) + 1;
   const nameEnd = statement === undefined ? 0 : body.indexOf(0, nameStart);

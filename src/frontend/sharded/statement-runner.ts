@@ -17,7 +17,7 @@ import { nodeKind, noParams, type Node, type ParamValues } from '../../router/sh
 import { keyParamRoute } from '../../router/sharding/key-param-route.js';
 import { routeStatement, type ShardRoute } from '../../router/sharding/shard-route.js';
 import { settingsApplied, settingsDiff } from '../session-settings.js';
-import type { BackendMessage, ShardChannel } from './shard-channel.js';
+import { ShardChannel, type BackendMessage } from './shard-channel.js';
 import { runSimple, runStatement, type ShardAnswer } from './shard-exec.js';
 import { StatementError } from './statement-error.js';
 import { TransactionBlock } from './transaction-block.js';
@@ -131,27 +131,59 @@ export class StatementRunner {
   }
 
   /**
-   * passthrough() without a promise when it can start at once: a connection is idle, it has the client's
-   * settings and `prepare`, and no read-your-writes position must be learnt after it. `done` follows once
-   * the reply went to the client. False, with nothing sent, when passthrough() must run instead.
+   * passthrough() without the general path's promises: false, with nothing sent, when passthrough() must
+   * run instead (a read-your-writes position must be learnt after it, or no server fits). Else the messages
+   * go on a connection of the shard: an idle one at once, or the next one the primary's pool frees, and
+   * `done` follows once the reply went to the client. A connection that lacks the client's settings or
+   * `prepare` hands the messages to passthrough(), which sets both up first.
    */
   passthroughNow(
     shard: number,
     write: boolean,
     message: Buffer,
     client: Duplex,
-    prepare: { name: string } | undefined,
+    prepare: { name: string; parse: Buffer } | undefined,
     done: (err: Error | null) => void,
   ): boolean {
     if (this.block) return false;
     if (write && this.cluster.replicated(shard) && this.cluster.db.config.routing.read_your_writes)
       return false;
     const c = this.cluster.channelNow(shard, write, this.minLsn.get(shard) ?? null);
-    if (!c) return false;
-    if ((prepare && !c.conn.prepared.has(prepare.name)) || !settingsApplied(this.settings, c.conn)) {
-      c.release();
-      return false;
+    if (c) {
+      if (!this.readyFor(c, prepare)) {
+        c.release();
+        return false;
+      }
+      this.relayOn(c, message, client, done);
+      return true;
     }
+    // Waiting here rather than on the general path keeps a busy pool from sending every statement that
+    // found no idle connection through the planner's slower, promise-heavy machinery.
+    const pool = this.cluster.primaryPoolFor(shard, write);
+    if (!pool) return false;
+    this.lastRoute = 'single-shard';
+    pool.acquire().then(
+      (conn) => {
+        const waited = new ShardChannel(shard, conn, pool);
+        if (this.readyFor(waited, prepare)) {
+          this.relayOn(waited, message, client, done);
+          return;
+        }
+        waited.release();
+        this.passthrough(shard, write, message, client, prepare).then(() => done(null), done);
+      },
+      (err: Error) => done(err),
+    );
+    return true;
+  }
+
+  /** A connection that already has the client's settings and the named statement the messages use. */
+  private readyFor(c: ShardChannel, prepare: { name: string } | undefined): boolean {
+    return (!prepare || c.conn.prepared.has(prepare.name)) && settingsApplied(this.settings, c.conn);
+  }
+
+  /** Sends the messages on `c` and streams the reply to the client; releases `c` when all of it went. */
+  private relayOn(c: ShardChannel, message: Buffer, client: Duplex, done: (err: Error | null) => void): void {
     this.lastRoute = 'single-shard';
     this.hooks.running(c.conn);
     let holding = 0;
@@ -175,7 +207,6 @@ export class StatementRunner {
         if (holding === 0) finish();
       },
     );
-    return true;
   }
 
   /**
