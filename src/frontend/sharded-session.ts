@@ -23,13 +23,12 @@ import { PluginStatements, type ClientError } from './plugin-statements.js';
 import { finishParticipants } from './plugin-participants.js';
 import type { SessionView, TransactionParticipant } from '../plugins/api.js';
 import type { StatementInfo } from '../router/classify.js';
-import { MessageWriter } from '../protocol/writer.js';
 import { runCopyIn } from './sharded/copy-in.js';
 import {
   passRound,
   roundBytes,
   serverStatement,
-  type ClientMessage,
+  ClientMessage,
   type KnownParse,
   type PassRound,
 } from './sharded/passthrough-round.js';
@@ -171,8 +170,7 @@ export class ShardedSession extends ClientSession {
       // One copy per chunk, not per message: messages outlive the socket's reused read buffer, and those of
       // one round stay side by side, so the round can go to its shard as one view of that copy.
       this.clientFramer.feed(Buffer.from(chunk), (type, buf, start, end) => {
-        const whole = buf.subarray(start, end);
-        const m: ClientMessage = { type, body: whole.subarray(5), whole };
+        const m = new ClientMessage(type, buf, start, end);
         if (this.waiter) {
           const w = this.waiter;
           this.waiter = null;
@@ -234,7 +232,7 @@ export class ShardedSession extends ClientSession {
     const info = learned.info ?? classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
     if (info.explainRoute !== undefined || info.reason.startsWith('route-override')) return false;
     const target = this.runner.singleShardNow(learned.stmt, info.access === 'write', templateParams(t));
-    return target !== null && this.startThrough(1, target, withHeader(m), undefined, info);
+    return target !== null && this.startThrough(1, target, m.whole, undefined, info);
   }
 
   private fastRound(): boolean {
@@ -264,7 +262,7 @@ export class ShardedSession extends ClientSession {
     this.portals.delete('');
     if (!round.parse) return;
     this.statementsByName.set('', statement);
-    this.lastParse = { body: first.body, parse: round.parse };
+    if (this.lastParse?.parse !== round.parse) this.lastParse = { body: first.body, parse: round.parse };
   }
 
   /** The statement a passthrough round runs: the one it parses, or the earlier one its Bind names. */
@@ -538,7 +536,7 @@ export class ShardedSession extends ClientSession {
   private async sendThrough(target: RouteTarget, m: ClientMessage, info: StatementInfo): Promise<void> {
     const started = performance.now();
     this.flushOut();
-    await this.runner.passthrough(target.shard, target.write, withHeader(m), this.socketOf());
+    await this.runner.passthrough(target.shard, target.write, m.whole, this.socketOf());
     this.statementDone(info, 'single-shard', started);
   }
 
@@ -627,7 +625,7 @@ export class ShardedSession extends ClientSession {
       m.type === Frontend.Parse
         ? classifySql(readParse(m.body, 0).sql, { primaryFunctions: this.db.primaryFunctions })
         : null;
-    const whole = withHeader(m);
+    const whole = m.whole;
     const plugins = this.claimsOf(m.type, info, whole);
     if (plugins) {
       const started = performance.now();
@@ -785,7 +783,3 @@ function sameTypes(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
 }
 
-/** A message with its type and length again, as the plugin statements read whole messages. */
-function withHeader(m: ClientMessage): Buffer {
-  return m.whole ?? new MessageWriter(m.type, m.body.length + 8).bytes(m.body).finish();
-}

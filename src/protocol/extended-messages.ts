@@ -28,13 +28,16 @@ export interface ExecuteMessage {
   maxRows: number;
 }
 
-/** Each reads a whole message (type byte and length included), or with offset 0 its body alone. */
-function body(buf: Buffer, offset: number): MessageReader {
-  return new MessageReader(buf, offset, buf.length);
+/**
+ * Each reads a whole message (type byte and length included), or with offset 0 its body alone; `end`
+ * bounds a message that lies inside a larger buffer.
+ */
+function body(buf: Buffer, offset: number, end: number): MessageReader {
+  return new MessageReader(buf, offset, end);
 }
 
-export function readParse(buf: Buffer, offset = 5): ParseMessage {
-  const r = body(buf, offset);
+export function readParse(buf: Buffer, offset = 5, end = buf.length): ParseMessage {
+  const r = body(buf, offset, end);
   const name = r.cstring();
   const sql = r.cstring();
   const paramTypes: number[] = [];
@@ -42,8 +45,8 @@ export function readParse(buf: Buffer, offset = 5): ParseMessage {
   return { name, sql, paramTypes };
 }
 
-export function readBind(buf: Buffer, offset = 5): BindMessage {
-  const r = body(buf, offset);
+export function readBind(buf: Buffer, offset = 5, end = buf.length): BindMessage {
+  const r = body(buf, offset, end);
   const portal = r.cstring();
   const statement = r.cstring();
   const formats: number[] = [];
@@ -61,13 +64,13 @@ export function readBind(buf: Buffer, offset = 5): BindMessage {
 
 /** Describe and Close share this layout. */
 export function readTarget(buf: Buffer, offset = 5): TargetMessage {
-  const r = body(buf, offset);
+  const r = body(buf, offset, buf.length);
   const kind = r.int8() === 0x53 ? 'S' : 'P';
   return { kind, name: r.cstring() };
 }
 
 export function readExecute(buf: Buffer, offset = 5): ExecuteMessage {
-  const r = body(buf, offset);
+  const r = body(buf, offset, buf.length);
   return { portal: r.cstring(), maxRows: r.int32() };
 }
 

@@ -4,31 +4,51 @@ import { Frontend } from '../../protocol/codes.js';
 import { MalformedMessage } from '../../protocol/reader.js';
 import {
   readBind,
-  readExecute,
   readParse,
-  readTarget,
   type BindMessage,
   type ParseMessage,
 } from '../../protocol/extended-messages.js';
 import { parseMessage } from './wire.js';
 
-export interface ClientMessage {
-  type: number;
-  body: Buffer;
-  /** The message with its type and length, in the same buffer as `body`, when the intake kept it. */
-  whole?: Buffer;
+/** A client message in a buffer the session owns: `start` is its type byte, `end` one past its last byte. */
+export class ClientMessage {
+  private bodyView: Buffer | null = null;
+
+  constructor(
+    readonly type: number,
+    readonly buf: Buffer,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /** A message on its own, type and length included. */
+  static of(whole: Buffer): ClientMessage {
+    return new ClientMessage(whole[0], whole, 0, whole.length);
+  }
+
+  /** The message after its type and length (a view, made once). */
+  get body(): Buffer {
+    return (this.bodyView ??= this.buf.subarray(this.start + 5, this.end));
+  }
+
+  get bodyLength(): number {
+    return this.end - this.start - 5;
+  }
+
+  /** The message as the client sent it, type and length included. */
+  get whole(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
 }
 
-/** `rest` follows `first` byte for byte in one buffer: their bytes can travel as one view, uncopied. */
+/** The bytes of `first` and `rest` as one view when they lie side by side in one buffer, else null. */
 function contiguous(first: ClientMessage, rest: readonly ClientMessage[]): Buffer | null {
-  if (!first.whole) return null;
-  const { buffer, byteOffset } = first.whole;
-  let end = byteOffset + first.whole.length;
+  let end = first.end;
   for (const m of rest) {
-    if (!m.whole || m.whole.buffer !== buffer || m.whole.byteOffset !== end) return null;
-    end += m.whole.length;
+    if (m.buf !== first.buf || m.start !== end) return null;
+    end = m.end;
   }
-  return Buffer.from(buffer, byteOffset, end - byteOffset);
+  return first.buf.subarray(first.start, end);
 }
 
 /** One statement run start to end: [Parse ''] Bind '' [Describe portal ''] Execute '' Sync. */
@@ -70,23 +90,28 @@ function readRound(messages: readonly ClientMessage[], start: number, known?: Kn
   const at = (k: number): ClientMessage | undefined => messages[start + k];
   let parse: ParseMessage | null = null;
   if (first.type === Frontend.Parse) {
-    parse = known && first.body.equals(known.body) ? known.parse : readParse(first.body, 0);
+    parse = sameBody(first, known?.body) ? known!.parse : readParse(first.buf, first.start + 5, first.end);
     if (parse.name !== '') return null;
     i++;
   }
   const bindMessage = at(i);
   if (bindMessage?.type !== Frontend.Bind) return null;
-  const bind = readBind(bindMessage.body, 0);
+  const bind = readBind(bindMessage.buf, bindMessage.start + 5, bindMessage.end);
   if (bind.portal !== '' || (parse && bind.statement !== '')) return null;
   let next = at(++i);
+  // Describe and Execute of the unnamed portal: 'P' and an empty name; an empty name and a row limit.
   if (next?.type === Frontend.Describe) {
-    const t = readTarget(next.body, 0);
-    if (t.kind !== 'P' || t.name !== '') return null;
+    if (next.bodyLength !== 2 || next.buf[next.start + 5] !== 0x50 || next.buf[next.start + 6] !== 0) return null;
     next = at(++i);
   }
-  if (next?.type !== Frontend.Execute || readExecute(next.body, 0).portal !== '') return null;
+  if (next?.type !== Frontend.Execute || next.bodyLength !== 5 || next.buf[next.start + 5] !== 0) return null;
   if (at(++i)?.type !== Frontend.Sync) return null;
   return { parse, bind, following: i };
+}
+
+/** The message's body is byte for byte `body`. */
+function sameBody(m: ClientMessage, body: Buffer | undefined): boolean {
+  return body !== undefined && m.buf.compare(body, 0, body.length, m.start + 5, m.end) === 0;
 }
 
 /**
@@ -106,7 +131,7 @@ export function roundBytes(first: ClientMessage, rest: readonly ClientMessage[],
       ? body.length
       : body.length - (nameEnd - nameStart) + Buffer.byteLength(statement);
   let total = 5 + firstLength;
-  for (const m of rest) total += 5 + m.body.length;
+  for (const m of rest) total += m.end - m.start;
   const out = Buffer.allocUnsafe(total);
   out[0] = first.type;
   out.writeInt32BE(firstLength + 4, 1);
@@ -117,11 +142,7 @@ export function roundBytes(first: ClientMessage, rest: readonly ClientMessage[],
     pos += out.write(statement, pos, 'utf8');
     pos += body.copy(out, pos, nameEnd);
   }
-  for (const m of rest) {
-    out[pos] = m.type;
-    out.writeInt32BE(m.body.length + 4, pos + 1);
-    pos += 5 + m.body.copy(out, pos + 5);
-  }
+  for (const m of rest) pos += m.buf.copy(out, pos, m.start, m.end);
   return out;
 }
 
