@@ -782,4 +782,3 @@ export class ShardedSession extends ClientSession {
 function sameTypes(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
 }
-

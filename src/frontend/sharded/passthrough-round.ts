@@ -101,7 +101,8 @@ function readRound(messages: readonly ClientMessage[], start: number, known?: Kn
   let next = at(++i);
   // Describe and Execute of the unnamed portal: 'P' and an empty name; an empty name and a row limit.
   if (next?.type === Frontend.Describe) {
-    if (next.bodyLength !== 2 || next.buf[next.start + 5] !== 0x50 || next.buf[next.start + 6] !== 0) return null;
+    if (next.bodyLength !== 2 || next.buf[next.start + 5] !== 0x50 || next.buf[next.start + 6] !== 0)
+      return null;
     next = at(++i);
   }
   if (next?.type !== Frontend.Execute || next.bodyLength !== 5 || next.buf[next.start + 5] !== 0) return null;
