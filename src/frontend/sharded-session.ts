@@ -107,6 +107,11 @@ export class ShardedSession extends ClientSession {
   private pluginView: SessionView | null = null;
   /** Parsed statement templates of this database, shared by its clients. */
   private readonly templates: RouteTemplates<StatementInfo>;
+  /** The fast path's statement in flight and when it started, for its metrics. */
+  private throughInfo: StatementInfo | null = null;
+  private throughStarted = 0;
+  /** Inside startThrough(): a statement that ends at once leaves the next one to it. */
+  private starting = false;
   /** The last unnamed Parse a round sent, decoded: the next round's identical bytes skip decoding. */
   private lastParse: KnownParse | undefined;
 
@@ -305,31 +310,39 @@ export class ShardedSession extends ClientSession {
     prepare: { name: string; parse: Buffer } | undefined,
     info: StatementInfo,
   ): boolean {
-    const started = performance.now();
+    this.throughInfo = info;
+    this.throughStarted = performance.now();
     this.running = true;
+    this.starting = true;
     const ok = this.runner.passthroughNow(
       target.shard,
       target.write,
       bytes,
       this.socketOf(),
       prepare,
-      (err) => {
-        if (err) {
-          this.sendError(err);
-          this.ready();
-        } else this.statementDone(info, 'single-shard', started);
-        this.running = false;
-        this.pumpInbox();
-      },
+      this.afterThrough,
     );
+    this.starting = false;
     if (!ok) {
       this.running = false;
       return false;
     }
     this.flushOut();
     this.inbox.splice(0, count);
+    // A connection found lost at once ends the statement before the messages left the inbox.
+    if (!this.running) this.pumpInbox();
     return true;
   }
+
+  /** A statement of the fast path is over: its reply, or its error, went to the client. */
+  private readonly afterThrough = (err: Error | null): void => {
+    if (err) {
+      this.sendError(err);
+      this.ready();
+    } else this.statementDone(this.throughInfo, 'single-shard', this.throughStarted);
+    this.running = false;
+    if (!this.starting) this.pumpInbox();
+  };
 
   /** The next client message, waiting for it to arrive (COPY data is read this way). */
   private next(): Promise<ClientMessage> {

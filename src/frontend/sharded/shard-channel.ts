@@ -27,15 +27,18 @@ interface Pending {
 
 export class ChannelLost extends Error {}
 
+/** Takes a passthrough round's reply: its bytes as they arrive, then the end of the round. */
+export interface ReplySink {
+  forward(chunk: Buffer): void;
+  done(err: Error | null, status: number): void;
+}
+
 export class ShardChannel implements RelayTarget {
   private readonly framer = new MessageFramer(1 << 30);
   private readonly rounds: Pending[] = [];
   lost = false;
   /** A passthrough round in flight: its bytes go straight to the client. */
-  private forwarding: {
-    forward: (chunk: Buffer) => void;
-    done: (err: Error | null, status: number) => void;
-  } | null = null;
+  private forwarding: ReplySink | null = null;
   /** The transaction status the server last reported. */
   status = 0x49;
 
@@ -67,21 +70,20 @@ export class ShardChannel implements RelayTarget {
    */
   passthrough(message: Buffer, forward: (chunk: Buffer) => void): Promise<number> {
     return new Promise((resolve, reject) =>
-      this.relay(message, forward, (err, status) => (err ? reject(err) : resolve(status))),
+      this.relay(message, {
+        forward,
+        done: (err, status) => (err ? reject(err) : resolve(status)),
+      }),
     );
   }
 
-  /** passthrough() with a callback, for callers that avoid promises on the hot path. */
-  relay(
-    message: Buffer,
-    forward: (chunk: Buffer) => void,
-    done: (err: Error | null, status: number) => void,
-  ): void {
+  /** passthrough() to a sink, for callers that avoid promises and closures on the hot path. */
+  relay(message: Buffer, sink: ReplySink): void {
     if (this.lost) {
-      done(new ChannelLost(`connection to shard ${this.shard} was lost`), 0);
+      sink.done(new ChannelLost(`connection to shard ${this.shard} was lost`), 0);
       return;
     }
-    this.forwarding = { forward, done };
+    this.forwarding = sink;
     this.conn.relay.sendEpoch++;
     this.conn.write(message);
   }

@@ -17,7 +17,7 @@ import { nodeKind, noParams, type Node, type ParamValues } from '../../router/sh
 import { keyParamRoute } from '../../router/sharding/key-param-route.js';
 import { routeStatement, type ShardRoute } from '../../router/sharding/shard-route.js';
 import { settingsApplied, settingsDiff } from '../session-settings.js';
-import { ShardChannel, type BackendMessage } from './shard-channel.js';
+import { ShardChannel, type BackendMessage, type ReplySink } from './shard-channel.js';
 import { runSimple, runStatement, type ShardAnswer } from './shard-exec.js';
 import { StatementError } from './statement-error.js';
 import { TransactionBlock } from './transaction-block.js';
@@ -58,6 +58,8 @@ export class StatementRunner {
   lastRoute: 'single-shard' | 'scatter' | 'proxy' = 'proxy';
   /** Read-your-writes: per shard, the primary's WAL position after this client's last write there. */
   private readonly minLsn = new Map<number, bigint>();
+  /** The fast path's reply stream, reused statement after statement (one runs at a time). */
+  private readonly reply = new ClientReply(() => this.hooks.running(null));
 
   constructor(
     private readonly hooks: RunnerHooks,
@@ -186,27 +188,8 @@ export class StatementRunner {
   private relayOn(c: ShardChannel, message: Buffer, client: Duplex, done: (err: Error | null) => void): void {
     this.lastRoute = 'single-shard';
     this.hooks.running(c.conn);
-    let holding = 0;
-    let ended: Error | null | undefined;
-    const finish = () => {
-      this.hooks.running(null);
-      c.release();
-      done(ended ?? null);
-    };
-    const resumed = () => {
-      if (--holding === 0 && ended !== undefined) finish();
-    };
-    c.relay(
-      message,
-      // The chunk lies in the shard connection's read buffer: that socket waits until the client took it.
-      (chunk) => {
-        if (writeOrHold(client, chunk, c.conn.socket, resumed)) holding++;
-      },
-      (err) => {
-        ended = err;
-        if (holding === 0) finish();
-      },
-    );
+    this.reply.start(c, client, done);
+    c.relay(message, this.reply);
   }
 
   /**
@@ -635,4 +618,48 @@ export function outcomeOf(answers: ShardAnswer[]): Outcome {
     rows: answers.flatMap((a) => a.rows),
     tag: first.empty ? null : first.tag,
   };
+}
+
+/**
+ * Streams a passthrough round's reply to the client with flow control, then releases the shard connection
+ * and reports: the chunk lies in the connection's read buffer, so that socket waits until the client took it.
+ */
+class ClientReply implements ReplySink {
+  private channel: ShardChannel | null = null;
+  private client: Duplex | null = null;
+  private onDone: ((err: Error | null) => void) | null = null;
+  /** Writes the client has not yet drained; the round ends only after the last. */
+  private holding = 0;
+  private ended: Error | null | undefined;
+  private readonly resumed = () => {
+    if (--this.holding === 0 && this.ended !== undefined) this.finish();
+  };
+
+  constructor(private readonly stopped: () => void) {}
+
+  start(channel: ShardChannel, client: Duplex, done: (err: Error | null) => void): void {
+    this.channel = channel;
+    this.client = client;
+    this.onDone = done;
+    this.holding = 0;
+    this.ended = undefined;
+  }
+
+  forward(chunk: Buffer): void {
+    if (writeOrHold(this.client!, chunk, this.channel!.conn.socket, this.resumed)) this.holding++;
+  }
+
+  done(err: Error | null): void {
+    this.ended = err;
+    if (this.holding === 0) this.finish();
+  }
+
+  private finish(): void {
+    const channel = this.channel!;
+    const done = this.onDone!;
+    this.channel = this.client = this.onDone = null;
+    this.stopped();
+    channel.release();
+    done(this.ended ?? null);
+  }
 }
