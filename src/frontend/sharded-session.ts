@@ -229,7 +229,7 @@ export class ShardedSession extends ClientSession {
 
   private fastQuery(m: ClientMessage): boolean {
     if (this.runner.settings.has('standard_conforming_strings')) return false;
-    const sql = m.body.toString('utf8', 0, m.body.length - 1);
+    const sql = m.text();
     const t = templateOf(sql);
     const learned = t && this.templates.get(t);
     if (!learned) return false;
@@ -381,7 +381,7 @@ export class ShardedSession extends ClientSession {
     }
     if (m.type === Frontend.Query) {
       // A forwarded statement's reply carried its own ReadyForQuery.
-      if (!(await this.simpleQuery(m.body.toString('utf8', 0, m.body.length - 1), m))) this.ready();
+      if (!(await this.simpleQuery(m.text(), m))) this.ready();
       return;
     }
     if (m.type === Frontend.Sync) {
@@ -527,7 +527,7 @@ export class ShardedSession extends ClientSession {
     const target = await this.runner.passthroughShard(p.stmt, info.access === 'write');
     if (!target) return false;
     if (template && this.templates.get(template) === undefined)
-      this.learnTemplate(template, m.body.toString('utf8', 0, m.body.length - 1), target, info);
+      this.learnTemplate(template, m.text(), target, info);
     await this.sendThrough(target, m, info);
     return true;
   }

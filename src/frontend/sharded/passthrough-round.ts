@@ -35,6 +35,11 @@ export class ClientMessage {
     return this.end - this.start - 5;
   }
 
+  /** A Query's text: the body without its terminating zero byte. */
+  text(): string {
+    return this.buf.toString('utf8', this.start + 5, this.end - 1);
+  }
+
   /** The message as the client sent it, type and length included. */
   get whole(): Buffer {
     return this.buf.subarray(this.start, this.end);

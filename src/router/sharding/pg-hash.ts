@@ -149,6 +149,26 @@ export function hashInt8Extended(value: bigint, seed: bigint): bigint {
   return int8State(value, seedOf(seed)).result();
 }
 
+/**
+ * hashint8extended's fold of a key that is a plain decimal integer within ±(2^53 - 1), without BigInt:
+ * the common case of every routed statement. Null for any other text, which takes the BigInt path.
+ */
+function smallInt8State(text: string, seed: Seed): Jenkins | null {
+  const negative = text.charCodeAt(0) === 45;
+  const first = negative ? 1 : 0;
+  if (text.length === first || text.length - first > 15) return null;
+  let n = 0;
+  for (let i = first; i < text.length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  if (negative) n = -n;
+  const lo = (n % 0x100000000) + (n < 0 && n % 0x100000000 !== 0 ? 0x100000000 : 0);
+  const hi = Math.floor(n / 0x100000000) >>> 0;
+  return uint32State((lo ^ (n >= 0 ? hi : ~hi >>> 0)) >>> 0, seed);
+}
+
 function int8State(value: bigint, seed: Seed): Jenkins {
   const v = BigInt.asIntN(64, value);
   let lo = Number(v & 0xffffffffn) >>> 0;
@@ -198,7 +218,8 @@ export function partitionHash(type: HashKeyType, value: string | bigint): bigint
 export function hashShard(type: HashKeyType, value: string | bigint, shards: number): number {
   const s =
     type === 'int'
-      ? int8State(typeof value === 'bigint' ? value : BigInt(value), partitionSeed)
+      ? (typeof value === 'string' && smallInt8State(value, partitionSeed)) ||
+        int8State(typeof value === 'bigint' ? value : BigInt(value), partitionSeed)
       : bytesState(
           type === 'uuid' ? uuidBytes(String(value)) : Buffer.from(String(value), 'utf8'),
           partitionSeed,

@@ -22,7 +22,21 @@ describe('hashShard', () => {
     }
   });
 
+  it('reads integer keys given as text alike, within and past the range kept out of BigInt', () => {
+    const texts = ['0', '-0', '7', '-7', '4294967295', '4294967296', '-4294967296', '-4294967297'];
+    texts.push('999999999999999', '-999999999999999', '9999999999999999', '-9223372036854775808');
+    texts.push('9223372036854775807', '0012', '-0012', '+5', ' 8', '8 ', String(2 ** 53 - 1));
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 300; i++) texts.push(String(next() * next() * (i % 2 ? 1 : -1)));
+    for (const shards of [2, 3, 7, 1000])
+      for (const t of texts)
+        expect(hashShard('int', t, shards)).toBe(reference('int', BigInt(t.trim()), shards));
+  });
+
   it('refuses what PostgreSQL refuses for the type', () => {
+    expect(() => hashShard('int', '-', 3)).toThrow();
+    expect(() => hashShard('int', '12a', 3)).toThrow();
     expect(() => hashShard('int', '4.5', 3)).toThrow();
     expect(() => hashShard('uuid', 'not-a-uuid', 3)).toThrow();
   });
