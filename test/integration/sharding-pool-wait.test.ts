@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect, rejection } from './helpers/tools.js';
+import { RawConnection } from './helpers/raw-client.js';
+import { Frontend } from '../../src/protocol/codes.js';
+import { MessageWriter } from '../../src/protocol/writer.js';
 import { createAppDatabase, keyOnShard, shardedDatabasesYaml } from './sharding-helpers.js';
 
 let cluster: Cluster;
@@ -40,6 +43,8 @@ afterAll(async () => {
   await proxy?.close();
   await cluster?.stop();
 });
+
+const query = (sql: string) => new MessageWriter(Frontend.Query).cstring(sql).finish();
 
 /** Resolves to 'pending' when `p` has not settled after `ms`. */
 async function stateAfter(p: Promise<unknown>, ms: number): Promise<'pending' | 'settled'> {
@@ -109,6 +114,27 @@ describe('a statement whose shard has no idle connection', () => {
       values: [k + 1],
     });
     expect(again.rows).toEqual([{ id: String(k + 1), name: `item ${k + 1}` }]);
+  });
+
+  it('is not run when its client leaves while it waits', async () => {
+    const [holder, other] = clients;
+    // The shape once, so the raw client's update takes the fast path (and waits there).
+    await other.query(`UPDATE items SET name = 'item 2' WHERE id = 2`);
+    const release = await holdShard(holder, 2);
+    const k = keyOnShard(2, 40);
+    const { conn } = await RawConnection.login(proxy.port, {
+      user: 'app',
+      password: 'app-secret',
+      database: 'app',
+    });
+    conn.write(query(`UPDATE items SET name = 'left behind' WHERE id = ${k}`));
+    await new Promise((r) => setTimeout(r, 100));
+    conn.socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    await release();
+    expect((await other.query(`SELECT name FROM items WHERE id = ${k}`)).rows).toEqual([
+      { name: `item ${k}` },
+    ]);
   });
 
   it('gets every answer right when six clients share one connection per shard', async () => {

@@ -17,7 +17,7 @@ import { nodeKind, noParams, type Node, type ParamValues } from '../../router/sh
 import { keyParamRoute } from '../../router/sharding/key-param-route.js';
 import { routeStatement, type ShardRoute } from '../../router/sharding/shard-route.js';
 import { settingsApplied, settingsDiff } from '../session-settings.js';
-import { ShardChannel, type BackendMessage, type ReplySink } from './shard-channel.js';
+import { ChannelLost, ShardChannel, type BackendMessage, type ReplySink } from './shard-channel.js';
 import { runSimple, runStatement, type ShardAnswer } from './shard-exec.js';
 import { StatementError } from './statement-error.js';
 import { TransactionBlock } from './transaction-block.js';
@@ -167,6 +167,12 @@ export class StatementRunner {
     pool.acquire().then(
       (conn) => {
         const waited = new ShardChannel(shard, conn, pool);
+        // A client that left while it waited had nothing acknowledged: its statement is not run.
+        if (client.destroyed) {
+          waited.release();
+          done(new ChannelLost('the client disconnected while its statement waited for a connection'));
+          return;
+        }
         if (this.readyFor(waited, prepare)) {
           this.relayOn(waited, message, client, done);
           return;
