@@ -58,8 +58,10 @@ interface Portal {
   bound: BoundParams;
   params: ParamValues;
   resultFormats: number[];
-  /** Run early to answer Describe; Execute then sends its rows. */
+  /** Run early to answer Describe, or by an Execute with a row limit; later Executes send its rows. */
   outcome?: Outcome;
+  /** Rows of `outcome` already sent by Executes with a row limit. */
+  sent?: number;
 }
 
 /** One parsed statement of a query string with its own text. */
@@ -633,6 +635,27 @@ export class ShardedSession extends ClientSession {
     this.pending.push(be.commandComplete(o.tag));
   }
 
+  /**
+   * An Execute's rows: those left, then CommandComplete; or, under a row limit that many, then
+   * PortalSuspended (true), the portal keeping its place. As PostgreSQL: a limit reached at the last row
+   * still suspends, and the CommandComplete that ends a limited run counts that run's rows.
+   */
+  private sendBatch(portal: Portal, o: Outcome, maxRows: number): boolean {
+    const from = portal.sent ?? 0;
+    const left = o.rows.length - from;
+    if (o.tag !== null && o.columns && maxRows > 0 && left >= maxRows) {
+      for (let i = from; i < from + maxRows; i++) this.pending.push(encodeDataRow(o.rows[i]));
+      this.pending.push(be.portalSuspended);
+      portal.outcome = o;
+      portal.sent = from + maxRows;
+      return true;
+    }
+    const limited = maxRows > 0 || from > 0;
+    const tag = limited && o.tag?.startsWith('SELECT ') ? `SELECT ${left}` : o.tag;
+    this.sendOutcome({ ...o, rows: from > 0 ? o.rows.slice(from) : o.rows, tag }, false);
+    return false;
+  }
+
   private async extended(m: ClientMessage): Promise<void> {
     const info =
       m.type === Frontend.Parse
@@ -691,12 +714,13 @@ export class ShardedSession extends ClientSession {
         return;
       }
       case Frontend.Execute: {
-        const { portal: name } = readExecute(m.body, 0);
+        const { portal: name, maxRows } = readExecute(m.body, 0);
         const portal = this.portalOf(name);
         const started = performance.now();
         const outcome = portal.outcome ?? (await this.runPortal(portal));
+        if (this.sendBatch(portal, outcome, maxRows)) return;
         portal.outcome = undefined;
-        this.sendOutcome(outcome, false);
+        portal.sent = undefined;
         this.statementDone(portal.sql, this.runner.lastRoute, started);
         if (name === '') this.portals.delete(name);
         return;

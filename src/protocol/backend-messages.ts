@@ -9,6 +9,7 @@ export const bindComplete = fixed(Backend.BindComplete);
 export const closeComplete = fixed(Backend.CloseComplete);
 export const noData = fixed(Backend.NoData);
 export const emptyQueryResponse = fixed(Backend.EmptyQueryResponse);
+export const portalSuspended = fixed(Backend.PortalSuspended);
 export const authenticationOk = new MessageWriter(Backend.Authentication).int32(AuthType.Ok).finish();
 export const authenticationCleartext = new MessageWriter(Backend.Authentication)
   .int32(AuthType.CleartextPassword)

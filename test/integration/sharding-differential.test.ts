@@ -5,6 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect } from './helpers/tools.js';
+import Cursor from 'pg-cursor';
+import { RawConnection, type BackendMessage } from './helpers/raw-client.js';
+import { Frontend } from '../../src/protocol/codes.js';
+import { sync } from '../../src/protocol/frontend-messages.js';
+import { MessageWriter } from '../../src/protocol/writer.js';
 import { createAppDatabase, shardedDatabasesYaml } from './sharding-helpers.js';
 
 /** Every value as the server's text: comparisons see exactly what PostgreSQL sent. */
@@ -271,4 +276,82 @@ describe('sharded results equal one PostgreSQL', () => {
       expect(await answer(sharded, sql, values, true)).toEqual(expected);
     });
   }
+});
+
+/** The rows a cursor reads in batches of `size` until it runs dry, batch by batch. */
+async function batches(c: pg.Client, sql: string, size: number): Promise<unknown[][][]> {
+  const cursor = c.query(new Cursor(sql, undefined, { rowMode: 'array', types: rawTypes }));
+  const out: unknown[][][] = [];
+  for (;;) {
+    const rows = (await cursor.read(size)) as unknown[][];
+    out.push(rows);
+    if (rows.length === 0) break;
+  }
+  await cursor.close();
+  return out;
+}
+
+/** Parse, Bind, then Executes of `maxRows` until the portal completes, then Sync: the rows, suspensions and tag. */
+async function limitedRun(conn: RawConnection, sql: string, maxRows: number): Promise<[string, string][]> {
+  const parse = new MessageWriter(Frontend.Parse).cstring('').cstring(sql).int16(0).finish();
+  const bind = new MessageWriter(Frontend.Bind).cstring('').cstring('').int16(0).int16(0).int16(0).finish();
+  const execute = new MessageWriter(Frontend.Execute).cstring('').int32(maxRows).finish();
+  const seen: [string, string][] = [];
+  const note = (m: BackendMessage) => {
+    if (m.type === 'D' || m.type === 's' || m.type === 'C') seen.push([m.type, m.body.toString('hex')]);
+  };
+  const flush = Buffer.from([Frontend.Flush, 0, 0, 0, 4]);
+  conn.write(Buffer.concat([parse, bind, execute, flush]));
+  for (;;) {
+    const m = await conn.next();
+    if (!m) throw new Error('connection closed');
+    note(m);
+    if (m.type === 'C' || m.type === 'E') break;
+    if (m.type === 's') conn.write(Buffer.concat([execute, flush]));
+  }
+  conn.write(sync);
+  await conn.untilReady();
+  return seen;
+}
+
+describe('Execute with a row limit, as one PostgreSQL', () => {
+  const limited = [
+    'SELECT id, name, n FROM people ORDER BY id',
+    'SELECT id, amt FROM people WHERE n > 10 ORDER BY amt DESC NULLS LAST, id LIMIT 30',
+    'SELECT grp, count(*), sum(amt) FROM people GROUP BY grp ORDER BY grp',
+    'SELECT id, name FROM people WHERE id = 17',
+    'SELECT id FROM people WHERE id < 0',
+  ];
+  for (const sql of limited) {
+    it(`reads ${sql} through a cursor in the same batches`, async () => {
+      for (const size of [1, 7, 100])
+        expect(await batches(sharded, sql, size)).toEqual(await batches(single, sql, size));
+    });
+  }
+
+  it("suspends the portal at each limit, at the last row too, and ends with the last run's count", async () => {
+    const ctx = directConfig('sharding_differential');
+    const { conn: direct } = await RawConnection.login(ctx.port!, {
+      user: ctx.user!,
+      password: String(ctx.password),
+      database: ctx.database!,
+    });
+    const { conn: through } = await RawConnection.login(proxy.port, {
+      user: 'app',
+      password: 'app-secret',
+      database: 'app',
+    });
+    try {
+      // 12 rows in runs of 5 (ends with 2), of 4 (the limit meets the last row) and of 50 (no suspension).
+      const sql = 'SELECT id, name FROM people WHERE id <= 12 ORDER BY id';
+      for (const maxRows of [5, 4, 50]) {
+        const expected = await limitedRun(direct, sql, maxRows);
+        expect(expected.filter(([t]) => t === 's').length).toBe(maxRows === 5 ? 2 : maxRows === 4 ? 3 : 0);
+        expect(await limitedRun(through, sql, maxRows)).toEqual(expected);
+      }
+    } finally {
+      direct.socket.destroy();
+      through.socket.destroy();
+    }
+  });
 });
