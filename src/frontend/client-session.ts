@@ -91,6 +91,8 @@ export class ClientSession implements RelayTarget {
   private statements = new PreparedStatements();
   /** Classification of the last unnamed Parse, for the Bind that follows it. */
   private unnamedInfo: StatementInfo | null = null;
+  /** The last Parse's statement text (bytes) and its classification. */
+  private lastParsed: { text: Buffer; info: StatementInfo } | null = null;
   private queue: Queued[] = [];
   private out: Buffer[] = [];
   private runBuf: Buffer | null = null;
@@ -250,7 +252,7 @@ export class ClientSession implements RelayTarget {
       case Frontend.Parse: {
         const nameEnd = cstringEnd(buf, start + 5, end);
         const queryEnd = nameEnd < 0 ? -1 : cstringEnd(buf, nameEnd + 1, end);
-        return queryEnd < 0 ? null : this.classify(buf.toString('utf8', nameEnd + 1, queryEnd));
+        return queryEnd < 0 ? null : this.classifyParsed(buf, nameEnd + 1, queryEnd);
       }
       case Frontend.Bind: {
         const portalEnd = cstringEnd(buf, start + 5, end);
@@ -262,6 +264,21 @@ export class ClientSession implements RelayTarget {
       default:
         return null;
     }
+  }
+
+  /**
+   * classify() of a Parse's text, given as its bytes. Drivers send the same unnamed Parse round after
+   * round: the same bytes as the last Parse skip decoding, lexing and the cache lookup.
+   */
+  private classifyParsed(buf: Buffer, start: number, end: number): StatementInfo {
+    const last = this.lastParsed;
+    const length = end - start;
+    if (last && last.text.length === length && buf.compare(last.text, 0, length, start, end) === 0)
+      return last.info;
+    const info = this.classify(buf.toString('utf8', start, end));
+    // A copy: `buf` may be the socket's reused read buffer.
+    this.lastParsed = { text: Buffer.from(buf.subarray(start, end)), info };
+    return info;
   }
 
   private classify(sql: string): StatementInfo {

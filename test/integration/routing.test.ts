@@ -122,6 +122,25 @@ describe('statement routing', () => {
     });
   });
 
+  it('routes each unnamed Parse by its own text when reads and writes of equal length alternate', async () => {
+    const proxy = await routingProxy({ routing: { read_your_writes: false } });
+    await withClient(proxy.client(), async (c) => {
+      const read = 'SELECT inet_server_port() AS port FROM items WHERE id > $1 LIMIT 1';
+      const write = 'UPDATE items SET v = v WHERE id = $1 RETURNING inet_server_port() AS port';
+      const width = Math.max(read.length, write.length);
+      // Trailing blanks make both texts the same number of bytes: only their content tells them apart.
+      const [r, w] = [read.padEnd(width), write.padEnd(width)];
+      const { rows } = await c.query('SELECT min(id) AS id FROM items');
+      const id = rows[0].id as number;
+      for (let i = 0; i < 6; i++) {
+        expect(isReplica(await portOf(c, r, [0]))).toBe(true);
+        expect(await portOf(c, w, [id])).toBe(primary.port);
+        expect(await portOf(c, w, [id])).toBe(primary.port);
+        expect(isReplica(await portOf(c, r, [0]))).toBe(true);
+      }
+    });
+  });
+
   it('sends writes, locking reads, writable CTEs, nextval, advisory locks, DDL and unparseable SQL to the primary', async () => {
     const proxy = await routingProxy();
     await withClient(proxy.client(), async (c) => {
