@@ -17,7 +17,8 @@ import { nodeKind, noParams, type Node, type ParamValues } from '../../router/sh
 import { keyParamRoute } from '../../router/sharding/key-param-route.js';
 import { routeStatement, type ShardRoute } from '../../router/sharding/shard-route.js';
 import { settingsApplied, settingsDiff } from '../session-settings.js';
-import { ChannelLost, ShardChannel, type BackendMessage, type ReplySink } from './shard-channel.js';
+import { ChannelLost, ShardChannel, type BackendMessage } from './shard-channel.js';
+import { ClientReply } from './client-reply.js';
 import { runSimple, runStatement, type ShardAnswer } from './shard-exec.js';
 import { StatementError } from './statement-error.js';
 import { TransactionBlock } from './transaction-block.js';
@@ -624,48 +625,4 @@ export function outcomeOf(answers: ShardAnswer[]): Outcome {
     rows: answers.flatMap((a) => a.rows),
     tag: first.empty ? null : first.tag,
   };
-}
-
-/**
- * Streams a passthrough round's reply to the client with flow control, then releases the shard connection
- * and reports: the chunk lies in the connection's read buffer, so that socket waits until the client took it.
- */
-class ClientReply implements ReplySink {
-  private channel: ShardChannel | null = null;
-  private client: Duplex | null = null;
-  private onDone: ((err: Error | null) => void) | null = null;
-  /** Writes the client has not yet drained; the round ends only after the last. */
-  private holding = 0;
-  private ended: Error | null | undefined;
-  private readonly resumed = () => {
-    if (--this.holding === 0 && this.ended !== undefined) this.finish();
-  };
-
-  constructor(private readonly stopped: () => void) {}
-
-  start(channel: ShardChannel, client: Duplex, done: (err: Error | null) => void): void {
-    this.channel = channel;
-    this.client = client;
-    this.onDone = done;
-    this.holding = 0;
-    this.ended = undefined;
-  }
-
-  forward(chunk: Buffer): void {
-    if (writeOrHold(this.client!, chunk, this.channel!.conn.socket, this.resumed)) this.holding++;
-  }
-
-  done(err: Error | null): void {
-    this.ended = err;
-    if (this.holding === 0) this.finish();
-  }
-
-  private finish(): void {
-    const channel = this.channel!;
-    const done = this.onDone!;
-    this.channel = this.client = this.onDone = null;
-    this.stopped();
-    channel.release();
-    done(this.ended ?? null);
-  }
 }
