@@ -17,7 +17,7 @@ import { classifySql, type StatementInfo } from '../router/classify.js';
 import { describeRoute } from '../router/route-decision.js';
 import { accessFor, type RouteOverride } from '../router/router.js';
 import { sessionResetKind } from '../router/session-state.js';
-import { writeOrHold, type SocketInput } from '../net/socket-input.js';
+import { ownedCopy, writeOrHold, type SocketInput } from '../net/socket-input.js';
 import {
   PreparedStatements,
   cstringEnd,
@@ -276,8 +276,7 @@ export class ClientSession implements RelayTarget {
     if (last && last.text.length === length && buf.compare(last.text, 0, length, start, end) === 0)
       return last.info;
     const info = this.classify(buf.toString('utf8', start, end));
-    // A copy: `buf` may be the socket's reused read buffer.
-    this.lastParsed = { text: Buffer.from(buf.subarray(start, end)), info };
+    this.lastParsed = { text: ownedCopy(buf, start, end), info };
     return info;
   }
 

@@ -6,7 +6,6 @@ import type { Database } from '../backend/database.js';
 import { BackendError, type ServerConnection } from '../backend/server-connection.js';
 import type { ProxyError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { SocketInput } from '../net/socket-input.js';
 import * as be from '../protocol/backend-messages.js';
 import { Backend, Frontend, TxStatus } from '../protocol/codes.js';
 import { FramingError, MessageFramer } from '../protocol/framer.js';
@@ -15,6 +14,7 @@ import { classifiedByShape, classifySql } from '../router/classify.js';
 import { noParams, type Node, type ParamValues } from '../router/sharding/ast-values.js';
 import { parseSql, type StatementSpan } from '../sql/parser.js';
 import { ClientSession, type SessionHooks } from './client-session.js';
+import { ownedCopy, type SocketInput } from '../net/socket-input.js';
 import { readBind, readExecute, readParse, readTarget } from '../protocol/extended-messages.js';
 import { paramText } from './sharded/param-text.js';
 import { sqlstateClass, statementKind } from './statement-labels.js';
@@ -269,7 +269,8 @@ export class ShardedSession extends ClientSession {
     this.portals.delete('');
     if (!round.parse) return;
     this.statementsByName.set('', statement);
-    if (this.lastParse?.parse !== round.parse) this.lastParse = { body: first.body, parse: round.parse };
+    if (this.lastParse?.parse !== round.parse)
+      this.lastParse = { body: ownedCopy(first.buf, first.start + 5, first.end), parse: round.parse };
   }
 
   /** The statement a passthrough round runs: the one it parses, or the earlier one its Bind names. */

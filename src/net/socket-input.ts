@@ -75,3 +75,13 @@ export function writeOrHold(target: Duplex, data: Buffer, source: Duplex, onResu
   target.write(empty, release);
   return true;
 }
+
+/**
+ * Bytes kept long, copied out of `buf` (which may be the socket's reused read buffer)
+ * into memory of their own, so they hold no shared pool slab or larger chunk alive.
+ */
+export function ownedCopy(buf: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(end - start);
+  buf.copy(out, 0, start, end);
+  return out;
+}
