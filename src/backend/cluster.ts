@@ -9,6 +9,7 @@ import { runSimple, sqlLiteral, textOf } from '../frontend/sharded/shard-exec.js
 import { gidPrefix, resolveInDoubt, type ResolveOutcome } from '../frontend/sharded/two-phase.js';
 import type { Database } from './database.js';
 import type { Pool } from './pool.js';
+import type { Shard } from './shard.js';
 import { BackendError } from './server-connection.js';
 
 /** How often, and after how long, prepared transactions without a live coordinator are resolved. */
@@ -73,9 +74,7 @@ export class Cluster {
    * without replicas): a caller that found no idle connection there may wait on it. Null otherwise.
    */
   primaryPoolFor(shard: number, write: boolean): Pool | null {
-    const s = this.db.shards[shard];
-    if (!write && s.hasReplicas) return null;
-    return s.primary()?.pool ?? null;
+    return onPrimary(this.db.shards[shard], write) ? (this.db.shards[shard].primary()?.pool ?? null) : null;
   }
 
   /**
@@ -84,7 +83,7 @@ export class Cluster {
    */
   channelNow(shard: number, write: boolean, minLsn: bigint | null): ShardChannel | null {
     const s = this.db.shards[shard];
-    if (write || !s.hasReplicas) {
+    if (onPrimary(s, write)) {
       const primary = s.primary();
       const conn = primary?.pool.tryAcquire();
       return conn ? new ShardChannel(shard, conn, primary!.pool) : null;
@@ -184,4 +183,9 @@ export class Cluster {
       if (!held) channel.release();
     }
   }
+}
+
+/** Writes, and every statement of a shard without replicas, run on the shard's primary. */
+function onPrimary(shard: Shard, write: boolean): boolean {
+  return write || !shard.hasReplicas;
 }

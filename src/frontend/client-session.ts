@@ -17,7 +17,7 @@ import { classifySql, type StatementInfo } from '../router/classify.js';
 import { describeRoute } from '../router/route-decision.js';
 import { accessFor, type RouteOverride } from '../router/router.js';
 import { sessionResetKind } from '../router/session-state.js';
-import { ownedCopy, writeOrHold, type SocketInput } from '../net/socket-input.js';
+import { ownedCopy, sameBytes, writeOrHold, type SocketInput } from '../net/socket-input.js';
 import {
   PreparedStatements,
   cstringEnd,
@@ -272,9 +272,7 @@ export class ClientSession implements RelayTarget {
    */
   private classifyParsed(buf: Buffer, start: number, end: number): StatementInfo {
     const last = this.lastParsed;
-    const length = end - start;
-    if (last && last.text.length === length && buf.compare(last.text, 0, length, start, end) === 0)
-      return last.info;
+    if (last && sameBytes(buf, start, end, last.text)) return last.info;
     const info = this.classify(buf.toString('utf8', start, end));
     this.lastParsed = { text: ownedCopy(buf, start, end), info };
     return info;

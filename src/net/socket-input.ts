@@ -85,3 +85,8 @@ export function ownedCopy(buf: Buffer, start: number, end: number): Buffer {
   buf.copy(out, 0, start, end);
   return out;
 }
+
+/** Whether `buf[start, end)` holds exactly the bytes of `other`. */
+export function sameBytes(buf: Buffer, start: number, end: number, other: Buffer): boolean {
+  return other.length === end - start && buf.compare(other, 0, other.length, start, end) === 0;
+}

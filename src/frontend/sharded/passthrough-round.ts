@@ -9,6 +9,7 @@ import {
   type ParseMessage,
 } from '../../protocol/extended-messages.js';
 import { parseMessage } from './wire.js';
+import { sameBytes } from '../../net/socket-input.js';
 
 /** A client message in a buffer the session owns: `start` is its type byte, `end` one past its last byte. */
 export class ClientMessage {
@@ -95,7 +96,10 @@ function readRound(messages: readonly ClientMessage[], start: number, known?: Kn
   const at = (k: number): ClientMessage | undefined => messages[start + k];
   let parse: ParseMessage | null = null;
   if (first.type === Frontend.Parse) {
-    parse = sameBody(first, known?.body) ? known!.parse : readParse(first.buf, first.start + 5, first.end);
+    parse =
+      known && sameBytes(first.buf, first.start + 5, first.end, known.body)
+        ? known.parse
+        : readParse(first.buf, first.start + 5, first.end);
     if (parse.name !== '') return null;
     i++;
   }
@@ -113,11 +117,6 @@ function readRound(messages: readonly ClientMessage[], start: number, known?: Kn
   if (next?.type !== Frontend.Execute || next.bodyLength !== 5 || next.buf[next.start + 5] !== 0) return null;
   if (at(++i)?.type !== Frontend.Sync) return null;
   return { parse, bind, following: i };
-}
-
-/** The message's body is byte for byte `body`. */
-function sameBody(m: ClientMessage, body: Buffer | undefined): boolean {
-  return body !== undefined && m.buf.compare(body, 0, body.length, m.start + 5, m.end) === 0;
 }
 
 /**
