@@ -37,10 +37,17 @@ function isSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
+/** Whether the character at i is the given lower-case ASCII letter, in either case. */
+function startsWithLetter(sql: string, i: number, lower: number): boolean {
+  return (sql.charCodeAt(i) | 0x20) === lower;
+}
+
 const explainRoutePattern = /explain\s+route\b/iy;
 
 /** The statement after `EXPLAIN ROUTE` (trimmed, '' when none), or undefined when the text is no EXPLAIN ROUTE. */
 export function explainRouteTarget(sql: string, bodyStart: number): string | undefined {
+  // A one-character check first: this runs for every simple-protocol statement, and almost none is EXPLAIN.
+  if (!startsWithLetter(sql, bodyStart, 0x65 /* e */)) return undefined;
   explainRoutePattern.lastIndex = bodyStart;
   if (!explainRoutePattern.test(sql)) return undefined;
   return sql.slice(explainRoutePattern.lastIndex).trim();
@@ -54,6 +61,8 @@ const routeSetPattern =
  * parser rejects the unquoted form; the proxy still accepts it because it answers this SET itself.
  */
 export function bareRouteSet(sql: string, bodyStart: number): RouteOverride | undefined {
+  if (!startsWithLetter(sql, bodyStart, 0x73 /* s */) || !startsWithLetter(sql, bodyStart + 2, 0x74 /* t */))
+    return undefined;
   routeSetPattern.lastIndex = bodyStart;
   const m = routeSetPattern.exec(sql);
   return m ? ((m[1] ?? m[2]).toLowerCase() as RouteOverride) : undefined;

@@ -65,6 +65,8 @@ describe('EXPLAIN ROUTE', () => {
     ['/* polyproxy: primary */ EXPLAIN ROUTE SELECT 1', 'SELECT 1'],
     ['EXPLAIN ROUTE SELECT 1; SELECT 2', 'SELECT 1; SELECT 2'],
     ['EXPLAIN ROUTE', ''],
+    ['Explain Route select 1', 'select 1'],
+    ['  -- why\n eXPLAIN ROUTE SELECT 1', 'SELECT 1'],
   ])('%j -> %j', (sql, inner) => {
     expect(classifySql(sql, opts)).toMatchObject({
       access: 'read',

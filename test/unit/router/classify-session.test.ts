@@ -106,6 +106,8 @@ describe('SET polyproxy.route', () => {
     ['SET polyproxy.route = primary', 'primary'],
     ['set session POLYPROXY.ROUTE to Primary;', 'primary'],
     ['SET polyproxy.route = auto', 'auto'],
+    ['set polyproxy.route = replica', 'replica'],
+    ['sEt SESSION polyproxy.route TO primary', 'primary'],
     ['RESET polyproxy.route', 'auto'],
     ['SET polyproxy.route TO DEFAULT', 'auto'],
     ['/* polyproxy: replica */ SET polyproxy.route = primary', 'primary'],
