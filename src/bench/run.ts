@@ -4,6 +4,7 @@ import { startEnvironment, type BenchEnv } from './environment.js';
 import { machineInfo } from './machine.js';
 import { parseOptions, usage, UsageError, type BenchOptions } from './options.js';
 import { runPgbench } from './pgbench.js';
+import { cpuMeter } from './process-cpu.js';
 import { BenchReport } from './report.js';
 import { cellsOf, schedule, type ScheduledRun } from './schedule.js';
 import type { RunRecord } from './summary.js';
@@ -66,9 +67,11 @@ async function measure(
   for (const [i, run] of runs.entries()) {
     if (interrupted) return;
     const { workload, mode, clients } = run.cell;
-    const connection = await running.get(run.target)!.connectionFor(run.cell);
+    const target = running.get(run.target)!;
+    const connection = await target.connectionFor(run.cell);
     await workload.beforeRun?.(env);
     const startedAt = new Date().toISOString();
+    const cpu = cpuMeter(target.pids?.(run.cell) ?? []);
     const report = await runPgbench(connection.endpoint, {
       workloadArgs: workload.pgbenchArgs(env),
       mode,
@@ -85,16 +88,23 @@ async function measure(
       clients,
       target: run.target,
       variant: connection.variant,
+      pairOf: run.pairOf,
       startedAt,
       report,
+      cpuUsPerTx: report.ok ? cpu(report.transactions) : null,
     });
     const perRun = (Date.now() - started) / (i + 1);
     const eta = Math.round((perRun * (runs.length - i - 1)) / 60_000);
+    const cpuUs = records.at(-1)!.cpuUsPerTx;
+    const cpuText = cpuUs == null ? '' : `, ${cpuUs.toFixed(1)} µs CPU/tx`;
     const result = report.ok
-      ? `${Math.round(report.tps!)} tps, ${report.latencyMs} ms`
+      ? `${Math.round(report.tps!)} tps, ${report.latencyMs} ms${cpuText}`
       : `FAILED: ${report.error}`;
     const variant = connection.variant ? ` (${connection.variant})` : '';
-    progress(`[${i + 1}/${runs.length}] ${describe(run, options)}${variant}: ${result}  (~${eta} min left)`);
+    const pair = run.pairOf ? ` (paired with ${run.pairOf})` : '';
+    progress(
+      `[${i + 1}/${runs.length}] ${describe(run, options)}${variant}${pair}: ${result}  (~${eta} min left)`,
+    );
   }
 }
 

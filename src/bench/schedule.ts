@@ -7,7 +7,12 @@ export interface ScheduledRun {
   round: number;
   cell: Cell;
   target: string;
+  /** Set on a baseline run placed right next to this sharded workload's run, for a paired comparison. */
+  pairOf?: string;
 }
+
+/** The target whose sharded runs get a paired unsharded run: the only one that runs sharded workloads. */
+export const pairedTarget = 'polyproxy';
 
 /** Cells in table order: workload, then query mode, then client count. */
 export function cellsOf(options: BenchOptions): Cell[] {
@@ -23,12 +28,31 @@ export function cellsOf(options: BenchOptions): Cell[] {
 /**
  * Targets alternate between forward and reverse order from round to round, so none always runs right after
  * the same neighbour (whose left-over load or dirty pages it would inherit).
+ *
+ * A sharded workload's polyproxy run gets its unsharded baseline run right beside it (before it in even
+ * rounds, after it in odd ones): two runs seconds apart see the same machine, so their ratio is far steadier
+ * than a ratio of cells minutes apart.
  */
 export function schedule(cells: Cell[], targetNames: string[], rounds: number): ScheduledRun[] {
   const runs: ScheduledRun[] = [];
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? targetNames : [...targetNames].reverse();
-    for (const cell of cells) for (const target of order) runs.push({ round, cell, target });
+    for (const cell of cells)
+      for (const target of order) {
+        const run = { round, cell, target };
+        const baseline = target === pairedTarget ? cell.workload.baseline : undefined;
+        if (!baseline) {
+          runs.push(run);
+          continue;
+        }
+        const pair = {
+          round,
+          cell: { ...cell, workload: workloadByName(baseline) },
+          target,
+          pairOf: cell.workload.name,
+        };
+        runs.push(...(round % 2 === 0 ? [pair, run] : [run, pair]));
+      }
   }
   return runs;
 }

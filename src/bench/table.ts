@@ -16,6 +16,8 @@ const latencyText = (s: TargetSummary | undefined) => (s?.latencyMs == null ? '�
 
 const ratioText = (r: number | null) => (r === null ? '–' : r.toFixed(2));
 
+const cpuText = (us: number | null | undefined) => (us == null ? '–' : us.toFixed(1));
+
 function render(rows: string[][], rightAligned: boolean[]): string {
   const widths = rows[0].map((_, i) => Math.max(3, ...rows.map((row) => row[i].length)));
   const line = (row: string[]) =>
@@ -27,12 +29,15 @@ function render(rows: string[][], rightAligned: boolean[]): string {
 /** The table plus footnotes for marked cells (a target that ran a cell in a different set-up). */
 export function formatTable(cells: CellSummary[], targetNames: string[]): string {
   const shownPeers = targetNames.includes(subject) ? peers.filter((p) => targetNames.includes(p)) : [];
+  // CPU per transaction of the poolers' own processes: steadier than tps on a busy machine.
+  const metered = targetNames.filter((t) => cells.some((c) => c.targets[t]?.cpuUsPerTx != null));
   const header = [
     'workload',
     'mode',
     'clients',
     ...targetNames.map((t) => `tps ${t}`),
     ...targetNames.map((t) => `lat ms ${t}`),
+    ...metered.map((t) => `cpu µs/tx ${t}`),
     ...shownPeers.map((p) => `${subject}/${p}`),
   ];
   const marks = new Map<string, string>();
@@ -50,6 +55,7 @@ export function formatTable(cells: CellSummary[], targetNames: string[]): string
       return tpsText(s, s?.variant ? markFor(t, s.variant) : '');
     }),
     ...targetNames.map((t) => latencyText(cell.targets[t])),
+    ...metered.map((t) => cpuText(cell.targets[t]?.cpuUsPerTx)),
     ...shownPeers.map((p) => ratioText(ratio(cell.targets[subject]?.tps, cell.targets[p]?.tps))),
   ]);
   const aligned = header.map((_, i) => i >= 2);
@@ -57,20 +63,33 @@ export function formatTable(cells: CellSummary[], targetNames: string[]): string
   return [render([header, ...rows], aligned), ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
 
+const signed = (us: number | null) => (us === null ? '–' : `${us >= 0 ? '+' : ''}${us.toFixed(1)}`);
+
 /**
- * Sharded cells against their unsharded baseline, both through polyproxy in the same run: what routing
- * over shards costs. Empty when no such pair ran.
+ * Sharded cells against their unsharded baseline through polyproxy, each sharded run paired with a baseline
+ * run right beside it: what routing over shards costs, in throughput and in the proxy's CPU per
+ * transaction. Empty when no pair ran.
  */
 export function formatShardingRatios(cells: CellSummary[]): string {
   const rows = cells.flatMap((cell) => {
-    const base = cells.find(
-      (c) => c.workload === cell.baseline && c.mode === cell.mode && c.clients === cell.clients,
-    );
-    if (!base) return [];
-    const r = ratio(cell.targets[subject]?.tps, base.targets[subject]?.tps);
-    return r === null
-      ? []
-      : [[cell.workloadLabel, cell.mode, String(cell.clients), base.workloadLabel, ratioText(r)]];
+    const { paired } = cell;
+    if (!paired || paired.pairs === 0) return [];
+    const sharded = cell.targets[subject];
+    return [
+      [
+        cell.workloadLabel,
+        cell.mode,
+        String(cell.clients),
+        paired.workloadLabel,
+        String(paired.pairs),
+        sharded?.tps == null ? '–' : String(Math.round(sharded.tps)),
+        paired.tps == null ? '–' : String(Math.round(paired.tps)),
+        ratioText(paired.tpsRatio),
+        cpuText(sharded?.cpuUsPerTx),
+        cpuText(paired.cpuUsPerTx),
+        signed(paired.cpuUsPerTxExtra),
+      ],
+    ];
   });
   if (rows.length === 0) return '';
   const header = [
@@ -78,7 +97,13 @@ export function formatShardingRatios(cells: CellSummary[]): string {
     'mode',
     'clients',
     'unsharded baseline',
-    `${subject} sharded/unsharded`,
+    'pairs',
+    'tps sharded',
+    'tps unsharded',
+    `${subject} sharded/unsharded (median of pairs)`,
+    'cpu µs/tx sharded',
+    'cpu µs/tx unsharded',
+    'extra cpu µs/tx (median of pairs)',
   ];
-  return render([header, ...rows], [false, false, true, false, true]);
+  return render([header, ...rows], [false, false, true, false, ...Array<boolean>(7).fill(true)]);
 }

@@ -21,6 +21,8 @@ export interface PgBouncerOptions {
 export interface PgBouncer {
   host: '127.0.0.1';
   port: number;
+  /** The PgBouncer process, e.g. for measuring its CPU time. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -75,5 +77,5 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncer>
   await chownForServer(dir, iniPath, userlist);
   const child = spawnManaged('pgbouncer', [iniPath], { asServerUser: true, cwd: dir });
   await waitUntilListening(child, 'pgbouncer', port);
-  return { host: '127.0.0.1', port, stop: () => child.stop() };
+  return { host: '127.0.0.1', port, pid: child.pid, stop: () => child.stop() };
 }

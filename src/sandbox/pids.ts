@@ -1,15 +1,28 @@
 // Process-id helpers for servers we did not fork ourselves (pg_ctl daemonises the postmaster).
 import { readdirSync, readFileSync } from 'node:fs';
 
-function stat(pid: number): { state: string; ppid: number } | null {
+interface ProcStat {
+  state: string;
+  ppid: number;
+  /** User plus system CPU time of the process (all its threads), in clock ticks. */
+  cpuTicks: number;
+}
+
+function stat(pid: number): ProcStat | null {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces and parentheses, so fields are counted after the last ')'.
+    // After it: state (3), ppid (4), ..., utime (14), stime (15) in proc(5)'s numbering.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0], ppid: Number(fields[1]) };
+    return { state: fields[0], ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
   } catch {
     return null;
   }
+}
+
+/** CPU time (user + system, clock ticks) used so far by a process and its descendants; 0 for processes gone. */
+export function treeCpuTicks(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + (stat(pid)?.cpuTicks ?? 0), 0);
 }
 
 /** True while the process exists and is not a zombie (a container's init may never reap it). */

@@ -70,6 +70,9 @@ export const pgbouncerTarget: Target = {
         prepared ??= preparedConnection();
         return prepared;
       },
+      pids(cell) {
+        return [cell.mode === 'prepared' && session ? session.pid : transaction.pid];
+      },
       notes: () => notes,
       async stop() {
         await Promise.allSettled([transaction.stop(), session?.stop()]);

@@ -149,6 +149,7 @@ export const polyproxyTarget: Target = {
     };
     return {
       connectionFor,
+      pids: (cell) => [cell.workload.usesCache && cached ? cached.child.pid : child.pid],
       notes: () => {
         if (stopped) return [];
         return [child, cached?.child].flatMap((c) => {

@@ -19,6 +19,8 @@ export interface Connection {
 
 export interface RunningTarget {
   connectionFor(cell: Cell): Promise<Connection>;
+  /** The processes serving this cell, whose CPU time the bench reports per transaction; none for PostgreSQL. */
+  pids?(cell: Cell): number[];
   /** What was found out while running (e.g. a fallback), for the report. */
   notes(): string[];
   stop(): Promise<void>;

@@ -1,37 +1,70 @@
-// The bench's sharding table: each sharded cell against its unsharded baseline of the same mode and clients.
+// The bench's tables: CPU columns for metered targets, and each sharded cell against its paired baseline runs.
 import { describe, expect, it } from 'vitest';
-import { formatShardingRatios } from '../../../src/bench/table.js';
-import type { CellSummary } from '../../../src/bench/summary.js';
+import { formatShardingRatios, formatTable } from '../../../src/bench/table.js';
+import type { CellSummary, PairedBaseline } from '../../../src/bench/summary.js';
 
 const cell = (
   workload: string,
-  mode: 'simple' | 'prepared',
   tps: number,
-  baseline?: string,
+  cpuUsPerTx: number | null,
+  paired?: PairedBaseline,
 ): CellSummary => ({
   workload,
   workloadLabel: workload,
-  baseline,
-  mode,
+  mode: 'simple',
   clients: 16,
-  targets: { polyproxy: { tps, latencyMs: 1, runs: 1, failures: 0 } },
+  targets: { polyproxy: { tps, latencyMs: 1, cpuUsPerTx, runs: 3, failures: 0 } },
+  ...(paired && { paired }),
+});
+
+const paired = (tpsRatio: number, extra: number): PairedBaseline => ({
+  workload: 'select-only',
+  workloadLabel: 'select-only',
+  tps: 20000,
+  cpuUsPerTx: 20,
+  tpsRatio,
+  cpuUsPerTxExtra: extra,
+  pairs: 3,
 });
 
 describe('formatShardingRatios', () => {
-  it('divides each sharded cell by its baseline cell', () => {
+  it('shows the median of paired ratios and the extra CPU per transaction', () => {
     const text = formatShardingRatios([
-      cell('select-only', 'simple', 20000),
-      cell('select-only', 'prepared', 25000),
-      cell('sharded', 'simple', 15000, 'select-only'),
-      cell('sharded', 'prepared', 20000, 'select-only'),
+      cell('select-only', 21000, 19.5),
+      cell('sharded', 19000, 21.5, paired(0.96, 1.5)),
     ]);
     const rows = text.split('\n').slice(2);
-    expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatch(/sharded .*simple .*select-only .*0\.75 \|$/);
-    expect(rows[1]).toMatch(/sharded .*prepared .*select-only .*0\.80 \|$/);
+    expect(rows).toHaveLength(1);
+    const columns = rows[0]
+      .split('|')
+      .map((c) => c.trim())
+      .filter(Boolean);
+    expect(columns).toEqual([
+      'sharded',
+      'simple',
+      '16',
+      'select-only',
+      '3',
+      '19000',
+      '20000',
+      '0.96',
+      '21.5',
+      '20.0',
+      '+1.5',
+    ]);
   });
 
-  it('prints nothing without a baseline that ran', () => {
-    expect(formatShardingRatios([cell('sharded', 'simple', 15000, 'select-only')])).toBe('');
+  it('prints nothing without paired runs', () => {
+    expect(formatShardingRatios([cell('sharded', 15000, null)])).toBe('');
+  });
+});
+
+describe('formatTable', () => {
+  it('adds a CPU column only for targets that reported CPU', () => {
+    const withCpu = formatTable([cell('select-only', 20000, 12.34)], ['polyproxy']);
+    expect(withCpu.split('\n')[0]).toContain('cpu µs/tx polyproxy');
+    expect(withCpu.split('\n')[2]).toMatch(/ 12\.3 \|/);
+    const without = formatTable([cell('select-only', 20000, null)], ['polyproxy']);
+    expect(without).not.toContain('cpu µs/tx');
   });
 });
