@@ -22,6 +22,9 @@ export interface BenchOptions {
   quick: boolean;
 }
 
+/** The targets a run compares unless told otherwise; reference targets are opt-in. */
+export const defaultTargets = ['direct', 'pgbouncer', 'polyproxy'];
+
 export const usage = `usage: npm run bench -- [flags]     (or node dist/bench/run.js [flags])
 
   --duration S       seconds per run                       BENCH_DURATION   (10)
@@ -29,7 +32,8 @@ export const usage = `usage: npm run bench -- [flags]     (or node dist/bench/ru
   --clients A,B      pgbench -c values                     BENCH_CLIENTS    (16,64)
   --modes LIST       simple,extended,prepared              BENCH_MODES      (all)
   --workloads LIST   select-only,tpcb                      BENCH_WORKLOADS  (all)
-  --targets LIST     direct,pgbouncer,polyproxy            BENCH_TARGETS    (all)
+  --targets LIST     direct,pgbouncer,polyproxy            BENCH_TARGETS    (these three)
+                     references, opt-in: node-pipe, c-pipe (bare 1:1 relays in Node and in C)
   --pool-size N      server connections per pooler         BENCH_POOL_SIZE  (16)
   --threads N        pgbench -j                            BENCH_THREADS    (2)
   --scale N          pgbench -i -s                         BENCH_SCALE      (10)
@@ -116,7 +120,11 @@ export function parseOptions(
     clients: list(value('clients', '16,64', '16')).map((c) => positive('clients', c)),
     modes: oneOf('modes', value('modes', queryModes.join(',')), queryModes),
     workloads: oneOf('workloads', value('workloads', workloadNames.join(',')), workloadNames),
-    targets: oneOf('targets', value('targets', targetNames.join(',')), targetNames),
+    targets: oneOf(
+      'targets',
+      value('targets', defaultTargets.filter((t) => targetNames.includes(t)).join(',')),
+      targetNames,
+    ),
     poolSize: positive('pool-size', value('pool-size', '16')),
     threads: positive('threads', value('threads', '2')),
     scale: positive('scale', value('scale', '10')),

@@ -31,6 +31,10 @@ export function formatTable(cells: CellSummary[], targetNames: string[]): string
   const shownPeers = targetNames.includes(subject) ? peers.filter((p) => targetNames.includes(p)) : [];
   // CPU per transaction of the poolers' own processes: steadier than tps on a busy machine.
   const metered = targetNames.filter((t) => cells.some((c) => c.targets[t]?.cpuUsPerTx != null));
+  // Reference targets (bare relays) are compared with PgBouncer too: the floor their runtime sets.
+  const references = targetNames.includes('pgbouncer')
+    ? targetNames.filter((t) => t !== subject && !peers.includes(t))
+    : [];
   const header = [
     'workload',
     'mode',
@@ -39,6 +43,7 @@ export function formatTable(cells: CellSummary[], targetNames: string[]): string
     ...targetNames.map((t) => `lat ms ${t}`),
     ...metered.map((t) => `cpu µs/tx ${t}`),
     ...shownPeers.map((p) => `${subject}/${p}`),
+    ...references.map((t) => `${t}/pgbouncer`),
   ];
   const marks = new Map<string, string>();
   const markFor = (target: string, variant: string) => {
@@ -57,6 +62,7 @@ export function formatTable(cells: CellSummary[], targetNames: string[]): string
     ...targetNames.map((t) => latencyText(cell.targets[t])),
     ...metered.map((t) => cpuText(cell.targets[t]?.cpuUsPerTx)),
     ...shownPeers.map((p) => ratioText(ratio(cell.targets[subject]?.tps, cell.targets[p]?.tps))),
+    ...references.map((t) => ratioText(ratio(cell.targets[t]?.tps, cell.targets.pgbouncer?.tps))),
   ]);
   const aligned = header.map((_, i) => i >= 2);
   const notes = [...marks].map(([key, mark]) => `${mark} ${key}`);

@@ -1,9 +1,17 @@
 // The targets in table order; add one here (e.g. another pooler) to extend the bench.
 import { directTarget } from './direct.js';
 import { pgbouncerTarget } from './pgbouncer.js';
+import { cPipeTarget, nodePipeTarget } from './pipes.js';
 import { polyproxyTarget } from './polyproxy.js';
 import type { Target } from './target.js';
 
 export type { Cell, Connection, RunningTarget, Target } from './target.js';
 
-export const targets: readonly Target[] = [directTarget, pgbouncerTarget, polyproxyTarget];
+/** The first three are the default; the pipes are opt-in references (`--targets …,node-pipe,c-pipe`). */
+export const targets: readonly Target[] = [
+  directTarget,
+  pgbouncerTarget,
+  polyproxyTarget,
+  nodePipeTarget,
+  cPipeTarget,
+];

@@ -68,3 +68,27 @@ describe('formatTable', () => {
     expect(without).not.toContain('cpu µs/tx');
   });
 });
+
+describe('reference targets', () => {
+  it('compares each reference relay with PgBouncer', () => {
+    const summary: CellSummary = {
+      workload: 'select-only',
+      workloadLabel: 'select-only',
+      mode: 'simple',
+      clients: 16,
+      targets: Object.fromEntries(
+        [
+          ['pgbouncer', 30000],
+          ['polyproxy', 24000],
+          ['c-pipe', 33000],
+        ].map(([name, tps]) => [
+          name,
+          { tps: tps as number, latencyMs: 1, cpuUsPerTx: null, runs: 1, failures: 0 },
+        ]),
+      ),
+    };
+    const [header, , row] = formatTable([summary], ['pgbouncer', 'polyproxy', 'c-pipe']).split('\n');
+    expect(header).toMatch(/polyproxy\/pgbouncer .*\| c-pipe\/pgbouncer \|$/);
+    expect(row).toMatch(/ 0\.80 \| +1\.10 \|$/);
+  });
+});
