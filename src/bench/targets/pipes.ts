@@ -46,7 +46,9 @@ export const cPipeTarget: Target = {
     try {
       await run('cc', ['-O2', '-o', binary, relaySource]);
     } catch (err) {
-      throw new Error(`c-pipe needs a C compiler (cc) to build ${relaySource}: ${(err as Error).message}`);
+      throw new Error(`c-pipe needs a C compiler (cc) to build ${relaySource}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     return startPipe(env, 'c-pipe', (port) => [binary, [String(port), String(env.primary.port)]]);
   },
