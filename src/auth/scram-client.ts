@@ -1,12 +1,12 @@
 // Client side of SCRAM-SHA-256 (the proxy authenticating to PostgreSQL), behaving like libpq.
 import { AuthError } from './errors.js';
+import { saltedPasswordForServer } from './scram-secrets.js';
 import {
   clientKeyOf,
   constantTimeEqual,
   decodeBase64,
   hmac,
   isValidIterations,
-  saltedPassword,
   serverKeyOf,
   sha256,
   xor,
@@ -73,7 +73,7 @@ export class ScramClientSession {
     if (!isValidIterations(iterations))
       throw new AuthError('malformed SCRAM server-first-message: bad iterations');
 
-    const salted = saltedPassword(this.password, salt, iterations);
+    const salted = saltedPasswordForServer(this.password, salt, iterations);
     const clientKey = clientKeyOf(salted);
     const withoutProof = `c=biws,r=${nonce}`; // base64("n,,")
     const authMessage = `${this.clientFirstBare},${msg},${withoutProof}`;

@@ -20,6 +20,8 @@ export interface ScramServerOptions {
   password?: string;
   /** A stored "SCRAM-SHA-256$..." verifier; takes precedence over `password`. */
   verifier?: string;
+  /** An already derived secret (see scram-secrets.ts); takes precedence over both. */
+  secret?: ScramSecret;
   /** Iterations and salt used when deriving from `password` (defaults: 4096, 16 random bytes). */
   iterations?: number;
   salt?: Buffer;
@@ -41,7 +43,9 @@ export class ScramServerSession {
   private serverFirst = '';
 
   constructor(options: ScramServerOptions) {
-    if (options.verifier !== undefined) {
+    if (options.secret !== undefined) {
+      this.secret = options.secret;
+    } else if (options.verifier !== undefined) {
       const parsed = parseScramVerifier(options.verifier);
       if (!parsed) throw new AuthError('stored password is not a SCRAM-SHA-256 verifier', 'invalidPassword');
       this.secret = parsed;

@@ -63,6 +63,15 @@ export const workloads: readonly Workload[] = [
     },
   },
   {
+    name: 'connect-per-tx',
+    label: 'select-only, a new connection per transaction (-C -S)',
+    // Logins under load: SCRAM, startup and session set-up for every transaction, as short-lived clients
+    // (serverless functions, scripts, PHP) do. Every target authenticates with SCRAM-SHA-256.
+    pgbenchArgs: () => ['-C', '-S'],
+    modes: ['simple'],
+    clients: [16],
+  },
+  {
     name: 'read-mostly',
     label: 'read-mostly (9 reads : 1 update)',
     // direct and PgBouncer send everything to the primary; polyproxy routes the reads to two replicas.

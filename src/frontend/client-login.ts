@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { ScramServerSession } from '../auth/scram.js';
 import { verifyMd5Response } from '../auth/md5.js';
+import { mockScramSecret, scramSecretFor } from '../auth/scram-secrets.js';
 import * as be from '../protocol/backend-messages.js';
 import { Frontend } from '../protocol/codes.js';
 import { MalformedMessage, MessageReader } from '../protocol/reader.js';
@@ -139,9 +140,12 @@ async function authenticate(
     if (!password || !verifyMd5Response(userName, password, salt, response)) throw authFailed(userName);
     return;
   }
-  // SCRAM for unknown users too, so a client cannot tell which user names exist.
+  // SCRAM for unknown users too, so a client cannot tell which user names exist. A plain-text password's
+  // secret is derived once per user, not per login (PBKDF2 would take milliseconds of the event loop).
   const session = new ScramServerSession(
-    isVerifier ? { verifier: password } : { password: password ?? crypto.randomUUID() },
+    isVerifier
+      ? { verifier: password }
+      : { secret: password ? await scramSecretFor(userName, password) : mockScramSecret(userName) },
   );
   socket.write(be.authenticationSASL(['SCRAM-SHA-256']));
   const first = await passwordMessage(reader);

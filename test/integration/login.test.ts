@@ -66,6 +66,18 @@ describe('authentication', () => {
     }
   });
 
+  it('answers a burst of concurrent SCRAM logins, right and wrong passwords and unknown users alike', async () => {
+    const good = Array.from({ length: 40 }, () => login(proxy.client()));
+    const wrong = Array.from({ length: 10 }, () =>
+      rejection(login({ ...proxy.client(), password: 'wrong' })),
+    );
+    const unknown = Array.from({ length: 10 }, (_, i) =>
+      rejection(login({ ...proxy.client(), user: `ghost${i}`, password: 'whatever' })),
+    );
+    for (const r of await Promise.all(good)) expect(r.rows).toEqual([{ u: 'postgres', ok: 1 }]);
+    for (const err of await Promise.all([...wrong, ...unknown])) expect(err.code).toBe('28P01');
+  });
+
   it('rejects a wrong md5 password with 28P01', async () => {
     const err = await rejection(login({ ...proxy.client('md5user'), password: 'wrong' }));
     expect(err.code).toBe('28P01');
