@@ -8,7 +8,13 @@ import type { Duplex } from 'node:stream';
 
 export type ChunkHandler = (chunk: Buffer) => void;
 
-const readBufferBytes = 65536;
+/** Server connections stream results: large reads mean fewer calls per megabyte. */
+const serverReadBufferBytes = 65536;
+/**
+ * Clients mostly send short statements, and a pooler is there to hold many clients: each keeps this buffer
+ * for its whole life (1,000 idle clients: 16 MB rather than 64 MB). Longer messages span reads as usual.
+ */
+const clientReadBufferBytes = 16384;
 const empty = Buffer.alloc(0);
 
 export class SocketInput {
@@ -18,7 +24,7 @@ export class SocketInput {
 
   /** A TCP connection whose reads land in a reused buffer. */
   static connect(host: string, port: number): SocketInput {
-    const buffer = Buffer.allocUnsafe(readBufferBytes);
+    const buffer = Buffer.allocUnsafe(serverReadBufferBytes);
     let input: SocketInput | null = null;
     const onread = (n: number) => {
       input!.handler(buffer.subarray(0, n));
@@ -33,7 +39,7 @@ export class SocketInput {
    * buffer. Node offers `onread` only on sockets it creates from a handle, hence the re-wrap.
    */
   static adopt(accepted: net.Socket): SocketInput {
-    const buffer = Buffer.allocUnsafe(readBufferBytes);
+    const buffer = Buffer.allocUnsafe(clientReadBufferBytes);
     let input: SocketInput | null = null;
     const onread = (n: number) => {
       input!.handler(buffer.subarray(0, n));
