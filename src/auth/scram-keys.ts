@@ -63,7 +63,11 @@ export function serverKeyOf(salted: Buffer): Buffer {
 export function deriveScramSecret(password: string, iterations: number, salt: Buffer): ScramSecret {
   if (!isValidIterations(iterations)) throw new RangeError(`invalid SCRAM iteration count: ${iterations}`);
   if (salt.length === 0) throw new RangeError('SCRAM salt must not be empty');
-  const salted = saltedPassword(password, salt, iterations);
+  return secretOf(saltedPassword(password, salt, iterations), salt, iterations);
+}
+
+/** The secret a server keeps, from Hi(password, salt, iterations). */
+export function secretOf(salted: Buffer, salt: Buffer, iterations: number): ScramSecret {
   return { iterations, salt, storedKey: sha256(clientKeyOf(salted)), serverKey: serverKeyOf(salted) };
 }
 

@@ -5,12 +5,10 @@ import { scramPasswordBytes } from './saslprep.js';
 import {
   DEFAULT_SCRAM_ITERATIONS,
   SCRAM_KEY_LENGTH,
-  clientKeyOf,
   hmac,
   randomSalt,
   saltedPassword,
-  serverKeyOf,
-  sha256,
+  secretOf,
   type ScramSecret,
 } from './scram-keys.js';
 
@@ -28,18 +26,10 @@ export function scramSecretFor(userName: string, password: string): Promise<Scra
   const known = byUser.get(userName);
   if (known?.password === password) return known.secret;
   const salt = randomSalt();
-  const secret = pbkdf2Async(
-    scramPasswordBytes(password),
-    salt,
-    DEFAULT_SCRAM_ITERATIONS,
-    SCRAM_KEY_LENGTH,
-    'sha256',
-  ).then((salted): ScramSecret => ({
-    iterations: DEFAULT_SCRAM_ITERATIONS,
-    salt,
-    storedKey: sha256(clientKeyOf(salted)),
-    serverKey: serverKeyOf(salted),
-  }));
+  const iterations = DEFAULT_SCRAM_ITERATIONS;
+  const secret = pbkdf2Async(scramPasswordBytes(password), salt, iterations, SCRAM_KEY_LENGTH, 'sha256').then(
+    (salted) => secretOf(salted, salt, iterations),
+  );
   byUser.set(userName, { password, secret });
   // A failed derivation is not kept: the next login tries again.
   secret.catch(() => {

@@ -32,8 +32,7 @@ export interface TargetSummary {
 
 /** A sharded cell against the baseline runs that ran right beside its own, round by round. */
 export interface PairedBaseline {
-  /** The unsharded workload. */
-  workload: string;
+  /** The unsharded workload's label. */
   workloadLabel: string;
   /** Median tps and CPU per transaction of the paired baseline runs. */
   tps: number | null;
@@ -78,7 +77,7 @@ function summarizeTarget(runs: RunRecord[]): TargetSummary {
 }
 
 /** Each successful sharded run with the successful baseline run of its round, paired with it. */
-function summarizePairs(cell: Cell, label: string, records: RunRecord[]): PairedBaseline | undefined {
+function summarizePairs(cell: Cell, baseline: string, records: RunRecord[]): PairedBaseline | undefined {
   const sameShape = (r: RunRecord) => r.report.ok && r.mode === cell.mode && r.clients === cell.clients;
   const baselines = records.filter((r) => sameShape(r) && r.pairOf === cell.workload.name);
   if (baselines.length === 0) return undefined;
@@ -97,8 +96,7 @@ function summarizePairs(cell: Cell, label: string, records: RunRecord[]): Paired
     run.cpuUsPerTx == null || base.cpuUsPerTx == null ? [] : [run.cpuUsPerTx - base.cpuUsPerTx],
   );
   return {
-    workload: baselines[0].workload,
-    workloadLabel: label,
+    workloadLabel: workloadByName(baseline).label,
     tps: median(baselines.map((r) => r.report.tps!)),
     cpuUsPerTx: median(cpuOf(baselines)),
     tpsRatio: median(pairs.map(({ run, base }) => run.report.tps! / base.report.tps!)),
@@ -114,8 +112,8 @@ export function summarize(cells: Cell[], targetNames: string[], records: RunReco
       (r) =>
         !r.pairOf && r.workload === cell.workload.name && r.mode === cell.mode && r.clients === cell.clients,
     );
-    const baselineLabel = cell.workload.baseline ? workloadByName(cell.workload.baseline).label : '';
-    const paired = cell.workload.baseline ? summarizePairs(cell, baselineLabel, records) : undefined;
+    const { baseline } = cell.workload;
+    const paired = baseline ? summarizePairs(cell, baseline, records) : undefined;
     const targets = Object.fromEntries(
       targetNames.map((name) => [name, summarizeTarget(inCell.filter((r) => r.target === name))]),
     );

@@ -22,7 +22,8 @@ function stat(pid: number): ProcStat | null {
 
 /** CPU time (user + system, clock ticks) used so far by a process and its descendants; 0 for processes gone. */
 export function treeCpuTicks(root: number): number {
-  return processTree(root).reduce((sum, pid) => sum + (stat(pid)?.cpuTicks ?? 0), 0);
+  const stats = allStats();
+  return treeOf(root, stats).reduce((sum, pid) => sum + (stats.get(pid)?.cpuTicks ?? 0), 0);
 }
 
 /** True while the process exists and is not a zombie (a container's init may never reap it). */
@@ -38,19 +39,32 @@ export function isAlive(pid: number): boolean {
 
 /** The process and all its descendants, parents first; found before signalling because orphans get re-parented. */
 export function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
+  return treeOf(root, allStats());
+}
+
+/** Every process's stat, read once; empty where /proc cannot be listed. */
+function allStats(): Map<number, ProcStat> {
+  const stats = new Map<number, ProcStat>();
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return [root];
+    return stats;
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const info = stat(Number(entry));
-    if (!info) continue;
+    if (info) stats.set(Number(entry), info);
+  }
+  return stats;
+}
+
+/** The root and its descendants among `stats`, parents first. */
+function treeOf(root: number, stats: Map<number, ProcStat>): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, info] of stats) {
     const list = children.get(info.ppid) ?? [];
-    list.push(Number(entry));
+    list.push(pid);
     children.set(info.ppid, list);
   }
   const tree = [root];

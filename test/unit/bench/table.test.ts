@@ -18,7 +18,6 @@ const cell = (
 });
 
 const paired = (tpsRatio: number, extra: number): PairedBaseline => ({
-  workload: 'select-only',
   workloadLabel: 'select-only',
   tps: 20000,
   cpuUsPerTx: 20,
