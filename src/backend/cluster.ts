@@ -23,6 +23,8 @@ export class Cluster {
   readonly map: ShardMap;
   /** Catalog facts per table; missing until first needed, dropped after DDL. */
   private readonly meta = new Map<string, TableMeta>();
+  /** Changes whenever catalog facts are dropped: what was derived from them must be derived again. */
+  metaVersion = 0;
   private readonly instance = randomBytes(4).toString('hex');
   private txCounter = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -139,6 +141,7 @@ export class Cluster {
 
   forgetMeta(): void {
     this.meta.clear();
+    this.metaVersion++;
   }
 
   /** Learns key types and column order of sharded tables not yet known, from the default shard. */

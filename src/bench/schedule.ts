@@ -47,7 +47,7 @@ export function schedule(cells: Cell[], targetNames: string[], rounds: number): 
         }
         const pair = {
           round,
-          cell: { ...cell, workload: workloadByName(baseline) },
+          cell: { ...cell, workload: workloadByName(baseline), pairedWith: cell.workload },
           target,
           pairOf: cell.workload.name,
         };

@@ -95,8 +95,9 @@ function summarizePairs(cell: Cell, baseline: string, records: RunRecord[]): Pai
   const differences = pairs.flatMap(({ run, base }) =>
     run.cpuUsPerTx == null || base.cpuUsPerTx == null ? [] : [run.cpuUsPerTx - base.cpuUsPerTx],
   );
+  const variant = baselines.find((r) => r.variant)?.variant;
   return {
-    workloadLabel: workloadByName(baseline).label,
+    workloadLabel: workloadByName(baseline).label + (variant ? ` (${variant})` : ''),
     tps: median(baselines.map((r) => r.report.tps!)),
     cpuUsPerTx: median(cpuOf(baselines)),
     tpsRatio: median(pairs.map(({ run, base }) => run.report.tps! / base.report.tps!)),

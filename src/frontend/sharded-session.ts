@@ -14,7 +14,7 @@ import { classifiedByShape, classifySql } from '../router/classify.js';
 import { noParams, type Node, type ParamValues } from '../router/sharding/ast-values.js';
 import { parseSql, type StatementSpan } from '../sql/parser.js';
 import { ClientSession, type SessionHooks } from './client-session.js';
-import { ownedCopy, type SocketInput } from '../net/socket-input.js';
+import { ownedCopy, sameBytes, type SocketInput } from '../net/socket-input.js';
 import { readBind, readExecute, readParse, readTarget } from '../protocol/extended-messages.js';
 import { paramText } from './sharded/param-text.js';
 import { sqlstateClass, statementKind } from './statement-labels.js';
@@ -33,6 +33,7 @@ import {
   type PassRound,
 } from './sharded/passthrough-round.js';
 import { ChannelLost } from './sharded/shard-channel.js';
+import { boundParamText, scanRound, shardRoundBytes, type RoundLayout } from './sharded/round-scan.js';
 import { StatementError } from './sharded/statement-error.js';
 import { StatementRunner, type Outcome } from './sharded/statement-runner.js';
 import {
@@ -51,6 +52,7 @@ import {
   type RouteTemplates,
   type Template,
 } from '../router/sharding/route-templates.js';
+import type { CachedKeyRoute } from '../router/sharding/key-param-route.js';
 
 interface Portal {
   sql: string;
@@ -89,6 +91,8 @@ interface ClientStatement {
   server?: { name: string; parse: Buffer };
   /** How the router classified it, once. */
   info?: StatementInfo;
+  /** Which parameter decides its shard, once per catalog version. */
+  keyRoute?: CachedKeyRoute;
 }
 
 export class ShardedSession extends ClientSession {
@@ -173,6 +177,8 @@ export class ShardedSession extends ClientSession {
   }
 
   private onChunk(chunk: Buffer): void {
+    if (!this.running && this.inbox.length === 0 && this.clientFramer.atBoundary && this.startDirect(chunk))
+      return;
     try {
       // One copy per chunk, not per message: messages outlive the socket's reused read buffer, and those of
       // one round stay side by side, so the round can go to its shard as one view of that copy.
@@ -224,29 +230,79 @@ export class ShardedSession extends ClientSession {
     if (this.skipping || this.runner.block || this.joined.length > 0 || this.db.plugins?.hasClaims)
       return false;
     const m = this.inbox[0];
-    if (m.type === Frontend.Query) return this.fastQuery(m);
+    if (m.type === Frontend.Query) return this.fastQuery(m.text(), m.whole, 1);
     if (m.type === Frontend.Parse || m.type === Frontend.Bind) return this.fastRound();
     return false;
   }
 
-  private fastQuery(m: ClientMessage): boolean {
+  /**
+   * The fast path straight from a read, before any framing, when the session is idle and the read is
+   * exactly one Query or one extended-protocol round (as drivers send a statement): false, with nothing
+   * consumed, when it is anything else or must take the framed paths.
+   */
+  private startDirect(chunk: Buffer): boolean {
+    if (this.skipping || this.runner.block || this.joined.length > 0 || this.db.plugins?.hasClaims)
+      return false;
+    const n = chunk.length;
+    if (n >= 6 && chunk[0] === Frontend.Query && chunk.readInt32BE(1) === n - 1 && chunk[n - 1] === 0)
+      return this.fastQuery(chunk.toString('utf8', 5, n - 1), chunk, 0, true);
+    return this.directRound(chunk);
+  }
+
+  /** startDirect() for a round: a statement whose shard one parameter decides, known from earlier rounds. */
+  private directRound(chunk: Buffer): boolean {
+    const layout = scanRound(chunk);
+    const statement = layout && this.directStatement(chunk, layout);
+    const keyRoute = statement && this.runner.keyRouteOf(statement);
+    if (!layout || !statement || !keyRoute) return false;
+    const info = this.infoOf(statement);
+    const key = boundParamText(chunk, layout, keyRoute.param, statement.types);
+    const target = this.runner.shardByKey(keyRoute, key, info.access === 'write');
+    if (!target) return false;
+    if (layout.parse >= 0) {
+      if (!this.startThrough(0, target, shardRoundBytes(chunk, layout), undefined, info)) return false;
+    } else {
+      const prepare = (statement.server ??= serverStatement(statement.sql, statement.types));
+      const bytes = shardRoundBytes(chunk, layout, prepare.name);
+      if (!this.startThrough(0, target, bytes, prepare, info)) return false;
+    }
+    this.portals.delete('');
+    return true;
+  }
+
+  /** The statement a round in a read runs, when the session knows it already: by its Parse's bytes, or by name. */
+  private directStatement(chunk: Buffer, layout: RoundLayout): ClientStatement | null {
+    if (layout.parse < 0) {
+      const named = this.statementsByName.get(chunk.toString('utf8', layout.nameStart, layout.nameEnd));
+      return named?.stmt ? named : null;
+    }
+    // The same unnamed Parse as the last round's (drivers repeat it): that round's statement.
+    const last = this.lastParse;
+    const current = this.statementsByName.get('');
+    if (!last || !current?.stmt || !sameBytes(chunk, 5, layout.bind, last.body)) return null;
+    return current.sql === last.parse.sql && sameTypes(current.types, last.parse.paramTypes) ? current : null;
+  }
+
+  /** A Query whose template was learned: to its shard as the client's bytes (`copy` them when they are a read's). */
+  private fastQuery(sql: string, whole: Buffer, count: number, copy = false): boolean {
     if (this.runner.settings.has('standard_conforming_strings')) return false;
-    const sql = m.text();
     const t = templateOf(sql);
     const learned = t && this.templates.get(t);
     if (!learned) return false;
     // A template is learned from one plain statement; its classification is kept when no literal shaped it.
     const info = learned.info ?? classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
     if (info.explainRoute !== undefined || info.reason.startsWith('route-override')) return false;
-    const target = this.runner.singleShardNow(learned.stmt, info.access === 'write', templateParams(t));
-    return target !== null && this.startThrough(1, target, m.whole, undefined, info);
+    const target = this.runner.singleShardNow(learned, info.access === 'write', templateParams(t));
+    return (
+      target !== null && this.startThrough(count, target, copy ? Buffer.from(whole) : whole, undefined, info)
+    );
   }
 
   private fastRound(): boolean {
     const plan = this.roundPlan(passRound(this.inbox, 0, this.lastParse));
     if (!plan) return false;
     const { round, statement, info } = plan;
-    const target = this.runner.singleShardNow(statement.stmt!, info.access === 'write', plan.params);
+    const target = this.runner.singleShardNow(statement, info.access === 'write', plan.params);
     if (!target) return false;
     const first = this.inbox[0];
     const rest = this.inbox.slice(1, round.following + 1);

@@ -11,6 +11,11 @@ export class MessageFramer {
 
   constructor(private readonly maxMessageBytes: number) {}
 
+  /** No message is half read: the next chunk starts with a type byte. */
+  get atBoundary(): boolean {
+    return this.partial === null;
+  }
+
   feed(chunk: Buffer, visit: MessageVisitor): void {
     let buf = chunk;
     if (this.partial) {

@@ -370,3 +370,85 @@ describe('extended-protocol rounds by parameter', () => {
     expect(r.rows).toEqual([[ids[3] * 2]]);
   });
 });
+
+describe('rounds that arrive as one read (routed before any framing)', () => {
+  const login = { user: 'app', password: 'app-secret', database: 'app' };
+  const sync = new MessageWriter(Frontend.Sync).finish();
+  const describePortal = new MessageWriter(Frontend.Describe).int8(0x50).cstring('').finish();
+  const execute = new MessageWriter(Frontend.Execute).cstring('').int32(0).finish();
+  const parseOf = (name: string, sql: string, types: number[] = []) => {
+    const w = new MessageWriter(Frontend.Parse).cstring(name).cstring(sql).int16(types.length);
+    for (const t of types) w.int32(t);
+    return w.finish();
+  };
+  /** A Bind of one parameter: text, or binary int8 when `binary`. */
+  const bindOf = (statement: string, id: number, binary = false) => {
+    const value = binary ? Buffer.alloc(8) : Buffer.from(String(id));
+    if (binary) value.writeBigInt64BE(BigInt(id));
+    return new MessageWriter(Frontend.Bind)
+      .cstring('')
+      .cstring(statement)
+      .int16(1)
+      .int16(binary ? 1 : 0)
+      .int16(1)
+      .int32(value.length)
+      .bytes(value)
+      .int16(0)
+      .finish();
+  };
+  const dataRows = (replies: { type: string; body: Buffer }[]) =>
+    replies.filter((m) => m.type === 'D').map((m) => m.body.toString('utf8', 6));
+
+  it('run unnamed and named statements on the owning shard, text and binary keys alike', async () => {
+    const { conn } = await RawConnection.login(proxy.port, login);
+    const unnamed = parseOf('', 'SELECT name FROM items WHERE id = $1', [20]);
+    conn.write(Buffer.concat([parseOf('by_key', 'SELECT name FROM items WHERE id = $1'), sync]));
+    expect((await conn.untilReady()).map((m) => m.type).join('')).toBe('1Z');
+    for (const [i, id] of ids.entries()) {
+      const binary = i % 2 === 1;
+      conn.write(Buffer.concat([unnamed, bindOf('', id, binary), describePortal, execute, sync]));
+      const first = await conn.untilReady();
+      expect(first.map((m) => m.type).join('')).toBe('12TDCZ');
+      expect(dataRows(first)).toEqual([`item ${id}`]);
+      conn.write(Buffer.concat([bindOf('by_key', id, binary), describePortal, execute, sync]));
+      const second = await conn.untilReady();
+      expect(second.map((m) => m.type).join('')).toBe('2TDCZ');
+      expect(dataRows(second)).toEqual([`item ${id}`]);
+    }
+    conn.end();
+  });
+
+  it('write by key on the owning shard, and read a NULL key as PostgreSQL does (no row)', async () => {
+    const { conn } = await RawConnection.login(proxy.port, login);
+    const update = parseOf('', 'UPDATE items SET v = v + 1 WHERE id = $1');
+    for (const id of ids.slice(0, 20)) {
+      conn.write(Buffer.concat([update, bindOf('', id), execute, sync]));
+      const replies = await conn.untilReady();
+      expect(replies.map((m) => m.type).join('')).toBe('12CZ');
+      expect((await owned('items', id))[0][2]).toBe(id * 2 + 1);
+      await clients[0].query(`UPDATE items SET v = v - 1 WHERE id = ${id}`);
+    }
+    const nullKey = new MessageWriter(Frontend.Bind)
+      .cstring('')
+      .cstring('')
+      .int16(0)
+      .int16(1)
+      .int32(-1)
+      .int16(0);
+    const select = parseOf('', 'SELECT name FROM items WHERE id = $1');
+    conn.write(Buffer.concat([select, nullKey.finish(), execute, sync]));
+    expect((await conn.untilReady()).map((m) => m.type).join('')).toBe('12CZ');
+    conn.end();
+  });
+
+  it('take two rounds in one read one after the other, in order', async () => {
+    const { conn } = await RawConnection.login(proxy.port, login);
+    const select = parseOf('', 'SELECT name FROM items WHERE id = $1');
+    const [a, b] = [ids[7], ids[8]];
+    conn.write(Buffer.concat([select, bindOf('', a), execute, sync, select, bindOf('', b), execute, sync]));
+    const first = await conn.untilReady();
+    const second = await conn.untilReady();
+    expect([dataRows(first), dataRows(second)]).toEqual([[`item ${a}`], [`item ${b}`]]);
+    conn.end();
+  });
+});

@@ -29,6 +29,25 @@ const shardedHere = (env: BenchEnv) => `${env.direct.database}_sharded_here`;
  */
 const perShard = (env: BenchEnv, shards: number) => Math.ceil(env.options.poolSize / Math.max(1, shards));
 
+/**
+ * The server connections a sharded database has in all. Its paired unsharded run gets as many, so the pair
+ * compares routing, not PostgreSQL backend counts (on two cores, 18 backends against 16 alone moved tps by
+ * several percent).
+ */
+const shardedTotal = (env: BenchEnv, shards: number) => perShard(env, shards) * shards;
+
+/** The unsharded database with a pool of `size` server connections (the plain one when that is the default). */
+const unshardedWith = (env: BenchEnv, size: number) =>
+  size === env.options.poolSize ? env.direct.database : `${env.direct.database}_pool${size}`;
+
+/** Pool sizes the paired unsharded runs need besides the default. */
+function pairedPoolSizes(env: BenchEnv): number[] {
+  const counts = [env.shards.length, env.shardDatabases.length].filter((n) => n > 0);
+  const sizes = new Set(counts.map((n) => shardedTotal(env, n)));
+  sizes.delete(env.options.poolSize);
+  return [...sizes];
+}
+
 const pgbenchSharding = {
   tables: { pgbench_accounts: 'aid', pgbench_tellers: 'tid', pgbench_branches: 'bid' },
 };
@@ -50,6 +69,12 @@ function config(
     users: [{ name: poolerUser.name, password: poolerUser.password }],
     databases: {
       [direct.database]: { backend, pool, shards: [{ primary: `${primary.host}:${primary.port}` }] },
+      ...Object.fromEntries(
+        pairedPoolSizes(env).map((size) => [
+          unshardedWith(env, size),
+          { backend, pool: { ...pool, size }, shards: [{ primary: `${primary.host}:${primary.port}` }] },
+        ]),
+      ),
       ...(env.replicas.length > 0 && {
         [routed(env)]: {
           backend,
@@ -130,6 +155,15 @@ export const polyproxyTarget: Target = {
     let stopped = false;
     const connectionFor: RunningTarget['connectionFor'] = async (cell) => {
       const { shards, usesCache, usesReplicas } = cell.workload;
+      const pairedShards = cell.pairedWith?.shards;
+      if (pairedShards) {
+        const size = shardedTotal(
+          env,
+          pairedShards === 'servers' ? env.shards.length : env.shardDatabases.length,
+        );
+        const variant = `unsharded, ${size} server connections as the sharded run has in all`;
+        return { endpoint: { ...endpoint, database: unshardedWith(env, size) }, variant };
+      }
       if (shards === 'servers') {
         const variant = `over ${env.shards.length} shard servers, ${perShard(env, env.shards.length)} connections each`;
         return { endpoint: { ...endpoint, database: sharded(env) }, variant };

@@ -9,6 +9,8 @@ export interface Cell {
   workload: Workload;
   mode: QueryMode;
   clients: number;
+  /** On an unsharded run paired with a sharded workload's run: that workload. */
+  pairedWith?: Workload;
 }
 
 export interface Connection {

@@ -14,7 +14,8 @@ import { Backend } from '../../protocol/codes.js';
 import { classifySql } from '../../router/classify.js';
 import { findInTree } from '../../router/ast-walk.js';
 import { nodeKind, noParams, type Node, type ParamValues } from '../../router/sharding/ast-values.js';
-import { keyParamRoute } from '../../router/sharding/key-param-route.js';
+import { keyParamRoute, type KeyRoute, type KeyRouted } from '../../router/sharding/key-param-route.js';
+import type { RouteTarget } from '../../router/sharding/route-templates.js';
 import { routeStatement, type ShardRoute } from '../../router/sharding/shard-route.js';
 import { settingsApplied, settingsDiff } from '../session-settings.js';
 import { ChannelLost, ShardChannel, type BackendMessage } from './shard-channel.js';
@@ -107,30 +108,52 @@ export class StatementRunner {
   }
 
   /** passthroughShard() without waiting: null also when a table's catalog details are not loaded yet. */
-  singleShardNow(stmt: Node, writes: boolean, params: ParamValues): { shard: number; write: boolean } | null {
-    if (this.block || !travelsAsSent(stmt)) return null;
-    if (!this.cluster.hasMeta(tablesOf(stmt))) return null;
-    const byKey = this.keyParamShard(stmt, params);
-    if (byKey) return { shard: byKey.shard, write: byKey.write || writes };
-    const route = this.route(stmt, params);
+  singleShardNow(holder: KeyRouted, writes: boolean, params: ParamValues): RouteTarget | null {
+    if (this.block || !holder.stmt) return null;
+    const keyRoute = this.keyRouteOf(holder);
+    if (keyRoute === undefined) return null;
+    const byKey = keyRoute && this.shardByKey(keyRoute, params(keyRoute.param), writes);
+    if (byKey) return byKey;
+    if (!travelsAsSent(holder.stmt)) return null;
+    const route = this.route(holder.stmt, params);
     if (route.kind !== 'single') return null;
     return { shard: route.shard, write: route.write || writes };
   }
 
-  /** The shard of a `WHERE key = $n` statement, hashed straight from $n; null when the router must look. */
-  private keyParamShard(stmt: Node, params: ParamValues): { shard: number; write: boolean } | null {
+  /**
+   * How a statement's shard follows from one of its parameters, worked out once per holder (a client's
+   * statement, a learned template) and kept while the catalog details it used hold: null when no one
+   * parameter decides it, undefined when a table's details are not loaded yet.
+   */
+  keyRouteOf(holder: KeyRouted): KeyRoute | null | undefined {
+    const version = this.cluster.metaVersion;
+    const cached = holder.keyRoute;
+    if (cached && cached.version === version) return cached.route;
+    const stmt = holder.stmt;
+    if (!stmt || !travelsAsSent(stmt)) return null;
+    if (!this.cluster.hasMeta(tablesOf(stmt))) return undefined;
     const r = keyParamRoute(stmt, this.cluster.map);
-    const value = r ? params(r.param) : undefined;
     const meta = r && this.cluster.metaOf(r.placement.table);
-    if (!r || !meta || value === undefined || value === null) return null;
+    const route = r && meta ? { ...r, keyType: meta.keyType } : null;
+    holder.keyRoute = { version, route };
+    return route;
+  }
+
+  /** The shard a key route's value picks, outside a block; null when the router must look (a NULL key, say). */
+  shardByKey(
+    route: KeyRoute,
+    value: string | bigint | null | undefined,
+    writes: boolean,
+  ): RouteTarget | null {
+    if (this.block || value === undefined || value === null) return null;
     let shard: number | null;
     try {
-      shard = r.placement.shardOf(value, meta.keyType);
+      shard = route.placement.shardOf(value, route.keyType);
     } catch {
       return null;
     }
     // No range or list holds the key: no row matches, and the router sends such statements to the default shard.
-    return { shard: shard ?? this.cluster.map.defaultShard, write: r.write };
+    return { shard: shard ?? this.cluster.map.defaultShard, write: route.write || writes };
   }
 
   /**

@@ -7,6 +7,7 @@ import { findInTree } from '../ast-walk.js';
 import { nodeKind, operatorOf, type Node } from './ast-values.js';
 import { isKey, type KeyColumn } from './key-restriction.js';
 import type { ShardMap, TablePlacement } from './shard-map.js';
+import type { HashKeyType } from './pg-hash.js';
 import { fromTables, type TableRef } from './table-refs.js';
 
 export interface KeyParamRoute {
@@ -15,6 +16,23 @@ export interface KeyParamRoute {
   placement: TablePlacement;
   /** The statement writes (UPDATE, DELETE, SELECT … FOR UPDATE). */
   write: boolean;
+}
+
+/** A statement's shard decided by one parameter, with the key's hash type from the catalog. */
+export interface KeyRoute extends KeyParamRoute {
+  keyType: HashKeyType;
+}
+
+/** A key route kept with a statement, valid while the catalog facts of that version hold. */
+export interface CachedKeyRoute {
+  version: number;
+  route: KeyRoute | null;
+}
+
+/** Something that runs one parsed statement again and again, keeping its key route between runs. */
+export interface KeyRouted {
+  stmt: Node | null;
+  keyRoute?: CachedKeyRoute;
 }
 
 const known = new WeakMap<Node, { map: ShardMap; route: KeyParamRoute | null }>();

@@ -8,6 +8,7 @@ import { Lru } from '../../sql/lru.js';
 import { scanLiterals } from '../sql-shape.js';
 import type { Node, ParamValues } from './ast-values.js';
 import type { ShardMap } from './shard-map.js';
+import type { CachedKeyRoute } from './key-param-route.js';
 
 export interface Template {
   /** Cache key: the template text and what kind of literal each parameter replaced. */
@@ -82,6 +83,8 @@ export function templateParams(t: Template): ParamValues {
 export interface Learned<Info> {
   stmt: Node;
   info?: Info;
+  /** The key route derived from the parse, kept by the fast path. */
+  keyRoute?: CachedKeyRoute;
 }
 
 /** Parsed templates by key; null marks a template the router answers differently for, never used. */

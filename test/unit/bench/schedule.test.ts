@@ -28,10 +28,12 @@ describe('schedule', () => {
     ]);
   });
 
-  it('keeps the mode and client count of the sharded cell in its pair', () => {
+  it('keeps the mode and client count of the sharded cell in its pair, and names the sharded workload', () => {
     const cell = { workload: workloadByName('sharded-point-read'), mode: 'prepared' as const, clients: 64 };
     const [pair] = schedule([cell], ['polyproxy'], 1);
     expect(pair).toMatchObject({ pairOf: 'sharded-point-read', cell: { mode: 'prepared', clients: 64 } });
     expect(pair.cell.workload.name).toBe('select-only');
+    // The target gives the pair as many server connections as the sharded run has (see polyproxy.ts).
+    expect(pair.cell.pairedWith?.name).toBe('sharded-point-read');
   });
 });
