@@ -227,12 +227,16 @@ export class ShardedSession extends ClientSession {
    * one). False when the first message needs the general path.
    */
   private startFast(): boolean {
-    if (this.skipping || this.runner.block || this.joined.length > 0 || this.db.plugins?.hasClaims)
-      return false;
+    if (!this.fastPathOpen()) return false;
     const m = this.inbox[0];
     if (m.type === Frontend.Query) return this.fastQuery(m.text(), m.whole, 1);
     if (m.type === Frontend.Parse || m.type === Frontend.Bind) return this.fastRound();
     return false;
+  }
+
+  /** Statements may go by a fast path: no failed round to skip, no open block, nothing plugins claim. */
+  private fastPathOpen(): boolean {
+    return !this.skipping && !this.runner.block && this.joined.length === 0 && !this.db.plugins?.hasClaims;
   }
 
   /**
@@ -241,8 +245,7 @@ export class ShardedSession extends ClientSession {
    * consumed, when it is anything else or must take the framed paths.
    */
   private startDirect(chunk: Buffer): boolean {
-    if (this.skipping || this.runner.block || this.joined.length > 0 || this.db.plugins?.hasClaims)
-      return false;
+    if (this.closed || !this.fastPathOpen()) return false;
     const n = chunk.length;
     if (n >= 6 && chunk[0] === Frontend.Query && chunk.readInt32BE(1) === n - 1 && chunk[n - 1] === 0)
       return this.fastQuery(chunk.toString('utf8', 5, n - 1), chunk, 0, true);
