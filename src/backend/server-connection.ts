@@ -138,6 +138,11 @@ export class ServerConnection {
         this.input.handler = () => {};
         reject(err);
       };
+      // A server that resets the connection mid-login (one shutting down, say) emits 'error' before 'close':
+      // without this listener that error would be thrown out of the event loop and end the process.
+      const onError = (err: Error) =>
+        fail(new BackendError(`server connection failed during login: ${err.message}`));
+      socket.on('error', onError);
       const onMessage = (type: number, buf: Buffer, start: number, end: number) => {
         const r = new MessageReader(buf, start + 5, end);
         switch (type) {
@@ -182,6 +187,7 @@ export class ServerConnection {
             clearTimeout(timer);
             this.input.handler = () => {};
             socket.removeAllListeners('close');
+            socket.removeListener('error', onError);
             resolve();
             return;
         }
