@@ -243,6 +243,9 @@ function openSocket(endpoint: ServerEndpoint, login: ServerLogin): Promise<Socke
       socket.once('data', (answer: Buffer) => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
+        // From here the TLS socket (or, without TLS, the login) reports failures; the raw socket must never
+        // throw one out of the event loop.
+        socket.on('error', () => {});
         if (answer[0] !== 0x53) {
           if (login.tls.mode === 'prefer') return resolve(SocketInput.stream(socket));
           socket.destroy();
@@ -256,7 +259,7 @@ function openSocket(endpoint: ServerEndpoint, login: ServerLogin): Promise<Socke
           ca: login.tls.ca ? fs.readFileSync(login.tls.ca) : undefined,
         });
         secure.once('secureConnect', () => resolve(SocketInput.stream(secure)));
-        secure.once('error', (err) =>
+        secure.on('error', (err) =>
           reject(new BackendError(`TLS to ${endpoint.host}:${endpoint.port} failed: ${err.message}`)),
         );
       });
