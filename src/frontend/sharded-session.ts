@@ -262,13 +262,11 @@ export class ShardedSession extends ClientSession {
     const key = boundParamText(chunk, layout, keyRoute.param, statement.types);
     const target = this.runner.shardByKey(keyRoute, key, info.access === 'write');
     if (!target) return false;
-    if (layout.parse >= 0) {
-      if (!this.startThrough(0, target, shardRoundBytes(chunk, layout), undefined, info)) return false;
-    } else {
-      const prepare = (statement.server ??= serverStatement(statement.sql, statement.types));
-      const bytes = shardRoundBytes(chunk, layout, prepare.name);
-      if (!this.startThrough(0, target, bytes, prepare, info)) return false;
-    }
+    // A Bind of an earlier statement names its copy on shard connections, prepared where missing.
+    const prepare =
+      layout.parse >= 0 ? undefined : (statement.server ??= serverStatement(statement.sql, statement.types));
+    if (!this.startThrough(0, target, shardRoundBytes(chunk, layout, prepare?.name), prepare, info))
+      return false;
     this.portals.delete('');
     return true;
   }

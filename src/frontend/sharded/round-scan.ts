@@ -4,7 +4,7 @@
 // holds exactly that, the sharded fast path routes it from these offsets and the one key parameter,
 // instead of framing it into messages and decoding every field first (about a microsecond per statement).
 import { Frontend } from '../../protocol/codes.js';
-import { binaryToText } from '../../protocol/binary-values.js';
+import { boundValueText } from './param-text.js';
 
 /** Offsets of one round's messages in a buffer that holds exactly that round. */
 export interface RoundLayout {
@@ -58,13 +58,10 @@ export function scanRound(buf: Buffer): RoundLayout | null {
   return { parse, bind, bindEnd, nameStart, nameEnd };
 }
 
-/** An integer parameter of unspecified type is read by its width, as drivers send int2/int4/int8. */
-const integerOidByWidth = [0, 0, 21, 0, 23, 0, 0, 0, 20];
-
 /**
- * Parameter `n` ($n, from 1) of the round's Bind as text for routing: a text value as it is, a binary one of
- * the common types decoded; null for SQL NULL; undefined when it cannot be read (missing, or a binary type
- * the router does not decode) or the Bind is malformed anywhere (the general path answers that with 08P01).
+ * Parameter `n` ($n, from 1) of the round's Bind as text for routing, as `boundValueText` reads a value; null
+ * for SQL NULL; undefined when it cannot be read or the Bind is malformed anywhere (the general path answers
+ * that with 08P01).
  */
 export function boundParamText(
   buf: Buffer,
@@ -102,15 +99,7 @@ export function boundParamText(
   if (resultFormats < 0 || at + 2 + 2 * resultFormats !== end) return undefined;
   if (size < 0) return null;
   const format = formatCount === 0 ? 0 : buf.readInt16BE(formatsAt + (formatCount === 1 ? 0 : 2 * (n - 1)));
-  if (format === 0) return buf.toString('utf8', valueStart, valueStart + size);
-  const oid = types[n - 1] || (integerOidByWidth[size] ?? 0);
-  if (format !== 1 || !oid) return undefined;
-  try {
-    return binaryToText(buf.subarray(valueStart, valueStart + size), oid);
-  } catch {
-    // A value shorter than its type: no key to route by; PostgreSQL will refuse it.
-    return undefined;
-  }
+  return boundValueText(buf, valueStart, valueStart + size, format, types[n - 1] ?? 0);
 }
 
 /**
