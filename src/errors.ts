@@ -16,6 +16,13 @@ export const errorCodes = {
   configFileError: { sqlstate: 'F0000', message: 'configuration file error' },
   invalidStatementName: { sqlstate: '26000', message: 'prepared statement does not exist' },
   duplicateStatement: { sqlstate: '42P05', message: 'prepared statement already exists' },
+  deadlockDetected: { sqlstate: '40P01', message: 'deadlock detected' },
+  // Server errors the proxy's own statements expect (creating the two-phase commit decision log).
+  uniqueViolation: { sqlstate: '23505', message: 'duplicate key value violates unique constraint' },
+  duplicateSchema: { sqlstate: '42P06', message: 'schema already exists' },
+  duplicateTable: { sqlstate: '42P07', message: 'relation already exists' },
+  undefinedTable: { sqlstate: '42P01', message: 'relation does not exist' },
+  invalidSchemaName: { sqlstate: '3F000', message: 'schema does not exist' },
   internalError: { sqlstate: 'XX000', message: 'internal error' },
 } as const;
 

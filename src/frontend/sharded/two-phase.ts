@@ -4,6 +4,9 @@
 // then commits the prepared transactions. The log row is the decision: whoever inserts a row for a gid
 // first decides, so a resolver that finds a prepared transaction without a row inserts "abort" and rolls
 // it back, and a coordinator that finds "abort" there rolls back too. Any proxy instance can resolve.
+// The log is created on its first use, once per shard, and not again with every decision.
+import type { ServerEndpoint } from '../../backend/server-connection.js';
+import { errorCodes } from '../../errors.js';
 import type { ShardChannel } from './shard-channel.js';
 import { runSimple, sqlLiteral, textOf } from './shard-exec.js';
 import { StatementError } from './statement-error.js';
@@ -23,10 +26,68 @@ export function transactionGid(local: string): string {
   return local.replace(/_s\d+$/, '');
 }
 
-export const decisionLogSql =
+const decisionLogSql =
   'CREATE SCHEMA IF NOT EXISTS polyproxy; ' +
   'CREATE TABLE IF NOT EXISTS polyproxy.tx_decisions (gid text PRIMARY KEY, decision text NOT NULL, ' +
   'decided_at timestamptz NOT NULL DEFAULT now())';
+
+/** The advisory lock key ("pp2pc" in ASCII) under which proxy instances create the decision log one at a time. */
+const createLockKey = 0x7070327063;
+
+/** The log's creation per shard pool (its connections share one endpoint object): one attempt in flight. */
+const logReady = new WeakMap<ServerEndpoint, Promise<void>>();
+
+const rivalCreated: string[] = [
+  errorCodes.uniqueViolation.sqlstate,
+  errorCodes.duplicateSchema.sqlstate,
+  errorCodes.duplicateTable.sqlstate,
+];
+const logMissing: string[] = [errorCodes.undefinedTable.sqlstate, errorCodes.invalidSchemaName.sqlstate];
+
+function failedWith(err: unknown, sqlstates: string[]): boolean {
+  return err instanceof StatementError && sqlstates.includes(err.sqlstate);
+}
+
+/**
+ * Makes sure the decision log exists on the log's shard, creating it on first use. Concurrent callers
+ * share one attempt; a failed attempt is forgotten so that the next decision tries again.
+ */
+export function ensureDecisionLog(log: ShardChannel): Promise<void> {
+  const key = log.conn.endpoint;
+  let ready = logReady.get(key);
+  if (!ready) {
+    const attempt = createDecisionLog(log);
+    attempt.catch(() => {
+      if (logReady.get(key) === attempt) logReady.delete(key);
+    });
+    logReady.set(key, attempt);
+    ready = attempt;
+  }
+  return ready;
+}
+
+async function logExists(log: ShardChannel): Promise<boolean> {
+  const answer = await runSimple(log, "SELECT to_regclass('polyproxy.tx_decisions') IS NOT NULL");
+  return textOf(answer.rows[0]?.[0] ?? null) === 't';
+}
+
+/**
+ * CREATE … IF NOT EXISTS is not safe under concurrency in PostgreSQL (two sessions may both insert the
+ * catalog row, and one fails with a unique violation), so creators take a session advisory lock and create
+ * the log in a transaction of its own, begun after the lock: it sees a log a rival committed meanwhile.
+ */
+async function createDecisionLog(log: ShardChannel): Promise<void> {
+  if (await logExists(log)) return;
+  await runSimple(log, `SELECT pg_advisory_lock(${createLockKey})`);
+  try {
+    await runSimple(log, decisionLogSql);
+  } catch (err) {
+    // A proxy that creates the log without the lock (an older version) may have won the race.
+    if (!failedWith(err, rivalCreated) || !(await logExists(log))) throw err;
+  } finally {
+    await runSimple(log, `SELECT pg_advisory_unlock(${createLockKey})`).catch(() => {});
+  }
+}
 
 /**
  * Test hooks standing in for a crash of the proxy at a point of the protocol: when one returns true, the
@@ -38,12 +99,20 @@ export class CoordinatorCrashed extends Error {}
 
 /** Records a decision unless one exists; returns the decision that holds. */
 export async function decide(log: ShardChannel, gid: string, decision: 'commit' | 'abort'): Promise<string> {
-  const answer = await runSimple(
-    log,
-    `${decisionLogSql}; INSERT INTO polyproxy.tx_decisions (gid, decision) VALUES (${sqlLiteral(gid)}, ` +
-      `${sqlLiteral(decision)}) ON CONFLICT (gid) DO NOTHING; ` +
-      `SELECT decision FROM polyproxy.tx_decisions WHERE gid = ${sqlLiteral(gid)}`,
-  );
+  const sql =
+    `INSERT INTO polyproxy.tx_decisions (gid, decision) VALUES (${sqlLiteral(gid)}, ${sqlLiteral(decision)}) ` +
+    `ON CONFLICT (gid) DO NOTHING; SELECT decision FROM polyproxy.tx_decisions WHERE gid = ${sqlLiteral(gid)}`;
+  await ensureDecisionLog(log);
+  let answer;
+  try {
+    answer = await runSimple(log, sql);
+  } catch (err) {
+    // The log was dropped since it was made (its shard's database made anew, say): make it again.
+    if (!failedWith(err, logMissing)) throw err;
+    logReady.delete(log.conn.endpoint);
+    await ensureDecisionLog(log);
+    answer = await runSimple(log, sql);
+  }
   return textOf(answer.rows[0]?.[0] ?? null) ?? decision;
 }
 
