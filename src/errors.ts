@@ -7,6 +7,8 @@ export const errorCodes = {
   tooManyConnections: { sqlstate: '53300', message: 'too many client connections' },
   poolTimeout: { sqlstate: '53300', message: 'timed out waiting for a server connection' },
   backendUnavailable: { sqlstate: '08006', message: 'backend server unavailable' },
+  /** role: auto: two writable hosts on the same newest timeline; writes are refused rather than guessed. */
+  primaryConflict: { sqlstate: '57P03', message: 'two hosts claim to be primary' },
   adminShutdown: { sqlstate: '57P01', message: 'terminating connection due to administrator command' },
   queryCanceled: { sqlstate: '57014', message: 'canceling statement due to user request' },
   programLimitExceeded: { sqlstate: '54000', message: 'message too large' },

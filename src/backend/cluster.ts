@@ -66,7 +66,7 @@ export class Cluster {
   /** A connection to a shard's primary, owned by the caller until release(). */
   async channel(shard: number): Promise<ShardChannel> {
     const primary = this.db.shards[shard].primary();
-    if (!primary) throw new BackendError(`shard ${shard} has no primary available`, '08006');
+    if (!primary) throw this.db.shards[shard].noPrimaryError();
     const conn = await primary.pool.acquire();
     return new ShardChannel(shard, conn, primary.pool);
   }

@@ -2,6 +2,7 @@
 import { parseHostPort } from '../config/host-port.js';
 import type { Logger } from '../logger.js';
 import { parseLsn } from './lsn.js';
+import { epochTable, parseTimeline, type EpochRecord } from './primary-election.js';
 import { ServerConnection, type ServerLogin } from './server-connection.js';
 
 /** One query answers everything the router needs; the replay time is kept for operators. */
@@ -9,6 +10,21 @@ const checkSql =
   'SELECT pg_is_in_recovery(), ' +
   'CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, ' +
   'EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000';
+
+/**
+ * What electing a primary adds: the timeline (on a primary the one its WAL is written on, which a promotion
+ * changes at once; on a replica the newest it has reached by any account), whom a replica streams from, and
+ * whether the epoch table exists (read with a second query, since a query naming a missing table fails).
+ */
+const electionSql =
+  `${checkSql}, ` +
+  'CASE WHEN pg_is_in_recovery() THEN GREATEST((pg_control_checkpoint()).timeline_id, ' +
+  '(pg_control_recovery()).min_recovery_end_timeline, (SELECT received_tli FROM pg_stat_wal_receiver))::text ' +
+  'ELSE pg_walfile_name(pg_current_wal_lsn()) END, ' +
+  "(SELECT sender_host || ':' || sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'), " +
+  `to_regclass('${epochTable}') IS NOT NULL`;
+
+const epochSql = `SELECT timeline, host FROM ${epochTable} ORDER BY timeline DESC LIMIT 1`;
 
 export interface HostStatus {
   address: string;
@@ -21,6 +37,13 @@ export interface HostStatus {
   replayAgeMs: number | null;
   checkedAt: number;
   error: string | null;
+  /** Only checked for shards with role: auto (see primary-election.ts); null otherwise or when unknown. */
+  timeline: number | null;
+  /** host:port this replica streams from (null when it does not stream or the login may not see it). */
+  upstream: string | null;
+  /** Whether the epoch table exists on this host, and its newest entry. */
+  hasEpochTable: boolean;
+  recorded: EpochRecord | null;
 }
 
 export class HostMonitor {
@@ -33,6 +56,8 @@ export class HostMonitor {
     private readonly login: ServerLogin,
     private readonly timeoutMs: number,
     private readonly log: Logger,
+    /** Also learn what electing a primary needs (role: auto). */
+    private readonly electing = false,
   ) {
     this.status = {
       address,
@@ -42,6 +67,10 @@ export class HostMonitor {
       replayAgeMs: null,
       checkedAt: 0,
       error: null,
+      timeline: null,
+      upstream: null,
+      hasEpochTable: false,
+      recorded: null,
     };
   }
 
@@ -50,15 +79,18 @@ export class HostMonitor {
     if (this.checking) return;
     this.checking = true;
     try {
-      const result = await withTimeout(this.query(), this.timeoutMs);
-      if (result.error || !result.row) throw new Error(result.error ?? 'no reply');
-      const [recovery, lsn, age] = result.row;
+      const { row, epoch } = await withTimeout(this.query(), this.timeoutMs);
+      const [recovery, lsn, age, timeline, upstream, hasEpochTable] = row;
       this.update({
         healthy: true,
         inRecovery: recovery === 't',
         lsn: parseLsn(lsn),
         replayAgeMs: age === null ? null : Number(age),
         error: null,
+        timeline: parseTimeline(timeline ?? null),
+        upstream: upstream ?? null,
+        hasEpochTable: hasEpochTable === 't',
+        recorded: epoch,
       });
     } catch (err) {
       this.conn?.close();
@@ -79,10 +111,34 @@ export class HostMonitor {
     this.conn = null;
   }
 
-  private async query(): Promise<{ error?: string; row?: (string | null)[] }> {
+  /**
+   * Runs statements on a connection of its own, so that a write waiting (for a synchronous standby, a lock)
+   * never delays the checks; resolves to the server's error message, if any.
+   */
+  async runAside(sql: string): Promise<string | undefined> {
+    let conn: ServerConnection | null = null;
+    try {
+      // Connecting has its own time limit (connect_timeout); the statements get the longer of both.
+      conn = await ServerConnection.connect(parseHostPort(this.status.address), this.login);
+      return await withTimeout(conn.query(sql), Math.max(this.timeoutMs, this.login.connectTimeoutMs));
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    } finally {
+      conn?.close();
+    }
+  }
+
+  private async query(): Promise<{ row: (string | null)[]; epoch: EpochRecord | null }> {
     if (!this.conn || this.conn.closed)
       this.conn = await ServerConnection.connect(parseHostPort(this.status.address), this.login);
-    return this.conn.queryRow(checkSql);
+    const result = await this.conn.queryRow(this.electing ? electionSql : checkSql);
+    if (result.error || !result.row) throw new Error(result.error ?? 'no reply');
+    if (!this.electing || result.row[5] !== 't') return { row: result.row, epoch: null };
+    const epoch = await this.conn.queryRow(epochSql);
+    if (epoch.error) throw new Error(epoch.error);
+    const [timeline, host] = epoch.row ?? [];
+    const recorded = timeline && host ? { timeline: Number(timeline), host } : null;
+    return { row: result.row, epoch: recorded };
   }
 
   private update(next: Partial<HostStatus>): void {

@@ -1,6 +1,8 @@
 // One shard: its primary and replicas, each with a pool and a monitor, and the choice of server per route.
 import type { DatabaseConfig } from '../config/schema.js';
 import { parseHostPort } from '../config/host-port.js';
+import { errorCodes } from '../errors.js';
+import { sqlLiteral } from '../frontend/sharded/shard-exec.js';
 import type { Logger } from '../logger.js';
 import type { RouteDecision } from '../router/route-decision.js';
 import { Balancer } from './balancer.js';
@@ -8,7 +10,16 @@ import { HostMonitor } from './host-monitor.js';
 import { LagTracker } from './lag-tracker.js';
 import { formatLsn } from './lsn.js';
 import { Pool } from './pool.js';
-import type { ServerLogin } from './server-connection.js';
+import { elect, epochTable, type Election } from './primary-election.js';
+import { BackendError, type ServerLogin } from './server-connection.js';
+
+/** After the epoch record could not be written, how long before trying again (the election does not wait for it). */
+const recordRetryMs = 10_000;
+
+const createEpochTableSql =
+  'CREATE SCHEMA IF NOT EXISTS polyproxy; ' +
+  `CREATE TABLE IF NOT EXISTS ${epochTable} (timeline bigint PRIMARY KEY, host text NOT NULL, ` +
+  'chosen_at timestamptz NOT NULL DEFAULT now()); ';
 
 export interface Host {
   address: string;
@@ -35,7 +46,13 @@ export class Shard {
   private readonly balancer: Balancer;
   private readonly auto: boolean;
   private timer: NodeJS.Timeout | null = null;
-  private lastPrimary: Host | null = null;
+  /** role: auto: the last election over the hosts' facts, and the host it chose (see primary-election.ts). */
+  private election: Election = { kind: 'none', floor: 0, why: 'the servers have not been checked yet' };
+  private elected: Host | null = null;
+  /** The outcome last logged, so that a change (and the first outcome) is logged once. */
+  private announced = '';
+  /** Epoch records being written or that failed, by host and timeline: when to try again. */
+  private recordTries = new Map<string, number>();
   private checkedListeners = new Set<() => void>();
   /** One choice object per host and reason, reused: routing allocates nothing per transaction. */
   private choices = new Map<Host, Map<string, RouteChoice>>();
@@ -43,7 +60,7 @@ export class Shard {
   constructor(
     readonly index: number,
     private readonly config: DatabaseConfig,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     const shard = config.shards[index];
     const b = config.backend;
@@ -73,7 +90,7 @@ export class Shard {
         configuredPrimary: i === 0,
         weight: r.replica_weights[address] ?? 1,
         pool,
-        monitor: new HostMonitor(address, login, r.check_timeout, log),
+        monitor: new HostMonitor(address, login, r.check_timeout, log, this.auto),
         load: () => pool.total - pool.idleCount + pool.waiting,
       };
     });
@@ -96,7 +113,6 @@ export class Shard {
     await Promise.all(this.hosts.map((h) => h.pool.close()));
   }
 
-  /** The server that takes writes: known not to be in recovery; the configured one unless role is auto. */
   /** Read-your-writes has something to do only when reads can go elsewhere than the primary. */
   get hasReplicas(): boolean {
     return this.hosts.length > 1;
@@ -107,20 +123,29 @@ export class Shard {
     return this.hosts.length > 1 || this.auto;
   }
 
+  /**
+   * The server that takes writes: known not to be in recovery; the configured one, or with role: auto the
+   * one the last election chose (a host that missed a check since is not replaced, only unavailable).
+   */
   primary(): Host | null {
     if (!this.monitored) return this.hosts[0];
     const writable = (h: Host) => h.monitor.status.healthy && h.monitor.status.inRecovery === false;
-    // After a failover, stay with the promoted server even if the old primary comes back writable.
-    if (this.auto && this.lastPrimary && writable(this.lastPrimary)) return this.lastPrimary;
+    if (this.auto) return this.elected && writable(this.elected) ? this.elected : null;
     const configured = this.hosts[0];
-    const found = writable(configured) ? configured : this.auto ? (this.hosts.find(writable) ?? null) : null;
-    if (found) {
-      this.lastPrimary = found;
-      return found;
-    }
+    if (writable(configured)) return configured;
     // Not yet checked: trust the config rather than refuse writes during start-up.
-    const unchecked = configured.monitor.status.checkedAt === 0;
-    return unchecked ? configured : null;
+    return configured.monitor.status.checkedAt === 0 ? configured : null;
+  }
+
+  /** What a write is answered when primary() has none: why there is no primary, as far as the proxy knows. */
+  noPrimaryError(): BackendError {
+    const e = this.election;
+    if (e.kind === 'conflict') return new BackendError(e.why, errorCodes.primaryConflict.sqlstate);
+    const why = this.auto && e.kind === 'none' ? ` (${e.why})` : '';
+    return new BackendError(
+      `no primary server is available; retry once failover completes${why}`,
+      errorCodes.backendUnavailable.sqlstate,
+    );
   }
 
   lagMs(h: Host): number | null {
@@ -187,10 +212,59 @@ export class Shard {
 
   private async checkAll(): Promise<void> {
     await Promise.all(this.hosts.map((h) => h.monitor.check()));
+    if (this.auto) this.electPrimary();
     const primary = this.primary();
     const lsn = primary?.monitor.status.lsn;
     if (lsn != null) this.tracker.record(lsn);
     for (const listener of [...this.checkedListeners]) listener();
+  }
+
+  private electPrimary(): void {
+    const facts = this.hosts.map((h) => {
+      const s = h.monitor.status;
+      const { timeline, recorded, upstream } = s;
+      return { address: h.address, up: s.healthy, inRecovery: s.inRecovery, timeline, recorded, upstream };
+    });
+    const next = elect(facts, this.election.floor);
+    this.election = next;
+    this.elected =
+      next.kind === 'elected' ? (this.hosts.find((h) => h.address === next.address) ?? null) : null;
+    if (outcomeOf(next) !== this.announced) {
+      this.announced = outcomeOf(next);
+      if (next.kind === 'elected')
+        this.log.info('primary elected', {
+          server: next.address,
+          timeline: next.timeline,
+          shard: this.index,
+        });
+      else if (next.kind === 'conflict')
+        this.log.error('writes refused: several hosts claim to be primary', {
+          shard: this.index,
+          why: next.why,
+        });
+      else this.log.warn('no primary', { shard: this.index, why: next.why });
+    }
+    if (this.elected && next.kind === 'elected') this.recordEpoch(this.elected, next.timeline);
+  }
+
+  /** Writes the election into the primary's epoch table (it replicates, so every instance and restart sees it). */
+  private recordEpoch(host: Host, timeline: number): void {
+    const s = host.monitor.status;
+    if (s.recorded && s.recorded.timeline >= timeline) return;
+    const key = `${host.address}@${timeline}`;
+    if ((this.recordTries.get(key) ?? 0) > Date.now()) return;
+    this.recordTries.set(key, Infinity);
+    // Local commit: a synchronous standby that is down must not hold the record (the next check reads it back).
+    const sql =
+      'SET LOCAL synchronous_commit = local; ' +
+      (s.hasEpochTable ? '' : createEpochTableSql) +
+      `INSERT INTO ${epochTable} (timeline, host) VALUES (${timeline}, ${sqlLiteral(host.address)}) ` +
+      'ON CONFLICT (timeline) DO NOTHING';
+    void host.monitor.runAside(sql).then((error) => {
+      if (!error) return this.recordTries.delete(key);
+      this.recordTries.set(key, Date.now() + recordRetryMs);
+      this.log.warn('could not record the elected primary', { server: host.address, timeline, error });
+    });
   }
 
   /** Resolves true once some usable replica has replayed minLsn, or false after waitMs. */
@@ -230,4 +304,13 @@ export class Shard {
       replayAgeMs: h.monitor.status.replayAgeMs,
     }));
   }
+}
+
+/** What an election decided, without its reasons: a change of it is worth a log line. */
+function outcomeOf(e: Election): string {
+  return e.kind === 'elected'
+    ? `elected ${e.address}`
+    : e.kind === 'conflict'
+      ? `conflict ${e.hosts.join(' ')}`
+      : 'none';
 }
