@@ -14,7 +14,10 @@ export const errorCodes = {
   programLimitExceeded: { sqlstate: '54000', message: 'message too large' },
   featureNotSupported: { sqlstate: '0A000', message: 'feature not supported' },
   syntaxError: { sqlstate: '42601', message: 'syntax error' },
+  undefinedObject: { sqlstate: '42704', message: 'unrecognized configuration parameter' },
+  invalidName: { sqlstate: '42602', message: 'invalid name' },
   insufficientPrivilege: { sqlstate: '42501', message: 'permission denied' },
+  readOnlyTransaction: { sqlstate: '25006', message: 'cannot execute a write in a read-only transaction' },
   configFileError: { sqlstate: 'F0000', message: 'configuration file error' },
   invalidStatementName: { sqlstate: '26000', message: 'prepared statement does not exist' },
   duplicateStatement: { sqlstate: '42P05', message: 'prepared statement already exists' },
@@ -25,6 +28,10 @@ export const errorCodes = {
   duplicateTable: { sqlstate: '42P07', message: 'relation already exists' },
   undefinedTable: { sqlstate: '42P01', message: 'relation does not exist' },
   invalidSchemaName: { sqlstate: '3F000', message: 'schema does not exist' },
+  inFailedTransaction: {
+    sqlstate: '25P02',
+    message: 'current transaction is aborted, commands ignored until end of transaction block',
+  },
   internalError: { sqlstate: 'XX000', message: 'internal error' },
 } as const;
 

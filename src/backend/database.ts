@@ -6,6 +6,7 @@ import type { StatementMetrics } from '../metrics/statement-metrics.js';
 import { Cluster } from './cluster.js';
 import { Shard } from './shard.js';
 import type { Pool } from './pool.js';
+import { SharedStatements } from './shared-statements.js';
 
 export class Database {
   /** Shard 0: the only shard of an unsharded database. */
@@ -19,6 +20,8 @@ export class Database {
   plugins: PluginHost | null = null;
   /** Statement counts, latency and errors; set by the composition root. */
   statementMetrics: StatementMetrics | null = null;
+  /** What the server connections share about the statements prepared for clients. */
+  readonly statements = new SharedStatements();
 
   constructor(
     readonly name: string,

@@ -32,6 +32,8 @@ export interface PendingParse {
   kind: ParseKind;
   /** Called when PostgreSQL skipped or rejected this Parse. */
   onFail?: () => void;
+  /** Called when PostgreSQL answered ParseComplete. */
+  onOk?: () => void;
 }
 
 interface InternalQuery {
@@ -70,6 +72,9 @@ export class ResponseRelay {
 
   /** Extended-protocol messages were sent since the last Sync: the server owes replies not yet counted. */
   roundOpen = false;
+
+  /** The server sent the attached client a FATAL error: the server's own word on why it is closing. */
+  fatalRelayed = false;
 
   busy(): boolean {
     return this.sendEpoch !== this.recvEpoch || this.roundOpen;
@@ -169,6 +174,7 @@ export class ResponseRelay {
     this.dropping = internal;
     if (type === Backend.ParseComplete && !internal) {
       const p = this.parses.shift();
+      p?.onOk?.();
       if (p && p.kind === ParseKind.Injected) this.dropping = true;
     } else if (type === Backend.CloseComplete && !internal) {
       const c = this.closes.shift();
@@ -245,7 +251,10 @@ export class ResponseRelay {
     while (this.closes.length > 0 && this.closes[0].epoch === epoch) this.closes.shift();
     const q = this.internal[0];
     if (q && q.epoch === epoch) q.error = body ? errorMessageOf(body) : 'error';
-    else if (body) this.target?.onServerError?.(body);
+    else if (body && this.target) {
+      if (isFatal(body)) this.fatalRelayed = true;
+      this.target.onServerError?.(body);
+    }
   }
 }
 
@@ -265,6 +274,19 @@ function withHeader(type: number, body: Buffer): Buffer {
   out.writeInt32BE(4 + body.length, 1);
   body.copy(out, 5);
   return out;
+}
+
+/** Whether an ErrorResponse body's severity (the non-localized V field, else S) is FATAL or PANIC. */
+function isFatal(body: Buffer): boolean {
+  const r = new MessageReader(body, 0, body.length);
+  let severity = '';
+  while (r.remaining() > 1) {
+    const field = r.int8();
+    const value = r.cstring();
+    if (field === 0x56) return value === 'FATAL' || value === 'PANIC';
+    if (field === 0x53) severity = value;
+  }
+  return severity === 'FATAL' || severity === 'PANIC';
 }
 
 /** The M field of an ErrorResponse body, for logs. */

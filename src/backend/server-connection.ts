@@ -47,6 +47,14 @@ export class ServerConnection {
   readonly params = new Map<string, string>();
   /** Session settings the proxy applied here on behalf of clients (name -> value). */
   readonly applied = new Map<string, string>();
+  /**
+   * Whose unnamed statement the server holds (a client's token for its last unnamed Parse), or null for
+   * none: under transaction pooling a client's Bind of the unnamed statement may reach a connection whose
+   * unnamed statement another client defined.
+   */
+  unnamedOwner: object | null = null;
+  /** The database's statement generation `prepared` belongs to (see SharedStatements.generation). */
+  statementGen = 0;
   pid = 0;
   secret = 0;
   readonly createdAt = Date.now();
@@ -95,11 +103,14 @@ export class ServerConnection {
   }
 
   query(sql: string): Promise<string | undefined> {
+    // A simple query drops the server's unnamed statement.
+    this.unnamedOwner = null;
     return this.relay.internalQuery((b) => this.write(b), fe.query(sql));
   }
 
   /** Runs a query of the proxy's own and returns its first row as text. */
   queryRow(sql: string): Promise<{ error?: string; row?: (string | null)[] }> {
+    this.unnamedOwner = null;
     return this.relay.internalQueryRow((b) => this.write(b), fe.query(sql));
   }
 

@@ -16,7 +16,9 @@ import { FramingError, MessageFramer } from '../protocol/framer.js';
 import { classifySql, type StatementInfo } from '../router/classify.js';
 import { describeRoute } from '../router/route-decision.js';
 import { accessFor, type RouteOverride } from '../router/router.js';
-import { sessionResetKind } from '../router/session-state.js';
+import { deallocateName, sessionResetKind } from '../router/session-state.js';
+import { isStalePlanError } from '../backend/shared-statements.js';
+import * as fe from '../protocol/frontend-messages.js';
 import { ownedCopy, sameBytes, writeOrHold, type SocketInput } from '../net/socket-input.js';
 import {
   PreparedStatements,
@@ -25,10 +27,9 @@ import {
   renameParse,
   renameBind,
   renameTarget,
-  standInClose,
-  standInParse,
   type ClientStatement,
 } from './prepared-statements.js';
+import { canonicalEncoding } from './client-encoding.js';
 import { reportedSettings, settingSql, settingsDiff, startupSettings } from './session-settings.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { EncodedResult, SessionView, TransactionParticipant } from '../plugins/api.js';
@@ -49,6 +50,26 @@ export interface SessionHooks {
   onRoute?(choice: RouteChoice): void;
 }
 
+/**
+ * The client's unnamed statement, as its Parse (owned bytes): sent again before a Bind or Describe that
+ * reaches a server connection holding another unnamed statement (transaction pooling, a cached answer).
+ */
+interface UnnamedStatement {
+  parse: Buffer;
+  /** A DEALLOCATE of a client statement, rewritten to drop a throwaway server statement made first. */
+  deallocates?: true;
+  decoded?: { sql: string; paramTypes: number[] };
+}
+
+/** A DEALLOCATE of one of the client's protocol-level statements, answered by the proxy (see inspect). */
+interface OwnDeallocate extends StatementInfo {
+  readonly ownDeallocate: string;
+}
+
+function ownDeallocate(info: StatementInfo | null): string | undefined {
+  return (info as OwnDeallocate | null)?.ownDeallocate;
+}
+
 /** A client message kept for later: copied, because the read buffer it came in is reused. */
 interface Queued {
   type: number;
@@ -61,6 +82,7 @@ function isLocal(type: number, info: StatementInfo | null): boolean {
   if (type !== Frontend.Query || !info) return false;
   return (
     info.explainRoute !== undefined ||
+    ownDeallocate(info) !== undefined ||
     // Only SET/RESET polyproxy.route itself: RESET ALL and DISCARD ALL reset the override too, but PostgreSQL runs them.
     (info.statementCount === 1 &&
       (info.reason === 'route-override' || info.reason === 'route-override-invalid'))
@@ -130,8 +152,8 @@ export class ClientSession implements RelayTarget {
   private cleared = 0;
   /** Collects the reply of a read for the plugins that asked for it. */
   private capture: { reply: ReplyCapture; captures: ((r: EncodedResult) => void)[] } | null = null;
-  /** The unnamed Parse a cached answer kept from the server, sent first if a later Bind reuses it. */
-  private unnamedParse: { buf: Buffer; sql: string; paramTypes: number[] } | null = null;
+  /** The client's unnamed statement; null when it has none (never parsed, failed, or dropped by a Query). */
+  private unnamed: UnnamedStatement | null = null;
   /** Tables written in the current transaction, for the commit hooks. */
   private written: Set<string> | null = null;
   /** The transaction with writes ends in ROLLBACK (asked for, or a COMMIT of a failed block): nothing to announce. */
@@ -142,6 +164,7 @@ export class ClientSession implements RelayTarget {
   /** Plugin work joined to the client's transaction block. */
   private participants: TransactionParticipant[] = [];
   private view: SessionView | null = null;
+  /** Whether the client's transaction is read-only, for plugins (the sharded session feeds it too). */
   /** When the round now running started (performance.now(), ms), 0 when none; the event is reused every round. */
   private roundStart = 0;
   private readonly done: StatementDone;
@@ -174,8 +197,10 @@ export class ClientSession implements RelayTarget {
   start(serverParams: Map<string, string>, leftover: Buffer): void {
     const shown = new Map(serverParams);
     for (const [k, v] of this.startupValues) {
-      const known = [...shown.keys()].find((s) => s.toLowerCase() === k.toLowerCase());
-      if (known || reportedSettings.has(k.toLowerCase())) shown.set(known ?? k, v);
+      const key = k.toLowerCase();
+      const known = [...shown.keys()].find((s) => s.toLowerCase() === key);
+      if (known || reportedSettings.has(key))
+        shown.set(known ?? k, key === 'client_encoding' ? canonicalEncoding(v) : v);
     }
     const parts: Buffer[] = [];
     for (const [k, v] of shown) parts.push(be.parameterStatus(k, v));
@@ -247,8 +272,11 @@ export class ClientSession implements RelayTarget {
   /** Classifies the statement a message carries (Query, Parse, or Bind/Describe of a named statement). */
   private inspect(type: number, buf: Buffer, start: number, end: number): StatementInfo | null {
     switch (type) {
-      case Frontend.Query:
-        return this.classify(buf.toString('utf8', start + 5, end - 1));
+      case Frontend.Query: {
+        const sql = buf.toString('utf8', start + 5, end - 1);
+        const info = this.classify(sql);
+        return info.reason === 'deallocate' ? this.deallocating(info, sql) : info;
+      }
       case Frontend.Parse: {
         const nameEnd = cstringEnd(buf, start + 5, end);
         const queryEnd = nameEnd < 0 ? -1 : cstringEnd(buf, nameEnd + 1, end);
@@ -276,6 +304,18 @@ export class ClientSession implements RelayTarget {
     const info = this.classify(buf.toString('utf8', start, end));
     this.lastParsed = { text: ownedCopy(buf, start, end), info };
     return info;
+  }
+
+  /**
+   * DEALLOCATE of a statement the client prepared at protocol level: under transaction pooling the server
+   * knows it by another name, shared with other clients, so the proxy forgets the client's name itself.
+   */
+  private deallocating(info: StatementInfo, sql: string): StatementInfo {
+    if (!this.transactionMode || info.statementCount !== 1 || this.statements.size === 0) return info;
+    const name = deallocateName(sql);
+    if (name === null || !this.statements.get(name)) return info;
+    const own: OwnDeallocate = { ...info, ownDeallocate: name };
+    return own;
   }
 
   private classify(sql: string): StatementInfo {
@@ -369,7 +409,7 @@ export class ClientSession implements RelayTarget {
       return 'forward';
     }
     if (n === 0 || this.server?.relay.busy()) return 'wait';
-    const unnamed = this.unnamedParse;
+    const unnamed = this.unnamedDecoded();
     const stmt = cacheableStatement(this.queue.slice(0, n), this.statements, unnamed, this.sessionView());
     if (!stmt) {
       this.cleared = n;
@@ -401,10 +441,21 @@ export class ClientSession implements RelayTarget {
       if (m.type !== Frontend.Parse) continue;
       const parse = readParse(m.buf);
       this.unnamedInfo = m.info;
-      this.unnamedParse = { buf: m.buf, sql: parse.sql, paramTypes: parse.paramTypes };
+      this.unnamed = { parse: m.buf, decoded: { sql: parse.sql, paramTypes: parse.paramTypes } };
       this.stats.queries++;
     }
     if (round.length === 1 && round[0].type === Frontend.Query) this.stats.queries++;
+  }
+
+  /** The client's unnamed statement's text and parameter types, decoded once. */
+  private unnamedDecoded(): { sql: string; paramTypes: number[] } | null {
+    const u = this.unnamed;
+    if (!u || u.deallocates) return null;
+    if (!u.decoded) {
+      const parse = readParse(u.parse);
+      u.decoded = { sql: parse.sql, paramTypes: parse.paramTypes };
+    }
+    return u.decoded;
   }
 
   /** Runs one message of a plugin's statement; its replies are written when the plugin answers. */
@@ -535,6 +586,9 @@ export class ClientSession implements RelayTarget {
         continue;
       }
       if (!this.server) {
+        const early = this.acknowledgeParse();
+        if (early === 'wait') break;
+        if (early === 'done') continue;
         if (!this.attaching) this.attachServer();
         // Attached at once when an idle connection was at hand; otherwise acquire() resumes the pump.
         if (!this.server) break;
@@ -546,6 +600,38 @@ export class ClientSession implements RelayTarget {
       this.forward(m.type, m.buf, 0, m.buf.length, m.info);
     }
     this.flush();
+  }
+
+  /**
+   * A named Parse followed by Sync, of a statement that parsed before on this database, is acknowledged
+   * without waiting for a server connection; it is prepared on whichever connection runs its Bind. Drivers
+   * that prepare synchronously (libpq's PQprepare, pgbench -M prepared) would otherwise hold every
+   * connection their other clients need, when there are more clients than server connections.
+   */
+  private acknowledgeParse(): 'wait' | 'done' | 'no' {
+    const m = this.queue[0];
+    if (!this.transactionMode || this.pinned || m.type !== Frontend.Parse || m.buf[5] === 0) return 'no';
+    const next = this.queue[1];
+    if (next && next.type !== Frontend.Sync) return 'no';
+    const nameEnd = cstringEnd(m.buf, 5, m.buf.length);
+    if (nameEnd < 0) return 'no';
+    const name = m.buf.toString('utf8', 5, nameEnd);
+    if (this.statements.get(name)) return 'no';
+    const stmt = this.statements.define(name, m.buf, 0, nameEnd, m.buf.length, m.info);
+    if (!this.db.statements.isKnown(stmt.serverName)) {
+      this.statements.forget(name, stmt);
+      return 'no';
+    }
+    if (!next) {
+      // Wait for the rest of the round: a Sync keeps this path, anything else goes to a server.
+      this.statements.forget(name, stmt);
+      return 'wait';
+    }
+    this.queue.splice(0, 2);
+    this.routed = null;
+    this.stats.queries++;
+    this.socket.write(Buffer.concat([be.parseComplete, be.readyForQuery(this.txStatus)]));
+    return 'done';
   }
 
   /** Routes the waiting statements and takes a server connection for them. */
@@ -571,7 +657,9 @@ export class ClientSession implements RelayTarget {
       return;
     }
     if (!choice) {
-      this.failQueued(this.db.shard.noPrimaryError());
+      this.failQueued(
+        new BackendError('no primary server is available; retry once failover completes', '08006'),
+      );
       return;
     }
     this.hooks.onRoute?.(choice);
@@ -659,6 +747,7 @@ export class ClientSession implements RelayTarget {
     this.wroteHere = false;
     conn.relay.target = this;
     this.stats.transactions++;
+    this.refreshStatements(conn);
     const sql = settingsDiff(this.settings, conn);
     if (sql) {
       conn.query(sql).then((error) => {
@@ -668,6 +757,16 @@ export class ClientSession implements RelayTarget {
         this.log.warn('could not apply session settings', { error });
       });
     }
+  }
+
+  /** Drops a connection's prepared copies made before a schema change, so they are prepared anew. */
+  private refreshStatements(conn: ServerConnection): void {
+    const shared = this.db.statements;
+    if (conn.statementGen === shared.generation) return;
+    conn.statementGen = shared.generation;
+    if (conn.prepared.size === 0) return;
+    conn.prepared.clear();
+    void conn.query('DEALLOCATE ALL');
   }
 
   /** No server could be had: answer every queued request with the error. */
@@ -694,6 +793,8 @@ export class ClientSession implements RelayTarget {
   /** Answers a proxy command: EXPLAIN ROUTE, or SET polyproxy.route (which PostgreSQL could not parse). */
   private answerLocally(info: StatementInfo): void {
     if (info.explainRoute !== undefined) return this.answerExplainRoute(info.explainRoute);
+    const deallocate = ownDeallocate(info);
+    if (deallocate !== undefined) return this.answerDeallocate(deallocate);
     if (info.routeOverride) this.override = info.routeOverride;
     if (info.reason === 'route-override-invalid') {
       const message = 'invalid value for polyproxy.route: expected primary, replica or auto';
@@ -706,6 +807,23 @@ export class ClientSession implements RelayTarget {
       return;
     }
     this.socket.write(Buffer.concat([be.commandComplete('SET'), be.readyForQuery(this.txStatus)]));
+  }
+
+  /** DEALLOCATE of a client's own protocol-level statement: only the client's name goes away. */
+  private answerDeallocate(name: string): void {
+    if (this.txStatus === TxStatus.Failed) {
+      const err = new ProxyError('inFailedTransaction');
+      this.socket.write(
+        Buffer.concat([
+          be.errorResponse({ severity: 'ERROR', sqlstate: err.sqlstate, message: err.message }),
+          be.readyForQuery(this.txStatus),
+        ]),
+      );
+      return;
+    }
+    this.statements.forget(name);
+    this.stats.queries++;
+    this.socket.write(Buffer.concat([be.commandComplete('DEALLOCATE'), be.readyForQuery(this.txStatus)]));
   }
 
   /** Answers EXPLAIN ROUTE itself: where the statement would run and why, without running it. */
@@ -767,6 +885,9 @@ export class ClientSession implements RelayTarget {
       case Frontend.Query:
         conn.relay.sendEpoch++;
         this.stats.queries++;
+        // A simple query drops the unnamed statement, the client's and the server's.
+        this.unnamed = null;
+        conn.unnamedOwner = null;
         if (this.transactionMode && mayReset(info))
           this.checkResets(conn, buf.toString('utf8', start + 5, end - 1));
         break;
@@ -779,20 +900,23 @@ export class ClientSession implements RelayTarget {
         break;
       case Frontend.Parse:
         conn.relay.roundOpen = true;
-        if (this.plugins && buf[start + 5] === 0) {
-          this.unnamedParse = null;
+        if (buf[start + 5] === 0) {
           this.pluginStatements?.forgetUnnamed(type);
+          return this.forwardUnnamedParse(conn, buf, start, end, info);
         }
         if (this.transactionMode) return this.forwardParse(conn, buf, start, end, info);
         break;
       case Frontend.Bind:
         conn.relay.roundOpen = true;
-        if (this.plugins) this.beforeBind(conn, buf, start, end);
+        if (this.plugins && buf[start + 5] === 0) this.pluginStatements?.forgetUnnamed(Frontend.Bind);
         if (this.transactionMode) return this.forwardBind(conn, buf, start, end);
+        this.ensureUnnamedFor(conn, buf, start + 5, end);
         break;
       case Frontend.Describe:
       case Frontend.Close:
         conn.relay.roundOpen = true;
+        if (buf[start + 5] === 0x53 && buf[start + 6] === 0 && type === Frontend.Describe)
+          this.ensureUnnamed(conn);
         if (this.transactionMode && buf[start + 5] === 0x53)
           return this.forwardStatementTarget(conn, type, buf, start, end);
         if (this.transactionMode && type === Frontend.Close)
@@ -805,20 +929,95 @@ export class ClientSession implements RelayTarget {
     this.pass(buf, start, end);
   }
 
-  /** A Bind of the unnamed statement a cached answer kept from the server: define it there first. */
-  private beforeBind(conn: ServerConnection, buf: Buffer, start: number, end: number): void {
-    const portalEnd = cstringEnd(buf, start + 5, end);
-    if (portalEnd === start + 5) this.pluginStatements?.forgetUnnamed(Frontend.Bind);
-    const unnamed = this.unnamedParse;
-    if (!unnamed || portalEnd < 0 || buf[portalEnd + 1] !== 0) return;
-    this.unnamedParse = null;
-    conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Injected });
-    this.push(unnamed.buf);
+  /**
+   * The client's unnamed Parse: recorded (the same bytes as last time are not copied again), so a later
+   * Bind or Describe on another server connection can define it there first.
+   */
+  private forwardUnnamedParse(
+    conn: ServerConnection,
+    buf: Buffer,
+    start: number,
+    end: number,
+    info: StatementInfo | null,
+  ): void {
+    this.unnamedInfo = info;
+    this.stats.queries++;
+    const nameEnd = start + 5;
+    const queryEnd = cstringEnd(buf, nameEnd + 1, end);
+    if (this.transactionMode && queryEnd > 0 && mayReset(info))
+      this.checkResets(conn, buf.toString('utf8', nameEnd + 1, queryEnd));
+    const deallocate =
+      this.transactionMode && queryEnd > 0 && info?.reason === 'deallocate' && this.statements.size > 0
+        ? this.deallocating(info, buf.toString('utf8', nameEnd + 1, queryEnd))
+        : null;
+    const name = deallocate && ownDeallocate(deallocate);
+    let stmt: UnnamedStatement;
+    if (name) {
+      // The server knows the client's statement by a shared name: drop a throwaway statement instead.
+      this.statements.forget(name);
+      stmt = { parse: throwawayDeallocateParse, deallocates: true };
+    } else {
+      const last = this.unnamed;
+      stmt = last && sameBytes(buf, start, end, last.parse) ? last : { parse: ownedCopy(buf, start, end) };
+    }
+    this.unnamed = stmt;
+    if (stmt.deallocates) this.prepareThrowaway(conn);
+    const onFail = () => {
+      if (this.unnamed === stmt) this.unnamed = null;
+      if (conn.unnamedOwner === stmt) conn.unnamedOwner = null;
+    };
+    // Tracked too: the relay pairs every ParseComplete with the Parse it answers.
+    if (conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client, onFail }))
+      conn.unnamedOwner = stmt;
+    else onFail();
+    if (stmt.deallocates) this.push(stmt.parse);
+    else this.pass(buf, start, end);
+  }
+
+  /** Bind of the unnamed statement (`pos` is where its portal name starts). */
+  private ensureUnnamedFor(conn: ServerConnection, buf: Buffer, pos: number, end: number): void {
+    const portalEnd = cstringEnd(buf, pos, end);
+    if (portalEnd >= 0 && portalEnd + 1 < end && buf[portalEnd + 1] === 0) this.ensureUnnamed(conn);
+  }
+
+  /**
+   * Makes the server's unnamed statement the client's before a Bind or Describe of it: PostgreSQL would
+   * otherwise run another client's statement with this client's values.
+   */
+  private ensureUnnamed(conn: ServerConnection): void {
+    const stmt = this.unnamed;
+    if (conn.unnamedOwner === stmt) return;
+    const epoch = conn.relay.sendEpoch;
+    if (!stmt) {
+      // The client has none: the server must have none either, so it answers 26000 as PostgreSQL would.
+      conn.relay.trackClose({ epoch, kind: ParseKind.Injected });
+      conn.unnamedOwner = null;
+      this.push(closeUnnamed);
+      return;
+    }
+    if (stmt.deallocates) this.prepareThrowaway(conn);
+    const onFail = () => {
+      if (conn.unnamedOwner === stmt) conn.unnamedOwner = null;
+    };
+    if (conn.relay.trackParse({ epoch, kind: ParseKind.Injected, onFail })) {
+      conn.unnamedOwner = stmt;
+      this.push(stmt.parse);
+    }
+  }
+
+  /** The throwaway statement a rewritten DEALLOCATE drops (any earlier one closed first). */
+  private prepareThrowaway(conn: ServerConnection): void {
+    const epoch = conn.relay.sendEpoch;
+    conn.relay.trackClose({ epoch, kind: ParseKind.Injected });
+    conn.relay.trackParse({ epoch, kind: ParseKind.Injected });
+    this.push(throwawayClose);
+    this.push(throwawayParse);
   }
 
   /** Session effects of a statement the server is about to run. */
   private track(info: StatementInfo): void {
     if (info.access === 'write' && this.serverRole === 'primary') this.wroteHere = true;
+    if (info.reason === 'ddl' && this.transactionMode) this.db.statements.invalidate();
     if (info.access === 'write' && this.plugins?.hasCommitHooks) {
       const written = (this.written ??= new Set());
       for (const table of info.objects?.writes ?? ['*']) written.add(table);
@@ -863,12 +1062,6 @@ export class ClientSession implements RelayTarget {
     const queryEnd = cstringEnd(buf, nameEnd + 1, end);
     if (queryEnd > 0 && mayReset(info)) this.checkResets(conn, buf.toString('utf8', nameEnd + 1, queryEnd));
     const epoch = conn.relay.sendEpoch;
-    if (nameEnd === start + 5) {
-      this.unnamedInfo = info;
-      // Tracked too: the relay pairs every ParseComplete with the Parse it answers.
-      conn.relay.trackParse({ epoch, kind: ParseKind.Client });
-      return this.pass(buf, start, end);
-    }
     const name = buf.toString('utf8', start + 5, nameEnd);
     const existing = this.statements.get(name);
     if (existing) {
@@ -881,17 +1074,19 @@ export class ClientSession implements RelayTarget {
     }
     const stmt: ClientStatement = this.statements.define(name, buf, start, nameEnd, end, info);
     if (conn.prepared.has(stmt.serverName)) {
+      // Prepared anew, not reused: the copy may predate a schema change, and PostgreSQL would parse the
+      // client's statement now. Clients whose Bind reaches the new copy lose nothing.
       conn.relay.trackClose({ epoch, kind: ParseKind.Injected });
-      conn.relay.trackParse({ epoch, kind: ParseKind.Client });
-      this.push(standInClose);
-      this.push(standInParse);
-      return;
+      this.push(fe.closeStatement(stmt.serverName));
     }
     const onFail = () => {
       conn.prepared.delete(stmt.serverName);
       this.statements.forget(name, stmt);
     };
-    if (conn.relay.trackParse({ epoch, kind: ParseKind.Client, onFail })) conn.prepared.add(stmt.serverName);
+    const generation = conn.statementGen;
+    const onOk = () => this.db.statements.parsed(stmt.serverName, generation);
+    if (conn.relay.trackParse({ epoch, kind: ParseKind.Client, onFail, onOk }))
+      conn.prepared.add(stmt.serverName);
     else onFail();
     this.push(stmt.parse);
   }
@@ -899,6 +1094,7 @@ export class ClientSession implements RelayTarget {
   private forwardBind(conn: ServerConnection, buf: Buffer, start: number, end: number): void {
     const portalEnd = cstringEnd(buf, start + 5, end);
     const stmtEnd = portalEnd < 0 ? -1 : cstringEnd(buf, portalEnd + 1, end);
+    if (stmtEnd === portalEnd + 1) this.ensureUnnamed(conn);
     if (stmtEnd <= portalEnd + 1) return this.pass(buf, start, end);
     const stmt = this.statements.get(buf.toString('utf8', portalEnd + 1, stmtEnd));
     if (!stmt) return this.pass(buf, start, end);
@@ -946,7 +1142,9 @@ export class ClientSession implements RelayTarget {
   private ensurePrepared(conn: ServerConnection, serverName: string, parse: Buffer): void {
     if (conn.prepared.has(serverName)) return;
     const onFail = () => conn.prepared.delete(serverName);
-    if (conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Injected, onFail })) {
+    const generation = conn.statementGen;
+    const onOk = () => this.db.statements.parsed(serverName, generation);
+    if (conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Injected, onFail, onOk })) {
       conn.prepared.add(serverName);
       this.push(parse);
     }
@@ -1100,6 +1298,8 @@ export class ClientSession implements RelayTarget {
 
   onServerError(body: Buffer): void {
     this.db.statementMetrics?.statementError({ database: this.db.name, sqlstateClass: sqlstateClass(body) });
+    // A schema change the proxy did not see made the shared copies stale: every connection drops them.
+    if (this.transactionMode && isStalePlanError(body)) this.db.statements.invalidate();
   }
 
   /** Errors about a server-side statement name show the client's own name, as PostgreSQL would. */
@@ -1121,8 +1321,15 @@ export class ClientSession implements RelayTarget {
 
   /** The server connection died under this client: its transaction state is gone with it. */
   onServerLost(): void {
-    if (!this.server) return;
+    const conn = this.server;
+    if (!conn) return;
     this.server = null;
+    if (conn.relay.fatalRelayed) {
+      // The client already has the server's own FATAL: a second error would only confuse its driver.
+      this.socket.end();
+      this.onClientGone();
+      return;
+    }
     this.terminate(
       new ProxyError('backendUnavailable', 'server connection lost; reconnect and retry', undefined, 'FATAL'),
     );
@@ -1180,6 +1387,14 @@ export class ClientSession implements RelayTarget {
     });
   }
 }
+
+/** Close of the unnamed statement, whose CloseComplete the client never sees. */
+const closeUnnamed = fe.closeStatement('');
+/** A statement prepared only to be dropped by a client's DEALLOCATE, rewritten to name it. */
+const throwawayName = 'pp_deallocate';
+const throwawayClose = fe.closeStatement(throwawayName);
+const throwawayParse = fe.parse(throwawayName, 'SELECT');
+const throwawayDeallocateParse = fe.parse('', `DEALLOCATE ${throwawayName}`);
 
 /** Makes PostgreSQL's side of a transaction block fail, after a plugin statement in it failed. */
 const abortBlockSql = `DO $$BEGIN RAISE EXCEPTION 'a statement answered by a plugin failed in this transaction'; END$$`;

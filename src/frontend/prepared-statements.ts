@@ -102,16 +102,5 @@ export function renameTarget(type: number, name: string): Buffer {
   return withName(type, Buffer.from([0x53]), name, Buffer.alloc(0));
 }
 
-/** Name of the empty statement whose Parse answers ParseComplete in place of one the server already has. */
-const standInName = 'pp_standin';
-
-/**
- * Stand-in for a Parse the server connection already has: close the previous stand-in (its reply is
- * hidden), then prepare an empty statement under the stand-in name, whose ParseComplete the client gets.
- * The client's unnamed statement is left alone.
- */
-export const standInClose = renameTarget(Frontend.Close, standInName);
-export const standInParse = withName(Frontend.Parse, Buffer.alloc(0), standInName, Buffer.from([0, 0, 0]));
-
 /** Close of a statement no server has: answers CloseComplete for a client statement we only forget. */
 export const noopClose = renameTarget(Frontend.Close, 'pp_closed');

@@ -36,3 +36,13 @@ export function saslResponse(data: string): Buffer {
 export function query(sql: string): Buffer {
   return new MessageWriter(Frontend.Query, sql.length + 8).cstring(sql).finish();
 }
+
+/** Parse of a statement with no parameter types given. */
+export function parse(name: string, sql: string): Buffer {
+  return new MessageWriter(Frontend.Parse).cstring(name).cstring(sql).int16(0).finish();
+}
+
+/** Close of a prepared statement ('S'). */
+export function closeStatement(name: string): Buffer {
+  return new MessageWriter(Frontend.Close).int8(0x53).cstring(name).finish();
+}

@@ -86,3 +86,11 @@ export function sessionResetKind(sql: string): 'deallocate' | 'discard' | null {
   }
   return kind;
 }
+
+/** The statement a lone `DEALLOCATE [PREPARE] name` drops; null for DEALLOCATE ALL or any other text. */
+export function deallocateName(sql: string): string | null {
+  const parsed = parseSql(sql);
+  if (!parsed.ok || parsed.statements.length !== 1) return null;
+  const node = parsed.statements[0].DeallocateStmt as { name?: string } | undefined;
+  return node?.name ?? null;
+}

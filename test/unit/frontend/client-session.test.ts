@@ -3,6 +3,7 @@ import { Duplex } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/backend/database.js';
 import { ResponseRelay } from '../../../src/backend/response-relay.js';
+import { SharedStatements } from '../../../src/backend/shared-statements.js';
 import { ClientSession } from '../../../src/frontend/client-session.js';
 import type { Logger } from '../../../src/logger.js';
 import type { SocketInput } from '../../../src/net/socket-input.js';
@@ -35,6 +36,8 @@ interface FakeServer {
   relay: ResponseRelay;
   prepared: Set<string>;
   applied: Map<string, string>;
+  unnamedOwner: object | null;
+  statementGen: number;
   socket: MemorySocket;
   closed: boolean;
   query(sql: string): Promise<string | undefined>;
@@ -50,6 +53,8 @@ function fakeServer(name: string): FakeServer {
     relay,
     prepared: new Set(),
     applied: new Map(),
+    unnamedOwner: null,
+    statementGen: 0,
     socket,
     closed: false,
     query: (sql) => relay.internalQuery((b) => socket.write(b), w.query(sql)),
@@ -97,6 +102,7 @@ function harness(servers: FakeServer[], settings = new Map<string, string>()) {
       }),
     },
     config: { pool: { reset_query: 'DISCARD ALL' }, routing: { read_your_writes: false } },
+    statements: new SharedStatements(),
   } as unknown as Database;
   const session = new ClientSession(
     input as unknown as SocketInput,
@@ -199,18 +205,19 @@ describe('ClientSession transaction pooling hot path', () => {
     );
   });
 
-  it('answers a Parse of a statement the connection already has with a stand-in, whose ParseComplete the client sees', () => {
+  it('prepares a statement the connection already has anew for a Parse, so a copy older than a schema change goes', () => {
     const a = fakeServer('a');
     const h = harness([a]);
     h.session.pinned = 'test: keep the connection';
     h.send(w.parse('s1', 'SELECT 1'), w.sync());
-    a.socket.takeWritten();
+    const first = a.socket.takeWritten();
+    const serverName = w.decodeParse(first.subarray(0, first.length - 5)).name;
     h.reply(a, w.parseComplete(), w.readyForQuery('I'));
     h.client.takeWritten();
-    // Same text under another name: the server-side statement exists, the unnamed one is left alone.
+    // Same text under another name: the server-side copy is closed (hidden) and parsed again.
     h.send(w.parse('s2', 'SELECT 1'), w.sync());
-    const standIn = Buffer.concat([w.close('S', 'pp_standin'), w.parse('pp_standin', ''), w.sync()]);
-    expect(hex(a.socket.takeWritten())).toBe(hex(standIn));
+    const again = Buffer.concat([w.close('S', serverName), w.parse(serverName, 'SELECT 1'), w.sync()]);
+    expect(hex(a.socket.takeWritten())).toBe(hex(again));
     h.reply(a, w.closeComplete(), w.parseComplete(), w.readyForQuery('I'));
     expect(types(h.client.takeWritten())).toBe('1Z');
   });

@@ -6,8 +6,6 @@ import {
   noopClose,
   renameBind,
   renameTarget,
-  standInParse,
-  standInClose,
 } from '../../../src/frontend/prepared-statements.js';
 import * as w from '../fixtures/wire.js';
 
@@ -174,17 +172,11 @@ describe('renameBind', () => {
   });
 });
 
-describe('renameTarget, standInParse, noopClose', () => {
+describe('renameTarget, noopClose', () => {
   it('Describe and Close of a statement under the server name', () => {
     expect(w.decodeTarget(renameTarget(0x44, 'pp_abc'), 'D')).toEqual({ kind: 'S', name: 'pp_abc' });
     expect(w.decodeTarget(renameTarget(0x43, 'pp_abc'), 'C')).toEqual({ kind: 'S', name: 'pp_abc' });
     expect(renameTarget(0x44, 'pp_abc').equals(w.describe('S', 'pp_abc'))).toBe(true);
-  });
-
-  it('the stand-in closes and re-prepares an empty statement of its own, never the unnamed one', () => {
-    expect(w.decodeParse(standInParse)).toEqual({ name: 'pp_standin', query: '', paramTypes: [] });
-    expect(standInParse.equals(w.parse('pp_standin', ''))).toBe(true);
-    expect(w.decodeTarget(standInClose, 'C')).toEqual({ kind: 'S', name: 'pp_standin' });
   });
 
   it('noopClose closes a statement name no client can have', () => {

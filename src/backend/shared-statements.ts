@@ -1,0 +1,44 @@
+// What a database's server connections share about the statements the proxy prepares for clients.
+//
+// Server statement names are a hash of the statement, so after a schema change (ALTER TABLE, a type
+// dropped and created again) a connection's copy may no longer match what a fresh Parse would make:
+// PostgreSQL then fails its Bind with "cached plan must not change result type". A generation counter
+// says when every connection's copies must be dropped before the next client uses them.
+
+/** How many statement names are remembered as parsed successfully; the oldest are forgotten first. */
+const knownLimit = 10_000;
+
+export class SharedStatements {
+  /** Bumped by DDL and by the errors of stale copies; connections behind it drop their statements. */
+  generation = 0;
+  /** Server statement names some connection of this generation prepared without error. */
+  private known = new Set<string>();
+
+  /** Every prepared copy is suspect from now on. */
+  invalidate(): void {
+    this.generation++;
+    this.known.clear();
+  }
+
+  /** A Parse of this statement succeeded on a connection of the current generation. */
+  parsed(serverName: string, generation: number): void {
+    if (generation !== this.generation || this.known.has(serverName)) return;
+    if (this.known.size >= knownLimit) this.known.delete(this.known.values().next().value as string);
+    this.known.add(serverName);
+  }
+
+  /** Whether the statement parsed before, so a client's Parse of it may be acknowledged without a server. */
+  isKnown(serverName: string): boolean {
+    return this.known.has(serverName);
+  }
+}
+
+/**
+ * Errors that say a connection's copy of a statement is stale: its result type changed, or a type it
+ * refers to is gone. A new Parse of the same text would succeed, so the copies must go.
+ */
+export function isStalePlanError(body: Buffer): boolean {
+  return (
+    body.includes('cached plan must not change result type') || body.includes('cache lookup failed for type')
+  );
+}
