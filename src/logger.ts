@@ -40,8 +40,11 @@ function redactValue(value: unknown, depth: number): unknown {
 /** Redacts fields whose name looks like a secret, at any depth, so a config dump or an auth error never leaks one. */
 function redact(fields: LogFields, depth = 0): LogFields {
   const out: LogFields = {};
-  for (const [k, v] of Object.entries(fields))
+  for (const [k, v] of Object.entries(fields)) {
+    // An absent value is no field: a line never ends in `error=undefined`.
+    if (v === undefined) continue;
     out[k] = secretKey.test(k) ? '[redacted]' : redactValue(v, depth);
+  }
   return out;
 }
 

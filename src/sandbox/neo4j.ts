@@ -16,6 +16,8 @@ export interface Neo4jServer {
 }
 
 export interface Neo4jOptions {
+  /** Called once the build is found, right before the JVM starts (the slow part). */
+  onLaunch?: () => void;
   /** Where the temporary home directory goes (default: the OS temp dir); it is removed on stop. */
   baseDir?: string;
   /** Java heap limit, e.g. `512m`. */
@@ -62,6 +64,7 @@ export async function startNeo4j(opts: Neo4jOptions = {}): Promise<Neo4jServer> 
     join(home, 'home'),
     String(port),
   ];
+  opts.onLaunch?.();
   const child = spawnManaged('java', args, { cwd: home });
   const stop = async () => {
     await child.stop();

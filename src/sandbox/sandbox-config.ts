@@ -3,6 +3,8 @@ import { stringify } from 'yaml';
 import type { ConfigInput } from '../config/schema.js';
 
 export const sandboxUser = { name: 'app', password: 'app-secret' };
+/** A user of the admin console (database `polyproxy`), so a newcomer can try SHOW POOLS at once. */
+export const sandboxAdmin = { name: 'admin', password: 'admin-secret' };
 export const sandboxDatabase = 'app';
 
 export interface SandboxTopology {
@@ -23,7 +25,10 @@ export function sandboxConfig(t: SandboxTopology): ConfigInput {
     listen: t.listen,
     admin: t.admin,
     log: { level: 'info', format: 'pretty' },
-    users: [{ ...sandboxUser, auth: 'scram-sha-256' }],
+    users: [
+      { ...sandboxUser, auth: 'scram-sha-256' },
+      { ...sandboxAdmin, auth: 'scram-sha-256', admin: true },
+    ],
     databases: {
       [sandboxDatabase]: {
         backend: t.backend,

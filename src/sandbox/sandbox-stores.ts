@@ -53,8 +53,7 @@ export async function startSandboxStores(logger: Logger, want = wantedStores()):
     stores.lines.push(`  mongodb   ${ferret.url}  (FerretDB; SQL on docs.<collection>)`);
   });
   await attempt('neo4j', async () => {
-    logger.info('starting Neo4j (about 15 s)');
-    const neo4j = await startNeo4j();
+    const neo4j = await startNeo4j({ onLaunch: () => logger.info('starting Neo4j (about 15 s)') });
     stoppers.push(() => neo4j.stop());
     stores.plugins.graph = { url: neo4j.url, graphs: { sandbox: 'neo4j' } };
     stores.lines.push(`  neo4j     ${neo4j.url}  (SELECT * FROM cypher('sandbox', $$ … $$) AS (v agtype))`);

@@ -12,7 +12,14 @@ import { startPglite } from './pglite.js';
 import { freePort, isPortFree } from './ports.js';
 import { startCluster } from './postgres.js';
 import { startSandboxStores } from './sandbox-stores.js';
-import { sandboxConfigYaml, sandboxDatabase, sandboxUser, type SandboxTopology } from './sandbox-config.js';
+import {
+  sandboxAdmin,
+  sandboxConfigYaml,
+  sandboxDatabase,
+  sandboxUser,
+  type SandboxTopology,
+} from './sandbox-config.js';
+import { adminDatabaseName } from '../config/schema.js';
 
 /** pgbouncer's port, offered when free because users already know it; never required. */
 const familiarPort = 6432;
@@ -93,6 +100,8 @@ export async function runSandbox(): Promise<void> {
       '',
       'Connect with:',
       `  psql "postgres://${sandboxUser.name}:${sandboxUser.password}@${host}:${listening}/${sandboxDatabase}"`,
+      'Admin console (SHOW POOLS, SHOW CLIENTS, …):',
+      `  psql "postgres://${sandboxAdmin.name}:${sandboxAdmin.password}@${host}:${listening}/${adminDatabaseName}"`,
       '',
       'Press Ctrl-C to stop.',
       '',

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startPgBouncer } from '../../src/sandbox/pgbouncer.js';
 import { startPglite } from '../../src/sandbox/pglite.js';
 import { startPrimary, startReplica, type PgServer } from '../../src/sandbox/postgres.js';
-import { sandboxConfig } from '../../src/sandbox/sandbox-config.js';
+import { sandboxAdmin, sandboxConfig } from '../../src/sandbox/sandbox-config.js';
 import { waitFor } from '../../src/sandbox/wait.js';
 import { configSchema } from '../../src/config/schema.js';
 import './helpers/context.js';
@@ -134,6 +134,9 @@ describe('sandbox config', () => {
       replicas: ['127.0.0.1:5001'],
       description: 'test',
     });
-    expect(configSchema.safeParse(config).success).toBe(true);
+    const parsed = configSchema.safeParse(config);
+    expect(parsed.success).toBe(true);
+    // A newcomer can open the admin console with the user the sandbox prints.
+    expect(parsed.data?.users.find((u) => u.name === sandboxAdmin.name)?.admin).toBe(true);
   });
 });
