@@ -16,7 +16,12 @@ import { BackendError, type ServerLogin } from './server-connection.js';
 /** After the epoch record could not be written, how long before trying again (the election does not wait for it). */
 const recordRetryMs = 10_000;
 
+/**
+ * Creates the epoch table. Instances that create it at once would collide on the catalog's unique index, so
+ * each takes a transaction advisory lock first ("ppepoch" in ASCII) and then finds the other's table.
+ */
 const createEpochTableSql =
+  `SELECT pg_advisory_xact_lock(${0x7070_6570_6f63_68n}); ` +
   'CREATE SCHEMA IF NOT EXISTS polyproxy; ' +
   `CREATE TABLE IF NOT EXISTS ${epochTable} (timeline bigint PRIMARY KEY, host text NOT NULL, ` +
   'chosen_at timestamptz NOT NULL DEFAULT now()); ';

@@ -235,6 +235,43 @@ describe('role: auto after a failover', () => {
     expect(await presentOn(promoted, acked())).toBe(acked().length);
   }, 120_000);
 
+  it('a proxy started while the promoted server is down learns its timeline from the epoch record on a replica', async () => {
+    const own = await failoverCluster(2);
+    const { primary: old, replicas } = own.shards[0];
+    const [promoted, follower] = replicas;
+    const stoppedAt = await failOver(old, promoted);
+    // The operator points the other replica at the promoted server; it follows the new timeline.
+    const conninfo = await follower.psql('SHOW primary_conninfo');
+    const repointed = conninfo.replace(/port=\d+/, `port=${promoted.port}`).replace(/'/g, "''");
+    await follower.psql(`ALTER SYSTEM SET primary_conninfo = '${repointed}'`);
+    await follower.psql('SELECT pg_reload_conf()');
+    await startStandalone(old);
+    const p1 = await autoProxy(own.password, old, replicas);
+    await withClient(p1.client(), (c) => c.query("INSERT INTO writes (via) VALUES ('p1')"));
+    await waitFor(
+      async () =>
+        (await follower
+          .psql('SELECT count(*) FROM polyproxy.primary_epoch WHERE timeline = 2', 'app')
+          .catch(() => '0')) === '1',
+      { what: 'the epoch record to reach the repointed replica', timeoutMs: 30_000 },
+    );
+    await promoted.stop();
+
+    const p2 = await autoProxy(own.password, old, replicas);
+    await withClient(p2.client(), async (c) => {
+      for (let i = 0; i < 5; i++) {
+        const err = await rejection(c.query("INSERT INTO writes (via) VALUES ('p2')"));
+        expect(err.code).toBe('08006');
+        expect(err.message).toContain(
+          `127.0.0.1:${old.port} is on timeline 1, older than timeline 2 (where 127.0.0.1:${promoted.port} was chosen)`,
+        );
+      }
+      const read = await c.query('SELECT inet_server_port() AS port');
+      expect(read.rows[0].port).toBe(follower.port);
+    });
+    expect((await rowsOn(old, stoppedAt)).since).toBe(0);
+  }, 120_000);
+
   it('refuses writes when two writable hosts are on the same timeline, and reads still use a replica', async () => {
     const baseDir = await mkdtemp(join(tmpdir(), 'polyproxy-split-'));
     stops.push(() => rm(baseDir, { recursive: true, force: true, maxRetries: 5 }));
