@@ -657,9 +657,7 @@ export class ClientSession implements RelayTarget {
       return;
     }
     if (!choice) {
-      this.failQueued(
-        new BackendError('no primary server is available; retry once failover completes', '08006'),
-      );
+      this.failQueued(this.db.shard.noPrimaryError());
       return;
     }
     this.hooks.onRoute?.(choice);
