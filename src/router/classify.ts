@@ -1,13 +1,17 @@
 // Pure statement classifier: may this SQL text run on a replica, and what session state does it carry?
 import { Lru } from '../sql/lru.js';
-import { parseSql } from '../sql/parser.js';
-import { classifyStatement } from './classify-statement.js';
-import { explainRouteTarget, bareRouteSet, leadingComments } from './proxy-directives.js';
+import { parserThread } from '../sql/parser-thread.js';
+import { CACHE_BYTES, MAX_CACHED_TEXT, textEntryCost } from '../sql/statement-budget.js';
+import { classifyText, deepFreeze, unparseable, type Classified } from './classify-text.js';
+import {
+  explainRouteTarget,
+  bareRouteSet,
+  leadingComments,
+  type LeadingComments,
+} from './proxy-directives.js';
 import { normalizeFunctionNames } from './side-effect-functions.js';
 import { sqlShape } from './sql-shape.js';
-import { statementObjects } from './statement-objects.js';
 import type { StatementInfo } from './statement-info.js';
-import { mergeVerdicts } from './merge-verdicts.js';
 
 export type { RouteOverride, SessionSet, StatementInfo, TransactionControl } from './statement-info.js';
 
@@ -37,8 +41,30 @@ const stats = { hits: 0, misses: 0 };
  */
 export function classifySql(sql: string, opts: ClassifyOptions): StatementInfo {
   const lead = leadingComments(sql);
-  const info = classifyBody(sql, lead.bodyStart, opts);
-  // Hints live outside the caches, so a hinted text still shares its shape's entry.
+  return withLead(classifyBody(sql, lead.bodyStart, opts), lead);
+}
+
+/**
+ * classifySql without blocking the event loop on a large statement (see LARGE_STATEMENT), which is parsed
+ * and classified in the parser thread; any other text is classified at once, as by classifySql.
+ */
+export async function classifySqlAsync(sql: string, opts: ClassifyOptions): Promise<StatementInfo> {
+  if (!parserThread.takes(sql.length)) return classifySql(sql, opts);
+  const lead = leadingComments(sql);
+  const info = directiveAnswer(sql, lead.bodyStart);
+  if (info) return withLead(info, lead);
+  stats.misses++;
+  const functions = cachesFor(opts.primaryFunctions).functions;
+  return withLead(fromThread(await parserThread.call(classifyJob(sql, functions))), lead);
+}
+
+/** Whether classifySqlAsync may take a while for a text of this length (it is parsed in the parser thread). */
+export function classifiesOffThread(textLength: number): boolean {
+  return parserThread.takes(textLength);
+}
+
+// Hints live outside the caches, so a hinted text still shares its shape's entry.
+function withLead(info: StatementInfo, lead: LeadingComments): StatementInfo {
   if (!lead.hint && !lead.directive) return info;
   return {
     ...info,
@@ -52,6 +78,7 @@ export function classifySql(sql: string, opts: ClassifyOptions): StatementInfo {
  * cached by shape, so no literal, hint or directive of this text shaped it.
  */
 export function classifiedByShape(sql: string, info: StatementInfo, opts: ClassifyOptions): boolean {
+  if (sql.length > MAX_CACHED_TEXT) return false;
   return cachesFor(opts.primaryFunctions).byShape.get(sqlShape(sql)) === info;
 }
 
@@ -62,7 +89,8 @@ export function classifyCacheStats(): { hits: number; misses: number } {
 
 const empty: StatementInfo = Object.freeze({ access: 'read', reason: 'empty', statementCount: 0 });
 
-function classifyBody(sql: string, bodyStart: number, opts: ClassifyOptions): StatementInfo {
+/** What the proxy's own statements (EXPLAIN ROUTE, SET polyproxy.route) and blank texts are, without parsing. */
+function directiveAnswer(sql: string, bodyStart: number): StatementInfo | undefined {
   // Only blanks and comments: PostgreSQL answers EmptyQueryResponse (the parser refuses '' outright).
   if (bodyStart >= sql.length) return empty;
   const target = explainRouteTarget(sql, bodyStart);
@@ -71,7 +99,19 @@ function classifyBody(sql: string, bodyStart: number, opts: ClassifyOptions): St
   const override = bareRouteSet(sql, bodyStart);
   if (override)
     return { access: 'read', reason: 'route-override', routeOverride: override, statementCount: 1 };
+  return undefined;
+}
+
+function classifyBody(sql: string, bodyStart: number, opts: ClassifyOptions): StatementInfo {
+  const answer = directiveAnswer(sql, bodyStart);
+  if (answer) return answer;
   const caches = cachesFor(opts.primaryFunctions);
+  if (sql.length > MAX_CACHED_TEXT) {
+    stats.misses++;
+    return parserThread.takes(sql.length)
+      ? fromThread(parserThread.callSync(classifyJob(sql, caches.functions)))
+      : classifyText(sql, caches.functions).info;
+  }
   const shape = sqlShape(sql);
   const cached = caches.byShape.get(shape) ?? caches.byText.get(sql);
   if (cached) {
@@ -90,40 +130,27 @@ function cachesFor(primaryFunctions: ReadonlySet<string>): Caches {
   if (!caches) {
     caches = {
       functions: normalizeFunctionNames(primaryFunctions),
-      byShape: new Lru(5000),
-      byText: new Lru(1000),
+      byShape: new Lru({
+        maxEntries: 5000,
+        maxBytes: CACHE_BYTES.classifyByShape,
+        cost: (key) => textEntryCost(key.length),
+      }),
+      byText: new Lru({
+        maxEntries: 1000,
+        maxBytes: CACHE_BYTES.classifyByText,
+        cost: (key) => textEntryCost(key.length),
+      }),
     };
     cachesByOptions.set(primaryFunctions, caches);
   }
   return caches;
 }
 
-function classifyText(
-  sql: string,
-  functions: ReadonlySet<string>,
-): { info: StatementInfo; shapeSafe: boolean } {
-  const parsed = parseSql(sql);
-  // PostgreSQL may accept what this parser version does not; only the primary is safe for it.
-  if (!parsed.ok)
-    return {
-      info: deepFreeze({ access: 'write', reason: 'unparseable', statementCount: 1 }),
-      shapeSafe: false,
-    };
-  const verdicts = parsed.statements.map((node, index) => classifyStatement(node, { sql, index, functions }));
-  const objects = statementObjects(parsed.statements);
-  const sideEffect = verdicts.some((v) => v.reason.startsWith('side-effect-function'));
-  const info = deepFreeze({
-    ...mergeVerdicts(verdicts),
-    objects: sideEffect ? { ...objects, writes: [...objects.writes, '*'] } : objects,
-  });
-  const shapeSafe = !verdicts.some((v) => v.literalSensitive) && !info.sets && !info.routeOverride;
-  return { info, shapeSafe };
+function classifyJob(sql: string, functions: ReadonlySet<string>) {
+  return { op: 'classify', sql, functions: [...functions] } as const;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
+/** The thread's classification (frozen again: the copy that crossed threads is not); a failed thread's is unparseable's. */
+function fromThread(reply: { ok: true; value: unknown } | { ok: false; error: string }): StatementInfo {
+  return reply.ok ? deepFreeze((reply.value as Classified).info) : unparseable();
 }

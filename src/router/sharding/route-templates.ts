@@ -5,6 +5,7 @@
 // the key from those values as it does for a Bind. A template is used only after the router gave the
 // same answer for it as for the statement it was learned from.
 import { Lru } from '../../sql/lru.js';
+import { CACHE_BYTES, MAX_CACHED_TEXT, parsedEntryCost } from '../../sql/statement-budget.js';
 import { scanLiterals } from '../sql-shape.js';
 import type { Node, ParamValues } from './ast-values.js';
 import type { ShardMap } from './shard-map.js';
@@ -87,9 +88,17 @@ export interface Learned<Info> {
   keyRoute?: CachedKeyRoute;
 }
 
-/** Parsed templates by key; null marks a template the router answers differently for, never used. */
+/**
+ * Parsed templates by key, within a byte budget; null marks a template the router answers differently for,
+ * never used. Templates longer than MAX_CACHED_TEXT are not learned: their statements are parsed each time.
+ */
 export class RouteTemplates<Info = unknown> {
-  private readonly parsed = new Lru<string, Learned<Info> | null>(2000);
+  private readonly parsed = new Lru<string, Learned<Info> | null>({
+    maxEntries: 2000,
+    maxBytes: CACHE_BYTES.routeTemplates,
+    // The key holds the template text; a refused template keeps no parse.
+    cost: (key, learned) => parsedEntryCost(key.length, learned ? key.length : 0),
+  });
 
   /** The learned template, null when it must not be used, undefined when not learned yet. */
   get(t: Template): Learned<Info> | null | undefined {
@@ -107,6 +116,7 @@ export class RouteTemplates<Info = unknown> {
     route: (stmt: Node, params: ParamValues) => RouteTarget | null,
     info?: Info,
   ): void {
+    if (t.key.length > MAX_CACHED_TEXT) return;
     const stmt = parse(t.text);
     const again = stmt ? route(stmt, templateParams(t)) : null;
     const same = again !== null && again.shard === target.shard && again.write === target.write;

@@ -1,0 +1,207 @@
+// The parser thread: libpg-query in a worker, so a large statement neither stalls the event loop nor grows its heap.
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { LARGE_STATEMENT } from './statement-budget.js';
+
+/** Work for the parser thread: a parse (answered as JSON text) or a parse and classification. */
+export type ParserJob =
+  { op: 'parse'; sql: string } | { op: 'classify'; sql: string; functions: readonly string[] };
+
+export interface ParserRequest {
+  id: number;
+  job: ParserJob;
+}
+
+export type ParserReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+
+/** What the worker is started with: where it answers, and the counter it bumps after each answer. */
+export interface ParserWorkerData {
+  replies: MessagePort;
+  signal: SharedArrayBuffer;
+}
+
+/** An idle thread is stopped, giving back its heap and the WebAssembly memory the parser grew. */
+const IDLE_MS = 3000;
+/** After a statement this long the thread is stopped once idle: the parser's memory grows ~25x the text and stays. */
+const RETIRE_AFTER_TEXT = 4 * 1024 * 1024;
+
+/**
+ * How long a synchronous caller waits for an answer before giving the statement up (a thread that ran out
+ * of memory never answers, and a blocked event loop cannot hear that it exited). Parsing runs at several
+ * MB per second, so this leaves a wide margin.
+ */
+function syncDeadlineMs(textLength: number): number {
+  return 10_000 + Math.ceil(textLength / 1024 / 1024) * 2000;
+}
+
+interface Waiting {
+  resolve: (reply: ParserReply) => void;
+}
+
+class ParserThread {
+  /** False in the parser thread itself, which parses everything where it is. */
+  enabled = true;
+  private worker: Worker | null = null;
+  private replies: MessagePort | null = null;
+  private signal = new Int32Array(new SharedArrayBuffer(4));
+  private waiting = new Map<number, Waiting>();
+  private syncBusy = 0;
+  private nextId = 1;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private retire = false;
+  /** Threads started so far (for tests and metrics). */
+  started = 0;
+  /** Why the thread could not start, once it failed to: large statements are then parsed where they come. */
+  broken: string | null = null;
+
+  /** Whether a statement of this length is parsed in the parser thread. */
+  takes(textLength: number): boolean {
+    return this.enabled && this.broken === null && textLength >= LARGE_STATEMENT;
+  }
+
+  /** Runs a job in the parser thread; never rejects (a failed or stopped thread answers `ok: false`). */
+  call(job: ParserJob): Promise<ParserReply> {
+    const id = this.submit(job);
+    return new Promise((resolve) => this.waiting.set(id, { resolve }));
+  }
+
+  /** Runs a job in the parser thread, blocking this one until it answers: the memory stays out of this heap. */
+  callSync(job: ParserJob): ParserReply {
+    this.syncBusy++;
+    try {
+      const id = this.submit(job);
+      const deadline = Date.now() + syncDeadlineMs(job.sql.length);
+      for (;;) {
+        const seen = Atomics.load(this.signal, 0);
+        const reply = this.drain(id);
+        if (reply) return reply;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          this.stop('the parser thread did not answer in time');
+          return { id, ok: false, error: 'the parser thread did not answer in time' };
+        }
+        Atomics.wait(this.signal, 0, seen, left);
+      }
+    } finally {
+      this.syncBusy--;
+      this.settle();
+    }
+  }
+
+  /** Stops the thread now; jobs still waiting are answered with `reason`. */
+  stop(reason = 'the parser thread was stopped'): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = null;
+    this.replies?.close();
+    this.replies = null;
+    this.retire = false;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    void worker.terminate();
+    this.failAll(reason);
+  }
+
+  get running(): boolean {
+    return this.worker !== null;
+  }
+
+  private submit(job: ParserJob): number {
+    const worker = this.worker ?? this.start();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (job.sql.length >= RETIRE_AFTER_TEXT) this.retire = true;
+    const id = this.nextId++;
+    worker.ref();
+    worker.postMessage({ id, job } satisfies ParserRequest);
+    return id;
+  }
+
+  private start(): Worker {
+    const { port1, port2 } = new MessageChannel();
+    const data: ParserWorkerData = { replies: port2, signal: this.signal.buffer as SharedArrayBuffer };
+    const worker = spawnWorker(data, [port2]);
+    this.started++;
+    this.worker = worker;
+    this.replies = port1;
+    port1.on('message', (reply: ParserReply) => this.answer(reply));
+    port1.unref();
+    // A thread that failed (an uncaught error, or out of memory) takes its jobs with it.
+    worker.on('error', (err) => {
+      if (this.worker === worker) this.stop(`the parser thread failed: ${err.message}`);
+    });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.stop(`the parser thread exited (code ${code})`);
+    });
+    return worker;
+  }
+
+  /** Takes the replies already sent, answering waiting jobs; returns the one with `id` if among them. */
+  private drain(id: number): ParserReply | null {
+    let mine: ParserReply | null = null;
+    for (;;) {
+      const got = this.replies && receiveMessageOnPort(this.replies);
+      if (!got) return mine ?? (this.worker ? null : { id, ok: false, error: this.broken ?? 'stopped' });
+      const reply = got.message as ParserReply;
+      if (reply.id === id) mine = reply;
+      else this.answer(reply);
+    }
+  }
+
+  private answer(reply: ParserReply): void {
+    if (reply.id === BOOT_FAILED) {
+      this.broken = reply.ok ? 'unknown' : reply.error;
+      this.stop(`the parser thread could not start: ${this.broken}`);
+      return;
+    }
+    const waiting = this.waiting.get(reply.id);
+    if (!waiting) return;
+    this.waiting.delete(reply.id);
+    waiting.resolve(reply);
+    this.settle();
+  }
+
+  /** With nothing left to do, the thread stops keeping the process alive and is stopped soon (or now, to retire). */
+  private settle(): void {
+    const worker = this.worker;
+    if (!worker || this.waiting.size > 0 || this.syncBusy > 0) return;
+    worker.unref();
+    if (this.retire) {
+      this.stop();
+      return;
+    }
+    this.idleTimer ??= setTimeout(() => this.stop(), IDLE_MS).unref();
+  }
+
+  private failAll(error: string): void {
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const [id, w] of waiting) w.resolve({ id, ok: false, error });
+  }
+}
+
+/** The reply id of a thread whose entry failed to load: it can answer nothing. */
+export const BOOT_FAILED = 0;
+
+/**
+ * Starts the worker on the compiled entry next to this file or, when running from TypeScript sources (the
+ * tests), on the .ts entry through a loader that strips types, since Node 20 runs no TypeScript itself.
+ * An entry that fails to load says so as a reply, which a caller blocked in callSync can read.
+ */
+function spawnWorker(data: ParserWorkerData, transfer: MessagePort[]): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = (name: string) => JSON.stringify(new URL(name, import.meta.url).href);
+  const register = fromSource
+    ? `(await import('node:module')).register(${url('./ts-source-hooks.mjs')});`
+    : '';
+  const boot = `const { workerData } = require('node:worker_threads');
+(async () => { ${register} await import(${url(fromSource ? './parser-worker.ts' : './parser-worker.js')}); })().catch((err) => {
+  workerData.replies.postMessage({ id: ${BOOT_FAILED}, ok: false, error: String(err && err.message || err) });
+  const signal = new Int32Array(workerData.signal);
+  Atomics.add(signal, 0, 1);
+  Atomics.notify(signal, 0);
+});`;
+  return new Worker(boot, { eval: true, workerData: data, transferList: transfer });
+}
+
+/** The one parser thread of this process. */
+export const parserThread = new ParserThread();
