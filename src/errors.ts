@@ -32,6 +32,11 @@ export const errorCodes = {
     sqlstate: '25P02',
     message: 'current transaction is aborted, commands ignored until end of transaction block',
   },
+  idleInTransactionTimeout: {
+    sqlstate: '25P03',
+    message: 'terminating connection due to idle-in-transaction timeout',
+  },
+  serverUnresponsive: { sqlstate: '08006', message: 'the server stopped answering' },
   internalError: { sqlstate: 'XX000', message: 'internal error' },
 } as const;
 

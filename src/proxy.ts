@@ -136,6 +136,12 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   };
   for (const db of databases.values()) attachPlugins(db);
   const address = await listener.listen(listen.host, listen.port);
+  // The pools' timeouts (query_timeout, idle_transaction_timeout): one sweep, no timer per statement.
+  const timeouts = setInterval(() => {
+    const now = Date.now();
+    for (const s of listener.sessions.values()) s.checkTimeouts(now);
+  }, timeoutSweepMs);
+  timeouts.unref();
   let admin: http.Server | undefined;
   let adminAddress: { host: string; port: number } | undefined;
   if (config.admin) {
@@ -182,6 +188,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
       );
     },
     async close() {
+      clearInterval(timeouts);
       await listener.shutdown(config.shutdown_timeout);
       await plugins.stop();
       await Promise.all([...databases.values()].map((db) => db.close()));
@@ -191,6 +198,9 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   };
   return proxy;
 }
+
+/** How often the pools' timeouts are checked: their resolution. */
+const timeoutSweepMs = 500;
 
 /** Loads and starts the configured plugins; their metrics go to the proxy's registry. */
 async function startPlugins(

@@ -25,6 +25,14 @@ export const poolSchema = z
     lifetime: duration('1h'),
     health_check_interval: duration('30s'),
     reset_query: z.string().default('DISCARD ALL'),
+    query_timeout: duration(0).meta({
+      description:
+        'a statement the server has not finished in this time is cancelled (57014); a server that does not answer the cancel either is disconnected (08006); 0 = off',
+    }),
+    idle_transaction_timeout: duration(0).meta({
+      description:
+        'a client idle this long inside a transaction block is disconnected (25P03) and its transaction rolled back, freeing its server connection; 0 = off',
+    }),
   })
   .superRefine((pool, ctx) => {
     if (pool.min_idle > pool.size) {
@@ -89,6 +97,10 @@ export const shardingSchema = z.strictObject({
   reference: z.array(z.string().min(1)).default([]).meta({ description: 'tables copied to every shard' }),
   default_shard: z.int().min(0).default(0),
   algorithm: z.enum(['hash', 'range', 'list']).default('hash'),
+  deadlock_check_interval: duration('1s').meta({
+    description:
+      'how often lock waits of transactions over several shards are checked for deadlocks no shard sees (0: never)',
+  }),
 });
 
 export const databaseSchema = z

@@ -165,6 +165,14 @@ export class ClientSession implements RelayTarget {
   private participants: TransactionParticipant[] = [];
   private view: SessionView | null = null;
   /** Whether the client's transaction is read-only, for plugins (the sharded session feeds it too). */
+  /** When the client last sent bytes (Date.now()), for idle_transaction_timeout. */
+  private lastClientAt = Date.now();
+  /** When the proxy last wrote to the server for this client and still waits for its reply (Date.now()); 0 when not waiting. */
+  private waitingSince = 0;
+  /** When query_timeout sent the server a cancel request for the statement still running (Date.now()), else 0. */
+  private cancelSentAt = 0;
+  /** The server connection was closed because it answered nothing, not even a cancel. */
+  private serverSilent = false;
   /** When the round now running started (performance.now(), ms), 0 when none; the event is reused every round. */
   private roundStart = 0;
   private readonly done: StatementDone;
@@ -231,6 +239,7 @@ export class ClientSession implements RelayTarget {
   }
 
   private onData(chunk: Buffer): void {
+    this.lastClientAt = Date.now();
     try {
       this.framer.feed(chunk, this.visit);
     } catch (err) {
@@ -1176,6 +1185,7 @@ export class ClientSession implements RelayTarget {
     if (!conn || this.out.length === 0) return;
     const data = this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
     this.out = [];
+    this.waitingSince = Date.now();
     writeOrHold(conn.socket, data, this.socket);
   }
 
@@ -1195,6 +1205,10 @@ export class ClientSession implements RelayTarget {
 
   onReady(status: number): void {
     this.txStatus = status;
+    if (this.server && !this.server.relay.busy()) {
+      this.waitingSince = 0;
+      this.cancelSentAt = 0;
+    }
     if (this.roundStart !== 0) this.endRound(this.serverRole);
     if (status === TxStatus.Idle && this.server && !this.server.relay.busy()) this.inBlock = false;
     if (this.capture) {
@@ -1317,6 +1331,43 @@ export class ClientSession implements RelayTarget {
     this.server?.applied.set(key, sql);
   }
 
+  /**
+   * The pool's timeouts, checked about once a second: a statement running past query_timeout is cancelled
+   * (and its server connection closed when even the cancel gets no answer: a frozen server must not hold
+   * its clients forever); a client idle in a transaction past idle_transaction_timeout is disconnected, its
+   * transaction rolled back and its server connection freed.
+   */
+  checkTimeouts(now: number): void {
+    const conn = this.server;
+    if (!conn || this.closed) return;
+    const { query_timeout: queryTimeout, idle_transaction_timeout: idleTimeout } = this.db.config.pool;
+    // A client that does not read its replies holds the server back: that is no server's fault.
+    if (queryTimeout > 0 && this.waitingSince > 0 && this.holdingServer === null) {
+      if (this.cancelSentAt === 0 && now - this.waitingSince >= queryTimeout) {
+        this.cancelSentAt = now;
+        this.log.warn('statement ran past query_timeout; cancelling it', { pid: conn.pid });
+        this.hooks.cancelServer(conn);
+      } else if (this.cancelSentAt > 0 && now - this.cancelSentAt >= Math.max(queryTimeout, cancelGraceMs)) {
+        this.log.warn('server answered neither the statement nor its cancel; closing its connection', {
+          pid: conn.pid,
+        });
+        this.serverSilent = true;
+        conn.close();
+      }
+      return;
+    }
+    if (
+      idleTimeout > 0 &&
+      this.txStatus !== TxStatus.Idle &&
+      this.waitingSince === 0 &&
+      this.queue.length === 0 &&
+      now - this.lastClientAt >= idleTimeout
+    ) {
+      this.log.info('client idle in transaction past idle_transaction_timeout; disconnecting it');
+      this.terminate(new ProxyError('idleInTransactionTimeout', undefined, undefined, 'FATAL'));
+    }
+  }
+
   /** The server connection died under this client: its transaction state is gone with it. */
   onServerLost(): void {
     const conn = this.server;
@@ -1329,7 +1380,14 @@ export class ClientSession implements RelayTarget {
       return;
     }
     this.terminate(
-      new ProxyError('backendUnavailable', 'server connection lost; reconnect and retry', undefined, 'FATAL'),
+      this.serverSilent
+        ? new ProxyError(
+            'serverUnresponsive',
+            'the server answered neither the statement nor a cancel request within query_timeout; its connection was closed',
+            'reconnect and retry; check the server',
+            'FATAL',
+          )
+        : new ProxyError('backendUnavailable', 'server connection lost; reconnect and retry', undefined, 'FATAL'),
     );
   }
 
@@ -1385,6 +1443,9 @@ export class ClientSession implements RelayTarget {
     });
   }
 }
+
+/** How long a server gets to answer a cancel request at least, before its connection is closed. */
+const cancelGraceMs = 5_000;
 
 /** Close of the unnamed statement, whose CloseComplete the client never sees. */
 const closeUnnamed = fe.closeStatement('');
