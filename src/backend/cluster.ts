@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import { ShardMap } from '../router/sharding/shard-map.js';
 import type { TableMeta } from '../router/sharding/shard-route.js';
+import type { ViewFacts } from '../router/sharding/relation-kinds.js';
 import type { HashKeyType } from '../router/sharding/pg-hash.js';
 import { ShardChannel } from '../frontend/sharded/shard-channel.js';
 import { runSimple, sqlLiteral, textOf } from '../frontend/sharded/shard-exec.js';
 import { gidPrefix, resolveInDoubt, type ResolveOutcome } from '../frontend/sharded/two-phase.js';
-import { CrossShardDeadlocks } from '../frontend/sharded/cross-shard-deadlocks.js';
+import { loadViewFacts } from '../frontend/sharded/view-facts.js';
 import type { Database } from './database.js';
 import type { Pool } from './pool.js';
 import type { Shard } from './shard.js';
@@ -24,20 +25,19 @@ export class Cluster {
   readonly map: ShardMap;
   /** Catalog facts per table; missing until first needed, dropped after DDL. */
   private readonly meta = new Map<string, TableMeta>();
+  /** View facts of the other relations by name (null: no view), for as long as `meta`. */
+  private readonly views = new Map<string, ViewFacts | null>();
   /** Changes whenever catalog facts are dropped: what was derived from them must be derived again. */
   metaVersion = 0;
   private readonly instance = randomBytes(4).toString('hex');
   private txCounter = 0;
   private timer: NodeJS.Timeout | null = null;
-  /** Deadlocks between clients' transactions over several shards, which no shard sees on its own. */
-  readonly deadlocks: CrossShardDeadlocks;
 
   constructor(
     readonly db: Database,
     private readonly log: Logger,
   ) {
     this.map = new ShardMap(db.config.sharding!, db.shards.length);
-    this.deadlocks = new CrossShardDeadlocks(this, log);
   }
 
   get shardCount(): number {
@@ -60,7 +60,6 @@ export class Cluster {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.deadlocks.stop();
   }
 
   /** A fresh global transaction id, unique across proxy instances. */
@@ -144,26 +143,35 @@ export class Cluster {
     return this.meta.get(table.toLowerCase());
   }
 
+  viewOf(relname: string): ViewFacts | null | undefined {
+    return this.views.get(relname);
+  }
+
   forgetMeta(): void {
     this.meta.clear();
+    this.views.clear();
     this.metaVersion++;
   }
 
-  /** Learns key types and column order of sharded tables not yet known, from the default shard. */
-  /** Whether every sharded table of the list has its columns known (the common case: no await needed). */
+  /** Whether every table of the list has its catalog facts known (the common case: no await needed). */
   hasMeta(tables: string[]): boolean {
-    for (const t of tables) {
-      const name = t.toLowerCase();
-      if (!this.meta.has(name) && this.map.kindOf(name).kind === 'sharded') return false;
-    }
+    for (const t of tables) if (!this.meta.has(t.toLowerCase()) && !this.views.has(t)) return false;
     return true;
   }
 
-  async loadMeta(tables: string[], held?: ShardChannel): Promise<void> {
+  /**
+   * Learns key types and column order of sharded tables, and view facts of other relations, not yet known,
+   * from the default shard. False when facts were forgotten meanwhile (DDL ran): what it read may be stale.
+   */
+  async loadMeta(tables: string[], held?: ShardChannel): Promise<boolean> {
     const missing = [...new Set(tables.map((t) => t.toLowerCase()))].filter(
       (t) => !this.meta.has(t) && this.map.kindOf(t).kind === 'sharded',
     );
-    if (missing.length === 0) return;
+    const others = [...new Set(tables)].filter(
+      (t) => !this.views.has(t) && this.map.kindOf(t).kind !== 'sharded',
+    );
+    if (missing.length === 0 && others.length === 0) return true;
+    const version = this.metaVersion;
     // A client's transaction may hold the default shard's connection: reading the catalog there avoids
     // waiting for a second connection from a pool it may have exhausted.
     const channel = held ?? (await this.channel(this.map.defaultShard));
@@ -185,8 +193,12 @@ export class Cluster {
           : typeOid === uuidType
             ? 'uuid'
             : 'text';
-        this.meta.set(table, { keyType, columns });
+        if (this.metaVersion === version) this.meta.set(table, { keyType, columns });
       }
+      const views = others.length > 0 ? await loadViewFacts(channel, others) : new Map();
+      if (this.metaVersion !== version) return false;
+      for (const [name, facts] of views) this.views.set(name, facts);
+      return true;
     } finally {
       if (!held) channel.release();
     }

@@ -58,6 +58,8 @@ export class StatementRunner {
   block: TransactionBlock | null = null;
   /** Where the last statement run went, for metrics: one shard, several, or nowhere (the proxy answered). */
   lastRoute: 'single-shard' | 'scatter' | 'proxy' = 'proxy';
+  /** The open block that ran DDL: catalog facts are dropped again when it ends. */
+  private ddlBlock: TransactionBlock | null = null;
   /** Read-your-writes: per shard, the primary's WAL position after this client's last write there. */
   private readonly minLsn = new Map<number, bigint>();
   /** The fast path's reply stream, reused statement after statement (one runs at a time). */
@@ -80,13 +82,17 @@ export class StatementRunner {
   /** Tables the statement names, so their key types are known before routing. */
   async prepareMeta(stmt: Node): Promise<void> {
     const tables = tablesOf(stmt);
-    if (this.cluster.hasMeta(tables)) return;
-    await this.cluster.loadMeta(tables, this.block?.channels.get(this.cluster.map.defaultShard));
+    // Facts read while DDL ran may be stale and are dropped: read them again (a few times at most).
+    for (let tries = 0; tries < 3 && !this.cluster.hasMeta(tables); tries++) {
+      if (await this.cluster.loadMeta(tables, this.block?.channels.get(this.cluster.map.defaultShard)))
+        return;
+    }
   }
 
   route(stmt: Node, params: ParamValues): ShardRoute {
     const cluster = this.cluster;
-    return routeStatement(stmt, { map: cluster.map, meta: (t) => cluster.metaOf(t), params });
+    const views = (name: string) => cluster.viewOf(name);
+    return routeStatement(stmt, { map: cluster.map, meta: (t) => cluster.metaOf(t), params, views });
   }
 
   /**
@@ -271,7 +277,14 @@ export class StatementRunner {
     const k = nodeKind(stmt);
     const kind = k?.[0] ?? '';
     this.lastRoute = 'proxy';
-    if (kind === 'TransactionStmt') return this.transaction(sql, k![1]);
+    if (kind === 'TransactionStmt') {
+      const block = this.block;
+      try {
+        return await this.transaction(sql, k![1]);
+      } finally {
+        if (this.block !== block) this.blockEnded(block);
+      }
+    }
     if (this.block?.failed) throw aborted();
     if (kind === 'VariableSetStmt' || kind === 'DiscardStmt') return this.setting(sql, bound, formats);
     await this.prepareMeta(stmt);
@@ -357,6 +370,7 @@ export class StatementRunner {
   private async ddl(sql: string, shards: number[], bound: BoundParams): Promise<Outcome> {
     this.cluster.forgetMeta();
     if (this.block) {
+      this.ddlBlock = this.block;
       return this.onShards(shards, true, true, async (chs) => {
         const answers: ShardAnswer[] = [];
         for (const c of chs) answers.push(await runStatement(c, sql, bound));
@@ -366,6 +380,7 @@ export class StatementRunner {
     const results = await Promise.allSettled(
       shards.map((s) => this.onShards([s], false, true, ([c]) => runStatement(c, sql, bound))),
     );
+    this.cluster.forgetMeta();
     const failed = results.flatMap((r, i) =>
       r.status === 'rejected' ? [{ shard: shards[i], err: r.reason as Error }] : [],
     );
@@ -408,7 +423,7 @@ export class StatementRunner {
       case 'TRANS_STMT_BEGIN':
       case 'TRANS_STMT_START':
         if (this.block?.failed) throw aborted();
-        if (!this.block) this.block = new TransactionBlock(sql, false, this.cluster);
+        if (!this.block) this.block = new TransactionBlock(sql, false);
         return tag('BEGIN');
       case 'TRANS_STMT_COMMIT': {
         const block = this.block;
@@ -441,7 +456,7 @@ export class StatementRunner {
    * committed (with two-phase commit over several shards) when all succeeded, rolled back when one failed.
    */
   async implicitTransaction(fn: () => Promise<void>): Promise<void> {
-    const block = new TransactionBlock('BEGIN', true, this.cluster);
+    const block = new TransactionBlock('BEGIN', true);
     this.block = block;
     try {
       await fn();
@@ -453,7 +468,19 @@ export class StatementRunner {
       if (this.block === block) this.block = null;
       await block.rollback();
       throw err;
+    } finally {
+      this.blockEnded(block);
     }
+  }
+
+  /**
+   * Catalog facts read by any session while a block's DDL was not committed may be stale (they are read on
+   * other connections): they are dropped again once the block ends.
+   */
+  private blockEnded(block: TransactionBlock | null): void {
+    if (!block || block !== this.ddlBlock) return;
+    this.ddlBlock = null;
+    this.cluster.forgetMeta();
   }
 
   /** Describe of a statement: its parameters and columns, from the default shard (every shard has the schema). */
@@ -514,7 +541,7 @@ export class StatementRunner {
       }
     }
     if (atomic && shards.length > 1) {
-      const block = new TransactionBlock('BEGIN', true, this.cluster);
+      const block = new TransactionBlock('BEGIN', true);
       this.block = block;
       try {
         const result = await this.onShards(shards, false, write, fn);
@@ -610,6 +637,7 @@ export class StatementRunner {
     const block = this.block;
     this.block = null;
     await block?.rollback();
+    this.blockEnded(block);
   }
 }
 

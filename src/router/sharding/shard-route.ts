@@ -1,10 +1,13 @@
 // Where a statement on a sharded database runs: one shard, several, every shard, split, or refused (0A000).
 import { columnRefOf, constantOf, nodeKind, type Node, type ParamValues } from './ast-values.js';
-import { columnEqualities, keyRestriction, type KeyColumn, type Restriction } from './key-restriction.js';
+import { columnEqualities, type Restriction } from './key-restriction.js';
 import type { KeyValue } from './key-value.js';
 import type { HashKeyType } from './pg-hash.js';
+import { conjuncts, statementScopes, type RelationRef, type StatementScopes } from './query-scopes.js';
+import { relationKind, type RelationKind, type ViewLookup } from './relation-kinds.js';
+import { placementOf, shardSets, untiedNested, type Placement, type ShardedRef } from './relation-shards.js';
 import type { ShardMap, TablePlacement } from './shard-map.js';
-import { fromTables, tableRef, type FromTables, type TableRef } from './table-refs.js';
+import { tableRef } from './table-refs.js';
 
 /** What the router knows of a table from the catalog: its key's hash type and its columns in order. */
 export interface TableMeta {
@@ -40,6 +43,8 @@ export interface RouteContext {
   map: ShardMap;
   meta: MetaLookup;
   params: ParamValues;
+  /** View facts of relations the map does not shard; without them every such relation is taken for a table. */
+  views?: ViewLookup;
 }
 
 const unsupported = (message: string, hint?: string): ShardRoute => ({ kind: 'unsupported', message, hint });
@@ -51,12 +56,12 @@ export function routeStatement(stmt: Node, ctx: RouteContext): ShardRoute {
   const [kind, n] = k;
   switch (kind) {
     case 'SelectStmt':
-      return routeSelect(n, ctx);
+      return routeSelect(stmt, n, ctx);
     case 'InsertStmt':
-      return routeInsert(n, ctx);
+      return routeInsert(stmt, n, ctx);
     case 'UpdateStmt':
     case 'DeleteStmt':
-      return routeUpdateDelete(kind, n, ctx);
+      return routeUpdateDelete(stmt, kind, n, ctx);
     case 'CopyStmt':
       return routeCopy(n, ctx);
     case 'ExplainStmt': {
@@ -71,13 +76,21 @@ export function routeStatement(stmt: Node, ctx: RouteContext): ShardRoute {
             : [0];
       return { kind: 'single', shard: shards[0], write: false, reason: 'explain:first-shard' };
     }
+    case 'PrepareStmt':
+    case 'DeclareCursorStmt':
+    case 'CreateTableAsStmt': {
+      const refusal = nestedRefusal(kind, n, ctx);
+      if (refusal) return refusal;
+      if (kind === 'PrepareStmt')
+        return { kind: 'single', shard: ctx.map.defaultShard, write: true, reason: 'default-shard' };
+      return { kind: 'ddl', shards: ctx.map.allShards(), reason: 'ddl-all-shards' };
+    }
     case 'VariableShowStmt':
     case 'ListenStmt':
     case 'NotifyStmt':
     case 'UnlistenStmt':
     case 'DoStmt':
     case 'CallStmt':
-    case 'PrepareStmt':
     case 'ExecuteStmt':
     case 'DeallocateStmt':
       return { kind: 'single', shard: ctx.map.defaultShard, write: true, reason: 'default-shard' };
@@ -86,21 +99,71 @@ export function routeStatement(stmt: Node, ctx: RouteContext): ShardRoute {
   }
 }
 
-interface Classified {
-  sharded: { ref: TableRef; placement: TablePlacement }[];
-  unsharded: { ref: TableRef; shard: number }[];
-  reference: TableRef[];
+/** The relations of a statement by what they are to the router. */
+interface Kinds {
+  sharded: ShardedRef[];
+  unsharded: { ref: RelationRef; kind: Extract<RelationKind, { kind: 'unsharded' }> }[];
+  reference: RelationRef[];
 }
 
-function classify(refs: TableRef[], map: ShardMap): Classified {
-  const out: Classified = { sharded: [], unsharded: [], reference: [] };
-  for (const ref of refs) {
+/** What routing a statement needs that no parameter value changes. */
+interface Analysis {
+  map: ShardMap;
+  scopes: StatementScopes;
+  /** The relations the map shards (the others' view facts are looked at per route: the catalog changes). */
+  sharded: ShardedRef[];
+  /** Derived from the catalog facts in `facts` (key types, columns): derived again when those change. */
+  placement?: { facts: (TableMeta | undefined)[]; value: Placement };
+}
+
+/**
+ * Analyses by statement node. Parses are cached by text and templates by shape, so the same node comes back
+ * for every run of a statement; only its key values differ. Nodes are never changed once parsed.
+ */
+const analyses = new WeakMap<Node, Analysis>();
+
+function analysisOf(stmt: Node, map: ShardMap): Analysis {
+  const known = analyses.get(stmt);
+  if (known && known.map === map) return known;
+  const scopes = statementScopes(stmt);
+  const sharded: ShardedRef[] = [];
+  for (const ref of scopes.relations) {
     const kind = map.kindOf(ref.table);
-    if (kind.kind === 'sharded') out.sharded.push({ ref, placement: kind.placement });
-    else if (kind.kind === 'reference') out.reference.push(ref);
-    else out.unsharded.push({ ref, shard: kind.shard });
+    if (kind.kind === 'sharded') sharded.push({ ref, placement: kind.placement });
+  }
+  const a: Analysis = { map, scopes, sharded };
+  analyses.set(stmt, a);
+  return a;
+}
+
+/** The kinds of every relation, or the refusal of one (a view over a sharded table, say). */
+function kindsOf(a: Analysis, ctx: RouteContext): Kinds | ShardRoute {
+  const out: Kinds = { sharded: a.sharded, unsharded: [], reference: [] };
+  for (const ref of a.scopes.relations) {
+    if (a.sharded.some((p) => p.ref === ref)) continue;
+    const kind = relationKind(ref, ctx.map, ctx.views);
+    if (kind.kind === 'refused') return unsupported(kind.message, kind.hint);
+    if (kind.kind === 'reference') out.reference.push(ref);
+    else if (kind.kind === 'unsharded') out.unsharded.push({ ref, kind });
+  }
+  // A write inside a statement writes one shard's copy only, or each shard's from rows that differ.
+  const refWrite = out.reference.find((r) => r.role !== 'read' && r.scope !== a.scopes.root);
+  if (refWrite) {
+    return unsupported(
+      `a write to reference table "${refWrite.table}" inside another statement is not supported`,
+      'write the reference table in a statement of its own',
+    );
   }
   return out;
+}
+
+function placementFor(a: Analysis, ctx: RouteContext): Placement {
+  const facts = a.sharded.map((p) => ctx.meta(p.placement.table));
+  const known = a.placement;
+  if (known && known.facts.every((f, i) => f === facts[i])) return known.value;
+  const value = placementOf(a.scopes, a.sharded, (p) => ctx.meta(p.placement.table));
+  a.placement = { facts, value };
+  return value;
 }
 
 /** Shards a key restriction allows, or null for every shard. */
@@ -133,151 +196,225 @@ function guessType(values: (KeyValue | null)[]): HashKeyType {
   return values.every((v) => v === null || typeof v === 'bigint') ? 'int' : 'text';
 }
 
-function keyColumn(ref: TableRef, placement: TablePlacement, refs: TableRef[]): KeyColumn {
-  return { column: placement.column, names: [ref.alias], unqualified: refs.length === 1 };
-}
-
-/** What routing a SELECT needs that no parameter value changes: its tables, kinds and conditions. */
-interface SelectShape {
-  map: ShardMap;
-  from: FromTables;
-  top: Classified;
-  nested: Classified;
-  where: unknown;
+/** The shards of each sharded relation's rows that matter; `fixed` gives some relations their keys outright. */
+function setsOf(
+  a: Analysis,
+  ctx: RouteContext,
+  fixed?: (p: ShardedRef) => Restriction | undefined,
+): Map<ShardedRef, number[] | null> {
+  return shardSets(placementFor(a, ctx), (p, r) => shardsFor(r, p.placement, ctx), ctx.params, fixed);
 }
 
 /**
- * Shapes by statement node. Parses are cached by text and templates by shape, so the same node comes back
- * for every run of a statement; only its key values differ. Nodes are never changed once parsed.
+ * The one shard every sharded relation's rows that matter lie on, when there is one: each restricted by its
+ * own key, or by an equality with a co-located key so restricted. -1 when no row matches anywhere.
  */
-const selectShapes = new WeakMap<Node, SelectShape>();
-
-function selectShape(n: Node, map: ShardMap): SelectShape {
-  const known = selectShapes.get(n);
-  if (known && known.map === map) return known;
-  const from = fromTables({ SelectStmt: n }, (n.fromClause as unknown[]) ?? []);
-  const conditions = [n.whereClause, ...from.joinQuals].filter(Boolean);
-  const where =
-    conditions.length === 1 ? conditions[0] : { BoolExpr: { boolop: 'AND_EXPR', args: conditions } };
-  const shape = { map, from, top: classify(from.top, map), nested: classify(from.nested, map), where };
-  selectShapes.set(n, shape);
-  return shape;
+function oneShard(sets: Map<ShardedRef, number[] | null>): number | null {
+  const all = new Set<number>();
+  for (const s of sets.values()) {
+    if (s === null) return null;
+    for (const x of s) all.add(x);
+  }
+  if (all.size > 1) return null;
+  return all.size === 1 ? [...all][0] : -1;
 }
 
-function routeSelect(n: Node, ctx: RouteContext): ShardRoute {
-  if (n.op && n.op !== 'SETOP_NONE') return routeSetOperation(n, ctx);
-  const { from, top, nested, where } = selectShape(n, ctx.map);
-  const shardedAll = [...top.sharded, ...nested.sharded];
-  const unshardedAll = [...top.unsharded, ...nested.unsharded];
-  const writes = Boolean(n.lockingClause);
-  if (shardedAll.length === 0) {
-    const shards = new Set(unshardedAll.map((u) => u.shard));
-    if (shards.size > 1) return unsupported('the statement reads unsharded tables on different shards');
-    const shard = shards.size === 1 ? [...shards][0] : ctx.map.defaultShard;
-    const reason =
-      unshardedAll.length > 0 ? 'unsharded-table' : top.reference.length > 0 ? 'reference-table' : 'no-table';
-    return { kind: 'single', shard, write: writes, reason };
-  }
-  if (unshardedAll.length > 0) {
-    const u = unshardedAll[0].ref.table;
-    const s = shardedAll[0].ref.table;
-    return unsupported(
-      `cannot join sharded table "${s}" with unsharded table "${u}"`,
-      `add "${u}" to sharding.reference (copied to every shard) or shard it on a key co-located with "${s}"`,
-    );
-  }
-  const colocation = checkColocated(top.sharded, where);
-  if (colocation) return colocation;
-  let shards: number[] | null = null;
-  for (const t of top.sharded) {
-    const r = keyRestriction(where, keyColumn(t.ref, t.placement, from.top), ctx.params);
-    const s = shardsFor(r, t.placement, ctx);
-    if (s) shards = shards ? shards.filter((x) => s.includes(x)) : s;
-  }
-  if (shards && shards.length <= 1) {
-    return {
-      kind: 'single',
-      shard: shards[0] ?? ctx.map.defaultShard,
-      write: writes,
-      reason: shards.length ? 'shard-key' : 'no-matching-shard',
-    };
-  }
-  if (nested.sharded.length > 0 || (from.hasSubquery && top.sharded.length > 0)) {
-    const t = (nested.sharded[0] ?? top.sharded[0]).placement;
-    return unsupported(
-      `subqueries and CTEs over sharded table "${t.table}" that span several shards are not supported`,
-      `restrict the query to one shard with ${t.table}.${t.column} = <value>, or use a reference table`,
-    );
-  }
-  if (top.sharded.length === 0) return unsupported('the statement spans shards through a subquery');
-  return {
-    kind: 'scatter',
-    shards: shards ?? ctx.map.allShards(),
-    reason: shards ? 'shard-keys' : 'no-shard-key',
-  };
-}
+const restrictHint = (table: string) =>
+  `restrict every sharded table of the statement to the same shard by its key, or make "${table}" a reference table`;
 
-function routeSetOperation(n: Node, ctx: RouteContext): ShardRoute {
-  const left = routeSelect(n.larg as Node, ctx);
-  const right = routeSelect(n.rarg as Node, ctx);
-  if (left.kind === 'unsupported') return left;
-  if (right.kind === 'unsupported') return right;
-  if (left.kind === 'single' && right.kind === 'single' && left.shard === right.shard) return left;
+/** A sharded table with an unsharded one (which only the default shard holds): no shard has both. */
+function mixRefusal(kinds: Kinds): ShardRoute {
+  const u = kinds.unsharded[0];
+  const s = kinds.sharded[0].ref.table;
+  const via = u.kind.via;
+  if (via) {
+    return unsupported(
+      `cannot join sharded table "${s}" with view "${via.view}" over unsharded table "${via.tables[0]}"`,
+      `add ${via.tables.map((t) => `"${t}"`).join(', ')} to sharding.reference (copied to every shard)`,
+    );
+  }
   return unsupported(
-    'UNION, INTERSECT and EXCEPT across shards are not supported',
-    'run each part separately, or restrict every part to the same shard by its key',
+    `cannot join sharded table "${s}" with unsharded table "${u.ref.table}"`,
+    `add "${u.ref.table}" to sharding.reference (copied to every shard) or shard it on a key co-located with "${s}"`,
   );
 }
 
-/** Sharded tables of one query must be co-located and joined on their keys; else a 0A000 route. */
-function checkColocated(sharded: Classified['sharded'], where: unknown): ShardRoute | null {
-  if (sharded.length < 2) return null;
-  const first = sharded[0];
-  for (const other of sharded.slice(1)) {
-    if (!first.placement.colocatedWith(other.placement)) {
-      return unsupported(
-        `tables "${first.ref.table}" and "${other.ref.table}" are not co-located (${first.placement.describe()} vs ${other.placement.describe()})`,
-        'shard both tables with the same algorithm and shard count, or make one a reference table',
-      );
-    }
-  }
-  // Union-find over the tables whose keys the conditions equate.
-  const parent = sharded.map((_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
-  const indexOfKey = (expr: unknown): number => {
-    const ref = columnRefOf(expr);
-    if (!ref) return -1;
-    return sharded.findIndex(
-      (t) =>
-        t.placement.column.toLowerCase() === ref.column.toLowerCase() &&
-        (ref.qualifier === undefined || ref.qualifier.toLowerCase() === t.ref.alias),
+/**
+ * Whether a statement may run on every shard (or those of `shards`) as it is, each shard answering for its
+ * own rows: the sharded tables of its own level are co-located and joined on their keys, and every sharded
+ * table below it (subqueries, CTEs) is tied to a row of the level above by an equality of co-located keys.
+ * Null when it may; else the refusal.
+ */
+function spreadRefusal(a: Analysis, ctx: RouteContext): ShardRoute | null {
+  const placement = placementFor(a, ctx);
+  const root = a.scopes.root;
+  if (placement.rootGroups.length === 0) {
+    const t = a.sharded[0].ref.table;
+    return unsupported(
+      `subqueries and CTEs over sharded table "${t}" that span several shards are not supported`,
+      restrictHint(t),
     );
-  };
-  for (const [a, b] of columnEqualities(where)) {
-    const i = indexOfKey(a);
-    const j = indexOfKey(b);
-    if (i >= 0 && j >= 0) parent[find(i)] = find(j);
   }
-  for (let i = 1; i < sharded.length; i++) {
-    if (find(i) !== find(0)) {
-      const a = sharded[0];
-      const b = sharded[i];
-      return unsupported(
-        `join of "${a.ref.table}" and "${b.ref.table}" is not on their shard keys`,
-        `join on ${a.ref.alias}.${a.placement.column} = ${b.ref.alias}.${b.placement.column}, or make "${b.ref.table}" a reference table`,
-      );
-    }
+  if (placement.rootGroups.length > 1) return joinRefusal(a, placement);
+  const untied = untiedNested(placement, root);
+  if (untied.length > 0) {
+    const t = untied[0].ref.table;
+    return unsupported(
+      `subqueries and CTEs over sharded table "${t}" that span several shards are not supported`,
+      restrictHint(t),
+    );
   }
   return null;
 }
 
-function routeInsert(n: Node, ctx: RouteContext): ShardRoute {
-  const ref = tableRef(n.relation as Node);
-  const kind = ctx.map.kindOf(ref.table);
-  if (kind.kind === 'reference')
+/** Tables of the statement's own level that are not joined on their keys: the refusal, and a hint that cannot mislead. */
+function joinRefusal(a: Analysis, placement: Placement): ShardRoute {
+  const [first, second] = placement.rootGroups;
+  const x = first[0];
+  const y = second.find((p) => !p.placement.colocatedWith(x.placement)) ?? second[0];
+  if (!x.placement.colocatedWith(y.placement)) {
+    return unsupported(
+      `tables "${x.ref.table}" and "${y.ref.table}" are not co-located (${x.placement.describe()} vs ${y.placement.describe()})`,
+      'shard both tables with the same algorithm and shard count, or make one a reference table',
+    );
+  }
+  const message = `join of "${x.ref.table}" and "${y.ref.table}" is not on their shard keys`;
+  // Only the statement's own equalities may shape a hint: the key of one side equated with another column
+  // of the other side means sharding that side by that column would co-locate the join as it is written.
+  const byRef = new Map(a.sharded.map((p) => [p.ref, p]));
+  const ownerOf = (expr: unknown) => {
+    const col = columnRefOf(expr);
+    if (!col) return undefined;
+    const name = col.qualifier?.toLowerCase();
+    const ref = name ? a.scopes.root.names.get(name) : undefined;
+    return ref ? { p: byRef.get(ref), column: col.column.toLowerCase() } : undefined;
+  };
+  const inFirst = new Set(first);
+  for (const [l, r] of a.scopes.root.conditions.flatMap(conjuncts).flatMap(columnEqualities)) {
+    const [ol, or] = [ownerOf(l), ownerOf(r)];
+    if (!ol?.p || !or?.p || inFirst.has(ol.p) === inFirst.has(or.p)) continue;
+    for (const [keyed, other] of [
+      [ol, or],
+      [or, ol],
+    ]) {
+      const k = keyed.p!;
+      const o = other.p!;
+      const keyedOnKey = k.placement.column.toLowerCase() === keyed.column;
+      const otherOnKey = o.placement.column.toLowerCase() === other.column;
+      if (!keyedOnKey || otherOnKey || !k.placement.colocatedWith(o.placement)) continue;
+      return unsupported(
+        message,
+        `the join equates ${k.ref.alias}.${keyed.column} with ${o.ref.alias}.${other.column}: sharding "${o.ref.table}" by "${other.column}" would co-locate them; or make "${o.ref.table}" a reference table`,
+      );
+    }
+  }
+  return unsupported(message, restrictHint(y.ref.table));
+}
+
+function routeSelect(stmt: Node, n: Node, ctx: RouteContext): ShardRoute {
+  const a = analysisOf(stmt, ctx.map);
+  const kinds = kindsOf(a, ctx);
+  if ('kind' in kinds) return kinds;
+  const writes = Boolean(n.lockingClause) || a.scopes.relations.some((r) => r.role !== 'read');
+  if (kinds.sharded.length === 0) {
+    const shard = kinds.unsharded.length > 0 ? kinds.unsharded[0].kind.shard : ctx.map.defaultShard;
+    const reason =
+      kinds.unsharded.length > 0
+        ? 'unsharded-table'
+        : kinds.reference.length > 0
+          ? 'reference-table'
+          : 'no-table';
+    return { kind: 'single', shard, write: writes, reason };
+  }
+  if (kinds.unsharded.length > 0) return mixRefusal(kinds);
+  if (a.scopes.root.into) {
+    return unsupported(
+      `SELECT INTO over sharded table "${kinds.sharded[0].ref.table}" would store only one shard's rows`,
+      'create the table with CREATE TABLE and fill it through the proxy with INSERT … VALUES or COPY',
+    );
+  }
+  const sets = setsOf(a, ctx);
+  const shard = oneShard(sets);
+  if (shard !== null) {
+    return {
+      kind: 'single',
+      shard: shard < 0 ? ctx.map.defaultShard : shard,
+      write: writes,
+      reason: shard < 0 ? 'no-matching-shard' : 'shard-key',
+    };
+  }
+  if (a.scopes.root.setOperation) {
+    return unsupported(
+      'UNION, INTERSECT and EXCEPT across shards are not supported',
+      'run each part separately, or restrict every part to the same shard by its key',
+    );
+  }
+  const refusal = spreadRefusal(a, ctx);
+  if (refusal) return refusal;
+  const shards = new Set<number>();
+  let every = false;
+  for (const p of placementFor(a, ctx).rootGroups[0]) {
+    const s = sets.get(p)!;
+    if (s === null) every = true;
+    else for (const x of s) shards.add(x);
+  }
+  if (every) return { kind: 'scatter', shards: ctx.map.allShards(), reason: 'no-shard-key' };
+  return { kind: 'scatter', shards: [...shards].sort((x, y) => x - y), reason: 'shard-keys' };
+}
+
+/**
+ * Statements holding a query that runs elsewhere than the statement's route: a PREPARE (run later by
+ * EXECUTE on the default shard), a cursor (declared, then fetched from every shard and answered by one),
+ * CREATE TABLE AS and its SELECT (each shard's new table would hold only that shard's rows). None of them may
+ * read a sharded table. A materialized view may be created: its reads are refused instead.
+ */
+function nestedRefusal(kind: string, n: Node, ctx: RouteContext): ShardRoute | null {
+  if (kind === 'CreateTableAsStmt' && n.objtype === 'OBJECT_MATVIEW') return null;
+  const query = n.query as Node | undefined;
+  if (!nodeKind(query)) return null;
+  const a = analysisOf(query!, ctx.map);
+  const kinds = kindsOf(a, ctx);
+  if ('kind' in kinds) return kinds;
+  const table = kinds.sharded[0]?.ref.table;
+  if (!table) return null;
+  if (kind === 'PrepareStmt') {
+    return unsupported(
+      `PREPARE of a statement on sharded table "${table}" is not supported`,
+      'prepare it through the protocol (Parse and Bind, as drivers do): the proxy routes each execution',
+    );
+  }
+  if (kind === 'DeclareCursorStmt') {
+    return unsupported(
+      `cursors over sharded table "${table}" are not supported`,
+      'run the query without a cursor: the proxy gathers its rows from every shard',
+    );
+  }
+  return unsupported(
+    `CREATE TABLE AS over sharded table "${table}" would store only each shard's rows on that shard`,
+    'create the table, then fill it through the proxy with INSERT … VALUES or COPY',
+  );
+}
+
+function routeInsert(stmt: Node, n: Node, ctx: RouteContext): ShardRoute {
+  const a = analysisOf(stmt, ctx.map);
+  const kinds = kindsOf(a, ctx);
+  if ('kind' in kinds) return kinds;
+  const target = a.scopes.relations.find((r) => r.role === 'insert' && r.scope === a.scopes.root)!;
+  const ref = tableRef({ relname: target.relname });
+  const others = kinds.sharded.filter((p) => p.ref !== target);
+  const kind = relationKind(target, ctx.map, ctx.views);
+  if (kind.kind === 'refused') return unsupported(kind.message, kind.hint);
+  if (kind.kind === 'reference') {
+    if (kinds.sharded.length > 0 || kinds.unsharded.length > 0) {
+      return unsupported(`writes to reference table "${ref.table}" may read only reference tables`);
+    }
     return { kind: 'multi-write', shards: ctx.map.allShards(), count: 'first', reason: 'reference-table' };
-  if (kind.kind === 'unsharded')
+  }
+  if (kind.kind === 'unsharded') {
+    if (kinds.sharded.length > 0)
+      return unsupported(`write to unsharded table "${ref.table}" reads a sharded table`);
     return { kind: 'single', shard: kind.shard, write: true, reason: 'unsharded-table' };
+  }
   const placement = kind.placement;
   const select = (n.selectStmt as Node | undefined)?.SelectStmt as Node | undefined;
   const rows = select?.valuesLists as Node[] | undefined;
@@ -287,6 +424,7 @@ function routeInsert(n: Node, ctx: RouteContext): ShardRoute {
       'INSERT ... SELECT across shards is not supported; insert the rows with VALUES',
     );
   }
+  if (kinds.unsharded.length > 0) return mixRefusal(kinds);
   const cols = (n.cols as Node[] | undefined)?.map((c) => String((c.ResTarget as Node).name).toLowerCase());
   const meta = ctx.meta(ref.table);
   const columns = cols ?? meta?.columns;
@@ -301,6 +439,7 @@ function routeInsert(n: Node, ctx: RouteContext): ShardRoute {
   }
   const type = meta?.keyType;
   const byShard = new Map<number, Node[]>();
+  const keys: (KeyValue | null)[] = [];
   for (const row of rows) {
     const items = (row.List as Node).items as unknown[];
     const v = keyIndex >= items.length ? null : constantOf(items[keyIndex], ctx.params);
@@ -317,12 +456,24 @@ function routeInsert(n: Node, ctx: RouteContext): ShardRoute {
         'extend sharding ranges or lists to cover it',
       );
     }
+    keys.push(v);
     byShard.set(shard, [...(byShard.get(shard) ?? []), row]);
+  }
+  if (others.length > 0) {
+    // Subqueries of the INSERT (in its rows, ON CONFLICT, RETURNING, CTEs) run where its rows go.
+    const sets = setsOf(a, ctx, (p) => (p.ref === target ? keys : undefined));
+    if (byShard.size > 1 || oneShard(sets) === null) {
+      const t = others[0].ref.table;
+      return unsupported(
+        `INSERT into "${ref.table}" reads sharded table "${t}" from rows on other shards`,
+        restrictHint(t),
+      );
+    }
   }
   if (byShard.size === 1)
     return { kind: 'single', shard: [...byShard.keys()][0], write: true, reason: 'shard-key' };
   const parts = [...byShard.entries()]
-    .sort((a, b) => a[0] - b[0])
+    .sort((x, y) => x[0] - y[0])
     .map(([shard, shardRows]) => ({
       shard,
       stmt: { InsertStmt: { ...n, selectStmt: { SelectStmt: { ...select, valuesLists: shardRows } } } },
@@ -330,42 +481,26 @@ function routeInsert(n: Node, ctx: RouteContext): ShardRoute {
   return { kind: 'insert-split', parts, reason: 'rows-by-shard-key' };
 }
 
-/** What routing an UPDATE or DELETE needs that no parameter value changes. */
-interface WriteShape {
-  map: ShardMap;
-  ref: TableRef;
-  from: FromTables;
-  all: Classified;
-}
-
-const writeShapes = new WeakMap<Node, WriteShape>();
-
-function writeShape(kind: string, n: Node, map: ShardMap): WriteShape {
-  const known = writeShapes.get(n);
-  if (known && known.map === map) return known;
-  const ref = tableRef(n.relation as Node);
-  const extra = ((kind === 'UpdateStmt' ? n.fromClause : n.usingClause) as unknown[]) ?? [];
-  const from = fromTables({ [kind]: n }, [n.relation && { RangeVar: n.relation }, ...extra]);
-  const shape = { map, ref, from, all: classify([...from.top, ...from.nested], map) };
-  writeShapes.set(n, shape);
-  return shape;
-}
-
-function routeUpdateDelete(kind: string, n: Node, ctx: RouteContext): ShardRoute {
-  const { ref, from, all } = writeShape(kind, n, ctx.map);
-  const target = ctx.map.kindOf(ref.table);
-  if (target.kind === 'reference') {
-    if (all.sharded.length > 0 || all.unsharded.length > 0) {
+function routeUpdateDelete(stmt: Node, kind: string, n: Node, ctx: RouteContext): ShardRoute {
+  const a = analysisOf(stmt, ctx.map);
+  const kinds = kindsOf(a, ctx);
+  if ('kind' in kinds) return kinds;
+  const target = a.scopes.relations.find((r) => r.role === 'write' && r.scope === a.scopes.root)!;
+  const ref = tableRef({ relname: target.relname });
+  const targetKind = relationKind(target, ctx.map, ctx.views);
+  if (targetKind.kind === 'refused') return unsupported(targetKind.message, targetKind.hint);
+  if (targetKind.kind === 'reference') {
+    if (kinds.sharded.length > 0 || kinds.unsharded.length > 0) {
       return unsupported(`writes to reference table "${ref.table}" may read only reference tables`);
     }
     return { kind: 'multi-write', shards: ctx.map.allShards(), count: 'first', reason: 'reference-table' };
   }
-  if (target.kind === 'unsharded') {
-    if (all.sharded.length > 0)
+  if (targetKind.kind === 'unsharded') {
+    if (kinds.sharded.length > 0)
       return unsupported(`write to unsharded table "${ref.table}" reads a sharded table`);
-    return { kind: 'single', shard: target.shard, write: true, reason: 'unsharded-table' };
+    return { kind: 'single', shard: targetKind.shard, write: true, reason: 'unsharded-table' };
   }
-  const placement = target.placement;
+  const placement = targetKind.placement;
   if (kind === 'UpdateStmt') {
     const sets = (n.targetList as Node[]).map((t) => String((t.ResTarget as Node).name).toLowerCase());
     if (sets.includes(placement.column.toLowerCase())) {
@@ -375,23 +510,28 @@ function routeUpdateDelete(kind: string, n: Node, ctx: RouteContext): ShardRoute
       );
     }
   }
-  if (all.unsharded.length > 0) {
+  if (kinds.unsharded.length > 0) {
     return unsupported(
-      `write to sharded table "${ref.table}" reads unsharded table "${all.unsharded[0].ref.table}"`,
+      `write to sharded table "${ref.table}" reads unsharded table "${kinds.unsharded[0].ref.table}"`,
       'make it a reference table',
     );
   }
-  const r = keyRestriction(n.whereClause, keyColumn({ ...ref }, placement, from.top), ctx.params);
-  const shards = shardsFor(r, placement, ctx);
-  if (shards && shards.length <= 1) {
-    return { kind: 'single', shard: shards[0] ?? ctx.map.defaultShard, write: true, reason: 'shard-key' };
-  }
-  if (all.sharded.length > 1 || from.hasSubquery) {
+  const sets = setsOf(a, ctx);
+  const shard = oneShard(sets);
+  if (shard !== null)
+    return {
+      kind: 'single',
+      shard: shard < 0 ? ctx.map.defaultShard : shard,
+      write: true,
+      reason: 'shard-key',
+    };
+  if (spreadRefusal(a, ctx)) {
     return unsupported(
       `a write to "${ref.table}" that reads other sharded tables or subqueries must target one shard`,
-      `add ${ref.table}.${placement.column} = <value> to the WHERE clause`,
+      `restrict "${ref.table}" and every sharded table it reads to the same shard by their keys`,
     );
   }
+  const shards = sets.get(a.sharded.find((p) => p.ref === target)!)!;
   return {
     kind: 'multi-write',
     shards: shards ?? ctx.map.allShards(),
@@ -404,6 +544,12 @@ function routeCopy(n: Node, ctx: RouteContext): ShardRoute {
   if (!n.relation) return unsupported('COPY (query) on a sharded database is not supported');
   const ref = tableRef(n.relation as Node);
   const kind = ctx.map.kindOf(ref.table);
+  const view = relationKind(
+    { relname: String((n.relation as Node).relname), table: ref.table },
+    ctx.map,
+    ctx.views,
+  );
+  if (view.kind === 'refused') return unsupported(view.message, view.hint);
   if (kind.kind === 'unsharded')
     return { kind: 'single', shard: kind.shard, write: true, reason: 'unsharded-table' };
   if (!n.is_from) {
