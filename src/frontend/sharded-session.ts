@@ -35,6 +35,8 @@ import {
 import { ChannelLost } from './sharded/shard-channel.js';
 import { boundParamText, scanRound, shardRoundBytes, type RoundLayout } from './sharded/round-scan.js';
 import { StatementError } from './sharded/statement-error.js';
+import { deallocateName } from '../router/session-state.js';
+import { errorCodes } from '../errors.js';
 import { StatementRunner, type Outcome } from './sharded/statement-runner.js';
 import {
   encodeDataRow,
@@ -286,6 +288,8 @@ export class ShardedSession extends ClientSession {
 
   /** A Query whose template was learned: to its shard as the client's bytes (`copy` them when they are a read's). */
   private fastQuery(sql: string, whole: Buffer, count: number, copy = false): boolean {
+    // A simple query drops the unnamed statement, as in PostgreSQL.
+    this.statementsByName.delete('');
     if (this.runner.settings.has('standard_conforming_strings')) return false;
     const t = templateOf(sql);
     const learned = t && this.templates.get(t);
@@ -293,6 +297,7 @@ export class ShardedSession extends ClientSession {
     // A template is learned from one plain statement; its classification is kept when no literal shaped it.
     const info = learned.info ?? classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
     if (info.explainRoute !== undefined || info.reason.startsWith('route-override')) return false;
+    if (info.reason === 'deallocate') return false;
     const target = this.runner.singleShardNow(learned, info.access === 'write', templateParams(t));
     return (
       target !== null && this.startThrough(count, target, copy ? Buffer.from(whole) : whole, undefined, info)
@@ -440,6 +445,7 @@ export class ShardedSession extends ClientSession {
       return;
     }
     if (m.type === Frontend.Query) {
+      this.statementsByName.delete('');
       // A forwarded statement's reply carried its own ReadyForQuery.
       if (!(await this.simpleQuery(m.text(), m))) this.ready();
       return;
@@ -554,6 +560,13 @@ export class ShardedSession extends ClientSession {
       if (info.reason === 'route-override' || info.reason === 'route-override-invalid') {
         this.pending.push(be.commandComplete('SET'));
         return false;
+      }
+      if (info.reason === 'deallocate' && info.statementCount === 1) {
+        const name = deallocateName(sql);
+        if (name !== null && this.statementsByName.has(name)) {
+          this.pending.push(be.commandComplete(this.deallocateOwn(name)));
+          return false;
+        }
       }
       const template = this.templateFor(sql, info);
       if (template && (await this.forwardedByTemplate(template, m, info))) return true;
@@ -805,8 +818,24 @@ export class ShardedSession extends ClientSession {
 
   private async runPortal(p: Portal): Promise<Outcome> {
     if (!p.stmt) return { columns: null, rows: [], tag: null };
+    const deallocated = (p.stmt.DeallocateStmt as { name?: string } | undefined)?.name;
+    if (deallocated !== undefined && this.statementsByName.has(deallocated))
+      return { columns: null, rows: [], tag: this.deallocateOwn(deallocated) };
     await this.finishJoined(p.stmt);
     return this.runner.run(p.sql, p.stmt, p.bound, p.params, p.resultFormats);
+  }
+
+  /**
+   * DEALLOCATE of a statement the client prepared at protocol level: the proxy holds it (the shards know it
+   * by other names), so the proxy forgets it; its tag, or 25P02 in a failed block as PostgreSQL answers.
+   */
+  private deallocateOwn(name: string): string {
+    if (this.runner.block?.failed) {
+      const { sqlstate, message } = errorCodes.inFailedTransaction;
+      throw StatementError.of(sqlstate, message);
+    }
+    this.statementsByName.delete(name);
+    return 'DEALLOCATE';
   }
 
   /** The plugin statements of this client when a plugin answers this message (by claim, statement or portal). */

@@ -16,6 +16,8 @@ import {
 } from './helpers/raw-client.js';
 import { connect, runTool, withClient } from './helpers/tools.js';
 import { waitFor } from '../../src/sandbox/wait.js';
+import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
+import { createAppDatabase, shardedDatabasesYaml } from './sharding-helpers.js';
 import './helpers/context.js';
 
 const started: TestProxy[] = [];
@@ -89,11 +91,11 @@ async function proxyLogin(proxy: TestProxy, params?: Record<string, string>): Pr
 }
 
 /** The same steps directly on PostgreSQL and through a 1-connection transaction pool: equal replies. */
-async function expectSameAsPostgres(steps: Step[]): Promise<string[]> {
+async function expectSameAsPostgres(steps: Step[], through?: TestProxy): Promise<string[]> {
   const direct = [await directLogin(), await directLogin()];
   const expected = await play(direct[0], direct[1], steps);
   direct.forEach((c) => c.end());
-  const proxy = await proxyWith({ poolSize: 1 });
+  const proxy = through ?? (await proxyWith({ poolSize: 1 }));
   const pooled = [await proxyLogin(proxy), await proxyLogin(proxy)];
   const got = await play(pooled[0], pooled[1], steps);
   pooled.forEach((c) => c.end());
@@ -313,6 +315,49 @@ describe('what the client is told', () => {
           () => false,
         ),
       { what: 'a new server connection', timeoutMs: 10_000 },
+    );
+  });
+});
+
+describe('the same shapes on a sharded database', () => {
+  let cluster: Cluster;
+  let sharded: TestProxy;
+  beforeAll(async () => {
+    cluster = await startCluster({ shards: 2, replicasPerShard: 0 });
+    await createAppDatabase(cluster);
+    sharded = await startTestProxy({
+      databasesYaml: shardedDatabasesYaml({ cluster, sharding: { tables: { items: 'id' } }, poolSize: 1 }),
+    });
+  });
+  afterAll(async () => {
+    await sharded?.close();
+    await cluster?.stop();
+  });
+
+  it("binds each client's own unnamed statement across Sync", async () => {
+    await expectSameAsPostgres(
+      [
+        ['a', [parse('', 'select $1::int + 1000 AS a'), sync]],
+        ['b', [parse('', "select 'B saw ' || $1::text AS b"), sync]],
+        ['a', [bind('', '', ['5']), execute(), sync]],
+        ['a', [query('select 2')]],
+        ['a', [bind('', '', ['5']), execute(), sync]],
+      ],
+      sharded,
+    );
+  });
+
+  it('drops a protocol-level statement with DEALLOCATE, in both protocols', async () => {
+    await expectSameAsPostgres(
+      [
+        ['a', [parse('s1', 'select 1 AS one'), sync]],
+        ['a', [query('DEALLOCATE s1')]],
+        ['a', [bind('', 's1'), execute(), sync]],
+        ['a', [parse('s2', 'select 2 AS two'), sync]],
+        ['a', [parse('', 'DEALLOCATE s2'), bind('', ''), describeMsg('P', ''), execute(), sync]],
+        ['a', [bind('', 's2'), execute(), sync]],
+      ],
+      sharded,
     );
   });
 });

@@ -41,6 +41,8 @@ export class ShardChannel implements RelayTarget {
   private forwarding: ReplySink | null = null;
   /** The transaction status the server last reported. */
   status = 0x49;
+  /** Rewrites this connection's errors before anyone reads them (a deadlock victim's cancel becomes 40P01). */
+  rewriteError?: (body: Buffer) => Buffer | null;
 
   constructor(
     readonly shard: number,

@@ -187,6 +187,7 @@ databases:
       reference: [],
       default_shard: 0,
       algorithm: 'hash',
+      deadlock_check_interval: 1000,
     });
     expect(errorsOf(withDatabase('sharding: { tables: {}, default_shard: 2 }', twoShards))).toEqual([
       'databases.app.sharding.default_shard: expected a shard index 0..1, got 2',
