@@ -9,6 +9,7 @@ import { ShardChannel } from '../frontend/sharded/shard-channel.js';
 import { runSimple, sqlLiteral, textOf } from '../frontend/sharded/shard-exec.js';
 import { gidPrefix, resolveInDoubt, type ResolveOutcome } from '../frontend/sharded/two-phase.js';
 import { loadViewFacts } from '../frontend/sharded/view-facts.js';
+import { CrossShardDeadlocks } from '../frontend/sharded/cross-shard-deadlocks.js';
 import type { Database } from './database.js';
 import type { Pool } from './pool.js';
 import type { Shard } from './shard.js';
@@ -32,12 +33,15 @@ export class Cluster {
   private readonly instance = randomBytes(4).toString('hex');
   private txCounter = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** Deadlocks between clients' transactions over several shards, which no shard sees on its own. */
+  readonly deadlocks: CrossShardDeadlocks;
 
   constructor(
     readonly db: Database,
     private readonly log: Logger,
   ) {
     this.map = new ShardMap(db.config.sharding!, db.shards.length);
+    this.deadlocks = new CrossShardDeadlocks(this, log);
   }
 
   get shardCount(): number {
@@ -60,6 +64,7 @@ export class Cluster {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.deadlocks.stop();
   }
 
   /** A fresh global transaction id, unique across proxy instances. */

@@ -423,7 +423,7 @@ export class StatementRunner {
       case 'TRANS_STMT_BEGIN':
       case 'TRANS_STMT_START':
         if (this.block?.failed) throw aborted();
-        if (!this.block) this.block = new TransactionBlock(sql, false);
+        if (!this.block) this.block = new TransactionBlock(sql, false, this.cluster);
         return tag('BEGIN');
       case 'TRANS_STMT_COMMIT': {
         const block = this.block;
@@ -456,7 +456,7 @@ export class StatementRunner {
    * committed (with two-phase commit over several shards) when all succeeded, rolled back when one failed.
    */
   async implicitTransaction(fn: () => Promise<void>): Promise<void> {
-    const block = new TransactionBlock('BEGIN', true);
+    const block = new TransactionBlock('BEGIN', true, this.cluster);
     this.block = block;
     try {
       await fn();
@@ -541,7 +541,7 @@ export class StatementRunner {
       }
     }
     if (atomic && shards.length > 1) {
-      const block = new TransactionBlock('BEGIN', true);
+      const block = new TransactionBlock('BEGIN', true, this.cluster);
       this.block = block;
       try {
         const result = await this.onShards(shards, false, write, fn);
