@@ -1,8 +1,9 @@
-// The proxy as a separate process (dist/cli.js) streams large results without buffering them in memory.
+// The proxy as a separate process (dist/cli.js): large results stream through unbuffered, large statements leave no memory behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import type net from 'node:net';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,3 +142,81 @@ describe('large results through the CLI proxy', () => {
     socket.destroy();
   });
 });
+
+/** `SELECT n WHERE k IN (…)` of about `chars` characters: its IN list is distinct for each `n`, and holds `k`. */
+function largeInList(n: number, chars: number): { sql: string; k: number } {
+  const values: number[] = [];
+  let length = 0;
+  for (let i = 0; length < chars; i++) {
+    const v = 1_000_000 + ((i * 7919 + n * 104_729) % 9_000_000);
+    values.push(v);
+    length += 8;
+  }
+  return { sql: `SELECT ${n} AS n WHERE ${values[0]} IN (${values.join(',')})`, k: values[0] };
+}
+
+describe('many distinct large statements through the CLI proxy', () => {
+  it('keep its RSS bounded while they run and give the memory back after', async () => {
+    const clients = 2;
+    const perClient = 25;
+    const conns = await Promise.all(
+      Array.from({ length: clients }, async () => {
+        const c = new pg.Client({
+          host: '127.0.0.1',
+          port,
+          user: 'app',
+          password: 'app-secret',
+          database: 'app',
+        });
+        await c.connect();
+        return c;
+      }),
+    );
+    const before = await rssBytes(child.pid!);
+    const answers: number[] = [];
+    const deadline = Date.now() + 120_000;
+    const peak = await peakRssDuring(async () => {
+      await Promise.all(
+        conns.map(async (c, ci) => {
+          for (let i = 0; i < perClient && Date.now() < deadline; i++) {
+            // A distinct IN-list length gives each statement its own shape, as distinct clients' lists have.
+            const { sql } = largeInList(ci * perClient + i, 1_000_000 + (ci * perClient + i) * 16);
+            const { rows } = await c.query<{ n: number }>(sql);
+            answers.push(rows[0].n);
+          }
+        }),
+      );
+    });
+    await Promise.all(conns.map((c) => c.end()));
+    expect(answers.sort((a, b) => a - b)).toEqual(Array.from({ length: clients * perClient }, (_, i) => i));
+    // The old parse cache kept each statement's whole tree: about 20 MB per statement here, 1 GB in all.
+    const after = await settledRss(before + 100 * 1024 * 1024, 30_000);
+    console.info(
+      `proxy RSS: ${mb(before)} MB before, ${mb(peak)} MB at peak, ${mb(after)} MB after ` +
+        `(${clients * perClient} distinct 1 MB statements)`,
+    );
+    expect(peak - before).toBeLessThan(250 * 1024 * 1024);
+    expect(after - before).toBeLessThan(100 * 1024 * 1024);
+  });
+});
+
+/**
+ * The proxy's RSS once it fell to `target` or `waitMs` passed: the parser thread stops a few seconds after
+ * its last statement, and small statements give the collector a chance to run.
+ */
+async function settledRss(target: number, waitMs: number): Promise<number> {
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'app', password: 'app-secret', database: 'app' });
+  await c.connect();
+  const until = Date.now() + waitMs;
+  let rss = await rssBytes(child.pid!);
+  try {
+    while (rss > target && Date.now() < until) {
+      for (let i = 0; i < 100; i++) await c.query('SELECT 1');
+      await sleep(500);
+      rss = await rssBytes(child.pid!);
+    }
+  } finally {
+    await c.end();
+  }
+  return rss;
+}

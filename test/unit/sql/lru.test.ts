@@ -67,3 +67,57 @@ describe('Lru', () => {
     expect(lru.misses).toBe(0);
   });
 });
+
+describe('Lru with a byte budget', () => {
+  const byLength = (maxBytes: number, maxEntries = 100) =>
+    new Lru<string, string>({ maxEntries, maxBytes, cost: (k, v) => k.length + v.length });
+
+  it('evicts the least recently used entries until the estimated bytes fit', () => {
+    const lru = byLength(10);
+    lru.set('a', '1111'); // 5
+    lru.set('b', '2222'); // 10
+    lru.get('a');
+    lru.set('c', '33'); // 13: b goes, a was used more recently
+    expect(keys(lru, ['a', 'b', 'c'])).toEqual(['a', 'c']);
+    expect(lru.bytes).toBe(8);
+  });
+
+  it('does not keep an entry costing more than the whole budget, and drops an older value of its key', () => {
+    const lru = byLength(10);
+    lru.set('a', '1');
+    lru.set('big', 'x'.repeat(20));
+    expect(lru.get('big')).toBeUndefined();
+    lru.set('a', 'y'.repeat(20));
+    expect([lru.size, lru.bytes, lru.get('a')]).toEqual([0, 0, undefined]);
+  });
+
+  it('replacing a value recounts its cost', () => {
+    const lru = byLength(100);
+    lru.set('a', '1111');
+    lru.set('a', '1');
+    expect(lru.bytes).toBe(2);
+  });
+
+  it('still honours the entry count', () => {
+    const lru = byLength(1000, 2);
+    lru.set('a', '1');
+    lru.set('b', '2');
+    lru.set('c', '3');
+    expect(keys(lru, ['a', 'b', 'c'])).toEqual(['b', 'c']);
+    expect(lru.bytes).toBe(4);
+  });
+
+  it('stays within its budget over many entries of mixed sizes', () => {
+    const lru = byLength(5000);
+    for (let i = 0; i < 2000; i++) {
+      lru.set(`k${i}`, 'v'.repeat((i * 37) % 700));
+      expect(lru.bytes).toBeLessThanOrEqual(5000);
+    }
+    let sum = 0;
+    for (let i = 0; i < 2000; i++) {
+      const v = lru.get(`k${i}`);
+      if (v !== undefined) sum += `k${i}`.length + v.length;
+    }
+    expect(sum).toBe(lru.bytes);
+  });
+});
