@@ -71,3 +71,5 @@ else
 fi
 bash "$here/install-ferretdb.sh"
 bash "$here/install-neo4j.sh"
+bash "$here/install-mariadb.sh"
+bash "$here/install-cassandra.sh"
