@@ -101,6 +101,10 @@ export const shardingSchema = z.strictObject({
     description:
       'how often lock waits of transactions over several shards are checked for deadlocks no shard sees (0: never)',
   }),
+  lock_wait_limit: duration(0).meta({
+    description:
+      'a transaction over several shards whose statement waits for a lock longer than this is rolled back with 40P01 (0: no limit)',
+  }),
 });
 
 export const databaseSchema = z

@@ -1,16 +1,20 @@
-// Cross-shard deadlocks the proxy found and broke, read from the detector's counts at scrape time.
+// Cross-shard deadlocks the proxy broke, counted as they happen (reported through StatementMetrics).
 import client from 'prom-client';
-import { deadlocksByDatabase } from '../frontend/sharded/cross-shard-deadlocks.js';
 
-export function registerDeadlockMetrics(registry: client.Registry): void {
-  new client.Counter({
+export interface DeadlockBroken {
+  database: string;
+  /** How it was found: a cycle of waits, or a wait past sharding.lock_wait_limit. */
+  found: 'cycle' | 'lock_wait_limit';
+}
+
+export function createDeadlockCounter(registry: client.Registry): (event: DeadlockBroken) => void {
+  const counter = new client.Counter({
     name: 'polyproxy_cross_shard_deadlocks_total',
-    help: 'Deadlocks between transactions over several shards, found and broken by rolling one back, by database',
-    labelNames: ['database'],
+    help:
+      'Deadlocks between transactions over several shards broken by rolling one back, by database and how ' +
+      'they were found (cycle, lock_wait_limit)',
+    labelNames: ['database', 'found'],
     registers: [registry],
-    collect() {
-      this.reset();
-      for (const d of deadlocksByDatabase()) this.inc({ database: d.database }, d.count);
-    },
   });
+  return (e) => counter.inc({ database: e.database, found: e.found });
 }

@@ -2,7 +2,6 @@
 import client from 'prom-client';
 import type { PluginMetrics } from '../plugins/api.js';
 import { registerClientMetrics } from './client-metrics.js';
-import { registerDeadlockMetrics } from './deadlock-metrics.js';
 import { registerHostMetrics } from './host-metrics.js';
 import type { MetricsSource } from './metrics-source.js';
 import { pluginMetrics } from './plugin-metrics.js';
@@ -30,7 +29,6 @@ export function createMetrics(source: MetricsSource): ProxyMetrics {
   registerPoolMetrics(registry, source);
   registerHostMetrics(registry, source);
   registerStatementCacheMetrics(registry);
-  registerDeadlockMetrics(registry);
   return {
     registry,
     statements: createStatementMetrics(registry),

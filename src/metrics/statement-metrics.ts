@@ -1,5 +1,6 @@
 // Statement-level events the client session reports as they happen: counts, latency and errors by kind and route.
 import client from 'prom-client';
+import { createDeadlockCounter, type DeadlockBroken } from './deadlock-metrics.js';
 import { FastHistogram, type HistogramChild } from './fast-histogram.js';
 
 /** What a statement does, in a handful of values so the label stays low-cardinality. */
@@ -34,6 +35,8 @@ export interface StatementMetrics {
   statementDone(event: StatementDone): void;
   statementError(event: StatementFailed): void;
   pluginCall(event: PluginCall): void;
+  /** A cross-shard deadlock was broken by rolling a transaction back. */
+  deadlockBroken(event: DeadlockBroken): void;
 }
 
 const kinds: ReadonlySet<string> = new Set<StatementKind>(['read', 'write', 'ddl', 'transaction', 'utility']);
@@ -94,6 +97,7 @@ export function createStatementMetrics(registry: client.Registry): StatementMetr
     labelNames: ['plugin', 'hook'],
     registers: [registry],
   });
+  const deadlockBroken = createDeadlockCounter(registry);
   // One child per (database, kind, route), found through nested maps: no label object or hash per statement.
   const children = new Map<string, Map<string, Map<string, HistogramChild>>>();
   const durationFor = (database: string, kind: string, route: string) => {
@@ -120,5 +124,6 @@ export function createStatementMetrics(registry: client.Registry): StatementMetr
       callsOf(e.plugin, e.hook).observe(e.seconds);
       if (e.failed) pluginErrors.inc({ plugin: e.plugin, hook: e.hook });
     },
+    deadlockBroken,
   };
 }

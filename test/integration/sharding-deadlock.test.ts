@@ -17,8 +17,8 @@ const clients: pg.Client[] = [];
 const key = [keyOnShard(0, 1), keyOnShard(1, 1), keyOnShard(2, 1)];
 
 /** A client through the proxy; a statement that hangs is given up after 30 s rather than the test's timeout. */
-async function proxyClient(): Promise<pg.Client> {
-  const c = await connect({ ...proxy.client(), query_timeout: 30_000 });
+async function proxyClient(p: TestProxy = proxy): Promise<pg.Client> {
+  const c = await connect({ ...p.client(), query_timeout: 30_000 });
   clients.push(c);
   return c;
 }
@@ -50,11 +50,11 @@ async function valuesByKey(): Promise<Map<number, number>> {
   return new Map(rows.flat().map((r) => [Number(r.id), Number(r.v)]));
 }
 
-async function deadlocksCounted(): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${proxy.adminPort}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith('polyproxy_cross_shard_deadlocks_total{database="app"}'));
+/** polyproxy_cross_shard_deadlocks_total of database app, for deadlocks found one way. */
+async function deadlocksCounted(found = 'cycle', p: TestProxy = proxy): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${p.adminPort}/metrics`)).text();
+  const series = `polyproxy_cross_shard_deadlocks_total{database="app",found="${found}"}`;
+  const line = text.split('\n').find((l) => l.startsWith(series));
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
@@ -204,5 +204,42 @@ describe('cross-shard deadlocks', () => {
     const values = await valuesByKey();
     expect(key.map((k) => values.get(k))).toEqual([11, 1, 10]);
     expect(await deadlocksCounted()).toBe(before);
+  });
+
+  it('rolls back a transaction that waits past lock_wait_limit: a deadlock through two proxy instances', async () => {
+    // Each instance runs one of the two transactions, so neither sees the cycle; the limit breaks it.
+    const yaml = shardedDatabasesYaml({
+      cluster,
+      poolSize: 4,
+      sharding: { tables: { accounts: 'id' }, deadlock_check_interval: '200ms', lock_wait_limit: '2s' },
+    });
+    const [p1, p2] = [
+      await startTestProxy({ databasesYaml: yaml }),
+      await startTestProxy({ databasesYaml: yaml }),
+    ];
+    try {
+      const [a, b] = [await proxyClient(p1), await proxyClient(p2)];
+      await a.query('BEGIN');
+      await b.query('BEGIN');
+      await a.query('UPDATE accounts SET v = v + 1 WHERE id = $1', [key[0]]);
+      await b.query('UPDATE accounts SET v = v + 10 WHERE id = $1', [key[1]]);
+      const ra = attempt(a, 'UPDATE accounts SET v = v + 1 WHERE id = $1', [key[1]]);
+      // a has waited a while longer than b when the cycle closes: a reaches the limit first.
+      await new Promise((r) => setTimeout(r, 1000));
+      const rb = attempt(b, 'UPDATE accounts SET v = v + 10 WHERE id = $1', [key[0]]);
+      expect(await ra).toMatchObject({ ok: false, code: '40P01', message: 'deadlock detected' });
+      expect(((await ra) as { detail: string }).detail).toMatch(/lock_wait_limit/);
+      await a.query('ROLLBACK');
+      expect(await rb).toEqual({ ok: true });
+      await b.query('COMMIT');
+      const values = await valuesByKey();
+      expect(key.map((k) => values.get(k))).toEqual([10, 10, 0]);
+      expect(await deadlocksCounted('lock_wait_limit', p1)).toBe(1);
+      expect(await deadlocksCounted('lock_wait_limit', p2)).toBe(0);
+    } finally {
+      for (const c of clients.splice(0)) await c.end().catch(() => {});
+      await p1.close();
+      await p2.close();
+    }
   });
 });

@@ -8,10 +8,14 @@
 // backends, is a deadlock: the youngest transaction in it is the victim. Its running statements are
 // cancelled (their error reaches the client as 40P01, as PostgreSQL's deadlock error does) and its idle
 // connections are closed, so its locks go on every shard and the others continue.
+// Cycles through transactions this proxy does not run (another instance's) are out of its sight: with
+// `sharding.lock_wait_limit` set, a transaction over several shards whose statement waits for a lock
+// longer than that is rolled back the same way, as a backstop.
 import type { Cluster } from '../../backend/cluster.js';
 import { ServerConnection, type ServerEndpoint, type ServerLogin } from '../../backend/server-connection.js';
 import { errorCodes } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import type { DeadlockBroken } from '../../metrics/deadlock-metrics.js';
 import type { ShardChannel } from './shard-channel.js';
 import { sqlLiteral } from './shard-exec.js';
 import { StatementError } from './statement-error.js';
@@ -43,9 +47,11 @@ interface Seen {
   state: string | null;
   /** Its transaction's start: the same backend in another transaction is another node. */
   xactStart: string | null;
+  /** How long its statement has run, when it waits for a lock. */
+  runningMs: number | null;
 }
 
-type WaitRow = [number, string | null, string | null, string | null, number[] | null];
+type WaitRow = [number, string | null, string | null, string | null, number[] | null, number | null];
 
 interface ShardServer {
   endpoint: ServerEndpoint;
@@ -56,19 +62,14 @@ interface ShardServer {
 
 const canceled = errorCodes.queryCanceled.sqlstate;
 
-/** Deadlocks broken since start, per database, for the metrics. */
-const counts = new Map<string, number>();
-
-export function deadlocksByDatabase(): { database: string; count: number }[] {
-  return [...counts].map(([database, count]) => ({ database, count }));
-}
-
 /** Lock waiters of a server, with the pids of this proxy's transactions there even when they do not wait. */
 function waitsSql(pids: number[]): string {
   const ours = pids.length > 0 ? ` OR pid IN (${pids.join(', ')})` : '';
   return (
     'SELECT coalesce(json_agg(json_build_array(pid, state, datname, xact_start::text, ' +
-    "CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END)), '[]')::text " +
+    "CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END, " +
+    "CASE WHEN wait_event_type = 'Lock' THEN extract(epoch FROM clock_timestamp() - query_start) * 1000 END" +
+    ")), '[]')::text " +
     `FROM pg_stat_activity WHERE wait_event_type = 'Lock'${ours}`
   );
 }
@@ -89,6 +90,10 @@ export class CrossShardDeadlocks {
 
   private get intervalMs(): number {
     return this.cluster.db.config.sharding?.deadlock_check_interval ?? 0;
+  }
+
+  private get lockWaitLimitMs(): number {
+    return this.cluster.db.config.sharding?.lock_wait_limit ?? 0;
   }
 
   /** A transaction opened: checks run while any is open. */
@@ -116,7 +121,10 @@ export class CrossShardDeadlocks {
   private tick(): void {
     if (this.checking) return;
     const open = [...this.watched].filter((t) => t.channels.size > 0);
-    if (open.length < 2 || !open.some((t) => t.channels.size > 1)) return;
+    // A cycle this proxy can see needs two of its transactions, one over several shards; a wait over the
+    // limit needs one over several shards (those are the waits that may be in a cycle no server sees).
+    const needed = this.lockWaitLimitMs > 0 ? 1 : 2;
+    if (open.length < needed || !open.some((t) => t.channels.size > 1)) return;
     this.checking = true;
     this.check(open)
       .catch((err: Error) => this.log.warn('cross-shard deadlock check failed', { err: err.message }))
@@ -126,21 +134,50 @@ export class CrossShardDeadlocks {
       });
   }
 
-  /** One check: finds a cycle, confirms it with a second look, and breaks it; true when it broke one. */
+  /**
+   * One check: finds a cycle, confirms it with a second look, and breaks it; else breaks the waits over
+   * sharding.lock_wait_limit, the backstop for cycles it cannot see (through another proxy instance's
+   * transactions, or sessions of other users). True when it rolled a transaction back.
+   */
   private async check(open: WatchedTransaction[]): Promise<boolean> {
     const servers = this.servers();
     const first = await this.snapshot(open, servers);
     const cycle = crossShardCycle([...first.values()].map((s) => s.node));
-    if (!cycle) return false;
     // Each server's view is a moment of its own: a cycle is a deadlock only when it is still there.
-    const again = await this.snapshot(open, servers);
-    if (!stillThere(cycle, first, again)) return false;
-    const victim = cycleOwners(cycle)
-      .filter((t) => this.watched.has(t) && !t.committing)
-      .sort((a, b) => b.seq - a.seq)[0];
-    if (!victim) return false;
-    await this.rollBack(victim, cycle, again, servers);
-    return true;
+    const again = cycle && (await this.snapshot(open, servers));
+    if (cycle && again && stillThere(cycle, first, again)) {
+      const victim = cycleOwners(cycle)
+        .filter((t) => this.watched.has(t) && !t.committing)
+        .sort((a, b) => b.seq - a.seq)[0];
+      if (victim) {
+        await this.rollBack(victim, 'cycle', describeDeadlock(cycle, victim), again, servers);
+        return true;
+      }
+    }
+    return this.breakLongWaits(first, servers);
+  }
+
+  /** Rolls back each transaction over several shards whose statement waits for a lock past the limit. */
+  private async breakLongWaits(
+    snapshot: Map<string, Seen>,
+    servers: Map<string, ShardServer>,
+  ): Promise<boolean> {
+    const limit = this.lockWaitLimitMs;
+    if (limit <= 0) return false;
+    const late = new Map<WatchedTransaction, Seen>();
+    for (const s of snapshot.values()) {
+      const t = s.node.owner;
+      if (!t || late.has(t) || t.committing || t.channels.size < 2 || !this.watched.has(t)) continue;
+      if (s.node.blockers.length > 0 && (s.runningMs ?? 0) > limit) late.set(t, s);
+    }
+    for (const [t, s] of late) {
+      const where = s.node.shard === null ? 'a shard' : `shard ${s.node.shard}`;
+      const detail =
+        `a statement waited for a lock on ${where} past sharding.lock_wait_limit (${limit} ms), ` +
+        'which may be a deadlock with transactions this proxy does not run';
+      await this.rollBack(t, 'lock_wait_limit', detail, snapshot, servers);
+    }
+    return late.size > 0;
   }
 
   /** Every shard primary's server (shards may be databases of one server), by `host:port`. */
@@ -188,13 +225,13 @@ export class CrossShardDeadlocks {
           [...t.channels.values()].filter((c) => c.address === server).map((c) => c.conn.pid),
         );
         const rows = JSON.parse(await this.query(server, s, waitsSql(pids))) as WaitRow[];
-        for (const [pid, state, datname, xactStart, blockers] of rows) {
+        for (const [pid, state, datname, xactStart, blockers, runningMs] of rows) {
           const key = keyOf(server, pid);
           const own = ours.get(key);
           const shard = own ? own.shard : (s.shards.get(datname ?? '') ?? null);
           const blocking = (blockers ?? []).filter((p) => p > 0).map((p) => keyOf(server, p));
           const node = { key, shard, owner: own?.owner ?? null, blockers: blocking };
-          seen.set(key, { node, server, pid, state, xactStart });
+          seen.set(key, { node, server, pid, state, xactStart, runningMs });
         }
       }),
     );
@@ -236,14 +273,11 @@ export class CrossShardDeadlocks {
    */
   private async rollBack(
     victim: WatchedTransaction,
-    cycle: WaitStep<WatchedTransaction>[],
+    found: DeadlockBroken['found'],
+    detail: string,
     snapshot: Map<string, Seen>,
     servers: Map<string, ShardServer>,
   ): Promise<void> {
-    const shards = [...new Set(cycle.flatMap((s) => (s.kind === 'lock' ? [s.from.shard ?? -1] : [])))]
-      .filter((s) => s >= 0)
-      .sort((a, b) => a - b);
-    const detail = `cross-shard deadlock over shards ${shards.join(', ')}: ${describeCycle(cycle, victim)}`;
     const error = StatementError.of(
       errorCodes.deadlockDetected.sqlstate,
       errorCodes.deadlockDetected.message,
@@ -258,9 +292,8 @@ export class CrossShardDeadlocks {
     await this.signal(running, 'pg_cancel_backend', "state = 'active'", servers);
     const idle = backends.filter((s) => s.state !== 'active');
     await this.signal(idle, 'pg_terminate_backend', "state <> 'active'", servers);
-    const database = this.cluster.db.name;
-    counts.set(database, (counts.get(database) ?? 0) + 1);
-    this.log.warn('cross-shard deadlock: rolled back the youngest transaction of the cycle', { detail });
+    this.cluster.db.statementMetrics?.deadlockBroken({ database: this.cluster.db.name, found });
+    this.log.warn('cross-shard deadlock: rolled a transaction back on every shard', { found, detail });
   }
 
   /** Sends a signal to each listed backend in `state` that is still in the transaction it was seen in. */
@@ -285,6 +318,14 @@ export class CrossShardDeadlocks {
       }),
     );
   }
+}
+
+/** The 40P01 detail of a cycle: the shards it spans and who waits for whom. */
+function describeDeadlock(cycle: WaitStep<WatchedTransaction>[], victim: WatchedTransaction): string {
+  const shards = [...new Set(cycle.flatMap((s) => (s.kind === 'lock' ? [s.from.shard ?? -1] : [])))]
+    .filter((s) => s >= 0)
+    .sort((a, b) => a - b);
+  return `cross-shard deadlock over shards ${shards.join(', ')}: ${describeCycle(cycle, victim)}`;
 }
 
 /** Every step of the cycle is seen again, each backend in the same transaction as before. */

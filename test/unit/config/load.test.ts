@@ -188,6 +188,7 @@ databases:
       default_shard: 0,
       algorithm: 'hash',
       deadlock_check_interval: 1000,
+      lock_wait_limit: 0,
     });
     expect(errorsOf(withDatabase('sharding: { tables: {}, default_shard: 2 }', twoShards))).toEqual([
       'databases.app.sharding.default_shard: expected a shard index 0..1, got 2',
