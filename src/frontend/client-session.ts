@@ -31,6 +31,7 @@ import {
 } from './prepared-statements.js';
 import { canonicalEncoding } from './client-encoding.js';
 import { reportedSettings, settingSql, settingsDiff, startupSettings } from './session-settings.js';
+import { TransactionAccess } from './transaction-access.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { EncodedResult, SessionView, TransactionParticipant } from '../plugins/api.js';
 import { messageOf } from '../plugins/host.js';
@@ -165,6 +166,7 @@ export class ClientSession implements RelayTarget {
   private participants: TransactionParticipant[] = [];
   private view: SessionView | null = null;
   /** Whether the client's transaction is read-only, for plugins (the sharded session feeds it too). */
+  protected readonly access = new TransactionAccess();
   /** When the client last sent bytes (Date.now()), for idle_transaction_timeout. */
   private lastClientAt = Date.now();
   /** When the proxy last wrote to the server for this client and still waits for its reply (Date.now()); 0 when not waiting. */
@@ -566,6 +568,9 @@ export class ClientSession implements RelayTarget {
       user: this.user,
       get inTransaction() {
         return session.inBlock;
+      },
+      get readOnly() {
+        return session.access.readOnly(session.inBlock, session.settings);
       },
       get settings() {
         return session.settings;
@@ -1039,6 +1044,7 @@ export class ClientSession implements RelayTarget {
       this.pinned = info.pin;
       this.log.debug('client pinned to its server connection', { reason: info.pin });
     }
+    this.access.see(info, this.inBlock, this.settings);
     const tx = info.transaction;
     if (tx?.kind === 'begin') this.inBlock = true;
     else if ((tx?.kind === 'commit' || tx?.kind === 'rollback') && !tx.chain) this.inBlock = false;

@@ -3,6 +3,7 @@ import type { ClaimedBy, PluginHost } from '../plugins/host.js';
 import { messageOf } from '../plugins/host.js';
 import type { ResultColumn, SessionView, Statement, StatementResult } from '../plugins/api.js';
 import { PluginError } from '../plugins/api.js';
+import { readOnlyRefusal, sqlWriteCommand } from '../plugins/read-only.js';
 import { ProxyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Backend, Frontend } from '../protocol/codes.js';
@@ -98,6 +99,7 @@ export class PluginStatements {
   /** Answers one simple-protocol statement: the replies without ReadyForQuery. Throws a ClientError. */
   async query(sql: string, info: StatementInfo, session: SessionView): Promise<Buffer> {
     const stmt = this.prepare(sql, info, []);
+    refuseReadOnlyWrite(stmt, session);
     const view = this.view(stmt, [], [], session);
     const result = await this.call(stmt, 'execute', () => stmt.claim.handler.execute(view));
     return Buffer.concat(this.resultMessages(stmt, result, [], 0, true));
@@ -212,6 +214,7 @@ export class PluginStatements {
   private async execute(exec: { portal: string; maxRows: number }, session: SessionView): Promise<Buffer> {
     const portal = this.portals.get(exec.portal)!;
     if (!portal.pending) {
+      refuseReadOnlyWrite(portal.stmt, session);
       const view = this.view(portal.stmt, portal.params, portal.resultFormats, session);
       const result = await this.call(portal.stmt, 'execute', () => portal.stmt.claim.handler.execute(view));
       portal.pending = { result, next: 0 };
@@ -270,6 +273,12 @@ export class PluginStatements {
       } satisfies ClientError;
     }
   }
+}
+
+/** As PostgreSQL's executor: a write in a read-only transaction is refused before the plugin runs it (Describe still works). */
+function refuseReadOnlyWrite(stmt: PluginStatement, session: SessionView): void {
+  const command = session.readOnly ? sqlWriteCommand(stmt.ast) : undefined;
+  if (command) throw clientError(readOnlyRefusal(command));
 }
 
 function clientError(err: PluginError | ProxyError): ClientError {

@@ -545,6 +545,7 @@ export class ShardedSession extends ClientSession {
   /** Answers one Query message; true when the reply, ReadyForQuery included, went to the client as the shard sent it. */
   private async simpleQuery(sql: string, m: ClientMessage): Promise<boolean> {
     const info = classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
+    this.access.see(info, this.pluginSession().inTransaction, this.runner.settings);
     try {
       const plugins = this.claimsOf(Frontend.Query, info);
       if (plugins) {
@@ -732,6 +733,7 @@ export class ShardedSession extends ClientSession {
       m.type === Frontend.Parse
         ? classifySql(readParse(m.body, 0).sql, { primaryFunctions: this.db.primaryFunctions })
         : null;
+    if (info) this.access.see(info, this.pluginSession().inTransaction, this.runner.settings);
     const whole = m.whole;
     const plugins = this.claimsOf(m.type, info, whole);
     if (plugins) {
@@ -868,6 +870,9 @@ export class ShardedSession extends ClientSession {
       user: this.user,
       get inTransaction() {
         return session.runner.block !== null && !session.runner.block.implicit;
+      },
+      get readOnly() {
+        return session.access.readOnly(this.inTransaction, session.runner.settings);
       },
       get settings() {
         return session.runner.settings;

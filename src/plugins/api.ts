@@ -69,6 +69,14 @@ export interface SessionView {
   readonly user: string;
   /** Inside BEGIN ... COMMIT. */
   readonly inTransaction: boolean;
+  /**
+   * The client's transaction is read-only, as PostgreSQL would have it: the block's access mode (BEGIN READ
+   * ONLY, SET TRANSACTION READ ONLY), else the session default (default_transaction_read_only, from SET,
+   * SET SESSION CHARACTERISTICS or the startup options). A plugin refuses every write then, with SQLSTATE
+   * 25006 as PostgreSQL does; the host already refuses INSERT, UPDATE, DELETE, MERGE and row locks on
+   * claimed tables, so a plugin checks only the writes the SQL text does not show (inside a function call).
+   */
+  readonly readOnly: boolean;
   /** Settings that may change results (search_path, TimeZone, DateStyle, ...), lower-case name to an opaque value. */
   readonly settings: ReadonlyMap<string, string>;
   /**

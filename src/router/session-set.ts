@@ -69,7 +69,11 @@ function transactionSetting(name: string, body: VariableSet): StatementVerdict {
     return { ...write('serializable-transaction'), transaction: { kind: 'other', readOnly: false } };
   }
   const readOnly = name === 'transaction_read_only' && /^(on|t|tr|tru|true|y|ye|yes|1)$/i.test(value);
-  return { ...read('transaction-set'), transaction: { kind: 'other', readOnly } };
+  const readWrite = name === 'transaction_read_only' && !readOnly;
+  return {
+    ...read('transaction-set'),
+    transaction: { kind: 'other', readOnly, ...(readWrite && { readWrite }) },
+  };
 }
 
 type DefElems = Parameters<typeof transactionModes>[0];
@@ -80,7 +84,8 @@ function setMulti(name: string, args: VariableSet['args']): StatementVerdict {
     case 'transaction': {
       const modes = transactionModes(options);
       const verdict = modes.serializable ? write('serializable-transaction') : read('transaction-set');
-      return { ...verdict, transaction: { kind: 'other', readOnly: modes.readOnly } };
+      const readWrite = modes.readWrite && { readWrite: true };
+      return { ...verdict, transaction: { kind: 'other', readOnly: modes.readOnly, ...readWrite } };
     }
     case 'session characteristics':
       return { ...read('set'), sets: sessionCharacteristics(options) };

@@ -9,6 +9,8 @@ export interface TransactionControl {
   readonly kind: 'begin' | 'commit' | 'rollback' | 'other';
   /** READ ONLY given on BEGIN/START or SET TRANSACTION; a replica can serve such a transaction. */
   readonly readOnly: boolean;
+  /** READ WRITE given explicitly: the transaction may write whatever default_transaction_read_only says. */
+  readonly readWrite?: boolean;
   /** COMMIT/ROLLBACK AND CHAIN: a new transaction starts at once, so the block stays open. */
   readonly chain?: boolean;
 }

@@ -4,6 +4,8 @@ import { read, write, type StatementVerdict } from './statement-verdict.js';
 
 interface TransactionModes {
   readOnly: boolean;
+  /** READ WRITE was given, overriding a read-only session default. */
+  readWrite: boolean;
   /** A standby refuses serializable transactions, read-only or not, so they need the primary. */
   serializable: boolean;
 }
@@ -14,10 +16,13 @@ type DefElemList = {
 
 /** Reads the modes of BEGIN, START TRANSACTION and SET TRANSACTION (the parser gives them as options). */
 export function transactionModes(options: DefElemList | undefined): TransactionModes {
-  const modes = { readOnly: false, serializable: false };
+  const modes = { readOnly: false, readWrite: false, serializable: false };
   for (const { DefElem: opt } of options ?? []) {
     const value = opt?.arg?.A_Const;
-    if (opt?.defname === 'transaction_read_only') modes.readOnly = value?.ival?.ival === 1;
+    if (opt?.defname === 'transaction_read_only') {
+      modes.readOnly = value?.ival?.ival === 1;
+      modes.readWrite = !modes.readOnly;
+    }
     if (opt?.defname === 'transaction_isolation') modes.serializable = value?.sval?.sval === 'serializable';
   }
   return modes;
@@ -33,8 +38,16 @@ export function classifyTransaction(body: {
   options?: DefElemList;
   chain?: boolean;
 }): StatementVerdict {
-  const control = (kind: TransactionControl['kind'], readOnly = false): TransactionControl =>
-    body.chain ? { kind, readOnly, chain: true } : { kind, readOnly };
+  const control = (
+    kind: TransactionControl['kind'],
+    readOnly = false,
+    readWrite = false,
+  ): TransactionControl => ({
+    kind,
+    readOnly,
+    ...(readWrite && { readWrite }),
+    ...(body.chain && { chain: true }),
+  });
   switch (body.kind) {
     case 'TRANS_STMT_BEGIN':
     case 'TRANS_STMT_START': {
@@ -44,7 +57,7 @@ export function classifyTransaction(body: {
         : modes.serializable
           ? write('serializable-transaction')
           : read('transaction-begin');
-      return { ...verdict, transaction: control('begin', modes.readOnly) };
+      return { ...verdict, transaction: control('begin', modes.readOnly, modes.readWrite) };
     }
     case 'TRANS_STMT_COMMIT':
       return { ...read('transaction-commit'), transaction: control('commit') };

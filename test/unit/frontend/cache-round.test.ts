@@ -18,6 +18,7 @@ const session: SessionView = {
   database: 'app',
   user: 'app',
   inTransaction: false,
+  readOnly: false,
   settings: new Map(),
   enlist: () => {},
 };

@@ -29,6 +29,11 @@ export class Bindings {
     return type === 'jsonb' && expr.type && expr.type !== 'jsonb' ? expr.type : type;
   }
 
+  /** Planning for Describe: values are unknown, so whatever depends on them is checked at Execute. */
+  get describing(): boolean {
+    return this.params === null;
+  }
+
   /** The type the client declared for a parameter in Parse, if we map it. */
   clientTypeOf(number: number): PgType | undefined {
     return pgTypeOfOid(this.clientTypes[number - 1] ?? 0);

@@ -1,6 +1,7 @@
 // The `plugins.documents` config slice: where MongoDB is, which SQL schema maps to its collections, declared columns.
 import { z } from 'zod';
 import { pgTypeNames } from './pg-types.js';
+import { isSystemCollection } from './system-collections.js';
 
 const fieldPath = z
   .string()
@@ -27,7 +28,12 @@ export const documentsConfigSchema = z.strictObject({
     .default('docs')
     .transform((name) => name.toLowerCase()),
   /** Collections with declared columns; the others get columns inferred from a sample of documents. */
-  collections: z.record(z.string().min(1), declaredCollection).default({}),
+  collections: z
+    .record(z.string().min(1), declaredCollection)
+    .refine((collections) => !Object.keys(collections).some(isSystemCollection), {
+      message: "system.* collections are MongoDB's own and cannot be declared",
+    })
+    .default({}),
   /** How many documents inference reads per collection. */
   sample_size: z.number().int().positive().max(10_000).default(100),
   /** How long inferred columns are reused before sampling again (a write through the plugin resamples at once). */

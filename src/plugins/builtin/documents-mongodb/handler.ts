@@ -16,6 +16,7 @@ import { groupCommands, runGroup, type ServerFeatures } from './group-run.js';
 import { typeOids } from './pg-types.js';
 import type { OutputColumn, Plan } from './plans.js';
 import { planSelect } from './select-plan.js';
+import { refuseSystemCollection } from './system-collections.js';
 import { bodyOf, kindOf, listOf, type Node } from './sql-ast.js';
 import type { ValueOptions } from './sql-values.js';
 import type { TableShape } from './table-shape.js';
@@ -86,12 +87,14 @@ export class DocumentsHandler implements StatementHandler {
         'mixing collections with PostgreSQL tables',
         `query ${this.schema}.<collection> on its own`,
       );
-    return { kind, body, collection: String(relation.relname) };
+    const collection = String(relation.relname);
+    refuseSystemCollection(collection, `${this.schema}.${quoteIdent(collection)}`);
+    return { kind, body, collection };
   }
 
-  private async plan(stmt: Statement, bindings: Bindings): Promise<Plan> {
-    const target = this.target(stmt);
-    if (isWrite(target.kind) && stmt.session.inTransaction)
+  private async plan(stmt: Statement, target: Target, bindings: Bindings): Promise<Plan> {
+    // Refused when it would run, as PostgreSQL refuses what it cannot execute: Describe still answers.
+    if (isWrite(target.kind) && stmt.session.inTransaction && !bindings.describing)
       throw unsupported(
         'writing documents inside a transaction block',
         'run the INSERT/UPDATE/DELETE outside BEGIN ... COMMIT (it commits on its own)',
@@ -101,14 +104,16 @@ export class DocumentsHandler implements StatementHandler {
   }
 
   async describe(stmt: Statement): Promise<Description> {
+    const target = this.target(stmt);
     const bindings = new Bindings(await this.serverFeatures(), null, stmt.paramTypes);
-    const plan = await this.plan(stmt, bindings);
+    const plan = await this.plan(stmt, target, bindings);
     return { params: bindings.paramOids(countParams(stmt)), columns: resultColumns(plan) };
   }
 
   async execute(stmt: Statement): Promise<StatementResult> {
+    const target = this.target(stmt);
     const features = await this.serverFeatures();
-    const plan = await this.plan(stmt, new Bindings(features, stmt.params, stmt.paramTypes));
+    const plan = await this.plan(stmt, target, new Bindings(features, stmt.params, stmt.paramTypes));
     const columns = resultColumns(plan);
     const collection = this.db.collection(plan.collection);
     switch (plan.kind) {
@@ -218,4 +223,9 @@ function countParams(stmt: Statement): number {
   };
   visit(stmt.ast);
   return highest;
+}
+
+/** A collection name as SQL would write it, for messages. */
+function quoteIdent(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }

@@ -10,7 +10,8 @@ import {
   type StatementHandler,
   type StatementResult,
 } from '../../api.js';
-import { accessMode, type AccessMode } from './access-mode.js';
+import { readOnlyRefusal } from '../../read-only.js';
+import { accessMode, updatingClause, type AccessMode } from './access-mode.js';
 import type { GraphConfig } from './config.js';
 import { extractCypherCall, type CypherCall, type OutputColumn } from './cypher-call.js';
 import { toPluginError } from './errors.js';
@@ -93,13 +94,20 @@ export class GraphHandler implements StatementHandler {
       return `refused with ${refusal.sqlstate}: ${refusal.message}`;
     }
     const { call, database, mode } = plan;
+    const refusal = readOnlyRefusalFor(plan, stmt);
+    if (refusal) return `refused with ${refusal.sqlstate}: ${refusal.message}`;
     const params = call.params.kind === 'bound' ? ` with parameters from $${call.params.number}` : '';
-    const where = stmt.session.inTransaction ? "the SQL block's write transaction" : `a ${mode} transaction`;
+    const run = stmt.session.readOnly ? 'read' : mode;
+    const where = stmt.session.inTransaction
+      ? `the SQL block's ${stmt.session.readOnly ? 'read' : 'write'} transaction`
+      : `a ${run} transaction`;
     return `Cypher on Neo4j database "${database}" (graph "${call.graph}") in ${where}${params}: ${call.query.trim()}`;
   }
 
   async execute(stmt: Statement): Promise<StatementResult> {
     const plan = this.plan(stmt);
+    const refusal = readOnlyRefusalFor(plan, stmt);
+    if (refusal) throw refusal;
     const params = cypherParams(plan.call.params, stmt.params);
     const labels = { graph: plan.call.graph, mode: plan.mode };
     const started = process.hrtime.bigint();
@@ -119,13 +127,17 @@ export class GraphHandler implements StatementHandler {
   private async run(plan: Plan, params: Record<string, unknown>, stmt: Statement): Promise<CypherRows> {
     const { database, mode, call } = plan;
     if (stmt.session.inTransaction) {
-      return runIn(this.blocks.transactionFor(stmt.session, database), call.query, params);
+      return runIn(this.blocks.transactionFor(stmt.session, database, mode), call.query, params);
     }
-    const accessMode = mode === 'read' ? neo4j.session.READ : neo4j.session.WRITE;
-    const session = this.driver.session({ database, defaultAccessMode: accessMode });
+    // In a read-only SQL transaction Neo4j's read transaction refuses what a procedure call would write.
+    const read = mode === 'read' || stmt.session.readOnly;
+    const session = this.driver.session({
+      database,
+      defaultAccessMode: read ? neo4j.session.READ : neo4j.session.WRITE,
+    });
     try {
       const work = (tx: ManagedTransaction) => runIn(tx, call.query, params);
-      return mode === 'read' ? await session.executeRead(work) : await session.executeWrite(work);
+      return read ? await session.executeRead(work) : await session.executeWrite(work);
     } finally {
       await session.close();
     }
@@ -144,4 +156,10 @@ export class GraphHandler implements StatementHandler {
       call.output.map((column) => typedText(record.get(column.field), column.type.kind)),
     );
   }
+}
+
+/** As PostgreSQL in a read-only transaction: an updating clause is refused before Neo4j sees it. */
+function readOnlyRefusalFor(plan: Plan, stmt: Statement): PluginError | undefined {
+  const clause = stmt.session.readOnly && plan.mode === 'write' ? updatingClause(plan.call.query) : undefined;
+  return clause ? readOnlyRefusal(clause) : undefined;
 }

@@ -47,6 +47,7 @@ export function makeStatement(sql: string, opts: StatementOptions = {}): Stateme
       database: opts.database ?? 'app',
       user: opts.user ?? 'alice',
       inTransaction: opts.inTransaction ?? false,
+      readOnly: false,
       settings: new Map(Object.entries(opts.settings ?? {})),
       enlist: () => {
         throw new Error('the cache plugin never enlists in a transaction');

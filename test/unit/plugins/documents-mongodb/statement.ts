@@ -6,12 +6,14 @@ export interface StatementOptions {
   params?: (string | null)[];
   paramTypes?: number[];
   inTransaction?: boolean;
+  readOnly?: boolean;
 }
 
-const session = (inTransaction: boolean): SessionView => ({
+const session = (inTransaction: boolean, readOnly: boolean): SessionView => ({
   database: 'app',
   user: 'app',
   inTransaction,
+  readOnly,
   settings: new Map(),
   enlist: () => undefined,
 });
@@ -30,6 +32,6 @@ export function statement(sql: string, opts: StatementOptions = {}): Statement {
     tables: [],
     functions: [],
     volatile: false,
-    session: session(opts.inTransaction ?? false),
+    session: session(opts.inTransaction ?? false, opts.readOnly ?? false),
   };
 }

@@ -8,6 +8,7 @@ export class TestSession implements SessionView {
   readonly user = 'app';
   readonly settings = new Map<string, string>();
   inTransaction = false;
+  readOnly = false;
   private participants: TransactionParticipant[] = [];
 
   get enlisted(): number {
