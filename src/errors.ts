@@ -37,7 +37,15 @@ export const errorCodes = {
     message: 'terminating connection due to idle-in-transaction timeout',
   },
   serverUnresponsive: { sqlstate: '08006', message: 'the server stopped answering' },
+  invalidParameterValue: { sqlstate: '22023', message: 'invalid parameter value' },
   internalError: { sqlstate: 'XX000', message: 'internal error' },
+  // Errors plugins answer for statements they translate (as PostgreSQL would answer them).
+  invalidTextRepresentation: { sqlstate: '22P02', message: 'invalid input syntax' },
+  numericValueOutOfRange: { sqlstate: '22003', message: 'value out of range' },
+  undefinedColumn: { sqlstate: '42703', message: 'column does not exist' },
+  notNullViolation: { sqlstate: '23502', message: 'null value violates not-null constraint' },
+  groupingError: { sqlstate: '42803', message: 'column must appear in the GROUP BY clause' },
+  connectionFailure: { sqlstate: '08006', message: 'connection failure' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -7,6 +7,7 @@ import { Cluster } from './cluster.js';
 import { Shard } from './shard.js';
 import type { Pool } from './pool.js';
 import { SharedStatements } from './shared-statements.js';
+import { WritePositions } from './write-positions.js';
 
 export class Database {
   /** Shard 0: the only shard of an unsharded database. */
@@ -22,6 +23,8 @@ export class Database {
   statementMetrics: StatementMetrics | null = null;
   /** What the server connections share about the statements prepared for clients. */
   readonly statements = new SharedStatements();
+  /** Read-your-writes positions of scopes wider than one connection (routing.read_your_writes: user, application). */
+  readonly writePositions: WritePositions;
 
   constructor(
     readonly name: string,
@@ -31,6 +34,7 @@ export class Database {
     const dbLog = log.child({ database: name });
     this.shards = config.shards.map((_, i) => new Shard(i, config, dbLog));
     this.shard = this.shards[0];
+    this.writePositions = new WritePositions(() => this.shard.replayedEverywhere());
     this.cluster = config.sharding && this.shards.length > 1 ? new Cluster(this, dbLog) : null;
     this.primaryFunctions = new Set(config.routing.primary_functions.map((f) => f.toLowerCase()));
   }

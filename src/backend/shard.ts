@@ -159,6 +159,21 @@ export class Shard {
     return this.tracker.lagMs(s.lsn);
   }
 
+  /**
+   * The lowest position every replica has replayed, or null while any replica is down or unknown (it may
+   * come back behind): positions at or below it constrain no read.
+   */
+  replayedEverywhere(): bigint | null {
+    let low: bigint | null = null;
+    for (const h of this.hosts) {
+      const s = h.monitor.status;
+      if (s.inRecovery === false) continue;
+      if (!s.healthy || s.inRecovery !== true || s.lsn === null) return null;
+      if (low === null || s.lsn < low) low = s.lsn;
+    }
+    return low;
+  }
+
   /** Replicas fit for a read: up, in recovery, within max lag and, when given, replayed past minLsn. */
   usableReplicas(minLsn: bigint | null): Host[] {
     const maxLag = this.config.routing.max_replica_lag;

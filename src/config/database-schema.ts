@@ -52,7 +52,14 @@ export const shardSchema = z.strictObject({
 });
 
 export const routingSchema = z.strictObject({
-  read_your_writes: z.boolean().default(true),
+  read_your_writes: z
+    .union([z.boolean(), z.enum(['connection', 'user', 'application', 'off'])])
+    .default('user')
+    .transform((v) => (v === true ? 'user' : v === false ? 'off' : v))
+    .meta({
+      description:
+        "who reads whose writes from replicas only once they replayed them: 'user' (every connection of the client's user, so an application's connection pool sees its own writes), 'application' (user and application_name), 'connection', or 'off'; true means 'user'",
+    }),
   read_your_writes_wait: duration(0),
   max_replica_lag: duration('5s'),
   primary_reads: z.boolean().default(false),

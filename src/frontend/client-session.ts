@@ -6,9 +6,10 @@ import type { RelayTarget } from '../backend/response-relay.js';
 import { ParseKind } from '../backend/response-relay.js';
 import type { ServerConnection } from '../backend/server-connection.js';
 import { BackendError } from '../backend/server-connection.js';
-import { parseLsn } from '../backend/lsn.js';
+import { formatLsn, parseLsn } from '../backend/lsn.js';
+import { scopeKey } from '../backend/write-positions.js';
 import type { RouteChoice } from '../backend/shard.js';
-import { ProxyError } from '../errors.js';
+import { ProxyError, errorCodes } from '../errors.js';
 import { statementFields, type Logger } from '../logger.js';
 import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
@@ -62,13 +63,43 @@ interface UnnamedStatement {
   decoded?: { sql: string; paramTypes: number[] };
 }
 
-/** A DEALLOCATE of one of the client's protocol-level statements, answered by the proxy (see inspect). */
-interface OwnDeallocate extends StatementInfo {
-  readonly ownDeallocate: string;
+/** A statement the proxy answers for this client itself (see inspect). */
+type SessionCommand =
+  /** DEALLOCATE of one of the client's protocol-level statements. */
+  | { kind: 'deallocate'; name: string }
+  /** SHOW polyproxy.write_lsn: the position of this client's last write, a token for other services. */
+  | { kind: 'show-write-lsn' }
+  /** SET polyproxy.min_lsn: reads wait for this position (null: RESET). */
+  | { kind: 'set-min-lsn'; lsn: bigint | null }
+  | { kind: 'invalid-min-lsn'; value: string };
+
+interface CommandInfo extends StatementInfo {
+  readonly command: SessionCommand;
+}
+
+function commandOf(info: StatementInfo | null): SessionCommand | undefined {
+  return (info as CommandInfo | null)?.command;
 }
 
 function ownDeallocate(info: StatementInfo | null): string | undefined {
-  return (info as OwnDeallocate | null)?.ownDeallocate;
+  const command = commandOf(info);
+  return command?.kind === 'deallocate' ? command.name : undefined;
+}
+
+const showWriteLsn = /^\s*show\s+polyproxy\.write_lsn\s*;?\s*$/i;
+const setMinLsn = /^\s*set\s+(?:session\s+)?polyproxy\.min_lsn\s*(?:=|to)\s*'?([^';\s]*)'?\s*;?\s*$/i;
+const resetMinLsn = /^\s*reset\s+polyproxy\.min_lsn\s*;?\s*$/i;
+const lsnText = /^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/;
+
+/** SHOW polyproxy.write_lsn, SET / RESET polyproxy.min_lsn: the read-your-writes token, or undefined. */
+function lsnCommand(sql: string): SessionCommand | undefined {
+  if (showWriteLsn.test(sql)) return { kind: 'show-write-lsn' };
+  if (resetMinLsn.test(sql)) return { kind: 'set-min-lsn', lsn: null };
+  const set = setMinLsn.exec(sql);
+  if (!set) return undefined;
+  return lsnText.test(set[1])
+    ? { kind: 'set-min-lsn', lsn: parseLsn(set[1]) }
+    : { kind: 'invalid-min-lsn', value: set[1] };
 }
 
 /** A client message kept for later: copied, because the read buffer it came in is reused. */
@@ -83,7 +114,7 @@ function isLocal(type: number, info: StatementInfo | null): boolean {
   if (type !== Frontend.Query || !info) return false;
   return (
     info.explainRoute !== undefined ||
-    ownDeallocate(info) !== undefined ||
+    commandOf(info) !== undefined ||
     // Only SET/RESET polyproxy.route itself: RESET ALL and DISCARD ALL reset the override too, but PostgreSQL runs them.
     (info.statementCount === 1 &&
       (info.reason === 'route-override' || info.reason === 'route-override-invalid'))
@@ -133,6 +164,10 @@ export class ClientSession implements RelayTarget {
   private serializable = false;
   /** Read-your-writes: the primary's WAL position after this client's last write. */
   private minLsn: bigint | null = null;
+  /** The scope whose writes this client's reads must see (routing.read_your_writes user / application), or null. */
+  private readonly scope: string | null;
+  /** A position the client asked its reads to wait for (SET polyproxy.min_lsn), from another service's write. */
+  private tokenLsn: bigint | null = null;
   private lsnPending = 0;
   /** A write was sent on the current server connection (its commit position must be learnt). */
   private wroteHere = false;
@@ -198,6 +233,7 @@ export class ClientSession implements RelayTarget {
     this.settings = new Map(this.startup);
     this.serializable = serializableDefault(this.settings);
     this.done = { database: db.name, kind: 'read', route: 'primary', seconds: 0 };
+    this.scope = scopeKey(db.config.routing.read_your_writes, user, startupValues.get('application_name'));
     const plugins = db.plugins;
     this.plugins =
       plugins && (plugins.hasClaims || plugins.hasBeforeHooks || plugins.hasCommitHooks) ? plugins : null;
@@ -286,7 +322,11 @@ export class ClientSession implements RelayTarget {
       case Frontend.Query: {
         const sql = buf.toString('utf8', start + 5, end - 1);
         const info = this.classify(sql);
-        return info.reason === 'deallocate' ? this.deallocating(info, sql) : info;
+        if (info.reason === 'deallocate') return this.deallocating(info, sql);
+        const command = info.statementCount === 1 && sql.includes('polyproxy.') ? lsnCommand(sql) : undefined;
+        if (!command) return info;
+        const withCommand: CommandInfo = { ...info, command };
+        return withCommand;
       }
       case Frontend.Parse: {
         const nameEnd = cstringEnd(buf, start + 5, end);
@@ -325,7 +365,7 @@ export class ClientSession implements RelayTarget {
     if (!this.transactionMode || info.statementCount !== 1 || this.statements.size === 0) return info;
     const name = deallocateName(sql);
     if (name === null || !this.statements.get(name)) return info;
-    const own: OwnDeallocate = { ...info, ownDeallocate: name };
+    const own: CommandInfo = { ...info, command: { kind: 'deallocate', name } };
     return own;
   }
 
@@ -653,16 +693,11 @@ export class ClientSession implements RelayTarget {
     const choice = this.routed ?? this.route(tried);
     this.routed = null;
     const wait = this.db.config.routing.read_your_writes_wait;
-    if (
-      choice &&
-      !waited &&
-      wait > 0 &&
-      this.minLsn !== null &&
-      choice.decision.reason.endsWith('read-your-writes')
-    ) {
+    const after = wait > 0 && !waited ? this.readAfter(this.queuedInfos()) : null;
+    if (choice && after !== null && choice.decision.reason.endsWith('read-your-writes')) {
       // Rather than load the primary, wait a little for a replica to replay this client's last write.
       this.attaching = true;
-      this.db.shard.waitForReplica(this.minLsn, wait).then(() => {
+      this.db.shard.waitForReplica(after, wait).then(() => {
         this.attaching = false;
         if (this.closed) return;
         this.attachServer(attempt, tried, true);
@@ -719,12 +754,29 @@ export class ClientSession implements RelayTarget {
     });
     if (access === 'read' && this.serializable)
       return this.db.shard.choose('write', 'serializable-session', null);
-    const ryw = this.db.config.routing.read_your_writes;
-    if (access === 'read' && ryw && this.lsnPending > 0) {
+    if (access === 'read' && this.writePending()) {
       const primary = this.db.shard.choose('write', `${reason},read-your-writes`, null);
       if (primary) return primary;
     }
-    return this.db.shard.choose(access, reason, ryw ? this.minLsn : null, exclude);
+    return this.db.shard.choose(access, reason, this.readAfter(infos), exclude);
+  }
+
+  /** A write of this client (or of its scope) committed and its position is not known yet. */
+  private writePending(): boolean {
+    if (this.db.config.routing.read_your_writes === 'off') return false;
+    return this.lsnPending > 0 || (this.scope !== null && this.db.writePositions.pending(this.scope));
+  }
+
+  /**
+   * The WAL position a replica must have replayed to serve this client's reads: its own last write, its
+   * scope's (other connections of its user or application), and a `min_lsn` token it was given.
+   */
+  private readAfter(infos: readonly StatementInfo[] = []): bigint | null {
+    let lsn = this.tokenLsn;
+    for (const info of infos) lsn = maxLsn(lsn, directiveLsn(info.directive));
+    if (this.db.config.routing.read_your_writes === 'off') return lsn;
+    lsn = maxLsn(lsn, this.minLsn);
+    return this.scope === null ? lsn : maxLsn(lsn, this.db.writePositions.minLsn(this.scope));
   }
 
   private queuedInfos(): StatementInfo[] {
@@ -739,7 +791,11 @@ export class ClientSession implements RelayTarget {
    */
   private attachAtOnce(info: StatementInfo | null): boolean {
     const choice = this.route(undefined, info ? [info] : []);
-    if (!choice || (this.minLsn !== null && this.db.config.routing.read_your_writes_wait > 0)) return false;
+    if (
+      !choice ||
+      (this.db.config.routing.read_your_writes_wait > 0 && this.readAfter(info ? [info] : []) !== null)
+    )
+      return false;
     const conn = choice.host.pool.tryAcquire();
     if (!conn) {
       // Keep the decision: routing again would move a balancer on and skew its spread.
@@ -805,8 +861,8 @@ export class ClientSession implements RelayTarget {
   /** Answers a proxy command: EXPLAIN ROUTE, or SET polyproxy.route (which PostgreSQL could not parse). */
   private answerLocally(info: StatementInfo): void {
     if (info.explainRoute !== undefined) return this.answerExplainRoute(info.explainRoute);
-    const deallocate = ownDeallocate(info);
-    if (deallocate !== undefined) return this.answerDeallocate(deallocate);
+    const command = commandOf(info);
+    if (command) return this.answerCommand(command);
     if (info.routeOverride) this.override = info.routeOverride;
     if (info.reason === 'route-override-invalid') {
       const message = 'invalid value for polyproxy.route: expected primary, replica or auto';
@@ -819,6 +875,49 @@ export class ClientSession implements RelayTarget {
       return;
     }
     this.socket.write(Buffer.concat([be.commandComplete('SET'), be.readyForQuery(this.txStatus)]));
+  }
+
+  private answerCommand(command: SessionCommand): void {
+    switch (command.kind) {
+      case 'deallocate':
+        return this.answerDeallocate(command.name);
+      case 'show-write-lsn': {
+        const lsn = this.minLsn === null ? '' : formatLsn(this.minLsn);
+        this.socket.write(
+          Buffer.concat([
+            be.rowDescription([{ name: 'polyproxy.write_lsn', typeOid: be.TypeOid.text }]),
+            be.dataRow([lsn]),
+            be.commandComplete('SHOW'),
+            be.readyForQuery(this.txStatus),
+          ]),
+        );
+        return;
+      }
+      case 'set-min-lsn':
+        this.tokenLsn = command.lsn;
+        this.socket.write(
+          Buffer.concat([
+            be.commandComplete(command.lsn === null ? 'RESET' : 'SET'),
+            be.readyForQuery(this.txStatus),
+          ]),
+        );
+        return;
+      case 'invalid-min-lsn': {
+        const message = `invalid value for polyproxy.min_lsn: "${command.value}"`;
+        const hint = 'give a WAL position as SHOW polyproxy.write_lsn prints it, e.g. 0/16B3748';
+        this.socket.write(
+          Buffer.concat([
+            be.errorResponse({
+              severity: 'ERROR',
+              sqlstate: errorCodes.invalidParameterValue.sqlstate,
+              message,
+              hint,
+            }),
+            be.readyForQuery(this.txStatus),
+          ]),
+        );
+      }
+    }
   }
 
   /** DEALLOCATE of a client's own protocol-level statement: only the client's name goes away. */
@@ -1273,7 +1372,7 @@ export class ClientSession implements RelayTarget {
       return;
     this.server = null;
     this.serverPool = null;
-    if (this.wroteHere && this.db.config.routing.read_your_writes && this.db.shard.hasReplicas) {
+    if (this.wroteHere && this.db.config.routing.read_your_writes !== 'off' && this.db.shard.hasReplicas) {
       this.learnCommitPosition(conn, pool);
       return;
     }
@@ -1283,10 +1382,13 @@ export class ClientSession implements RelayTarget {
   /** After a write: the primary's WAL position, which a replica must have replayed to serve this client. */
   private learnCommitPosition(conn: ServerConnection, pool: Pool): void {
     this.lsnPending++;
+    const scope = this.scope;
+    if (scope !== null) this.db.writePositions.committing(scope);
     conn.relay.target = null;
     conn.queryRow('SELECT pg_current_wal_lsn()').then(({ error, row }) => {
       this.lsnPending--;
       const lsn = parseLsn(row?.[0]);
+      if (scope !== null) this.db.writePositions.learnt(scope, lsn);
       if (lsn !== null && (this.minLsn === null || lsn > this.minLsn)) this.minLsn = lsn;
       if (error || conn.closed) pool.destroy(conn);
       else pool.release(conn);
@@ -1393,7 +1495,12 @@ export class ClientSession implements RelayTarget {
             'reconnect and retry; check the server',
             'FATAL',
           )
-        : new ProxyError('backendUnavailable', 'server connection lost; reconnect and retry', undefined, 'FATAL'),
+        : new ProxyError(
+            'backendUnavailable',
+            'server connection lost; reconnect and retry',
+            undefined,
+            'FATAL',
+          ),
     );
   }
 
@@ -1448,6 +1555,18 @@ export class ClientSession implements RelayTarget {
       pool.release(conn);
     });
   }
+}
+
+function maxLsn(a: bigint | null, b: bigint | null): bigint | null {
+  if (a === null) return b;
+  return b === null || a >= b ? a : b;
+}
+
+/** `min_lsn=X/Y` in a statement's leading `polyproxy:` comment: a position its read must see. */
+function directiveLsn(directive: string | undefined): bigint | null {
+  if (!directive || !directive.includes('min_lsn')) return null;
+  const m = /(?:^|\s)min_lsn=([0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8})(?:\s|$)/.exec(directive);
+  return m ? parseLsn(m[1]) : null;
 }
 
 /** How long a server gets to answer a cancel request at least, before its connection is closed. */

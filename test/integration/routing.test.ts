@@ -259,7 +259,8 @@ describe('transactions', () => {
 
 describe('read-your-writes', () => {
   it('lets a writer read its own row at once, while a client that never wrote keeps reading replicas', async () => {
-    const proxy = await routingProxy();
+    // Per connection: the reader's reads need not see the writer's writes (see read-your-writes-scope.test.ts).
+    const proxy = await routingProxy({ routing: { read_your_writes: 'connection' } });
     const writer = await connect(proxy.client());
     // The other client reads all along.
     const reader = new ClientLoop(

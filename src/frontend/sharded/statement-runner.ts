@@ -178,7 +178,7 @@ export class StatementRunner {
     done: (err: Error | null) => void,
   ): boolean {
     if (this.block) return false;
-    if (write && this.cluster.replicated(shard) && this.cluster.db.config.routing.read_your_writes)
+    if (write && this.cluster.replicated(shard) && this.cluster.db.config.routing.read_your_writes !== 'off')
       return false;
     const c = this.cluster.channelNow(shard, write, this.minLsn.get(shard) ?? null);
     if (c) {
@@ -571,7 +571,7 @@ export class StatementRunner {
    * WAL position, which a replica must have replayed before it may serve this client's reads of that shard.
    */
   private async learnPosition(c: ShardChannel): Promise<void> {
-    if (!this.cluster.replicated(c.shard) || !this.cluster.db.config.routing.read_your_writes) return;
+    if (!this.cluster.replicated(c.shard) || this.cluster.db.config.routing.read_your_writes === 'off') return;
     const { row } = await c.conn.queryRow('SELECT pg_current_wal_lsn()').catch(() => ({ row: undefined }));
     const lsn = parseLsn(row?.[0]);
     const known = this.minLsn.get(c.shard);

@@ -65,10 +65,12 @@ describe('parseConfig', () => {
       lifetime: 3_600_000,
       health_check_interval: 30_000,
       reset_query: 'DISCARD ALL',
+      query_timeout: 0,
+      idle_transaction_timeout: 0,
     });
     expect(app.shards).toEqual([{ primary: '127.0.0.1:5432', replicas: [] }]);
     expect(app.routing).toEqual({
-      read_your_writes: true,
+      read_your_writes: 'user',
       read_your_writes_wait: 0,
       max_replica_lag: 5_000,
       primary_reads: false,
@@ -231,5 +233,18 @@ databases:
     shards: [{ primary: "127.0.0.1:5432" }]
 `;
     expect(parseConfig(text, {}).databases.reports.pool).toMatchObject({ mode: 'session', size: 4 });
+  });
+});
+
+describe('routing.read_your_writes', () => {
+  it('takes a scope, and true / false as before (user / off)', () => {
+    const scope = (v: string) =>
+      parseConfig(withDatabase(`routing: { read_your_writes: ${v} }`), {}).databases.app.routing
+        .read_your_writes;
+    expect(scope('true')).toBe('user');
+    expect(scope('false')).toBe('off');
+    expect(scope('application')).toBe('application');
+    expect(scope('connection')).toBe('connection');
+    expect(() => scope('everyone')).toThrow(/read_your_writes/);
   });
 });

@@ -101,7 +101,7 @@ function harness(servers: FakeServer[], settings = new Map<string, string>()) {
         decision: { role: 'primary', shard: 0, host: host.address, reason },
       }),
     },
-    config: { pool: { reset_query: 'DISCARD ALL' }, routing: { read_your_writes: false } },
+    config: { pool: { reset_query: 'DISCARD ALL' }, routing: { read_your_writes: 'off' } },
     statements: new SharedStatements(),
   } as unknown as Database;
   const session = new ClientSession(
