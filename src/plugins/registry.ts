@@ -12,6 +12,7 @@ const builtins: Record<string, string> = {
   cache: './builtin/cache-redis/index.js',
   documents: './builtin/documents-mongodb/index.js',
   graph: './builtin/graph-neo4j/index.js',
+  mysql: './builtin/mysql/index.js',
 };
 
 export interface PluginLoadOptions {

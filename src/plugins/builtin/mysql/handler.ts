@@ -1,0 +1,224 @@
+// Answers statements on the claimed schema: translates them for MySQL, runs them (in the block's transaction), describes and explains them.
+import type { FieldPacket, Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import type { Description, PluginMetrics, Statement, StatementHandler, StatementResult } from '../../api.js';
+import { PluginError } from '../../api.js';
+import { highestParam, rangeVars, type Node } from './ast.js';
+import type { Catalog, TableInfo } from './catalog.js';
+import { toPluginError } from './errors.js';
+import type { Dialect } from './expressions.js';
+import { quoteName, render, type Slot } from './fragments.js';
+import { typeOids } from './pg-types.js';
+import { Translator, type Plan, type ReadBack } from './statements.js';
+import { mysqlValue, type MysqlValue } from './text-in.js';
+import { pgText } from './text-out.js';
+import type { BlockTransactions } from './transactions.js';
+
+/** MariaDB has code-point collations without padding for every character set; MySQL 8 has one for utf8mb4. */
+export function dialectFor(version: string): Dialect {
+  const mariadb = /mariadb/i.test(version);
+  return {
+    binaryCollation: (charset) =>
+      mariadb ? `${charset}_nopad_bin` : charset === 'utf8mb4' ? 'utf8mb4_0900_bin' : `${charset}_bin`,
+  };
+}
+
+type Counter = ReturnType<PluginMetrics['counter']>;
+
+export class MysqlHandler implements StatementHandler {
+  private dialect: Promise<Dialect> | null = null;
+  private detected: Dialect = dialectFor('MariaDB');
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly catalog: Catalog,
+    private readonly blocks: BlockTransactions,
+    private readonly schema: string,
+    private readonly database: string,
+    private readonly statements: Counter,
+  ) {}
+
+  private serverDialect(): Promise<Dialect> {
+    this.dialect ??= this.pool.query('SELECT VERSION() AS v').then(
+      ([rows]) => (this.detected = dialectFor(String((rows as { v: string }[])[0].v))),
+      (err: unknown) => {
+        this.dialect = null;
+        throw err;
+      },
+    );
+    return this.dialect;
+  }
+
+  private async plan(stmt: Statement, dialect: Dialect): Promise<Plan> {
+    const tables = new Map<string, TableInfo>();
+    for (const relation of rangeVars(stmt.ast)) {
+      if (String(relation.schemaname ?? '').toLowerCase() !== this.schema) continue;
+      const name = String(relation.relname);
+      if (tables.has(name)) continue;
+      const info = await this.catalog.table(name);
+      if (info) tables.set(name, info);
+    }
+    return new Translator(this.schema, this.database, tables, dialect).plan(stmt.ast as Node);
+  }
+
+  async describe(stmt: Statement): Promise<Description> {
+    try {
+      const plan = await this.plan(stmt, await this.serverDialect());
+      const { slots } = render(plan.statement);
+      const params = Array.from(
+        { length: Math.max(highestParam(stmt.ast), stmt.paramTypes.length) },
+        (_, i) => {
+          const given = stmt.paramTypes[i] ?? 0;
+          const typed = slots.find((slot) => slot.param === i + 1 && slot.type !== null);
+          return given !== 0 ? given : typed ? typeOids[typed.type!] : typeOids.text;
+        },
+      );
+      return { params, columns: columnsOf(plan) };
+    } catch (err) {
+      throw toPluginError(err);
+    }
+  }
+
+  async execute(stmt: Statement): Promise<StatementResult> {
+    let kind = 'unknown';
+    try {
+      const plan = await this.plan(stmt, await this.serverDialect());
+      kind = plan.kind;
+      const result = stmt.session.inTransaction
+        ? await this.run(await this.blocks.connectionFor(stmt.session), plan, stmt, false)
+        : await this.autocommit(plan, stmt);
+      this.statements.inc({ kind, result: 'ok' });
+      return result;
+    } catch (err) {
+      const error = toPluginError(err);
+      this.statements.inc({ kind, result: error.sqlstate === '0A000' ? 'refused' : 'error' });
+      throw error;
+    }
+  }
+
+  /** The MySQL statement with its placeholders, and what each is bound to. */
+  async explain(stmt: Statement): Promise<string> {
+    const plan = await this.plan(stmt, this.detected);
+    const { sql, slots } = render(plan.statement);
+    const bound = slots.map(
+      (slot, i) =>
+        `?${i + 1} = ${slot.param !== undefined ? `$${slot.param}` : JSON.stringify(slot.literal)}${slot.type ? `::${slot.type}` : ''}`,
+    );
+    const lines = [`MySQL: ${sql}`];
+    if (bound.length) lines.push(`  bound: ${bound.join(', ')}`);
+    if (plan.readBack)
+      lines.push(
+        `  then: ${render(plan.readBack.select).sql} WHERE ${quoteName(plan.readBack.alias)}.${quoteName(plan.readBack.key)} IN (…)`,
+      );
+    return lines.join('\n');
+  }
+
+  /** Outside a block: one pooled connection; a statement that needs two queries runs them in one transaction. */
+  private async autocommit(plan: Plan, stmt: Statement): Promise<StatementResult> {
+    let connection: PoolConnection;
+    try {
+      connection = await this.pool.getConnection();
+    } catch (err) {
+      throw toPluginError(err);
+    }
+    let healthy = true;
+    try {
+      if (!plan.readBack) return await this.run(connection, plan, stmt, false);
+      await connection.query('START TRANSACTION');
+      try {
+        const result = await this.run(connection, plan, stmt, true);
+        await connection.query('COMMIT');
+        return result;
+      } catch (err) {
+        await connection.query('ROLLBACK').catch(() => (healthy = false));
+        throw err;
+      }
+    } catch (err) {
+      const error = toPluginError(err);
+      if (error.sqlstate === '08006') healthy = false;
+      throw error;
+    } finally {
+      if (healthy) connection.release();
+      else connection.destroy();
+    }
+  }
+
+  private async run(
+    connection: PoolConnection,
+    plan: Plan,
+    stmt: Statement,
+    _inOwnTransaction: boolean,
+  ): Promise<StatementResult> {
+    const { sql, slots } = render(plan.statement);
+    const values = bind(slots, stmt);
+    const columns = columnsOf(plan);
+    if (plan.kind === 'select') {
+      const [rows] = (await connection.execute({ sql, rowsAsArray: true }, values)) as unknown as [
+        unknown[][],
+        FieldPacket[],
+      ];
+      const out = rows.map((row) => row.map((value, i) => pgText(value, plan.columns![i].type)));
+      return { columns, rows: out, command: `SELECT ${out.length}` };
+    }
+    const [header] = (await connection.execute(sql, values)) as unknown as [ResultSetHeader];
+    switch (plan.kind) {
+      case 'insert': {
+        const count = plan.rowsProposed ?? header.affectedRows;
+        const rows = plan.readBack ? await this.readBack(connection, plan, plan.readBack, header, stmt) : [];
+        return { columns, rows, command: `INSERT 0 ${count}` };
+      }
+      case 'update':
+        return { columns: null, rows: [], command: `UPDATE ${header.affectedRows}` };
+      case 'delete':
+        return { columns: null, rows: [], command: `DELETE ${header.affectedRows}` };
+    }
+  }
+
+  /** RETURNING: the inserted rows read back by key, in the order they were inserted. */
+  private async readBack(
+    connection: PoolConnection,
+    plan: Plan,
+    readBack: ReadBack,
+    header: ResultSetHeader,
+    stmt: Statement,
+  ): Promise<(string | null)[][]> {
+    let keys: MysqlValue[];
+    if (readBack.keys === 'generated') {
+      const [[step]] = (await connection.query({
+        sql: 'SELECT @@auto_increment_increment',
+        rowsAsArray: true,
+      })) as unknown as [[[number]]];
+      keys = Array.from({ length: header.affectedRows }, (_, i) => header.insertId + i * Number(step));
+    } else keys = bind(readBack.keys, stmt);
+    if (!keys.length) return [];
+    const { sql, slots } = render(readBack.select);
+    const where = ` WHERE ${quoteName(readBack.alias)}.${quoteName(readBack.key)} IN (${keys.map(() => '?').join(', ')})`;
+    const [rows] = (await connection.execute({ sql: sql + where, rowsAsArray: true }, [
+      ...bind(slots, stmt),
+      ...keys,
+    ])) as unknown as [unknown[][]];
+    const byKey = new Map(rows.map((row) => [String(row[row.length - 1]), row]));
+    const types = plan.columns!;
+    return keys.flatMap((key) => {
+      const row = byKey.get(String(key));
+      return row ? [types.map((column, i) => pgText(row[i], column.type))] : [];
+    });
+  }
+}
+
+function columnsOf(plan: Plan) {
+  return plan.columns
+    ? plan.columns.map((c) => ({ name: c.name, typeOid: typeOids[c.type], typeModifier: c.typeModifier }))
+    : null;
+}
+
+/** Placeholder values: the client's parameters and the statement's quoted literals, typed by their context. */
+function bind(slots: readonly Slot[], stmt: Statement): MysqlValue[] {
+  return slots.map((slot) => {
+    if (slot.param !== undefined) {
+      if (slot.param > stmt.params.length)
+        throw new PluginError('08P01', `there is no parameter $${slot.param}`);
+      return mysqlValue(stmt.params[slot.param - 1], slot.type);
+    }
+    return mysqlValue(slot.literal ?? null, slot.type);
+  });
+}

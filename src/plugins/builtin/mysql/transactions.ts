@@ -1,0 +1,68 @@
+// One MySQL connection and transaction per client transaction block, begun on first use and ended with the block.
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import type { SessionView } from '../../api.js';
+import { toPluginError } from './errors.js';
+
+interface OpenBlock {
+  readonly connection: PoolConnection;
+  readonly ready: Promise<void>;
+}
+
+export class BlockTransactions {
+  /**
+   * Keyed by the client session's settings map, which the host hands every statement of one connection
+   * (the SessionView itself is built anew per statement).
+   */
+  private readonly open = new WeakMap<object, OpenBlock>();
+
+  constructor(private readonly pool: Pool) {}
+
+  /** The block's connection, its transaction begun (read-only when the client's is) and enlisted on first use. */
+  async connectionFor(client: SessionView): Promise<PoolConnection> {
+    const existing = this.open.get(client.settings);
+    if (existing) {
+      await existing.ready;
+      return existing.connection;
+    }
+    const connection = await this.pool.getConnection();
+    const ready = connection
+      .query(client.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION')
+      .then(() => undefined);
+    const block = { connection, ready };
+    this.open.set(client.settings, block);
+    let ended = false;
+    const finish = (healthy: boolean) => {
+      if (ended) return;
+      ended = true;
+      if (this.open.get(client.settings) === block) this.open.delete(client.settings);
+      if (healthy) connection.release();
+      else connection.destroy();
+    };
+    client.enlist({
+      commit: async () => {
+        try {
+          await connection.query('COMMIT');
+          finish(true);
+        } catch (err) {
+          finish(false);
+          throw toPluginError(err);
+        }
+      },
+      rollback: async () => {
+        try {
+          await connection.query('ROLLBACK');
+          finish(true);
+        } catch {
+          // A connection that cannot roll back is dropped: MySQL rolls back what it held.
+          finish(false);
+        }
+      },
+    });
+    try {
+      await ready;
+    } catch (err) {
+      throw toPluginError(err);
+    }
+    return connection;
+  }
+}

@@ -1,0 +1,103 @@
+// A real MySQL-compatible server for tests and the sandbox: MariaDB from Debian's packages, loopback only, own data directory.
+import { existsSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onExit } from './cleanup.js';
+import { freePort } from './ports.js';
+import { run, spawnManaged, waitUntilListening, type Managed } from './process.js';
+
+export interface MariaDb {
+  host: '127.0.0.1';
+  port: number;
+  /** User `root` without a password over TCP (the server runs with --skip-grant-tables). */
+  user: 'root';
+  /** mysql://root@127.0.0.1:<port>/ */
+  url: string;
+  /** Stops the server and removes its data directory. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash would end it; restart() brings it back on the same port with its data. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+const binaries = ['/usr/sbin/mariadbd', '/usr/bin/mariadb-install-db'];
+
+export function mariaDbInstalled(): boolean {
+  return binaries.every((path) => existsSync(path));
+}
+
+/** Starts MariaDB on a free 127.0.0.1 port with a fresh data directory; scripts/install-mariadb.sh installs it. */
+export async function startMariaDb(): Promise<MariaDb> {
+  if (!mariaDbInstalled()) throw new Error('MariaDB is not installed; run scripts/install-mariadb.sh');
+  const dir = await mkdtemp(join(tmpdir(), 'polyproxy-mariadb-'));
+  const unregisterDir = onExit({
+    stop: () => rm(dir, { recursive: true, force: true }),
+    kill: () => rmSync(dir, { recursive: true, force: true }),
+  });
+  const dataDir = join(dir, 'data');
+  const port = await freePort();
+  let child: Managed | null = null;
+  // Running as root needs --user=root; the other options keep it away from the system's own instance.
+  const common = ['--no-defaults', `--datadir=${dataDir}`, '--user=root'];
+  const launch = async () => {
+    const started = spawnManaged('/usr/sbin/mariadbd', [
+      ...common,
+      '--bind-address=127.0.0.1',
+      `--port=${port}`,
+      `--socket=${join(dir, 'mysqld.sock')}`,
+      `--pid-file=${join(dir, 'mysqld.pid')}`,
+      '--skip-grant-tables',
+      '--skip-name-resolve',
+      '--character-set-server=utf8mb4',
+      '--collation-server=utf8mb4_general_ci',
+      '--innodb-buffer-pool-size=64M',
+      '--innodb-log-file-size=16M',
+      '--skip-log-bin',
+    ]);
+    await waitUntilListening(started, 'mariadbd', port);
+    child = started;
+  };
+  const halt = async () => {
+    const running = child;
+    child = null;
+    await running?.stop();
+  };
+  try {
+    await run('/usr/bin/mariadb-install-db', [
+      ...common,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+    ]);
+    await launch();
+  } catch (error) {
+    unregisterDir();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    user: 'root',
+    url: `mysql://root@127.0.0.1:${port}/`,
+    stop: async () => {
+      await halt();
+      unregisterDir();
+      await rm(dir, { recursive: true, force: true });
+    },
+    kill: async () => {
+      const running = child;
+      if (!running) return;
+      try {
+        process.kill(-running.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+      await halt();
+    },
+    restart: async () => {
+      await halt();
+      await launch();
+    },
+  };
+}
