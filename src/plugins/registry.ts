@@ -13,6 +13,7 @@ const builtins: Record<string, string> = {
   documents: './builtin/documents-mongodb/index.js',
   graph: './builtin/graph-neo4j/index.js',
   mysql: './builtin/mysql/index.js',
+  widecolumn: './builtin/widecolumn-cassandra/index.js',
 };
 
 export interface PluginLoadOptions {

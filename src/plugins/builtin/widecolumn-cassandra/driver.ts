@@ -1,0 +1,86 @@
+// The driver client: connected on first use, so a Cassandra outage fails statements (08006), never the proxy's start.
+import cassandra from 'cassandra-driver';
+import type { ConsistencyName, WidecolumnConfig } from './config.js';
+import type { CqlRunner } from './handler.js';
+import type { CqlStatement } from './plans.js';
+
+const levels = cassandra.types.consistencies;
+const consistencyOf = (name: ConsistencyName): number =>
+  ({
+    any: levels.any,
+    one: levels.one,
+    two: levels.two,
+    three: levels.three,
+    quorum: levels.quorum,
+    all: levels.all,
+    local_quorum: levels.localQuorum,
+    each_quorum: levels.eachQuorum,
+    local_one: levels.localOne,
+  })[name];
+
+export class DriverRunner implements CqlRunner {
+  private client: cassandra.Client | null = null;
+  private connecting: Promise<cassandra.Client> | null = null;
+
+  constructor(private readonly config: WidecolumnConfig) {}
+
+  private connected(): Promise<cassandra.Client> {
+    this.connecting ??= this.connect().catch((err: unknown) => {
+      this.connecting = null;
+      throw err;
+    });
+    return this.connecting;
+  }
+
+  private async connect(): Promise<cassandra.Client> {
+    const { config } = this;
+    const client = new cassandra.Client({
+      contactPoints: config.contact_points,
+      localDataCenter: config.local_datacenter,
+      applicationName: 'polyproxy',
+      authProvider:
+        config.user !== undefined
+          ? new cassandra.auth.PlainTextAuthProvider(config.user, config.password ?? '')
+          : undefined,
+      socketOptions: { connectTimeout: config.connect_timeout, readTimeout: config.request_timeout },
+      // Maps keyed by numbers, uuids or dates keep their keys' types.
+      encoding: { map: Map },
+    });
+    try {
+      await client.connect();
+    } catch (err) {
+      // A client whose first connect failed does not retry: the next statement builds a new one.
+      await client.shutdown().catch(() => undefined);
+      throw err;
+    }
+    this.client = client;
+    return client;
+  }
+
+  async rows(statement: CqlStatement, consistency: ConsistencyName): Promise<unknown[][]> {
+    const client = await this.connected();
+    const result = await client.execute(statement.cql, statement.params as unknown[], {
+      prepare: true,
+      consistency: consistencyOf(consistency),
+    });
+    const rows: unknown[][] = [];
+    // Iterating the result set fetches the following pages with the driver's paging state.
+    for await (const row of result) rows.push(row.values());
+    return rows;
+  }
+
+  async batch(statements: readonly CqlStatement[], consistency: ConsistencyName): Promise<void> {
+    const client = await this.connected();
+    await client.batch(
+      statements.map((s) => ({ query: s.cql, params: s.params as unknown[] })),
+      { prepare: true, logged: true, consistency: consistencyOf(consistency) },
+    );
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    this.connecting = null;
+    await client?.shutdown();
+  }
+}

@@ -1,0 +1,201 @@
+// Answers statements on the claimed schema: plans them as CQL, runs them through the driver, describes and explains them.
+import cassandra from 'cassandra-driver';
+import type { Description, Statement, StatementHandler, StatementResult } from '../../api.js';
+import type { Catalog, Table } from './catalog.js';
+import type { ConsistencyName } from './config.js';
+import { oids } from './cql-types.js';
+import { pluginError, toPluginError, unsupported } from './errors.js';
+import type { CqlStatement, Plan } from './plans.js';
+import { planSelect } from './select-plan.js';
+import { bodyOf, kindOf, listOf, Values, type Node } from './sql-ast.js';
+import { planDelete, planInsert, planUpdate } from './write-plan.js';
+
+/** Runs CQL: the plugin's driver client, or a test's. */
+export interface CqlRunner {
+  /** Every row of every page, each as its selectors' values in order. */
+  rows(statement: CqlStatement, consistency: ConsistencyName): Promise<unknown[][]>;
+  /** Several writes as one logged batch. */
+  batch(statements: readonly CqlStatement[], consistency: ConsistencyName): Promise<void>;
+}
+
+export interface Consistencies {
+  readonly read: ConsistencyName;
+  readonly write: ConsistencyName;
+}
+
+interface Target {
+  readonly kind: 'SelectStmt' | 'InsertStmt' | 'UpdateStmt' | 'DeleteStmt';
+  readonly body: Node;
+  readonly table: string;
+  /** How SQL may qualify a column: the table's name, schema.name, or its alias. */
+  readonly tableNames: string[];
+  readonly sqlName: string;
+}
+
+export class WidecolumnHandler implements StatementHandler {
+  constructor(
+    private readonly runner: CqlRunner,
+    private readonly catalog: Catalog,
+    private readonly schema: string,
+    private readonly consistency: Consistencies,
+  ) {}
+
+  private target(stmt: Statement): Target {
+    const kind = kindOf(stmt.ast);
+    const body = (stmt.ast as Record<string, Node>)[kind];
+    let relation: Node | undefined;
+    if (kind === 'SelectStmt') {
+      const from = listOf(body.fromClause);
+      relation = from.length === 1 ? bodyOf(from[0], 'RangeVar') : undefined;
+      if (!relation)
+        throw unsupported(
+          from.length > 1 || from.some((item) => kindOf(item) === 'JoinExpr') ? 'joins' : 'this FROM clause',
+          'read one table per statement and combine rows in the application',
+        );
+      if (body.op && body.op !== 'SETOP_NONE')
+        throw unsupported('UNION/INTERSECT/EXCEPT', 'run each SELECT on its own');
+    } else if (kind === 'InsertStmt' || kind === 'UpdateStmt' || kind === 'DeleteStmt') {
+      relation = body.relation as Node;
+    } else {
+      throw unsupported(
+        `${kind.replace(/Stmt$/, '')} statements on schema ${this.schema}`,
+        'use SELECT, INSERT, UPDATE or DELETE (create tables with CQL)',
+      );
+    }
+    const schema = String(relation.schemaname ?? '').toLowerCase();
+    if (schema !== this.schema)
+      throw unsupported(
+        'mixing Cassandra tables with PostgreSQL tables',
+        `query ${this.schema}.<table> on its own`,
+      );
+    const table = String(relation.relname);
+    const alias =
+      bodyOf(relation.alias, 'Alias')?.aliasname ?? (relation.alias as Node | undefined)?.aliasname;
+    const tableNames = alias ? [String(alias)] : [table, `${schema}.${table}`];
+    return { kind, body, table, tableNames, sqlName: `${this.schema}.${table}` };
+  }
+
+  private plan(stmt: Statement, target: Target, table: Table, values: Values): Plan {
+    const write = target.kind !== 'SelectStmt';
+    if (write && !values.describing) {
+      if (stmt.session.readOnly)
+        throw pluginError(
+          'readOnlyTransaction',
+          `cannot execute ${target.kind.replace('Stmt', '').toUpperCase()} in a read-only transaction`,
+        );
+      // Refused when it would run, as PostgreSQL refuses what it cannot execute: Describe still answers.
+      if (stmt.session.inTransaction)
+        throw unsupported(
+          'writing Cassandra tables inside a transaction block',
+          'run the INSERT/UPDATE/DELETE outside BEGIN ... COMMIT (each commits on its own)',
+        );
+    }
+    switch (target.kind) {
+      case 'SelectStmt':
+        return planSelect(target.body, table, target.sqlName, target.tableNames, values);
+      case 'InsertStmt':
+        return planInsert(target.body, table, target.sqlName, values);
+      case 'UpdateStmt':
+        return planUpdate(target.body, table, target.sqlName, target.tableNames, values);
+      case 'DeleteStmt':
+        return planDelete(target.body, table, target.sqlName, target.tableNames, values);
+    }
+  }
+
+  async describe(stmt: Statement): Promise<Description> {
+    try {
+      const target = this.target(stmt);
+      const values = new Values(null);
+      const plan = this.plan(stmt, target, await this.catalog.table(target.table), values);
+      const count = Math.max(values.highestParam, stmt.paramTypes.length);
+      const params = Array.from(
+        { length: count },
+        (_, i) => stmt.paramTypes[i] || values.paramOids[i] || oids.text,
+      );
+      const columns =
+        plan.kind === 'select'
+          ? plan.columns.map((c) => ({ name: c.name, typeOid: oids[c.type], typeModifier: -1 }))
+          : null;
+      return { params, columns };
+    } catch (err) {
+      throw toPluginError(err);
+    }
+  }
+
+  async execute(stmt: Statement): Promise<StatementResult> {
+    let target: Target | undefined;
+    try {
+      target = this.target(stmt);
+      const plan = this.plan(stmt, target, await this.catalog.table(target.table), new Values(stmt.params));
+      return await this.run(plan);
+    } catch (err) {
+      // A table changed under the cached definition shows as Cassandra refusing the CQL: reread it next time.
+      if (target && err instanceof cassandra.errors.ResponseError) this.catalog.forget(target.table);
+      throw toPluginError(err);
+    }
+  }
+
+  private async run(plan: Plan): Promise<StatementResult> {
+    const { read, write } = this.consistency;
+    switch (plan.kind) {
+      case 'select': {
+        const columns = plan.columns.map((c) => ({ name: c.name, typeOid: oids[c.type], typeModifier: -1 }));
+        const raw = plan.empty
+          ? plan.aggregate
+            ? [plan.emptyRow]
+            : []
+          : await this.runner.rows(plan.statement, read);
+        const rows = raw.map((row) => plan.columns.map((c) => c.read(row)));
+        return { columns, rows, command: `SELECT ${rows.length}` };
+      }
+      case 'insert':
+        if (plan.statements.length === 1) await this.runner.rows(plan.statements[0], write);
+        else await this.runner.batch(plan.statements, write);
+        return { columns: null, rows: [], command: `INSERT 0 ${plan.statements.length}` };
+      case 'update':
+      case 'delete': {
+        const tag = plan.kind.toUpperCase();
+        if (plan.empty) return { columns: null, rows: [], command: `${tag} 0` };
+        let count = 0;
+        if (plan.count) count = Number(String((await this.runner.rows(plan.count, write))[0]?.[0] ?? 0));
+        const result = await this.runner.rows(plan.statement, write);
+        if (plan.conditional) count = result[0]?.[0] === true ? 1 : 0;
+        return { columns: null, rows: [], command: `${tag} ${count}` };
+      }
+    }
+  }
+
+  /** The CQL that would run, one statement per line, with its consistency level. */
+  async explain(stmt: Statement): Promise<string> {
+    try {
+      const target = this.target(stmt);
+      const values = new Values(stmt.params.length ? stmt.params : null);
+      const plan = this.plan(
+        { ...stmt, session: { ...stmt.session, inTransaction: false, readOnly: false } },
+        target,
+        await this.catalog.table(target.table),
+        values,
+      );
+      const line = (s: CqlStatement, consistency: ConsistencyName) =>
+        `${s.cql}  -- consistency ${consistency}`;
+      switch (plan.kind) {
+        case 'select':
+          return line(plan.statement, this.consistency.read);
+        case 'insert':
+          return [
+            ...(plan.statements.length > 1 ? ['BEGIN BATCH'] : []),
+            ...plan.statements.map((s) => line(s, this.consistency.write)),
+            ...(plan.statements.length > 1 ? ['APPLY BATCH'] : []),
+          ].join('\n');
+        case 'update':
+        case 'delete':
+          return [plan.count, plan.statement]
+            .filter((s): s is CqlStatement => s !== null)
+            .map((s) => line(s, this.consistency.write))
+            .join('\n');
+      }
+    } catch (err) {
+      throw toPluginError(err);
+    }
+  }
+}

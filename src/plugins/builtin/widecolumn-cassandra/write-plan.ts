@@ -1,0 +1,149 @@
+// INSERT, UPDATE and DELETE by primary key as CQL; counts as PostgreSQL reports them.
+import type { Table } from './catalog.js';
+import { oids, pgTypeOf } from './cql-types.js';
+import { pluginError, unsupported, undefinedColumn } from './errors.js';
+import type { CqlStatement, Plan } from './plans.js';
+import { checkKeyPath, matchesNothing, readWhere, refuseNonKey, whereCql } from './restrictions.js';
+import { bodyOf, kindOf, listOf, quoteCql, type Node, type Values } from './sql-ast.js';
+import { toDriver } from './values.js';
+
+const tableCql = (table: Table) => `${quoteCql(table.keyspace)}.${quoteCql(table.name)}`;
+
+function refuseExtras(body: Node, sqlName: string): void {
+  if (listOf(body.returningList).length)
+    throw unsupported(`RETURNING on ${sqlName}`, 'read the rows with a SELECT by key');
+  if (body.withClause) throw unsupported(`WITH on ${sqlName}`, 'write with plain statements');
+}
+
+export function planInsert(body: Node, table: Table, sqlName: string, values: Values): Plan {
+  refuseExtras(body, sqlName);
+  if (body.onConflictClause)
+    throw unsupported(
+      `ON CONFLICT on ${sqlName}`,
+      'an INSERT into Cassandra replaces the row with the same primary key',
+    );
+  const select = bodyOf(body.selectStmt, 'SelectStmt');
+  const rows = listOf(select?.valuesLists);
+  if (!select || rows.length === 0 || listOf(select.targetList).length)
+    throw unsupported(`INSERT ... SELECT or DEFAULT VALUES on ${sqlName}`, 'insert with VALUES');
+  const named = listOf(body.cols).map((col) => String(bodyOf(col, 'ResTarget')?.name));
+  const columns = (named.length ? named : table.columns.map((c) => c.name)).map((name) => {
+    const column = table.byName.get(name);
+    if (!column) throw undefinedColumn(name, table.name);
+    return column;
+  });
+  const statements: CqlStatement[] = rows.map((row) => {
+    const items = listOf(bodyOf(row, 'List')?.items);
+    if (items.length !== columns.length)
+      throw pluginError(
+        'syntaxError',
+        `INSERT has ${items.length > columns.length ? 'more expressions than target columns' : 'more target columns than expressions'}`,
+      );
+    const given = columns.flatMap((column, i) => {
+      if (kindOf(items[i]) === 'SetToDefault') return [];
+      const text = values.textOf(items[i], oids[pgTypeOf(column.type)]);
+      return [
+        {
+          column,
+          value: text === undefined ? undefined : toDriver(text, column.type),
+          isNull: text === null,
+        },
+      ];
+    });
+    for (const key of [...table.partitionKey, ...table.clustering]) {
+      const found = given.find((g) => g.column === key);
+      if (!found || found.isNull)
+        throw pluginError(
+          'notNullViolation',
+          `null value in column "${key.name}" of relation "${table.name}" violates not-null constraint`,
+        );
+    }
+    const cql =
+      `INSERT INTO ${tableCql(table)} (${given.map((g) => quoteCql(g.column.name)).join(', ')}) ` +
+      `VALUES (${given.map(() => '?').join(', ')})`;
+    return { cql, params: given.map((g) => g.value) };
+  });
+  return { kind: 'insert', statements };
+}
+
+export function planUpdate(
+  body: Node,
+  table: Table,
+  sqlName: string,
+  tableNames: string[],
+  values: Values,
+): Plan {
+  refuseExtras(body, sqlName);
+  if (listOf(body.fromClause).length)
+    throw unsupported(`UPDATE ... FROM on ${sqlName}`, 'update one table by primary key');
+  const restrictions = readWhere(body.whereClause, table, tableNames, values);
+  refuseNonKey(restrictions, sqlName);
+  const path = checkKeyPath(restrictions, table, sqlName, 'write');
+  if (!path.singleRow) {
+    const missing = [...table.partitionKey, ...table.clustering].find(
+      (c) => !restrictions.some((r) => r.column === c && r.op === '='),
+    );
+    throw unsupported(
+      `UPDATE on ${sqlName} without "${missing?.name}" = value`,
+      'an UPDATE names one row by its whole primary key with =',
+    );
+  }
+  const sets = listOf(body.targetList).map((node) => {
+    const target = bodyOf(node, 'ResTarget')!;
+    const name = String(target.name);
+    const column = table.byName.get(name);
+    if (!column) throw undefinedColumn(name, table.name);
+    if (listOf(target.indirection).length) throw unsupported(`SET ${name}[...]`, 'set the whole column');
+    if (column.kind === 'partition_key' || column.kind === 'clustering')
+      throw unsupported(
+        `changing primary key column "${name}"`,
+        'delete the row and insert it with the new key',
+      );
+    if (kindOf(target.val) === 'SetToDefault') return { column, value: null };
+    const text = values.textOf(target.val as Node, oids[pgTypeOf(column.type)]);
+    return { column, value: text === undefined ? undefined : toDriver(text, column.type) };
+  });
+  const where = whereCql(restrictions);
+  // IF EXISTS: an UPDATE of a missing row changes nothing (Cassandra would create it) and reports UPDATE 0.
+  const cql =
+    `UPDATE ${tableCql(table)} SET ${sets.map((s) => `${quoteCql(s.column.name)} = ?`).join(', ')}` +
+    `${where.text} IF EXISTS`;
+  return {
+    kind: 'update',
+    count: null,
+    statement: { cql, params: [...sets.map((s) => s.value), ...where.params] },
+    conditional: true,
+    empty: matchesNothing(restrictions),
+  };
+}
+
+export function planDelete(
+  body: Node,
+  table: Table,
+  sqlName: string,
+  tableNames: string[],
+  values: Values,
+): Plan {
+  refuseExtras(body, sqlName);
+  if (listOf(body.usingClause).length)
+    throw unsupported(`DELETE ... USING on ${sqlName}`, 'delete by primary key');
+  const restrictions = readWhere(body.whereClause, table, tableNames, values);
+  refuseNonKey(restrictions, sqlName);
+  const path = checkKeyPath(restrictions, table, sqlName, 'write');
+  const where = whereCql(restrictions);
+  const statement = {
+    cql: `DELETE FROM ${tableCql(table)}${where.text}${path.singleRow ? ' IF EXISTS' : ''}`,
+    params: where.params,
+  };
+  // A partition or a slice of one: counted first, as Cassandra's DELETE reports nothing.
+  const count = path.singleRow
+    ? null
+    : { cql: `SELECT count(*) FROM ${tableCql(table)}${where.text}`, params: where.params };
+  return {
+    kind: 'delete',
+    count,
+    statement,
+    conditional: path.singleRow,
+    empty: matchesNothing(restrictions),
+  };
+}
