@@ -71,9 +71,7 @@ describe('a whole document as a parameter', () => {
       { title: 'c' },
       { title: 'd' },
     ]);
-  });
-
-  it('node-postgres: a value that is no JSON object is refused at Execute, as the same literal is', async () => {
+    // A value that is no JSON object is refused at Execute, as the same literal is.
     for (const value of ['[1, 2]', '"text"', null]) {
       const bound = await rejection(client.query('INSERT INTO docs.notes (doc) VALUES ($1)', [value]));
       expect([bound.code, bound.message]).toEqual([
@@ -86,7 +84,7 @@ describe('a whole document as a parameter', () => {
       '22023',
       'documents plugin: a document must be a JSON object',
     ]);
-    expect(await stored()).toEqual([]);
+    expect((await stored()).length).toBe(4);
   });
 
   it.each([
@@ -141,15 +139,13 @@ describe("MongoDB's system collections", () => {
     expect(await shop().listCollections({ name: 'system.views' }).toArray()).toEqual([]);
   });
 
-  it('EXPLAIN ROUTE names the refusal instead of a MongoDB command', async () => {
+  it('EXPLAIN ROUTE names the refusal instead of a MongoDB command; docs.systems is no system collection', async () => {
     for (const sql of ['SELECT * FROM docs."system.js"', 'DELETE FROM docs."system.users"']) {
       const res = await client.query(`EXPLAIN ROUTE ${sql}`);
       const collection = /"(system\.\w+)"/.exec(sql)![1];
       expect(res.rows).toEqual([{ route: `error: permission denied for table docs."${collection}"` }]);
     }
-  });
-
-  it('still answers a collection whose name only starts like one', async () => {
+    // A collection whose name only starts like one is an ordinary collection.
     await client.query(`INSERT INTO docs.systems (doc) VALUES ('{"name": "s"}')`);
     expect((await client.query('SELECT name FROM docs.systems')).rows).toEqual([{ name: 's' }]);
   });

@@ -49,17 +49,17 @@ describe('INSERT of a whole document as a parameter', () => {
     expect(plan.returning?.map((c) => [c.name, c.type])).toEqual([['_id', 'text']]);
   });
 
-  it('stores the bound document at Execute', () => {
+  it('stores the bound document at Execute, and refuses one that is no JSON object there', () => {
     const { plan, bindings } = insert('INSERT INTO docs.notes (doc) VALUES ($1)', ['{"title": "a", "n": 1}']);
     expect(bindings.describing).toBe(false);
     expect(plan.documents).toEqual([{ title: 'a', n: new Int32(1) }]);
-  });
-
-  it.each([['[1, 2]'], ['"text"'], [null]])('refuses %s at Execute with 22023', (value) => {
-    const err = refusal(() => insert('INSERT INTO docs.notes (doc) VALUES ($1)', [value]));
-    expect([err.sqlstate, err.message]).toEqual([
-      '22023',
-      'documents plugin: a document must be a JSON object',
-    ]);
+    for (const value of ['[1, 2]', '"text"', null]) {
+      const err = refusal(() => insert('INSERT INTO docs.notes (doc) VALUES ($1)', [value]));
+      expect([value, err.sqlstate, err.message]).toEqual([
+        value,
+        '22023',
+        'documents plugin: a document must be a JSON object',
+      ]);
+    }
   });
 });
