@@ -151,6 +151,14 @@ describe.each(['app', 'sharded'])('database %s', (database) => {
     expect(
       await inBlock(c, ['BEGIN', 'SET TRANSACTION READ ONLY'], "INSERT INTO docs.notes (title) VALUES ('x')"),
     ).toEqual(readOnlyError('INSERT'));
+    // Made read-only after Neo4j's transaction began in write mode: a procedure call is refused by the proxy.
+    expect(
+      await inBlock(
+        c,
+        ['BEGIN', cypher('MATCH (p:Person) RETURN p'), 'SET TRANSACTION READ ONLY'],
+        cypher("CALL db.createLabel('Ro')"),
+      ),
+    ).toEqual(readOnlyError('CALL'));
     expect(await nodes('Ro')).toBe(0);
     expect(await nodes('Person')).toBe(1);
   });
