@@ -85,6 +85,10 @@ export const configSchema = z.strictObject({
       max_startup_packet_bytes: z.int().min(8).default(10_000),
       max_message_bytes: z.int().min(5).default(67_108_864),
       max_client_connections: z.int().min(1).default(1000),
+      max_logins_in_progress: z.int().min(1).optional().meta({
+        description:
+          'connections still logging in (or being refused); more are refused with 53300 at once (default: max_client_connections)',
+      }),
     })
     .prefault({}),
   log: z

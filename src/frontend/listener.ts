@@ -2,29 +2,35 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { SocketInput } from '../net/socket-input.js';
 import tls from 'node:tls';
+import { endWith } from '../net/end-with.js';
+import { SocketInput } from '../net/socket-input.js';
 import type { Database } from '../backend/database.js';
 import type { ServerConnection } from '../backend/server-connection.js';
 import { BackendError } from '../backend/server-connection.js';
-import { ProxyError } from '../errors.js';
+import { ProxyError, errorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 import * as be from '../protocol/backend-messages.js';
 import { cancelRequest } from '../protocol/frontend-messages.js';
 import { MalformedMessage } from '../protocol/reader.js';
+import { DroppedStartup, UnsupportedProtocol, legacyErrorResponse } from '../protocol/startup.js';
 import { AuthError } from '../auth/errors.js';
 import { adminDatabaseName } from '../config/schema.js';
 import { clientLogin, type LoginUser } from './client-login.js';
 import { ClientSession } from './client-session.js';
+import { refusedSetting } from './setting-names.js';
 import { ShardedSession } from './sharded-session.js';
 import { startupValues } from './session-settings.js';
 
+/** As PostgreSQL's authentication_timeout (60 s by default): a client that never finishes its login is dropped. */
 const loginTimeoutMs = 60_000;
 
 export interface ListenerOptions {
   maxStartupBytes: number;
   maxMessageBytes: number;
   maxClients: number;
+  /** Connections still logging in (or being refused), beyond which new ones are refused at once. */
+  maxLoginsInProgress: number;
   tls: tls.SecureContext | null;
   findUser(name: string): LoginUser | undefined;
   findDatabase(name: string): Database | undefined;
@@ -45,8 +51,12 @@ export class Listener {
   readonly peers = new Map<number, ClientPeer>();
   private server: net.Server;
   private sockets = new Set<net.Socket>();
-  /** Connections still in login: shutdown closes them at once. */
+  /** Connections still in login, and refused ones until they close: bounded, and shutdown closes them at once. */
   private loggingIn = new Set<net.Socket>();
+  /** Connections refused for want of a login slot, until they close. */
+  private refusing = new Set<net.Socket>();
+  private refusalLoggedAt = 0;
+  private refusedUnlogged = 0;
   private draining = false;
 
   constructor(
@@ -107,19 +117,53 @@ export class Listener {
     socket.on('error', () => {});
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
+    if (this.loggingIn.size >= this.options.maxLoginsInProgress) {
+      this.refuseOverLimit(socket);
+      return;
+    }
     this.loggingIn.add(socket);
-    // As PostgreSQL's authentication_timeout: a client that never finishes its login is dropped.
+    socket.once('close', () => this.loggingIn.delete(socket));
     const timer = setTimeout(() => socket.destroy(), loginTimeoutMs);
-    this.login(socket)
-      .catch((err: unknown) => this.rejectLogin(socket, err))
-      .finally(() => {
+    socket.once('close', () => clearTimeout(timer));
+    const channel: LoginChannel = { raw: socket, socket };
+    this.login(channel).then(
+      () => {
         clearTimeout(timer);
         this.loggingIn.delete(socket);
-      });
+      },
+      // A refused socket stays counted (and under the login timeout) until it is closed.
+      (err: unknown) => this.rejectLogin(channel, err),
+    );
   }
 
-  private async login(raw: net.Socket): Promise<void> {
+  /**
+   * A client beyond the bound of logins in progress is told so at once, as PostgreSQL tells it when it has no
+   * room; the sockets being told are bounded too: past as many again, one is closed without a word.
+   */
+  private refuseOverLimit(socket: net.Socket): void {
+    const limit = this.options.maxLoginsInProgress;
+    if (this.refusing.size >= limit) {
+      socket.destroy();
+    } else {
+      this.refusing.add(socket);
+      socket.once('close', () => this.refusing.delete(socket));
+      endWith(socket, be.errorResponse(tooManyClients(limit)));
+    }
+    // One line a second at most: a flood must not flood the log too.
+    this.refusedUnlogged++;
+    const now = Date.now();
+    if (now - this.refusalLoggedAt < 1000) return;
+    this.log.warn('too many logins in progress; connections refused', {
+      refused: this.refusedUnlogged,
+      limit,
+    });
+    this.refusalLoggedAt = now;
+    this.refusedUnlogged = 0;
+  }
+
+  private async login(channel: LoginChannel): Promise<void> {
     const o = this.options;
+    const raw = channel.raw;
     const result = await clientLogin(raw, {
       maxStartupBytes: o.maxStartupBytes,
       tls: o.tls,
@@ -127,6 +171,11 @@ export class Listener {
       onCancel: (pid, secret) => {
         raw.destroy();
         this.cancel(pid, secret);
+      },
+      onSecure: (secure) => {
+        channel.socket = secure;
+        // Closing the TLS socket closes the connection: the raw socket is its transport.
+        secure.once('close', () => raw.destroy());
       },
     });
     if (!result) return;
@@ -157,6 +206,9 @@ export class Listener {
       );
     }
     const serverParams = await db.ensureParams();
+    const settings = startupValues(result.params);
+    const refused = await refusedSetting(db, settings.keys(), this.log);
+    if (refused) throw refused;
     let pid: number;
     do pid = crypto.randomInt(1, 0x7fffffff);
     while (this.sessions.has(pid));
@@ -170,7 +222,7 @@ export class Listener {
       result.user.name,
       pid,
       crypto.randomInt(0, 0x7fffffff),
-      startupValues(result.params),
+      settings,
       o.maxMessageBytes,
       log,
       {
@@ -212,13 +264,29 @@ export class Listener {
     return chunks;
   }
 
-  private rejectLogin(socket: net.Socket, err: unknown): void {
+  /** Ends a login that failed: silently where PostgreSQL closes silently, else with its error, and always closed. */
+  private rejectLogin(channel: LoginChannel, err: unknown): void {
+    const { raw, socket } = channel;
+    const addr = raw.remoteAddress;
+    if (err instanceof DroppedStartup) {
+      this.log[err.quiet ? 'debug' : 'info']('connection closed during login', { addr, reason: err.message });
+      socket.destroy();
+      raw.destroy();
+      return;
+    }
+    if (err instanceof UnsupportedProtocol && err.legacy) {
+      this.log.info('login rejected', { addr, sqlstate: '0A000', reason: err.message });
+      endWith(socket, legacyErrorResponse(err.message));
+      return;
+    }
     let pe: ProxyError;
     if (err instanceof ProxyError) pe = err;
+    else if (err instanceof UnsupportedProtocol)
+      pe = new ProxyError('featureNotSupported', err.message, undefined, 'FATAL');
     else if (err instanceof AuthError)
       pe = new ProxyError(err.code, `authentication failed: ${err.message}`, undefined, 'FATAL');
     else if (err instanceof MalformedMessage)
-      pe = new ProxyError('protocolViolation', `invalid startup: ${err.message}`, undefined, 'FATAL');
+      pe = new ProxyError('protocolViolation', err.message, undefined, 'FATAL');
     else if (err instanceof BackendError)
       pe = new ProxyError(
         'backendUnavailable',
@@ -230,12 +298,12 @@ export class Listener {
       this.log.error('login failed', { err: String(err) });
       pe = new ProxyError('internalError', 'internal error during login', undefined, 'FATAL');
     }
-    this.log.info('login rejected', { sqlstate: pe.sqlstate, reason: pe.message });
-    if (!socket.destroyed) {
-      socket.end(
-        be.errorResponse({ severity: 'FATAL', sqlstate: pe.sqlstate, message: pe.message, hint: pe.hint }),
-      );
-    }
+    this.log.info('login rejected', { addr, sqlstate: pe.sqlstate, reason: pe.message });
+    // Through the TLS socket once TLS is up: a plain-text error there reads as "wrong version number".
+    endWith(
+      socket,
+      be.errorResponse({ severity: 'FATAL', sqlstate: pe.sqlstate, message: pe.message, hint: pe.hint }),
+    );
   }
 
   /** Forwards a client's cancel to the server running its statement, and only while it still runs it. */
@@ -260,4 +328,20 @@ export class Listener {
       else s.destroy();
     });
   }
+}
+
+/** The socket a login talks through: the accepted one, then its TLS socket once TLS is up. */
+interface LoginChannel {
+  raw: net.Socket;
+  socket: Duplex;
+}
+
+/** PostgreSQL's answer when it has no room for another connection. */
+function tooManyClients(limit: number): be.NoticeFields {
+  return {
+    severity: 'FATAL',
+    sqlstate: errorCodes.tooManyConnections.sqlstate,
+    message: 'sorry, too many clients already',
+    hint: `more than ${limit} connections are logging in; raise limits.max_logins_in_progress`,
+  };
 }

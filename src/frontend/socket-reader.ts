@@ -1,6 +1,7 @@
 // Awaitable reads of whole packets from a socket, used only during client login (not the hot path).
 import type { Duplex } from 'node:stream';
 import { MalformedMessage } from '../protocol/reader.js';
+import { DroppedStartup, startupPacketLength } from '../protocol/startup.js';
 
 export class SocketReader {
   private buf: Buffer = Buffer.alloc(0);
@@ -35,23 +36,42 @@ export class SocketReader {
     return this.buf.length;
   }
 
-  /** The next packet whose length field starts at `lengthOffset` (0 untyped, 1 typed). */
-  async packet(lengthOffset: 0 | 1, maxBytes: number): Promise<Buffer> {
+  /** The next startup-phase packet (untyped); bad lengths and early ends are dropped as PostgreSQL drops them. */
+  async startupPacket(maxBytes: number): Promise<Buffer> {
     for (;;) {
-      if (this.buf.length >= lengthOffset + 4) {
-        const len = this.buf.readInt32BE(lengthOffset) + lengthOffset;
-        if (len < lengthOffset + 4 || len > maxBytes) {
-          throw new MalformedMessage(`invalid ${lengthOffset ? 'message' : 'startup packet'} length ${len}`);
-        }
-        if (this.buf.length >= len) {
-          const packet = this.buf.subarray(0, len);
-          this.buf = this.buf.subarray(len);
-          return packet;
-        }
+      const len = startupPacketLength(this.buf, maxBytes);
+      if (len > 0) return this.take(len);
+      if (this.ended) {
+        if (this.buf.length === 0)
+          throw new DroppedStartup('connection closed before a startup packet', true);
+        throw new DroppedStartup('incomplete startup packet');
       }
-      if (this.ended) throw new MalformedMessage('connection closed during login');
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = null;
+      await this.more();
     }
+  }
+
+  /** The next typed message (a password message during authentication). */
+  async message(maxBytes: number): Promise<Buffer> {
+    for (;;) {
+      if (this.buf.length >= 5) {
+        const len = this.buf.readInt32BE(1) + 1;
+        if (len < 5 || len > maxBytes) throw new MalformedMessage(`invalid message length ${len}`);
+        if (this.buf.length >= len) return this.take(len);
+      }
+      // The client left during authentication (psql does, to ask for a password): nothing to answer.
+      if (this.ended) throw new DroppedStartup('connection closed during authentication', true);
+      await this.more();
+    }
+  }
+
+  private take(len: number): Buffer {
+    const packet = this.buf.subarray(0, len);
+    this.buf = this.buf.subarray(len);
+    return packet;
+  }
+
+  private async more(): Promise<void> {
+    await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = null;
   }
 }

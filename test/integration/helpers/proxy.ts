@@ -15,7 +15,12 @@ export interface TestProxyOptions {
   sessPoolSize?: number;
   /** pool.acquire_timeout of both pools (default 10s). */
   acquireTimeout?: string;
-  limits?: { max_message_bytes?: number; max_startup_packet_bytes?: number; max_client_connections?: number };
+  limits?: {
+    max_message_bytes?: number;
+    max_startup_packet_bytes?: number;
+    max_client_connections?: number;
+    max_logins_in_progress?: number;
+  };
   shutdownTimeout?: string;
   tls?: { cert: string; key: string };
   /** Extra users, as YAML flow mappings, e.g. `{ name: bob, password: pw }`. */

@@ -1,7 +1,13 @@
 // Startup-phase packets: length detection and decoding of SSLRequest, GSSENCRequest, CancelRequest, StartupMessage.
 import { describe, expect, it } from 'vitest';
 import { MalformedMessage } from '../../../src/protocol/reader.js';
-import { decodeStartupPacket, startupPacketLength } from '../../../src/protocol/startup.js';
+import {
+  DroppedStartup,
+  UnsupportedProtocol,
+  decodeStartupPacket,
+  legacyErrorResponse,
+  startupPacketLength,
+} from '../../../src/protocol/startup.js';
 import * as w from '../fixtures/wire.js';
 
 describe('startupPacketLength', () => {
@@ -111,5 +117,65 @@ describe('decodeStartupPacket', () => {
     expect(() => decodeStartupPacket(Buffer.concat([w.int32(4 + body.length), body]))).toThrow(
       MalformedMessage,
     );
+  });
+});
+
+describe('startup packets PostgreSQL 15 refuses', () => {
+  const decodeError = (packet: Buffer) => {
+    try {
+      decodeStartupPacket(packet);
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('decoded');
+  };
+
+  it('drops lengths out of range without an answer (an HTTP request, a Terminate before startup)', () => {
+    for (const bytes of [Buffer.from('GET / HTTP/1.1\r\n'), Buffer.from([0x58, 0, 0, 0, 4]), w.int32(2)]) {
+      expect(() => startupPacketLength(bytes, 10000)).toThrow(DroppedStartup);
+      expect(() => startupPacketLength(bytes, 10000)).toThrow('invalid length of startup packet');
+    }
+  });
+
+  it('drops a CancelRequest that is not 16 bytes', () => {
+    const full = w.cancelRequest(1, 2);
+    const long = Buffer.concat([w.int32(20), full.subarray(4), w.int32(3)]);
+    expect(decodeError(long)).toBeInstanceOf(DroppedStartup);
+  });
+
+  it('refuses any major version but 3 before reading the parameters, with the message PostgreSQL sends', () => {
+    const cases: [number, string, boolean][] = [
+      [0x12345678, 'unsupported frontend protocol 4660.22136: server supports 3.0 to 3.0', false],
+      [4 << 16, 'unsupported frontend protocol 4.0: server supports 3.0 to 3.0', false],
+      [2 << 16, 'unsupported frontend protocol 2.0: server supports 3.0 to 3.0', true],
+    ];
+    for (const [version, message, legacy] of cases) {
+      const unterminated = Buffer.concat([w.int32(12), w.int32(version), Buffer.from('user')]);
+      const err = decodeError(unterminated);
+      expect(err).toBeInstanceOf(UnsupportedProtocol);
+      expect(err.message).toBe(message);
+      expect((err as UnsupportedProtocol).legacy).toBe(legacy);
+    }
+  });
+
+  it('reads a second SSLRequest as PostgreSQL does: protocol 1234.5679', () => {
+    expect(new UnsupportedProtocol(80877103).message).toBe(
+      'unsupported frontend protocol 1234.5679: server supports 3.0 to 3.0',
+    );
+  });
+
+  it('writes old-protocol errors as the bytes PostgreSQL 15 sends (recorded from a 15.x server)', () => {
+    const message = 'unsupported frontend protocol 2.0: server supports 3.0 to 3.0';
+    expect(legacyErrorResponse(message).toString('hex')).toBe(
+      '45464154414c3a2020756e737570706f727465642066726f6e74656e642070726f746f636f6c20322e303a20' +
+        '73657276657220737570706f72747320332e3020746f20332e300a00',
+    );
+  });
+
+  it('names a bad parameter layout as PostgreSQL does', () => {
+    const body = Buffer.concat([w.int32(w.protocol30), w.cstring('user'), w.cstring('app')]);
+    const err = decodeError(Buffer.concat([w.int32(4 + body.length), body]));
+    expect(err).not.toBeInstanceOf(DroppedStartup);
+    expect(err.message).toBe('invalid startup packet layout: expected terminator as last byte');
   });
 });
