@@ -226,7 +226,7 @@ export class ClientSession implements RelayTarget {
     private readonly hooks: SessionHooks,
   ) {
     this.socket = input.socket;
-    this.framer = new MessageFramer(maxMessageBytes);
+    this.framer = MessageFramer.client(maxMessageBytes);
     this.transactionMode = db.mode === 'transaction';
     this.pinned = this.transactionMode ? null : 'session pooling';
     this.startup = startupSettings(startupValues);
@@ -283,7 +283,7 @@ export class ClientSession implements RelayTarget {
     } catch (err) {
       if (err instanceof FramingError) {
         this.log.warn('malformed client message', { err: err.message });
-        this.terminate(new ProxyError('protocolViolation', `invalid message from client: ${err.message}`));
+        this.terminate(new ProxyError('protocolViolation', err.message));
         return;
       }
       throw err;

@@ -135,7 +135,7 @@ export class ShardedSession extends ClientSession {
     private readonly sessionHooks: SessionHooks,
   ) {
     super(clientInput, db, user, pid, secret, startupValues, maxMessageBytes, sessionLog, sessionHooks);
-    this.clientFramer = new MessageFramer(maxMessageBytes);
+    this.clientFramer = MessageFramer.client(maxMessageBytes);
     const startup = startupSettings(startupValues);
     const hooks = {
       // The listener sends a client's cancel request to `server`: the shard running its statement.
@@ -198,7 +198,7 @@ export class ShardedSession extends ClientSession {
         be.errorResponse({
           severity: 'FATAL',
           sqlstate: '08P01',
-          message: `invalid message from client: ${err.message}`,
+          message: err.message,
         }),
       );
       this.gone();

@@ -210,3 +210,68 @@ describe('MessageFramer length checks', () => {
     expectMessages(frame([w.sync(), w.flush()]), [w.sync(), w.flush()], 'empty bodies');
   });
 });
+
+describe('MessageFramer of client messages (type check)', () => {
+  /** Messages of every type PostgreSQL accepts after startup, and one it does not. */
+  const accepted = [
+    ...clientMessages,
+    w.functionCall(1234, [], ['1'], 0),
+    w.copyData('row\n'),
+    w.msg('c'),
+    w.msg('f', w.cstring('stop')),
+  ];
+  const unknown = w.msg('A', w.cstring('junk'));
+
+  /** Feeds the chunks, recording visited messages; returns them and the FramingError thrown, if any. */
+  function run(chunks: Buffer[]): { seen: Seen[]; error: unknown } {
+    const framer = MessageFramer.client(1 << 20);
+    const seen: Seen[] = [];
+    try {
+      for (const chunk of chunks)
+        framer.feed(chunk, (type, buf, start, end) =>
+          seen.push({ type, bytes: Buffer.from(buf.subarray(start, end)) }),
+        );
+    } catch (error) {
+      return { seen, error };
+    }
+    return { seen, error: null };
+  }
+
+  it('yields every accepted type for every pair of cuts', () => {
+    const stream = Buffer.concat(accepted);
+    for (const { label, chunks } of w.everyTwoCuts(stream)) expectMessages(run(chunks).seen, accepted, label);
+  });
+
+  it('names the type of an unknown message as PostgreSQL does', () => {
+    const { error } = run([Buffer.concat([w.query('SELECT 1'), unknown])]);
+    expect(error).toBeInstanceOf(FramingError);
+    expect((error as Error).message).toBe('invalid frontend message type 65');
+  });
+
+  it('refuses a password message after login, as PostgreSQL does', () => {
+    expect(run([w.passwordMessage('secret')]).error).toBeInstanceOf(FramingError);
+  });
+
+  it('visits nothing of a chunk that holds a bad message, wherever the stream is cut', () => {
+    const before = [w.query('SELECT 1'), w.parse('', 'SELECT 2'), w.sync()];
+    const stream = Buffer.concat([...before, unknown]);
+    const badAt = stream.length - unknown.length;
+    for (const { label, chunks } of w.everyTwoCuts(stream)) {
+      const { seen, error } = run(chunks);
+      expect(error, label).toBeInstanceOf(FramingError);
+      // Only messages that were whole before the chunk holding the bad type byte.
+      let fed = 0;
+      for (const c of chunks) {
+        if (fed + c.length > badAt) break;
+        fed += c.length;
+      }
+      const whole = w.messageEnds(before).filter((end) => end <= fed).length;
+      expectMessages(seen, before.slice(0, whole), label);
+    }
+  });
+
+  it('accepts any type when framing server messages', () => {
+    const stream = Buffer.concat(serverMessages);
+    expectMessages(frame([stream]), serverMessages, 'server messages');
+  });
+});
