@@ -144,3 +144,18 @@ export async function startCassandra(opts: CassandraOptions = {}): Promise<Cassa
   }
   return { contactPoint: `127.0.0.1:${port}`, port, dataCenter, stop };
 }
+
+/** Creates a keyspace with one replica (a single node), for the sandbox's tables. */
+export async function createKeyspace(server: CassandraServer, keyspace: string): Promise<void> {
+  const client = new cassandra.Client({
+    contactPoints: [server.contactPoint],
+    localDataCenter: server.dataCenter,
+  });
+  try {
+    await client.execute(
+      `CREATE KEYSPACE IF NOT EXISTS "${keyspace}" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+    );
+  } finally {
+    await client.shutdown();
+  }
+}

@@ -1,5 +1,6 @@
-// The other stores `npm start` runs beside PostgreSQL when this machine has them: Redis, FerretDB and Neo4j, each with its plugin on.
+// The other stores `npm start` runs beside PostgreSQL when this machine has them: Redis, FerretDB, Neo4j and Cassandra, each with its plugin on.
 import type { Logger } from '../logger.js';
+import { startCassandra, createKeyspace } from './cassandra.js';
 import { startFerretDb } from './ferretdb.js';
 import { startNeo4j } from './neo4j.js';
 import { startRedis } from './redis.js';
@@ -13,9 +14,9 @@ export interface SandboxStores {
   stop(): Promise<void>;
 }
 
-/** Which stores to try: POLYPROXY_SANDBOX_STORES=redis,mongodb,neo4j (the default) or a subset, or `none`. */
+/** Which stores to try: POLYPROXY_SANDBOX_STORES=redis,mongodb,neo4j,cassandra (the default) or a subset, or `none`. */
 export function wantedStores(
-  value = process.env.POLYPROXY_SANDBOX_STORES ?? 'redis,mongodb,neo4j',
+  value = process.env.POLYPROXY_SANDBOX_STORES ?? 'redis,mongodb,neo4j,cassandra',
 ): Set<string> {
   return new Set(value.split(',').map((s) => s.trim().toLowerCase()));
 }
@@ -57,6 +58,22 @@ export async function startSandboxStores(logger: Logger, want = wantedStores()):
     stoppers.push(() => neo4j.stop());
     stores.plugins.graph = { url: neo4j.url, graphs: { sandbox: 'neo4j' } };
     stores.lines.push(`  neo4j     ${neo4j.url}  (SELECT * FROM cypher('sandbox', $$ … $$) AS (v agtype))`);
+  });
+  await attempt('cassandra', async () => {
+    const cassandra = await startCassandra({
+      onLaunch: () => logger.info('starting Cassandra (about 40 s)'),
+    });
+    stoppers.push(() => cassandra.stop());
+    await createKeyspace(cassandra, 'sandbox');
+    stores.plugins.widecolumn = {
+      contact_points: [cassandra.contactPoint],
+      local_datacenter: cassandra.dataCenter,
+      keyspace: 'sandbox',
+      schema: 'wide',
+    };
+    stores.lines.push(
+      `  cassandra ${cassandra.contactPoint}  (keyspace sandbox; SQL on wide.<table> by partition key)`,
+    );
   });
   return stores;
 }

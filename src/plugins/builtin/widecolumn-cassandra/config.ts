@@ -38,6 +38,8 @@ export const widecolumnConfigSchema = z
     /** Tables whose reads may filter on any column (CQL ALLOW FILTERING: the node scans and discards rows). */
     allow_filtering: z.array(lowerName).prefault([]),
     /** Kept short so that with Cassandra down its statements fail fast instead of holding the client. */
+    /** Rows per page the driver fetches; a result is read page by page with the driver's paging state. */
+    page_size: z.number().int().positive().max(100_000).prefault(5000),
     connect_timeout: duration('2s'),
     request_timeout: duration('12s'),
     /** How long table definitions read from system_schema are reused (a failed statement rereads them). */

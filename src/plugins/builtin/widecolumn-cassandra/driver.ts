@@ -62,6 +62,7 @@ export class DriverRunner implements CqlRunner {
     const result = await client.execute(statement.cql, statement.params as unknown[], {
       prepare: true,
       consistency: consistencyOf(consistency),
+      fetchSize: this.config.page_size,
     });
     const rows: unknown[][] = [];
     // Iterating the result set fetches the following pages with the driver's paging state.
