@@ -41,7 +41,6 @@ function listenerOptions(
     maxStartupBytes: config.limits.max_startup_packet_bytes,
     maxMessageBytes: config.limits.max_message_bytes,
     maxClients: config.limits.max_client_connections,
-    maxLoginsInProgress: config.limits.max_logins_in_progress ?? config.limits.max_client_connections,
     tls: config.tls
       ? tls.createSecureContext({
           cert: fs.readFileSync(config.tls.cert),
@@ -107,6 +106,12 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
             return { database: db.name, role, reason, count };
           }),
       ),
+    readYourWrites: () =>
+      [...databases.values()].map((db) => ({
+        database: db.name,
+        scopes: db.writePositions.size,
+        sharedUp: db.sharedPositions ? db.sharedPositions.up : null,
+      })),
     pools: () =>
       [...databases.values()].flatMap((db) =>
         db.shards

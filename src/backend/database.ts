@@ -8,6 +8,7 @@ import { Shard } from './shard.js';
 import type { Pool } from './pool.js';
 import { SharedStatements } from './shared-statements.js';
 import { WritePositions } from './write-positions.js';
+import { SharedWritePositions } from './shared-write-positions.js';
 
 export class Database {
   /** Shard 0: the only shard of an unsharded database. */
@@ -25,6 +26,8 @@ export class Database {
   readonly statements = new SharedStatements();
   /** Read-your-writes positions of scopes wider than one connection (routing.read_your_writes: user, application). */
   readonly writePositions: WritePositions;
+  /** Shares writePositions with other proxy instances (routing.read_your_writes_redis), when configured. */
+  readonly sharedPositions: SharedWritePositions | null = null;
 
   constructor(
     readonly name: string,
@@ -35,6 +38,12 @@ export class Database {
     this.shards = config.shards.map((_, i) => new Shard(i, config, dbLog));
     this.shard = this.shards[0];
     this.writePositions = new WritePositions(() => this.shard.replayedEverywhere());
+    const redis = config.routing.read_your_writes_redis;
+    if (redis && config.routing.read_your_writes !== 'off') {
+      const shared = new SharedWritePositions(redis, name, this.writePositions, dbLog);
+      this.writePositions.onLearnt = (key, lsn) => shared.publish(key, lsn);
+      this.sharedPositions = shared;
+    }
     this.cluster = config.sharding && this.shards.length > 1 ? new Cluster(this, dbLog) : null;
     this.primaryFunctions = new Set(config.routing.primary_functions.map((f) => f.toLowerCase()));
   }
@@ -44,7 +53,7 @@ export class Database {
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.shards.map((s) => s.start()));
+    await Promise.all([...this.shards.map((s) => s.start()), this.sharedPositions?.start()]);
     this.cluster?.start();
   }
 
@@ -70,6 +79,7 @@ export class Database {
 
   async close(): Promise<void> {
     this.cluster?.stop();
+    this.sharedPositions?.stop();
     await Promise.all(this.shards.map((s) => s.close()));
   }
 }

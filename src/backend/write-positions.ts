@@ -19,6 +19,8 @@ export function scopeKey(scope: WriteScope, user: string, application: string | 
 
 export class WritePositions {
   private readonly byKey = new Map<string, Position>();
+  /** Told every position learnt here, to share it with other proxy instances. */
+  onLearnt: ((key: string, lsn: bigint) => void) | null = null;
 
   /**
    * @param replayedEverywhere the lowest position every usable replica of the shard has replayed (null when
@@ -39,6 +41,7 @@ export class WritePositions {
     if (!p) return;
     p.pending = Math.max(0, p.pending - 1);
     if (lsn !== null && (p.lsn === null || lsn > p.lsn)) p.lsn = lsn;
+    if (lsn !== null) this.onLearnt?.(key, lsn);
     if (p.pending === 0 && p.lsn === null) this.byKey.delete(key);
   }
 

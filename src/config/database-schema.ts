@@ -61,6 +61,10 @@ export const routingSchema = z.strictObject({
         "who reads whose writes from replicas only once they replayed them: 'user' (every connection of the client's user, so an application's connection pool sees its own writes), 'application' (user and application_name), 'connection', or 'off'; true means 'user'",
     }),
   read_your_writes_wait: duration(0),
+  read_your_writes_redis: z.string().min(1).optional().meta({
+    description:
+      'a Redis URL (e.g. the cache plugin\'s) through which proxy instances share read-your-writes positions of scopes user and application',
+  }),
   max_replica_lag: duration('5s'),
   primary_reads: z.boolean().default(false),
   load_balance: z.enum(['round_robin', 'least_connections', 'random']).default('round_robin'),

@@ -36,4 +36,6 @@ export interface MetricsSource {
   /** Routing decisions since start: database, role, reason, count. */
   routes(): { database: string; role: string; reason: string; count: number }[];
   pools(): PoolMetrics[];
+  /** Read-your-writes scopes tracked per database, and whether positions are shared through Redis (null: not configured). */
+  readYourWrites(): { database: string; scopes: number; sharedUp: boolean | null }[];
 }

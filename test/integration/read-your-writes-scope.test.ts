@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster, type PgServer } from '../../src/sandbox/postgres.js';
 import { waitFor } from '../../src/sandbox/wait.js';
+import { startRedis } from '../../src/sandbox/redis.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { directTo, routingDatabasesYaml, type RoutingDatabaseOptions } from './helpers/routing.js';
 import { connect, sleep, withClient } from './helpers/tools.js';
@@ -159,3 +160,42 @@ describe('the read-your-writes token across services', () => {
     }
   });
 });
+
+describe('read-your-writes across proxy instances sharing Redis', () => {
+  it('a read through another instance sees the write at once; with Redis gone, reads still run', async () => {
+    const redis = await startRedis();
+    try {
+      const routing = { read_your_writes_redis: redis.url };
+      const [one, two] = [await proxyWith({ routing }), await proxyWith({ routing })];
+      await waitFor(async () => (await metric(one, 'polyproxy_read_your_writes_shared_up')) === 1, {
+        what: 'instance one to subscribe',
+      });
+      await waitFor(async () => (await metric(two, 'polyproxy_read_your_writes_shared_up')) === 1, {
+        what: 'instance two to subscribe',
+      });
+      const [writer, reader] = [await connect(one.client()), await connect(two.client())];
+      try {
+        const results = [];
+        for (let i = 0; i < 60; i++) results.push(await writeThenRead(writer, reader, 1000 + i));
+        expect(results.filter((r) => !r.seen)).toEqual([]);
+        await redis.stop();
+        await waitFor(async () => (await metric(two, 'polyproxy_read_your_writes_shared_up')) === 0, {
+          what: 'instance two to notice Redis is gone',
+        });
+        // Never a failed read: each instance goes on with its own positions.
+        for (let i = 0; i < 10; i++) await writeThenRead(writer, reader, 2000 + i);
+      } finally {
+        await Promise.all([writer.end(), reader.end()]);
+      }
+    } finally {
+      await redis.stop();
+    }
+  });
+});
+
+/** A gauge's value (the first sample) from an instance's /metrics. */
+async function metric(proxy: TestProxy, name: string): Promise<number | null> {
+  const text = await (await fetch(`http://127.0.0.1:${proxy.adminPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name + '{') || l.startsWith(name + ' '));
+  return line ? Number(line.trim().split(' ').at(-1)) : null;
+}
