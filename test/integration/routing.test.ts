@@ -330,7 +330,10 @@ describe('read-your-writes', () => {
 
 describe('replica lag', () => {
   it('keeps reads off a replica lagging beyond max_replica_lag while the other replica serves them', async () => {
-    const proxy = await routingProxy({ routing: { max_replica_lag: '100ms' } });
+    // The reader never writes; with scope user it would have to see the load's writes (same user).
+    const proxy = await routingProxy({
+      routing: { max_replica_lag: '100ms', read_your_writes: 'connection' },
+    });
     const load = new ClientLoop(
       proxy.client(),
       (c) => c.query("INSERT INTO items (client, v) VALUES (4, 'load')"),
