@@ -90,7 +90,10 @@ describe('routeStatement', () => {
       kind: 'scatter',
     });
     const bad = route('SELECT * FROM users u JOIN orders o ON o.id = u.id');
-    expect(bad).toMatchObject({ kind: 'unsupported', hint: expect.stringContaining('sharding "orders" by "id"') });
+    expect(bad).toMatchObject({
+      kind: 'unsupported',
+      hint: expect.stringContaining('sharding "orders" by "id"'),
+    });
     expect(route('SELECT * FROM users u JOIN events e ON e.day = u.id')).toMatchObject({
       kind: 'unsupported',
       message: expect.stringContaining('co-located'),
