@@ -38,8 +38,13 @@ const typeOfFrag = (f: Frag): PgType | null => (f.slot ? f.slot.type : f.type);
 /** Text compared as PostgreSQL's "C" collation does: byte order, case and trailing spaces significant. */
 export function collated(f: Frag, dialect: Dialect): Frag {
   if (typeOfFrag(f) !== 'text') return f;
-  if (f.column?.charset) return join('text', f, ` COLLATE ${dialect.binaryCollation(f.column.charset)}`);
-  return join('text', 'CONVERT(', f, ` USING utf8mb4) COLLATE ${dialect.binaryCollation('utf8mb4')}`);
+  const nullable = f.nullable;
+  if (f.column?.charset)
+    return { ...join('text', f, ` COLLATE ${dialect.binaryCollation(f.column.charset)}`), nullable };
+  return {
+    ...join('text', 'CONVERT(', f, ` USING utf8mb4) COLLATE ${dialect.binaryCollation('utf8mb4')}`),
+    nullable,
+  };
 }
 
 const pgTypeNames: Record<string, PgType> = {
@@ -81,6 +86,9 @@ export function castType(typeName: Node): { type: PgType; typmods: number[] } {
   );
   return { type, typmods };
 }
+
+/** An expression list: a plain array, or a `List` node as newer parsers give for IN and BETWEEN. */
+const itemsOf = (value: unknown): Node[] => listOf(bodyOf(value, 'List')?.items ?? value);
 
 function intConst(node: Node): number | undefined {
   const constant = bodyOf(node, 'A_Const');
@@ -319,7 +327,7 @@ export class Expressions {
       }
       case 'AEXPR_IN': {
         const left = side('lexpr');
-        const items = listOf(body.rexpr).map((item) => this.expr(item, scope));
+        const items = itemsOf(body.rexpr).map((item) => this.expr(item, scope));
         for (const item of items) unify(left, item);
         const lhs = typeOfFrag(left) === 'text' ? collated(left, this.ctx.dialect) : left;
         return join('bool', '(', lhs, op === '=' ? ' IN (' : ' NOT IN (', list(items), '))');
@@ -327,7 +335,7 @@ export class Expressions {
       case 'AEXPR_BETWEEN':
       case 'AEXPR_NOT_BETWEEN': {
         const left = side('lexpr');
-        const [low, high] = listOf(body.rexpr).map((item) => this.expr(item, scope));
+        const [low, high] = itemsOf(body.rexpr).map((item) => this.expr(item, scope));
         unify(left, low);
         unify(left, high);
         const lhs = typeOfFrag(left) === 'text' ? collated(left, this.ctx.dialect) : left;

@@ -188,7 +188,7 @@ export class MysqlHandler implements StatementHandler {
         rowsAsArray: true,
       })) as unknown as [[[number]]];
       keys = Array.from({ length: header.affectedRows }, (_, i) => header.insertId + i * Number(step));
-    } else keys = bind(readBack.keys, stmt);
+    } else keys = readBack.keys.map((key) => (typeof key === 'string' ? key : bind([key], stmt)[0]));
     if (!keys.length) return [];
     const { sql, slots } = render(readBack.select);
     const where = ` WHERE ${quoteName(readBack.alias)}.${quoteName(readBack.key)} IN (${keys.map(() => '?').join(', ')})`;

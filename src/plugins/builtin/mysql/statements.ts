@@ -30,7 +30,7 @@ export interface ReadBack {
   readonly key: string;
   readonly keyType: PgType;
   /** Key values as inserted, or 'generated' for an AUTO_INCREMENT key the statement left out. */
-  readonly keys: readonly Slot[] | 'generated';
+  readonly keys: readonly (Slot | string)[] | 'generated';
 }
 
 export interface Plan {
@@ -395,7 +395,7 @@ export class Translator {
         },
         undefined,
       );
-      output = select.columns.slice(0, returning.length);
+      output = select.columns.slice(0, select.columns.length - keyTarget.length);
       readBack = this.readBack(info, columnList, rows, select.frag, alias);
     }
     return { kind: 'insert', statement: join(null, ...parts), columns: output, readBack, rowsProposed };
@@ -423,8 +423,11 @@ export class Translator {
     }
     const keys = rows.map((row) => {
       const f = row[at];
-      if (!f?.slot) throw refuse();
-      return f.slot;
+      if (f?.slot) return f.slot;
+      // A number constant as the parser wrote it.
+      if (f && f.parts.length === 1 && typeof f.parts[0] === 'string' && /^-?\d+$/.test(f.parts[0]))
+        return f.parts[0];
+      throw refuse();
     });
     return { select, alias, key: key.name, keyType, keys };
   }
