@@ -1,6 +1,5 @@
 // Malformed and hostile clients: answered byte for byte as PostgreSQL 15 answers them, logged, and never left
 // holding a descriptor, a login slot or a pooled server connection.
-import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -11,6 +10,7 @@ import { startProxy, type Proxy } from '../../src/proxy.js';
 import { freePort } from '../../src/sandbox/ports.js';
 import { directConfig, startTestProxy, testConfigYaml } from './helpers/proxy.js';
 import { RawConnection, errorFields, query, type LoginOptions } from './helpers/raw-client.js';
+import { openDescriptors, proxySideSockets, settlesTo } from './helpers/sockets.js';
 import { connect, sleep } from './helpers/tools.js';
 
 const logLines: { level: string; msg: string; reason?: string }[] = [];
@@ -269,18 +269,14 @@ describe('refused logins hold no descriptor', () => {
       }
       expect(clients).toHaveLength(300);
       // Every client socket is still open on this side; the proxy's side of each must close.
-      const deadline = Date.now() + 20_000;
-      while (proxySideSockets(limited.port) > 2 && Date.now() < deadline) await sleep(100);
-      expect(proxySideSockets(limited.port)).toBe(2);
+      expect(await settlesTo(() => proxySideSockets(limited.port), 2, 20_000)).toBe(2);
     } finally {
       for (const s of clients) s.destroy();
       for (const h of holders) h.conn.destroy();
       await limited.close();
     }
     // And the process is back to its descriptors from before the flood (the test's own sockets are gone too).
-    const deadline = Date.now() + 10_000;
-    while (openDescriptors() > fdsBefore + 5 && Date.now() < deadline) await sleep(100);
-    expect(openDescriptors()).toBeLessThanOrEqual(fdsBefore + 5);
+    expect(await settlesTo(openDescriptors, fdsBefore + 5, 10_000)).toBeLessThanOrEqual(fdsBefore + 5);
   });
 
   it('bounds logins in progress: beyond limits.max_logins_in_progress a new client gets 53300 at once', async () => {
@@ -303,7 +299,7 @@ describe('refused logins hold no descriptor', () => {
         { type: 'E', severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' },
       ]);
       for (const s of idle) s.destroy();
-      while (proxySideSockets(limited.port) > 0 && Date.now() < deadline + 10_000) await sleep(20);
+      await settlesTo(() => proxySideSockets(limited.port), 0, 10_000);
       const { conn } = await RawConnection.login(limited.port, appLogin);
       conn.write(query('SELECT 1'));
       await conn.untilReady();
@@ -329,34 +325,4 @@ async function rawReplies(conn: RawConnection): Promise<Buffer[]> {
     out.push(head, m.body);
   }
   return out;
-}
-
-function openDescriptors(): number {
-  return readdirSync('/proc/self/fd').length;
-}
-
-/**
- * The proxy's open sockets on its listening port. Proxy and test share this process, so a connection on that
- * local port with an inode is one the proxy still holds open (a closed one keeps no inode).
- */
-function proxySideSockets(listenPort: number): number {
-  const hexPort = listenPort.toString(16).toUpperCase().padStart(4, '0');
-  let n = 0;
-  for (const file of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length < 10) continue;
-      const [, localPort] = cols[1].split(':');
-      const state = cols[3];
-      const inode = cols[9];
-      if (localPort === hexPort && state !== '0A' && inode !== '0') n++;
-    }
-  }
-  return n;
 }
