@@ -322,6 +322,25 @@ describe('end to end with node-postgres', () => {
     await client.query('COMMIT');
   });
 
+  it('inserts only new rows with ON CONFLICT DO NOTHING and expires rows written with ttl=', async () => {
+    const first = await client.query(
+      "INSERT INTO wide.logs (app, line) VALUES ('lwt', 'first') ON CONFLICT DO NOTHING",
+    );
+    const second = await client.query(
+      "INSERT INTO wide.logs (app, line) VALUES ('lwt', 'second') ON CONFLICT DO NOTHING",
+    );
+    expect([first.rowCount, second.rowCount]).toEqual([1, 0]);
+    expect((await client.query("SELECT line FROM wide.logs WHERE app = 'lwt'")).rows).toEqual([
+      { line: 'first' },
+    ]);
+    await client.query(
+      "/* polyproxy: cassandra ttl=3600 */ INSERT INTO wide.logs (app, line) VALUES ('ttl', $1)",
+      ['x'],
+    );
+    const ttl = await direct.execute("SELECT ttl(line) AS left FROM shop.logs WHERE app = 'ttl'");
+    expect(Number(ttl.first().get('left'))).toBeGreaterThan(3500);
+  });
+
   it('filters a table listed in allow_filtering', async () => {
     await client.query("INSERT INTO wide.logs (app, line) VALUES ('a', 'one'), ('b', 'two')");
     const res = await client.query("SELECT app FROM wide.logs WHERE line = 'two'");

@@ -4,6 +4,7 @@ import type { Description, Statement, StatementHandler, StatementResult } from '
 import type { Catalog, Table } from './catalog.js';
 import type { ConsistencyName } from './config.js';
 import { oids } from './cql-types.js';
+import { writeOptions } from './directive.js';
 import { pluginError, toPluginError, unsupported } from './errors.js';
 import type { CqlStatement, Plan } from './plans.js';
 import { planSelect } from './select-plan.js';
@@ -94,9 +95,16 @@ export class WidecolumnHandler implements StatementHandler {
       case 'SelectStmt':
         return planSelect(target.body, table, target.sqlName, target.tableNames, values);
       case 'InsertStmt':
-        return planInsert(target.body, table, target.sqlName, values);
+        return planInsert(target.body, table, target.sqlName, values, writeOptions(stmt.hint));
       case 'UpdateStmt':
-        return planUpdate(target.body, table, target.sqlName, target.tableNames, values);
+        return planUpdate(
+          target.body,
+          table,
+          target.sqlName,
+          target.tableNames,
+          values,
+          writeOptions(stmt.hint),
+        );
       case 'DeleteStmt':
         return planDelete(target.body, table, target.sqlName, target.tableNames, values);
     }
@@ -148,10 +156,18 @@ export class WidecolumnHandler implements StatementHandler {
         const rows = raw.map((row) => plan.columns.map((c) => c.read(row)));
         return { columns, rows, command: `SELECT ${rows.length}` };
       }
-      case 'insert':
-        if (plan.statements.length === 1) await this.runner.rows(plan.statements[0], write);
-        else await this.runner.batch(plan.statements, write);
-        return { columns: null, rows: [], command: `INSERT 0 ${plan.statements.length}` };
+      case 'insert': {
+        if (!plan.conditional) {
+          if (plan.statements.length === 1) await this.runner.rows(plan.statements[0], write);
+          else await this.runner.batch(plan.statements, write);
+          return { columns: null, rows: [], command: `INSERT 0 ${plan.statements.length}` };
+        }
+        // Each row its own lightweight transaction: a batch of them must stay in one partition.
+        let inserted = 0;
+        for (const statement of plan.statements)
+          if ((await this.runner.rows(statement, write))[0]?.[0] === true) inserted++;
+        return { columns: null, rows: [], command: `INSERT 0 ${inserted}` };
+      }
       case 'update':
       case 'delete': {
         const tag = plan.kind.toUpperCase();
@@ -183,9 +199,9 @@ export class WidecolumnHandler implements StatementHandler {
           return line(plan.statement, this.consistency.read);
         case 'insert':
           return [
-            ...(plan.statements.length > 1 ? ['BEGIN BATCH'] : []),
+            ...(plan.statements.length > 1 && !plan.conditional ? ['BEGIN BATCH'] : []),
             ...plan.statements.map((s) => line(s, this.consistency.write)),
-            ...(plan.statements.length > 1 ? ['APPLY BATCH'] : []),
+            ...(plan.statements.length > 1 && !plan.conditional ? ['APPLY BATCH'] : []),
           ].join('\n');
         case 'update':
         case 'delete':

@@ -25,7 +25,12 @@ export type Plan =
       /** The selectors' values when no row matched: counts 0, the rest null. */
       readonly emptyRow: readonly unknown[];
     }
-  | { readonly kind: 'insert'; readonly statements: readonly CqlStatement[] }
+  | {
+      readonly kind: 'insert';
+      readonly statements: readonly CqlStatement[];
+      /** IF NOT EXISTS: [applied] says whether the row was inserted. */
+      readonly conditional: boolean;
+    }
   | {
       readonly kind: 'update' | 'delete';
       /** Runs first when the write cannot report its own count: the rows it will touch. */

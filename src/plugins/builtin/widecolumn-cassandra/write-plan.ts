@@ -1,6 +1,7 @@
 // INSERT, UPDATE and DELETE by primary key as CQL; counts as PostgreSQL reports them.
 import type { Table } from './catalog.js';
 import { oids, pgTypeOf } from './cql-types.js';
+import { usingCql, type WriteOptions } from './directive.js';
 import { pluginError, unsupported, undefinedColumn } from './errors.js';
 import type { CqlStatement, Plan } from './plans.js';
 import { checkKeyPath, matchesNothing, readWhere, refuseNonKey, whereCql } from './restrictions.js';
@@ -15,13 +16,23 @@ function refuseExtras(body: Node, sqlName: string): void {
   if (body.withClause) throw unsupported(`WITH on ${sqlName}`, 'write with plain statements');
 }
 
-export function planInsert(body: Node, table: Table, sqlName: string, values: Values): Plan {
+export function planInsert(
+  body: Node,
+  table: Table,
+  sqlName: string,
+  values: Values,
+  options: WriteOptions,
+): Plan {
   refuseExtras(body, sqlName);
-  if (body.onConflictClause)
+  const conflict =
+    bodyOf(body.onConflictClause, 'OnConflictClause') ?? (body.onConflictClause as Node | undefined);
+  if (conflict && conflict.action !== 'ONCONFLICT_NOTHING')
     throw unsupported(
-      `ON CONFLICT on ${sqlName}`,
-      'an INSERT into Cassandra replaces the row with the same primary key',
+      `ON CONFLICT DO UPDATE on ${sqlName}`,
+      'an INSERT into Cassandra replaces the row with the same primary key; ON CONFLICT DO NOTHING inserts only a new row',
     );
+  // ON CONFLICT DO NOTHING is CQL's IF NOT EXISTS, a lightweight transaction per row.
+  const conditional = Boolean(conflict) || options.ifNotExists;
   const select = bodyOf(body.selectStmt, 'SelectStmt');
   const rows = listOf(select?.valuesLists);
   if (!select || rows.length === 0 || listOf(select.targetList).length)
@@ -58,12 +69,13 @@ export function planInsert(body: Node, table: Table, sqlName: string, values: Va
           `null value in column "${key.name}" of relation "${table.name}" violates not-null constraint`,
         );
     }
+    const using = usingCql(options);
     const cql =
       `INSERT INTO ${tableCql(table)} (${given.map((g) => quoteCql(g.column.name)).join(', ')}) ` +
-      `VALUES (${given.map(() => '?').join(', ')})`;
-    return { cql, params: given.map((g) => g.value) };
+      `VALUES (${given.map(() => '?').join(', ')})${conditional ? ' IF NOT EXISTS' : ''}${using.text}`;
+    return { cql, params: [...given.map((g) => g.value), ...using.params] };
   });
-  return { kind: 'insert', statements };
+  return { kind: 'insert', statements, conditional };
 }
 
 export function planUpdate(
@@ -72,7 +84,13 @@ export function planUpdate(
   sqlName: string,
   tableNames: string[],
   values: Values,
+  options: WriteOptions,
 ): Plan {
+  if (options.timestamp !== undefined || options.ifNotExists)
+    throw unsupported(
+      `timestamp= or if_not_exists on an UPDATE of ${sqlName}`,
+      'an UPDATE is a lightweight transaction (IF EXISTS), which takes only ttl=',
+    );
   refuseExtras(body, sqlName);
   if (listOf(body.fromClause).length)
     throw unsupported(`UPDATE ... FROM on ${sqlName}`, 'update one table by primary key');
@@ -105,13 +123,14 @@ export function planUpdate(
   });
   const where = whereCql(restrictions);
   // IF EXISTS: an UPDATE of a missing row changes nothing (Cassandra would create it) and reports UPDATE 0.
+  const using = usingCql(options);
   const cql =
-    `UPDATE ${tableCql(table)} SET ${sets.map((s) => `${quoteCql(s.column.name)} = ?`).join(', ')}` +
+    `UPDATE ${tableCql(table)}${using.text} SET ${sets.map((s) => `${quoteCql(s.column.name)} = ?`).join(', ')}` +
     `${where.text} IF EXISTS`;
   return {
     kind: 'update',
     count: null,
-    statement: { cql, params: [...sets.map((s) => s.value), ...where.params] },
+    statement: { cql, params: [...using.params, ...sets.map((s) => s.value), ...where.params] },
     conditional: true,
     empty: matchesNothing(restrictions),
   };

@@ -195,6 +195,34 @@ describe('writes to CQL', () => {
     ).toBe('23502');
   });
 
+  it('turns ON CONFLICT DO NOTHING and the cassandra directive into IF NOT EXISTS and USING', async () => {
+    setup();
+    runner.reply = [[true]];
+    const sql = "INSERT INTO wide.logs (app, line) VALUES ('a', 'x'), ('b', 'y')";
+    const result = await handler.execute(statement(`${sql} ON CONFLICT DO NOTHING`));
+    expect(result.command).toBe('INSERT 0 2');
+    expect(runner.sent[0].cql).toBe('INSERT INTO "shop"."logs" ("app", "line") VALUES (?, ?) IF NOT EXISTS');
+    setup();
+    await handler.execute({ ...statement(sql), hint: 'cassandra ttl=60 timestamp=1700000000000000' });
+    expect(runner.sent[0].cql).toBe(
+      'INSERT INTO "shop"."logs" ("app", "line") VALUES (?, ?) USING TTL ? AND TIMESTAMP ?',
+    );
+    expect(runner.sent[0].params.map(String)).toEqual(['a', 'x', '60', '1700000000000000']);
+    setup();
+    await handler.execute({
+      ...statement("UPDATE wide.logs SET line = 'z' WHERE app = 'a'"),
+      hint: 'cassandra ttl=5',
+    });
+    expect(runner.sent[0].cql).toBe(
+      'UPDATE "shop"."logs" USING TTL ? SET "line" = ? WHERE "app" = ? IF EXISTS',
+    );
+    const bad = await handler
+      .execute({ ...statement(sql), hint: 'cassandra ttl=soon' })
+      .catch((e: unknown) => e);
+    expect((bad as PluginError).sqlstate).toBe('42601');
+    expect((await refusal(`${sql} ON CONFLICT (app) DO UPDATE SET line = 'q'`)).sqlstate).toBe('0A000');
+  });
+
   it('updates one row with IF EXISTS and counts it from [applied]', async () => {
     setup();
     runner.reply = [[false]];
