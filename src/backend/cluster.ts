@@ -14,6 +14,7 @@ import type { Database } from './database.js';
 import type { Pool } from './pool.js';
 import type { Shard } from './shard.js';
 import { BackendError } from './server-connection.js';
+import { WritePositions } from './write-positions.js';
 
 /** How often, and after how long, prepared transactions without a live coordinator are resolved. */
 const resolveIntervalMs = 10_000;
@@ -35,6 +36,8 @@ export class Cluster {
   private timer: NodeJS.Timeout | null = null;
   /** Deadlocks between clients' transactions over several shards, which no shard sees on its own. */
   readonly deadlocks: CrossShardDeadlocks;
+  /** Read-your-writes positions per shard of scopes wider than one connection (routing.read_your_writes). */
+  readonly writePositions: WritePositions[];
 
   constructor(
     readonly db: Database,
@@ -42,6 +45,7 @@ export class Cluster {
   ) {
     this.map = new ShardMap(db.config.sharding!, db.shards.length);
     this.deadlocks = new CrossShardDeadlocks(this, log);
+    this.writePositions = db.shards.map((shard) => new WritePositions(() => shard.replayedEverywhere()));
   }
 
   get shardCount(): number {

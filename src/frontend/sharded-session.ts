@@ -36,6 +36,7 @@ import { ChannelLost } from './sharded/shard-channel.js';
 import { boundParamText, scanRound, shardRoundBytes, type RoundLayout } from './sharded/round-scan.js';
 import { StatementError } from './sharded/statement-error.js';
 import { deallocateName } from '../router/session-state.js';
+import { scopeKey } from '../backend/write-positions.js';
 import { errorCodes } from '../errors.js';
 import { StatementRunner, type Outcome } from './sharded/statement-runner.js';
 import {
@@ -143,6 +144,7 @@ export class ShardedSession extends ClientSession {
       cancel: (conn: ServerConnection) => sessionHooks.cancelServer(conn),
     };
     this.runner = new StatementRunner(hooks, db.cluster!, db.primaryFunctions, startup, new Map(startup));
+    this.runner.scope = scopeKey(db.config.routing.read_your_writes, user, startupValues.get('application_name'));
     this.templates = routeTemplatesFor(db.cluster!.map);
     this.pinned = null;
   }

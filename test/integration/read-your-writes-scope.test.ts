@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster, type PgServer } from '../../src/sandbox/postgres.js';
 import { waitFor } from '../../src/sandbox/wait.js';
 import { startRedis } from '../../src/sandbox/redis.js';
+import { createAppDatabase, shardedDatabasesYaml } from './sharding-helpers.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { directTo, routingDatabasesYaml, type RoutingDatabaseOptions } from './helpers/routing.js';
 import { connect, sleep, withClient } from './helpers/tools.js';
@@ -199,3 +200,51 @@ async function metric(proxy: TestProxy, name: string): Promise<number | null> {
   const line = text.split('\n').find((l) => l.startsWith(name + '{') || l.startsWith(name + ' '));
   return line ? Number(line.trim().split(' ').at(-1)) : null;
 }
+
+describe('read-your-writes by scope on a sharded database', () => {
+  let shardCluster: Cluster;
+  beforeAll(async () => {
+    shardCluster = await startCluster({ shards: 2, replicasPerShard: 1, delayedReplicaMs: 400 });
+    await createAppDatabase(shardCluster);
+    await Promise.all(
+      shardCluster.shards.map((s) =>
+        withClient(directTo(s.primary), (c) => c.query('CREATE TABLE kv (id int PRIMARY KEY, v text)')),
+      ),
+    );
+  }, 180_000);
+  afterAll(async () => {
+    await shardCluster?.stop();
+  });
+
+  async function shardedProxy(scope: string): Promise<TestProxy> {
+    const p = await startTestProxy({
+      databasesYaml: shardedDatabasesYaml({
+        cluster: shardCluster,
+        sharding: { tables: { kv: 'id' } },
+        replicas: true,
+      }).replace('    sharding:', `    routing: { read_your_writes: ${scope} }\n    sharding:`),
+    });
+    started.push(p);
+    return p;
+  }
+
+  async function staleReads(proxy: TestProxy, base: number): Promise<number> {
+    const [a, b] = [await connect(proxy.client()), await connect(proxy.client())];
+    try {
+      let stale = 0;
+      for (let i = 0; i < 40; i++) {
+        await a.query('INSERT INTO kv VALUES ($1, $2)', [base + i, 'x']);
+        const r = await b.query('SELECT count(*)::int AS n FROM kv WHERE id = $1', [base + i]);
+        if (r.rows[0].n !== 1) stale++;
+      }
+      return stale;
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  }
+
+  it('a read by key on another connection of the user sees the write on its shard; per connection it may not', async () => {
+    expect(await staleReads(await shardedProxy('user'), 0)).toBe(0);
+    expect(await staleReads(await shardedProxy('connection'), 1000)).toBeGreaterThan(0);
+  });
+});

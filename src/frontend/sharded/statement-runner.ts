@@ -62,6 +62,8 @@ export class StatementRunner {
   private ddlBlock: TransactionBlock | null = null;
   /** Read-your-writes: per shard, the primary's WAL position after this client's last write there. */
   private readonly minLsn = new Map<number, bigint>();
+  /** The client's read-your-writes scope (user, or user and application), or null for its connection alone. */
+  scope: string | null = null;
   /** The fast path's reply stream, reused statement after statement (one runs at a time). */
   private readonly reply = new ClientReply(() => this.hooks.running(null));
 
@@ -180,7 +182,7 @@ export class StatementRunner {
     if (this.block) return false;
     if (write && this.cluster.replicated(shard) && this.cluster.db.config.routing.read_your_writes !== 'off')
       return false;
-    const c = this.cluster.channelNow(shard, write, this.minLsn.get(shard) ?? null);
+    const c = this.cluster.channelNow(shard, write, this.readAfter(shard));
     if (c) {
       if (!this.readyFor(c, prepare)) {
         c.release();
@@ -572,8 +574,11 @@ export class StatementRunner {
    */
   private async learnPosition(c: ShardChannel): Promise<void> {
     if (!this.cluster.replicated(c.shard) || this.cluster.db.config.routing.read_your_writes === 'off') return;
+    const positions = this.scope === null ? null : this.cluster.writePositions[c.shard];
+    positions?.committing(this.scope!);
     const { row } = await c.conn.queryRow('SELECT pg_current_wal_lsn()').catch(() => ({ row: undefined }));
     const lsn = parseLsn(row?.[0]);
+    positions?.learnt(this.scope!, lsn);
     const known = this.minLsn.get(c.shard);
     // Unknown after a write: only the primary is sure to have it, until a later write tells a position.
     if (lsn === null) this.minLsn.set(c.shard, unknownPosition);
@@ -597,9 +602,23 @@ export class StatementRunner {
     }
   }
 
+  /**
+   * The position a replica of the shard must have replayed to serve this client's reads: its own last write
+   * there, and its scope's (an unknown one, while a commit's position is being learnt, means the primary).
+   */
+  private readAfter(shard: number): bigint | null {
+    const own = this.minLsn.get(shard) ?? null;
+    if (this.scope === null) return own;
+    const positions = this.cluster.writePositions[shard];
+    if (positions.pending(this.scope)) return unknownPosition;
+    const scoped = positions.minLsn(this.scope);
+    if (own === null) return scoped;
+    return scoped === null || own >= scoped ? own : scoped;
+  }
+
   /** A connection for a read outside a block, with this client's settings: a replica where one may serve it. */
   private async acquireRead(shard: number): Promise<ShardChannel> {
-    const c = await this.cluster.readChannel(shard, this.minLsn.get(shard) ?? null);
+    const c = await this.cluster.readChannel(shard, this.readAfter(shard));
     return this.applySettings(c);
   }
 
