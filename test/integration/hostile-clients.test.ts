@@ -8,10 +8,12 @@ import * as fe from '../../src/protocol/frontend-messages.js';
 import { MessageWriter } from '../../src/protocol/writer.js';
 import { startProxy, type Proxy } from '../../src/proxy.js';
 import { freePort } from '../../src/sandbox/ports.js';
-import { directConfig, startTestProxy, testConfigYaml } from './helpers/proxy.js';
+import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
+import { directConfig, startTestProxy, testConfigYaml, type TestProxy } from './helpers/proxy.js';
 import { RawConnection, errorFields, query, type LoginOptions } from './helpers/raw-client.js';
 import { openDescriptors, proxySideSockets, settlesTo } from './helpers/sockets.js';
 import { connect, sleep } from './helpers/tools.js';
+import { createAppDatabase, shardedDatabasesYaml } from './sharding-helpers.js';
 
 const logLines: { level: string; msg: string; reason?: string }[] = [];
 let proxy: Proxy;
@@ -192,46 +194,77 @@ describe('unknown frontend messages after login', () => {
   });
 
   it('never lets a bad message poison the one pooled server connection: a bystander sees no error', async () => {
-    const bystander = await connect({ ...proxyClient(), statement_timeout: 10_000 });
-    let stop = false;
-    let errors = 0;
-    let runs = 0;
-    const loop = (async () => {
-      for (let i = 0; !stop && i < 100_000; i++) {
-        try {
-          const r = await bystander.query('SELECT $1::int AS i', [i]);
-          if (r.rows[0].i !== i) errors++;
-        } catch {
-          errors++;
-        }
-        runs++;
-      }
-    })();
-    try {
-      for (let i = 0; i < 50; i++) {
-        const { conn } = await RawConnection.login(port, appLogin);
-        if (i % 3 === 0) conn.write(Buffer.concat([query('SELECT 1'), unknown]));
-        else if (i % 3 === 1) {
-          // The statement reaches the server before the bad message arrives.
-          conn.write(query('SELECT pg_sleep(0.01)'));
-          await sleep(2);
-          conn.write(unknown);
-        } else conn.write(Buffer.concat([query('BEGIN'), fe.sync, fe.passwordMessage('x')]));
-        const replies = messages(Buffer.concat(await rawReplies(conn)));
-        const last = replies[replies.length - 1] as { code?: string };
-        expect(last.code, `attempt ${i}`).toBe('08P01');
-        // In one write with the bad message, a statement is refused with it, not half run.
-        if (i % 3 !== 1) expect(replies).toHaveLength(1);
-      }
-    } finally {
-      stop = true;
-      await loop;
-      await bystander.end();
-    }
-    expect(runs).toBeGreaterThan(0);
-    expect(errors).toBe(0);
+    await bystanderSeesNoError(port);
+  });
+
+  describe('of a sharded database', () => {
+    let cluster: Cluster;
+    let sharded: TestProxy;
+
+    beforeAll(async () => {
+      cluster = await startCluster({ shards: 2, replicasPerShard: 0 });
+      await createAppDatabase(cluster);
+      const databasesYaml = shardedDatabasesYaml({
+        cluster,
+        poolSize: 1,
+        sharding: { tables: { users: 'id' } },
+      });
+      sharded = await startTestProxy({ databasesYaml });
+    });
+
+    afterAll(async () => {
+      await sharded?.close();
+      await cluster?.stop();
+    });
+
+    it('never lets a bad message poison a shard connection either', async () => {
+      await bystanderSeesNoError(sharded.port);
+    });
   });
 });
+
+/** 50 clients send bad messages (after, with or without statements) while a bystander on the same pool runs queries. */
+async function bystanderSeesNoError(proxyPort: number): Promise<void> {
+  const unknown = new MessageWriter(0x41).cstring('junk').finish();
+  const bystander = await connect({ ...appClient(proxyPort), statement_timeout: 10_000 });
+  let stop = false;
+  let errors = 0;
+  let runs = 0;
+  const loop = (async () => {
+    for (let i = 0; !stop && i < 100_000; i++) {
+      try {
+        const r = await bystander.query('SELECT $1::int AS i', [i]);
+        if (r.rows[0].i !== i) errors++;
+      } catch {
+        errors++;
+      }
+      runs++;
+    }
+  })();
+  try {
+    for (let i = 0; i < 50; i++) {
+      const { conn } = await RawConnection.login(proxyPort, appLogin);
+      if (i % 3 === 0) conn.write(Buffer.concat([query('SELECT 1'), unknown]));
+      else if (i % 3 === 1) {
+        // The statement reaches the server before the bad message arrives.
+        conn.write(query('SELECT pg_sleep(0.01)'));
+        await sleep(2);
+        conn.write(unknown);
+      } else conn.write(Buffer.concat([query('BEGIN'), fe.sync, fe.passwordMessage('x')]));
+      const replies = messages(Buffer.concat(await rawReplies(conn)));
+      const last = replies[replies.length - 1] as { code?: string };
+      expect(last.code, `attempt ${i}`).toBe('08P01');
+      // In one write with the bad message, a statement is refused with it, not half run.
+      if (i % 3 !== 1) expect(replies).toHaveLength(1);
+    }
+  } finally {
+    stop = true;
+    await loop;
+    await bystander.end();
+  }
+  expect(runs).toBeGreaterThan(0);
+  expect(errors).toBe(0);
+}
 
 describe('refused logins hold no descriptor', () => {
   it('closes every refused login (unknown database, too many clients, wrong password) even if the client never reads', async () => {
@@ -311,8 +344,8 @@ describe('refused logins hold no descriptor', () => {
   });
 });
 
-function proxyClient() {
-  return { host: '127.0.0.1', port, user: 'app', password: 'app-secret', database: 'app' };
+function appClient(proxyPort: number) {
+  return { host: '127.0.0.1', port: proxyPort, user: 'app', password: 'app-secret', database: 'app' };
 }
 
 /** Every reply until the server closes, as raw message bytes. */
