@@ -25,16 +25,18 @@ const IDLE_MS = 3000;
 const RETIRE_AFTER_TEXT = 4 * 1024 * 1024;
 
 /**
- * How long a synchronous caller waits for an answer before giving the statement up (a thread that ran out
- * of memory never answers, and a blocked event loop cannot hear that it exited). Parsing runs at several
- * MB per second, so this leaves a wide margin.
+ * How long a synchronous caller waits for the thread to answer anything before giving up (a thread that
+ * ran out of memory never answers, and a blocked event loop cannot hear that it exited). Parsing runs at
+ * several MB per second, so this leaves a wide margin for the longest statement in the queue.
  */
-function syncDeadlineMs(textLength: number): number {
+function progressDeadlineMs(textLength: number): number {
   return 10_000 + Math.ceil(textLength / 1024 / 1024) * 2000;
 }
 
-interface Waiting {
-  resolve: (reply: ParserReply) => void;
+/** A job sent to the thread: the length of its text, and who waits for it (nobody: a synchronous caller). */
+interface Pending {
+  length: number;
+  resolve?: (reply: ParserReply) => void;
 }
 
 class ParserThread {
@@ -43,8 +45,7 @@ class ParserThread {
   private worker: Worker | null = null;
   private replies: MessagePort | null = null;
   private signal = new Int32Array(new SharedArrayBuffer(4));
-  private waiting = new Map<number, Waiting>();
-  private syncBusy = 0;
+  private pending = new Map<number, Pending>();
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | null = null;
   private retire = false;
@@ -60,20 +61,25 @@ class ParserThread {
 
   /** Runs a job in the parser thread; never rejects (a failed or stopped thread answers `ok: false`). */
   call(job: ParserJob): Promise<ParserReply> {
-    const id = this.submit(job);
-    return new Promise((resolve) => this.waiting.set(id, { resolve }));
+    return new Promise((resolve) => this.submit(job, resolve));
   }
 
   /** Runs a job in the parser thread, blocking this one until it answers: the memory stays out of this heap. */
   callSync(job: ParserJob): ParserReply {
-    this.syncBusy++;
+    const id = this.submit(job);
+    let seen = Atomics.load(this.signal, 0);
+    let deadline = Date.now() + progressDeadlineMs(this.longestPending());
     try {
-      const id = this.submit(job);
-      const deadline = Date.now() + syncDeadlineMs(job.sql.length);
       for (;;) {
-        const seen = Atomics.load(this.signal, 0);
         const reply = this.drain(id);
         if (reply) return reply;
+        const now = Atomics.load(this.signal, 0);
+        // Any answer shows the thread alive: the wait starts again for what is still queued.
+        if (now !== seen) {
+          seen = now;
+          deadline = Date.now() + progressDeadlineMs(this.longestPending());
+          continue;
+        }
         const left = deadline - Date.now();
         if (left <= 0) {
           this.stop('the parser thread did not answer in time');
@@ -82,7 +88,7 @@ class ParserThread {
         Atomics.wait(this.signal, 0, seen, left);
       }
     } finally {
-      this.syncBusy--;
+      this.pending.delete(id);
       this.settle();
     }
   }
@@ -98,22 +104,31 @@ class ParserThread {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     void worker.terminate();
-    this.failAll(reason);
+    const pending = [...this.pending];
+    this.pending.clear();
+    for (const [id, p] of pending) p.resolve?.({ id, ok: false, error: reason });
   }
 
   get running(): boolean {
     return this.worker !== null;
   }
 
-  private submit(job: ParserJob): number {
+  private submit(job: ParserJob, resolve?: (reply: ParserReply) => void): number {
     const worker = this.worker ?? this.start();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     if (job.sql.length >= RETIRE_AFTER_TEXT) this.retire = true;
     const id = this.nextId++;
+    this.pending.set(id, { length: job.sql.length, resolve });
     worker.ref();
     worker.postMessage({ id, job } satisfies ParserRequest);
     return id;
+  }
+
+  private longestPending(): number {
+    let longest = 0;
+    for (const p of this.pending.values()) longest = Math.max(longest, p.length);
+    return longest;
   }
 
   private start(): Worker {
@@ -153,29 +168,23 @@ class ParserThread {
       this.stop(`the parser thread could not start: ${this.broken}`);
       return;
     }
-    const waiting = this.waiting.get(reply.id);
-    if (!waiting) return;
-    this.waiting.delete(reply.id);
-    waiting.resolve(reply);
+    const pending = this.pending.get(reply.id);
+    if (!pending?.resolve) return;
+    this.pending.delete(reply.id);
+    pending.resolve(reply);
     this.settle();
   }
 
   /** With nothing left to do, the thread stops keeping the process alive and is stopped soon (or now, to retire). */
   private settle(): void {
     const worker = this.worker;
-    if (!worker || this.waiting.size > 0 || this.syncBusy > 0) return;
+    if (!worker || this.pending.size > 0) return;
     worker.unref();
     if (this.retire) {
       this.stop();
       return;
     }
     this.idleTimer ??= setTimeout(() => this.stop(), IDLE_MS).unref();
-  }
-
-  private failAll(error: string): void {
-    const waiting = [...this.waiting];
-    this.waiting.clear();
-    for (const [id, w] of waiting) w.resolve({ id, ok: false, error });
   }
 }
 

@@ -81,6 +81,17 @@ describe('the parser thread', () => {
     expect(outcomes[1]).toEqual(sync);
   });
 
+  it('answers the jobs of a thread stopped under them as not parsed (unparseable: for the primary)', async () => {
+    const sql = inList(LARGE_STATEMENT, 30);
+    const parsing = parseAsync(sql);
+    const classifying = classifySqlAsync(sql, opts);
+    parserThread.stop();
+    const parsed = await parsing;
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(/stopped/);
+    expect((await classifying).reason).toBe('unparseable');
+  });
+
   it('starts again after it was stopped', async () => {
     parserThread.stop();
     expect(parserThread.running).toBe(false);
