@@ -347,13 +347,22 @@ describe('end to end with node-postgres', () => {
     expect(res.rows).toEqual([{ app: 'b' }]);
   });
 
-  it('EXPLAIN ROUTE prints the CQL and its consistency', async () => {
+  it('EXPLAIN ROUTE prints the CQL and its consistency, or the refusal; metrics count statements', async () => {
     const res = await client.query(
       "EXPLAIN ROUTE SELECT seq FROM wide.readings WHERE sensor = 's1' AND day = 1 LIMIT 2",
     );
     const text = res.rows.map((r: Record<string, string>) => Object.values(r).join(' ')).join('\n');
     expect(text).toContain('SELECT "seq" FROM "shop"."readings" WHERE "sensor" = ? AND "day" = ? LIMIT ?');
     expect(text).toContain('consistency one');
+    const refused = await client.query('EXPLAIN ROUTE SELECT * FROM wide.readings');
+    expect(JSON.stringify(refused.rows)).toContain('refused with 0A000');
+    const metrics = await (await fetch(`http://127.0.0.1:${proxy.adminPort}/metrics`)).text();
+    expect(metrics).toMatch(
+      /polyproxy_plugin_widecolumn_statements_total\{kind="select",outcome="ok"\} [1-9]/,
+    );
+    expect(metrics).toMatch(
+      /polyproxy_plugin_widecolumn_statements_total\{kind="select",outcome="refused"\} [1-9]/,
+    );
   });
 
   it('maps Cassandra errors and unknown tables to SQLSTATEs', async () => {

@@ -1,6 +1,15 @@
 // Answers statements on the claimed schema: plans them as CQL, runs them through the driver, describes and explains them.
 import cassandra from 'cassandra-driver';
-import type { Description, Statement, StatementHandler, StatementResult } from '../../api.js';
+import {
+  PluginError,
+  type CounterLike,
+  type Description,
+  type HistogramLike,
+  type PluginMetrics,
+  type Statement,
+  type StatementHandler,
+  type StatementResult,
+} from '../../api.js';
 import type { Catalog, Table } from './catalog.js';
 import type { ConsistencyName } from './config.js';
 import { oids } from './cql-types.js';
@@ -34,12 +43,23 @@ interface Target {
 }
 
 export class WidecolumnHandler implements StatementHandler {
+  private readonly statements: CounterLike | undefined;
+  private readonly seconds: HistogramLike | undefined;
+
   constructor(
     private readonly runner: CqlRunner,
     private readonly catalog: Catalog,
     private readonly schema: string,
     private readonly consistency: Consistencies,
-  ) {}
+    metrics?: PluginMetrics,
+  ) {
+    this.statements = metrics?.counter(
+      'statements_total',
+      'Statements on Cassandra tables by kind and outcome',
+      ['kind', 'outcome'],
+    );
+    this.seconds = metrics?.histogram('statement_seconds', 'Time to run a statement on Cassandra', ['kind']);
+  }
 
   private target(stmt: Statement): Target {
     const kind = kindOf(stmt.ast);
@@ -132,13 +152,22 @@ export class WidecolumnHandler implements StatementHandler {
 
   async execute(stmt: Statement): Promise<StatementResult> {
     let target: Target | undefined;
+    let kind = 'other';
+    let plan: Plan | undefined;
     try {
       target = this.target(stmt);
-      const plan = this.plan(stmt, target, await this.catalog.table(target.table), new Values(stmt.params));
-      return await this.run(plan);
+      kind = target.kind.replace('Stmt', '').toLowerCase();
+      plan = this.plan(stmt, target, await this.catalog.table(target.table), new Values(stmt.params));
+      const started = process.hrtime.bigint();
+      const result = await this.run(plan);
+      this.seconds?.observe({ kind }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.statements?.inc({ kind, outcome: 'ok' });
+      return result;
     } catch (err) {
       // A table changed under the cached definition shows as Cassandra refusing the CQL: reread it next time.
       if (target && err instanceof cassandra.errors.ResponseError) this.catalog.forget(target.table);
+      const refused = plan === undefined && err instanceof PluginError;
+      this.statements?.inc({ kind, outcome: refused ? 'refused' : 'error' });
       throw toPluginError(err);
     }
   }
@@ -211,7 +240,9 @@ export class WidecolumnHandler implements StatementHandler {
             .join('\n');
       }
     } catch (err) {
-      throw toPluginError(err);
+      // A statement the plugin would refuse is explained by the error it would get, rather than failing EXPLAIN.
+      if (!(err instanceof PluginError)) throw toPluginError(err);
+      return `refused with ${err.sqlstate}: ${err.message}`;
     }
   }
 }

@@ -19,10 +19,16 @@ const widecolumnPlugin: PolyproxyPlugin<WidecolumnConfig> = {
       config.schema_ttl,
       new Set(config.allow_filtering),
     );
-    const handler = new WidecolumnHandler(runner, catalog, config.schema, {
-      read: config.read_consistency,
-      write: config.write_consistency,
-    });
+    const handler = new WidecolumnHandler(
+      runner,
+      catalog,
+      config.schema,
+      {
+        read: config.read_consistency,
+        write: config.write_consistency,
+      },
+      ctx.metrics,
+    );
     ctx.claim({ schemas: [config.schema] }, handler);
     ctx.onStop(() => runner.close());
     ctx.log.info('widecolumn: schema claimed', { schema: config.schema, keyspace: config.keyspace });

@@ -282,6 +282,8 @@ describe('describe and explain', () => {
     expect(text).toBe(
       'SELECT "seq" FROM "shop"."events" WHERE "device" = ? AND "day" = ?  -- consistency local_one',
     );
+    const refused = await handler.explain(statement('SELECT seq FROM wide.events'));
+    expect(refused).toMatch(/^refused with 0A000: .*partition key \(device, day\)/);
   });
 });
 
