@@ -124,6 +124,7 @@ describe('admin console', () => {
         database: 'app',
         pool_size: '2',
         paused: '0',
+        ryw_scopes: '0',
       });
     } finally {
       await client.end();

@@ -6,7 +6,7 @@ import { poolViews } from './pool-view.js';
 export const showDatabases: ConsoleCommand = {
   name: 'SHOW DATABASES',
   description:
-    'one row per database and server: backend address and database, pool settings, connections, paused',
+    'one row per database and server: backend address and database, pool settings, connections, paused, read-your-writes scopes kept',
   run(source) {
     const rows = poolViews(source).map((v) => {
       const c = v.db.config;
@@ -23,6 +23,7 @@ export const showDatabases: ConsoleCommand = {
         c.pool.mode,
         v.pool.total,
         v.pool.isPaused ? 1 : 0,
+        v.db.cluster ? v.db.cluster.writePositions[v.shard].size : v.db.writePositions.size,
       ];
     });
     return {
@@ -39,6 +40,7 @@ export const showDatabases: ConsoleCommand = {
         text('pool_mode'),
         int('current_connections'),
         int('paused'),
+        int('ryw_scopes'),
       ],
       rows,
       tag: 'SHOW',
