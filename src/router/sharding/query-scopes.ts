@@ -258,7 +258,7 @@ function walk(node: unknown, visit: (key: string, value: unknown) => boolean): v
 }
 
 /** The AND-ed parts of a condition. */
-export function conjuncts(expr: unknown): unknown[] {
+function conjuncts(expr: unknown): unknown[] {
   const k = nodeKind(expr);
   if (!k) return [];
   if (k[0] === 'BoolExpr' && k[1].boolop === 'AND_EXPR') return (k[1].args as unknown[]).flatMap(conjuncts);

@@ -7,13 +7,7 @@
 import { columnRefOf, type Node, type ParamValues } from './ast-values.js';
 import { columnEqualities, keyRestriction, type KeyColumn, type Restriction } from './key-restriction.js';
 import type { HashKeyType } from './pg-hash.js';
-import {
-  conjuncts,
-  visibleScopes,
-  type RelationRef,
-  type Scope,
-  type StatementScopes,
-} from './query-scopes.js';
+import { visibleScopes, type RelationRef, type Scope, type StatementScopes } from './query-scopes.js';
 import type { TablePlacement } from './shard-map.js';
 
 export interface ShardedRef {
@@ -67,7 +61,7 @@ function lacksColumn(
 }
 
 /** The sharded relation whose key a column reference names, as seen from `scope`. */
-export function keyOwner(
+function keyOwner(
   expr: unknown,
   scope: Scope,
   byRef: Map<RelationRef, ShardedRef>,
@@ -120,7 +114,7 @@ export function placementOf(scopes: StatementScopes, sharded: ShardedRef[], fact
   const root = sharded.filter((p) => p.ref.scope === scopes.root);
   const parent = root.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
-  for (const [a, b] of scopes.root.conditions.flatMap(conjuncts).flatMap(columnEqualities)) {
+  for (const [a, b] of scopes.root.conditions.flatMap(columnEqualities)) {
     const [oa, ob] = [keyOwner(a, scopes.root, byRef, facts), keyOwner(b, scopes.root, byRef, facts)];
     const [i, j] = [root.indexOf(oa!), root.indexOf(ob!)];
     if (i >= 0 && j >= 0 && colocated(root[i], root[j], facts)) parent[find(i)] = find(j);

@@ -3,7 +3,7 @@ import { columnRefOf, constantOf, nodeKind, type Node, type ParamValues } from '
 import { columnEqualities, type Restriction } from './key-restriction.js';
 import type { KeyValue } from './key-value.js';
 import type { HashKeyType } from './pg-hash.js';
-import { conjuncts, statementScopes, type RelationRef, type StatementScopes } from './query-scopes.js';
+import { statementScopes, type RelationRef, type StatementScopes } from './query-scopes.js';
 import { relationKind, type RelationKind, type ViewLookup } from './relation-kinds.js';
 import { placementOf, shardSets, untiedNested, type Placement, type ShardedRef } from './relation-shards.js';
 import type { ShardMap, TablePlacement } from './shard-map.js';
@@ -290,7 +290,7 @@ function joinRefusal(a: Analysis, placement: Placement): ShardRoute {
     return ref ? { p: byRef.get(ref), column: col.column.toLowerCase() } : undefined;
   };
   const inFirst = new Set(first);
-  for (const [l, r] of a.scopes.root.conditions.flatMap(conjuncts).flatMap(columnEqualities)) {
+  for (const [l, r] of a.scopes.root.conditions.flatMap(columnEqualities)) {
     const [ol, or] = [ownerOf(l), ownerOf(r)];
     if (!ol?.p || !or?.p || inFirst.has(ol.p) === inFirst.has(or.p)) continue;
     for (const [keyed, other] of [
