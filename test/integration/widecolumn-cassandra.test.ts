@@ -391,3 +391,14 @@ describe('end to end with node-postgres', () => {
     }
   });
 });
+
+describe('Cassandra stopping under a running proxy (last: it stops the shared server)', () => {
+  it('fails statements on its tables with 08006 and keeps PostgreSQL traffic going', async () => {
+    const sql = "SELECT seq FROM wide.readings WHERE sensor = 's1' AND day = 1";
+    expect((await client.query(sql)).rowCount).toBe(8);
+    await server.stop();
+    expect(await sqlstateOf(client, sql)).toBe('08006');
+    expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    expect(await sqlstateOf(client, sql)).toBe('08006');
+  });
+});

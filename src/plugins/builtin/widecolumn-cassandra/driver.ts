@@ -45,6 +45,10 @@ export class DriverRunner implements CqlRunner {
       socketOptions: { connectTimeout: config.connect_timeout, readTimeout: config.request_timeout },
       // Maps keyed by numbers, uuids or dates keep their keys' types.
       encoding: { map: Map },
+      // A node back from an outage is retried within seconds (the default waits up to ten minutes).
+      policies: {
+        reconnection: new cassandra.policies.reconnection.ExponentialReconnectionPolicy(500, 10_000, false),
+      },
     });
     try {
       await client.connect();
