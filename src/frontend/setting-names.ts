@@ -47,7 +47,8 @@ export async function refusedSetting(
 /**
  * The setting names of one database's server: pg_settings, read once. A name missing there may still exist
  * (pg_settings hides a few, such as `role` and `seed`), so the server is asked about it before a login is
- * refused. When the server cannot tell, the name passes: the check never turns an outage into a refusal.
+ * refused. When the server cannot tell (or no connection is free), the name passes: the check never turns an
+ * outage or a busy pool into a refusal (the server then refuses the setting when it is replayed, in the log).
  */
 class SettingNames {
   private known: Set<string> | null = null;
@@ -85,21 +86,22 @@ class SettingNames {
     return this.loading;
   }
 
-  /** The first column of a query's one row, run on a connection of the database's primary; null on failure. */
+  /**
+   * The first column of a query's one row, run on a connection of the database's primary; null on failure,
+   * and when no connection is free now: a login never waits behind a busy or paused pool for this check.
+   */
   private async query(sql: string): Promise<string | null> {
-    const host = this.db.shard.primary() ?? this.db.shard.hosts[0];
-    let conn;
-    try {
-      conn = await host.pool.acquire();
-    } catch {
-      return null;
-    }
+    const pool = (this.db.shard.primary() ?? this.db.shard.hosts[0]).pool;
+    let conn = pool.tryAcquire();
+    if (!conn && !pool.isPaused && pool.total < pool.options.size)
+      conn = await pool.acquire().catch(() => null);
+    if (!conn) return null;
     try {
       const { error, row } = await conn.queryRow(sql);
       if (error) this.log.warn('could not read setting names', { database: this.db.name, error });
       return error ? null : (row?.[0] ?? null);
     } finally {
-      host.pool.release(conn);
+      pool.release(conn);
     }
   }
 }

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { RawConnection, firstColumns, query, type LoginOptions } from './helpers/raw-client.js';
+import { connect, within } from './helpers/tools.js';
 
 let proxy: TestProxy;
 
@@ -129,5 +130,45 @@ describe('bounds', () => {
     const { expected, actual } = await bothWays(params);
     expect(actual).toEqual(expected);
     expect(actual).toEqual({ ok: false, code: undefined, message: 'connection closed during login' });
+  });
+});
+
+describe('a busy or paused pool', () => {
+  it('does not hold up a login while the setting names are not known yet (the pool is paused)', async () => {
+    const paused = await startTestProxy({ extraUsers: ['{ name: ops, password: ops-secret, admin: true }'] });
+    const admin = await connect({
+      host: '127.0.0.1',
+      port: paused.port,
+      user: 'ops',
+      password: 'ops-secret',
+      database: 'polyproxy',
+    });
+    try {
+      // A first login without settings: the server's parameters are known, the setting names are not.
+      const first = await RawConnection.login(paused.port, {
+        user: 'app',
+        password: 'app-secret',
+        database: 'app',
+      });
+      first.conn.end();
+      await admin.query('PAUSE app');
+      const { conn } = await within(
+        RawConnection.login(paused.port, {
+          user: 'app',
+          password: 'app-secret',
+          database: 'app',
+          params: { DateStyle: 'ISO, MDY', 'myapp.x': '1' },
+        }),
+        10_000,
+        'a login to a paused database',
+      );
+      await admin.query('RESUME app');
+      conn.write(query('SELECT 1'));
+      expect(firstColumns(await conn.untilReady())).toEqual(['1']);
+      conn.end();
+    } finally {
+      await admin.end();
+      await paused.close();
+    }
   });
 });
