@@ -174,8 +174,6 @@ export class Listener {
       },
       onSecure: (secure) => {
         channel.socket = secure;
-        // Closing the TLS socket closes the connection: the raw socket is its transport.
-        secure.once('close', () => raw.destroy());
       },
     });
     if (!result) return;

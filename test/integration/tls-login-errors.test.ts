@@ -18,6 +18,7 @@ import { psql, rejection, withClient, within } from './helpers/tools.js';
 let proxy: TestProxy;
 /** PostgreSQL with TLS on, for comparison; its superuser logs in with the same password as the proxy's app user. */
 let server: PgServer;
+let certFiles: { cert: string; key: string };
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(inject('pg').baseDir, 'tls-login-'));
@@ -46,6 +47,7 @@ beforeAll(async () => {
   await copyFile(keyFile, serverKey);
   await chmod(serverKey, 0o600);
   await chownForServer(serverCert, serverKey);
+  certFiles = { cert: certFile, key: keyFile };
   [proxy, server] = await Promise.all([
     startTestProxy({ tls: { cert: certFile, key: keyFile } }),
     startPrimary({
@@ -180,6 +182,23 @@ describe('refused TLS logins', () => {
       expect(await settlesTo(() => proxySideSockets(proxy.port), 0, 20_000)).toBe(0);
     } finally {
       for (const c of clients) c.destroy();
+    }
+  });
+
+  it('give their login slot back: refused TLS logins never count against limits.max_logins_in_progress', async () => {
+    const limited = await startTestProxy({ tls: certFiles, limits: { max_logins_in_progress: 2 } });
+    try {
+      for (let i = 0; i < 6; i++) {
+        const err = await rejection(
+          withClient(tlsClient(limited.port, 'app', 'wrong', 'app'), (c) => c.query('SELECT 1')),
+        );
+        expect(err.code, `refused login ${i}`).toBe('28P01');
+      }
+      await withClient(tlsClient(limited.port, 'app', 'app-secret', 'app'), async (c) => {
+        expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      });
+    } finally {
+      await limited.close();
     }
   });
 });
