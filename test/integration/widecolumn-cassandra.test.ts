@@ -176,6 +176,10 @@ describe('differential: polyproxy on Cassandra vs PostgreSQL', () => {
     ],
     ["SELECT avg(value) AS mean FROM wide.readings WHERE sensor = 's2' AND day = 2", []],
     ['SELECT seq FROM wide.readings WHERE sensor = NULL AND day = 1', []],
+    [
+      "SELECT sensor, day, at, count(*) AS n, sum(reading), avg(value) FROM wide.readings WHERE sensor = 's1' AND day = 1 GROUP BY sensor, day, at ORDER BY at DESC",
+      [],
+    ],
   ];
 
   it.each(allowed)('%s', async (sql, params) => {
@@ -183,11 +187,14 @@ describe('differential: polyproxy on Cassandra vs PostgreSQL', () => {
     expect(await textRows(client, sql, params)).toEqual(expected);
   });
 
-  it('answers IN across partitions with the same rows (in partition order, so compared sorted)', async () => {
+  it('answers IN across partitions with the same rows and groups (in partition order, so compared sorted)', async () => {
     const sql =
       "SELECT sensor, day, seq, total FROM wide.readings WHERE sensor IN ('s1', 's3') AND day IN (1, 2) AND at = '2024-01-01 00:00:00+00'";
     const sort = (rows: unknown[][]) => rows.map((r) => JSON.stringify(r)).sort();
     expect(sort(await textRows(client, sql))).toEqual(sort(await textRows(reference, sql)));
+    const grouped =
+      "SELECT sensor, day, count(*), max(value), sum(total) FROM wide.readings WHERE sensor IN ('s1', 's2') AND day IN (1, 2) GROUP BY sensor, day";
+    expect(sort(await textRows(client, grouped))).toEqual(sort(await textRows(reference, grouped)));
   });
 
   const refused = [

@@ -47,7 +47,6 @@ export function planSelect(
 ): Plan {
   for (const [key, what] of [
     ['distinctClause', 'DISTINCT'],
-    ['groupClause', 'GROUP BY'],
     ['havingClause', 'HAVING'],
     ['windowClause', 'WINDOW'],
     ['withClause', 'WITH'],
@@ -68,14 +67,18 @@ export function planSelect(
   const path = checkKeyPath(restrictions, table, sqlName, 'read');
   const sel = selectors();
   const targets = listOf(body.targetList).map((node) => bodyOf(node, 'ResTarget')!);
-  const aggregate = targets.some((target) => kindOf(target.val) === 'FuncCall');
-  const columns = targets.flatMap((target) => outputColumns(target, table, tableNames, sel, aggregate));
+  const groups = groupBy(body.groupClause, table, tableNames, sqlName);
+  const aggregate = groups !== undefined || targets.some((target) => kindOf(target.val) === 'FuncCall');
+  const columns = targets.flatMap((target) =>
+    outputColumns(target, table, tableNames, sel, aggregate ? (groups ?? []) : undefined),
+  );
   const order = orderBy(body.sortClause, table, tableNames, path, restrictions, sqlName);
-  if (order && aggregate)
+  if (order && aggregate && !groups)
     throw unsupported('ORDER BY with aggregates', 'leave out ORDER BY (one row is returned)');
   const where = whereCql(restrictions);
   const params = [...where.params];
   let cql = `SELECT ${sel.list.join(', ')} FROM ${quoteCql(table.keyspace)}.${quoteCql(table.name)}${where.text}`;
+  if (groups) cql += ` GROUP BY ${groups.map((c) => quoteCql(c.name)).join(', ')}`;
   if (order) cql += ` ORDER BY ${order}`;
   let empty = matchesNothing(restrictions);
   if (body.limitCount) {
@@ -90,7 +93,15 @@ export function planSelect(
   }
   if (table.allowFiltering) cql += ' ALLOW FILTERING';
   const emptyRow = sel.list.map((selector) => (selector.startsWith('count(') ? 0 : null));
-  return { kind: 'select', statement: { cql, params }, columns, aggregate, empty, emptyRow };
+  // Without GROUP BY an aggregate answers one row even when nothing matched; grouped, no rows means no groups.
+  return {
+    kind: 'select',
+    statement: { cql, params },
+    columns,
+    aggregate: aggregate && !groups,
+    empty,
+    emptyRow,
+  };
 }
 
 function plainColumn(column: Column, name: string, sel: Selectors): OutputColumn {
@@ -103,29 +114,28 @@ function outputColumns(
   table: Table,
   tableNames: string[],
   sel: Selectors,
-  aggregate: boolean,
+  /** Set when the statement aggregates: the grouped columns (empty without GROUP BY). */
+  grouped: readonly Column[] | undefined,
 ): OutputColumn[] {
+  const ungrouped = (name: string) =>
+    pluginError(
+      'groupingError',
+      `column "${name}" must appear in the GROUP BY clause or be used in an aggregate function`,
+    );
   const val = target.val as Node;
   const alias = typeof target.name === 'string' ? target.name : undefined;
   const ref = bodyOf(val, 'ColumnRef');
   if (ref) {
     const fields = listOf(ref.fields);
     if (kindOf(fields[fields.length - 1]) === 'A_Star') {
-      if (aggregate)
-        throw pluginError(
-          'groupingError',
-          `column "${table.columns[0].name}" must appear in the GROUP BY clause or be used in an aggregate function`,
-        );
+      const missing = grouped && table.columns.find((column) => !grouped.includes(column));
+      if (missing) throw ungrouped(missing.name);
       return table.columns.map((column) => plainColumn(column, column.name, sel));
     }
     const name = columnName(val, tableNames);
     const column = name === undefined ? undefined : table.byName.get(name);
     if (!column) throw undefinedColumn(names(ref.fields).join('.'), table.name);
-    if (aggregate)
-      throw pluginError(
-        'groupingError',
-        `column "${column.name}" must appear in the GROUP BY clause or be used in an aggregate function`,
-      );
+    if (grouped && !grouped.includes(column)) throw ungrouped(column.name);
     return [plainColumn(column, alias ?? column.name, sel)];
   }
   const call = bodyOf(val, 'FuncCall');
@@ -261,4 +271,29 @@ function orderBy(
     .slice(0, through)
     .map((c) => `${quoteCql(c.name)} ${c.descending !== reversed ? 'DESC' : 'ASC'}`)
     .join(', ');
+}
+
+/** GROUP BY columns must be the partition key and then clustering columns in key order, as CQL requires. */
+function groupBy(
+  groupClause: unknown,
+  table: Table,
+  tableNames: string[],
+  sqlName: string,
+): Column[] | undefined {
+  const items = listOf(groupClause);
+  if (items.length === 0) return undefined;
+  const key = [...table.partitionKey, ...table.clustering];
+  const columns = items.map((item) => {
+    const name = columnName(item, tableNames);
+    const column = name === undefined ? undefined : table.byName.get(name);
+    if (name !== undefined && !column) throw undefinedColumn(name, table.name);
+    return column;
+  });
+  const inKeyOrder = columns.every((column, i) => column !== undefined && column === key[i]);
+  if (!inKeyOrder || columns.length < table.partitionKey.length)
+    throw unsupported(
+      `this GROUP BY on ${sqlName}`,
+      `Cassandra groups by a prefix of the primary key (${key.map((c) => c.name).join(', ')}), starting with the whole partition key`,
+    );
+  return columns as Column[];
 }

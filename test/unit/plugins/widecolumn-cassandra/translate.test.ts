@@ -175,6 +175,28 @@ describe('SELECT to CQL', () => {
   });
 });
 
+describe('GROUP BY', () => {
+  it('groups by a primary key prefix and refuses other groupings', async () => {
+    const { sent } = await run(
+      "SELECT at, count(*) AS n FROM wide.events WHERE device = 'a' AND day = 1 GROUP BY device, day, at ORDER BY at",
+    );
+    expect(sent[0].cql).toBe(
+      'SELECT "at", count(*) FROM "shop"."events" WHERE "device" = ? AND "day" = ? GROUP BY "device", "day", "at" ORDER BY "at" ASC',
+    );
+    const where = "FROM wide.events WHERE device = 'a' AND day = 1";
+    expect((await refusal(`SELECT count(*) ${where} GROUP BY seq`)).message).toMatch(
+      /prefix of the primary key/,
+    );
+    expect((await refusal(`SELECT count(*) ${where} GROUP BY day, device`)).sqlstate).toBe('0A000');
+    expect((await refusal(`SELECT seq, count(*) ${where} GROUP BY device, day, at`)).sqlstate).toBe('42803');
+    setup();
+    const none = await handler.execute(
+      statement(`SELECT count(*) FROM wide.events WHERE device = NULL AND day = 1 GROUP BY device, day`),
+    );
+    expect(none.rows).toEqual([]);
+  });
+});
+
 describe('writes to CQL', () => {
   it('inserts rows (several as a batch) and reports INSERT 0 n', async () => {
     const { result, sent } = await run(
