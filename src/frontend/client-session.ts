@@ -559,8 +559,9 @@ export class ClientSession implements RelayTarget {
     this.roundStart = 0;
     const parts = [be.errorResponse({ severity: 'ERROR', ...err })];
     if (this.server && this.inBlock && this.txStatus !== TxStatus.Failed) {
-      // PostgreSQL's side of the block must fail too, so the client's next statement is refused as it expects.
-      void this.server.query(abortBlockSql);
+      // PostgreSQL's side of the block must fail too, so the client's next statement is refused as it expects;
+      // a message that arrived meanwhile waits for this query, and its reply (internal) does not pump.
+      void this.server.query(abortBlockSql).then(() => this.pump());
       this.txStatus = TxStatus.Failed;
     }
     if (m.type === Frontend.Query) parts.push(be.readyForQuery(this.txStatus));
@@ -586,7 +587,11 @@ export class ClientSession implements RelayTarget {
       }
       this.queue.shift();
       const conn = this.server;
-      if (conn) void conn.query('ROLLBACK').then(() => this.maybeRelease());
+      if (conn)
+        void conn.query('ROLLBACK').then(() => {
+          this.maybeRelease();
+          this.pump();
+        });
       this.txStatus = TxStatus.Idle;
       this.inBlock = false;
       const err = toClientError(failure);
@@ -634,6 +639,8 @@ export class ClientSession implements RelayTarget {
       }
       if (isLocal(m.type, m.info)) {
         if (this.server && this.server.relay.busy()) break;
+        // The last write's position is still being learnt: its answer follows (see learnCommitPosition).
+        if (commandOf(m.info)?.kind === 'show-write-lsn' && this.lsnPending > 0) break;
         this.queue.shift();
         this.flush();
         this.answerLocally(m.info!);
@@ -1392,6 +1399,7 @@ export class ClientSession implements RelayTarget {
       if (lsn !== null && (this.minLsn === null || lsn > this.minLsn)) this.minLsn = lsn;
       if (error || conn.closed) pool.destroy(conn);
       else pool.release(conn);
+      if (this.lsnPending === 0 && this.queue.length > 0 && !this.closed) this.pump();
     });
   }
 

@@ -55,8 +55,14 @@ export async function startMariaDb(): Promise<MariaDb> {
       '--innodb-log-file-size=16M',
       '--skip-log-bin',
     ]);
-    await waitUntilListening(started, 'mariadbd', port);
+    // Known at once, so a stop during start-up waits for this process to exit before its directory is removed.
     child = started;
+    try {
+      await waitUntilListening(started, 'mariadbd', port);
+    } catch (error) {
+      if (child === started) child = null;
+      throw error;
+    }
   };
   const halt = async () => {
     const running = child;

@@ -10,16 +10,16 @@ interface OpenBlock {
 
 export class BlockTransactions {
   /**
-   * Keyed by the client session's settings map, which the host hands every statement of one connection
-   * (the SessionView itself is built anew per statement).
+   * Keyed by the SessionView, one object for the client's whole connection; not by its settings map, which
+   * RESET ALL replaces: the block's later statements would then run on a second connection, outside its transaction.
    */
-  private readonly open = new WeakMap<object, OpenBlock>();
+  private readonly open = new WeakMap<SessionView, OpenBlock>();
 
   constructor(private readonly pool: Pool) {}
 
   /** The block's connection, its transaction begun (read-only when the client's is) and enlisted on first use. */
   async connectionFor(client: SessionView): Promise<PoolConnection> {
-    const existing = this.open.get(client.settings);
+    const existing = this.open.get(client);
     if (existing) {
       await existing.ready;
       return existing.connection;
@@ -29,12 +29,12 @@ export class BlockTransactions {
       .query(client.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION')
       .then(() => undefined);
     const block = { connection, ready };
-    this.open.set(client.settings, block);
+    this.open.set(client, block);
     let ended = false;
     const finish = (healthy: boolean) => {
       if (ended) return;
       ended = true;
-      if (this.open.get(client.settings) === block) this.open.delete(client.settings);
+      if (this.open.get(client) === block) this.open.delete(client);
       if (healthy) connection.release();
       else connection.destroy();
     };
