@@ -123,7 +123,10 @@ export class Listener {
     }
     this.loggingIn.add(socket);
     socket.once('close', () => this.loggingIn.delete(socket));
-    const timer = setTimeout(() => socket.destroy(), loginTimeoutMs);
+    const timer = setTimeout(() => {
+      this.log.info('login timed out', { addr: socket.remoteAddress, seconds: loginTimeoutMs / 1000 });
+      socket.destroy();
+    }, loginTimeoutMs);
     socket.once('close', () => clearTimeout(timer));
     const channel: LoginChannel = { raw: socket, socket };
     this.login(channel).then(
@@ -273,7 +276,8 @@ export class Listener {
       return;
     }
     if (err instanceof UnsupportedProtocol && err.legacy) {
-      this.log.info('login rejected', { addr, sqlstate: '0A000', reason: err.message });
+      const sqlstate = errorCodes.featureNotSupported.sqlstate;
+      this.log.info('login rejected', { addr, sqlstate, reason: err.message });
       endWith(socket, legacyErrorResponse(err.message));
       return;
     }
