@@ -41,6 +41,7 @@ function listenerOptions(
     maxStartupBytes: config.limits.max_startup_packet_bytes,
     maxMessageBytes: config.limits.max_message_bytes,
     maxClients: config.limits.max_client_connections,
+    maxLoginsInProgress: config.limits.max_logins_in_progress ?? config.limits.max_client_connections,
     tls: config.tls
       ? tls.createSecureContext({
           cert: fs.readFileSync(config.tls.cert),
