@@ -37,14 +37,19 @@ export class SharedWritePositions {
     this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
     for (const client of [this.publisher, this.subscriber]) client.on('error', () => {});
     this.subscriber.on('message', (_channel: string, text: string) => this.receive(text));
-    this.subscriber.on('ready', () => this.markUp(true));
+    // Up only once the subscription is in place: a position published before would be missed.
+    this.subscriber.on('ready', () => {
+      this.subscriber.subscribe(this.channel).then(
+        () => this.markUp(true),
+        () => {},
+      );
+    });
     this.subscriber.on('close', () => this.markUp(false));
   }
 
   async start(): Promise<void> {
     try {
       await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
-      await this.subscriber.subscribe(this.channel);
     } catch (err) {
       this.log.warn('read-your-writes: Redis unreachable; positions stay per instance until it answers', {
         error: err instanceof Error ? err.message : String(err),
@@ -57,6 +62,22 @@ export class SharedWritePositions {
     if (this.publisher.status !== 'ready') return;
     const message: Announcement = { from: this.instance, key, lsn: lsn.toString() };
     this.publisher.publish(this.channel, JSON.stringify(message)).catch(() => {});
+  }
+
+  /** Publishes a position and resolves once Redis took it (subscribers then have it), or after waitMs. */
+  async publishNow(key: string, lsn: bigint, waitMs: number): Promise<void> {
+    if (this.publisher.status !== 'ready') return;
+    const message: Announcement = { from: this.instance, key, lsn: lsn.toString() };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
+    const sent = this.publisher.publish(this.channel, JSON.stringify(message)).then(
+      () => true,
+      () => true,
+    );
+    const inTime = await Promise.race([sent, late]);
+    clearTimeout(timer);
+    if (!inTime)
+      this.log.warn('read-your-writes: Redis took longer than the wait to take a position', { waitMs });
   }
 
   stop(): void {
@@ -77,7 +98,6 @@ export class SharedWritePositions {
   private markUp(up: boolean): void {
     if (up === this.up) return;
     this.up = up;
-    // ioredis subscribes again by itself after a reconnect.
     this.log[up ? 'info' : 'warn'](
       up
         ? 'read-your-writes: sharing positions through Redis'

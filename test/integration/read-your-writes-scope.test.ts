@@ -177,7 +177,7 @@ describe('read-your-writes across proxy instances sharing Redis', () => {
       const [writer, reader] = [await connect(one.client()), await connect(two.client())];
       try {
         const results = [];
-        for (let i = 0; i < 60; i++) results.push(await writeThenRead(writer, reader, 1000 + i));
+        for (let i = 0; i < 60; i++) results.push({ i, ...(await writeThenRead(writer, reader, 1000 + i)) });
         expect(results.filter((r) => !r.seen)).toEqual([]);
         await redis.stop();
         await waitFor(async () => (await metric(two, 'polyproxy_read_your_writes_shared_up')) === 0, {
