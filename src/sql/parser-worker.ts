@@ -1,5 +1,6 @@
 // The parser thread's entry: parses (and classifies) the large statements the event loop hands over.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parseSync } from 'libpg-query';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { classifyText } from '../router/classify-text.js';
 import { loadParser, parseHere } from './parser.js';
 import {
@@ -25,13 +26,36 @@ function run(request: ParserRequest): ParserReply {
     if (functions?.key !== key) functions = { key, set: new Set(job.functions) };
     return { id, ok: true, value: classifyText(job.sql, functions.set) };
   } catch (err) {
-    return { id, ok: false, error: err instanceof Error ? err.message : String(err) };
+    return { id, ok: false, error: (err as { message?: string } | null)?.message ?? String(err) };
   }
 }
 
-parentPort!.on('message', (request: ParserRequest) => {
-  replies.postMessage(run(request));
+/**
+ * Whether the parser still works. A statement too large for its memory makes it exit (FATAL in
+ * PostgreSQL's allocator), and the module then fails every later parse: such a thread must be replaced.
+ */
+function parserAlive(): boolean {
+  try {
+    parseSync('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function send(reply: ParserReply): void {
+  replies.postMessage(reply);
   // A caller blocked in callSync waits on this counter.
   Atomics.add(counter, 0, 1);
   Atomics.notify(counter, 0);
+}
+
+parentPort!.on('message', (request: ParserRequest) => {
+  send(run(request));
+  if (parserAlive()) return;
+  // Jobs already queued are answered at once, so no caller waits on a thread that is going away.
+  const error = 'the parser failed on an earlier, larger statement';
+  for (let m = receiveMessageOnPort(parentPort!); m; m = receiveMessageOnPort(parentPort!))
+    send({ id: (m.message as ParserRequest).id, ok: false, error });
+  process.exit(1);
 });
