@@ -67,7 +67,8 @@ export function parseHere(sql: string): ParseOutcome {
       spans: stmts.map((s) => ({ location: s.stmt_location ?? 0, length: s.stmt_len ?? 0 })),
     };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    // A parser that ran out of memory throws emscripten's ExitStatus, which is no Error but has a message.
+    return { ok: false, error: (err as { message?: string } | null)?.message ?? String(err) };
   }
 }
 
