@@ -403,6 +403,44 @@ describe('mysql plugin: differential against PostgreSQL', () => {
     ]);
   });
 
+  it('reads table definitions through the connection a block holds, so a block never waits for a second one', async () => {
+    const admin = await mysql.createConnection({ host: maria.host, port: maria.port, user: maria.user });
+    await admin.query('CREATE TABLE shop.tags (tag varchar(20) NOT NULL PRIMARY KEY, uses int NULL)');
+    await admin.query('CREATE TABLE shop.notes (id int NOT NULL PRIMARY KEY, body text NULL)');
+    await admin.query("INSERT INTO shop.tags VALUES ('red', 2)");
+    await admin.end();
+    // One pooled MySQL connection: the block holds it from its first statement on.
+    const small = await startTestProxy({
+      pluginsYaml: [
+        `  mysql:`,
+        `    host: 127.0.0.1`,
+        `    port: ${maria.port}`,
+        `    user: root`,
+        `    database: shop`,
+        `    schema: legacy`,
+        `    pool_size: 1`,
+      ].join('\n'),
+    });
+    const client = new pg.Client(small.client());
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query("INSERT INTO legacy.items (name) VALUES ('tx-one-connection')");
+      // tags and notes are not in the catalog yet: simple protocol, then extended (Describe first).
+      expect((await client.query('SELECT tag, uses FROM legacy.tags')).rows).toEqual([
+        { tag: 'red', uses: 2 },
+      ]);
+      expect((await client.query('SELECT body FROM legacy.notes WHERE id = $1', [1])).rows).toEqual([]);
+      await client.query('ROLLBACK');
+      expect(
+        (await client.query("SELECT count(*) FROM legacy.items WHERE name = 'tx-one-connection'")).rows,
+      ).toEqual([{ count: '0' }]);
+    } finally {
+      await client.end();
+      await small.close();
+    }
+  });
+
   it('answers postgres.js with parameters and native types, and prints the MySQL statement for EXPLAIN ROUTE', async () => {
     const sql = postgres(proxy.url(), { max: 1, onnotice: () => {} });
     try {

@@ -1,5 +1,5 @@
 // Tables of the mapped MySQL database as information_schema describes them: columns, their types, keys; cached per table.
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { Connection, Pool, RowDataPacket } from 'mysql2/promise';
 import { mapColumnType, type MappedType } from './pg-types.js';
 
 export interface TableColumn {
@@ -35,14 +35,18 @@ export class Catalog {
     private readonly ttlMs: number,
   ) {}
 
-  /** The table, or null when the database has none by that name (asked again on every miss). */
-  async table(name: string): Promise<TableInfo | null> {
+  /**
+   * The table, or null when the database has none by that name (asked again on every miss). A transaction
+   * block reads through the connection it holds: waiting for a second pooled connection could wait forever
+   * once every connection is held by a block that waits too.
+   */
+  async table(name: string, via: Connection = this.pool): Promise<TableInfo | null> {
     const cached = this.tables.get(name);
     if (cached && Date.now() - cached.at < this.ttlMs) {
       const table = await cached.table;
       if (table) return table;
     }
-    const entry: Cached = { table: this.read(name), at: Date.now() };
+    const entry: Cached = { table: this.read(name, via), at: Date.now() };
     this.tables.set(name, entry);
     try {
       return await entry.table;
@@ -57,8 +61,8 @@ export class Catalog {
     this.tables.delete(name);
   }
 
-  private async read(name: string): Promise<TableInfo | null> {
-    const [columns] = await this.pool.query<RowDataPacket[]>(
+  private async read(name: string, via: Connection): Promise<TableInfo | null> {
+    const [columns] = await via.query<RowDataPacket[]>(
       `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType,
               NUMERIC_PRECISION AS \`precision\`, NUMERIC_SCALE AS scale, IS_NULLABLE AS nullable,
               EXTRA AS extra, CHARACTER_SET_NAME AS charset
@@ -66,12 +70,12 @@ export class Catalog {
       [this.database, name],
     );
     if (columns.length === 0) return null;
-    const [keys] = await this.pool.query<RowDataPacket[]>(
+    const [keys] = await via.query<RowDataPacket[]>(
       `SELECT INDEX_NAME AS indexName, COLUMN_NAME AS columnName FROM information_schema.STATISTICS
         WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
       [this.database, name],
     );
-    const jsonColumns = await this.jsonColumns(name);
+    const jsonColumns = await this.jsonColumns(name, via);
     const unique = new Map<string, string[]>();
     for (const key of keys) {
       const list = unique.get(String(key.indexName)) ?? [];
@@ -103,9 +107,9 @@ export class Catalog {
   }
 
   /** MariaDB's JSON is LONGTEXT with a json_valid() check: the check tells which columns hold JSON. */
-  private async jsonColumns(name: string): Promise<Set<string>> {
+  private async jsonColumns(name: string, via: Connection): Promise<Set<string>> {
     try {
-      const [checks] = await this.pool.query<RowDataPacket[]>(
+      const [checks] = await via.query<RowDataPacket[]>(
         `SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS
           WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`,
         [this.database, name],

@@ -1,5 +1,5 @@
 // Answers statements on the claimed schema: translates them for MySQL, runs them (in the block's transaction), describes and explains them.
-import type { FieldPacket, Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import type { Connection, FieldPacket, Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import type { Description, PluginMetrics, Statement, StatementHandler, StatementResult } from '../../api.js';
 import { PluginError } from '../../api.js';
 import { highestParam, rangeVars, type Node } from './ast.js';
@@ -37,8 +37,9 @@ export class MysqlHandler implements StatementHandler {
     private readonly statements: Counter,
   ) {}
 
-  private serverDialect(): Promise<Dialect> {
-    this.dialect ??= this.pool.query('SELECT VERSION() AS v').then(
+  /** `via`: the connection a transaction block holds, so that it never waits for a second one (see Catalog.table). */
+  private serverDialect(via: Connection): Promise<Dialect> {
+    this.dialect ??= via.query('SELECT VERSION() AS v').then(
       ([rows]) => (this.detected = dialectFor(String((rows as { v: string }[])[0].v))),
       (err: unknown) => {
         this.dialect = null;
@@ -48,13 +49,13 @@ export class MysqlHandler implements StatementHandler {
     return this.dialect;
   }
 
-  private async plan(stmt: Statement, dialect: Dialect): Promise<Plan> {
+  private async plan(stmt: Statement, dialect: Dialect, via: Connection = this.pool): Promise<Plan> {
     const tables = new Map<string, TableInfo>();
     for (const relation of rangeVars(stmt.ast)) {
       if (String(relation.schemaname ?? '').toLowerCase() !== this.schema) continue;
       const name = String(relation.relname);
       if (tables.has(name)) continue;
-      const info = await this.catalog.table(name);
+      const info = await this.catalog.table(name, via);
       if (info) tables.set(name, info);
     }
     return new Translator(this.schema, this.database, tables, dialect).plan(stmt.ast as Node);
@@ -62,7 +63,8 @@ export class MysqlHandler implements StatementHandler {
 
   async describe(stmt: Statement): Promise<Description> {
     try {
-      const plan = await this.plan(stmt, await this.serverDialect());
+      const via = (await this.blocks.held(stmt.session)) ?? this.pool;
+      const plan = await this.plan(stmt, await this.serverDialect(via), via);
       const { slots } = render(plan.statement);
       const params = Array.from(
         { length: Math.max(highestParam(stmt.ast), stmt.paramTypes.length) },
@@ -81,7 +83,8 @@ export class MysqlHandler implements StatementHandler {
   async execute(stmt: Statement): Promise<StatementResult> {
     let kind = 'unknown';
     try {
-      const plan = await this.plan(stmt, await this.serverDialect());
+      const via = (await this.blocks.held(stmt.session)) ?? this.pool;
+      const plan = await this.plan(stmt, await this.serverDialect(via), via);
       kind = plan.kind;
       const result = stmt.session.inTransaction
         ? await this.run(await this.blocks.connectionFor(stmt.session), plan, stmt, false)
@@ -97,7 +100,7 @@ export class MysqlHandler implements StatementHandler {
 
   /** The MySQL statement with its placeholders, and what each is bound to. */
   async explain(stmt: Statement): Promise<string> {
-    const plan = await this.plan(stmt, this.detected);
+    const plan = await this.plan(stmt, this.detected, (await this.blocks.held(stmt.session)) ?? this.pool);
     const { sql, slots } = render(plan.statement);
     const bound = slots.map(
       (slot, i) =>

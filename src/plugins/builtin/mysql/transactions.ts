@@ -17,6 +17,18 @@ export class BlockTransactions {
 
   constructor(private readonly pool: Pool) {}
 
+  /** The connection the client's open block already holds, if any; begins nothing. */
+  async held(client: SessionView): Promise<PoolConnection | undefined> {
+    const existing = client.inTransaction ? this.open.get(client) : undefined;
+    if (!existing) return undefined;
+    try {
+      await existing.ready;
+    } catch (err) {
+      throw toPluginError(err);
+    }
+    return existing.connection;
+  }
+
   /** The block's connection, its transaction begun (read-only when the client's is) and enlisted on first use. */
   async connectionFor(client: SessionView): Promise<PoolConnection> {
     const existing = this.open.get(client);
