@@ -14,7 +14,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ProxyMetrics } from './metrics/metrics.js';
 import { loadParser } from './sql/parser.js';
 import path from 'node:path';
-import { loadPlugins } from './plugins/registry.js';
+import { loadPlugins, pluginDatabases } from './plugins/registry.js';
 import type { PluginHost } from './plugins/host.js';
 
 export interface ProxyOptions {
@@ -220,6 +220,7 @@ async function startPlugins(
     configDir: opts.configPath ? path.dirname(path.resolve(opts.configPath)) : process.cwd(),
     log,
     metricsFor: (name) => metrics.plugin(name),
+    databases: pluginDatabases(config.databases),
     record: (plugin, hook, seconds, failed) =>
       metrics.statements.pluginCall({ plugin, hook, seconds, failed }),
   });

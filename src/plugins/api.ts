@@ -24,6 +24,8 @@ export interface PluginContext<Config> {
   /** Metrics named `polyproxy_plugin_<name>_*`. */
   readonly metrics: PluginMetrics;
   readonly proxyVersion: string;
+  /** The configured databases and their primaries, for plugins that read PostgreSQL's own streams. */
+  readonly databases: readonly PluginDatabase[];
   /** Statements that name one of these schemas, tables or functions are answered by handler, never by PostgreSQL. */
   claim(claim: Claim, handler: StatementHandler): void;
   /** Sees each read that may be answered from elsewhere (not in a transaction block), before it runs. */
@@ -32,6 +34,15 @@ export interface PluginContext<Config> {
   onCommit(hook: CommitHook): void;
   onStart(hook: () => void | Promise<void>): void;
   onStop(hook: () => void | Promise<void>): void;
+}
+
+/** A database clients connect to: the proxy's login to its servers and each shard's primary. */
+export interface PluginDatabase {
+  readonly name: string;
+  readonly user: string;
+  readonly password: string;
+  readonly connectTimeoutMs: number;
+  readonly primaries: readonly { readonly host: string; readonly port: number; readonly database: string }[];
 }
 
 /** Names are compared lower-case, as PostgreSQL folds unquoted identifiers; a table may be `schema.table`. */

@@ -4,7 +4,9 @@ import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import type { Logger } from '../logger.js';
 import { proxyVersion } from '../version.js';
-import type { PluginContext, PluginMetrics, PolyproxyPlugin } from './api.js';
+import type { Config } from '../config/schema.js';
+import { parseHostPort } from '../config/host-port.js';
+import type { PluginContext, PluginDatabase, PluginMetrics, PolyproxyPlugin } from './api.js';
 import { PluginHost, messageOf, type PluginCallRecorder } from './host.js';
 
 /** Built-in plugins by the name they are enabled with in YAML. */
@@ -22,6 +24,7 @@ export interface PluginLoadOptions {
   log: Logger;
   metricsFor(plugin: string): PluginMetrics;
   record?: PluginCallRecorder;
+  databases?: readonly PluginDatabase[];
 }
 
 interface PluginEntry {
@@ -110,6 +113,20 @@ export async function checkPlugins(plugins: Record<string, unknown>, configDir: 
   return problems;
 }
 
+/** What plugins see of `databases:`. */
+export function pluginDatabases(databases: Config['databases']): PluginDatabase[] {
+  return Object.entries(databases).map(([name, db]) => ({
+    name,
+    user: db.backend.user,
+    password: db.backend.password,
+    connectTimeoutMs: db.backend.connect_timeout,
+    primaries: db.shards.map((shard) => ({
+      ...parseHostPort(shard.primary),
+      database: shard.database ?? db.backend.database,
+    })),
+  }));
+}
+
 /** Loads and registers every enabled plugin. Throws, naming the plugin, when one cannot be set up. */
 export async function loadPlugins(
   plugins: Record<string, unknown>,
@@ -125,6 +142,7 @@ export async function loadPlugins(
       log: opts.log.child({ plugin: name }),
       metrics: opts.metricsFor(name),
       proxyVersion,
+      databases: opts.databases ?? [],
       claim: (claim, handler) => host.addClaim(name, claim, handler),
       beforeStatement: (hook) => host.addBefore(name, hook),
       onCommit: (hook) => host.addCommit(name, hook),

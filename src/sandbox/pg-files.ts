@@ -34,7 +34,8 @@ export function baseSettings(port: number, socketDir: string, method: AuthMethod
     fsync: 'off',
     max_connections: '300',
     max_prepared_transactions: '100',
-    wal_level: 'replica',
+    // logical: change streams (cache invalidation) read each primary through a replication slot.
+    wal_level: 'logical',
     max_wal_senders: '20',
     // Keeps enough WAL for a replica that starts a little after its base backup.
     wal_keep_size: '256MB',

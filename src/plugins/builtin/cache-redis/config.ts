@@ -85,6 +85,21 @@ const tablesSchema = z
   })
   .prefault([]);
 
+const slotName = z
+  .string()
+  .regex(/^[a-z0-9_]{1,63}$/, { error: 'expected lower-case letters, digits and underscores (at most 63)' });
+
+/** Invalidation from each primary's logical replication stream, for writes that bypass the proxy. */
+const changeStreamSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    slot: slotName.default('polyproxy_cache').meta({ description: 'replication slot on each primary' }),
+    publication: slotName
+      .default('polyproxy_cache')
+      .meta({ description: 'publication the slot reads (created FOR ALL TABLES when missing)' }),
+  })
+  .prefault({});
+
 export const cacheConfigSchema = z.strictObject({
   redis: redisSchema,
   tables: tablesSchema,
@@ -97,6 +112,7 @@ export const cacheConfigSchema = z.strictObject({
   /** How long one connection attempt may take, and how long start-up waits for Redis before going on without. */
   connect_timeout: positiveDuration('2s'),
   key_prefix: z.string().prefault('polyproxy:'),
+  change_stream: changeStreamSchema,
 });
 
 export type CacheConfigInput = z.input<typeof cacheConfigSchema>;

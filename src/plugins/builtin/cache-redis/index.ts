@@ -1,6 +1,7 @@
 // The built-in `cache` plugin: query results cached in Redis, shared and kept correct across proxy instances.
 import type { Logger } from '../../../logger.js';
 import type { PolyproxyPlugin } from '../../api.js';
+import { cacheChangeStreams } from './change-streams.js';
 import { cacheConfigSchema, type CacheConfig } from './config.js';
 import { withDeadline } from './deadline.js';
 import { createCacheMetrics, RedisTrouble } from './metrics.js';
@@ -42,8 +43,15 @@ const cachePlugin: PolyproxyPlugin<CacheConfig> = {
     client.on('ready', () => cache.redisReady());
     ctx.beforeStatement((stmt) => cache.beforeStatement(stmt));
     ctx.onCommit((write) => cache.onCommit(write));
-    ctx.onStart(() => connect(client, config.connect_timeout, ctx.log));
+    const streams = config.change_stream.enabled
+      ? cacheChangeStreams(config.change_stream, ctx.databases, cache, ctx.log, ctx.metrics)
+      : [];
+    ctx.onStart(async () => {
+      await connect(client, config.connect_timeout, ctx.log);
+      for (const stream of streams) stream.start();
+    });
     ctx.onStop(async () => {
+      await Promise.all(streams.map((stream) => stream.stop()));
       await cache.drain();
       await close(client, config.connect_timeout);
     });

@@ -84,18 +84,23 @@ export class QueryCache {
 
   /** Bumps the written tables' versions, or the database generation for `*`; never waits past the timeout. */
   async onCommit(write: CommittedWrite): Promise<void> {
+    try {
+      await this.invalidate(write);
+    } catch {
+      // The bump may never arrive: no entry of this database is trusted until its generation moved on.
+      this.pending.add(write.database);
+    }
+  }
+
+  /** The bump of onCommit, but a failure is thrown: the change stream retries it before confirming. */
+  async invalidate(write: CommittedWrite): Promise<void> {
     const keys = this.keys(write.database);
     const counterKeys = write.tables.includes('*')
       ? [keys.generation]
       : versionedTables(write.tables).map(keys.version);
     if (counterKeys.length === 0) return;
-    try {
-      await this.redis('invalidate', () => this.deps.versions.bump(counterKeys));
-      this.deps.metrics.invalidations.inc({ database: write.database }, counterKeys.length);
-    } catch {
-      // The bump may never arrive: no entry of this database is trusted until its generation moved on.
-      this.pending.add(write.database);
-    }
+    await this.redis('invalidate', () => this.deps.versions.bump(counterKeys));
+    this.deps.metrics.invalidations.inc({ database: write.database }, counterKeys.length);
   }
 
   /**

@@ -1,0 +1,233 @@
+// A change stream of one primary: committed transactions read through logical replication (pgoutput, one
+// slot), handed on in commit order, their position confirmed only once the handler is done with them.
+import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import type pg from 'pg';
+import type { Logger } from '../logger.js';
+import { formatLsn, parseLsn } from './lsn.js';
+import { clientConfig, tryLock, type ServerLogin } from './stream-lock.js';
+
+export interface ChangeStreamOptions {
+  readonly server: ServerLogin;
+  /** Replication slot name: letters, digits and underscores (PostgreSQL's rule). */
+  readonly slot: string;
+  readonly publication: string;
+  /**
+   * Takes the tables (`schema.table`, lower-case) written by one or more committed transactions. The stream
+   * confirms their position only after this resolved; when it throws it is called again with them.
+   */
+  readonly apply: (tables: readonly string[]) => Promise<void>;
+  readonly log: Logger;
+  /** How often an idle instance tries the lock, and the pause before a new attempt after a failure. */
+  readonly retryMs?: number;
+  /** Told when this instance starts or stops consuming the stream. */
+  readonly onConsuming?: (consuming: boolean) => void;
+}
+
+/** What the handler owes the stream: tables to apply, then a position to confirm. */
+interface Pending {
+  readonly tables: readonly string[];
+  /** The end of the last WAL this item covers (exclusive), or null when it moves nothing. */
+  readonly end: bigint | null;
+  /** The server asked for an answer (a keepalive with the reply flag). */
+  readonly reply: boolean;
+}
+
+const identifier = /^[a-z0-9_]{1,63}$/;
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Only one instance consumes a stream: the one that holds the primary's advisory lock for the slot; the
+ * others try again every retryMs, so one takes over within about that long after the holder dies.
+ */
+export class ChangeStream {
+  private stopped = false;
+  private running: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private session: ReplicationSession | null = null;
+
+  constructor(private readonly opts: ChangeStreamOptions) {
+    if (!identifier.test(opts.slot)) throw new Error(`invalid replication slot name ${opts.slot}`);
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Stops consuming; a transaction whose position was not confirmed yet comes again to the next consumer. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.session?.close();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const retryMs = this.opts.retryMs ?? 1000;
+    while (!this.stopped) {
+      try {
+        await this.consumeWhileLocked();
+      } catch (error) {
+        if (!this.stopped)
+          this.opts.log.warn('change stream interrupted; trying again', {
+            slot: this.opts.slot,
+            server: `${this.opts.server.host}:${this.opts.server.port}`,
+            error: messageOf(error),
+          });
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, retryMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  private async consumeWhileLocked(): Promise<void> {
+    const { server, slot, publication } = this.opts;
+    const lock = await tryLock(server, `${server.database} ${slot}`);
+    if (!lock) return;
+    try {
+      await ensureSlot(lock.client, slot, publication);
+      if (this.stopped) return;
+      this.opts.log.info('consuming change stream', { slot, server: `${server.host}:${server.port}` });
+      this.opts.onConsuming?.(true);
+      this.session = new ReplicationSession(this.opts);
+      await Promise.race([this.session.run(), lock.lost.then(() => Promise.reject(new Error('lock lost')))]);
+    } finally {
+      this.opts.onConsuming?.(false);
+      await this.session?.close();
+      this.session = null;
+      await lock.release();
+    }
+  }
+}
+
+/** The publication (all tables) and the slot, made by the first consumer when the operator did not make them. */
+async function ensureSlot(client: pg.Client, slot: string, publication: string): Promise<void> {
+  const pub = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]);
+  if (pub.rowCount === 0) await client.query(`CREATE PUBLICATION ${quoteIdent(publication)} FOR ALL TABLES`);
+  const found = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  if (found.rowCount === 0)
+    await client.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
+}
+
+/** One replication connection: receives transactions, applies them in order, confirms what was applied. */
+class ReplicationSession {
+  private readonly service: LogicalReplicationService;
+  private readonly queue: Pending[] = [];
+  /** Tables of the transaction being received (between its Begin and Commit). */
+  private open: Set<string> | null = null;
+  /** Everything before this position is applied; 0 until the first commit or keepalive. */
+  private confirmed = 0n;
+  private draining = false;
+  private closed = false;
+  private failed: ((error: Error) => void) | null = null;
+
+  constructor(private readonly opts: ChangeStreamOptions) {
+    // Manual acknowledgement only, and no timer: the library's keepalive would confirm what was merely received.
+    this.service = new LogicalReplicationService(
+      { ...clientConfig(opts.server), replication: 'database' } as pg.ClientConfig,
+      { acknowledge: { auto: false, timeoutSeconds: 0 } },
+    );
+    this.service.on('data', (lsn: string, message: Pgoutput.Message) => this.receive(message));
+    this.service.on('heartbeat', (lsn: string, _time: number, reply: boolean) =>
+      this.push({ tables: [], end: this.open ? null : parseLsn(lsn), reply }),
+    );
+    this.service.on('error', (error: Error) => this.failed?.(error));
+  }
+
+  /** Resolves or rejects when the replication connection ends. */
+  async run(): Promise<void> {
+    const failed = new Promise<never>((_, reject) => (this.failed = reject));
+    const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.opts.publication] });
+    await Promise.race([this.service.subscribe(plugin, this.opts.slot), failed]);
+    if (!this.closed) throw new Error('replication connection closed');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.service.destroy().catch(() => {});
+  }
+
+  private receive(message: Pgoutput.Message): void {
+    switch (message.tag) {
+      case 'begin':
+        this.open = new Set();
+        break;
+      case 'insert':
+      case 'update':
+      case 'delete':
+        this.open?.add(tableName(message.relation));
+        break;
+      case 'truncate':
+        for (const relation of message.relations) this.open?.add(tableName(relation));
+        break;
+      case 'commit': {
+        const tables = [...(this.open ?? [])];
+        this.open = null;
+        this.push({
+          tables,
+          end: message.commitEndLsn ? parseLsn(message.commitEndLsn) : null,
+          reply: false,
+        });
+        break;
+      }
+    }
+  }
+
+  private push(item: Pending): void {
+    this.queue.push(item);
+    if (!this.draining) void this.drain();
+  }
+
+  /** Applies everything queued as one batch (one handler call), then confirms the batch's last position. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        const batch = this.queue.splice(0, this.queue.length);
+        const tables = [...new Set(batch.flatMap((item) => item.tables))];
+        if (tables.length > 0) await this.applyUntilDone(tables);
+        if (this.closed) return;
+        let moved = false;
+        for (const item of batch) {
+          if (item.end !== null && item.end > this.confirmed) {
+            this.confirmed = item.end;
+            moved = true;
+          }
+        }
+        // The library reports its argument + 1 as flushed; `confirmed` is already an end (last byte + 1).
+        if ((moved || batch.some((item) => item.reply)) && this.confirmed > 0n)
+          await this.service.acknowledge(formatLsn(this.confirmed - 1n));
+      }
+    } catch (error) {
+      this.failed?.(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async applyUntilDone(tables: readonly string[]): Promise<void> {
+    for (let attempt = 1; !this.closed; attempt++) {
+      try {
+        await this.opts.apply(tables);
+        return;
+      } catch (error) {
+        if (attempt === 1)
+          this.opts.log.warn('change stream handler failed; retrying before confirming', {
+            slot: this.opts.slot,
+            error: messageOf(error),
+          });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * attempt)));
+      }
+    }
+  }
+}
+
+const tableName = (relation: Pgoutput.MessageRelation) => `${relation.schema}.${relation.name}`.toLowerCase();

@@ -1,0 +1,201 @@
+// Cache invalidation from the primary's change stream: writes straight to PostgreSQL (bypassing every proxy)
+// invalidate cached reads on two instances; rollbacks do not; one instance consumes, another takes over, and
+// a new consumer replays from the slot what committed while none ran. Own primary (wal_level=logical) and Redis.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster, type PgServer } from '../../src/sandbox/postgres.js';
+import { startRedis, type RedisServer } from '../../src/sandbox/redis.js';
+import { waitFor } from '../../src/sandbox/wait.js';
+import { startTestProxy, type TestProxy } from './helpers/proxy.js';
+
+const slot = 'polyproxy_cache_test';
+let cluster: Cluster;
+let primary: PgServer;
+let redis: RedisServer;
+let direct: pg.Client;
+const proxies: TestProxy[] = [];
+const clients: pg.Client[] = [];
+
+function databasesYaml(): string {
+  return [
+    '  app:',
+    `    backend: { user: postgres, password: ${JSON.stringify(cluster.password)}, database: app }`,
+    '    pool: { mode: transaction, size: 2 }',
+    `    shards: [{ primary: "${primary.host}:${primary.port}" }]`,
+  ].join('\n');
+}
+
+async function startInstance(stream: boolean): Promise<{ proxy: TestProxy; client: pg.Client }> {
+  const changeStream = stream
+    ? `, change_stream: { enabled: true, slot: ${slot}, publication: ${slot} }`
+    : '';
+  const proxy = await startTestProxy({
+    databasesYaml: databasesYaml(),
+    pluginsYaml: `  cache: { redis: ${JSON.stringify(redis.url)}, tables: [stream_items, stream_marks], default_ttl: 60s, timeout: 500ms${changeStream} }`,
+  });
+  proxies.push(proxy);
+  const client = new pg.Client(proxy.client());
+  await client.connect();
+  clients.push(client);
+  return { proxy, client };
+}
+
+async function metric(proxy: TestProxy, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${proxy.adminPort}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.split(' ').at(-1));
+  return sum;
+}
+
+const consuming = (proxy: TestProxy) => metric(proxy, 'polyproxy_plugin_cache_stream_consuming');
+const hits = (proxy: TestProxy) => metric(proxy, 'polyproxy_plugin_cache_hits_total');
+
+const readItem = async (client: pg.Client, id: number) =>
+  (await client.query<{ v: number }>('SELECT v FROM stream_items WHERE id = $1', [id])).rows[0]?.v;
+
+/** Reads the row twice through the proxy: the second read must be a hit, so the entry is in the cache. */
+async function cache(proxy: TestProxy, client: pg.Client, id: number): Promise<number | undefined> {
+  await readItem(client, id);
+  const before = await hits(proxy);
+  const value = await readItem(client, id);
+  expect(await hits(proxy)).toBe(before + 1);
+  return value;
+}
+
+/** Waits (bounded) until a read through the proxy returns the value PostgreSQL has. */
+async function seesValue(client: pg.Client, id: number, value: number, what: string): Promise<void> {
+  await waitFor(async () => (await readItem(client, id)) === value, {
+    timeoutMs: 15_000,
+    intervalMs: 20,
+    what,
+  });
+}
+
+const slotActive = async () =>
+  (
+    await direct.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [
+      slot,
+    ])
+  ).rows[0]?.active === true;
+
+let a: { proxy: TestProxy; client: pg.Client };
+let b: { proxy: TestProxy; client: pg.Client };
+
+beforeAll(async () => {
+  [cluster, redis] = await Promise.all([startCluster({ shards: 1, replicasPerShard: 0 }), startRedis()]);
+  primary = cluster.shards[0].primary;
+  await primary.psql('CREATE DATABASE app');
+  direct = new pg.Client({
+    host: primary.host,
+    port: primary.port,
+    user: 'postgres',
+    password: cluster.password,
+    database: 'app',
+  });
+  await direct.connect();
+  await direct.query(`
+    CREATE TABLE stream_items (id int PRIMARY KEY, v int NOT NULL);
+    INSERT INTO stream_items SELECT g, 0 FROM generate_series(1, 100) g;
+    CREATE TABLE stream_marks (id int PRIMARY KEY, v int NOT NULL);
+    INSERT INTO stream_marks VALUES (1, 0);
+  `);
+  [a, b] = await Promise.all([startInstance(true), startInstance(true)]);
+  await waitFor(slotActive, { timeoutMs: 20_000, what: 'the change stream slot to be consumed' });
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.end().catch(() => {})));
+  await Promise.all(proxies.map((proxy) => proxy.close()));
+  await direct?.end().catch(() => {});
+  await redis?.stop();
+  await cluster?.stop();
+}, 60_000);
+
+describe('cache invalidation from the change stream', () => {
+  it('has exactly one instance consuming the stream', async () => {
+    const flags = await Promise.all([consuming(a.proxy), consuming(b.proxy)]);
+    expect(flags.sort()).toEqual([0, 1]);
+  });
+
+  it('invalidates a cached read on both instances after a write straight to PostgreSQL', async () => {
+    expect(await cache(a.proxy, a.client, 1)).toBe(0);
+    expect(await cache(b.proxy, b.client, 1)).toBe(0);
+    await direct.query('UPDATE stream_items SET v = 1 WHERE id = 1');
+    await seesValue(a.client, 1, 1, 'instance a to see the direct update');
+    await seesValue(b.client, 1, 1, 'instance b to see the direct update');
+  });
+
+  it('does not invalidate for a rolled-back transaction', async () => {
+    expect(await cache(a.proxy, a.client, 2)).toBe(0);
+    await direct.query('BEGIN');
+    await direct.query('UPDATE stream_items SET v = 99 WHERE id = 2');
+    await direct.query('ROLLBACK');
+    // A later committed write on another table: once its invalidation shows, the stream is past the rollback.
+    await readItemMark(a.client);
+    await direct.query('UPDATE stream_marks SET v = v + 1 WHERE id = 1');
+    const mark = Number((await direct.query('SELECT v FROM stream_marks WHERE id = 1')).rows[0].v);
+    await waitFor(async () => (await readItemMark(a.client)) === mark, {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+      what: 'the marker write to be invalidated',
+    });
+    const before = await hits(a.proxy);
+    expect(await readItem(a.client, 2)).toBe(0);
+    expect(await hits(a.proxy)).toBe(before + 1);
+  });
+
+  it('measures how soon after a direct commit the cached result is gone', async () => {
+    const delays: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const id = 10 + i;
+      await cache(a.proxy, a.client, id);
+      await direct.query('UPDATE stream_items SET v = v + 1 WHERE id = $1', [id]);
+      const committed = performance.now();
+      await waitFor(async () => (await readItem(a.client, id)) === 1, {
+        timeoutMs: 15_000,
+        intervalMs: 2,
+        what: `item ${id} to be invalidated`,
+      });
+      delays.push(performance.now() - committed);
+    }
+    delays.sort((x, y) => x - y);
+    console.log(
+      `direct write -> cache invalidated (ms, 50 writes, 2 ms poll): median ${delays[25].toFixed(1)}, max ${delays[49].toFixed(1)}`,
+    );
+    expect(delays).toHaveLength(50);
+  }, 120_000);
+
+  it('lets the other instance take over when the consumer stops', async () => {
+    const consumer = (await consuming(a.proxy)) === 1 ? a : b;
+    const other = consumer === a ? b : a;
+    expect(await cache(other.proxy, other.client, 3)).toBe(0);
+    await consumer.client.end();
+    await consumer.proxy.close();
+    await waitFor(async () => (await consuming(other.proxy)) === 1, {
+      timeoutMs: 15_000,
+      what: 'the other instance to take the stream over',
+    });
+    await direct.query('UPDATE stream_items SET v = 3 WHERE id = 3');
+    await seesValue(other.client, 3, 3, 'the surviving instance to see the direct update');
+    a = other;
+  }, 60_000);
+
+  it('replays from the slot what committed while no instance consumed', async () => {
+    const reader = await startInstance(false);
+    expect(await cache(reader.proxy, reader.client, 4)).toBe(0);
+    await a.client.end();
+    await a.proxy.close();
+    await waitFor(async () => !(await slotActive()), { timeoutMs: 15_000, what: 'the slot to be released' });
+    await direct.query('UPDATE stream_items SET v = 4 WHERE id = 4');
+    // Nobody consumes: the reader still serves its cached (now stale) result.
+    const before = await hits(reader.proxy);
+    expect(await readItem(reader.client, 4)).toBe(0);
+    expect(await hits(reader.proxy)).toBe(before + 1);
+    await startInstance(true);
+    await seesValue(reader.client, 4, 4, 'the write committed while none consumed to be replayed');
+  }, 60_000);
+});
+
+async function readItemMark(client: pg.Client): Promise<number | undefined> {
+  return (await client.query<{ v: number }>('SELECT v FROM stream_marks WHERE id = 1')).rows[0]?.v;
+}
