@@ -403,7 +403,7 @@ describe('mysql plugin: differential against PostgreSQL', () => {
     ]);
   });
 
-  it('reads table definitions through the connection a block holds, so a block never waits for a second one', async () => {
+  it('reads table definitions through the connection a block holds, and bounds the wait for a pooled connection', async () => {
     const admin = await mysql.createConnection({ host: maria.host, port: maria.port, user: maria.user });
     await admin.query('CREATE TABLE shop.tags (tag varchar(20) NOT NULL PRIMARY KEY, uses int NULL)');
     await admin.query('CREATE TABLE shop.notes (id int NOT NULL PRIMARY KEY, body text NULL)');
@@ -419,10 +419,13 @@ describe('mysql plugin: differential against PostgreSQL', () => {
         `    database: shop`,
         `    schema: legacy`,
         `    pool_size: 1`,
+        `    acquire_timeout: 1s`,
       ].join('\n'),
     });
     const client = new pg.Client(small.client());
     await client.connect();
+    const other = new pg.Client(small.client());
+    await other.connect();
     try {
       await client.query('BEGIN');
       await client.query("INSERT INTO legacy.items (name) VALUES ('tx-one-connection')");
@@ -431,12 +434,16 @@ describe('mysql plugin: differential against PostgreSQL', () => {
         { tag: 'red', uses: 2 },
       ]);
       expect((await client.query('SELECT body FROM legacy.notes WHERE id = $1', [1])).rows).toEqual([]);
+      // Another client finds the only connection held by the open block: refused after acquire_timeout, not left waiting.
+      expect(await outcome(other, 'SELECT count(*) FROM legacy.tags')).toMatchObject({ error: '53300' });
       await client.query('ROLLBACK');
+      expect((await other.query('SELECT count(*) FROM legacy.tags')).rows).toEqual([{ count: '1' }]);
       expect(
         (await client.query("SELECT count(*) FROM legacy.items WHERE name = 'tx-one-connection'")).rows,
       ).toEqual([{ count: '0' }]);
     } finally {
       await client.end();
+      await other.end();
       await small.close();
     }
   });

@@ -1,5 +1,6 @@
 // Tables of the mapped MySQL database as information_schema describes them: columns, their types, keys; cached per table.
-import type { Connection, Pool, RowDataPacket } from 'mysql2/promise';
+import type { RowDataPacket } from 'mysql2/promise';
+import type { Reader } from './bounded-pool.js';
 import { mapColumnType, type MappedType } from './pg-types.js';
 
 export interface TableColumn {
@@ -30,7 +31,7 @@ export class Catalog {
   private readonly tables = new Map<string, Cached>();
 
   constructor(
-    private readonly pool: Pool,
+    private readonly pool: Reader,
     private readonly database: string,
     private readonly ttlMs: number,
   ) {}
@@ -40,7 +41,7 @@ export class Catalog {
    * block reads through the connection it holds: waiting for a second pooled connection could wait forever
    * once every connection is held by a block that waits too.
    */
-  async table(name: string, via: Connection = this.pool): Promise<TableInfo | null> {
+  async table(name: string, via: Reader = this.pool): Promise<TableInfo | null> {
     const cached = this.tables.get(name);
     if (cached && Date.now() - cached.at < this.ttlMs) {
       const table = await cached.table;
@@ -61,20 +62,20 @@ export class Catalog {
     this.tables.delete(name);
   }
 
-  private async read(name: string, via: Connection): Promise<TableInfo | null> {
-    const [columns] = await via.query<RowDataPacket[]>(
+  private async read(name: string, via: Reader): Promise<TableInfo | null> {
+    const [columns] = (await via.query(
       `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType,
               NUMERIC_PRECISION AS \`precision\`, NUMERIC_SCALE AS scale, IS_NULLABLE AS nullable,
               EXTRA AS extra, CHARACTER_SET_NAME AS charset
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
       [this.database, name],
-    );
+    )) as [RowDataPacket[], unknown];
     if (columns.length === 0) return null;
-    const [keys] = await via.query<RowDataPacket[]>(
+    const [keys] = (await via.query(
       `SELECT INDEX_NAME AS indexName, COLUMN_NAME AS columnName FROM information_schema.STATISTICS
         WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
       [this.database, name],
-    );
+    )) as [RowDataPacket[], unknown];
     const jsonColumns = await this.jsonColumns(name, via);
     const unique = new Map<string, string[]>();
     for (const key of keys) {
@@ -107,13 +108,13 @@ export class Catalog {
   }
 
   /** MariaDB's JSON is LONGTEXT with a json_valid() check: the check tells which columns hold JSON. */
-  private async jsonColumns(name: string, via: Connection): Promise<Set<string>> {
+  private async jsonColumns(name: string, via: Reader): Promise<Set<string>> {
     try {
-      const [checks] = await via.query<RowDataPacket[]>(
+      const [checks] = (await via.query(
         `SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS
           WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`,
         [this.database, name],
-      );
+      )) as [RowDataPacket[], unknown];
       const found = new Set<string>();
       for (const { clause } of checks) {
         const match = /^json_valid\(`([^`]+)`\)$/i.exec(String(clause).trim());

@@ -35,6 +35,8 @@ export const mysqlConfigSchema = z.strictObject({
   /** Pooled connections to MySQL; one is held by each client transaction block that touched MySQL. */
   pool_size: z.number().int().positive().max(1000).default(10),
   connect_timeout: duration.default(5000),
+  /** How long a statement waits for a pooled connection (all may be held by open blocks) before 53300. */
+  acquire_timeout: duration.default(10_000),
   /** How long table definitions read from information_schema are reused (a table not found is read again at once). */
   catalog_ttl: duration.default(60_000),
   /** TLS to MySQL; absent: plain TCP. */

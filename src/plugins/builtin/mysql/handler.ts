@@ -1,8 +1,9 @@
 // Answers statements on the claimed schema: translates them for MySQL, runs them (in the block's transaction), describes and explains them.
-import type { Connection, FieldPacket, Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import type { FieldPacket, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import type { Description, PluginMetrics, Statement, StatementHandler, StatementResult } from '../../api.js';
 import { PluginError } from '../../api.js';
 import { highestParam, rangeVars, type Node } from './ast.js';
+import type { BoundedPool, Reader } from './bounded-pool.js';
 import type { Catalog, TableInfo } from './catalog.js';
 import { toPluginError } from './errors.js';
 import type { Dialect } from './expressions.js';
@@ -29,7 +30,7 @@ export class MysqlHandler implements StatementHandler {
   private detected: Dialect = dialectFor('MariaDB');
 
   constructor(
-    private readonly pool: Pool,
+    private readonly pool: BoundedPool,
     private readonly catalog: Catalog,
     private readonly blocks: BlockTransactions,
     private readonly schema: string,
@@ -38,7 +39,7 @@ export class MysqlHandler implements StatementHandler {
   ) {}
 
   /** `via`: the connection a transaction block holds, so that it never waits for a second one (see Catalog.table). */
-  private serverDialect(via: Connection): Promise<Dialect> {
+  private serverDialect(via: Reader): Promise<Dialect> {
     this.dialect ??= via.query('SELECT VERSION() AS v').then(
       ([rows]) => (this.detected = dialectFor(String((rows as { v: string }[])[0].v))),
       (err: unknown) => {
@@ -49,7 +50,7 @@ export class MysqlHandler implements StatementHandler {
     return this.dialect;
   }
 
-  private async plan(stmt: Statement, dialect: Dialect, via: Connection = this.pool): Promise<Plan> {
+  private async plan(stmt: Statement, dialect: Dialect, via: Reader = this.pool): Promise<Plan> {
     const tables = new Map<string, TableInfo>();
     for (const relation of rangeVars(stmt.ast)) {
       if (String(relation.schemaname ?? '').toLowerCase() !== this.schema) continue;

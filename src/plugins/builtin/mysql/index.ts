@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { PolyproxyPlugin } from '../../api.js';
+import { BoundedPool } from './bounded-pool.js';
 import { Catalog } from './catalog.js';
 import { mysqlConfigSchema, type MysqlConfig } from './config.js';
 import { MysqlHandler } from './handler.js';
@@ -51,10 +52,11 @@ const mysqlPlugin: PolyproxyPlugin<MysqlConfig> = {
       'kind',
       'result',
     ]);
+    const bounded = new BoundedPool(pool, config.pool_size, config.acquire_timeout);
     const handler = new MysqlHandler(
-      pool,
-      new Catalog(pool, config.database, config.catalog_ttl),
-      new BlockTransactions(pool),
+      bounded,
+      new Catalog(bounded, config.database, config.catalog_ttl),
+      new BlockTransactions(bounded),
       config.schema,
       config.database,
       statements,

@@ -1,6 +1,7 @@
 // One MySQL connection and transaction per client transaction block, begun on first use and ended with the block.
-import type { Pool, PoolConnection } from 'mysql2/promise';
+import type { PoolConnection } from 'mysql2/promise';
 import type { SessionView } from '../../api.js';
+import type { BoundedPool } from './bounded-pool.js';
 import { toPluginError } from './errors.js';
 
 interface OpenBlock {
@@ -15,7 +16,7 @@ export class BlockTransactions {
    */
   private readonly open = new WeakMap<SessionView, OpenBlock>();
 
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: BoundedPool) {}
 
   /** The connection the client's open block already holds, if any; begins nothing. */
   async held(client: SessionView): Promise<PoolConnection | undefined> {
