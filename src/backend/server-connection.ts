@@ -53,8 +53,6 @@ export class ServerConnection {
    * unnamed statement another client defined.
    */
   unnamedOwner: object | null = null;
-  /** The database's statement generation `prepared` belongs to (see SharedStatements.generation). */
-  statementGen = 0;
   pid = 0;
   secret = 0;
   readonly createdAt = Date.now();

@@ -2,16 +2,17 @@
 //
 // Server statement names are a hash of the statement, so after a schema change (ALTER TABLE, a type
 // dropped and created again) a connection's copy may no longer match what a fresh Parse would make:
-// PostgreSQL then fails its Bind with "cached plan must not change result type". A generation counter
-// says when every connection's copies must be dropped before the next client uses them.
+// PostgreSQL then fails its Bind with "cached plan must not change result type". A generation counter,
+// part of the server names of statements parsed since, gives those fresh copies of their own; older
+// clients keep the copies they described, so PostgreSQL still tells them when a result type changed.
 
 /** How many statement names are remembered as parsed successfully; the oldest are forgotten first. */
 const knownLimit = 10_000;
 
 export class SharedStatements {
-  /** Bumped by DDL and by the errors of stale copies; connections behind it drop their statements. */
+  /** Bumped by DDL and by the errors of stale copies; part of the server names of statements parsed since. */
   generation = 0;
-  /** Server statement names some connection of this generation prepared without error. */
+  /** Server statement names some connection prepared without error (since the last schema change). */
   private known = new Set<string>();
 
   /** Every prepared copy is suspect from now on. */
@@ -20,9 +21,9 @@ export class SharedStatements {
     this.known.clear();
   }
 
-  /** A Parse of this statement succeeded on a connection of the current generation. */
-  parsed(serverName: string, generation: number): void {
-    if (generation !== this.generation || this.known.has(serverName)) return;
+  /** A Parse of this statement succeeded on a connection. */
+  parsed(serverName: string): void {
+    if (this.known.has(serverName)) return;
     if (this.known.size >= knownLimit) this.known.delete(this.known.values().next().value as string);
     this.known.add(serverName);
   }

@@ -28,6 +28,8 @@ import {
   renameParse,
   renameBind,
   renameTarget,
+  standInClose,
+  standInParse,
   type ClientStatement,
 } from './prepared-statements.js';
 import { canonicalEncoding } from './client-encoding.js';
@@ -678,7 +680,15 @@ export class ClientSession implements RelayTarget {
     if (nameEnd < 0) return 'no';
     const name = m.buf.toString('utf8', 5, nameEnd);
     if (this.statements.get(name)) return 'no';
-    const stmt = this.statements.define(name, m.buf, 0, nameEnd, m.buf.length, m.info);
+    const stmt = this.statements.define(
+      name,
+      m.buf,
+      0,
+      nameEnd,
+      m.buf.length,
+      m.info,
+      this.db.statements.generation,
+    );
     if (!this.db.statements.isKnown(stmt.serverName)) {
       this.statements.forget(name, stmt);
       return 'no';
@@ -822,7 +832,6 @@ export class ClientSession implements RelayTarget {
     this.wroteHere = false;
     conn.relay.target = this;
     this.stats.transactions++;
-    this.refreshStatements(conn);
     const sql = settingsDiff(this.settings, conn);
     if (sql) {
       conn.query(sql).then((error) => {
@@ -832,16 +841,6 @@ export class ClientSession implements RelayTarget {
         this.log.warn('could not apply session settings', { error });
       });
     }
-  }
-
-  /** Drops a connection's prepared copies made before a schema change, so they are prepared anew. */
-  private refreshStatements(conn: ServerConnection): void {
-    const shared = this.db.statements;
-    if (conn.statementGen === shared.generation) return;
-    conn.statementGen = shared.generation;
-    if (conn.prepared.size === 0) return;
-    conn.prepared.clear();
-    void conn.query('DEALLOCATE ALL');
   }
 
   /** No server could be had: answer every queued request with the error. */
@@ -1191,19 +1190,21 @@ export class ClientSession implements RelayTarget {
       this.push(renameParse(buf, nameEnd, end, existing.serverName));
       return;
     }
-    const stmt: ClientStatement = this.statements.define(name, buf, start, nameEnd, end, info);
+    const stmt = this.statements.define(name, buf, start, nameEnd, end, info, this.db.statements.generation);
     if (conn.prepared.has(stmt.serverName)) {
-      // Prepared anew, not reused: the copy may predate a schema change, and PostgreSQL would parse the
-      // client's statement now. Clients whose Bind reaches the new copy lose nothing.
+      // The connection has the statement already (another client's copy, which that client may be using):
+      // answer with a stand-in, so neither client's statement changes under it.
       conn.relay.trackClose({ epoch, kind: ParseKind.Injected });
-      this.push(fe.closeStatement(stmt.serverName));
+      conn.relay.trackParse({ epoch, kind: ParseKind.Client });
+      this.push(standInClose);
+      this.push(standInParse);
+      return;
     }
     const onFail = () => {
       conn.prepared.delete(stmt.serverName);
       this.statements.forget(name, stmt);
     };
-    const generation = conn.statementGen;
-    const onOk = () => this.db.statements.parsed(stmt.serverName, generation);
+    const onOk = () => this.db.statements.parsed(stmt.serverName);
     if (conn.relay.trackParse({ epoch, kind: ParseKind.Client, onFail, onOk }))
       conn.prepared.add(stmt.serverName);
     else onFail();
@@ -1261,8 +1262,7 @@ export class ClientSession implements RelayTarget {
   private ensurePrepared(conn: ServerConnection, serverName: string, parse: Buffer): void {
     if (conn.prepared.has(serverName)) return;
     const onFail = () => conn.prepared.delete(serverName);
-    const generation = conn.statementGen;
-    const onOk = () => this.db.statements.parsed(serverName, generation);
+    const onOk = () => this.db.statements.parsed(serverName);
     if (conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Injected, onFail, onOk })) {
       conn.prepared.add(serverName);
       this.push(parse);

@@ -53,9 +53,13 @@ export class PreparedStatements {
     nameEnd: number,
     end: number,
     info: StatementInfo | null = null,
+    generation = 0,
   ): ClientStatement {
     const tail = buf.subarray(nameEnd + 1, end);
-    const serverName = 'pp_' + crypto.createHash('sha1').update(tail).digest('base64url').slice(0, 24);
+    const hash = crypto.createHash('sha1').update(tail).digest('base64url').slice(0, 24);
+    // A schema change starts a generation: statements parsed since get copies of their own, while older
+    // clients keep theirs (PostgreSQL then tells them when their statement's result type changed).
+    const serverName = generation === 0 ? `pp_${hash}` : `pp_${hash}_${generation}`;
     const stmt = { serverName, parse: withName(Frontend.Parse, Buffer.alloc(0), serverName, tail), info };
     this.byName.set(name, stmt);
     return stmt;
@@ -101,6 +105,17 @@ export function renameBind(
 export function renameTarget(type: number, name: string): Buffer {
   return withName(type, Buffer.from([0x53]), name, Buffer.alloc(0));
 }
+
+/** Name of the empty statement whose Parse answers ParseComplete in place of one the server already has. */
+const standInName = 'pp_standin';
+
+/**
+ * Stand-in for a Parse the server connection already has: close the previous stand-in (its reply is
+ * hidden), then prepare an empty statement under the stand-in name, whose ParseComplete the client gets.
+ * The client's unnamed statement is left alone.
+ */
+export const standInClose = renameTarget(Frontend.Close, standInName);
+export const standInParse = withName(Frontend.Parse, Buffer.alloc(0), standInName, Buffer.from([0, 0, 0]));
 
 /** Close of a statement no server has: answers CloseComplete for a client statement we only forget. */
 export const noopClose = renameTarget(Frontend.Close, 'pp_closed');

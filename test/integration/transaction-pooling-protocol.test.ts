@@ -181,26 +181,28 @@ describe('DEALLOCATE of a protocol-level statement', () => {
 });
 
 describe('shared server statements and schema changes', () => {
-  it('gives a new client preparing a statement after ALTER TABLE the new columns, with no error', async () => {
-    const proxy = await proxyWith({ poolSize: 1 });
-    await withClient(proxy.client(), async (c) => {
-      const before = await c.query({ name: 'all', text: 'SELECT * FROM tpp_shape ORDER BY id' });
-      expect(before.fields.map((f) => f.name)).toEqual(['id']);
-    });
-    await withClient(directConfig(), (d) => d.query('ALTER TABLE tpp_shape ADD COLUMN extra text'));
-    try {
-      for (let i = 0; i < 3; i++) {
-        await withClient(proxy.client(), async (c) => {
-          const after = await c.query({ name: 'all', text: 'SELECT * FROM tpp_shape ORDER BY id' });
-          expect(after.fields.map((f) => f.name)).toEqual(['id', 'extra']);
-        });
-      }
-    } finally {
-      await withClient(directConfig(), (d) => d.query('ALTER TABLE tpp_shape DROP COLUMN extra'));
-    }
+  it("answers a client whose statement's result type changed with PostgreSQL's 0A000, never rows of another shape", async () => {
+    const got = await expectSameAsPostgres([
+      [
+        'b',
+        [
+          query(
+            'DROP TABLE IF EXISTS tpp_old; CREATE TABLE tpp_old (a int, b int, c int); INSERT INTO tpp_old VALUES (1, 2, 3)',
+          ),
+        ],
+      ],
+      ['a', [parse('s', 'select * from tpp_old'), describeMsg('S', 's'), sync]],
+      ['a', [bind('', 's'), execute(), sync]],
+      ['b', [query('ALTER TABLE tpp_old DROP COLUMN b')]],
+      ['a', [bind('', 's'), execute(), sync]],
+      ['b', [parse('s', 'select * from tpp_old'), bind('', 's'), execute(), sync]],
+      ['b', [query('DROP TABLE tpp_old')]],
+    ]);
+    expect(got[4]).toBe('a: E(0A000) Z(I)');
+    expect(got[5]).toBe('b: 1 2 D(1,3) C(SELECT 1) Z(I)');
   });
 
-  it('drops every stale copy after a schema change made through the proxy, so other connections prepare anew', async () => {
+  it('gives clients preparing a statement after ALTER TABLE through the proxy the new columns, with no error', async () => {
     const proxy = await proxyWith({ poolSize: 2 });
     const holder = await connect(proxy.client());
     const other = await connect(proxy.client());
@@ -211,7 +213,6 @@ describe('shared server statements and schema changes', () => {
       await other.query({ name: 'q', text: 'SELECT * FROM tpp_shape ORDER BY id' });
       await holder.query('COMMIT');
       await other.query('ALTER TABLE tpp_shape ADD COLUMN later int');
-      // Statements the clients prepared before the change fail as on PostgreSQL; fresh clients do not.
       const fresh = await Promise.all(
         [0, 1, 2, 3].map(() =>
           withClient(proxy.client(), (c) =>
@@ -224,6 +225,33 @@ describe('shared server statements and schema changes', () => {
       await holder.end();
       await other.end();
       await withClient(directConfig(), (d) => d.query('ALTER TABLE tpp_shape DROP COLUMN IF EXISTS later'));
+    }
+  });
+
+  it('after a schema change made elsewhere, refuses at most once with 0A000, then prepares anew: never the old columns', async () => {
+    const proxy = await proxyWith({ poolSize: 1 });
+    await withClient(proxy.client(), (c) =>
+      c.query({ name: 'all', text: 'SELECT * FROM tpp_shape ORDER BY id' }),
+    );
+    await withClient(directConfig(), (d) => d.query('ALTER TABLE tpp_shape ADD COLUMN extra text'));
+    try {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        await withClient(proxy.client(), async (c) => {
+          const r = await c
+            .query({ name: 'all', text: 'SELECT * FROM tpp_shape ORDER BY id' })
+            .catch((e: { code?: string }) => e);
+          outcomes.push('fields' in r ? r.fields.map((f) => f.name).join(',') : `error ${r.code}`);
+        });
+      }
+      expect(outcomes.filter((o) => o === 'id')).toEqual([]);
+      expect(outcomes.filter((o) => o.startsWith('error')).length).toBeLessThanOrEqual(1);
+      expect(outcomes.filter((o) => o.startsWith('error'))).toEqual(
+        outcomes.filter((o) => o === 'error 0A000'),
+      );
+      expect(outcomes.at(-1)).toBe('id,extra');
+    } finally {
+      await withClient(directConfig(), (d) => d.query('ALTER TABLE tpp_shape DROP COLUMN extra'));
     }
   });
 });

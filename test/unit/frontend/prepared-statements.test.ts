@@ -6,6 +6,8 @@ import {
   noopClose,
   renameBind,
   renameTarget,
+  standInParse,
+  standInClose,
 } from '../../../src/frontend/prepared-statements.js';
 import * as w from '../fixtures/wire.js';
 
@@ -172,11 +174,26 @@ describe('renameBind', () => {
   });
 });
 
-describe('renameTarget, noopClose', () => {
+describe('renameTarget, standInParse, noopClose', () => {
   it('Describe and Close of a statement under the server name', () => {
     expect(w.decodeTarget(renameTarget(0x44, 'pp_abc'), 'D')).toEqual({ kind: 'S', name: 'pp_abc' });
     expect(w.decodeTarget(renameTarget(0x43, 'pp_abc'), 'C')).toEqual({ kind: 'S', name: 'pp_abc' });
     expect(renameTarget(0x44, 'pp_abc').equals(w.describe('S', 'pp_abc'))).toBe(true);
+  });
+
+  it('the stand-in closes and re-prepares an empty statement of its own, never the unnamed one', () => {
+    expect(w.decodeParse(standInParse)).toEqual({ name: 'pp_standin', query: '', paramTypes: [] });
+    expect(standInParse.equals(w.parse('pp_standin', ''))).toBe(true);
+    expect(w.decodeTarget(standInClose, 'C')).toEqual({ kind: 'S', name: 'pp_standin' });
+  });
+
+  it('gives statements parsed after a schema change server names of their own generation', () => {
+    const statements = new PreparedStatements();
+    const parse = w.parse('s', 'SELECT * FROM t');
+    const nameEnd = parse.indexOf(0, 5);
+    const before = statements.define('s', parse, 0, nameEnd, parse.length, null, 0).serverName;
+    const after = statements.define('s', parse, 0, nameEnd, parse.length, null, 3).serverName;
+    expect(after).toBe(`${before}_3`);
   });
 
   it('noopClose closes a statement name no client can have', () => {
