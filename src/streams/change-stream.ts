@@ -127,6 +127,8 @@ class ReplicationSession {
   private draining = false;
   private closed = false;
   private failed: ((error: Error) => void) | null = null;
+  private markClosed!: () => void;
+  private readonly closedSignal = new Promise<void>((resolve) => (this.markClosed = resolve));
 
   constructor(private readonly opts: ChangeStreamOptions) {
     // Manual acknowledgement only, and no timer: the library's keepalive would confirm what was merely received.
@@ -139,20 +141,30 @@ class ReplicationSession {
       this.push({ tables: [], end: this.open ? null : parseLsn(lsn), reply }),
     );
     this.service.on('error', (error: Error) => this.failed?.(error));
+    // close() may come while the connection is still being made: it must not start replicating after it.
+    this.service.on('start', () => {
+      if (this.closed) void this.service.stop().catch(() => {});
+    });
   }
 
   /** Resolves or rejects when the replication connection ends. */
   async run(): Promise<void> {
     const failed = new Promise<never>((_, reject) => (this.failed = reject));
     const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.opts.publication] });
-    await Promise.race([this.service.subscribe(plugin, this.opts.slot), failed]);
+    if (this.closed) return;
+    const subscribed = this.service.subscribe(plugin, this.opts.slot);
+    // Its failure is reported through `failed`, or no longer matters once closed.
+    subscribed.catch(() => {});
+    await Promise.race([subscribed, failed, this.closedSignal]);
     if (!this.closed) throw new Error('replication connection closed');
   }
 
+  /** Ends the replication connection; listeners stay, so a late error from it is still taken. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.service.destroy().catch(() => {});
+    this.markClosed();
+    await this.service.stop().catch(() => {});
   }
 
   private receive(message: Pgoutput.Message): void {

@@ -38,7 +38,7 @@ function sources(databases: readonly PluginDatabase[]): Source[] {
 }
 
 export function cacheChangeStreams(
-  config: CacheConfig['change_stream'],
+  config: NonNullable<CacheConfig['change_stream']>,
   databases: readonly PluginDatabase[],
   cache: QueryCache,
   log: Logger,

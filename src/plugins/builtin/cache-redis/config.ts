@@ -98,7 +98,7 @@ const changeStreamSchema = z
       .default('polyproxy_cache')
       .meta({ description: 'publication the slot reads (created FOR ALL TABLES when missing)' }),
   })
-  .prefault({});
+  .optional();
 
 export const cacheConfigSchema = z.strictObject({
   redis: redisSchema,

@@ -43,7 +43,7 @@ const cachePlugin: PolyproxyPlugin<CacheConfig> = {
     client.on('ready', () => cache.redisReady());
     ctx.beforeStatement((stmt) => cache.beforeStatement(stmt));
     ctx.onCommit((write) => cache.onCommit(write));
-    const streams = config.change_stream.enabled
+    const streams = config.change_stream?.enabled
       ? cacheChangeStreams(config.change_stream, ctx.databases, cache, ctx.log, ctx.metrics)
       : [];
     ctx.onStart(async () => {
