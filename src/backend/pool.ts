@@ -153,6 +153,8 @@ export class Pool {
     conn.relay.target = null;
     conn.lastUsedAt = Date.now();
     if (conn.closed) return;
+    // A cancel for the last client's statement may still reach the backend: no other client until it did.
+    if (conn.whenNoCancels(() => this.release(conn))) return;
     if (
       this.closing ||
       conn.lastUsedAt - conn.createdAt > this.options.lifetimeMs ||

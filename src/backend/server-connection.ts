@@ -53,6 +53,9 @@ export class ServerConnection {
    * unnamed statement another client defined.
    */
   unnamedOwner: object | null = null;
+  /** Cancel requests sent for this connection's backend whose socket the server has not closed yet. */
+  private cancelsInFlight = 0;
+  private afterCancels: (() => void)[] = [];
   pid = 0;
   secret = 0;
   readonly createdAt = Date.now();
@@ -81,6 +84,29 @@ export class ServerConnection {
     }
     conn.attach();
     return conn;
+  }
+
+  /** A cancel request for this backend is on its way: until its socket closes the signal may still land. */
+  cancelSent(): () => void {
+    this.cancelsInFlight++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.cancelsInFlight > 0) return;
+      for (const fn of this.afterCancels.splice(0)) fn();
+    };
+  }
+
+  /**
+   * Runs fn once no cancel request for this backend is in flight: PostgreSQL signals the backend
+   * after it read the request, and a signal that lands once another client's statement runs there
+   * would cancel that one.
+   */
+  whenNoCancels(fn: () => void): boolean {
+    if (this.cancelsInFlight === 0) return false;
+    this.afterCancels.push(fn);
+    return true;
   }
 
   write(b: Buffer): boolean {

@@ -326,11 +326,19 @@ export class Listener {
     s.on('error', () => {});
     s.once('connect', () => {
       // Re-checked after connecting: the statement may have finished and the connection moved on.
-      if (stillValid()) s.end(cancelRequest(conn.pid, conn.secret));
-      else s.destroy();
+      if (!stillValid()) return s.destroy();
+      // PostgreSQL closes the socket once it has signalled the backend; until then the connection
+      // goes to no other client (a frozen server gets cancelWaitMs).
+      const done = conn.cancelSent();
+      s.once('close', done);
+      s.setTimeout(cancelWaitMs, () => s.destroy());
+      s.end(cancelRequest(conn.pid, conn.secret));
     });
   }
 }
+
+/** How long a cancel request's socket may stay open before the connection is released anyway. */
+const cancelWaitMs = 5_000;
 
 /** The socket a login talks through: the accepted one, then its TLS socket once TLS is up. */
 interface LoginChannel {

@@ -1,5 +1,6 @@
 // Query cancellation through the proxy: the right statement stops with 57014, nothing else is touched.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import postgres from 'postgres';
@@ -156,6 +157,36 @@ describe('cancel', () => {
         expect(r.rows[0].state).toBe('finished');
       } finally {
         await Promise.all([idle.end(), busy.end()]);
+      }
+    } finally {
+      await single.close();
+    }
+  });
+
+  it("never lets a cancel that reaches PostgreSQL late hit the next client's statement on the same connection", async () => {
+    const single = await startTestProxy({ poolSize: 1 });
+    try {
+      const [first, next] = await Promise.all([connect(single.client()), connect(single.client())]);
+      try {
+        const pid = (await first.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+        // The backend's parent is the postmaster, which reads cancel requests.
+        const postmaster = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+        const sleeping = first.query('SELECT pg_sleep(0.4) /* cancel-late */');
+        await running('cancel-late');
+        process.kill(postmaster, 'SIGSTOP');
+        try {
+          // Sent while the statement runs; PostgreSQL reads it only once the postmaster runs again.
+          await sendCancel(single.port, keysOf(first).processID, keysOf(first).secretKey);
+          await sleeping;
+          const following = next.query("SELECT pg_sleep(0.3), 'finished' AS state");
+          await new Promise((r) => setTimeout(r, 300));
+          process.kill(postmaster, 'SIGCONT');
+          expect((await following).rows[0].state).toBe('finished');
+        } finally {
+          process.kill(postmaster, 'SIGCONT');
+        }
+      } finally {
+        await Promise.all([first.end(), next.end()]);
       }
     } finally {
       await single.close();
