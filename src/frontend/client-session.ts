@@ -889,15 +889,7 @@ export class ClientSession implements RelayTarget {
         return this.answerDeallocate(command.name);
       case 'show-write-lsn': {
         const lsn = this.minLsn === null ? '' : formatLsn(this.minLsn);
-        this.socket.write(
-          Buffer.concat([
-            be.rowDescription([{ name: 'polyproxy.write_lsn', typeOid: be.TypeOid.text }]),
-            be.dataRow([lsn]),
-            be.commandComplete('SHOW'),
-            be.readyForQuery(this.txStatus),
-          ]),
-        );
-        return;
+        return this.writeOneValue('polyproxy.write_lsn', lsn, 'SHOW');
       }
       case 'set-min-lsn':
         this.tokenLsn = command.lsn;
@@ -976,11 +968,16 @@ export class ClientSession implements RelayTarget {
   }
 
   private writeRouteText(text: string): void {
+    this.writeOneValue('route', text, 'EXPLAIN');
+  }
+
+  /** A one-row, one-column text result the proxy answers itself, ready for the next query. */
+  private writeOneValue(column: string, value: string, tag: string): void {
     this.socket.write(
       Buffer.concat([
-        be.rowDescription([{ name: 'route', typeOid: be.TypeOid.text }]),
-        be.dataRow([text]),
-        be.commandComplete('EXPLAIN'),
+        be.rowDescription([{ name: column, typeOid: be.TypeOid.text }]),
+        be.dataRow([value]),
+        be.commandComplete(tag),
         be.readyForQuery(this.txStatus),
       ]),
     );
