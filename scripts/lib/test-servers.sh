@@ -39,3 +39,57 @@ build_maven_tool() {
   echo "$want" >"$stamp"
   echo "test servers: $label built"
 }
+
+# install_debian_packages MISSING PACKAGE... -- SERVICE...: installs the Debian PACKAGEs (MISSING names what is
+# missing, for the messages) and keeps their SERVICEs stopped, since the tests start their own on free ports.
+# Exits the script when it cannot install (not root and no sudo, or no apt-get).
+install_debian_packages() {
+  local missing=$1 service
+  local -a packages=() services=()
+  shift
+  while (($#)) && [[ $1 != -- ]]; do packages+=("$1") && shift; done
+  (($#)) && shift
+  services=("$@")
+
+  if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+  elif command -v sudo >/dev/null; then
+    sudo=(sudo)
+  else
+    echo "test servers: missing $missing and not root (no sudo to install with)" >&2
+    exit 1
+  fi
+  if ! command -v apt-get >/dev/null; then
+    echo "test servers: missing $missing; install ${packages[*]} with your package manager" >&2
+    exit 1
+  fi
+
+  if [[ $missing == "${packages[*]}" ]]; then
+    echo "test servers: installing ${packages[*]}"
+  else
+    echo "test servers: installing ${packages[*]} (missing: $missing)"
+  fi
+  # Debian's policy-rc.d hook keeps the packages from starting their own instances on the default ports; it stays
+  # until the script exits (the globals are for the trap), so install scripts run by this one find it in place.
+  policy=/usr/sbin/policy-rc.d
+  added_policy=false
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod 755 "$policy"
+    added_policy=true
+  fi
+  restore_policy() { if $added_policy; then "${sudo[@]}" rm -f "$policy"; fi; }
+  trap restore_policy EXIT
+
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
+
+  # Stop anything that started anyway (e.g. where policy-rc.d already existed): tests never use default ports.
+  for service in "${services[@]}"; do
+    "${sudo[@]}" service "$service" stop >/dev/null 2>&1 || true
+    if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+      "${sudo[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true
+    fi
+  done
+  echo "test servers: installed ${packages[*]}"
+}
