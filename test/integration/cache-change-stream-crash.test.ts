@@ -110,12 +110,14 @@ describe('change stream consumer killed', () => {
     expect(await readItem(reader!)).toBe(0);
     expect(await metric(survivor!.adminPort, 'polyproxy_plugin_cache_hits_total')).toBe(hitsBefore + 1);
 
+    const killedAt = performance.now();
     process.kill(killed!.pid, 'SIGKILL');
     await waitFor(() => killed!.exited() !== null || null, { what: 'the proxy to die', timeoutMs: 10_000 });
     await waitFor(async () => (await consuming(survivor!.adminPort)) === 1, {
       timeoutMs: 20_000,
       what: 'the surviving instance to take the stream over',
     });
+    console.log(`takeover after SIGKILL of the consumer: ${(performance.now() - killedAt).toFixed(0)} ms`);
     await direct.query('UPDATE crash_items SET v = 7 WHERE id = 1');
     await waitFor(async () => (await readItem(reader!)) === 7, {
       timeoutMs: 15_000,

@@ -165,16 +165,35 @@ describe('cache invalidation from the change stream', () => {
     expect(delays).toHaveLength(50);
   }, 120_000);
 
+  it('keeps up with a burst of direct transactions and ends on the last one', async () => {
+    await readItemMark(a.client);
+    const started = performance.now();
+    for (let i = 0; i < 500; i++) await direct.query('UPDATE stream_marks SET v = v + 1 WHERE id = 1');
+    const committed = performance.now();
+    const last = Number((await direct.query('SELECT v FROM stream_marks WHERE id = 1')).rows[0].v);
+    await waitFor(async () => (await readItemMark(a.client)) === last, {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+      what: 'the burst to be invalidated',
+    });
+    console.log(
+      `burst of 500 direct transactions in ${(committed - started).toFixed(0)} ms; last invalidated ${(performance.now() - committed).toFixed(1)} ms after its commit`,
+    );
+    expect(last).toBeGreaterThanOrEqual(500);
+  }, 60_000);
+
   it('lets the other instance take over when the consumer stops', async () => {
     const consumer = (await consuming(a.proxy)) === 1 ? a : b;
     const other = consumer === a ? b : a;
     expect(await cache(other.proxy, other.client, 3)).toBe(0);
     await consumer.client.end();
     await consumer.proxy.close();
+    const stopped = performance.now();
     await waitFor(async () => (await consuming(other.proxy)) === 1, {
       timeoutMs: 15_000,
       what: 'the other instance to take the stream over',
     });
+    console.log(`takeover after the consumer stopped: ${(performance.now() - stopped).toFixed(0)} ms`);
     await direct.query('UPDATE stream_items SET v = 3 WHERE id = 3');
     await seesValue(other.client, 3, 3, 'the surviving instance to see the direct update');
     a = other;
