@@ -1,25 +1,8 @@
-// Small readers for libpg-query's JSON AST, and the values a statement binds (constants and $n parameters).
+// The values a statement binds (constants and $n parameters) and column names; re-exports the shared AST readers (src/plugins/sql-ast.ts).
+import { bodyOf, kindOf, listOf, names, type Node } from '../../sql-ast.js';
 import { unsupported } from './errors.js';
 
-export type Node = Record<string, unknown>;
-
-/** The node kind, such as "ColumnRef"; libpg-query wraps every node as `{ Kind: {...} }`. */
-export function kindOf(node: unknown): string {
-  return node && typeof node === 'object' ? (Object.keys(node)[0] ?? '') : '';
-}
-
-export function bodyOf(node: unknown, kind: string): Node | undefined {
-  if (kindOf(node) !== kind) return undefined;
-  return (node as Record<string, Node>)[kind];
-}
-
-export function listOf(value: unknown): Node[] {
-  return Array.isArray(value) ? (value as Node[]) : [];
-}
-
-export function names(list: unknown): string[] {
-  return listOf(list).map((item) => String(bodyOf(item, 'String')?.sval ?? ''));
-}
+export { bodyOf, kindOf, listOf, names, type Node };
 
 /**
  * A value in PostgreSQL text form: a constant, a $n parameter, or either under a cast (the column's type
