@@ -1,6 +1,8 @@
 // The errors this plugin sends to clients, each with the SQLSTATE PostgreSQL would use.
 import { PluginError } from '../../api.js';
 
+export { invalidInput } from '../../pg-input.js';
+
 /** SQL the plugin cannot translate to MongoDB: says what and what to do instead. */
 export function unsupported(what: string, instead: string): PluginError {
   return new PluginError('0A000', `documents plugin: ${what} is not supported; ${instead}`);
@@ -12,10 +14,6 @@ export function undefinedColumn(name: string, table: string): PluginError {
 
 export function undefinedTable(table: string): PluginError {
   return new PluginError('42P01', `relation "${table}" does not exist`);
-}
-
-export function invalidInput(type: string, text: string): PluginError {
-  return new PluginError('22P02', `invalid input syntax for type ${type}: "${text}"`);
 }
 
 export function groupingError(what: string): PluginError {

@@ -1,8 +1,11 @@
 // Turns SQL literals and bound parameters (PostgreSQL text form) into BSON values of a column's type.
 import { Decimal128, Double, Int32, Long, ObjectId } from 'mongodb';
 import { PluginError } from '../../api.js';
+import { parseTimestamptz } from '../../pg-input.js';
 import { invalidInput, unsupported } from './errors.js';
 import type { PgType } from './pg-types.js';
+
+export { parseTimestamptz };
 
 export interface ValueOptions {
   /** False on servers without Decimal128 (FerretDB v1): numeric values are stored as doubles there. */
@@ -11,26 +14,6 @@ export interface ValueOptions {
 
 const integerPattern = /^[+-]?\d+$/;
 const numberPattern = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const timestampPattern =
-  /^(\d{4,})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
-
-/** timestamptz text; without a zone it is read as UTC (the plugin does not follow the session's TimeZone). */
-export function parseTimestamptz(text: string): Date {
-  const match = timestampPattern.exec(text.trim());
-  if (!match) throw invalidInput('timestamp with time zone', text);
-  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone = 'Z'] = match;
-  const millis = Math.round(Number(`0${fraction || '.0'}`) * 1000);
-  let offsetMinutes = 0;
-  if (zone.toUpperCase() !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0));
-  }
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), millis);
-  const date = new Date(utc - offsetMinutes * 60_000);
-  if (Number.isNaN(date.getTime())) throw invalidInput('timestamp with time zone', text);
-  return date;
-}
 
 function parseInteger(text: string, type: 'int4' | 'int8'): Int32 | Long | number {
   const trimmed = text.trim();

@@ -3,6 +3,8 @@ import cassandra from 'cassandra-driver';
 import { errorCodes, type ErrorCode } from '../../../errors.js';
 import { PluginError } from '../../api.js';
 
+export { invalidInput } from '../../pg-input.js';
+
 export function pluginError(code: ErrorCode, message: string, hint?: string): PluginError {
   return new PluginError(errorCodes[code].sqlstate, message, hint);
 }
@@ -10,10 +12,6 @@ export function pluginError(code: ErrorCode, message: string, hint?: string): Pl
 /** SQL the plugin will not send to Cassandra: says what and what to do instead. */
 export function unsupported(what: string, instead: string): PluginError {
   return pluginError('featureNotSupported', `widecolumn plugin: ${what}; ${instead}`);
-}
-
-export function invalidInput(type: string, text: string): PluginError {
-  return pluginError('invalidTextRepresentation', `invalid input syntax for type ${type}: "${text}"`);
 }
 
 export function outOfRange(type: string): PluginError {

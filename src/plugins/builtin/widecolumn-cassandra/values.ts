@@ -1,6 +1,7 @@
 // Values both ways: PostgreSQL text (literals and bound parameters) to driver values of a CQL type, and driver values to PostgreSQL text.
 import cassandra from 'cassandra-driver';
 import { float8Text, plainDecimal } from '../../../protocol/float-text.js';
+import { parseTimestamptz } from '../../pg-input.js';
 import { cqlTypeText, pgTypeOf, type CqlType } from './cql-types.js';
 import { invalidInput, outOfRange } from './errors.js';
 
@@ -8,8 +9,6 @@ const { types } = cassandra;
 
 const integerPattern = /^[+-]?\d+$/;
 const numberPattern = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const timestampPattern =
-  /^(\d{4,})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const intRanges: Record<string, [bigint, bigint]> = {
   tinyint: [-128n, 127n],
@@ -44,24 +43,6 @@ function parseBool(text: string): boolean {
   if (word && ('false'.startsWith(word) || 'no'.startsWith(word) || word === 'off' || word === '0'))
     return false;
   throw invalidInput('boolean', text);
-}
-
-/** timestamptz text; without a zone it is read as UTC (the plugin does not follow the session's TimeZone). */
-export function parseTimestamp(text: string): Date {
-  const match = timestampPattern.exec(text.trim());
-  if (!match) throw invalidInput('timestamp with time zone', text);
-  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone = 'Z'] = match;
-  const millis = Math.round(Number(`0${fraction || '.0'}`) * 1000);
-  let offsetMinutes = 0;
-  if (zone.toUpperCase() !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0));
-  }
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), millis);
-  const date = new Date(utc - offsetMinutes * 60_000);
-  if (Number.isNaN(date.getTime())) throw invalidInput('timestamp with time zone', text);
-  return date;
 }
 
 function parseBytea(text: string): Buffer {
@@ -112,7 +93,7 @@ export function toDriver(text: string | null, type: CqlType): unknown {
         : parsing('uuid', text, () => types.TimeUuid.fromString(canonical));
     }
     case 'timestamp':
-      return parseTimestamp(text);
+      return parseTimestamptz(text);
     case 'date':
       return parsing('date', text, () => types.LocalDate.fromString(text.trim()));
     case 'time':
