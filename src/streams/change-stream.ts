@@ -64,16 +64,21 @@ export class ChangeStream {
 
   private async loop(): Promise<void> {
     const retryMs = this.opts.retryMs ?? 1000;
+    let lastProblem: string | null = null;
     while (!this.stopped) {
       try {
         await this.consumeWhileLocked();
+        lastProblem = null;
       } catch (error) {
-        if (!this.stopped)
-          this.opts.log.warn('change stream interrupted; trying again', {
+        // A server that stays down (or a login without REPLICATION) fails every attempt: say so once.
+        const problem = messageOf(error);
+        if (!this.stopped && problem !== lastProblem)
+          this.opts.log.warn('change stream interrupted; trying again every retry interval', {
             slot: this.opts.slot,
             server: `${this.opts.server.host}:${this.opts.server.port}`,
-            error: messageOf(error),
+            error: problem,
           });
+        lastProblem = problem;
       }
       if (this.stopped) break;
       await new Promise<void>((resolve) => {

@@ -31,7 +31,7 @@ async function startInstance(stream: boolean): Promise<{ proxy: TestProxy; clien
     : '';
   const proxy = await startTestProxy({
     databasesYaml: databasesYaml(),
-    pluginsYaml: `  cache: { redis: ${JSON.stringify(redis.url)}, tables: [stream_items, stream_marks], default_ttl: 60s, timeout: 500ms${changeStream} }`,
+    pluginsYaml: `  cache: { redis: ${JSON.stringify(redis.url)}, tables: [stream_items, stream_marks, stream_trunc], default_ttl: 60s, timeout: 500ms${changeStream} }`,
   });
   proxies.push(proxy);
   const client = new pg.Client(proxy.client());
@@ -98,6 +98,8 @@ beforeAll(async () => {
     INSERT INTO stream_items SELECT g, 0 FROM generate_series(1, 100) g;
     CREATE TABLE stream_marks (id int PRIMARY KEY, v int NOT NULL);
     INSERT INTO stream_marks VALUES (1, 0);
+    CREATE TABLE stream_trunc (id int);
+    INSERT INTO stream_trunc SELECT generate_series(1, 3);
   `);
   [a, b] = await Promise.all([startInstance(true), startInstance(true)]);
   await waitFor(slotActive, { timeoutMs: 20_000, what: 'the change stream slot to be consumed' });
@@ -164,6 +166,21 @@ describe('cache invalidation from the change stream', () => {
     );
     expect(delays).toHaveLength(50);
   }, 120_000);
+
+  it('invalidates after a direct TRUNCATE', async () => {
+    const count = async () =>
+      Number((await a.client.query('SELECT count(*) AS n FROM stream_trunc')).rows[0].n);
+    await count();
+    const before = await hits(a.proxy);
+    expect(await count()).toBe(3);
+    expect(await hits(a.proxy)).toBe(before + 1);
+    await direct.query('TRUNCATE stream_trunc');
+    await waitFor(async () => (await count()) === 0, {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+      what: 'the truncated table to read empty',
+    });
+  });
 
   it('keeps up with a burst of direct transactions and ends on the last one', async () => {
     await readItemMark(a.client);
