@@ -7,6 +7,7 @@ import {
   type StatementHandler,
   type StatementResult,
 } from '../../api.js';
+import { statementRelation } from '../../sql-ast.js';
 import { Bindings } from './bindings.js';
 import type { Catalog } from './catalog.js';
 import { unsupported } from './errors.js';
@@ -62,31 +63,12 @@ export class DocumentsHandler implements StatementHandler {
   }
 
   private target(stmt: Statement): Target {
-    const kind = kindOf(stmt.ast);
-    const body = (stmt.ast as Record<string, Node>)[kind];
-    let relation: Node | undefined;
-    if (kind === 'SelectStmt') {
-      const from = listOf(body.fromClause);
-      relation = from.length === 1 ? bodyOf(from[0], 'RangeVar') : undefined;
-      if (!relation)
-        throw unsupported(
-          from.length > 1 || from.some((item) => kindOf(item) === 'JoinExpr') ? 'joins' : 'this FROM clause',
-          'query one collection per statement and combine results in the application',
-        );
-    } else if (kind === 'InsertStmt' || kind === 'UpdateStmt' || kind === 'DeleteStmt') {
-      relation = body.relation as Node;
-    } else {
-      throw unsupported(
-        `${kind.replace(/Stmt$/, '')} statements on schema ${this.schema}`,
-        'use SELECT, INSERT, UPDATE or DELETE (collections are created by their first INSERT)',
-      );
-    }
-    const schema = String(relation.schemaname ?? '').toLowerCase();
-    if (schema !== this.schema)
-      throw unsupported(
-        'mixing collections with PostgreSQL tables',
-        `query ${this.schema}.<collection> on its own`,
-      );
+    const { kind, body, relation } = statementRelation(stmt.ast, this.schema, unsupported, {
+      things: 'collections',
+      thing: 'collection',
+      oneFrom: 'query one collection per statement and combine results in the application',
+      otherStatements: 'use SELECT, INSERT, UPDATE or DELETE (collections are created by their first INSERT)',
+    });
     const collection = String(relation.relname);
     refuseSystemCollection(collection, `${this.schema}.${quoteIdent(collection)}`);
     return { kind, body, collection };

@@ -10,6 +10,7 @@ import {
   type StatementHandler,
   type StatementResult,
 } from '../../api.js';
+import { statementRelation } from '../../sql-ast.js';
 import type { Catalog, Table } from './catalog.js';
 import type { ConsistencyName } from './config.js';
 import { oids } from './cql-types.js';
@@ -17,7 +18,7 @@ import { writeOptions } from './directive.js';
 import { pluginError, toPluginError, unsupported } from './errors.js';
 import type { CqlStatement, Plan } from './plans.js';
 import { planSelect } from './select-plan.js';
-import { bodyOf, kindOf, listOf, Values, type Node } from './sql-ast.js';
+import { bodyOf, Values, type Node } from './sql-ast.js';
 import { planDelete, planInsert, planUpdate } from './write-plan.js';
 
 /** Runs CQL: the plugin's driver client, or a test's. */
@@ -62,37 +63,18 @@ export class WidecolumnHandler implements StatementHandler {
   }
 
   private target(stmt: Statement): Target {
-    const kind = kindOf(stmt.ast);
-    const body = (stmt.ast as Record<string, Node>)[kind];
-    let relation: Node | undefined;
-    if (kind === 'SelectStmt') {
-      const from = listOf(body.fromClause);
-      relation = from.length === 1 ? bodyOf(from[0], 'RangeVar') : undefined;
-      if (!relation)
-        throw unsupported(
-          from.length > 1 || from.some((item) => kindOf(item) === 'JoinExpr') ? 'joins' : 'this FROM clause',
-          'read one table per statement and combine rows in the application',
-        );
-      if (body.op && body.op !== 'SETOP_NONE')
-        throw unsupported('UNION/INTERSECT/EXCEPT', 'run each SELECT on its own');
-    } else if (kind === 'InsertStmt' || kind === 'UpdateStmt' || kind === 'DeleteStmt') {
-      relation = body.relation as Node;
-    } else {
-      throw unsupported(
-        `${kind.replace(/Stmt$/, '')} statements on schema ${this.schema}`,
-        'use SELECT, INSERT, UPDATE or DELETE (create tables with CQL)',
-      );
-    }
-    const schema = String(relation.schemaname ?? '').toLowerCase();
-    if (schema !== this.schema)
-      throw unsupported(
-        'mixing Cassandra tables with PostgreSQL tables',
-        `query ${this.schema}.<table> on its own`,
-      );
+    const { kind, body, relation } = statementRelation(stmt.ast, this.schema, unsupported, {
+      things: 'Cassandra tables',
+      thing: 'table',
+      oneFrom: 'read one table per statement and combine rows in the application',
+      otherStatements: 'use SELECT, INSERT, UPDATE or DELETE (create tables with CQL)',
+    });
+    if (kind === 'SelectStmt' && body.op && body.op !== 'SETOP_NONE')
+      throw unsupported('UNION/INTERSECT/EXCEPT', 'run each SELECT on its own');
     const table = String(relation.relname);
     const alias =
       bodyOf(relation.alias, 'Alias')?.aliasname ?? (relation.alias as Node | undefined)?.aliasname;
-    const tableNames = alias ? [String(alias)] : [table, `${schema}.${table}`];
+    const tableNames = alias ? [String(alias)] : [table, `${this.schema}.${table}`];
     return { kind, body, table, tableNames, sqlName: `${this.schema}.${table}` };
   }
 
