@@ -92,7 +92,7 @@ afterAll(async () => {
 describe('a proxy killed during two-phase commits', () => {
   it('leaves every transaction on all of its shards or none, once another proxy resolved the ones in doubt', async () => {
     let inDoubtSeen = 0;
-    for (let attempt = 0; attempt < 8 && inDoubtSeen === 0; attempt++) {
+    for (let attempt = 0; attempt < 16 && inDoubtSeen === 0; attempt++) {
       const proxy = await startProxyProcess();
       let killed = false;
       const writers = [0, 1, 2, 3].map((w) => writeUntilKilled(attempt * 10 + w, () => killed));
