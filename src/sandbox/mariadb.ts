@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onExit } from './cleanup.js';
 import { freePort } from './ports.js';
-import { run, spawnManaged, waitUntilListening, type Managed } from './process.js';
+import { run, spawnManaged, waitUntilListening } from './process.js';
+import { ServerProcess } from './server-process.js';
 
 export interface MariaDb {
   host: '127.0.0.1';
@@ -37,10 +38,9 @@ export async function startMariaDb(): Promise<MariaDb> {
   });
   const dataDir = join(dir, 'data');
   const port = await freePort();
-  let child: Managed | null = null;
   // Running as root needs --user=root; the other options keep it away from the system's own instance.
   const common = ['--no-defaults', `--datadir=${dataDir}`, '--user=root'];
-  const launch = async () => {
+  const server: ServerProcess = new ServerProcess(dir, unregisterDir, async () => {
     const started = spawnManaged('/usr/sbin/mariadbd', [
       ...common,
       '--bind-address=127.0.0.1',
@@ -56,54 +56,29 @@ export async function startMariaDb(): Promise<MariaDb> {
       '--skip-log-bin',
     ]);
     // Known at once, so a stop during start-up waits for this process to exit before its directory is removed.
-    child = started;
+    server.child = started;
     try {
       await waitUntilListening(started, 'mariadbd', port);
     } catch (error) {
-      if (child === started) child = null;
+      if (server.child === started) server.child = null;
       throw error;
     }
-  };
-  const halt = async () => {
-    const running = child;
-    child = null;
-    await running?.stop();
-  };
-  try {
+  });
+  await server.start(async () => {
     await run('/usr/bin/mariadb-install-db', [
       ...common,
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
     ]);
-    await launch();
-  } catch (error) {
-    unregisterDir();
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
+    await server.launch();
+  });
   return {
     host: '127.0.0.1',
     port,
     user: 'root',
     url: `mysql://root@127.0.0.1:${port}/`,
-    stop: async () => {
-      await halt();
-      unregisterDir();
-      await rm(dir, { recursive: true, force: true });
-    },
-    kill: async () => {
-      const running = child;
-      if (!running) return;
-      try {
-        process.kill(-running.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-      await halt();
-    },
-    restart: async () => {
-      await halt();
-      await launch();
-    },
+    stop: server.stop,
+    kill: server.kill,
+    restart: server.restart,
   };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { onExit } from './cleanup.js';
 import { freePort } from './ports.js';
 import { run, spawnManaged, waitUntilListening, type Managed } from './process.js';
+import { ServerProcess } from './server-process.js';
 import { waitFor } from './wait.js';
 
 export interface RedisServer {
@@ -56,50 +57,24 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     kill: () => rmSync(dir, { recursive: true, force: true }),
   });
   const port = await freePort();
-  let child: Managed | null = null;
-
-  const launch = async () => {
-    const started = spawnManaged('redis-server', serverArgs(port, dir, opts.args ?? []), { cwd: dir });
-    await waitUntilListening(started, 'redis-server', port);
-    child = started;
-  };
-  const halt = async () => {
-    const running = child;
-    child = null;
-    await running?.stop();
-  };
-
-  try {
-    await launch();
-  } catch (error) {
-    unregisterDir();
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
+  const server: ServerProcess = new ServerProcess(
+    dir,
+    unregisterDir,
+    async () => {
+      const started = spawnManaged('redis-server', serverArgs(port, dir, opts.args ?? []), { cwd: dir });
+      await waitUntilListening(started, 'redis-server', port);
+      server.child = started;
+    },
+    (killed) => waitFor(() => killed.exited() !== null, { what: 'redis-server to die', timeoutMs: 5000 }),
+  );
+  await server.start();
   return {
     host: '127.0.0.1',
     port,
     url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      await halt();
-      unregisterDir();
-      await rm(dir, { recursive: true, force: true });
-    },
-    kill: async () => {
-      const running = child;
-      if (!running) return;
-      try {
-        process.kill(-running.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-      await waitFor(() => running.exited() !== null, { what: 'redis-server to die', timeoutMs: 5000 });
-      await halt();
-    },
-    restart: async () => {
-      await halt();
-      await launch();
-    },
+    stop: server.stop,
+    kill: server.kill,
+    restart: server.restart,
   };
 }
 
