@@ -168,6 +168,8 @@ export class ClientSession implements RelayTarget {
   private minLsn: bigint | null = null;
   /** The scope whose writes this client's reads must see (routing.read_your_writes user / application), or null. */
   private readonly scope: string | null;
+  /** A write in a scope shared with other instances: its commit position is published before the commit is acknowledged. */
+  private sharePending = false;
   /** A position the client asked its reads to wait for (SET polyproxy.min_lsn), from another service's write. */
   private tokenLsn: bigint | null = null;
   private lsnPending = 0;
@@ -1132,6 +1134,16 @@ export class ClientSession implements RelayTarget {
   private track(info: StatementInfo): void {
     if (info.access === 'write' && this.serverRole === 'primary') this.wroteHere = true;
     if (info.reason === 'ddl' && this.transactionMode) this.db.statements.invalidate();
+    if (
+      info.access === 'write' &&
+      this.scope !== null &&
+      this.db.sharedPositions &&
+      this.db.shard.hasReplicas
+    ) {
+      // The commit is acknowledged only once other instances know its position (see releaseHeld).
+      this.sharePending = true;
+      this.held ??= [];
+    }
     if (info.access === 'write' && this.plugins?.hasCommitHooks) {
       const written = (this.written ??= new Set());
       for (const table of info.objects?.writes ?? ['*']) written.add(table);
@@ -1339,6 +1351,18 @@ export class ClientSession implements RelayTarget {
    * that sees its commit acknowledged can count on every plugin (such as a cache) knowing of it.
    */
   private releaseHeld(status: number): void {
+    if (status === TxStatus.Idle && this.sharePending && this.server) {
+      this.sharePending = false;
+      this.committing = true;
+      void this.shareCommitPosition(this.server).then(() => {
+        this.committing = false;
+        if (this.closed) return;
+        if (this.held) this.releaseHeld(status);
+        this.maybeRelease();
+        if (this.queue.length > 0) this.pump();
+      });
+      return;
+    }
     const written = this.written;
     if (status === TxStatus.Idle && this.rollingBack) {
       this.written = null;
@@ -1359,6 +1383,21 @@ export class ClientSession implements RelayTarget {
       if (held && held.length > 0) this.socket.write(Buffer.concat(held));
       if (this.queue.length > 0) this.pump();
     });
+  }
+
+  /**
+   * The position of a write just committed, learnt on its connection and published to the other proxy
+   * instances before the client hears of the commit: a read the client then sends to another instance
+   * sees the write. Bounded: a slow Redis delays the acknowledgement by shareWaitMs at most.
+   */
+  private async shareCommitPosition(conn: ServerConnection): Promise<void> {
+    const { row } = await conn.queryRow('SELECT pg_current_wal_lsn()');
+    const lsn = parseLsn(row?.[0]);
+    if (lsn === null || this.scope === null) return;
+    this.wroteHere = false;
+    if (this.minLsn === null || lsn > this.minLsn) this.minLsn = lsn;
+    this.db.writePositions.note(this.scope, lsn);
+    await this.db.sharedPositions?.publishNow(this.scope, lsn, shareWaitMs);
   }
 
   /** Gives the server connection back between transactions, once the client has taken every reply. */
@@ -1573,6 +1612,9 @@ function directiveLsn(directive: string | undefined): bigint | null {
   const m = /(?:^|\s)min_lsn=([0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8})(?:\s|$)/.exec(directive);
   return m ? parseLsn(m[1]) : null;
 }
+
+/** How long a commit's acknowledgement may wait for Redis to take its position (read_your_writes_redis). */
+const shareWaitMs = 1_000;
 
 /** How long a server gets to answer a cancel request at least, before its connection is closed. */
 const cancelGraceMs = 5_000;
