@@ -8,6 +8,8 @@
 
 /** How many statement names are remembered as parsed successfully; the oldest are forgotten first. */
 const knownLimit = 10_000;
+/** How many schema changes are remembered by table; past that every older statement counts as changed. */
+const changeLimit = 100;
 
 export class SharedStatements {
   /** Bumped by DDL and by the errors of stale copies; part of the server names of statements parsed since. */
@@ -15,10 +17,30 @@ export class SharedStatements {
   /** Server statement names some connection prepared without error (since the last schema change). */
   private known = new Set<string>();
 
-  /** Every prepared copy is suspect from now on. */
-  invalidate(): void {
+  /** The tables each generation's schema change touched (null: unknown, as after a stale-plan error). */
+  private changes: { generation: number; tables: readonly string[] | null }[] = [];
+
+  /** Every prepared copy is suspect from now on; `tables` are those the change touched, when known. */
+  invalidate(tables: readonly string[] | null = null): void {
     this.generation++;
     this.known.clear();
+    this.changes.push({ generation: this.generation, tables });
+    if (this.changes.length > changeLimit) this.changes.splice(0, this.changes.length - changeLimit);
+  }
+
+  /**
+   * Whether a statement parsed in `generation`, reading `tables`, may have a result type that changed
+   * since: then a fresh copy of it could return rows of another shape than the client was told.
+   */
+  changedSince(generation: number, tables: readonly string[] | undefined): boolean {
+    if (generation >= this.generation) return false;
+    const oldest = this.changes[0];
+    if (!oldest || oldest.generation > generation + 1) return true;
+    return this.changes.some(
+      (c) =>
+        c.generation > generation &&
+        (c.tables === null || !tables || c.tables.some((t) => tables.includes(t))),
+    );
   }
 
   /** A Parse of this statement succeeded on a connection. */

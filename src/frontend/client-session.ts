@@ -17,7 +17,7 @@ import { FramingError, MessageFramer } from '../protocol/framer.js';
 import { classifySql, type StatementInfo } from '../router/classify.js';
 import { describeRoute } from '../router/route-decision.js';
 import { accessFor, type RouteOverride } from '../router/router.js';
-import { deallocateName, sessionResetKind } from '../router/session-state.js';
+import { changesResultTypes, deallocateName, sessionResetKind } from '../router/session-state.js';
 import { isStalePlanError } from '../backend/shared-statements.js';
 import * as fe from '../protocol/frontend-messages.js';
 import { ownedCopy, sameBytes, writeOrHold, type SocketInput } from '../net/socket-input.js';
@@ -994,6 +994,7 @@ export class ClientSession implements RelayTarget {
   private forward(type: number, buf: Buffer, start: number, end: number, info: StatementInfo | null): void {
     const conn = this.server!;
     if (info) {
+      if (info.reason === 'ddl' && this.transactionMode) this.noteSchemaChange(type, buf, start, end, info);
       this.track(info);
       if (this.roundStart === 0 && this.db.statementMetrics) this.startRound(info);
     }
@@ -1130,10 +1131,20 @@ export class ClientSession implements RelayTarget {
     this.push(throwawayParse);
   }
 
+  /** DDL that may change the result type of prepared statements reading its tables starts a generation. */
+  private noteSchemaChange(type: number, buf: Buffer, start: number, end: number, info: StatementInfo): void {
+    const sql =
+      type === Frontend.Query
+        ? buf.toString('utf8', start + 5, end - 1)
+        : type === Frontend.Parse
+          ? readParse(buf.subarray(start, end)).sql
+          : null;
+    if (sql !== null && changesResultTypes(sql)) this.db.statements.invalidate(info.objects?.tables ?? null);
+  }
+
   /** Session effects of a statement the server is about to run. */
   private track(info: StatementInfo): void {
     if (info.access === 'write' && this.serverRole === 'primary') this.wroteHere = true;
-    if (info.reason === 'ddl' && this.transactionMode) this.db.statements.invalidate();
     if (
       info.access === 'write' &&
       this.scope !== null &&
@@ -1227,8 +1238,7 @@ export class ClientSession implements RelayTarget {
     if (stmtEnd <= portalEnd + 1) return this.pass(buf, start, end);
     const stmt = this.statements.get(buf.toString('utf8', portalEnd + 1, stmtEnd));
     if (!stmt) return this.pass(buf, start, end);
-    this.ensurePrepared(conn, stmt.serverName, stmt.parse);
-    this.push(renameBind(buf, start, portalEnd, stmtEnd, end, stmt.serverName));
+    this.push(renameBind(buf, start, portalEnd, stmtEnd, end, this.preparedName(conn, stmt)));
   }
 
   private forwardStatementTarget(
@@ -1254,8 +1264,21 @@ export class ClientSession implements RelayTarget {
       this.push(noopClose);
       return;
     }
+    this.push(renameTarget(type, this.preparedName(conn, stmt)));
+  }
+
+  /**
+   * The name a Bind or Describe of a client statement uses on this connection, prepared there first when
+   * it lacks it. A statement parsed before a schema change of a table it reads is not prepared anew: its
+   * result type may have changed, and PostgreSQL refuses that with 0A000 rather than return rows of
+   * another shape. So it goes to a name no connection has, and that error becomes 0A000 (rewriteError).
+   */
+  private preparedName(conn: ServerConnection, stmt: ClientStatement): string {
+    if (conn.prepared.has(stmt.serverName)) return stmt.serverName;
+    if (this.db.statements.changedSince(stmt.generation, stmt.info?.objects?.tables))
+      return staleStatementPrefix + stmt.serverName;
     this.ensurePrepared(conn, stmt.serverName, stmt.parse);
-    this.push(renameTarget(type, stmt.serverName));
+    return stmt.serverName;
   }
 
   /** DEALLOCATE ALL / DISCARD ALL remove every statement on the server, this client's included. */
@@ -1463,12 +1486,13 @@ export class ClientSession implements RelayTarget {
   onServerError(body: Buffer): void {
     this.db.statementMetrics?.statementError({ database: this.db.name, sqlstateClass: sqlstateClass(body) });
     // A schema change the proxy did not see made the shared copies stale: every connection drops them.
-    if (this.transactionMode && isStalePlanError(body)) this.db.statements.invalidate();
+    if (this.transactionMode && isStalePlanError(body)) this.db.statements.invalidate(null);
   }
 
   /** Errors about a server-side statement name show the client's own name, as PostgreSQL would. */
   rewriteError(body: Buffer): Buffer | null {
     if (body.indexOf('"pp_') < 0) return null;
+    if (body.indexOf(`"${staleStatementPrefix}`) >= 0) return staleStatementError;
     let text = body.toString();
     for (const [name, stmt] of this.statements.entries())
       text = text.replaceAll(`"${stmt.serverName}"`, `"${name}"`);
@@ -1612,6 +1636,18 @@ function directiveLsn(directive: string | undefined): bigint | null {
   const m = /(?:^|\s)min_lsn=([0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8})(?:\s|$)/.exec(directive);
   return m ? parseLsn(m[1]) : null;
 }
+
+/** Server names that no connection has: a Bind of a client statement whose result type may have changed. */
+const staleStatementPrefix = 'pp_stale_';
+/** What such a Bind answers, as PostgreSQL does for a statement whose result type changed. */
+const staleStatementError = be
+  .errorResponse({
+    severity: 'ERROR',
+    sqlstate: errorCodes.featureNotSupported.sqlstate,
+    message: 'cached plan must not change result type',
+    hint: 'a table this statement reads changed since it was prepared: prepare it again',
+  })
+  .subarray(5);
 
 /** How long a commit's acknowledgement may wait for Redis to take its position (read_your_writes_redis). */
 const shareWaitMs = 1_000;

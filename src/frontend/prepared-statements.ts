@@ -12,6 +12,8 @@ export interface ClientStatement {
   parse: Buffer;
   /** How the router classified the statement, once, at Parse. */
   info: StatementInfo | null;
+  /** The schema generation it was parsed in (see SharedStatements). */
+  generation: number;
 }
 
 /** Reads the NUL-terminated string at `pos`; returns its end (the NUL) or -1 when it runs past `end`. */
@@ -60,7 +62,8 @@ export class PreparedStatements {
     // A schema change starts a generation: statements parsed since get copies of their own, while older
     // clients keep theirs (PostgreSQL then tells them when their statement's result type changed).
     const serverName = generation === 0 ? `pp_${hash}` : `pp_${hash}_${generation}`;
-    const stmt = { serverName, parse: withName(Frontend.Parse, Buffer.alloc(0), serverName, tail), info };
+    const parse = withName(Frontend.Parse, Buffer.alloc(0), serverName, tail);
+    const stmt = { serverName, parse, info, generation };
     this.byName.set(name, stmt);
     return stmt;
   }

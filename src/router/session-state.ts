@@ -94,3 +94,28 @@ export function deallocateName(sql: string): string | null {
   const node = parsed.statements[0].DeallocateStmt as { name?: string } | undefined;
   return node?.name ?? null;
 }
+
+/** Statement kinds after which a prepared statement's result type may differ (a column, type or view changed). */
+const resultTypeChanges = new Set([
+  'AlterTableStmt',
+  'DropStmt',
+  'ViewStmt',
+  'RenameStmt',
+  'AlterEnumStmt',
+  'AlterDomainStmt',
+  'AlterTypeStmt',
+  'CompositeTypeStmt',
+  'CreateEnumStmt',
+  'CreateDomainStmt',
+  'RuleStmt',
+  'CreateStmt',
+  'CreateTableAsStmt',
+  'AlterObjectSchemaStmt',
+]);
+
+/** Whether a DDL text may change what prepared statements return; true when it cannot be parsed. */
+export function changesResultTypes(sql: string): boolean {
+  const parsed = parseSql(sql);
+  if (!parsed.ok) return true;
+  return parsed.statements.some((stmt) => Object.keys(stmt).some((kind) => resultTypeChanges.has(kind)));
+}

@@ -1,5 +1,6 @@
 // Transaction pooling that drivers cannot tell from PostgreSQL: each shape runs through a 1-connection pool
 // and directly on PostgreSQL, and the two clients' replies must be the same.
+import type pg from 'pg';
 import { inject } from 'vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
@@ -200,6 +201,54 @@ describe('shared server statements and schema changes', () => {
     ]);
     expect(got[4]).toBe('a: E(0A000) Z(I)');
     expect(got[5]).toBe('b: 1 2 D(1,3) C(SELECT 1) Z(I)');
+  });
+
+  it('refuses with 0A000 a statement prepared before a column change when its Bind reaches a connection without its copy', async () => {
+    const proxy = await proxyWith({ poolSize: 2 });
+    await withClient(directConfig(), (d) =>
+      d.query('DROP TABLE IF EXISTS tpp_gen; CREATE TABLE tpp_gen (id int); INSERT INTO tpp_gen VALUES (1)'),
+    );
+    const [a, h1, h2] = [
+      await connect(proxy.client()),
+      await connect(proxy.client()),
+      await connect(proxy.client()),
+    ];
+    const pidOf = async (c: pg.Client) =>
+      (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    /** Holds the connection whose backend is `pid`, so the next statement of `a` runs on the other one. */
+    const hold = async (pid: number) => {
+      await Promise.all([h1.query('BEGIN'), h2.query('BEGIN')]);
+      const holder = (await pidOf(h1)) === pid ? h1 : h2;
+      await (holder === h1 ? h2 : h1).query('COMMIT');
+      return holder;
+    };
+    try {
+      await a.query('BEGIN');
+      await a.query({ name: 'all', text: 'SELECT * FROM tpp_gen' });
+      await a.query({ name: 'ids', text: 'SELECT id FROM tpp_gen' });
+      const first = await pidOf(a);
+      await a.query('COMMIT');
+      // An index changes no result type: a statement bound elsewhere afterwards is prepared there as usual.
+      await h1.query('CREATE INDEX ON tpp_gen (id)');
+      let holder = await hold(first);
+      expect((await a.query({ name: 'ids', text: 'SELECT id FROM tpp_gen' })).rows).toEqual([{ id: 1 }]);
+      await holder.query('COMMIT');
+      await h1.query('ALTER TABLE tpp_gen ADD COLUMN extra int');
+      holder = await hold(first);
+      const err = await a
+        .query({ name: 'all', text: 'SELECT * FROM tpp_gen' })
+        .catch((e: { code?: string }) => e);
+      expect((err as { code?: string }).code).toBe('0A000');
+      await holder.query('COMMIT');
+      // A fresh client prepares the statement anew and sees the new column.
+      const fresh = await withClient(proxy.client(), (c) =>
+        c.query({ name: 'all', text: 'SELECT * FROM tpp_gen' }),
+      );
+      expect(fresh.fields.map((f) => f.name)).toEqual(['id', 'extra']);
+    } finally {
+      await Promise.all([a.end(), h1.end(), h2.end()]);
+      await withClient(directConfig(), (d) => d.query('DROP TABLE IF EXISTS tpp_gen'));
+    }
   });
 
   it('gives clients preparing a statement after ALTER TABLE through the proxy the new columns, with no error', async () => {
