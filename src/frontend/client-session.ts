@@ -14,7 +14,13 @@ import { statementFields, type Logger } from '../logger.js';
 import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
 import { FramingError, MessageFramer } from '../protocol/framer.js';
-import { classifySql, type StatementInfo } from '../router/classify.js';
+import {
+  classifiesOffThread,
+  classifySql,
+  classifySqlAsync,
+  type StatementInfo,
+} from '../router/classify.js';
+import { MAX_CACHED_TEXT } from '../sql/statement-budget.js';
 import { describeRoute } from '../router/route-decision.js';
 import { accessFor, type RouteOverride } from '../router/router.js';
 import { changesResultTypes, deallocateName, sessionResetKind } from '../router/session-state.js';
@@ -206,6 +212,8 @@ export class ClientSession implements RelayTarget {
   private view: SessionView | null = null;
   /** Whether the client's transaction is read-only, for plugins (the sharded session feeds it too). */
   protected readonly access = new TransactionAccess();
+  /** Large Queries being classified in the parser thread: the queue waits for them. */
+  private classifying = 0;
   /** When the client last sent bytes (Date.now()), for idle_transaction_timeout. */
   private lastClientAt = Date.now();
   /** When the proxy last wrote to the server for this client and still waits for its reply (Date.now()); 0 when not waiting. */
@@ -302,6 +310,10 @@ export class ClientSession implements RelayTarget {
       this.onClientGone();
       return;
     }
+    if (type === Frontend.Query && classifiesOffThread(end - start)) {
+      this.classifyLater(Buffer.from(buf.subarray(start, end)));
+      return;
+    }
     const info = this.inspect(type, buf, start, end);
     // The fast path: a server is attached, nothing waits before this message, and it may run there.
     const direct =
@@ -357,7 +369,8 @@ export class ClientSession implements RelayTarget {
     const last = this.lastParsed;
     if (last && sameBytes(buf, start, end, last.text)) return last.info;
     const info = this.classify(buf.toString('utf8', start, end));
-    this.lastParsed = { text: ownedCopy(buf, start, end), info };
+    // A large text is not kept: every client could otherwise hold one of max_message_bytes.
+    this.lastParsed = end - start > MAX_CACHED_TEXT ? null : { text: ownedCopy(buf, start, end), info };
     return info;
   }
 
@@ -373,8 +386,27 @@ export class ClientSession implements RelayTarget {
     return own;
   }
 
+  /**
+   * A large Query is classified in the parser thread, so other clients are not stalled while it parses;
+   * it waits in the queue (and everything after it) until its classification is back.
+   */
+  private classifyLater(message: Buffer): void {
+    const m: Queued = { type: Frontend.Query, buf: message, info: null };
+    this.queue.push(m);
+    this.classifying++;
+    const sql = message.toString('utf8', 5, message.length - 1);
+    void classifySqlAsync(sql, { primaryFunctions: this.db.primaryFunctions }).then((info) => {
+      m.info = this.forSession(info);
+      this.classifying--;
+      if (!this.closed) this.pump();
+    });
+  }
+
   private classify(sql: string): StatementInfo {
-    const info = classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
+    return this.forSession(classifySql(sql, { primaryFunctions: this.db.primaryFunctions }));
+  }
+
+  private forSession(info: StatementInfo): StatementInfo {
     // Statements that leave state in the server session pin the client: that must be the primary.
     if (this.transactionMode && info.pin && info.access === 'read') {
       return { ...info, access: 'write', reason: `session-state:${info.pin}` };
@@ -634,7 +666,7 @@ export class ClientSession implements RelayTarget {
   /** Works through queued messages: answers local ones, routes and attaches, forwards the rest in order. */
   private pump(): void {
     while (this.queue.length > 0 && !this.closed) {
-      if (this.pluginBusy || this.committing) break;
+      if (this.pluginBusy || this.committing || this.classifying > 0) break;
       const m = this.queue[0];
       if (this.plugins && this.cleared === 0) {
         const step = this.pluginStep(m);
