@@ -52,6 +52,13 @@ import { readParse } from '../protocol/extended-messages.js';
 import type { StatementDone } from '../metrics/statement-metrics.js';
 import { sqlstateClass, statementKind } from './statement-labels.js';
 
+/** A server connection taken at login for a session-pooled client. */
+export interface SessionServer {
+  conn: ServerConnection;
+  pool: Pool;
+  choice: RouteChoice;
+}
+
 export interface SessionHooks {
   /** Sends a cancel request to the server connection's backend process. */
   cancelServer(conn: ServerConnection): void;
@@ -251,8 +258,12 @@ export class ClientSession implements RelayTarget {
       plugins && (plugins.hasClaims || plugins.hasBeforeHooks || plugins.hasCommitHooks) ? plugins : null;
   }
 
-  /** Completes the login with the server's parameters and starts serving queries. */
-  start(serverParams: Map<string, string>, leftover: Buffer): void {
+  /**
+   * Completes the login with the server's parameters and starts serving queries. `attached` is the
+   * server connection a session-pooled client holds from its login on (its pid is the one announced).
+   */
+  start(serverParams: Map<string, string>, leftover: Buffer, attached?: SessionServer): void {
+    if (attached) this.bind(attached.conn, attached.pool, attached.choice);
     const shown = new Map(serverParams);
     for (const [k, v] of this.startupValues) {
       const key = k.toLowerCase();

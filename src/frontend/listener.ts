@@ -17,7 +17,7 @@ import { DroppedStartup, UnsupportedProtocol, legacyErrorResponse } from '../pro
 import { AuthError } from '../auth/errors.js';
 import { adminDatabaseName } from '../config/schema.js';
 import { clientLogin, type LoginUser } from './client-login.js';
-import { ClientSession } from './client-session.js';
+import { ClientSession, type SessionServer } from './client-session.js';
 import { refusedSetting } from './setting-names.js';
 import { ShardedSession } from './sharded-session.js';
 import { startupValues } from './session-settings.js';
@@ -210,9 +210,14 @@ export class Listener {
     const settings = startupValues(result.params);
     const refused = await refusedSetting(db, settings.keys(), this.log);
     if (refused) throw refused;
-    let pid: number;
-    do pid = crypto.randomInt(1, 0x7fffffff);
-    while (this.sessions.has(pid));
+    const attached = db.mode === 'session' && !db.cluster ? await sessionServer(db) : undefined;
+    if (attached && (raw.destroyed || result.socket.destroyed)) {
+      attached.pool.release(attached.conn);
+      return;
+    }
+    // A session-pooled client is told its server's own pid, as PostgreSQL would (its cancels find it too).
+    let pid = attached && !this.sessions.has(attached.conn.pid) ? attached.conn.pid : 0;
+    while (pid === 0 || this.sessions.has(pid)) pid = crypto.randomInt(1, 0x7fffffff);
     const log = this.log.child({ client: pid, user: result.user.name, database: db.name });
     const leftover = Buffer.concat([result.leftover, ...this.drainPaused(result.socket)]);
     // Clients of a sharded database get a session that plans across shards.
@@ -241,7 +246,7 @@ export class Listener {
       tls: result.socket !== raw,
       applicationName: result.params.get('application_name') ?? '',
     });
-    session.start(serverParams, leftover);
+    session.start(serverParams, leftover, attached);
     log.debug('client connected');
   }
 
@@ -334,6 +339,20 @@ export class Listener {
       s.setTimeout(cancelWaitMs, () => s.destroy());
       s.end(cancelRequest(conn.pid, conn.secret));
     });
+  }
+}
+
+/** The primary's server connection a session-pooled client holds from its login on. */
+async function sessionServer(db: Database): Promise<SessionServer> {
+  const choice = db.shard.choose('write', 'session-pooling', null);
+  if (!choice)
+    throw new ProxyError('backendUnavailable', db.shard.noPrimaryError().message, undefined, 'FATAL');
+  try {
+    return { conn: await choice.host.pool.acquire(), pool: choice.host.pool, choice };
+  } catch (err) {
+    if (err instanceof BackendError && err.sqlstate === errorCodes.poolTimeout.sqlstate)
+      throw new ProxyError('poolTimeout', err.message, 'raise the session pool size', 'FATAL');
+    throw err;
   }
 }
 

@@ -17,6 +17,7 @@ import {
 } from './helpers/raw-client.js';
 import { connect, runTool, withClient } from './helpers/tools.js';
 import { waitFor } from '../../src/sandbox/wait.js';
+import * as fe from '../../src/protocol/frontend-messages.js';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { createAppDatabase, shardedDatabasesYaml } from './sharding-helpers.js';
 import './helpers/context.js';
@@ -371,6 +372,27 @@ describe('what the client is told', () => {
       direct.conn.end();
       pooled.conn.end();
     }
+  });
+
+  it("announces the server's own pid in session mode, and a cancel by it stops that client's statement", async () => {
+    const proxy = await proxyWith({ poolSize: 1, sessPoolSize: 2 });
+    const login = await RawConnection.login(proxy.port, {
+      user: 'app',
+      password: 'app-secret',
+      database: 'sess',
+    });
+    login.conn.write(query('SELECT pg_backend_pid()'));
+    const [backendPid] = (await login.conn.untilReady())
+      .filter((m) => m.type === 'D')
+      .map((m) => Number(m.body.toString('utf8', 6)));
+    expect(login.pid).toBe(backendPid);
+    login.conn.write(query('SELECT pg_sleep(30)'));
+    const cancel = await RawConnection.connect(proxy.port);
+    cancel.write(fe.cancelRequest(login.pid, login.secret));
+    await cancel.closed;
+    const reply = await login.conn.untilReady();
+    expect(reply.filter((m) => m.type === 'E').map((m) => errorFields(m.body).code)).toEqual(['57014']);
+    login.conn.end();
   });
 
   it("relays the server's own FATAL once when its connection is terminated, with no second error", async () => {
