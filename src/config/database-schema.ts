@@ -63,7 +63,7 @@ export const routingSchema = z.strictObject({
   read_your_writes_wait: duration(0),
   read_your_writes_redis: z.string().min(1).optional().meta({
     description:
-      'a Redis URL (e.g. the cache plugin\'s) through which proxy instances share read-your-writes positions of scopes user and application',
+      "a Redis URL (e.g. the cache plugin's) through which proxy instances share read-your-writes positions of scopes user and application",
   }),
   max_replica_lag: duration('5s'),
   primary_reads: z.boolean().default(false),

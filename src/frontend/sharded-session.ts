@@ -144,7 +144,11 @@ export class ShardedSession extends ClientSession {
       cancel: (conn: ServerConnection) => sessionHooks.cancelServer(conn),
     };
     this.runner = new StatementRunner(hooks, db.cluster!, db.primaryFunctions, startup, new Map(startup));
-    this.runner.scope = scopeKey(db.config.routing.read_your_writes, user, startupValues.get('application_name'));
+    this.runner.scope = scopeKey(
+      db.config.routing.read_your_writes,
+      user,
+      startupValues.get('application_name'),
+    );
     this.templates = routeTemplatesFor(db.cluster!.map);
     this.pinned = null;
   }

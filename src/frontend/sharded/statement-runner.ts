@@ -573,7 +573,8 @@ export class StatementRunner {
    * WAL position, which a replica must have replayed before it may serve this client's reads of that shard.
    */
   private async learnPosition(c: ShardChannel): Promise<void> {
-    if (!this.cluster.replicated(c.shard) || this.cluster.db.config.routing.read_your_writes === 'off') return;
+    if (!this.cluster.replicated(c.shard) || this.cluster.db.config.routing.read_your_writes === 'off')
+      return;
     const positions = this.scope === null ? null : this.cluster.writePositions[c.shard];
     positions?.committing(this.scope!);
     const { row } = await c.conn.queryRow('SELECT pg_current_wal_lsn()').catch(() => ({ row: undefined }));
