@@ -8,7 +8,12 @@ import { waitFor } from '../../src/sandbox/wait.js';
 import { startRedis } from '../../src/sandbox/redis.js';
 import { createAppDatabase, shardedDatabasesYaml } from './sharding-helpers.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
-import { directTo, routingDatabasesYaml, type RoutingDatabaseOptions } from './helpers/routing.js';
+import {
+  directTo,
+  replicasCaughtUp,
+  routingDatabasesYaml,
+  type RoutingDatabaseOptions,
+} from './helpers/routing.js';
 import { connect, sleep, withClient } from './helpers/tools.js';
 
 let cluster: Cluster;
@@ -22,13 +27,7 @@ beforeAll(async () => {
   await withClient(directTo(primary), (c) =>
     c.query('CREATE TABLE ryw (id serial PRIMARY KEY, v text NOT NULL)'),
   );
-  const lsn = await primary.psql('SELECT pg_current_wal_lsn()');
-  for (const r of replicas) {
-    await waitFor(async () => (await r.psql(`SELECT pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn`)) === 't', {
-      what: `replica ${r.port} to catch up`,
-      timeoutMs: 30_000,
-    });
-  }
+  await replicasCaughtUp({ primary, replicas });
 }, 180_000);
 
 afterAll(async () => {

@@ -14,6 +14,7 @@ import {
   portOf,
   routingDatabasesYaml,
   tally,
+  replicasCaughtUp,
   type RoutingDatabaseOptions,
 } from './helpers/routing.js';
 import { connect, rejection, sleep, withClient } from './helpers/tools.js';
@@ -25,17 +26,6 @@ let fast: PgServer;
 /** recovery_min_apply_delay = 400ms. */
 let delayed: PgServer;
 let replicaPorts: number[];
-
-/** Waits until every replica has replayed what the primary has written so far. */
-async function replicasCaughtUp(servers: { primary: PgServer; replicas: PgServer[] }): Promise<void> {
-  const lsn = await servers.primary.psql('SELECT pg_current_wal_lsn()');
-  for (const r of servers.replicas) {
-    await waitFor(async () => (await r.psql(`SELECT pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn`)) === 't', {
-      what: `replica ${r.port} to replay ${lsn}`,
-      timeoutMs: 30_000,
-    });
-  }
-}
 
 beforeAll(async () => {
   cluster = await startCluster({ shards: 1, replicasPerShard: 2, delayedReplicaMs: 400 });

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { stringify } from 'yaml';
 import type { PgServer } from '../../../src/sandbox/postgres.js';
 import { connect, sleep, within } from './tools.js';
+import { waitFor } from '../../../src/sandbox/wait.js';
 
 export interface RoutingDatabaseOptions {
   /** Database name clients connect to (default `app`). */
@@ -132,5 +133,16 @@ export class ClientLoop<T> {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.done;
+  }
+}
+
+/** Waits until every replica has replayed what the primary has written so far. */
+export async function replicasCaughtUp(servers: { primary: PgServer; replicas: PgServer[] }): Promise<void> {
+  const lsn = await servers.primary.psql('SELECT pg_current_wal_lsn()');
+  for (const r of servers.replicas) {
+    await waitFor(async () => (await r.psql(`SELECT pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn`)) === 't', {
+      what: `replica ${r.port} to replay ${lsn}`,
+      timeoutMs: 30_000,
+    });
   }
 }
