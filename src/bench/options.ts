@@ -33,7 +33,8 @@ export const usage = `usage: npm run bench -- [flags]     (or node dist/bench/ru
   --modes LIST       simple,extended,prepared              BENCH_MODES      (all)
   --workloads LIST   select-only,tpcb                      BENCH_WORKLOADS  (all)
   --targets LIST     direct,pgbouncer,polyproxy            BENCH_TARGETS    (these three)
-                     references, opt-in: node-pipe, c-pipe (bare 1:1 relays in Node and in C)
+                     references, opt-in: node-pipe, c-pipe (bare 1:1 relays in Node and in C),
+                     baseline (the build at BENCH_BASELINE, e.g. the code before a change)
   --pool-size N      server connections per pooler         BENCH_POOL_SIZE  (16)
   --threads N        pgbench -j                            BENCH_THREADS    (2)
   --scale N          pgbench -i -s                         BENCH_SCALE      (10)

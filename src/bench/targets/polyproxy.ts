@@ -112,41 +112,48 @@ function config(
 }
 
 /** Starts one proxy process with the given config in dir. */
-async function spawnProxy(dir: string, port: number, text: string): Promise<Managed> {
+async function spawnProxy(cli: string, dir: string, port: number, text: string): Promise<Managed> {
   await mkdir(dir, { recursive: true });
   const configPath = join(dir, 'polyproxy.yaml');
   await writeFile(configPath, text, { mode: 0o600 });
   // BENCH_PROXY_NODE_ARGS passes flags to node for the proxy, e.g. `--cpu-prof` to profile it.
   const nodeArgs = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawnManaged(process.execPath, [...nodeArgs, cliPath, '--config', configPath], { cwd: dir });
+  const child = spawnManaged(process.execPath, [...nodeArgs, cli, '--config', configPath], { cwd: dir });
   await waitUntilListening(child, 'polyproxy', port);
   return child;
 }
 
 /** The proxy with the Redis cache on, and its Redis, when a selected workload wants them. */
-async function startCachedProxy(env: BenchEnv): Promise<{ port: number; child: Managed } | null> {
+async function startCachedProxy(
+  cli: string,
+  name: string,
+  env: BenchEnv,
+): Promise<{ port: number; child: Managed } | null> {
   if (!env.options.workloads.some((name) => workloadByName(name).usesCache)) return null;
   const redis = await startRedis();
   const [port, adminPort] = [await freePort(), await freePort()];
   const cache = { redis: redis.url, tables: ['pgbench_accounts'], default_ttl: '10m' };
   const child = await spawnProxy(
-    join(env.baseDir, 'polyproxy-cache'),
+    cli,
+    join(env.baseDir, `${name}-cache`),
     port,
     stringify(config(env, port, adminPort, { cache })),
   );
   return { port, child };
 }
 
-export const polyproxyTarget: Target = {
-  name: 'polyproxy',
+/** A target that runs the proxy built at cli (dist/cli.js of some checkout). */
+const proxyTarget = (name: string, cli: () => string): Target => ({
+  name,
   async start(env) {
     const [port, adminPort] = [await freePort(), await freePort()];
     const child = await spawnProxy(
-      join(env.baseDir, 'polyproxy'),
+      cli(),
+      join(env.baseDir, name),
       port,
       stringify(config(env, port, adminPort)),
     );
-    const cached = await startCachedProxy(env);
+    const cached = await startCachedProxy(cli(), name, env);
     const endpoint = poolerEndpoint(env, port);
     // The sharded tables are filled through the proxy: pgbench -i's COPY is split by key on the way.
     if (env.shards.length > 0) await initPgbench({ ...endpoint, database: sharded(env) }, env.options.scale);
@@ -197,4 +204,16 @@ export const polyproxyTarget: Target = {
       },
     };
   },
-};
+});
+
+export const polyproxyTarget = proxyTarget('polyproxy', () => cliPath);
+
+/**
+ * Opt-in reference "baseline": another build of the proxy (BENCH_BASELINE = a checkout whose `npm run build`
+ * ran), in the same interleaved run, so a change's cost per transaction is measured against the code before it.
+ */
+export const baselineTarget = proxyTarget('baseline', () => {
+  const root = process.env.BENCH_BASELINE;
+  if (!root) throw new Error('target "baseline" needs BENCH_BASELINE=<a built checkout of polyproxy>');
+  return join(root, 'dist', 'cli.js');
+});
