@@ -5,12 +5,12 @@ import { ShardMap } from '../router/sharding/shard-map.js';
 import type { TableMeta } from '../router/sharding/shard-route.js';
 import type { ViewFacts } from '../router/sharding/relation-kinds.js';
 import type { HashKeyType } from '../router/sharding/pg-hash.js';
-import { ShardChannel } from '../frontend/sharded/shard-channel.js';
-import { runSimple, sqlLiteral, textOf } from '../frontend/sharded/shard-exec.js';
-import { gidPrefix, resolveInDoubt, type ResolveOutcome } from '../frontend/sharded/two-phase.js';
-import { loadViewFacts } from '../frontend/sharded/view-facts.js';
-import { CrossShardDeadlocks } from '../frontend/sharded/cross-shard-deadlocks.js';
-import type { Database } from './database.js';
+import { ShardChannel } from './shard-channel.js';
+import { runSimple, sqlLiteral, textOf } from './shard-exec.js';
+import { gidPrefix, resolveInDoubt, type ResolveOutcome } from './two-phase.js';
+import { loadViewFacts } from './view-facts.js';
+import { CrossShardDeadlocks } from './cross-shard-deadlocks.js';
+import type { ClusterDatabase } from './cluster-database.js';
 import type { Pool } from './pool.js';
 import type { Shard } from './shard.js';
 import { BackendError } from './server-connection.js';
@@ -40,11 +40,11 @@ export class Cluster {
   readonly writePositions: WritePositions[];
 
   constructor(
-    readonly db: Database,
+    readonly db: ClusterDatabase,
     private readonly log: Logger,
   ) {
     this.map = new ShardMap(db.config.sharding!, db.shards.length);
-    this.deadlocks = new CrossShardDeadlocks(this, log);
+    this.deadlocks = new CrossShardDeadlocks(db, log);
     this.writePositions = db.shards.map((shard) => new WritePositions(() => shard.replayedEverywhere()));
   }
 

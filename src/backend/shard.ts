@@ -2,7 +2,7 @@
 import type { DatabaseConfig } from '../config/schema.js';
 import { parseHostPort } from '../config/host-port.js';
 import { errorCodes } from '../errors.js';
-import { sqlLiteral } from '../frontend/sharded/shard-exec.js';
+import { sqlLiteral } from './shard-exec.js';
 import type { Logger } from '../logger.js';
 import type { RouteDecision } from '../router/route-decision.js';
 import { Balancer } from './balancer.js';

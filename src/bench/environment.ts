@@ -1,4 +1,5 @@
 // The PostgreSQL server every target ends at, with the pgbench tables initialised once.
+import type { BenchEnv } from './bench-env.js';
 import type { Cluster, PgServer } from '../sandbox/postgres.js';
 import { startCluster } from '../sandbox/postgres.js';
 import type { BenchOptions } from './options.js';
@@ -7,23 +8,6 @@ import { waitFor } from '../sandbox/wait.js';
 import { workloadByName } from './workloads.js';
 
 export const benchDatabase = 'bench';
-
-/** What targets and workloads share; workloads that need replicas or shards extend the cluster here. */
-export interface BenchEnv {
-  options: BenchOptions;
-  cluster: Cluster;
-  primary: PgServer;
-  /** Streaming replicas of the primary, started when a selected workload routes reads to them. */
-  replicas: PgServer[];
-  /** PostgreSQL itself, as the superuser. */
-  direct: Endpoint;
-  /** Where servers write their files; removed with the cluster. */
-  baseDir: string;
-  /** Three shard primaries (empty `bench` databases), started when a selected workload runs sharded. */
-  shards: PgServer[];
-  /** Three empty databases on the primary, for workloads whose shards are databases of the baseline server. */
-  shardDatabases: string[];
-}
 
 export async function startEnvironment(options: BenchOptions): Promise<BenchEnv> {
   const wantReplicas = options.workloads.some((name) => workloadByName(name).usesReplicas);

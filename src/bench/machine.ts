@@ -1,6 +1,6 @@
 // A description of the machine and tool versions, stored with every result so numbers can be compared later.
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
-import type { BenchEnv } from './environment.js';
+import type { BenchEnv } from './bench-env.js';
 import { runCommand } from './command.js';
 
 export interface MachineInfo {

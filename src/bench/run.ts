@@ -1,6 +1,7 @@
 // `npm run bench`: pgbench directly, through PgBouncer and through polyproxy, interleaved, as a table of medians.
 import { onExit, stopAll } from '../sandbox/cleanup.js';
-import { startEnvironment, type BenchEnv } from './environment.js';
+import type { BenchEnv } from './bench-env.js';
+import { startEnvironment } from './environment.js';
 import { machineInfo } from './machine.js';
 import { parseOptions, usage, UsageError, type BenchOptions } from './options.js';
 import { runPgbench } from './pgbench.js';

@@ -1,7 +1,7 @@
 // The workloads the bench can run; add one here (e.g. replica reads, sharded point reads) to extend it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchEnv } from './environment.js';
+import type { BenchEnv } from './bench-env.js';
 import type { QueryMode } from './options.js';
 
 export interface Workload {

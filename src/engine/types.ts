@@ -1,32 +1,13 @@
-// Rows and columns as scatter-gather plans pass them between operators, and what operators need to run.
+// Result sets as scatter-gather plans pass them between operators, and what operators need to run.
+import type { Column, Row, ShardResult } from '../backend/rows.js';
 
-/** One column of a RowDescription, kept whole so results can be described as PostgreSQL did. */
-export interface Column {
-  name: string;
-  tableOid: number;
-  attnum: number;
-  typeOid: number;
-  typeSize: number;
-  typmod: number;
-  format: number;
-}
-
-/** Values as the server sent them (text format unless the client asked for binary); null is SQL NULL. */
-export type Row = (Buffer | null)[];
+export type { Column, Row, ShardResult };
 
 export interface ResultSet {
   columns: Column[];
   rows: Row[];
   /** Rows per shard, in each shard's order, as a Route produced them (for MergeSort). */
   parts?: Row[][];
-}
-
-/** One shard's answer to a statement. */
-export interface ShardResult {
-  shard: number;
-  columns: Column[] | null;
-  rows: Row[];
-  tag: string;
 }
 
 export interface ExecContext {

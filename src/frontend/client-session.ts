@@ -48,7 +48,7 @@ import {
   type CommandInfo,
   type SessionCommand,
 } from './session-commands.js';
-import { reportedSettings, settingSql, settingsDiff, startupSettings } from './session-settings.js';
+import { reportedSettings, settingSql, settingsDiff, startupSettings } from '../backend/server-settings.js';
 import { TransactionAccess } from './transaction-access.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { EncodedResult, SessionView, TransactionParticipant } from '../plugins/api.js';

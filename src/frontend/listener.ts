@@ -20,7 +20,7 @@ import { clientLogin, type LoginUser } from './client-login.js';
 import { ClientSession, type SessionServer } from './client-session.js';
 import { refusedSetting } from './setting-names.js';
 import { ShardedSession } from './sharded-session.js';
-import { startupValues } from './session-settings.js';
+import { startupValues } from '../backend/server-settings.js';
 
 /** As PostgreSQL's authentication_timeout (60 s by default): a client that never finishes its login is dropped. */
 const loginTimeoutMs = 60_000;

@@ -16,14 +16,14 @@ import { parseSql, type StatementSpan } from '../sql/parser.js';
 import { ClientSession, type SessionHooks } from './client-session.js';
 import { ownedCopy, sameBytes, type SocketInput } from '../net/socket-input.js';
 import { readBind, readExecute, readParse, readTarget } from '../protocol/extended-messages.js';
-import { paramText } from './sharded/param-text.js';
+import { paramText } from './rounds/param-text.js';
 import { sqlstateClass, statementKind } from './statement-labels.js';
 import type { StatementDone } from '../metrics/statement-metrics.js';
 import { PluginStatements, type ClientError } from './plugin-statements.js';
 import { finishParticipants } from './plugin-participants.js';
 import type { SessionView, TransactionParticipant } from '../plugins/api.js';
 import type { StatementInfo } from '../router/classify.js';
-import { runCopyIn } from './sharded/copy-in.js';
+import { runCopyIn } from '../pipeline/copy-in.js';
 import {
   passRound,
   roundBytes,
@@ -31,22 +31,22 @@ import {
   ClientMessage,
   type KnownParse,
   type PassRound,
-} from './sharded/passthrough-round.js';
-import { ChannelLost } from './sharded/shard-channel.js';
-import { boundParamText, scanRound, shardRoundBytes, type RoundLayout } from './sharded/round-scan.js';
-import { StatementError } from './sharded/statement-error.js';
+} from './rounds/passthrough-round.js';
+import { ChannelLost } from '../backend/shard-channel.js';
+import { boundParamText, scanRound, shardRoundBytes, type RoundLayout } from './rounds/round-scan.js';
+import { StatementError } from '../backend/statement-error.js';
 import { deallocateName } from '../router/session-state.js';
 import { scopeKey } from '../backend/write-positions.js';
 import { errorCodes } from '../errors.js';
-import { StatementRunner, type Outcome } from './sharded/statement-runner.js';
+import { StatementRunner, type Outcome } from '../pipeline/statement-runner.js';
 import {
   encodeDataRow,
   encodeMessage,
   encodeRowDescription,
   noBound,
   type BoundParams,
-} from './sharded/wire.js';
-import { startupSettings } from './session-settings.js';
+} from '../backend/shard-wire.js';
+import { startupSettings } from '../backend/server-settings.js';
 import {
   routeTemplatesFor,
   templateOf,

@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../src/backend/database.js';
-import { failpoints } from '../../src/frontend/sharded/two-phase.js';
+import { failpoints } from '../../src/backend/two-phase.js';
 import { silentLogger } from '../../src/logger.js';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';

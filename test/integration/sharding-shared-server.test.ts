@@ -4,7 +4,7 @@
 // prepare one transaction under different names; the resolver must still see them as one transaction.
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { failpoints } from '../../src/frontend/sharded/two-phase.js';
+import { failpoints } from '../../src/backend/two-phase.js';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';

@@ -1,7 +1,7 @@
 // Target "pgbouncer": PgBouncer in transaction mode, or in session mode for -M prepared when it cannot do better.
 import { join } from 'node:path';
 import { startPgBouncer, type PgBouncer } from '../../sandbox/pgbouncer.js';
-import type { BenchEnv } from '../environment.js';
+import type { BenchEnv } from '../bench-env.js';
 import { runPgbench, type Endpoint } from '../pgbench.js';
 import { poolerEndpoint, poolerUser } from './pooler-user.js';
 import type { Connection, Target } from './target.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../sandbox/ports.js';
 import { run, spawnManaged, waitUntilListening, type Managed } from '../../sandbox/process.js';
-import type { BenchEnv } from '../environment.js';
+import type { BenchEnv } from '../bench-env.js';
 import type { Target } from './target.js';
 
 const nodePipePath = fileURLToPath(new URL('../pipes/node-pipe.js', import.meta.url));

@@ -10,7 +10,7 @@ import { spawnManaged, waitUntilListening, type Managed } from '../../sandbox/pr
 import { startRedis } from '../../sandbox/redis.js';
 import { workloadByName } from '../workloads.js';
 import { initPgbench } from '../pgbench.js';
-import type { BenchEnv } from '../environment.js';
+import type { BenchEnv } from '../bench-env.js';
 import { poolerEndpoint, poolerUser } from './pooler-user.js';
 import type { RunningTarget, Target } from './target.js';
 

@@ -1,6 +1,6 @@
 // The client login both poolers accept (SCRAM-SHA-256), so pgbench authenticates the same way through each.
 import { randomBytes } from 'node:crypto';
-import type { BenchEnv } from '../environment.js';
+import type { BenchEnv } from '../bench-env.js';
 import type { Endpoint } from '../pgbench.js';
 
 export const poolerUser = { name: 'bench', password: randomBytes(12).toString('hex') };

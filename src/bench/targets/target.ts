@@ -1,5 +1,5 @@
 // What a benchmark target is: something pgbench connects to, started once and stopped at the end.
-import type { BenchEnv } from '../environment.js';
+import type { BenchEnv } from '../bench-env.js';
 import type { QueryMode } from '../options.js';
 import type { Endpoint } from '../pgbench.js';
 import type { Workload } from '../workloads.js';

@@ -1,6 +1,6 @@
 // Read-only transactions as plugins see them: the block's access mode from BEGIN / SET TRANSACTION, else the session default.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startupSettings, startupValues } from '../../../src/frontend/session-settings.js';
+import { startupSettings, startupValues } from '../../../src/backend/server-settings.js';
 import { defaultReadOnly, TransactionAccess } from '../../../src/frontend/transaction-access.js';
 import { classifySql } from '../../../src/router/classify.js';
 import { loadParser } from '../../../src/sql/parser.js';

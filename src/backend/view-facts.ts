@@ -1,6 +1,6 @@
 // Which relations are views or materialized views, and what they read: the router refuses reads of views
 // over sharded tables, whose every shard's copy sees only that shard's rows.
-import type { ViewFacts } from '../../router/sharding/relation-kinds.js';
+import type { ViewFacts } from '../router/sharding/relation-kinds.js';
 import type { ShardChannel } from './shard-channel.js';
 import { runSimple, sqlLiteral, textOf } from './shard-exec.js';
 

@@ -5,7 +5,7 @@ import {
   cycleOwners,
   describeCycle,
   type BackendNode,
-} from '../../../../src/frontend/sharded/wait-graph.js';
+} from '../../../src/backend/wait-graph.js';
 
 /** A backend `server#pid` of transaction `owner` (or of nobody) on `shard`, waiting for `blockers`. */
 function node(

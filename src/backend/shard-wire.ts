@@ -1,8 +1,8 @@
 // Extended-protocol messages the sharded session sends to shards, and decoding of the shards' replies.
-import type { Column, Row } from '../../engine/types.js';
-import { Backend, Frontend } from '../../protocol/codes.js';
-import { MessageReader } from '../../protocol/reader.js';
-import { MessageWriter } from '../../protocol/writer.js';
+import type { Column, Row } from './rows.js';
+import { Backend, Frontend } from '../protocol/codes.js';
+import { MessageReader } from '../protocol/reader.js';
+import { MessageWriter } from '../protocol/writer.js';
 import type { BackendMessage } from './shard-channel.js';
 
 /** Parameters as a client's Bind carried them, passed on to shards unchanged. */

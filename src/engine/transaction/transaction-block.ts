@@ -1,10 +1,10 @@
 // A client's open transaction on a sharded database: a server connection per shard touched, committed together.
 import type { Cluster } from '../../backend/cluster.js';
-import type { ShardChannel } from './shard-channel.js';
-import type { WatchedTransaction } from './cross-shard-deadlocks.js';
-import { runSimple } from './shard-exec.js';
-import { StatementError } from './statement-error.js';
-import { commitTwoPhase, CoordinatorCrashed } from './two-phase.js';
+import type { ShardChannel } from '../../backend/shard-channel.js';
+import type { WatchedTransaction } from '../../backend/cross-shard-deadlocks.js';
+import { runSimple } from '../../backend/shard-exec.js';
+import { StatementError } from '../../backend/statement-error.js';
+import { commitTwoPhase, CoordinatorCrashed } from '../../backend/two-phase.js';
 
 let blocksStarted = 0;
 

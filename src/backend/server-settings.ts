@@ -1,5 +1,5 @@
 // Session settings a client expects on every server connection it is given under transaction pooling.
-import type { ServerConnection } from '../backend/server-connection.js';
+import type { ServerConnection } from './server-connection.js';
 
 /** Settings PostgreSQL reports by ParameterStatus (lower-cased): a change on the server follows the client. */
 export const reportedSettings = new Set([

@@ -5,7 +5,7 @@ import {
   scanRound,
   shardRoundBytes,
   type RoundLayout,
-} from '../../../../src/frontend/sharded/round-scan.js';
+} from '../../../../src/frontend/rounds/round-scan.js';
 import { readBind } from '../../../../src/protocol/extended-messages.js';
 import { Frontend } from '../../../../src/protocol/codes.js';
 import { MessageWriter } from '../../../../src/protocol/writer.js';

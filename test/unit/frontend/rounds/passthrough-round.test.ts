@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Frontend } from '../../../../src/protocol/codes.js';
 import { readBind } from '../../../../src/protocol/extended-messages.js';
 import { MessageWriter } from '../../../../src/protocol/writer.js';
-import { passRound, roundBytes, ClientMessage } from '../../../../src/frontend/sharded/passthrough-round.js';
+import { passRound, roundBytes, ClientMessage } from '../../../../src/frontend/rounds/passthrough-round.js';
 
 /** The client messages of an extended-protocol round, built field by field. */
 const fe = {

@@ -5,8 +5,8 @@
 // first decides, so a resolver that finds a prepared transaction without a row inserts "abort" and rolls
 // it back, and a coordinator that finds "abort" there rolls back too. Any proxy instance can resolve.
 // The log is created on its first use, once per shard, and not again with every decision.
-import type { ServerEndpoint } from '../../backend/server-connection.js';
-import { errorCodes } from '../../errors.js';
+import type { ServerEndpoint } from './server-connection.js';
+import { errorCodes } from '../errors.js';
 import type { ShardChannel } from './shard-channel.js';
 import { runSimple, sqlLiteral, textOf } from './shard-exec.js';
 import { StatementError } from './statement-error.js';

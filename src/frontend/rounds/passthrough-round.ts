@@ -8,7 +8,7 @@ import {
   type BindMessage,
   type ParseMessage,
 } from '../../protocol/extended-messages.js';
-import { parseMessage } from './wire.js';
+import { parseMessage } from '../../backend/shard-wire.js';
 import { sameBytes } from '../../net/socket-input.js';
 
 /** A client message in a buffer the session owns: `start` is its type byte, `end` one past its last byte. */

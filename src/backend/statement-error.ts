@@ -1,6 +1,6 @@
 // An error for one statement, as the ErrorResponse body the client gets (a shard's own, or the proxy's).
-import * as be from '../../protocol/backend-messages.js';
-import { errorFields } from './wire.js';
+import * as be from '../protocol/backend-messages.js';
+import { errorFields } from './shard-wire.js';
 
 export class StatementError extends Error {
   constructor(readonly body: Buffer) {

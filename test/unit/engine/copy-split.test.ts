@@ -1,6 +1,6 @@
 // COPY data is cut into rows at the right newlines and each row's key field is read as COPY would.
 import { describe, expect, it } from 'vitest';
-import { CopyRowSplitter, type CopyFormat } from '../../../../src/frontend/sharded/copy-split.js';
+import { CopyRowSplitter, type CopyFormat } from '../../../src/engine/copy-split.js';
 
 const text: CopyFormat = { csv: false, delimiter: 9, header: false, nullString: '\\N', quote: 34 };
 const csv: CopyFormat = { csv: true, delimiter: 44, header: true, nullString: '', quote: 34 };

@@ -11,11 +11,11 @@
 // Cycles through transactions this proxy does not run (another instance's) are out of its sight: with
 // `sharding.lock_wait_limit` set, a transaction over several shards whose statement waits for a lock
 // longer than that is rolled back the same way, as a backstop.
-import type { Cluster } from '../../backend/cluster.js';
-import { ServerConnection, type ServerEndpoint, type ServerLogin } from '../../backend/server-connection.js';
-import { errorCodes } from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import type { DeadlockBroken } from '../../metrics/deadlock-metrics.js';
+import type { ClusterDatabase } from './cluster-database.js';
+import { ServerConnection, type ServerEndpoint, type ServerLogin } from './server-connection.js';
+import { errorCodes } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { DeadlockBroken } from '../metrics/deadlock-metrics.js';
 import type { ShardChannel } from './shard-channel.js';
 import { sqlLiteral } from './shard-exec.js';
 import { StatementError } from './statement-error.js';
@@ -26,7 +26,7 @@ import {
   type BackendNode,
   type WaitStep,
 } from './wait-graph.js';
-import { errorFields } from './wire.js';
+import { errorFields } from './shard-wire.js';
 
 /** A client's open transaction as the detector sees it (a TransactionBlock). */
 export interface WatchedTransaction {
@@ -84,16 +84,16 @@ export class CrossShardDeadlocks {
   private readonly probes = new Map<string, ServerConnection>();
 
   constructor(
-    private readonly cluster: Cluster,
+    private readonly db: ClusterDatabase,
     private readonly log: Logger,
   ) {}
 
   private get intervalMs(): number {
-    return this.cluster.db.config.sharding?.deadlock_check_interval ?? 0;
+    return this.db.config.sharding?.deadlock_check_interval ?? 0;
   }
 
   private get lockWaitLimitMs(): number {
-    return this.cluster.db.config.sharding?.lock_wait_limit ?? 0;
+    return this.db.config.sharding?.lock_wait_limit ?? 0;
   }
 
   /** A transaction opened: checks run while any is open. */
@@ -182,9 +182,9 @@ export class CrossShardDeadlocks {
 
   /** Every shard primary's server (shards may be databases of one server), by `host:port`. */
   private servers(): Map<string, ShardServer> {
-    const config = this.cluster.db.config;
+    const config = this.db.config;
     const servers = new Map<string, ShardServer>();
-    this.cluster.db.shards.forEach((shard, i) => {
+    this.db.shards.forEach((shard, i) => {
       const primary = shard.primary();
       if (!primary) return;
       const endpoint = primary.pool.endpoint;
@@ -246,7 +246,7 @@ export class CrossShardDeadlocks {
       this.probes.set(server, probe);
     }
     const conn = probe;
-    const timeoutMs = this.cluster.db.config.routing.check_timeout;
+    const timeoutMs = this.db.config.routing.check_timeout;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -292,7 +292,7 @@ export class CrossShardDeadlocks {
     await this.signal(running, 'pg_cancel_backend', "state = 'active'", servers);
     const idle = backends.filter((s) => s.state !== 'active');
     await this.signal(idle, 'pg_terminate_backend', "state <> 'active'", servers);
-    this.cluster.db.statementMetrics?.deadlockBroken({ database: this.cluster.db.name, found });
+    this.db.statementMetrics?.deadlockBroken({ database: this.db.name, found });
     this.log.warn('cross-shard deadlock: rolled a transaction back on every shard', { found, detail });
   }
 

@@ -7,7 +7,7 @@ import {
   settingsDiff,
   startupSettings,
   startupValues,
-} from '../../../src/frontend/session-settings.js';
+} from '../../../src/backend/server-settings.js';
 import { loadParser, parseSql } from '../../../src/sql/parser.js';
 
 const params = (entries: [string, string][]) => new Map(entries);

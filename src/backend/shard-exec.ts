@@ -1,10 +1,16 @@
 // Runs statements on shard channels and reads their answers: rows, command tags, errors.
-import type { Column, Row, ShardResult } from '../../engine/types.js';
-import { Backend } from '../../protocol/codes.js';
-import * as fe from '../../protocol/frontend-messages.js';
+import type { Column, Row, ShardResult } from './rows.js';
+import { Backend } from '../protocol/codes.js';
+import * as fe from '../protocol/frontend-messages.js';
 import type { ShardChannel } from './shard-channel.js';
 import { StatementError } from './statement-error.js';
-import { decodeDataRow, decodeRowDescription, statementRound, type BoundParams, noBound } from './wire.js';
+import {
+  decodeDataRow,
+  decodeRowDescription,
+  statementRound,
+  type BoundParams,
+  noBound,
+} from './shard-wire.js';
 
 /** A statement's answer from one shard; a null tag is an empty query. */
 export interface ShardAnswer extends ShardResult {

@@ -1,14 +1,14 @@
 // COPY FROM STDIN on a sharded database: rows split by shard key (or copied to every shard) as they stream in.
-import { Backend, Frontend } from '../../protocol/codes.js';
-import * as fe from '../../protocol/frontend-messages.js';
-import { MessageWriter } from '../../protocol/writer.js';
-import type { Node } from '../../router/sharding/ast-values.js';
-import type { ShardRoute } from '../../router/sharding/shard-route.js';
-import { CopyRowSplitter, copyFormatOf } from './copy-split.js';
-import type { BackendMessage, Round } from './shard-channel.js';
+import { Backend, Frontend } from '../protocol/codes.js';
+import * as fe from '../protocol/frontend-messages.js';
+import { MessageWriter } from '../protocol/writer.js';
+import type { Node } from '../router/sharding/ast-values.js';
+import type { ShardRoute } from '../router/sharding/shard-route.js';
+import { CopyRowSplitter, copyFormatOf } from '../engine/copy-split.js';
+import type { BackendMessage, Round } from '../backend/shard-channel.js';
 import type { Outcome, StatementRunner } from './statement-runner.js';
-import { StatementError } from './statement-error.js';
-import { encodeMessage } from './wire.js';
+import { StatementError } from '../backend/statement-error.js';
+import { encodeMessage } from '../backend/shard-wire.js';
 
 /** The client side of the copy: its next message, and a way to send it CopyInResponse. */
 export interface CopyClient {

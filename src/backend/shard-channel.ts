@@ -1,9 +1,9 @@
 // A pooled server connection the sharded session talks to message by message, collecting each reply round.
-import type { Pool } from '../../backend/pool.js';
-import type { RelayTarget } from '../../backend/response-relay.js';
-import type { ServerConnection } from '../../backend/server-connection.js';
-import { Backend } from '../../protocol/codes.js';
-import { MessageFramer } from '../../protocol/framer.js';
+import type { Pool } from './pool.js';
+import type { RelayTarget } from './response-relay.js';
+import type { ServerConnection } from './server-connection.js';
+import { Backend } from '../protocol/codes.js';
+import { MessageFramer } from '../protocol/framer.js';
 
 export interface BackendMessage {
   type: number;

@@ -1,5 +1,5 @@
 // Splits COPY FROM STDIN data (text or CSV) into rows and reads each row's shard key.
-import type { Node } from '../../router/sharding/ast-values.js';
+import type { Node } from '../router/sharding/ast-values.js';
 
 export interface CopyFormat {
   csv: boolean;

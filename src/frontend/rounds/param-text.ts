@@ -1,7 +1,7 @@
 // Bound parameters as text, for finding shard keys in them.
 import { binaryToText } from '../../protocol/binary-values.js';
 import type { ParamValues } from '../../router/sharding/ast-values.js';
-import type { BoundParams } from './wire.js';
+import type { BoundParams } from '../../backend/shard-wire.js';
 
 /** An integer of unspecified type is read by its width, as drivers send int2/int4/int8 in binary. */
 const integerByWidth: Record<number, number> = { 2: 21, 4: 23, 8: 20 };

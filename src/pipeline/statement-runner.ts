@@ -1,29 +1,35 @@
 // Runs one statement of a client on a sharded database: routes it, plans it, and keeps its transaction.
-import type { Cluster } from '../../backend/cluster.js';
-import type { ServerConnection } from '../../backend/server-connection.js';
-import type { Column, ExecContext, Row, ShardResult } from '../../engine/types.js';
-import { explainRoute } from '../../planner/explain.js';
-import { planSelect } from '../../planner/plan-select.js';
-import { PlanningError } from '../../planner/planning-error.js';
-import { parseLsn } from '../../backend/lsn.js';
+import type { Cluster } from '../backend/cluster.js';
+import type { ServerConnection } from '../backend/server-connection.js';
+import type { Column, ExecContext, Row, ShardResult } from '../engine/types.js';
+import { explainRoute } from '../planner/explain.js';
+import { planSelect } from '../planner/plan-select.js';
+import { PlanningError } from '../planner/planning-error.js';
+import { parseLsn } from '../backend/lsn.js';
 import type { Duplex } from 'node:stream';
-import { writeOrHold } from '../../net/socket-input.js';
-import { ValueError } from '../../engine/values/value-error.js';
-import { inlineParams, toSql } from '../../planner/sql-text.js';
-import { Backend } from '../../protocol/codes.js';
-import { classifySql } from '../../router/classify.js';
-import { findInTree } from '../../router/ast-walk.js';
-import { nodeKind, noParams, type Node, type ParamValues } from '../../router/sharding/ast-values.js';
-import { keyParamRoute, type KeyRoute, type KeyRouted } from '../../router/sharding/key-param-route.js';
-import type { RouteTarget } from '../../router/sharding/route-templates.js';
-import { routeStatement, type ShardRoute } from '../../router/sharding/shard-route.js';
-import { settingsApplied, settingsDiff } from '../session-settings.js';
-import { ChannelLost, ShardChannel, type BackendMessage } from './shard-channel.js';
-import { ClientReply } from './client-reply.js';
-import { runSimple, runStatement, type ShardAnswer } from './shard-exec.js';
-import { StatementError } from './statement-error.js';
-import { TransactionBlock } from './transaction-block.js';
-import { describeMessage, noBound, parseMessage, syncMessage, type BoundParams } from './wire.js';
+import { writeOrHold } from '../net/socket-input.js';
+import { ValueError } from '../engine/values/value-error.js';
+import { inlineParams, toSql } from '../planner/sql-text.js';
+import { Backend } from '../protocol/codes.js';
+import { classifySql } from '../router/classify.js';
+import { findInTree } from '../router/ast-walk.js';
+import { nodeKind, noParams, type Node, type ParamValues } from '../router/sharding/ast-values.js';
+import { keyParamRoute, type KeyRoute, type KeyRouted } from '../router/sharding/key-param-route.js';
+import type { RouteTarget } from '../router/sharding/route-templates.js';
+import { routeStatement, type ShardRoute } from '../router/sharding/shard-route.js';
+import { settingsApplied, settingsDiff } from '../backend/server-settings.js';
+import { ChannelLost, ShardChannel, type BackendMessage } from '../backend/shard-channel.js';
+import { ClientReply } from '../backend/client-reply.js';
+import { runSimple, runStatement, type ShardAnswer } from '../backend/shard-exec.js';
+import { StatementError } from '../backend/statement-error.js';
+import { TransactionBlock } from '../engine/transaction/transaction-block.js';
+import {
+  describeMessage,
+  noBound,
+  parseMessage,
+  syncMessage,
+  type BoundParams,
+} from '../backend/shard-wire.js';
 
 export interface Outcome {
   columns: Column[] | null;

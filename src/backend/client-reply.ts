@@ -1,6 +1,6 @@
 // The fast path's reply stream: a shard's reply bytes to the client, with flow control, then the connection back.
 import type { Duplex } from 'node:stream';
-import { writeOrHold } from '../../net/socket-input.js';
+import { writeOrHold } from '../net/socket-input.js';
 import type { ReplySink, ShardChannel } from './shard-channel.js';
 
 /**
