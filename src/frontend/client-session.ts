@@ -23,28 +23,17 @@ import {
 import { MAX_CACHED_TEXT } from '../sql/statement-budget.js';
 import { describeRoute } from '../router/route-decision.js';
 import { accessFor, type RouteOverride } from '../router/router.js';
-import { changesResultTypes, deallocateName, sessionResetKind } from '../router/session-state.js';
 import { isStalePlanError } from '../backend/shared-statements.js';
-import * as fe from '../protocol/frontend-messages.js';
 import { ownedCopy, sameBytes, writeOrHold, type SocketInput } from '../net/socket-input.js';
-import {
-  PreparedStatements,
-  cstringEnd,
-  noopClose,
-  renameParse,
-  renameBind,
-  renameTarget,
-  standInClose,
-  standInParse,
-  type ClientStatement,
-} from './prepared-statements.js';
+import { cstringEnd } from './prepared-statements.js';
 import { canonicalEncoding } from './client-encoding.js';
+import { ServerBatch } from './server-batch.js';
+import { StatementForwarding, mayReset } from './statement-forwarding.js';
 import {
   commandOf,
   directiveLsn,
   lsnCommand,
   maxLsn,
-  ownDeallocate,
   type CommandInfo,
   type SessionCommand,
 } from './session-commands.js';
@@ -76,17 +65,6 @@ export interface SessionHooks {
   onRoute?(choice: RouteChoice): void;
 }
 
-/**
- * The client's unnamed statement, as its Parse (owned bytes): sent again before a Bind or Describe that
- * reaches a server connection holding another unnamed statement (transaction pooling, a cached answer).
- */
-interface UnnamedStatement {
-  parse: Buffer;
-  /** A DEALLOCATE of a client statement, rewritten to drop a throwaway server statement made first. */
-  deallocates?: true;
-  decoded?: { sql: string; paramTypes: number[] };
-}
-
 /** A client message kept for later: copied, because the read buffer it came in is reused. */
 interface Queued {
   type: number;
@@ -106,11 +84,6 @@ function isLocal(type: number, info: StatementInfo | null): boolean {
   );
 }
 
-/** Whether a statement may be DEALLOCATE ALL or DISCARD ALL: only then is its text looked at again. */
-function mayReset(info: StatementInfo | null): boolean {
-  return !info || info.reason === 'deallocate' || info.resetAll === true || info.statementCount > 1;
-}
-
 /** How many times a read is sent to another server when the one chosen cannot be reached. */
 const maxRouteAttempts = 3;
 
@@ -127,16 +100,12 @@ export class ClientSession implements RelayTarget {
   /** A route decided for the first queued message, not yet acted on. */
   private routed: RouteChoice | null = null;
   private framer: MessageFramer;
-  private statements = new PreparedStatements();
-  /** Classification of the last unnamed Parse, for the Bind that follows it. */
-  private unnamedInfo: StatementInfo | null = null;
   /** The last Parse's statement text (bytes) and its classification. */
   private lastParsed: { text: Buffer; info: StatementInfo } | null = null;
   private queue: Queued[] = [];
-  private out: Buffer[] = [];
-  private runBuf: Buffer | null = null;
-  private runStart = 0;
-  private runEnd = 0;
+  /** What goes to the server next, and the client's statements on whichever server runs them. */
+  private readonly batch = new ServerBatch();
+  private readonly fwd: StatementForwarding;
   /** Set while the server socket is paused because the client has not yet taken our last write. */
   private holdingServer: ServerConnection | null = null;
   private readonly socket: Duplex;
@@ -175,8 +144,6 @@ export class ClientSession implements RelayTarget {
   private cleared = 0;
   /** Collects the reply of a read for the plugins that asked for it. */
   private capture: { reply: ReplyCapture; captures: ((r: EncodedResult) => void)[] } | null = null;
-  /** The client's unnamed statement; null when it has none (never parsed, failed, or dropped by a Query). */
-  private unnamed: UnnamedStatement | null = null;
   /** Tables written in the current transaction, for the commit hooks. */
   private written: Set<string> | null = null;
   /** The transaction with writes ends in ROLLBACK (asked for, or a COMMIT of a failed block): nothing to announce. */
@@ -216,6 +183,7 @@ export class ClientSession implements RelayTarget {
   ) {
     this.socket = input.socket;
     this.framer = MessageFramer.client(maxMessageBytes);
+    this.fwd = new StatementForwarding(db.statements, db.mode === 'transaction', this.batch, this.stats);
     this.transactionMode = db.mode === 'transaction';
     this.pinned = this.transactionMode ? null : 'session pooling';
     this.startup = startupSettings(startupValues);
@@ -319,7 +287,7 @@ export class ClientSession implements RelayTarget {
       case Frontend.Query: {
         const sql = buf.toString('utf8', start + 5, end - 1);
         const info = this.classify(sql);
-        if (info.reason === 'deallocate') return this.deallocating(info, sql);
+        if (info.reason === 'deallocate') return this.fwd.deallocating(info, sql);
         const command = info.statementCount === 1 && sql.includes('polyproxy.') ? lsnCommand(sql) : undefined;
         if (!command) return info;
         const withCommand: CommandInfo = { ...info, command };
@@ -334,8 +302,8 @@ export class ClientSession implements RelayTarget {
         const portalEnd = cstringEnd(buf, start + 5, end);
         const stmtEnd = portalEnd < 0 ? -1 : cstringEnd(buf, portalEnd + 1, end);
         if (stmtEnd < 0) return null;
-        if (stmtEnd === portalEnd + 1) return this.unnamedInfo;
-        return this.statements.get(buf.toString('utf8', portalEnd + 1, stmtEnd))?.info ?? null;
+        if (stmtEnd === portalEnd + 1) return this.fwd.unnamedInfo;
+        return this.fwd.statements.get(buf.toString('utf8', portalEnd + 1, stmtEnd))?.info ?? null;
       }
       default:
         return null;
@@ -353,18 +321,6 @@ export class ClientSession implements RelayTarget {
     // A large text is not kept: every client could otherwise hold one of max_message_bytes.
     this.lastParsed = end - start > MAX_CACHED_TEXT ? null : { text: ownedCopy(buf, start, end), info };
     return info;
-  }
-
-  /**
-   * DEALLOCATE of a statement the client prepared at protocol level: under transaction pooling the server
-   * knows it by another name, shared with other clients, so the proxy forgets the client's name itself.
-   */
-  private deallocating(info: StatementInfo, sql: string): StatementInfo {
-    if (!this.transactionMode || info.statementCount !== 1 || this.statements.size === 0) return info;
-    const name = deallocateName(sql);
-    if (name === null || !this.statements.get(name)) return info;
-    const own: CommandInfo = { ...info, command: { kind: 'deallocate', name } };
-    return own;
   }
 
   /**
@@ -477,8 +433,8 @@ export class ClientSession implements RelayTarget {
       return 'forward';
     }
     if (n === 0 || this.server?.relay.busy()) return 'wait';
-    const unnamed = this.unnamedDecoded();
-    const stmt = cacheableStatement(this.queue.slice(0, n), this.statements, unnamed, this.sessionView());
+    const unnamed = this.fwd.unnamedDecoded();
+    const stmt = cacheableStatement(this.queue.slice(0, n), this.fwd.statements, unnamed, this.sessionView());
     if (!stmt) {
       this.cleared = n;
       return 'forward';
@@ -501,29 +457,6 @@ export class ClientSession implements RelayTarget {
       this.pump();
     });
     return 'wait';
-  }
-
-  /** A cached answer stood in for PostgreSQL: keep what the client's unnamed Parse defined, for a later Bind. */
-  private adoptCachedRound(round: readonly Queued[]): void {
-    for (const m of round) {
-      if (m.type !== Frontend.Parse) continue;
-      const parse = readParse(m.buf);
-      this.unnamedInfo = m.info;
-      this.unnamed = { parse: m.buf, decoded: { sql: parse.sql, paramTypes: parse.paramTypes } };
-      this.stats.queries++;
-    }
-    if (round.length === 1 && round[0].type === Frontend.Query) this.stats.queries++;
-  }
-
-  /** The client's unnamed statement's text and parameter types, decoded once. */
-  private unnamedDecoded(): { sql: string; paramTypes: number[] } | null {
-    const u = this.unnamed;
-    if (!u || u.deallocates) return null;
-    if (!u.decoded) {
-      const parse = readParse(u.parse);
-      u.decoded = { sql: parse.sql, paramTypes: parse.paramTypes };
-    }
-    return u.decoded;
   }
 
   /** Runs one message of a plugin's statement; its replies are written when the plugin answers. */
@@ -694,8 +627,8 @@ export class ClientSession implements RelayTarget {
     const nameEnd = cstringEnd(m.buf, 5, m.buf.length);
     if (nameEnd < 0) return 'no';
     const name = m.buf.toString('utf8', 5, nameEnd);
-    if (this.statements.get(name)) return 'no';
-    const stmt = this.statements.define(
+    if (this.fwd.statements.get(name)) return 'no';
+    const stmt = this.fwd.statements.define(
       name,
       m.buf,
       0,
@@ -705,12 +638,12 @@ export class ClientSession implements RelayTarget {
       this.db.statements.generation,
     );
     if (!this.db.statements.isKnown(stmt.serverName)) {
-      this.statements.forget(name, stmt);
+      this.fwd.statements.forget(name, stmt);
       return 'no';
     }
     if (!next) {
       // Wait for the rest of the round: a Sync keeps this path, anything else goes to a server.
-      this.statements.forget(name, stmt);
+      this.fwd.statements.forget(name, stmt);
       return 'wait';
     }
     this.queue.splice(0, 2);
@@ -945,7 +878,7 @@ export class ClientSession implements RelayTarget {
       );
       return;
     }
-    this.statements.forget(name);
+    this.fwd.statements.forget(name);
     this.stats.queries++;
     this.socket.write(Buffer.concat([be.commandComplete('DEALLOCATE'), be.readyForQuery(this.txStatus)]));
   }
@@ -1007,7 +940,8 @@ export class ClientSession implements RelayTarget {
   private forward(type: number, buf: Buffer, start: number, end: number, info: StatementInfo | null): void {
     const conn = this.server!;
     if (info) {
-      if (info.reason === 'ddl' && this.transactionMode) this.noteSchemaChange(type, buf, start, end, info);
+      if (info.reason === 'ddl' && this.transactionMode)
+        this.fwd.noteSchemaChange(type, buf, start, end, info);
       this.track(info);
       if (this.roundStart === 0 && this.db.statementMetrics) this.startRound(info);
     }
@@ -1016,10 +950,9 @@ export class ClientSession implements RelayTarget {
         conn.relay.sendEpoch++;
         this.stats.queries++;
         // A simple query drops the unnamed statement, the client's and the server's.
-        this.unnamed = null;
-        conn.unnamedOwner = null;
+        this.fwd.dropUnnamed(conn);
         if (this.transactionMode && mayReset(info))
-          this.checkResets(conn, buf.toString('utf8', start + 5, end - 1));
+          this.fwd.checkResets(conn, buf.toString('utf8', start + 5, end - 1));
         break;
       case Frontend.Sync:
         conn.relay.sendEpoch++;
@@ -1032,23 +965,23 @@ export class ClientSession implements RelayTarget {
         conn.relay.roundOpen = true;
         if (buf[start + 5] === 0) {
           this.pluginStatements?.forgetUnnamed(type);
-          return this.forwardUnnamedParse(conn, buf, start, end, info);
+          return this.fwd.forwardUnnamedParse(conn, buf, start, end, info);
         }
-        if (this.transactionMode) return this.forwardParse(conn, buf, start, end, info);
+        if (this.transactionMode) return this.fwd.forwardParse(conn, buf, start, end, info);
         break;
       case Frontend.Bind:
         conn.relay.roundOpen = true;
         if (this.plugins && buf[start + 5] === 0) this.pluginStatements?.forgetUnnamed(Frontend.Bind);
-        if (this.transactionMode) return this.forwardBind(conn, buf, start, end);
-        this.ensureUnnamedFor(conn, buf, start + 5, end);
+        if (this.transactionMode) return this.fwd.forwardBind(conn, buf, start, end);
+        this.fwd.ensureUnnamedFor(conn, buf, start + 5, end);
         break;
       case Frontend.Describe:
       case Frontend.Close:
         conn.relay.roundOpen = true;
         if (buf[start + 5] === 0x53 && buf[start + 6] === 0 && type === Frontend.Describe)
-          this.ensureUnnamed(conn);
+          this.fwd.ensureUnnamed(conn);
         if (this.transactionMode && buf[start + 5] === 0x53)
-          return this.forwardStatementTarget(conn, type, buf, start, end);
+          return this.fwd.forwardStatementTarget(conn, type, buf, start, end);
         if (this.transactionMode && type === Frontend.Close)
           conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
         break;
@@ -1056,103 +989,7 @@ export class ClientSession implements RelayTarget {
         conn.relay.roundOpen = true;
         break;
     }
-    this.pass(buf, start, end);
-  }
-
-  /**
-   * The client's unnamed Parse: recorded (the same bytes as last time are not copied again), so a later
-   * Bind or Describe on another server connection can define it there first.
-   */
-  private forwardUnnamedParse(
-    conn: ServerConnection,
-    buf: Buffer,
-    start: number,
-    end: number,
-    info: StatementInfo | null,
-  ): void {
-    this.unnamedInfo = info;
-    this.stats.queries++;
-    const nameEnd = start + 5;
-    const queryEnd = cstringEnd(buf, nameEnd + 1, end);
-    if (this.transactionMode && queryEnd > 0 && mayReset(info))
-      this.checkResets(conn, buf.toString('utf8', nameEnd + 1, queryEnd));
-    const deallocate =
-      this.transactionMode && queryEnd > 0 && info?.reason === 'deallocate' && this.statements.size > 0
-        ? this.deallocating(info, buf.toString('utf8', nameEnd + 1, queryEnd))
-        : null;
-    const name = deallocate && ownDeallocate(deallocate);
-    let stmt: UnnamedStatement;
-    if (name) {
-      // The server knows the client's statement by a shared name: drop a throwaway statement instead.
-      this.statements.forget(name);
-      stmt = { parse: throwawayDeallocateParse, deallocates: true };
-    } else {
-      const last = this.unnamed;
-      stmt = last && sameBytes(buf, start, end, last.parse) ? last : { parse: ownedCopy(buf, start, end) };
-    }
-    this.unnamed = stmt;
-    if (stmt.deallocates) this.prepareThrowaway(conn);
-    const onFail = () => {
-      if (this.unnamed === stmt) this.unnamed = null;
-      if (conn.unnamedOwner === stmt) conn.unnamedOwner = null;
-    };
-    // Tracked too: the relay pairs every ParseComplete with the Parse it answers.
-    if (conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client, onFail }))
-      conn.unnamedOwner = stmt;
-    else onFail();
-    if (stmt.deallocates) this.push(stmt.parse);
-    else this.pass(buf, start, end);
-  }
-
-  /** Bind of the unnamed statement (`pos` is where its portal name starts). */
-  private ensureUnnamedFor(conn: ServerConnection, buf: Buffer, pos: number, end: number): void {
-    const portalEnd = cstringEnd(buf, pos, end);
-    if (portalEnd >= 0 && portalEnd + 1 < end && buf[portalEnd + 1] === 0) this.ensureUnnamed(conn);
-  }
-
-  /**
-   * Makes the server's unnamed statement the client's before a Bind or Describe of it: PostgreSQL would
-   * otherwise run another client's statement with this client's values.
-   */
-  private ensureUnnamed(conn: ServerConnection): void {
-    const stmt = this.unnamed;
-    if (conn.unnamedOwner === stmt) return;
-    const epoch = conn.relay.sendEpoch;
-    if (!stmt) {
-      // The client has none: the server must have none either, so it answers 26000 as PostgreSQL would.
-      conn.relay.trackClose({ epoch, kind: ParseKind.Injected });
-      conn.unnamedOwner = null;
-      this.push(closeUnnamed);
-      return;
-    }
-    if (stmt.deallocates) this.prepareThrowaway(conn);
-    const onFail = () => {
-      if (conn.unnamedOwner === stmt) conn.unnamedOwner = null;
-    };
-    if (conn.relay.trackParse({ epoch, kind: ParseKind.Injected, onFail })) {
-      conn.unnamedOwner = stmt;
-      this.push(stmt.parse);
-    }
-  }
-
-  /** The throwaway statement a rewritten DEALLOCATE drops (any earlier one closed first). */
-  private prepareThrowaway(conn: ServerConnection): void {
-    const epoch = conn.relay.sendEpoch;
-    conn.relay.trackClose({ epoch, kind: ParseKind.Injected });
-    conn.relay.trackParse({ epoch, kind: ParseKind.Injected });
-    this.push(throwawayClose);
-    this.push(throwawayParse);
-  }
-
-  /** DDL that may change the result type of prepared statements reading its tables starts a generation. */
-  private noteSchemaChange(type: number, buf: Buffer, start: number, end: number, info: StatementInfo): void {
-    const sql =
-      type === Frontend.Query
-        ? buf.toString('utf8', start + 5, end - 1)
-        : type === Frontend.Parse
-          ? readParse(buf.subarray(start, end)).sql
-          : null;
-    if (sql !== null && changesResultTypes(sql)) this.db.statements.invalidate(info.objects?.tables ?? null);
+    this.batch.pass(buf, start, end);
   }
 
   /** Session effects of a statement the server is about to run. */
@@ -1200,153 +1037,32 @@ export class ClientSession implements RelayTarget {
     if (info.sets || info.resetAll) this.serializable = serializableDefault(this.settings);
   }
 
-  private forwardParse(
-    conn: ServerConnection,
-    buf: Buffer,
-    start: number,
-    end: number,
-    info: StatementInfo | null,
-  ): void {
-    const nameEnd = cstringEnd(buf, start + 5, end);
-    if (nameEnd < 0) return this.pass(buf, start, end);
-    this.stats.queries++;
-    const queryEnd = cstringEnd(buf, nameEnd + 1, end);
-    if (queryEnd > 0 && mayReset(info)) this.checkResets(conn, buf.toString('utf8', nameEnd + 1, queryEnd));
-    const epoch = conn.relay.sendEpoch;
-    const name = buf.toString('utf8', start + 5, nameEnd);
-    const existing = this.statements.get(name);
-    if (existing) {
-      // PostgreSQL refuses to redefine a name (42P05): send the Parse under the existing server-side
-      // name, present on this connection, so the server answers with that error in the right place.
-      this.ensurePrepared(conn, existing.serverName, existing.parse);
-      conn.relay.trackParse({ epoch, kind: ParseKind.Client });
-      this.push(renameParse(buf, nameEnd, end, existing.serverName));
-      return;
-    }
-    const stmt = this.statements.define(name, buf, start, nameEnd, end, info, this.db.statements.generation);
-    if (conn.prepared.has(stmt.serverName)) {
-      // The connection has the statement already (another client's copy, which that client may be using):
-      // answer with a stand-in, so neither client's statement changes under it.
-      conn.relay.trackClose({ epoch, kind: ParseKind.Injected });
-      conn.relay.trackParse({ epoch, kind: ParseKind.Client });
-      this.push(standInClose);
-      this.push(standInParse);
-      return;
-    }
-    const onFail = () => {
-      conn.prepared.delete(stmt.serverName);
-      this.statements.forget(name, stmt);
-    };
-    const onOk = () => this.db.statements.parsed(stmt.serverName);
-    if (conn.relay.trackParse({ epoch, kind: ParseKind.Client, onFail, onOk }))
-      conn.prepared.add(stmt.serverName);
-    else onFail();
-    this.push(stmt.parse);
-  }
-
-  private forwardBind(conn: ServerConnection, buf: Buffer, start: number, end: number): void {
-    const portalEnd = cstringEnd(buf, start + 5, end);
-    const stmtEnd = portalEnd < 0 ? -1 : cstringEnd(buf, portalEnd + 1, end);
-    if (stmtEnd === portalEnd + 1) this.ensureUnnamed(conn);
-    if (stmtEnd <= portalEnd + 1) return this.pass(buf, start, end);
-    const stmt = this.statements.get(buf.toString('utf8', portalEnd + 1, stmtEnd));
-    if (!stmt) return this.pass(buf, start, end);
-    this.push(renameBind(buf, start, portalEnd, stmtEnd, end, this.preparedName(conn, stmt)));
-  }
-
-  private forwardStatementTarget(
-    conn: ServerConnection,
-    type: number,
-    buf: Buffer,
-    start: number,
-    end: number,
-  ): void {
-    const nameEnd = cstringEnd(buf, start + 6, end);
-    if (nameEnd <= start + 6) return this.pass(buf, start, end);
-    const name = buf.toString('utf8', start + 6, nameEnd);
-    const stmt = this.statements.get(name);
-    if (!stmt) {
-      if (type === Frontend.Close)
-        conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
-      return this.pass(buf, start, end);
-    }
-    if (type === Frontend.Close) {
-      // Other clients may share the server-side statement: only this client's name goes away.
-      this.statements.forget(name);
-      conn.relay.trackClose({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client });
-      this.push(noopClose);
-      return;
-    }
-    this.push(renameTarget(type, this.preparedName(conn, stmt)));
-  }
-
-  /**
-   * The name a Bind or Describe of a client statement uses on this connection, prepared there first when
-   * it lacks it. A statement parsed before a schema change of a table it reads is not prepared anew: its
-   * result type may have changed, and PostgreSQL refuses that with 0A000 rather than return rows of
-   * another shape. So it goes to a name no connection has, and that error becomes 0A000 (rewriteError).
-   */
-  private preparedName(conn: ServerConnection, stmt: ClientStatement): string {
-    if (conn.prepared.has(stmt.serverName)) return stmt.serverName;
-    if (this.db.statements.changedSince(stmt.generation, stmt.info?.objects?.tables))
-      return staleStatementPrefix + stmt.serverName;
-    this.ensurePrepared(conn, stmt.serverName, stmt.parse);
-    return stmt.serverName;
-  }
-
-  /** DEALLOCATE ALL / DISCARD ALL remove every statement on the server, this client's included. */
-  private checkResets(conn: ServerConnection, sql: string): void {
-    const reset = sessionResetKind(sql);
-    if (!reset) return;
-    conn.prepared.clear();
-    this.statements.clear();
-    if (reset === 'discard') conn.applied.clear();
-  }
-
-  /** Prepares a statement on this connection first if it lacks it; its ParseComplete is hidden. */
-  private ensurePrepared(conn: ServerConnection, serverName: string, parse: Buffer): void {
-    if (conn.prepared.has(serverName)) return;
-    const onFail = () => conn.prepared.delete(serverName);
-    const onOk = () => this.db.statements.parsed(serverName);
-    if (conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Injected, onFail, onOk })) {
-      conn.prepared.add(serverName);
-      this.push(parse);
-    }
-  }
-
-  /** Adds bytes of the client's own message, coalescing neighbours into one slice. */
-  private pass(buf: Buffer, start: number, end: number): void {
-    if (buf === this.runBuf && start === this.runEnd) {
-      this.runEnd = end;
-      return;
-    }
-    this.closeRun();
-    this.runBuf = buf;
-    this.runStart = start;
-    this.runEnd = end;
-  }
-
-  private push(b: Buffer): void {
-    this.closeRun();
-    this.out.push(b);
-  }
-
-  private closeRun(): void {
-    if (this.runBuf) this.out.push(this.runBuf.subarray(this.runStart, this.runEnd));
-    this.runBuf = null;
-  }
-
   private flush(): void {
-    this.closeRun();
+    this.batch.seal();
     const conn = this.server;
-    if (!conn || this.out.length === 0) return;
-    const data = this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
-    this.out = [];
+    if (!conn) return;
+    const data = this.batch.take();
+    if (!data) return;
     this.waitingSince = Date.now();
     writeOrHold(conn.socket, data, this.socket);
   }
 
+  /** A cached answer stood in for PostgreSQL: keep what the client's unnamed Parse defined, for a later Bind. */
+  private adoptCachedRound(round: readonly Queued[]): void {
+    for (const m of round) {
+      if (m.type !== Frontend.Parse) continue;
+      this.fwd.adoptUnnamed(m.buf, m.info);
+      this.stats.queries++;
+    }
+    if (round.length === 1 && round[0].type === Frontend.Query) this.stats.queries++;
+  }
+
   // RelayTarget: replies from the server.
+
+  /** Errors about a server-side statement name show the client's own name, as PostgreSQL would. */
+  rewriteError(body: Buffer): Buffer | null {
+    return this.fwd.rewriteError(body);
+  }
 
   send(chunk: Buffer): void {
     if (this.capture) this.capture.reply.feed(chunk);
@@ -1502,16 +1218,6 @@ export class ClientSession implements RelayTarget {
     if (this.transactionMode && isStalePlanError(body)) this.db.statements.invalidate(null);
   }
 
-  /** Errors about a server-side statement name show the client's own name, as PostgreSQL would. */
-  rewriteError(body: Buffer): Buffer | null {
-    if (body.indexOf('"pp_') < 0) return null;
-    if (body.indexOf(`"${staleStatementPrefix}`) >= 0) return staleStatementError;
-    let text = body.toString();
-    for (const [name, stmt] of this.statements.entries())
-      text = text.replaceAll(`"${stmt.serverName}"`, `"${name}"`);
-    return Buffer.from(text);
-  }
-
   onParameterStatus(name: string, value: string): void {
     const key = name.toLowerCase();
     if (!reportedSettings.has(key)) return;
@@ -1638,31 +1344,11 @@ export class ClientSession implements RelayTarget {
   }
 }
 
-/** Server names that no connection has: a Bind of a client statement whose result type may have changed. */
-const staleStatementPrefix = 'pp_stale_';
-/** What such a Bind answers, as PostgreSQL does for a statement whose result type changed. */
-const staleStatementError = be
-  .errorResponse({
-    severity: 'ERROR',
-    sqlstate: errorCodes.featureNotSupported.sqlstate,
-    message: 'cached plan must not change result type',
-    hint: 'a table this statement reads changed since it was prepared: prepare it again',
-  })
-  .subarray(5);
-
 /** How long a commit's acknowledgement may wait for Redis to take its position (read_your_writes_redis). */
 const shareWaitMs = 1_000;
 
 /** How long a server gets to answer a cancel request at least, before its connection is closed. */
 const cancelGraceMs = 5_000;
-
-/** Close of the unnamed statement, whose CloseComplete the client never sees. */
-const closeUnnamed = fe.closeStatement('');
-/** A statement prepared only to be dropped by a client's DEALLOCATE, rewritten to name it. */
-const throwawayName = 'pp_deallocate';
-const throwawayClose = fe.closeStatement(throwawayName);
-const throwawayParse = fe.parse(throwawayName, 'SELECT');
-const throwawayDeallocateParse = fe.parse('', `DEALLOCATE ${throwawayName}`);
 
 /** Makes PostgreSQL's side of a transaction block fail, after a plugin statement in it failed. */
 const abortBlockSql = `DO $$BEGIN RAISE EXCEPTION 'a statement answered by a plugin failed in this transaction'; END$$`;

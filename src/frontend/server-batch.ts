@@ -1,0 +1,42 @@
+// The bytes a client session sends its server connection next: the client's own messages as slices of the read buffer, the proxy's between them.
+
+export class ServerBatch {
+  private out: Buffer[] = [];
+  /** The open run of the client's own bytes: neighbouring messages of one read go as one slice. */
+  private runBuf: Buffer | null = null;
+  private runStart = 0;
+  private runEnd = 0;
+
+  /** Adds bytes of the client's own message, coalescing neighbours into one slice. */
+  pass(buf: Buffer, start: number, end: number): void {
+    if (buf === this.runBuf && start === this.runEnd) {
+      this.runEnd = end;
+      return;
+    }
+    this.seal();
+    this.runBuf = buf;
+    this.runStart = start;
+    this.runEnd = end;
+  }
+
+  /** Adds a message of the proxy's own (a renamed Parse, an injected Close). */
+  push(b: Buffer): void {
+    this.seal();
+    this.out.push(b);
+  }
+
+  /** Ends the open run, so the read buffer it points into may be reused once the batch is taken. */
+  seal(): void {
+    if (this.runBuf) this.out.push(this.runBuf.subarray(this.runStart, this.runEnd));
+    this.runBuf = null;
+  }
+
+  /** Everything batched, as one buffer, and an empty batch; null when there is nothing. */
+  take(): Buffer | null {
+    this.seal();
+    if (this.out.length === 0) return null;
+    const data = this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
+    this.out = [];
+    return data;
+  }
+}
