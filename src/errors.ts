@@ -1,4 +1,5 @@
 // The one registry of errors that reach clients: stable codes mapped to SQLSTATE and a hint.
+// Each plugin maps its store's own errors to SQLSTATEs in src/plugins/builtin/<plugin>/errors.ts (their registries).
 export const errorCodes = {
   protocolViolation: { sqlstate: '08P01', message: 'protocol violation' },
   invalidPassword: { sqlstate: '28P01', message: 'password authentication failed' },
@@ -46,6 +47,11 @@ export const errorCodes = {
   notNullViolation: { sqlstate: '23502', message: 'null value violates not-null constraint' },
   groupingError: { sqlstate: '42803', message: 'column must appear in the GROUP BY clause' },
   connectionFailure: { sqlstate: '08006', message: 'connection failure' },
+  /** The SQLSTATE of a NOTICE that reports no condition (the admin console's notices). */
+  successfulCompletion: { sqlstate: '00000', message: 'successful completion' },
+  transactionRollback: { sqlstate: '40000', message: 'transaction rolled back' },
+  wrongObjectType: { sqlstate: '42809', message: 'wrong object type' },
+  configurationLimitExceeded: { sqlstate: '53400', message: 'configuration limit exceeded' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

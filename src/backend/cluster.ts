@@ -1,5 +1,6 @@
 // A sharded database's shards as one: shard map, table metadata, transaction ids, in-doubt resolution.
 import { randomBytes } from 'node:crypto';
+import { errorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ShardMap } from '../router/sharding/shard-map.js';
 import type { TableMeta } from '../router/sharding/shard-route.js';
@@ -124,7 +125,8 @@ export class Cluster {
       return new ShardChannel(shard, conn, choice.host.pool);
     } catch (err) {
       // A replica that cannot be reached: the read goes to the primary, and the monitor learns of it.
-      if (err instanceof BackendError && err.sqlstate === '08006') choice.host.monitor.markDown(err.message);
+      if (err instanceof BackendError && err.sqlstate === errorCodes.connectionFailure.sqlstate)
+        choice.host.monitor.markDown(err.message);
       return this.channel(shard);
     }
   }

@@ -279,8 +279,8 @@ export class CrossShardDeadlocks {
     servers: Map<string, ShardServer>,
   ): Promise<void> {
     const error = StatementError.of(
-      errorCodes.deadlockDetected.sqlstate,
-      errorCodes.deadlockDetected.message,
+      'deadlockDetected',
+      undefined,
       'the transaction was rolled back on every shard: end it with ROLLBACK and retry it',
       detail,
     );

@@ -5,6 +5,7 @@ import {
   type ServerEndpoint,
   type ServerLogin,
 } from './server-connection.js';
+import { errorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 export interface PoolOptions {
@@ -114,7 +115,8 @@ export class Pool {
   acquire(): Promise<ServerConnection> {
     const conn = this.tryAcquire();
     if (conn) return Promise.resolve(conn);
-    if (this.closing) return Promise.reject(new BackendError('pool is closing', '57P01'));
+    if (this.closing)
+      return Promise.reject(new BackendError('pool is closing', errorCodes.adminShutdown.sqlstate));
     const started = Date.now();
     this.stats.waited++;
     const p = new Promise<ServerConnection>((resolve, reject) => {
@@ -142,7 +144,7 @@ export class Pool {
         new BackendError(
           `timed out after ${this.options.acquireTimeoutMs} ms waiting for a server connection to ` +
             `${this.endpoint.host}:${this.endpoint.port}${why}; raise pool.size or pool.acquire_timeout`,
-          this.lastError ? '08006' : '53300',
+          this.lastError ? errorCodes.connectionFailure.sqlstate : errorCodes.poolTimeout.sqlstate,
         ),
       );
     }, this.options.acquireTimeoutMs);
@@ -196,7 +198,7 @@ export class Pool {
     clearInterval(this.maintenance);
     for (const w of this.waiters.splice(0)) {
       clearTimeout(w.timer);
-      w.reject(new BackendError('pool is closing', '57P01'));
+      w.reject(new BackendError('pool is closing', errorCodes.adminShutdown.sqlstate));
     }
     for (const c of this.idle.splice(0)) this.destroy(c);
   }
@@ -236,7 +238,7 @@ export class Pool {
           err: err.message,
         });
         // Login errors such as a wrong backend password will not fix themselves: fail waiters now.
-        const fatal = err instanceof BackendError && err.sqlstate !== '08006';
+        const fatal = err instanceof BackendError && err.sqlstate !== errorCodes.connectionFailure.sqlstate;
         if (fatal || this.connecting === 0) {
           for (const w of this.waiters.splice(0)) {
             clearTimeout(w.timer);

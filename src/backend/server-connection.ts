@@ -2,6 +2,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
+import { errorCodes } from '../errors.js';
 import { ScramClientSession } from '../auth/scram.js';
 import { md5Response } from '../auth/md5.js';
 import { AuthType, Backend } from '../protocol/codes.js';
@@ -30,7 +31,7 @@ export interface ServerLogin {
 export class BackendError extends Error {
   constructor(
     message: string,
-    readonly sqlstate = '08006',
+    readonly sqlstate: string = errorCodes.connectionFailure.sqlstate,
   ) {
     super(message);
   }
@@ -216,7 +217,10 @@ export class ServerConnection {
           case Backend.ErrorResponse: {
             const body = buf.subarray(start + 5, end);
             const code = sqlstateOf(body);
-            throw new BackendError(`server refused login: ${errorMessageOf(body)}`, code ?? '08006');
+            throw new BackendError(
+              `server refused login: ${errorMessageOf(body)}`,
+              code ?? errorCodes.connectionFailure.sqlstate,
+            );
           }
           case Backend.ReadyForQuery:
             clearTimeout(timer);

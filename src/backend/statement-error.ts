@@ -1,4 +1,5 @@
 // An error for one statement, as the ErrorResponse body the client gets (a shard's own, or the proxy's).
+import { errorCodes, type ErrorCode } from '../errors.js';
 import * as be from '../protocol/backend-messages.js';
 import { errorFields } from './shard-wire.js';
 
@@ -9,16 +10,30 @@ export class StatementError extends Error {
   }
 
   get sqlstate(): string {
-    return errorFields(this.body).get('C') ?? 'XX000';
+    return errorFields(this.body).get('C') ?? errorCodes.internalError.sqlstate;
   }
 
-  static of(sqlstate: string, message: string, hint?: string, detail?: string): StatementError {
+  /** The proxy's own error: its SQLSTATE comes from the registry (src/errors.ts). */
+  static of(code: ErrorCode, message?: string, hint?: string, detail?: string): StatementError;
+  /**
+   * @deprecated pass a registry code (src/errors.ts), or relay() a SQLSTATE that came from elsewhere.
+   * Kept only while client-session.ts, sharded-session.ts and src/pipeline/ still pass SQLSTATEs.
+   */
+  static of(sqlstate: string, message: string, hint?: string, detail?: string): StatementError;
+  static of(code: string, message?: string, hint?: string, detail?: string): StatementError {
+    const registered = code in errorCodes ? errorCodes[code as ErrorCode] : undefined;
+    const sqlstate = registered?.sqlstate ?? code;
+    return StatementError.relay(sqlstate, message ?? registered?.message ?? 'error', hint, detail);
+  }
+
+  /** An error whose SQLSTATE another party chose (a server, a plugin, a value conversion): passed on as is. */
+  static relay(sqlstate: string, message: string, hint?: string, detail?: string): StatementError {
     return new StatementError(
       be.errorResponse({ severity: 'ERROR', sqlstate, message, hint, detail }).subarray(5),
     );
   }
 
   static unsupported(message: string, hint?: string): StatementError {
-    return StatementError.of('0A000', message, hint);
+    return StatementError.of('featureNotSupported', message, hint);
   }
 }

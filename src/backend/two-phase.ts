@@ -146,7 +146,7 @@ export async function commitTwoPhase(
     );
     throw cause instanceof StatementError
       ? cause
-      : StatementError.of('40000', `distributed transaction rolled back: ${cause.message}`);
+      : StatementError.of('transactionRollback', `distributed transaction rolled back: ${cause.message}`);
   };
   const failed = prepareErrors.findIndex((e) => e !== null);
   if (failed >= 0) {

@@ -4,7 +4,7 @@ import { messageOf } from '../plugins/host.js';
 import type { ResultColumn, SessionView, Statement, StatementResult } from '../plugins/api.js';
 import { PluginError } from '../plugins/api.js';
 import { readOnlyRefusal, sqlWriteCommand } from '../plugins/read-only.js';
-import { ProxyError } from '../errors.js';
+import { ProxyError, errorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Backend, Frontend } from '../protocol/codes.js';
 import * as be from '../protocol/backend-messages.js';
@@ -301,7 +301,7 @@ function paramText(value: Buffer | null, format: number, oid: number): string | 
   const text = binaryToText(value, oid);
   if (text === undefined) {
     throw {
-      sqlstate: '0A000',
+      sqlstate: errorCodes.featureNotSupported.sqlstate,
       message: `binary parameters of type ${oid} are not supported for statements answered by a plugin`,
       hint: 'send this parameter in text format',
     } satisfies ClientError;
@@ -339,7 +339,7 @@ function dataRow(
     const bytes = resultFormatOf(formats, i) === 1 ? textToBinary(value, oid) : Buffer.from(value, 'utf8');
     if (!bytes) {
       throw {
-        sqlstate: '0A000',
+        sqlstate: errorCodes.featureNotSupported.sqlstate,
         message: `plugin "${plugin}" cannot send type ${oid} in binary format`,
         hint: 'ask for text results',
       } satisfies ClientError;

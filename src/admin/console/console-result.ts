@@ -1,4 +1,5 @@
 // What an admin command answers, and its encoding as RowDescription, DataRow and CommandComplete messages.
+import { errorCodes } from '../../errors.js';
 import * as be from '../../protocol/backend-messages.js';
 
 export type CellValue = string | number | null;
@@ -33,7 +34,9 @@ function cell(value: CellValue, column: ConsoleColumn): string | null {
 export function encodeResult(result: ConsoleResult): Buffer[] {
   const out: Buffer[] = [];
   for (const message of result.notices ?? [])
-    out.push(be.noticeResponse({ severity: 'NOTICE', sqlstate: '00000', message }));
+    out.push(
+      be.noticeResponse({ severity: 'NOTICE', sqlstate: errorCodes.successfulCompletion.sqlstate, message }),
+    );
   if (result.columns) {
     const columns = result.columns;
     out.push(be.rowDescription(columns.map((c) => ({ name: c.name, typeOid: typeOids[c.type] }))));

@@ -57,7 +57,10 @@ export class TransactionBlock implements WatchedTransaction {
       );
     } catch (err) {
       if (err instanceof CoordinatorCrashed) {
-        throw StatementError.of('08006', `proxy stopped during two-phase commit (${err.message})`);
+        throw StatementError.of(
+          'connectionFailure',
+          `proxy stopped during two-phase commit (${err.message})`,
+        );
       }
       throw err;
     } finally {

@@ -70,7 +70,7 @@ export function castText(text: string, from: number, to: CastTarget): string {
 
 function unsupported(from: number, to: CastTarget): never {
   throw new ValueError(
-    '0A000',
+    'featureNotSupported',
     `a cast from type ${from} to type ${to.typeOid} is not supported across shards`,
   );
 }
@@ -80,25 +80,29 @@ function toInteger(text: string, from: number, overflow: string): bigint {
   if (integerTypes.has(from)) return BigInt(text);
   if (from === Oid.numeric) {
     const v = parseNumeric(text);
-    if (typeof v === 'string') throw new ValueError('22003', `cannot convert ${v} to integer`);
+    if (typeof v === 'string')
+      throw new ValueError('numericValueOutOfRange', `cannot convert ${v} to integer`);
     return roundHalfAway(v.coef, v.scale);
   }
   if (floatTypes.has(from)) {
     const f = parseFloatText(text);
-    if (!Number.isFinite(f)) throw new ValueError('22003', overflow);
+    if (!Number.isFinite(f)) throw new ValueError('numericValueOutOfRange', overflow);
     const floor = Math.floor(f);
     const diff = f - floor;
     const even = floor % 2 === 0 ? floor : floor + 1;
     const rounded = diff > 0.5 ? floor + 1 : diff < 0.5 ? floor : even;
     if (!Number.isSafeInteger(rounded) && Math.abs(rounded) >= 2 ** 63)
-      throw new ValueError('22003', overflow);
+      throw new ValueError('numericValueOutOfRange', overflow);
     return BigInt(rounded);
   }
-  throw new ValueError('0A000', `a cast from type ${from} to an integer type is not supported across shards`);
+  throw new ValueError(
+    'featureNotSupported',
+    `a cast from type ${from} to an integer type is not supported across shards`,
+  );
 }
 
 function inRange(v: bigint, [min, max, message]: [bigint, bigint, string]): string {
-  if (v < min || v > max) throw new ValueError('22003', message);
+  if (v < min || v > max) throw new ValueError('numericValueOutOfRange', message);
   return v.toString();
 }
 
@@ -115,7 +119,10 @@ function roundHalfAway(coef: bigint, scale: number): bigint {
 function toNumeric(text: string, from: number, typmod: number): string {
   if (!integerTypes.has(from) && from !== Oid.numeric) {
     // float8 -> numeric keeps only DBL_DIG significant digits in PostgreSQL: not reproduced here.
-    throw new ValueError('0A000', `a cast from type ${from} to numeric is not supported across shards`);
+    throw new ValueError(
+      'featureNotSupported',
+      `a cast from type ${from} to numeric is not supported across shards`,
+    );
   }
   if (typmod < 4) return text;
   const precision = ((typmod - 4) >> 16) & 0xffff;
@@ -128,7 +135,7 @@ function toNumeric(text: string, from: number, typmod: number): string {
   const digits = (negative ? -shifted : shifted).toString().padStart(scale + 1, '0');
   const whole = digits.slice(0, digits.length - scale);
   if (whole.replace(/^0+/, '').length > precision - scale) {
-    throw new ValueError('22003', 'numeric field overflow');
+    throw new ValueError('numericValueOutOfRange', 'numeric field overflow');
   }
   const body = scale > 0 ? `${whole}.${digits.slice(digits.length - scale)}` : whole;
   return negative ? `-${body}` : body;

@@ -6,10 +6,16 @@
 import { z } from 'zod';
 import type { ResultColumn, Statement, StatementResult, PolyproxyPlugin } from '../api.js';
 import { PluginError } from '../api.js';
+import { errorCodes, type ErrorCode } from '../../errors.js';
 
 const configSchema = z.strictObject({ max_keys: z.int().min(1).default(1000) });
 
 type Node = Record<string, unknown>;
+
+/** A refusal with the SQLSTATE PostgreSQL gives for the same condition, taken from the proxy's registry. */
+function kvError(code: ErrorCode, message: string, hint?: string): PluginError {
+  return new PluginError(errorCodes[code].sqlstate, message, hint);
+}
 
 const entryColumns: ResultColumn[] = [
   { name: 'key', typeOid: 25 },
@@ -29,7 +35,7 @@ function valueOf(node: unknown, stmt: Statement): string | null {
   if (c?.sval) return c.sval.sval;
   if (c?.ival) return String(c.ival.ival ?? 0);
   if (n.TypeCast) return valueOf((n.TypeCast as Node).arg, stmt);
-  throw new PluginError('0A000', 'kv: only constants and parameters are supported as values');
+  throw kvError('featureNotSupported', 'kv: only constants and parameters are supported as values');
 }
 
 /** `WHERE key = <value>`, or undefined for no WHERE. */
@@ -43,7 +49,7 @@ function keyFilter(where: unknown, stmt: Statement): string | null | undefined {
   const column = (expr?.lexpr?.ColumnRef as { fields?: { String?: { sval: string } }[] })?.fields?.at(-1)
     ?.String?.sval;
   if (!expr || expr.name?.[0]?.String.sval !== '=' || column !== 'key')
-    throw new PluginError('0A000', 'kv: WHERE supports only key = <value>', 'filter on the key column');
+    throw kvError('featureNotSupported', 'kv: WHERE supports only key = <value>', 'filter on the key column');
   return valueOf(expr.rexpr, stmt);
 }
 
@@ -57,15 +63,19 @@ function projection(select: Node): number[] {
     const name = (last?.String as { sval?: string } | undefined)?.sval;
     if (name === 'key') return [0];
     if (name === 'value') return [1];
-    throw new PluginError('42703', `column "${name ?? '?'}" does not exist`, 'kv.entries has key and value');
+    throw kvError(
+      'undefinedColumn',
+      `column "${name ?? '?'}" does not exist`,
+      'kv.entries has key and value',
+    );
   });
 }
 
 function tableOf(stmt: Statement): string {
   const table = stmt.tables[0];
   if (table !== 'kv.entries' && table !== 'kv.commits')
-    throw new PluginError(
-      '42P01',
+    throw kvError(
+      'undefinedTable',
       `relation "${table}" does not exist`,
       'kv has the tables kv.entries and kv.commits',
     );
@@ -114,17 +124,20 @@ const plugin: PolyproxyPlugin<z.output<typeof configSchema>> = {
           .map((row) => picked.map((i) => row[i]));
         return { columns: picked.map((i) => entryColumns[i]), rows, command: `SELECT ${rows.length}` };
       }
-      if (table !== 'kv.entries') throw new PluginError('42809', 'kv.commits is read-only');
+      if (table !== 'kv.entries') throw kvError('wrongObjectType', 'kv.commits is read-only');
       if (kind === 'InsertStmt') {
         const lists = (
           (body.selectStmt as Node).SelectStmt as { valuesLists: { List: { items: unknown[] } }[] }
         ).valuesLists;
         const rows = lists.map((l) => l.List.items.map((item) => valueOf(item, stmt)));
         if (entries.size + rows.length > ctx.config.max_keys)
-          throw new PluginError('53400', `kv is full (max_keys ${ctx.config.max_keys})`);
-        if (rows.some(([k]) => k === null)) throw new PluginError('23502', 'kv: key must not be null');
+          throw kvError('configurationLimitExceeded', `kv is full (max_keys ${ctx.config.max_keys})`);
+        if (rows.some(([k]) => k === null)) throw kvError('notNullViolation', 'kv: key must not be null');
         if (rows.some(([k]) => entries.has(k!)))
-          throw new PluginError('23505', 'duplicate key value violates unique constraint "kv_entries_pkey"');
+          throw kvError(
+            'uniqueViolation',
+            'duplicate key value violates unique constraint "kv_entries_pkey"',
+          );
         apply(stmt, () => rows.forEach(([k, v]) => entries.set(k!, v ?? null)));
         writes.inc({ kind: 'insert' }, rows.length);
         return { columns: null, rows: [], command: `INSERT 0 ${rows.length}` };
@@ -136,7 +149,7 @@ const plugin: PolyproxyPlugin<z.output<typeof configSchema>> = {
         writes.inc({ kind: 'delete' }, doomed.length);
         return { columns: null, rows: [], command: `DELETE ${doomed.length}` };
       }
-      throw new PluginError('0A000', `kv: ${kind} is not supported`, 'use SELECT, INSERT or DELETE');
+      throw kvError('featureNotSupported', `kv: ${kind} is not supported`, 'use SELECT, INSERT or DELETE');
     };
 
     ctx.claim(
