@@ -3,7 +3,15 @@
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import type pg from 'pg';
 import type { Logger } from '../logger.js';
+import { addLiveStream, type StreamStatus } from './live-streams.js';
 import { formatLsn, parseLsn } from './lsn.js';
+import {
+  beginTransaction,
+  keepText,
+  rowChanges,
+  type RowChange,
+  type StreamTransaction,
+} from './row-changes.js';
 import { clientConfig, tryLock, type ServerLogin } from './stream-lock.js';
 
 export interface ChangeStreamOptions {
@@ -15,8 +23,16 @@ export interface ChangeStreamOptions {
    * Takes the tables (`schema.table`, lower-case) written by one or more committed transactions. The stream
    * confirms their position only after this resolved; when it throws it is called again with them.
    */
-  readonly apply: (tables: readonly string[]) => Promise<void>;
+  readonly apply?: (tables: readonly string[]) => Promise<void>;
+  /**
+   * Takes the committed transactions with their rows, in commit order, like apply (confirmed once it resolved,
+   * called again with the same transactions when it throws). With it, the stream keeps each transaction's rows
+   * in memory until then.
+   */
+  readonly applyTransactions?: (transactions: readonly StreamTransaction[]) => Promise<void>;
   readonly log: Logger;
+  /** What the stream feeds (`cache`, `publish`), as SHOW STREAMS lists it. */
+  readonly consumer?: string;
   /** How often an idle instance tries the lock, and the pause before a new attempt after a failure. */
   readonly retryMs?: number;
   /** Told when this instance starts or stops consuming the stream. */
@@ -26,6 +42,7 @@ export interface ChangeStreamOptions {
 /** What the handler owes the stream: tables to apply, then a position to confirm. */
 interface Pending {
   readonly tables: readonly string[];
+  readonly transaction: StreamTransaction | null;
   /** The end of the last WAL this item covers (exclusive), or null when it moves nothing. */
   readonly end: bigint | null;
   /** The server asked for an answer (a keepalive with the reply flag). */
@@ -45,18 +62,34 @@ export class ChangeStream {
   private running: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private session: ReplicationSession | null = null;
+  private unlist: (() => void) | null = null;
 
   constructor(private readonly opts: ChangeStreamOptions) {
     if (!identifier.test(opts.slot)) throw new Error(`invalid replication slot name ${opts.slot}`);
   }
 
   start(): void {
+    this.unlist ??= addLiveStream({ consumer: this.opts.consumer ?? 'stream', status: () => this.status() });
     this.running ??= this.loop();
+  }
+
+  /** Where this instance stands on the stream, for lag metrics and SHOW STREAMS. */
+  status(): StreamStatus {
+    const server = `${this.opts.server.host}:${this.opts.server.port}`;
+    const session = this.session?.progress();
+    return {
+      slot: this.opts.slot,
+      server,
+      database: this.opts.server.database,
+      consuming: !!session,
+      ...session,
+    };
   }
 
   /** Stops consuming; a transaction whose position was not confirmed yet comes again to the next consumer. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unlist?.();
     this.wake?.();
     await this.session?.close();
     await this.running;
@@ -127,6 +160,12 @@ class ReplicationSession {
   private readonly queue: Pending[] = [];
   /** Tables of the transaction being received (between its Begin and Commit). */
   private open: Set<string> | null = null;
+  /** Rows of the transaction being received, kept only for applyTransactions. */
+  private rows: (StreamTransaction & { changes: RowChange[] }) | null = null;
+  /** The furthest WAL position the server reported (commit ends and keepalives). */
+  private serverEnd = 0n;
+  /** Commit times (µs) of received transactions not yet confirmed, oldest first. */
+  private readonly unconfirmed: { end: bigint; timeUs: bigint }[] = [];
   /** Everything before this position is applied; 0 until the first commit or keepalive. */
   private confirmed = 0n;
   private draining = false;
@@ -142,9 +181,11 @@ class ReplicationSession {
       { acknowledge: { auto: false, timeoutSeconds: 0 } },
     );
     this.service.on('data', (lsn: string, message: Pgoutput.Message) => this.receive(message));
-    this.service.on('heartbeat', (lsn: string, _time: number, reply: boolean) =>
-      this.push({ tables: [], end: this.open ? null : parseLsn(lsn), reply }),
-    );
+    this.service.on('heartbeat', (lsn: string, _time: number, reply: boolean) => {
+      const end = parseLsn(lsn);
+      if (end > this.serverEnd) this.serverEnd = end;
+      this.push({ tables: [], transaction: null, end: this.open ? null : end, reply });
+    });
     this.service.on('error', (error: Error) => this.failed?.(error));
     // close() may come while the connection is still being made: it must not start replicating after it.
     this.service.on('start', () => {
@@ -172,30 +213,59 @@ class ReplicationSession {
     await this.service.stop().catch(() => {});
   }
 
+  /** Lag as of now: what was received but not confirmed, and how old its first commit is. */
+  progress(): { confirmed: string; lagBytes: number; lagSeconds: number } {
+    const oldest = this.unconfirmed[0];
+    const nowUs = BigInt(Date.now()) * 1000n;
+    return {
+      confirmed: formatLsn(this.confirmed),
+      lagBytes:
+        this.serverEnd > this.confirmed && this.confirmed > 0n ? Number(this.serverEnd - this.confirmed) : 0,
+      lagSeconds: oldest && nowUs > oldest.timeUs ? Number(nowUs - oldest.timeUs) / 1e6 : 0,
+    };
+  }
+
   private receive(message: Pgoutput.Message): void {
     switch (message.tag) {
+      case 'relation':
+        keepText(message);
+        break;
       case 'begin':
         this.open = new Set();
+        if (this.opts.applyTransactions) this.rows = beginTransaction(message);
         break;
       case 'insert':
       case 'update':
       case 'delete':
         this.open?.add(tableName(message.relation));
+        this.rows?.changes.push(...rowChanges(message));
         break;
       case 'truncate':
         for (const relation of message.relations) this.open?.add(tableName(relation));
+        this.rows?.changes.push(...rowChanges(message));
         break;
-      case 'commit': {
-        const tables = [...(this.open ?? [])];
-        this.open = null;
-        this.push({
-          tables,
-          end: message.commitEndLsn ? parseLsn(message.commitEndLsn) : null,
-          reply: false,
-        });
+      case 'commit':
+        this.commit(message);
         break;
-      }
     }
+  }
+
+  private commit(message: Pgoutput.MessageCommit): void {
+    const tables = [...(this.open ?? [])];
+    const transaction = this.rows;
+    this.open = null;
+    this.rows = null;
+    const end = message.commitEndLsn ? parseLsn(message.commitEndLsn) : null;
+    if (end !== null) {
+      if (end > this.serverEnd) this.serverEnd = end;
+      this.unconfirmed.push({ end, timeUs: BigInt(message.commitTime as bigint) });
+    }
+    this.push({
+      tables,
+      transaction: transaction && transaction.changes.length > 0 ? transaction : null,
+      end,
+      reply: false,
+    });
   }
 
   private push(item: Pending): void {
@@ -210,7 +280,8 @@ class ReplicationSession {
       while (this.queue.length > 0 && !this.closed) {
         const batch = this.queue.splice(0, this.queue.length);
         const tables = [...new Set(batch.flatMap((item) => item.tables))];
-        if (tables.length > 0) await this.applyUntilDone(tables);
+        const transactions = batch.flatMap((item) => (item.transaction ? [item.transaction] : []));
+        if (tables.length > 0 || transactions.length > 0) await this.applyUntilDone(tables, transactions);
         if (this.closed) return;
         let moved = false;
         for (const item of batch) {
@@ -219,6 +290,8 @@ class ReplicationSession {
             moved = true;
           }
         }
+        while (this.unconfirmed.length > 0 && this.unconfirmed[0]!.end <= this.confirmed)
+          this.unconfirmed.shift();
         // The library reports its argument + 1 as flushed; `confirmed` is already an end (last byte + 1).
         if ((moved || batch.some((item) => item.reply)) && this.confirmed > 0n)
           await this.service.acknowledge(formatLsn(this.confirmed - 1n));
@@ -230,10 +303,15 @@ class ReplicationSession {
     }
   }
 
-  private async applyUntilDone(tables: readonly string[]): Promise<void> {
+  private async applyUntilDone(
+    tables: readonly string[],
+    transactions: readonly StreamTransaction[],
+  ): Promise<void> {
+    const { apply, applyTransactions } = this.opts;
     for (let attempt = 1; !this.closed; attempt++) {
       try {
-        await this.opts.apply(tables);
+        if (apply && tables.length > 0) await apply(tables);
+        if (applyTransactions && transactions.length > 0) await applyTransactions(transactions);
         return;
       } catch (error) {
         if (attempt === 1)
