@@ -104,9 +104,10 @@ describe('sharded session', () => {
       'EXPLAIN ROUTE SELECT score, count(*) FROM users GROUP BY score ORDER BY score',
     );
     const lines = r.rows.map((x) => x.route as string);
-    expect(lines[0]).toBe('Sort keys=[$1]');
-    expect(lines[1]).toMatch(/^ {2}Aggregate group=\[\$1\]/);
-    expect(lines[2]).toMatch(/^ {4}Route shards=\[0,1,2\]/);
+    expect(lines[0]).toBe('Gather shards=[0,1,2] reason=no-shard-key');
+    expect(lines[1]).toBe('  Sort keys=[$1]');
+    expect(lines[2]).toMatch(/^ {4}Aggregate group=\[\$1\]/);
+    expect(lines[3]).toMatch(/^ {6}Route shards=\[0,1,2\]/);
   });
 
   it('commits a transaction over several shards and rolls one back', async () => {
@@ -154,7 +155,7 @@ describe('sharded session', () => {
     expect(big.rowCount).toBe(200000);
     expect(big.rows[199999]).toEqual({ g: 200000, name: 'user7' });
     const explain = await client.query('EXPLAIN ROUTE SELECT name FROM users WHERE id = 7');
-    expect(explain.rows[0].route).toMatch(/^Route shards=\[\d\] reason=shard-key/);
+    expect(explain.rows[0].route).toMatch(/^SingleShard shard=\d access=read reason=shard-key/);
   });
 
   it('runs RESET ALL on the shards rather than taking it for a route setting', async () => {

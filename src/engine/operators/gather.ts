@@ -1,0 +1,54 @@
+// Gather: the root of a scatter-gather SELECT: runs the row plan on the shards' connections, answers its rows.
+import { runStatement } from '../../backend/shard-exec.js';
+import { StatementError } from '../../backend/statement-error.js';
+import { ValueError } from '../values/value-error.js';
+import { shardList } from '../outcome.js';
+import {
+  statementOf,
+  type ExecContext,
+  type Operator,
+  type Outcome,
+  type ShardResult,
+  type StatementPlan,
+} from '../types.js';
+
+export class Gather implements StatementPlan {
+  readonly children: Operator[];
+
+  constructor(
+    child: Operator,
+    readonly shards: number[],
+    readonly reason: string,
+    /** A locking or writing SELECT: primaries only. */
+    readonly write: boolean,
+  ) {
+    this.children = [child];
+  }
+
+  describe(): string {
+    return `Gather shards=${shardList(this.shards)} reason=${this.reason}${this.write ? ' access=write' : ''}`;
+  }
+
+  async execute(ctx: ExecContext): Promise<Outcome> {
+    const st = statementOf(ctx);
+    if (st.formats.some((f) => f !== 0)) {
+      throw StatementError.unsupported(
+        'binary result format for a query over several shards is not supported',
+        'request text results',
+      );
+    }
+    const use = { atomic: false, write: this.write };
+    const inner: ExecContext = {
+      ...ctx,
+      runOnShards: (list, text) =>
+        st.onShards(list, use, (chs) => st.onEach(chs, (c): Promise<ShardResult> => runStatement(c, text))),
+    };
+    try {
+      const result = await this.children[0].run(inner);
+      return { columns: result.columns, rows: result.rows, tag: `SELECT ${result.rows.length}` };
+    } catch (err) {
+      if (err instanceof ValueError) throw StatementError.relay(err.sqlstate, err.message);
+      throw err;
+    }
+  }
+}
