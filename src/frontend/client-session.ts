@@ -6,7 +6,7 @@ import type { RelayTarget } from '../backend/response-relay.js';
 import { ParseKind } from '../backend/response-relay.js';
 import type { ServerConnection } from '../backend/server-connection.js';
 import { BackendError } from '../backend/server-connection.js';
-import { formatLsn, parseLsn } from '../backend/lsn.js';
+import { formatLsn } from '../backend/lsn.js';
 import { scopeKey } from '../backend/write-positions.js';
 import type { RouteChoice } from '../backend/shard.js';
 import { ProxyError, errorCodes } from '../errors.js';
@@ -28,15 +28,9 @@ import { ownedCopy, sameBytes, writeOrHold, type SocketInput } from '../net/sock
 import { cstringEnd } from './prepared-statements.js';
 import { canonicalEncoding } from './client-encoding.js';
 import { ServerBatch } from './server-batch.js';
+import { SessionPositions } from './session-positions.js';
 import { StatementForwarding, mayReset } from './statement-forwarding.js';
-import {
-  commandOf,
-  directiveLsn,
-  lsnCommand,
-  maxLsn,
-  type CommandInfo,
-  type SessionCommand,
-} from './session-commands.js';
+import { commandOf, lsnCommand, type CommandInfo, type SessionCommand } from './session-commands.js';
 import { reportedSettings, settingSql, settingsDiff, startupSettings } from '../backend/server-settings.js';
 import { TransactionAccess } from './transaction-access.js';
 import type { PluginHost } from '../plugins/host.js';
@@ -116,17 +110,8 @@ export class ClientSession implements RelayTarget {
   private override: RouteOverride = 'auto';
   /** default_transaction_isolation is serializable: a standby refuses every transaction, reads included. */
   private serializable = false;
-  /** Read-your-writes: the primary's WAL position after this client's last write. */
-  private minLsn: bigint | null = null;
-  /** The scope whose writes this client's reads must see (routing.read_your_writes user / application), or null. */
-  private readonly scope: string | null;
-  /** A write in a scope shared with other instances: its commit position is published before the commit is acknowledged. */
-  private sharePending = false;
-  /** A position the client asked its reads to wait for (SET polyproxy.min_lsn), from another service's write. */
-  private tokenLsn: bigint | null = null;
-  private lsnPending = 0;
-  /** A write was sent on the current server connection (its commit position must be learnt). */
-  private wroteHere = false;
+  /** Read-your-writes: the positions this client's reads must see. */
+  private readonly positions: SessionPositions;
   /** The client opened a transaction block that has not ended yet (predicted from what it sent). */
   private inBlock = false;
   stats = { queries: 0, transactions: 0 };
@@ -190,7 +175,10 @@ export class ClientSession implements RelayTarget {
     this.settings = new Map(this.startup);
     this.serializable = serializableDefault(this.settings);
     this.done = { database: db.name, kind: 'read', route: 'primary', seconds: 0 };
-    this.scope = scopeKey(db.config.routing.read_your_writes, user, startupValues.get('application_name'));
+    this.positions = new SessionPositions(
+      db,
+      scopeKey(db.config.routing.read_your_writes, user, startupValues.get('application_name')),
+    );
     const plugins = db.plugins;
     this.plugins =
       plugins && (plugins.hasClaims || plugins.hasBeforeHooks || plugins.hasCommitHooks) ? plugins : null;
@@ -590,7 +578,7 @@ export class ClientSession implements RelayTarget {
       if (isLocal(m.type, m.info)) {
         if (this.server && this.server.relay.busy()) break;
         // The last write's position is still being learnt: its answer follows (see learnCommitPosition).
-        if (commandOf(m.info)?.kind === 'show-write-lsn' && this.lsnPending > 0) break;
+        if (commandOf(m.info)?.kind === 'show-write-lsn' && this.positions.learning > 0) break;
         this.queue.shift();
         this.flush();
         this.answerLocally(m.info!);
@@ -658,7 +646,7 @@ export class ClientSession implements RelayTarget {
     const choice = this.routed ?? this.route(tried);
     this.routed = null;
     const wait = this.db.config.routing.read_your_writes_wait;
-    const after = wait > 0 && !waited ? this.readAfter(this.queuedInfos()) : null;
+    const after = wait > 0 && !waited ? this.positions.readAfter(this.queuedInfos()) : null;
     if (choice && after !== null && choice.decision.reason.endsWith('read-your-writes')) {
       // Rather than load the primary, wait a little for a replica to replay this client's last write.
       this.attaching = true;
@@ -719,29 +707,11 @@ export class ClientSession implements RelayTarget {
     });
     if (access === 'read' && this.serializable)
       return this.db.shard.choose('write', 'serializable-session', null);
-    if (access === 'read' && this.writePending()) {
+    if (access === 'read' && this.positions.writePending()) {
       const primary = this.db.shard.choose('write', `${reason},read-your-writes`, null);
       if (primary) return primary;
     }
-    return this.db.shard.choose(access, reason, this.readAfter(infos), exclude);
-  }
-
-  /** A write of this client (or of its scope) committed and its position is not known yet. */
-  private writePending(): boolean {
-    if (this.db.config.routing.read_your_writes === 'off') return false;
-    return this.lsnPending > 0 || (this.scope !== null && this.db.writePositions.pending(this.scope));
-  }
-
-  /**
-   * The WAL position a replica must have replayed to serve this client's reads: its own last write, its
-   * scope's (other connections of its user or application), and a `min_lsn` token it was given.
-   */
-  private readAfter(infos: readonly StatementInfo[] = []): bigint | null {
-    let lsn = this.tokenLsn;
-    for (const info of infos) lsn = maxLsn(lsn, directiveLsn(info.directive));
-    if (this.db.config.routing.read_your_writes === 'off') return lsn;
-    lsn = maxLsn(lsn, this.minLsn);
-    return this.scope === null ? lsn : maxLsn(lsn, this.db.writePositions.minLsn(this.scope));
+    return this.db.shard.choose(access, reason, this.positions.readAfter(infos), exclude);
   }
 
   private queuedInfos(): StatementInfo[] {
@@ -758,7 +728,8 @@ export class ClientSession implements RelayTarget {
     const choice = this.route(undefined, info ? [info] : []);
     if (
       !choice ||
-      (this.db.config.routing.read_your_writes_wait > 0 && this.readAfter(info ? [info] : []) !== null)
+      (this.db.config.routing.read_your_writes_wait > 0 &&
+        this.positions.readAfter(info ? [info] : []) !== null)
     )
       return false;
     const conn = choice.host.pool.tryAcquire();
@@ -777,7 +748,7 @@ export class ClientSession implements RelayTarget {
     this.server = conn;
     this.serverPool = pool;
     this.serverRole = choice.decision.role;
-    this.wroteHere = false;
+    this.positions.wroteHere = false;
     conn.relay.target = this;
     this.stats.transactions++;
     const sql = settingsDiff(this.settings, conn);
@@ -836,11 +807,11 @@ export class ClientSession implements RelayTarget {
       case 'deallocate':
         return this.answerDeallocate(command.name);
       case 'show-write-lsn': {
-        const lsn = this.minLsn === null ? '' : formatLsn(this.minLsn);
+        const lsn = this.positions.own === null ? '' : formatLsn(this.positions.own);
         return this.writeOneValue('polyproxy.write_lsn', lsn, 'SHOW');
       }
       case 'set-min-lsn':
-        this.tokenLsn = command.lsn;
+        this.positions.token = command.lsn;
         this.socket.write(
           Buffer.concat([
             be.commandComplete(command.lsn === null ? 'RESET' : 'SET'),
@@ -994,15 +965,15 @@ export class ClientSession implements RelayTarget {
 
   /** Session effects of a statement the server is about to run. */
   private track(info: StatementInfo): void {
-    if (info.access === 'write' && this.serverRole === 'primary') this.wroteHere = true;
+    if (info.access === 'write' && this.serverRole === 'primary') this.positions.wroteHere = true;
     if (
       info.access === 'write' &&
-      this.scope !== null &&
+      this.positions.scope !== null &&
       this.db.sharedPositions &&
       this.db.shard.hasReplicas
     ) {
       // The commit is acknowledged only once other instances know its position (see releaseHeld).
-      this.sharePending = true;
+      this.positions.sharePending = true;
       this.held ??= [];
     }
     if (info.access === 'write' && this.plugins?.hasCommitHooks) {
@@ -1103,10 +1074,10 @@ export class ClientSession implements RelayTarget {
    * that sees its commit acknowledged can count on every plugin (such as a cache) knowing of it.
    */
   private releaseHeld(status: number): void {
-    if (status === TxStatus.Idle && this.sharePending && this.server) {
-      this.sharePending = false;
+    if (status === TxStatus.Idle && this.positions.sharePending && this.server) {
+      this.positions.sharePending = false;
       this.committing = true;
-      void this.shareCommitPosition(this.server).then(() => {
+      void this.positions.share(this.server).then(() => {
         this.committing = false;
         if (this.closed) return;
         if (this.held) this.releaseHeld(status);
@@ -1137,21 +1108,6 @@ export class ClientSession implements RelayTarget {
     });
   }
 
-  /**
-   * The position of a write just committed, learnt on its connection and published to the other proxy
-   * instances before the client hears of the commit: a read the client then sends to another instance
-   * sees the write. Bounded: a slow Redis delays the acknowledgement by shareWaitMs at most.
-   */
-  private async shareCommitPosition(conn: ServerConnection): Promise<void> {
-    const { row } = await conn.queryRow('SELECT pg_current_wal_lsn()');
-    const lsn = parseLsn(row?.[0]);
-    if (lsn === null || this.scope === null) return;
-    this.wroteHere = false;
-    if (this.minLsn === null || lsn > this.minLsn) this.minLsn = lsn;
-    this.db.writePositions.note(this.scope, lsn);
-    await this.db.sharedPositions?.publishNow(this.scope, lsn, shareWaitMs);
-  }
-
   /** Gives the server connection back between transactions, once the client has taken every reply. */
   private maybeRelease(): void {
     const conn = this.server;
@@ -1167,28 +1123,13 @@ export class ClientSession implements RelayTarget {
       return;
     this.server = null;
     this.serverPool = null;
-    if (this.wroteHere && this.db.config.routing.read_your_writes !== 'off' && this.db.shard.hasReplicas) {
-      this.learnCommitPosition(conn, pool);
+    if (this.positions.mustLearn()) {
+      this.positions.learn(conn, pool, () => {
+        if (this.queue.length > 0 && !this.closed) this.pump();
+      });
       return;
     }
     pool.release(conn);
-  }
-
-  /** After a write: the primary's WAL position, which a replica must have replayed to serve this client. */
-  private learnCommitPosition(conn: ServerConnection, pool: Pool): void {
-    this.lsnPending++;
-    const scope = this.scope;
-    if (scope !== null) this.db.writePositions.committing(scope);
-    conn.relay.target = null;
-    conn.queryRow('SELECT pg_current_wal_lsn()').then(({ error, row }) => {
-      this.lsnPending--;
-      const lsn = parseLsn(row?.[0]);
-      if (scope !== null) this.db.writePositions.learnt(scope, lsn);
-      if (lsn !== null && (this.minLsn === null || lsn > this.minLsn)) this.minLsn = lsn;
-      if (error || conn.closed) pool.destroy(conn);
-      else pool.release(conn);
-      if (this.lsnPending === 0 && this.queue.length > 0 && !this.closed) this.pump();
-    });
   }
 
   private onServerResumed(conn: ServerConnection): void {
@@ -1343,9 +1284,6 @@ export class ClientSession implements RelayTarget {
     });
   }
 }
-
-/** How long a commit's acknowledgement may wait for Redis to take its position (read_your_writes_redis). */
-const shareWaitMs = 1_000;
 
 /** How long a server gets to answer a cancel request at least, before its connection is closed. */
 const cancelGraceMs = 5_000;
