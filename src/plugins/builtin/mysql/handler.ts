@@ -6,7 +6,7 @@ import { highestParam, rangeVars, type Node } from './ast.js';
 import type { BoundedPool, Reader } from './bounded-pool.js';
 import type { Catalog, TableInfo } from './catalog.js';
 import { toPluginError } from './errors.js';
-import type { Dialect } from './expressions.js';
+import type { Dialect } from './scope.js';
 import { quoteName, render, type Slot } from './fragments.js';
 import { typeOids } from './pg-types.js';
 import { Translator, type Plan, type ReadBack } from './statements.js';
