@@ -1,0 +1,181 @@
+// Round -> route on the framed path: reads framed into messages, taken round by round, routed, and re-sent.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadParser } from '../../../src/sql/parser.js';
+import { hashShard } from '../../../src/router/sharding/pg-hash.js';
+import { constantOf, noParams, type Node } from '../../../src/router/sharding/ast-values.js';
+import { Oid } from '../../../src/protocol/type-oids.js';
+import {
+  bind,
+  execute,
+  int4,
+  parse,
+  query,
+  readFramed,
+  route,
+  splitMessages,
+  statementRound,
+  sync,
+  text,
+  uuid,
+  type KnownStatement,
+} from './round-bytes.js';
+
+beforeAll(() => loadParser());
+
+const idShard = (k: number) => hashShard('int', BigInt(k), 3);
+/** User ids on each of the three shards. */
+const ids = [0, 1, 2].map((s) => {
+  let k = 1;
+  while (idShard(k) !== s) k++;
+  return k;
+});
+const byId = 'SELECT name FROM users WHERE id = $1';
+
+describe('framed path: simple Query', () => {
+  it('routes a literal key to its shard and sends the Query as the client wrote it', () => {
+    const bytes = query(`SELECT name FROM users WHERE id = ${ids[1]}`);
+    const [r] = readFramed([bytes]);
+    expect(r).toMatchObject({ kind: 'query', route: { kind: 'single', shard: 1, write: false } });
+    if (r.kind === 'query') expect(r.bytes.equals(bytes)).toBe(true);
+  });
+
+  it('scatters a statement without a key, and an IN list over the shards of its keys', () => {
+    expect(readFramed([query('SELECT count(*) FROM users')])[0]).toMatchObject({
+      route: { kind: 'scatter', shards: [0, 1, 2], reason: 'no-shard-key' },
+    });
+    expect(readFramed([query(`SELECT * FROM users WHERE id IN (${ids[0]}, ${ids[2]})`)])[0]).toMatchObject({
+      route: { kind: 'scatter', shards: [0, 2], reason: 'shard-keys' },
+    });
+    const same = [ids[1], ids[1] + 1].filter((k) => idShard(k) === 1);
+    expect(readFramed([query(`SELECT * FROM users WHERE id IN (${same.join(', ')})`)])[0]).toMatchObject({
+      route: { kind: 'single', shard: 1 },
+    });
+  });
+
+  it('splits an INSERT of many rows by key, every row on its shard once', () => {
+    const keys = Array.from({ length: 30 }, (_, i) => i * 13 + 1);
+    const sql = `INSERT INTO users (id, name) VALUES ${keys.map((k) => `(${k}, 'u${k}')`).join(', ')}`;
+    const [r] = readFramed([query(sql)]);
+    expect(r.kind).toBe('query');
+    if (r.kind !== 'query' || r.route.kind !== 'insert-split') throw new Error(JSON.stringify(r));
+    expect(r.route.parts.map((p) => p.shard)).toEqual([0, 1, 2]);
+    const placed = r.route.parts.flatMap((p) => {
+      const select = ((p.stmt.InsertStmt as Node).selectStmt as Node).SelectStmt as Node;
+      return (select.valuesLists as Node[]).map((row) => {
+        const key = constantOf(((row.List as Node).items as unknown[])[0], noParams);
+        expect(idShard(Number(key))).toBe(p.shard);
+        return Number(key);
+      });
+    });
+    expect(placed.sort((a, b) => a - b)).toEqual(keys);
+  });
+
+  it('routes a write to a reference table to every shard, and refuses what it cannot answer exactly', () => {
+    expect(route("UPDATE countries SET name = 'x' WHERE code = 'NL'")).toMatchObject({
+      kind: 'multi-write',
+      shards: [0, 1, 2],
+    });
+    expect(route('INSERT INTO users (id, name) SELECT id, name FROM accounts')).toMatchObject({
+      kind: 'unsupported',
+    });
+  });
+});
+
+describe('framed path: extended-protocol rounds', () => {
+  it('routes a key from a parameter as it routes the same key from a literal', () => {
+    for (const [shard, k] of ids.entries()) {
+      const [param] = readFramed([statementRound({ sql: byId, types: [Oid.int4], params: [int4(k)] })]);
+      const literal = route(`SELECT name FROM users WHERE id = ${k}`);
+      expect(literal).toMatchObject({ kind: 'single', shard });
+      expect(param).toMatchObject({ kind: 'round', params: [String(k)], route: literal });
+    }
+  });
+
+  it('reads text, binary int4 and binary uuid parameters with one shared format code', () => {
+    const sql = 'SELECT label FROM devices WHERE device_id = $1 AND label = $2';
+    const id = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
+    const round = Buffer.concat([
+      parse('', sql, [Oid.uuid, Oid.text]),
+      bind('', [uuid(id), { format: 1, value: Buffer.from('tv') }], { formats: 'shared' }),
+      execute(),
+      sync,
+    ]);
+    const [r] = readFramed([round]);
+    expect(r).toMatchObject({ kind: 'round', params: [id, 'tv'] });
+    expect(r).toMatchObject({ route: { kind: 'single', shard: hashShard('uuid', id, 3) } });
+  });
+
+  it('routes an IN list of parameters over the shards of its keys, and a NULL key nowhere in particular', () => {
+    const sql = 'SELECT name FROM users WHERE id IN ($1, $2, $3)';
+    const [r] = readFramed([
+      statementRound({ sql, params: ids.slice(0, 2).concat(ids[0]).map(String).map(text) }),
+    ]);
+    expect(r).toMatchObject({ route: { kind: 'scatter', shards: [0, 1] } });
+    const [none] = readFramed([statementRound({ sql: byId, params: [{ format: 0, value: null }] })]);
+    expect(none).toMatchObject({ params: [null] });
+    expect(none.kind === 'round' && none.route.kind).not.toBe('unsupported');
+  });
+
+  it('takes several rounds in one read in order, each sent as its own bytes', () => {
+    const rounds = ids.map((k) => statementRound({ sql: byId, params: [text(String(k))] }));
+    rounds.push(statementRound({ sql: 'DELETE FROM users WHERE name = $1', params: [text('gone')] }));
+    const out = readFramed([Buffer.concat(rounds)]);
+    expect(out.map((r) => r.kind === 'round' && r.route.kind)).toEqual([
+      'single',
+      'single',
+      'single',
+      'multi-write',
+    ]);
+    out.forEach((r, i) => {
+      if (r.kind !== 'round') throw new Error(r.kind);
+      expect(r.bytes.equals(rounds[i])).toBe(true);
+      if (r.route.kind === 'single') expect(r.route.shard).toBe(i);
+    });
+  });
+
+  it('reads a round split across two reads at every byte alike', () => {
+    const round = statementRound({ sql: byId, types: [Oid.int4], params: [int4(ids[2])] });
+    const [whole] = readFramed([round]);
+    for (let cut = 1; cut < round.length; cut++) {
+      const reads = [Buffer.from(round.subarray(0, cut)), Buffer.from(round.subarray(cut))];
+      const [r] = readFramed(reads);
+      expect(r, `cut at ${cut}`).toEqual(whole);
+    }
+  });
+
+  it('runs a named statement: its Parse is taken alone, its Bind renamed for shard connections', () => {
+    const named = new Map<string, KnownStatement>();
+    const prepare = Buffer.concat([parse('q1', byId, [Oid.int4]), sync]);
+    expect(readFramed([prepare], named)).toEqual([
+      { kind: 'message', type: 'P' },
+      { kind: 'message', type: 'S' },
+    ]);
+    expect(named.get('q1')).toEqual({ sql: byId, types: [Oid.int4] });
+    const run = statementRound({ statement: 'q1', params: [int4(ids[1])] });
+    const [r] = readFramed([run], named);
+    expect(r).toMatchObject({ kind: 'round', route: { kind: 'single', shard: 1 } });
+    if (r.kind !== 'round') return;
+    const [b, ...rest] = splitMessages(r.bytes);
+    expect(b.body.equals(bind(r.serverName!, [int4(ids[1])]).subarray(5))).toBe(true);
+    expect(rest.map((m) => m.type)).toEqual(['D', 'E', 'S']);
+  });
+});
+
+describe('framed path: malformed messages', () => {
+  it('takes a round whose Bind is malformed message by message, for the general path to answer', () => {
+    const good = bind('', [text('1')]);
+    const short = Buffer.from(good);
+    // Claims two parameters but carries one: the Bind ends early.
+    short.writeInt16BE(2, 5 + 2 + 2 + 2);
+    const out = readFramed([Buffer.concat([parse('', byId), short, execute(), sync])]);
+    expect(out).toEqual(['P', 'B', 'E', 'S'].map((type) => ({ kind: 'message', type })));
+  });
+
+  it('refuses a message of a type or a length PostgreSQL refuses, before taking anything of the read', () => {
+    const round = statementRound({ sql: byId, params: [text('1')] });
+    const badType = Buffer.concat([round, Buffer.from([0x7a, 0, 0, 0, 4])]);
+    expect(readFramed([badType])).toEqual([{ kind: 'fatal', error: 'invalid frontend message type 122' }]);
+    const badLength = Buffer.concat([round, Buffer.from([0x53, 0, 0, 0, 3])]);
+    expect(readFramed([badLength])).toEqual([{ kind: 'fatal', error: 'invalid message length 3' }]);
+  });
+});
