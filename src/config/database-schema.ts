@@ -112,6 +112,19 @@ export const shardingSchema = z.strictObject({
     description:
       'how often lock waits of transactions over several shards are checked for deadlocks no shard sees (0: never)',
   }),
+  coordinator: z
+    .union([
+      z.literal('off'),
+      z.strictObject({
+        server: hostPort.optional().meta({ description: "host:port (default: the first shard's primary)" }),
+        database: z.string().min(1).optional().meta({ description: 'default: <backend.database>_coordinator' }),
+      }),
+    ])
+    .default({})
+    .meta({
+      description:
+        "a PostgreSQL database (with postgres_fdw) that answers reads the proxy's own plans cannot, over foreign tables on the shards; 'off' refuses them with 0A000",
+    }),
   lock_wait_limit: duration(0).meta({
     description:
       'a transaction over several shards whose statement waits for a lock longer than this is rolled back with 40P01 (0: no limit)',

@@ -6,7 +6,8 @@ import { FastHistogram, type HistogramChild } from './fast-histogram.js';
 /** What a statement does, in a handful of values so the label stays low-cardinality. */
 export type StatementKind = 'read' | 'write' | 'ddl' | 'transaction' | 'utility';
 /** Where a statement ran: one server of a shard, one shard chosen by key, all shards, a plugin, or the proxy itself. */
-export type StatementRoute = 'primary' | 'replica' | 'single-shard' | 'scatter' | 'plugin' | 'proxy';
+export type StatementRoute =
+  'primary' | 'replica' | 'single-shard' | 'scatter' | 'coordinator' | 'plugin' | 'proxy';
 
 export interface StatementDone {
   database: string;
@@ -45,6 +46,7 @@ const routes: ReadonlySet<string> = new Set<StatementRoute>([
   'replica',
   'single-shard',
   'scatter',
+  'coordinator',
   'plugin',
   'proxy',
 ]);

@@ -1,0 +1,194 @@
+// The coordinator of a sharded database: a PostgreSQL database (by default `<db>_coordinator` on the first
+// shard's server) whose postgres_fdw tables mirror the shards, created on first need and kept in step with
+// the shards' schema; reads the proxy's own plans cannot answer run there, on PostgreSQL's own planner.
+import type { Cluster } from '../cluster.js';
+import { parseHostPort, type HostPort } from '../../config/host-port.js';
+import { silentLogger } from '../../logger.js';
+import { Pool } from '../pool.js';
+import { BackendError, ServerConnection, type ServerLogin } from '../server-connection.js';
+import { ShardChannel } from '../shard-channel.js';
+import { runSimple } from '../shard-exec.js';
+import { StatementError } from '../statement-error.js';
+import { readCatalog, type CatalogSnapshot } from './catalog.js';
+import { ident, literal, ownSchema } from './layout.js';
+import { rebuild } from './rebuild.js';
+
+/** A shard schema changed by someone else than this proxy is noticed within this time. */
+const recheckMs = 5_000;
+
+/** Planner settings of every coordinator session: joins and aggregates of co-located partitions go to the shards. */
+const sessionSettings = {
+  enable_partitionwise_join: 'on',
+  enable_partitionwise_aggregate: 'on',
+};
+
+export class Coordinator {
+  readonly endpoint: HostPort;
+  readonly database: string;
+  private readonly login: ServerLogin;
+  private pool: Promise<Pool> | null = null;
+  private syncing: Promise<void> | null = null;
+  private syncedVersion = -1;
+  private checkedAt = 0;
+  private catalogKey = '';
+  /** Relation name -> why the coordinator has no copy of it. */
+  private skipped = new Map<string, string>();
+  private closed = false;
+
+  constructor(
+    private readonly cluster: Cluster,
+    config: { server?: string; database?: string },
+  ) {
+    const db = cluster.db.config;
+    const first = db.shards[0];
+    this.endpoint = parseHostPort(config.server ?? first.primary);
+    this.database = config.database ?? `${first.database ?? db.backend.database}_coordinator`;
+    this.login = {
+      user: db.backend.user,
+      password: db.backend.password,
+      database: this.database,
+      tls: db.backend.tls,
+      connectTimeoutMs: db.backend.connect_timeout,
+      params: { ...sessionSettings },
+    };
+  }
+
+  /** For EXPLAIN ROUTE. */
+  describe(): string {
+    return `${this.endpoint.host}:${this.endpoint.port}/${this.database}`;
+  }
+
+  /** A connection to the coordinator database, its mirror of the shards' schema up to date. */
+  async channel(): Promise<ShardChannel> {
+    if (this.closed) throw StatementError.unsupported('the coordinator was stopped');
+    const pool = await (this.pool ??= this.create().catch((err: Error) => {
+      this.pool = null;
+      throw err;
+    }));
+    await (this.syncing ??= this.sync(pool).finally(() => (this.syncing = null)));
+    return new ShardChannel(-1, await pool.acquire(), pool);
+  }
+
+  /** Why the coordinator cannot answer a statement naming these relations, or null. */
+  refusal(relnames: string[]): string | null {
+    for (const name of relnames) {
+      const why = this.skipped.get(name);
+      if (why) return `the coordinator has no copy of "${name}": ${why}`;
+    }
+    return null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const pool = this.pool;
+    this.pool = null;
+    if (pool) await (await pool.catch(() => null))?.close();
+  }
+
+  private async create(): Promise<Pool> {
+    await this.ensureDatabase();
+    const p = this.cluster.db.config.pool;
+    const pool = new Pool(
+      this.endpoint,
+      this.login,
+      {
+        size: p.size,
+        minIdle: 0,
+        acquireTimeoutMs: p.acquire_timeout,
+        idleTimeoutMs: p.idle_timeout,
+        lifetimeMs: p.lifetime,
+        healthCheckIntervalMs: p.health_check_interval,
+      },
+      silentLogger,
+    );
+    const conn = await pool.acquire();
+    const c = new ShardChannel(-1, conn, pool);
+    try {
+      await runSimple(
+        c,
+        `CREATE SCHEMA IF NOT EXISTS ${ident(ownSchema)}; CREATE EXTENSION IF NOT EXISTS postgres_fdw SCHEMA ${ident(ownSchema)}`,
+      ).catch((err: Error) => {
+        throw StatementError.unsupported(
+          `the coordinator needs the postgres_fdw extension in database "${this.database}" on ${this.describe()}: ${err.message}`,
+          "install PostgreSQL's postgres_fdw (the contrib package) on that server, or set sharding.coordinator: off",
+        );
+      });
+      const settings = Object.entries(sessionSettings).map(
+        ([k, v]) => `ALTER DATABASE ${ident(this.database)} SET ${k} = ${literal(v)}`,
+      );
+      await runSimple(c, settings.join('; '));
+    } catch (err) {
+      c.release();
+      await pool.close();
+      throw err;
+    }
+    c.release();
+    return pool;
+  }
+
+  /** Creates the coordinator database when it is missing, with the shard database's encoding and locale. */
+  private async ensureDatabase(): Promise<void> {
+    const probe = await ServerConnection.connect(this.endpoint, this.login).catch((err: Error) => err);
+    if (!(probe instanceof Error)) return probe.close();
+    if (!(probe instanceof BackendError) || probe.sqlstate !== '3D000') throw probe;
+    const catalog = await this.catalog();
+    const first = this.cluster.db.config.shards[0];
+    const shardDb = first.database ?? this.cluster.db.config.backend.database;
+    const conn = await ServerConnection.connect(this.endpoint, { ...this.login, database: shardDb }).catch(
+      () => ServerConnection.connect(this.endpoint, { ...this.login, database: 'postgres' }),
+    );
+    try {
+      const { encoding, collate, ctype } = catalog.locale;
+      const { error } = await conn.queryRow(
+        `CREATE DATABASE ${ident(this.database)} TEMPLATE template0 ENCODING ${literal(encoding)} ` +
+          `LC_COLLATE ${literal(collate)} LC_CTYPE ${literal(ctype)}`,
+      );
+      // Another proxy instance may have created it meanwhile.
+      if (error && !/already exists/.test(error))
+        throw StatementError.unsupported(
+          `could not create the coordinator database "${this.database}": ${error}`,
+        );
+    } finally {
+      conn.close();
+    }
+  }
+
+  private async catalog(): Promise<CatalogSnapshot> {
+    const c = await this.cluster.channel(this.cluster.map.defaultShard);
+    try {
+      return await readCatalog(c);
+    } finally {
+      c.release();
+    }
+  }
+
+  /** After DDL through this proxy (facts dropped), or some seconds on: the mirror is rebuilt if the schema changed. */
+  private async sync(pool: Pool): Promise<void> {
+    const version = this.cluster.metaVersion;
+    if (version === this.syncedVersion && Date.now() - this.checkedAt < recheckMs) return;
+    const catalog = await this.catalog();
+    if (catalog.key !== this.catalogKey) {
+      const c = new ShardChannel(-1, await pool.acquire(), pool);
+      try {
+        this.skipped = await rebuild(c, this.cluster, catalog);
+      } finally {
+        c.release();
+      }
+      this.catalogKey = catalog.key;
+    }
+    this.syncedVersion = version;
+    this.checkedAt = Date.now();
+  }
+}
+
+const coordinators = new WeakMap<Cluster, Coordinator | null>();
+
+/** The cluster's coordinator, or null when sharding.coordinator is off. */
+export function coordinatorOf(cluster: Cluster): Coordinator | null {
+  let c = coordinators.get(cluster);
+  if (c !== undefined) return c;
+  const config = cluster.db.config.sharding?.coordinator;
+  c = !config || config === 'off' ? null : new Coordinator(cluster, config);
+  coordinators.set(cluster, c);
+  return c;
+}
