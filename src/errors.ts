@@ -39,6 +39,11 @@ export const errorCodes = {
   },
   serverUnresponsive: { sqlstate: '08006', message: 'the server stopped answering' },
   invalidParameterValue: { sqlstate: '22023', message: 'invalid parameter value' },
+  invalidRouteValue: {
+    sqlstate: '22023',
+    message: 'invalid value for polyproxy.route: expected primary, replica or auto',
+  },
+  invalidCursorName: { sqlstate: '34000', message: 'portal does not exist' },
   internalError: { sqlstate: 'XX000', message: 'internal error' },
   // Errors plugins answer for statements they translate (as PostgreSQL would answer them).
   invalidTextRepresentation: { sqlstate: '22P02', message: 'invalid input syntax' },

@@ -6,7 +6,11 @@ import { Frontend, TxStatus } from '../protocol/codes.js';
 import { readBind, readExecute, readParse, readTarget } from '../protocol/extended-messages.js';
 import type { StatementInfo } from '../router/classify.js';
 import { parseSql } from '../sql/parser.js';
-import type { PreparedStatements } from './prepared-statements.js';
+
+/** A session's named statements, as the cache needs them: each one's Parse message and classification. */
+export interface StatementLookup {
+  get(name: string): { readonly parse: Buffer; readonly info: StatementInfo | null } | undefined;
+}
 
 export interface RoundMessage {
   type: number;
@@ -41,7 +45,7 @@ export function roundLength(queue: readonly RoundMessage[]): number {
  */
 export function cacheableStatement(
   round: readonly RoundMessage[],
-  statements: PreparedStatements,
+  statements: StatementLookup,
   unnamed: { sql: string; paramTypes: number[] } | null,
   session: SessionView,
 ): Statement | null {

@@ -47,6 +47,10 @@ import {
   type BoundParams,
 } from '../backend/shard-wire.js';
 import { startupSettings } from '../backend/server-settings.js';
+import type { RouteOverride } from '../router/router.js';
+import { greetingSettings } from './greeting.js';
+import { ShardedCache } from './sharded-cache.js';
+import { mayBeCached, type RoundMessage, type StatementLookup } from './cache-round.js';
 import {
   routeTemplatesFor,
   templateOf,
@@ -123,6 +127,12 @@ export class ShardedSession extends ClientSession {
   private starting = false;
   /** The last unnamed Parse a round sent, decoded: the next round's identical bytes skip decoding. */
   private lastParse: KnownParse | undefined;
+  /** SET polyproxy.route: the primary or a replica of each shard for the rest of the session, or auto. */
+  private sessionRoute: RouteOverride = 'auto';
+  /** The result cache and commit hooks of the database's plugins, when it has them. */
+  private readonly cache: ShardedCache | null;
+  /** The client's startup parameters, echoed in the greeting. */
+  private readonly startupEcho: Map<string, string>;
 
   constructor(
     private readonly clientInput: SocketInput,
@@ -151,11 +161,14 @@ export class ShardedSession extends ClientSession {
     );
     this.templates = routeTemplatesFor(db.cluster!.map);
     this.pinned = null;
+    this.cache = ShardedCache.of(db.plugins, db.name);
+    this.startupEcho = startupValues;
   }
 
   override start(serverParams: Map<string, string>, leftover: Buffer): void {
     const parts: Buffer[] = [];
-    for (const [k, v] of serverParams) parts.push(be.parameterStatus(k, v));
+    for (const [k, v] of greetingSettings(serverParams, this.startupEcho))
+      parts.push(be.parameterStatus(k, v));
     parts.push(be.backendKeyData(this.pid, this.secret), be.readyForQuery(TxStatus.Idle));
     this.socketOf().write(Buffer.concat(parts));
     this.clientInput.handler = (chunk) => this.onChunk(chunk);
@@ -203,7 +216,7 @@ export class ShardedSession extends ClientSession {
       this.socketOf().end(
         be.errorResponse({
           severity: 'FATAL',
-          sqlstate: '08P01',
+          sqlstate: errorCodes.protocolViolation.sqlstate,
           message: err.message,
         }),
       );
@@ -242,9 +255,19 @@ export class ShardedSession extends ClientSession {
     return false;
   }
 
-  /** Statements may go by a fast path: no failed round to skip, no open block, nothing plugins claim. */
+  /**
+   * Statements may go by a fast path: no failed round to skip, no open block, nothing plugins claim, no cache
+   * that must see reads and writes, no session route.
+   */
   private fastPathOpen(): boolean {
-    return !this.skipping && !this.runner.block && this.joined.length === 0 && !this.db.plugins?.hasClaims;
+    return (
+      !this.skipping &&
+      !this.runner.block &&
+      this.joined.length === 0 &&
+      !this.db.plugins?.hasClaims &&
+      !this.cache &&
+      this.sessionRoute === 'auto'
+    );
   }
 
   /**
@@ -269,7 +292,7 @@ export class ShardedSession extends ClientSession {
     const info = this.infoOf(statement);
     const key = boundParamText(chunk, layout, keyRoute.param, statement.types);
     const target = this.runner.shardByKey(keyRoute, key, info.access === 'write');
-    if (!target) return false;
+    if (!target || info.hint) return false;
     // A Bind of an earlier statement names its copy on shard connections, prepared where missing.
     const prepare =
       layout.parse >= 0 ? undefined : (statement.server ??= serverStatement(statement.sql, statement.types));
@@ -302,7 +325,8 @@ export class ShardedSession extends ClientSession {
     if (!learned) return false;
     // A template is learned from one plain statement; its classification is kept when no literal shaped it.
     const info = learned.info ?? classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
-    if (info.explainRoute !== undefined || info.reason.startsWith('route-override')) return false;
+    if (info.explainRoute !== undefined || info.reason.startsWith('route-override') || info.hint)
+      return false;
     if (info.reason === 'deallocate') return false;
     const target = this.runner.singleShardNow(learned, info.access === 'write', templateParams(t));
     return (
@@ -315,7 +339,7 @@ export class ShardedSession extends ClientSession {
     if (!plan) return false;
     const { round, statement, info } = plan;
     const target = this.runner.singleShardNow(statement, info.access === 'write', plan.params);
-    if (!target) return false;
+    if (!target || info.hint) return false;
     const first = this.inbox[0];
     const rest = this.inbox.slice(1, round.following + 1);
     const { bytes, prepare } = this.roundMessages(round, statement, first, rest);
@@ -434,7 +458,7 @@ export class ShardedSession extends ClientSession {
       this.socketOf().end(
         be.errorResponse({
           severity: 'FATAL',
-          sqlstate: 'XX000',
+          sqlstate: errorCodes.internalError.sqlstate,
           message: 'internal error in the sharded session',
         }),
       );
@@ -452,19 +476,21 @@ export class ShardedSession extends ClientSession {
     }
     if (m.type === Frontend.Query) {
       this.statementsByName.delete('');
+      if (await this.answeredFromCache(m)) return;
       // A forwarded statement's reply carried its own ReadyForQuery.
-      if (!(await this.simpleQuery(m.text(), m))) this.ready();
+      if (!(await this.simpleQuery(m.text(), m))) await this.settledReady();
       return;
     }
     if (m.type === Frontend.Sync) {
       this.skipping = false;
-      this.ready();
+      await this.settledReady();
       return;
     }
     if (m.type === Frontend.Flush) return this.flushOut();
     if (this.skipping) return;
     try {
-      if ((m.type === Frontend.Parse || m.type === Frontend.Bind) && (await this.roundThrough(m))) return;
+      const starts = m.type === Frontend.Parse || m.type === Frontend.Bind;
+      if (starts && ((await this.answeredFromCache(m)) || (await this.roundThrough(m)))) return;
       await this.extended(m);
     } catch (err) {
       this.skipping = true;
@@ -480,9 +506,12 @@ export class ShardedSession extends ClientSession {
   private async roundThrough(m: ClientMessage): Promise<boolean> {
     if (this.joined.length > 0 || this.db.plugins?.hasClaims) return false;
     const plan = this.roundPlan(passRound([m, ...this.inbox], 0, this.lastParse));
-    if (!plan) return false;
+    if (!plan || !this.mayPassThrough(plan.info)) return false;
     const { round, statement, info } = plan;
-    const target = await this.runner.passthroughShard(statement.stmt!, info.access === 'write', plan.params);
+    const target = this.chosen(
+      await this.runner.passthroughShard(statement.stmt!, info.access === 'write', plan.params),
+      info,
+    );
     if (!target) return false;
     const rest = this.inbox.splice(0, round.following);
     this.adoptRound(round, statement, m);
@@ -503,13 +532,101 @@ export class ShardedSession extends ClientSession {
     this.txStatus = this.runner.txStatus;
     this.pending.push(be.readyForQuery(this.txStatus));
     this.flushOut();
+    this.cache?.roundDone();
+  }
+
+  /** A statement is about to run: where the client asked it to, and what it may write for the commit hooks. */
+  private aboutToRun(info: StatementInfo): void {
+    this.runner.routeChoice = this.routeChoice(info);
+    this.cache?.ran(info);
+  }
+
+  /** ReadyForQuery once the commit hooks know what this client wrote, when it is idle again. */
+  private async settledReady(): Promise<void> {
+    await this.cache?.settled(this.runner.txStatus);
+    this.ready();
   }
 
   private flushOut(): void {
     if (this.pending.length === 0 || this.closed) return;
-    this.socketOf().write(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending));
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    this.cache?.sent(data);
+    this.socketOf().write(data);
     this.pending = [];
   }
+
+  /**
+   * Whether a statement may go to its shard as the client's bytes, its reply streaming back undecoded: not
+   * while the cache captures the reply, nor a write whose acknowledgement waits for the commit hooks.
+   */
+  private mayPassThrough(info: StatementInfo): boolean {
+    return !this.cache || (!this.cache.capturing && info.access !== 'write');
+  }
+
+  /** A hint on the statement, else the session's route: the primary or a replica of its shard(s), or null. */
+  private routeChoice(info: StatementInfo | null): 'primary' | 'replica' | null {
+    if (info?.hint) return info.hint;
+    return this.sessionRoute === 'auto' ? null : this.sessionRoute;
+  }
+
+  /** A statement's shard, on the primary or a replica as the client chose (outside a block only). */
+  private chosen(target: RouteTarget | null, info: StatementInfo): RouteTarget | null {
+    const choice = this.routeChoice(info);
+    if (!target || !choice || this.runner.block) return target;
+    return { shard: target.shard, write: choice === 'primary' };
+  }
+
+  /** A round the plugins answered from their store (the cache); its replies, ReadyForQuery included, went out. */
+  private async answeredFromCache(m: ClientMessage): Promise<boolean> {
+    const cache = this.cache;
+    if (!cache || this.runner.block || this.joined.length > 0 || this.db.plugins?.hasClaims) return false;
+    const round = this.cacheRound(m);
+    if (!round) return false;
+    const unnamed = this.statementsByName.get('');
+    const answer = await cache.answer(
+      round,
+      this.statementLookup,
+      unnamed ? { sql: unnamed.sql, paramTypes: unnamed.types } : null,
+      this.pluginSession(),
+    );
+    if (!answer) return false;
+    this.inbox.splice(0, round.length - 1);
+    // The round's Parse still defines the statement the client may bind later.
+    for (const r of round) if (r.type === Frontend.Parse) this.define(r.buf.subarray(5));
+    this.pending.push(answer);
+    this.flushOut();
+    return true;
+  }
+
+  /** The messages of a round the cache may answer (a Query, or all up to a Sync already here), or null. */
+  private cacheRound(m: ClientMessage): RoundMessage[] | null {
+    const classify = (sql: string) => classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
+    if (!this.cache!.looksUp) return null;
+    if (m.type === Frontend.Query) {
+      const info = classify(m.text());
+      return mayBeCached(info) ? [{ type: m.type, buf: m.whole, info }] : null;
+    }
+    // cacheableStatement() decides on the rest; a Parse of a name in use must reach the general path's error.
+    const end = this.inbox.findIndex((q) => q.type === Frontend.Sync || q.type === Frontend.Query);
+    if (end < 0 || this.inbox[end].type !== Frontend.Sync) return null;
+    const round: RoundMessage[] = [];
+    for (const q of [m, ...this.inbox.slice(0, end + 1)]) {
+      const parse = q.type === Frontend.Parse ? readParse(q.body, 0) : null;
+      if (parse && parse.name !== '' && this.statementsByName.has(parse.name)) return null;
+      round.push({ type: q.type, buf: q.whole, info: parse && classify(parse.sql) });
+    }
+    return round;
+  }
+
+  /** The client's statements as the cache reads them: each one's Parse and classification. */
+  private readonly statementLookup: StatementLookup = {
+    get: (name) => {
+      const s = this.statementsByName.get(name);
+      if (!s?.stmt) return undefined;
+      s.server ??= serverStatement(s.sql, s.types);
+      return { parse: s.server.parse, info: this.infoOf(s) };
+    },
+  };
 
   private sendError(err: unknown): void {
     const body = this.errorBody(err);
@@ -536,16 +653,18 @@ export class ShardedSession extends ClientSession {
   private errorBody(err: unknown): Buffer {
     if (err instanceof StatementError) return err.body;
     if (err instanceof MalformedMessage)
-      return StatementError.of('08P01', `invalid message: ${err.message}`).body;
+      return StatementError.of('protocolViolation', `invalid message: ${err.message}`).body;
     if (err instanceof ChannelLost || err instanceof BackendError) {
-      const sqlstate = err instanceof BackendError ? err.sqlstate : '08006';
-      return StatementError.of(sqlstate, err.message).body;
+      if (err instanceof BackendError) return StatementError.relay(err.sqlstate, err.message).body;
+      return StatementError.of('connectionFailure', err.message).body;
     }
     this.sessionLog.error('statement failed in the proxy', {
       err: err instanceof Error ? err.stack : String(err),
     });
-    return StatementError.of('XX000', `internal error: ${err instanceof Error ? err.message : String(err)}`)
-      .body;
+    return StatementError.of(
+      'internalError',
+      `internal error: ${err instanceof Error ? err.message : String(err)}`,
+    ).body;
   }
 
   /** Answers one Query message; true when the reply, ReadyForQuery included, went to the client as the shard sent it. */
@@ -564,10 +683,16 @@ export class ShardedSession extends ClientSession {
         await this.explainRoute(info.explainRoute);
         return false;
       }
-      if (info.reason === 'route-override' || info.reason === 'route-override-invalid') {
+      if (info.reason === 'route-override-invalid') {
+        throw StatementError.of('invalidRouteValue');
+      }
+      // RESET ALL and DISCARD ALL reset the session's route too, and run on the shards.
+      if (info.routeOverride) this.sessionRoute = info.routeOverride;
+      if (info.reason === 'route-override') {
         this.pending.push(be.commandComplete('SET'));
         return false;
       }
+      this.aboutToRun(info);
       if (info.reason === 'deallocate' && info.statementCount === 1) {
         const name = deallocateName(sql);
         if (name !== null && this.statementsByName.has(name)) {
@@ -603,23 +728,22 @@ export class ShardedSession extends ClientSession {
     info: StatementInfo,
     template: Template | null,
   ): Promise<boolean> {
-    if (this.joined.length > 0) return false;
+    if (this.joined.length > 0 || !this.mayPassThrough(info)) return false;
     const target = await this.runner.passthroughShard(p.stmt, info.access === 'write');
     if (!target) return false;
     if (template && this.templates.get(template) === undefined)
       this.learnTemplate(template, m.text(), target, info);
-    await this.sendThrough(target, m, info);
+    await this.sendThrough(this.chosen(target, info)!, m, info);
     return true;
   }
 
   /** The fast path without the parser, for a statement that differs from one routed before only in literals. */
   private async forwardedByTemplate(t: Template, m: ClientMessage, info: StatementInfo): Promise<boolean> {
     const learned = this.templates.get(t);
-    if (!learned || this.joined.length > 0) return false;
-    const target = await this.runner.passthroughShard(
-      learned.stmt,
-      info.access === 'write',
-      templateParams(t),
+    if (!learned || this.joined.length > 0 || !this.mayPassThrough(info)) return false;
+    const target = this.chosen(
+      await this.runner.passthroughShard(learned.stmt, info.access === 'write', templateParams(t)),
+      info,
     );
     if (!target) return false;
     await this.sendThrough(target, m, info);
@@ -687,16 +811,16 @@ export class ShardedSession extends ClientSession {
 
   private parse(sql: string, many: boolean): Piece[] {
     const checked = parseSql(sql);
-    if (!checked.ok) throw StatementError.of('42601', checked.error);
+    if (!checked.ok) throw StatementError.of('syntaxError', checked.error);
     const pieces = splitStatements(sql, checked.statements as Node[], checked.spans);
     if (!many && pieces.length > 1)
-      throw StatementError.of('42601', 'cannot insert multiple commands into a prepared statement');
+      throw StatementError.of('syntaxError', 'cannot insert multiple commands into a prepared statement');
     return pieces;
   }
 
   private async explainRoute(target: string): Promise<void> {
     const [piece] = this.parse(target, false);
-    if (!piece) throw StatementError.of('42601', 'EXPLAIN ROUTE needs a statement');
+    if (!piece) throw StatementError.of('syntaxError', 'EXPLAIN ROUTE needs a statement');
     const lines = await this.runner.explain(piece.sql, piece.stmt, noParams);
     this.pending.push(be.rowDescription([{ name: 'route', typeOid: be.TypeOid.text }]));
     for (const line of lines) this.pending.push(be.dataRow([line]));
@@ -751,21 +875,18 @@ export class ShardedSession extends ClientSession {
       return;
     }
     switch (m.type) {
-      case Frontend.Parse: {
-        const parsed = readParse(m.body, 0);
-        const p = { name: parsed.name, sql: parsed.sql, types: parsed.paramTypes };
-        if (p.name !== '' && this.statementsByName.has(p.name)) {
-          throw StatementError.of('42P05', `prepared statement "${p.name}" already exists`);
-        }
-        const [piece] = this.parse(p.sql, false);
-        this.statementsByName.set(p.name, { ...p, stmt: piece?.stmt ?? null });
+      case Frontend.Parse:
+        this.define(m.body);
         this.pending.push(be.parseComplete);
         return;
-      }
       case Frontend.Bind: {
         const b = readBind(m.body, 0);
         const stmt = this.statementsByName.get(b.statement);
-        if (!stmt) throw StatementError.of('26000', `prepared statement "${b.statement}" does not exist`);
+        if (!stmt)
+          throw StatementError.of(
+            'invalidStatementName',
+            `prepared statement "${b.statement}" does not exist`,
+          );
         const bound = { formats: b.paramFormats, values: b.params, types: stmt.types };
         this.portals.set(b.portal, {
           sql: stmt.sql,
@@ -781,7 +902,8 @@ export class ShardedSession extends ClientSession {
         const t = readTarget(m.body, 0);
         if (t.kind === 'S') {
           const stmt = this.statementsByName.get(t.name);
-          if (!stmt) throw StatementError.of('26000', `prepared statement "${t.name}" does not exist`);
+          if (!stmt)
+            throw StatementError.of('invalidStatementName', `prepared statement "${t.name}" does not exist`);
           for (const reply of await this.runner.describe(stmt.sql, stmt.types))
             this.pending.push(encodeMessage(reply));
           return;
@@ -796,6 +918,7 @@ export class ShardedSession extends ClientSession {
         const { portal: name, maxRows } = readExecute(m.body, 0);
         const portal = this.portalOf(name);
         const started = performance.now();
+        this.cache?.ran(classifySql(portal.sql, { primaryFunctions: this.db.primaryFunctions }));
         const outcome = portal.outcome ?? (await this.runPortal(portal));
         if (this.sendBatch(portal, outcome, maxRows)) return;
         portal.outcome = undefined;
@@ -818,9 +941,20 @@ export class ShardedSession extends ClientSession {
     }
   }
 
+  /** Keeps the statement a Parse (its body) defines, its text parsed once, here. */
+  private define(body: Buffer): void {
+    const parsed = readParse(body, 0);
+    const p = { name: parsed.name, sql: parsed.sql, types: parsed.paramTypes };
+    if (p.name !== '' && this.statementsByName.has(p.name)) {
+      throw StatementError.of('duplicateStatement', `prepared statement "${p.name}" already exists`);
+    }
+    const [piece] = this.parse(p.sql, false);
+    this.statementsByName.set(p.name, { ...p, stmt: piece?.stmt ?? null });
+  }
+
   private portalOf(name: string): Portal {
     const p = this.portals.get(name);
-    if (!p) throw StatementError.of('34000', `portal "${name}" does not exist`);
+    if (!p) throw StatementError.of('invalidCursorName', `portal "${name}" does not exist`);
     return p;
   }
 
@@ -830,6 +964,9 @@ export class ShardedSession extends ClientSession {
     if (deallocated !== undefined && this.statementsByName.has(deallocated))
       return { columns: null, rows: [], tag: this.deallocateOwn(deallocated) };
     await this.finishJoined(p.stmt);
+    this.runner.routeChoice = this.routeChoice(
+      classifySql(p.sql, { primaryFunctions: this.db.primaryFunctions }),
+    );
     return this.runner.run(p.sql, p.stmt, p.bound, p.params, p.resultFormats);
   }
 
@@ -839,8 +976,7 @@ export class ShardedSession extends ClientSession {
    */
   private deallocateOwn(name: string): string {
     if (this.runner.block?.failed) {
-      const { sqlstate, message } = errorCodes.inFailedTransaction;
-      throw StatementError.of(sqlstate, message);
+      throw StatementError.of('inFailedTransaction');
     }
     this.statementsByName.delete(name);
     return 'DEALLOCATE';
@@ -863,7 +999,7 @@ export class ShardedSession extends ClientSession {
       if (this.runner.block && !this.runner.block.implicit) this.runner.block.failed = true;
       if (err instanceof Error) throw err;
       const e = err as ClientError;
-      throw StatementError.of(e.sqlstate, e.message, e.hint);
+      throw StatementError.relay(e.sqlstate, e.message, e.hint);
     }
   }
 
@@ -899,8 +1035,8 @@ export class ShardedSession extends ClientSession {
     if (!failure) return;
     await this.runner.close();
     const message = failure instanceof Error ? failure.message : String(failure);
-    const sqlstate = (failure as { sqlstate?: string }).sqlstate ?? 'XX000';
-    throw StatementError.of(sqlstate, `COMMIT failed, the transaction was rolled back: ${message}`);
+    const sqlstate = (failure as { sqlstate?: string }).sqlstate ?? errorCodes.internalError.sqlstate;
+    throw StatementError.relay(sqlstate, `COMMIT failed, the transaction was rolled back: ${message}`);
   }
 
   /** The client left or was told to go: its open transaction rolls back on every shard. */
