@@ -1,7 +1,7 @@
 // Statements a plugin answers: the client's prepared statements and portals for them, and the replies the proxy writes itself.
 import type { ClaimedBy, PluginHost } from '../plugins/host.js';
 import { messageOf } from '../plugins/host.js';
-import type { ResultColumn, SessionView, Statement, StatementResult } from '../plugins/api.js';
+import type { ResultColumn, Row, SessionView, Statement, StatementResult } from '../plugins/api.js';
 import { PluginError } from '../plugins/api.js';
 import { readOnlyRefusal, sqlWriteCommand } from '../plugins/read-only.js';
 import { ProxyError, errorCodes } from '../errors.js';
@@ -36,8 +36,17 @@ interface Portal {
   stmt: PluginStatement;
   params: (string | null)[];
   resultFormats: number[];
-  /** Rows still to send after an Execute with a row limit stopped (PortalSuspended). */
-  pending?: { result: StatementResult; next: number };
+  /** Where a result stands after an Execute with a row limit stopped (PortalSuspended). */
+  pending?: Pending;
+}
+
+interface Pending {
+  readonly result: StatementResult;
+  /** The page being sent (the result's rows, then each of its further pages in turn) and the next row in it. */
+  rows: readonly Row[];
+  next: number;
+  /** An Execute already stopped at its row limit: the last one counts only its own rows, as PostgreSQL does. */
+  resumed: boolean;
 }
 
 /** An error for the client from a plugin call: its own SQLSTATE, or XX000 naming the plugin. */
@@ -102,7 +111,15 @@ export class PluginStatements {
     refuseReadOnlyWrite(stmt, session);
     const view = this.view(stmt, [], [], session);
     const result = await this.call(stmt, 'execute', () => stmt.claim.handler.execute(view));
-    return Buffer.concat(this.resultMessages(stmt, result, [], 0, true));
+    const columns = result.columns;
+    const parts = columns ? [rowDescription(columns, [])] : [];
+    let count = 0;
+    for (let rows: readonly Row[] | null = result.rows; rows; rows = await this.nextPage(stmt, result)) {
+      parts.push(...this.dataRows(stmt, columns, rows, [], 0, rows.length));
+      count += rows.length;
+    }
+    parts.push(be.commandComplete(result.more ? `SELECT ${count}` : result.command));
+    return Buffer.concat(parts);
   }
 
   /** Answers one extended-protocol message for a plugin's statement. Throws a ClientError. */
@@ -211,44 +228,79 @@ export class PluginStatements {
     return Buffer.concat([parameterDescription(types), rows]);
   }
 
+  /**
+   * Sends up to the row limit; like PostgreSQL, a limit reached suspends the portal even when no row is left.
+   * A paged result is read a page at a time, so only the page being sent is held.
+   */
   private async execute(exec: { portal: string; maxRows: number }, session: SessionView): Promise<Buffer> {
     const portal = this.portals.get(exec.portal)!;
     if (!portal.pending) {
       refuseReadOnlyWrite(portal.stmt, session);
       const view = this.view(portal.stmt, portal.params, portal.resultFormats, session);
       const result = await this.call(portal.stmt, 'execute', () => portal.stmt.claim.handler.execute(view));
-      portal.pending = { result, next: 0 };
+      portal.pending = { result, rows: result.rows, next: 0, resumed: false };
     }
-    const { result, next } = portal.pending;
+    const pending = portal.pending;
     const limit = exec.maxRows > 0 ? exec.maxRows : Infinity;
-    const end = Math.min(result.rows.length, next + limit);
-    const parts = this.resultMessages(portal.stmt, result, portal.resultFormats, next, false, end);
-    if (end < result.rows.length) {
-      portal.pending.next = end;
+    const parts: Buffer[] = [];
+    let sent = 0;
+    while (sent < limit) {
+      if (pending.next === pending.rows.length) {
+        const page = await this.nextPage(portal.stmt, pending.result).catch((err: unknown) => {
+          this.portals.delete(exec.portal);
+          throw err;
+        });
+        if (!page) break;
+        pending.rows = page;
+        pending.next = 0;
+        continue;
+      }
+      const to = Math.min(pending.rows.length, pending.next + (limit - sent));
+      parts.push(
+        ...this.dataRows(
+          portal.stmt,
+          pending.result.columns,
+          pending.rows,
+          portal.resultFormats,
+          pending.next,
+          to,
+        ),
+      );
+      sent += to - pending.next;
+      pending.next = to;
+    }
+    if (sent === limit) {
+      pending.resumed = true;
       parts.push(portalSuspended);
     } else {
       portal.pending = undefined;
-      parts.push(be.commandComplete(result.command));
+      parts.push(be.commandComplete(completionTag(pending, sent)));
     }
     return Buffer.concat(parts);
   }
 
-  /** RowDescription (simple protocol only) and DataRows from `from` to `to`, plus CommandComplete when whole. */
-  private resultMessages(
+  /** DataRows of rows from `from` to `to`. */
+  private dataRows(
     stmt: PluginStatement,
-    result: StatementResult,
+    columns: readonly ResultColumn[] | null,
+    rows: readonly Row[],
     formats: readonly number[],
     from: number,
-    whole: boolean,
-    to = result.rows.length,
+    to: number,
   ): Buffer[] {
     const parts: Buffer[] = [];
-    const columns = result.columns;
-    if (whole && columns) parts.push(rowDescription(columns, formats));
-    for (let i = from; i < to; i++)
-      parts.push(dataRow(result.rows[i], columns ?? [], formats, stmt.claim.plugin));
-    if (whole) parts.push(be.commandComplete(result.command));
+    for (let i = from; i < to; i++) parts.push(dataRow(rows[i], columns ?? [], formats, stmt.claim.plugin));
     return parts;
+  }
+
+  /** A paged result's next page (null when done or not paged); a failure reaches the client as the plugin's error. */
+  private async nextPage(stmt: PluginStatement, result: StatementResult): Promise<readonly Row[] | null> {
+    if (!result.more) return null;
+    try {
+      return await result.more.next();
+    } catch (err) {
+      throw this.failure(stmt, err);
+    }
   }
 
   /** Calls into the plugin that claimed stmt; its failure becomes an error for the client, never a crash. */
@@ -265,13 +317,18 @@ export class PluginStatements {
       return out;
     } catch (err) {
       this.host.recordClaim(plugin, hook, started, true);
-      if (err instanceof PluginError || err instanceof ProxyError) throw clientError(err);
-      this.log.error('plugin failed', { plugin, err: messageOf(err) });
-      throw {
-        sqlstate: 'XX000',
-        message: `plugin "${plugin}" failed: ${messageOf(err)}`,
-      } satisfies ClientError;
+      throw this.failure(stmt, err);
     }
+  }
+
+  private failure(stmt: PluginStatement, err: unknown): ClientError {
+    const { plugin } = stmt.claim;
+    if (err instanceof PluginError || err instanceof ProxyError) return clientError(err);
+    this.log.error('plugin failed', { plugin, err: messageOf(err) });
+    return {
+      sqlstate: errorCodes.internalError.sqlstate,
+      message: `plugin "${plugin}" failed: ${messageOf(err)}`,
+    };
   }
 }
 
@@ -279,6 +336,13 @@ export class PluginStatements {
 function refuseReadOnlyWrite(stmt: PluginStatement, session: SessionView): void {
   const command = session.readOnly ? sqlWriteCommand(stmt.ast) : undefined;
   if (command) throw clientError(readOnlyRefusal(command));
+}
+
+/** As PostgreSQL's: the Execute that ends a portal it suspended before counts only the rows it sent itself. */
+function completionTag(pending: Pending, sent: number): string {
+  const { result } = pending;
+  if (result.more || (pending.resumed && /^SELECT \d+$/.test(result.command))) return `SELECT ${sent}`;
+  return result.command;
 }
 
 function clientError(err: PluginError | ProxyError): ClientError {

@@ -122,9 +122,20 @@ export type Row = readonly (string | null)[];
 
 export interface StatementResult {
   readonly columns: readonly ResultColumn[] | null;
+  /** Every row, or with `more` the first page of them. */
   readonly rows: readonly Row[];
-  /** The CommandComplete tag, e.g. `SELECT 3`, `INSERT 0 1`, `UPDATE 2`. */
+  /** The CommandComplete tag, e.g. `SELECT 3`, `INSERT 0 1`, `UPDATE 2`; with `more` the proxy counts (`SELECT n`). */
   readonly command: string;
+  /**
+   * The rest of a large read, fetched a page at a time only when the client wants more rows (an Execute with a
+   * row limit suspends the portal and keeps this), so a result never has to fit in memory.
+   */
+  readonly more?: RowPages;
+}
+
+export interface RowPages {
+  /** The page after the last one given, or null when no rows are left. */
+  next(): Promise<readonly Row[] | null>;
 }
 
 /** Answers statements a plugin has claimed. Throw a PluginError to send the client a chosen SQLSTATE. */

@@ -1,7 +1,7 @@
 // The driver client: connected on first use, so a Cassandra outage fails statements (08006), never the proxy's start.
 import cassandra from 'cassandra-driver';
 import type { ConsistencyName, WidecolumnConfig } from './config.js';
-import type { CqlRunner } from './handler.js';
+import type { CqlPage, CqlRunner } from './handler.js';
 import type { CqlStatement } from './plans.js';
 
 const levels = cassandra.types.consistencies;
@@ -72,6 +72,20 @@ export class DriverRunner implements CqlRunner {
     // Iterating the result set fetches the following pages with the driver's paging state.
     for await (const row of result) rows.push(row.values());
     return rows;
+  }
+
+  async page(statement: CqlStatement, consistency: ConsistencyName, pageState?: string): Promise<CqlPage> {
+    const client = await this.connected();
+    const result = await client.execute(statement.cql, statement.params as unknown[], {
+      prepare: true,
+      consistency: consistencyOf(consistency),
+      fetchSize: this.config.page_size,
+      ...(pageState !== undefined && { pageState }),
+    });
+    return {
+      rows: result.rows.map((row) => row.values()),
+      ...(result.pageState ? { pageState: result.pageState } : {}),
+    };
   }
 
   async batch(statements: readonly CqlStatement[], consistency: ConsistencyName): Promise<void> {

@@ -25,8 +25,16 @@ import { planDelete, planInsert, planUpdate } from './write-plan.js';
 export interface CqlRunner {
   /** Every row of every page, each as its selectors' values in order. */
   rows(statement: CqlStatement, consistency: ConsistencyName): Promise<unknown[][]>;
+  /** One page of a read, from the paging state the previous page ended with (none: the first page). */
+  page(statement: CqlStatement, consistency: ConsistencyName, pageState?: string): Promise<CqlPage>;
   /** Several writes as one logged batch. */
   batch(statements: readonly CqlStatement[], consistency: ConsistencyName): Promise<void>;
+}
+
+export interface CqlPage {
+  readonly rows: unknown[][];
+  /** The driver's paging state of the next page; absent after the last one. */
+  readonly pageState?: string;
 }
 
 export interface Consistencies {
@@ -46,6 +54,7 @@ interface Target {
 export class WidecolumnHandler implements StatementHandler {
   private readonly statements: CounterLike | undefined;
   private readonly seconds: HistogramLike | undefined;
+  private readonly pages: CounterLike | undefined;
 
   constructor(
     private readonly runner: CqlRunner,
@@ -60,6 +69,10 @@ export class WidecolumnHandler implements StatementHandler {
       ['kind', 'outcome'],
     );
     this.seconds = metrics?.histogram('statement_seconds', 'Time to run a statement on Cassandra', ['kind']);
+    this.pages = metrics?.counter(
+      'pages_total',
+      'Pages of rows read from Cassandra (fetched as clients want them)',
+    );
   }
 
   private target(stmt: Statement): Target {
@@ -159,13 +172,31 @@ export class WidecolumnHandler implements StatementHandler {
     switch (plan.kind) {
       case 'select': {
         const columns = plan.columns.map((c) => ({ name: c.name, typeOid: oids[c.type], typeModifier: -1 }));
-        const raw = plan.empty
-          ? plan.aggregate
-            ? [plan.emptyRow]
-            : []
-          : await this.runner.rows(plan.statement, read);
-        const rows = raw.map((row) => plan.columns.map((c) => c.read(row)));
-        return { columns, rows, command: `SELECT ${rows.length}` };
+        const texts = (raw: readonly (readonly unknown[])[]) => raw.map((row) => plan.columns.map((c) => c.read(row)));
+        if (plan.empty) {
+          const rows = texts(plan.aggregate ? [plan.emptyRow] : []);
+          return { columns, rows, command: `SELECT ${rows.length}` };
+        }
+        const first = await this.runner.page(plan.statement, read);
+        this.pages?.inc();
+        const rows = texts(first.rows);
+        if (first.pageState === undefined) return { columns, rows, command: `SELECT ${rows.length}` };
+        // Later pages are read when the client asks for more rows, each from the paging state of the one before.
+        let pageState: string | undefined = first.pageState;
+        const next = async () => {
+          while (pageState !== undefined) {
+            const page: CqlPage = await this.runner
+              .page(plan.statement, read, pageState)
+              .catch((err: unknown) => {
+                throw toPluginError(err);
+              });
+            this.pages?.inc();
+            pageState = page.pageState;
+            if (page.rows.length) return texts(page.rows);
+          }
+          return null;
+        };
+        return { columns, rows, command: 'SELECT', more: { next } };
       }
       case 'insert': {
         if (!plan.conditional) {

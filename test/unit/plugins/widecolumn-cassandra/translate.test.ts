@@ -7,6 +7,7 @@ import type { ConsistencyName } from '../../../../src/plugins/builtin/widecolumn
 import { parseCqlType } from '../../../../src/plugins/builtin/widecolumn-cassandra/cql-types.js';
 import {
   WidecolumnHandler,
+  type CqlPage,
   type CqlRunner,
 } from '../../../../src/plugins/builtin/widecolumn-cassandra/handler.js';
 import type { CqlStatement } from '../../../../src/plugins/builtin/widecolumn-cassandra/plans.js';
@@ -37,6 +38,10 @@ class Recorder implements CqlRunner {
   rows(s: CqlStatement, consistency: ConsistencyName): Promise<unknown[][]> {
     this.sent.push({ ...s, consistency });
     return Promise.resolve(this.reply);
+  }
+  page(s: CqlStatement, consistency: ConsistencyName): Promise<CqlPage> {
+    this.sent.push({ ...s, consistency });
+    return Promise.resolve({ rows: this.reply });
   }
   batch(statements: readonly CqlStatement[], consistency: ConsistencyName): Promise<void> {
     for (const s of statements) this.sent.push({ ...s, consistency });
