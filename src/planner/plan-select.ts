@@ -117,59 +117,11 @@ function planAggregate(
   if (targets.some(isStar))
     throw new PlanningError('SELECT * with GROUP BY or aggregates across shards is not supported');
   if (distinct) throw new PlanningError('SELECT DISTINCT with aggregates across shards is not supported');
-  const groupExprs = ((n.groupClause as unknown[]) ?? []).map((g) => {
-    const k = nodeKind(g);
-    if (k && (k[0] === 'GroupingSet' || k[0] === 'RowExpr'))
-      throw new PlanningError('GROUPING SETS, ROLLUP and CUBE across shards are not supported');
-    const position = constantOf(g, () => undefined);
-    if (typeof position === 'bigint') {
-      const t = targets[Number(position) - 1];
-      if (!t) throw new PlanningError(`GROUP BY position ${position} is not in select list`);
-      return t.val;
-    }
-    return g;
-  });
-  const aggCalls: { kind: AggSpec['kind']; call: unknown }[] = [];
-  const outputs: OutputRef[] = [];
-  const aggIndex = (call: unknown): number => {
-    const kind = aggregateKind(call)!;
-    let i = aggCalls.findIndex((a) => sameExpression(a.call, call));
-    if (i < 0) i = aggCalls.push({ kind, call }) - 1;
-    return i;
-  };
-  const groupIndex = (expr: unknown) => groupExprs.findIndex((g) => sameExpression(g, expr));
-  const refOf = (expr: unknown, name: string): OutputRef | null => {
-    if (aggregateKind(expr)) return { agg: aggIndex(expr), name };
-    const g = groupIndex(expr);
-    return g >= 0 ? { group: g, name } : null;
-  };
-  const casts: ColumnCast[] = [];
-  for (const t of targets) {
-    const cast = castOf(t.val);
-    const ref = refOf(cast ? cast.arg : t.val, columnName(t));
-    if (cast && ref) {
-      ref.cast = true;
-      casts.push({ index: outputs.length, target: cast.target, typeName: cast.typeName });
-    }
-    if (!ref) {
-      throw new PlanningError(
-        `select-list expression "${columnName(t)}" must be a GROUP BY expression or a single aggregate to run across shards`,
-        'compute expressions over aggregates in the application, or restrict the query to one shard',
-      );
-    }
-    outputs.push(ref);
-  }
-  const visible = outputs.length;
-  /** The output column of an expression, adding a hidden one when the select list lacks it. */
-  const outputOf = (expr: unknown): number | null => {
-    const ref = refOf(expr, `pp_hidden_${outputs.length}`);
-    if (!ref) return null;
-    const found = outputs.findIndex(
-      (o) =>
-        !o.cast && ('agg' in ref ? 'agg' in o && o.agg === ref.agg : 'group' in o && o.group === ref.group),
-    );
-    return found >= 0 ? found : outputs.push(ref) - 1;
-  };
+  const groupExprs = groupExpressions(n, targets);
+  const out = new AggregateOutputs(groupExprs);
+  for (const t of targets) out.addTarget(t);
+  const visible = out.outputs.length;
+  const outputOf = (expr: unknown) => out.outputOf(expr);
   const having = n.havingClause === undefined ? null : predicateOf(n.havingClause, outputOf);
   const items: SortItem[] = sortItems(n.sortClause as unknown[]);
   const keys = items.map((item) => {
@@ -181,14 +133,106 @@ function planAggregate(
       );
     return sortKey(i, item);
   });
-  // Shard rows: group keys first, then each aggregate's partial values.
+  const { stmt, specs } = partialSelect(n, groupExprs, out.aggCalls);
+  let op: Operator = new Route(shards, toSql({ SelectStmt: stmt }));
+  op = new Aggregate(
+    op,
+    groupExprs.map((_, i) => i),
+    specs,
+    out.outputs,
+  );
+  if (out.casts.length > 0) op = new Cast(op, out.casts);
+  if (having) op = new Filter(op, having);
+  if (keys.length > 0) op = new Sort(op, keys);
+  if (limits.count !== null || limits.offset > 0) op = new Limit(op, limits.count, limits.offset);
+  if (out.outputs.length > visible) op = new Project(op, out.outputs.length - visible);
+  return op;
+}
+
+/** The GROUP BY expressions, positions replaced by the select-list expressions they name. */
+function groupExpressions(n: Node, targets: Node[]): unknown[] {
+  return ((n.groupClause as unknown[]) ?? []).map((g) => {
+    const k = nodeKind(g);
+    if (k && (k[0] === 'GroupingSet' || k[0] === 'RowExpr'))
+      throw new PlanningError('GROUPING SETS, ROLLUP and CUBE across shards are not supported');
+    const position = constantOf(g, () => undefined);
+    if (typeof position === 'bigint') {
+      const t = targets[Number(position) - 1];
+      if (!t) throw new PlanningError(`GROUP BY position ${position} is not in select list`);
+      return t.val;
+    }
+    return g;
+  });
+}
+
+interface AggCall {
+  kind: AggSpec['kind'];
+  call: unknown;
+}
+
+/** The merged rows' columns: group keys and aggregates, the client's first, then hidden ones HAVING and ORDER BY need. */
+class AggregateOutputs {
+  readonly aggCalls: AggCall[] = [];
+  readonly outputs: OutputRef[] = [];
+  readonly casts: ColumnCast[] = [];
+
+  constructor(private readonly groupExprs: unknown[]) {}
+
+  private aggIndex(call: unknown): number {
+    const kind = aggregateKind(call)!;
+    let i = this.aggCalls.findIndex((a) => sameExpression(a.call, call));
+    if (i < 0) i = this.aggCalls.push({ kind, call }) - 1;
+    return i;
+  }
+
+  private refOf(expr: unknown, name: string): OutputRef | null {
+    if (aggregateKind(expr)) return { agg: this.aggIndex(expr), name };
+    const g = this.groupExprs.findIndex((e) => sameExpression(e, expr));
+    return g >= 0 ? { group: g, name } : null;
+  }
+
+  /** A select-list entry: a group key or one aggregate, perhaps cast. */
+  addTarget(t: Node): void {
+    const cast = castOf(t.val);
+    const ref = this.refOf(cast ? cast.arg : t.val, columnName(t));
+    if (!ref) {
+      throw new PlanningError(
+        `select-list expression "${columnName(t)}" must be a GROUP BY expression or a single aggregate to run across shards`,
+        'compute expressions over aggregates in the application, or restrict the query to one shard',
+      );
+    }
+    if (cast) {
+      ref.cast = true;
+      this.casts.push({ index: this.outputs.length, target: cast.target, typeName: cast.typeName });
+    }
+    this.outputs.push(ref);
+  }
+
+  /** The output column of an expression, adding a hidden one when the select list lacks it. */
+  outputOf(expr: unknown): number | null {
+    const ref = this.refOf(expr, `pp_hidden_${this.outputs.length}`);
+    if (!ref) return null;
+    const found = this.outputs.findIndex(
+      (o) =>
+        !o.cast && ('agg' in ref ? 'agg' in o && o.agg === ref.agg : 'group' in o && o.group === ref.group),
+    );
+    return found >= 0 ? found : this.outputs.push(ref) - 1;
+  }
+}
+
+/** What each shard runs: group keys first, then each aggregate's partial values, grouped by position. */
+function partialSelect(
+  n: Node,
+  groupExprs: unknown[],
+  aggCalls: AggCall[],
+): { stmt: Node; specs: AggSpec[] } {
   const shardTargets: Node[] = groupExprs.map((g, i) => ({ ResTarget: { name: `pp_g${i}`, val: g } }));
   const specs: AggSpec[] = aggCalls.map((a, i) => {
     const input = shardTargets.length;
     shardTargets.push(...partialTargets(a.kind, a.call as Node, `pp_a${i}`));
     return { kind: a.kind, input };
   });
-  const shardStmt: Node = {
+  const stmt: Node = {
     ...n,
     targetList: shardTargets,
     groupClause: groupExprs.map((_, i) => ({ A_Const: { ival: { ival: i + 1 } } })),
@@ -198,20 +242,8 @@ function planAggregate(
     limitOffset: undefined,
     limitOption: 'LIMIT_OPTION_DEFAULT',
   };
-  if (groupExprs.length === 0) delete shardStmt.groupClause;
-  let op: Operator = new Route(shards, toSql({ SelectStmt: shardStmt }));
-  op = new Aggregate(
-    op,
-    groupExprs.map((_, i) => i),
-    specs,
-    outputs,
-  );
-  if (casts.length > 0) op = new Cast(op, casts);
-  if (having) op = new Filter(op, having);
-  if (keys.length > 0) op = new Sort(op, keys);
-  if (limits.count !== null || limits.offset > 0) op = new Limit(op, limits.count, limits.offset);
-  if (outputs.length > visible) op = new Project(op, outputs.length - visible);
-  return op;
+  if (groupExprs.length === 0) delete stmt.groupClause;
+  return { stmt, specs };
 }
 
 /** `expr::type` in the select list, when the proxy can apply the cast to a merged value. */
