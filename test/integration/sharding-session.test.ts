@@ -52,6 +52,8 @@ beforeAll(async () => {
         },
       },
       reference: ['countries'],
+      // The native plans' own refusals are under test: no coordinator answers for them.
+      coordinator: 'off',
     },
   });
   proxy = await startTestProxy({ databasesYaml });
