@@ -47,6 +47,7 @@ export const errorCodes = {
   internalError: { sqlstate: 'XX000', message: 'internal error' },
   // Errors plugins answer for statements they translate (as PostgreSQL would answer them).
   invalidTextRepresentation: { sqlstate: '22P02', message: 'invalid input syntax' },
+  badCopyFileFormat: { sqlstate: '22P04', message: 'bad COPY file format' },
   numericValueOutOfRange: { sqlstate: '22003', message: 'value out of range' },
   undefinedColumn: { sqlstate: '42703', message: 'column does not exist' },
   notNullViolation: { sqlstate: '23502', message: 'null value violates not-null constraint' },

@@ -1,132 +1,241 @@
-// Splits COPY FROM STDIN data (text or CSV) into rows and reads each row's shard key.
+// Cuts COPY FROM STDIN data (text or CSV) into rows where PostgreSQL would, and reads each row's shard key.
+import { ProxyError } from '../errors.js';
 import type { Node } from '../router/sharding/ast-values.js';
+import { CopyKeyReader } from './copy-key.js';
 
 export interface CopyFormat {
+  binary: boolean;
   csv: boolean;
   delimiter: number;
   header: boolean;
   nullString: string;
   quote: number;
+  /** CSV's escape character inside quotes (the quote itself by default). */
+  escape: number;
+  /** The key column is in FORCE_NULL (a quoted null string is NULL) or FORCE_NOT_NULL (never NULL). */
+  forceNull: boolean;
+  forceNotNull: boolean;
+}
+
+/** The column names of a FORCE_NULL / FORCE_NOT_NULL option, lower-cased. */
+function columnList(arg: Node | undefined): string[] {
+  const items = ((arg?.List as Node | undefined)?.items as Node[] | undefined) ?? [];
+  return items.map((i) => String((i.String as Node | undefined)?.sval ?? '').toLowerCase());
 }
 
 /** The format options of a COPY statement, as far as row boundaries and the key field depend on them. */
-export function copyFormatOf(copy: Node): CopyFormat {
+export function copyFormatOf(copy: Node, keyColumn?: string): CopyFormat {
   const options = new Map<string, string>();
+  const lists = new Map<string, string[]>();
   for (const o of (copy.options as Node[] | undefined) ?? []) {
     const d = o.DefElem as Node;
     const arg = d.arg as Node | undefined;
+    if (arg?.List) lists.set(String(d.defname), columnList(arg));
     const value =
-      (arg?.String as Node | undefined)?.sval ??
-      (arg?.Boolean as Node | undefined)?.boolval ??
-      (arg ? 'true' : 'true');
+      (arg?.String as Node | undefined)?.sval ?? (arg?.Boolean as Node | undefined)?.boolval ?? 'true';
     options.set(String(d.defname), String(value));
   }
-  const csv = options.get('format')?.toLowerCase() === 'csv';
+  const format = options.get('format')?.toLowerCase();
+  const csv = format === 'csv';
   const delimiter = options.get('delimiter') ?? (csv ? ',' : '\t');
   const header = ['true', 'on', '1', 'match'].includes(options.get('header')?.toLowerCase() ?? 'false');
+  const quote = (options.get('quote') ?? '"').charCodeAt(0);
+  const key = keyColumn?.toLowerCase() ?? '';
   return {
+    binary: format === 'binary',
     csv,
     delimiter: delimiter.charCodeAt(0),
     header,
     nullString: options.get('null') ?? (csv ? '' : '\\N'),
-    quote: (options.get('quote') ?? '"').charCodeAt(0),
+    quote,
+    escape: options.has('escape') ? options.get('escape')!.charCodeAt(0) : quote,
+    forceNull: lists.get('force_null')?.includes(key) ?? false,
+    forceNotNull: lists.get('force_not_null')?.includes(key) ?? false,
   };
 }
 
 const newline = 0x0a;
+const carriageReturn = 0x0d;
 const backslash = 0x5c;
+const dot = 0x2e;
 
+/** Receives each complete row: its bytes (with the line end), its key text, and whether it is the header. */
+export type RowSink = (bytes: Buffer, key: string | null, header: boolean) => void;
+
+const badFormat = (message: string, hint?: string) => new ProxyError('badCopyFileFormat', message, hint);
+
+/**
+ * Finds row ends with Buffer.indexOf (no loop per byte): in text format a backslash escapes the byte after it
+ * (a newline too), in CSV a newline inside quotes is data. As PostgreSQL, the first row's line end (LF or CRLF)
+ * is the one every row must use, and a line `\.` ends the data.
+ */
 export class CopyRowSplitter {
   private pending: Buffer[] = [];
-  private inQuote = false;
   private headerLeft: boolean;
+  private ended = false;
+  /** Carried across chunks: the next byte is escaped (text), we are inside quotes (CSV), a CR ended the chunk. */
+  private escaped = false;
+  private inQuote = false;
+  private crPending = false;
+  /** The line end of the first row: 1 for LF, 2 for CRLF, 0 before the first row. */
+  private eol = 0;
+  private readonly special: number;
+  private readonly keys: CopyKeyReader;
 
   constructor(
     private readonly format: CopyFormat,
     private readonly keyIndex: number,
   ) {
     this.headerLeft = format.header;
+    this.special = format.csv ? format.quote : backslash;
+    this.keys = new CopyKeyReader(format, keyIndex);
   }
 
-  /** Calls `row` for each complete row: its bytes (with the newline), its key text, and whether it is the header. */
-  feed(data: Buffer, row: (bytes: Buffer, key: string | null, header: boolean) => void): void {
+  /** Calls `row` for each complete row; throws a ProxyError (22P04) where PostgreSQL would refuse the data. */
+  feed(data: Buffer, row: RowSink): void {
     let start = 0;
-    for (let i = 0; i < data.length; i++) {
-      const b = data[i];
-      if (this.format.csv && b === this.format.quote) this.inQuote = !this.inQuote;
-      else if (b === newline && !this.inQuote) {
-        this.pending.push(data.subarray(start, i + 1));
-        this.emit(Buffer.concat(this.pending), row);
-        this.pending = [];
-        start = i + 1;
+    let pos = 0;
+    const n = data.length;
+    if (this.ended) return;
+    if (this.crPending) {
+      this.crPending = false;
+      if (data[0] !== newline) throw this.bareCarriageReturn();
+      this.pending.push(data.subarray(0, 1));
+      this.emit(this.takePending(), 2, row);
+      start = pos = 1;
+    }
+    if (this.escaped && !this.format.csv && pos < n) {
+      this.escaped = false;
+      pos++;
+    }
+    let nextSpecial = this.find(data, this.special, pos);
+    let nextNl = this.find(data, newline, pos);
+    let nextCr = this.find(data, carriageReturn, pos);
+    while (pos < n && !this.ended) {
+      if (this.inQuote) {
+        pos = this.skipQuoted(data, pos);
+        if (pos >= n) break;
+        if (nextSpecial < pos) nextSpecial = this.find(data, this.special, pos);
+        if (nextNl < pos) nextNl = this.find(data, newline, pos);
+        if (nextCr < pos) nextCr = this.find(data, carriageReturn, pos);
+      }
+      const end = Math.min(nextNl, nextCr);
+      if (nextSpecial < end) {
+        pos = this.special === backslash ? this.afterBackslash(data, nextSpecial, start) : nextSpecial + 1;
+        if (this.special !== backslash) this.inQuote = true;
+        nextSpecial = this.find(data, this.special, pos);
+        if (nextNl < pos) nextNl = this.find(data, newline, pos);
+        if (nextCr < pos) nextCr = this.find(data, carriageReturn, pos);
+        continue;
+      }
+      if (end >= n) break;
+      let eolLength = 1;
+      if (end === nextCr) {
+        if (end + 1 >= n) {
+          this.pending.push(Buffer.from(data.subarray(start, n)));
+          this.crPending = true;
+          return;
+        }
+        if (data[end + 1] !== newline) throw this.bareCarriageReturn();
+        eolLength = 2;
+        nextCr = this.find(data, carriageReturn, end + 2);
+      }
+      const stop = end + (eolLength === 2 ? 2 : 1);
+      const bytes =
+        this.pending.length > 0 ? this.joinPending(data.subarray(start, stop)) : data.subarray(start, stop);
+      this.emit(bytes, eolLength, row);
+      start = pos = stop;
+      nextNl = this.find(data, newline, pos);
+    }
+    if (start < n && !this.ended) this.pending.push(Buffer.from(data.subarray(start, n)));
+  }
+
+  /** The last row, when the data did not end with a line end. */
+  finish(row: RowSink): void {
+    if (this.crPending) throw this.bareCarriageReturn();
+    if (this.pending.length === 0 || this.ended) return;
+    if (this.format.csv && this.inQuote) throw badFormat('unterminated CSV quoted field');
+    const bytes = this.takePending();
+    this.emit(Buffer.concat([bytes, Buffer.from(this.eol === 2 ? '\r\n' : '\n')]), this.eol || 1, row);
+  }
+
+  private find(data: Buffer, byte: number, from: number): number {
+    const i = data.indexOf(byte, from);
+    return i < 0 ? data.length : i;
+  }
+
+  /** Text format: the position after a backslash and the byte it escapes; `\.` only as a whole line. */
+  private afterBackslash(data: Buffer, at: number, start: number): number {
+    if (at + 1 >= data.length) {
+      this.escaped = true;
+      return data.length;
+    }
+    if (data[at + 1] === dot && (at > start || this.pending.length > 0)) {
+      throw badFormat('end-of-copy marker "\\." inside a row is not supported on a sharded table');
+    }
+    return at + 2;
+  }
+
+  /** CSV inside quotes: the position after the closing quote (data.length if it is in a later chunk). */
+  private skipQuoted(data: Buffer, pos: number): number {
+    const { quote, escape } = this.format;
+    let p = pos;
+    if (this.escaped) {
+      this.escaped = false;
+      if (data[p] === quote || data[p] === escape) p++;
+    }
+    for (;;) {
+      const q = data.indexOf(quote, p);
+      const e = escape === quote ? -1 : data.indexOf(escape, p);
+      if (e >= 0 && (q < 0 || e < q)) {
+        if (e + 1 >= data.length) {
+          this.escaped = true;
+          return data.length;
+        }
+        p = data[e + 1] === quote || data[e + 1] === escape ? e + 2 : e + 1;
+        continue;
+      }
+      if (q < 0) return data.length;
+      // As PostgreSQL, a quote toggles: a doubled quote closes and reopens, wherever the chunks are cut.
+      this.inQuote = false;
+      return q + 1;
+    }
+  }
+
+  private joinPending(last: Buffer): Buffer {
+    this.pending.push(last);
+    return this.takePending();
+  }
+
+  private takePending(): Buffer {
+    const bytes = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    this.pending = [];
+    return bytes;
+  }
+
+  private bareCarriageReturn(): ProxyError {
+    return badFormat('literal carriage return found in data', 'Use "\\r" to represent carriage return.');
+  }
+
+  private emit(bytes: Buffer, eolLength: number, row: RowSink): void {
+    if (this.eol === 0) this.eol = eolLength;
+    else if (this.eol !== eolLength)
+      throw eolLength === 2
+        ? this.bareCarriageReturn()
+        : badFormat('literal newline found in data', 'Use "\\n" to represent newline.');
+    const end = bytes.length - eolLength;
+    if (end >= 2 && bytes[0] === backslash && bytes[1] === dot) {
+      if (end > 2 && !this.format.csv) throw badFormat('end-of-copy marker corrupt');
+      if (end === 2) {
+        this.ended = true;
+        return;
       }
     }
-    if (start < data.length) this.pending.push(Buffer.from(data.subarray(start)));
-  }
-
-  /** The last row, when the data did not end with a newline. */
-  finish(row: (bytes: Buffer, key: string | null, header: boolean) => void): void {
-    if (this.pending.length === 0) return;
-    this.emit(Buffer.concat([...this.pending, Buffer.from('\n')]), row);
-    this.pending = [];
-  }
-
-  private emit(bytes: Buffer, row: (bytes: Buffer, key: string | null, header: boolean) => void): void {
-    const text = bytes.toString('utf8').replace(/\r?\n$/, '');
-    if (text === '\\.') return;
     if (this.headerLeft) {
       this.headerLeft = false;
       row(bytes, null, true);
       return;
     }
-    row(bytes, this.format.csv ? this.csvField(text) : this.textField(text), false);
-  }
-
-  private textField(line: string): string | null {
-    const fields = line.split(String.fromCharCode(this.format.delimiter));
-    const raw = fields[this.keyIndex];
-    if (raw === undefined || raw === this.format.nullString) return null;
-    let out = '';
-    for (let i = 0; i < raw.length; i++) {
-      if (raw.charCodeAt(i) !== backslash || i + 1 >= raw.length) {
-        out += raw[i];
-        continue;
-      }
-      const c = raw[++i];
-      out += ({ t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', v: '\v' } as Record<string, string>)[c] ?? c;
-    }
-    return out;
-  }
-
-  private csvField(line: string): string | null {
-    const q = String.fromCharCode(this.format.quote);
-    const d = String.fromCharCode(this.format.delimiter);
-    let field = 0;
-    let i = 0;
-    while (i <= line.length) {
-      let value = '';
-      let quoted = false;
-      if (line[i] === q) {
-        quoted = true;
-        i++;
-        while (i < line.length) {
-          if (line[i] === q) {
-            if (line[i + 1] === q) {
-              value += q;
-              i += 2;
-              continue;
-            }
-            i++;
-            break;
-          }
-          value += line[i++];
-        }
-      }
-      while (i < line.length && line[i] !== d) value += line[i++];
-      if (field === this.keyIndex) return !quoted && value === this.format.nullString ? null : value;
-      field++;
-      i++;
-    }
-    return null;
+    row(bytes, this.keyIndex < 0 ? null : this.keys.read(bytes.subarray(0, end)), false);
   }
 }

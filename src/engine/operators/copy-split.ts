@@ -2,6 +2,7 @@
 import type { BackendMessage, Round, ShardChannel } from '../../backend/shard-channel.js';
 import { encodeMessage } from '../../backend/shard-wire.js';
 import { StatementError } from '../../backend/statement-error.js';
+import { ProxyError, type ErrorCode } from '../../errors.js';
 import { Backend, Frontend } from '../../protocol/codes.js';
 import * as fe from '../../protocol/frontend-messages.js';
 import { MessageWriter } from '../../protocol/writer.js';
@@ -19,12 +20,15 @@ import {
   type StatementPlan,
 } from '../types.js';
 
+/** One CopyData message of rows, copied once into the message. */
 const copyData = (parts: Buffer[]) => {
-  const body = Buffer.concat(parts);
-  const out = Buffer.allocUnsafe(5 + body.length);
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = Buffer.allocUnsafe(5 + length);
   out[0] = Frontend.CopyData;
-  out.writeInt32BE(4 + body.length, 1);
-  body.copy(out, 5);
+  out.writeInt32BE(4 + length, 1);
+  let at = 5;
+  for (const p of parts) at += p.copy(out, at);
   return out;
 };
 const copyDone = Buffer.from([Frontend.CopyDone, 0, 0, 0, 4]);
@@ -69,6 +73,12 @@ export class CopySplit implements StatementPlan {
         'COPY FROM STDIN on a sharded database needs the simple query protocol',
       );
     }
+    // Binary rows are not cut at newlines: refused rather than split as if they were text.
+    if (copyFormatOf(this.copy).binary)
+      throw StatementError.unsupported(
+        'COPY FROM STDIN in binary format is not supported on a sharded table',
+        'use FORMAT text or FORMAT csv',
+      );
     return st.onShards(this.shards, { atomic: true, write: true }, async (chs) => {
       const copies = chs.map((c) => this.start(c));
       const responses = await Promise.all(copies.map((s) => s.start));
@@ -111,9 +121,10 @@ export class CopySplit implements StatementPlan {
 
   /** The client's CopyData, split into per-shard batches, until its CopyDone (or an error: then thrown). */
   private async stream(client: CopyClient, chs: ShardChannel[], copies: ShardCopy[]): Promise<void> {
-    const splitter = new CopyRowSplitter(copyFormatOf(this.copy), this.keyIndex);
+    const splitter = new CopyRowSplitter(copyFormatOf(this.copy, this.placement?.column), this.keyIndex);
     const index = new Map(chs.map((c, i) => [c.shard, i]));
     let failure: string | null = null;
+    let failureCode: ErrorCode = 'invalidParameterValue';
     const place = (batches: Buffer[][], bytes: Buffer, key: string | null, header: boolean) => {
       if (header || this.keyIndex < 0 || !this.placement) {
         for (const b of batches) b.push(bytes);
@@ -130,15 +141,21 @@ export class CopySplit implements StatementPlan {
     for (;;) {
       const m = await client.next();
       const batches: Buffer[][] = chs.map(() => []);
-      if (m.type === Frontend.CopyData) {
-        splitter.feed(m.body, (bytes, key, header) => place(batches, bytes, key, header));
-      } else if (m.type === Frontend.CopyDone) {
-        splitter.finish((bytes, key, header) => place(batches, bytes, key, header));
-      } else if (m.type !== Frontend.CopyFail) continue;
+      const sink = (bytes: Buffer, key: string | null, header: boolean) => place(batches, bytes, key, header);
+      try {
+        if (m.type === Frontend.CopyData) splitter.feed(m.body, sink);
+        else if (m.type === Frontend.CopyDone) splitter.finish(sink);
+        else if (m.type !== Frontend.CopyFail) continue;
+      } catch (err) {
+        // Data PostgreSQL would refuse (22P04): every shard's COPY is failed, as one server's would be.
+        if (!(err instanceof ProxyError)) throw err;
+        failure ??= err.message;
+        failureCode = err.code;
+      }
       batches.forEach((b, i) => b.length > 0 && chs[i].write(copyData(b)));
       if (failure) {
         await stopAll(failure);
-        throw StatementError.of('invalidParameterValue', `COPY stopped: ${failure}`);
+        throw StatementError.of(failureCode, `COPY stopped: ${failure}`);
       }
       if (m.type === Frontend.CopyFail) {
         const why = m.body.toString('utf8', 0, Math.max(0, m.body.length - 1));
