@@ -21,7 +21,7 @@ import {
   type StatementInfo,
 } from '../router/classify.js';
 import { MAX_CACHED_TEXT } from '../sql/statement-budget.js';
-import { describeRoute } from '../router/route-decision.js';
+import { explainPassthrough } from '../planner/explain-unsharded.js';
 import { accessFor, type RouteOverride } from '../router/router.js';
 import { isStalePlanError } from '../backend/shared-statements.js';
 import { ownedCopy, sameBytes, writeOrHold, type SocketInput } from '../net/socket-input.js';
@@ -878,11 +878,12 @@ export class ClientSession implements RelayTarget {
     this.queue = [{ type: Frontend.Query, buf: Buffer.alloc(0), info }];
     const choice = this.server && (this.inBlock || this.txStatus !== TxStatus.Idle) ? null : this.route();
     this.queue = saved;
-    const text = choice
-      ? describeRoute(choice.decision)
-      : this.server
-        ? `role=${this.serverRole} host=${this.serverHost()} reason=open-transaction`
-        : 'role=none reason=no-server-available';
+    const bound = this.server && {
+      role: this.serverRole,
+      host: this.serverHost(),
+      reason: 'open-transaction' as const,
+    };
+    const text = explainPassthrough(choice ? choice.decision : bound);
     this.writeRouteText(text);
   }
 

@@ -1,11 +1,7 @@
-// Where a statement runs and why: data the router returns and EXPLAIN ROUTE prints.
+// Where a statement runs and why: data the router returns and EXPLAIN ROUTE prints (src/planner/explain-unsharded.ts).
 export interface RouteDecision {
   role: 'primary' | 'replica';
   shard: number;
   host: string;
   reason: string;
-}
-
-export function describeRoute(d: RouteDecision): string {
-  return `role=${d.role} shard=${d.shard} host=${d.host} reason=${d.reason}`;
 }

@@ -545,7 +545,7 @@ describe('EXPLAIN ROUTE', () => {
       const read = await c.query('EXPLAIN ROUTE SELECT 1');
       expect(read.rows).toHaveLength(1);
       const readText = Object.values(read.rows[0])[0] as string;
-      const m = /^role=replica shard=0 host=127\.0\.0\.1:(\d+) reason=\S+$/.exec(readText);
+      const m = /^Passthrough target=replica shard=0 host=127\.0\.0\.1:(\d+) reason=\S+$/.exec(readText);
       expect(m, readText).not.toBeNull();
       expect(isReplica(Number(m![1]))).toBe(true);
 
@@ -556,7 +556,7 @@ describe('EXPLAIN ROUTE', () => {
       expect(write.rows).toHaveLength(1);
       const writeText = Object.values(write.rows[0])[0] as string;
       expect(writeText).toMatch(
-        new RegExp(`^role=primary shard=0 host=127\\.0\\.0\\.1:${primary.port} reason=\\S+$`),
+        new RegExp(`^Passthrough target=primary shard=0 host=127\\.0\\.0\\.1:${primary.port} reason=\\S+$`),
       );
       const after = await withClient(directTo(primary), (d) =>
         d.query('SELECT count(*)::int AS n FROM explain_t'),
@@ -571,18 +571,18 @@ describe('serializable sessions', () => {
     const proxy = await routingProxy();
     await withClient(proxy.client(), async (c) => {
       const route = async () => Object.values((await c.query('EXPLAIN ROUTE SELECT 1')).rows[0])[0] as string;
-      expect(await route()).toMatch(/^role=replica /);
+      expect(await route()).toMatch(/^Passthrough target=replica /);
       await c.query('SET default_transaction_isolation = serializable');
-      expect(await route()).toMatch(/^role=primary .*reason=serializable-session$/);
+      expect(await route()).toMatch(/^Passthrough target=primary .*reason=serializable-session$/);
       // A standby would refuse it: "cannot use serializable mode in a hot standby".
       expect((await c.query('SELECT count(*)::int AS n FROM items WHERE id = 1')).rows).toEqual([{ n: 1 }]);
       await c.query('RESET default_transaction_isolation');
-      expect(await route()).toMatch(/^role=replica /);
+      expect(await route()).toMatch(/^Passthrough target=replica /);
       await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE');
-      expect(await route()).toMatch(/^role=primary /);
+      expect(await route()).toMatch(/^Passthrough target=primary /);
       expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
       await c.query('RESET ALL');
-      expect(await route()).toMatch(/^role=replica /);
+      expect(await route()).toMatch(/^Passthrough target=replica /);
     });
   });
 });
