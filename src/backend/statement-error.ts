@@ -21,7 +21,7 @@ export class StatementError extends Error {
    */
   static of(sqlstate: string, message: string, hint?: string, detail?: string): StatementError;
   static of(code: string, message?: string, hint?: string, detail?: string): StatementError {
-    const registered = code in errorCodes ? errorCodes[code as ErrorCode] : undefined;
+    const registered = Object.hasOwn(errorCodes, code) ? errorCodes[code as ErrorCode] : undefined;
     const sqlstate = registered?.sqlstate ?? code;
     return StatementError.relay(sqlstate, message ?? registered?.message ?? 'error', hint, detail);
   }

@@ -3,6 +3,7 @@
 // the shards' schema; reads the proxy's own plans cannot answer run there, on PostgreSQL's own planner.
 import type { Cluster } from '../cluster.js';
 import { parseHostPort, type HostPort } from '../../config/host-port.js';
+import { errorCodes } from '../../errors.js';
 import { silentLogger } from '../../logger.js';
 import { Pool } from '../pool.js';
 import { BackendError, ServerConnection, type ServerLogin } from '../server-connection.js';
@@ -130,7 +131,8 @@ export class Coordinator {
   private async ensureDatabase(): Promise<void> {
     const probe = await ServerConnection.connect(this.endpoint, this.login).catch((err: Error) => err);
     if (!(probe instanceof Error)) return probe.close();
-    if (!(probe instanceof BackendError) || probe.sqlstate !== '3D000') throw probe;
+    if (!(probe instanceof BackendError) || probe.sqlstate !== errorCodes.unknownDatabase.sqlstate)
+      throw probe;
     const catalog = await this.catalog();
     const first = this.cluster.db.config.shards[0];
     const shardDb = first.database ?? this.cluster.db.config.backend.database;
