@@ -10,7 +10,7 @@ import { formatLsn } from '../backend/lsn.js';
 import { scopeKey } from '../backend/write-positions.js';
 import type { RouteChoice } from '../backend/shard.js';
 import { ProxyError, errorCodes } from '../errors.js';
-import { statementFields, type Logger } from '../logger.js';
+import { type Logger } from '../logger.js';
 import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
 import { FramingError, MessageFramer } from '../protocol/framer.js';
@@ -28,19 +28,13 @@ import { ownedCopy, sameBytes, writeOrHold, type SocketInput } from '../net/sock
 import { cstringEnd } from './prepared-statements.js';
 import { canonicalEncoding } from './client-encoding.js';
 import { ServerBatch } from './server-batch.js';
+import { SessionPlugins, type Queued } from './session-plugins.js';
 import { SessionPositions } from './session-positions.js';
 import { StatementForwarding, mayReset } from './statement-forwarding.js';
 import { commandOf, lsnCommand, type CommandInfo, type SessionCommand } from './session-commands.js';
 import { reportedSettings, settingSql, settingsDiff, startupSettings } from '../backend/server-settings.js';
 import { TransactionAccess } from './transaction-access.js';
 import type { PluginHost } from '../plugins/host.js';
-import type { EncodedResult, SessionView, TransactionParticipant } from '../plugins/api.js';
-import { messageOf } from '../plugins/host.js';
-import { PluginStatements, type ClientError } from './plugin-statements.js';
-import { finishParticipants } from './plugin-participants.js';
-import { ReplyCapture } from './reply-capture.js';
-import { answerRound, cacheableStatement, mayBeCached, roundLength } from './cache-round.js';
-import { readParse } from '../protocol/extended-messages.js';
 import type { StatementDone } from '../metrics/statement-metrics.js';
 import { sqlstateClass, statementKind } from './statement-labels.js';
 
@@ -57,13 +51,6 @@ export interface SessionHooks {
   onClosed(session: ClientSession): void;
   /** Counts a routing decision (metrics). */
   onRoute?(choice: RouteChoice): void;
-}
-
-/** A client message kept for later: copied, because the read buffer it came in is reused. */
-interface Queued {
-  type: number;
-  buf: Buffer;
-  info: StatementInfo | null;
 }
 
 /** A simple-protocol statement the proxy answers itself, never sent to a server. */
@@ -96,16 +83,16 @@ export class ClientSession implements RelayTarget {
   private framer: MessageFramer;
   /** The last Parse's statement text (bytes) and its classification. */
   private lastParsed: { text: Buffer; info: StatementInfo } | null = null;
-  private queue: Queued[] = [];
+  queue: Queued[] = [];
   /** What goes to the server next, and the client's statements on whichever server runs them. */
   private readonly batch = new ServerBatch();
-  private readonly fwd: StatementForwarding;
+  readonly fwd: StatementForwarding;
   /** Set while the server socket is paused because the client has not yet taken our last write. */
   private holdingServer: ServerConnection | null = null;
   private readonly socket: Duplex;
   private readonly transactionMode: boolean;
   /** Session settings as replayable SQL, by lower-case name; startup ones are what RESET ALL returns to. */
-  private settings: Map<string, string>;
+  settings: Map<string, string>;
   private readonly startup: Map<string, string>;
   private override: RouteOverride = 'auto';
   /** default_transaction_isolation is serializable: a standby refuses every transaction, reads included. */
@@ -113,34 +100,21 @@ export class ClientSession implements RelayTarget {
   /** Read-your-writes: the positions this client's reads must see. */
   private readonly positions: SessionPositions;
   /** The client opened a transaction block that has not ended yet (predicted from what it sent). */
-  private inBlock = false;
+  inBlock = false;
   stats = { queries: 0, transactions: 0 };
   /** Plugins of this database; null keeps every plugin check off the fast path. */
   private readonly plugins: PluginHost | null;
-  /** The client's statements and portals that plugins answer (created on first use). */
-  private pluginStatements: PluginStatements | null = null;
-  /** A plugin call or a cache lookup is under way: later messages wait. */
-  private pluginBusy = false;
-  /** A plugin's message of the current extended round was answered here, so its Sync may be too. */
-  private localRound = false;
-  /** A plugin statement failed: drop messages up to Sync, as PostgreSQL does after an error. */
-  private skipToSync = false;
-  /** Queued messages already looked at by the cache hooks, to forward as they are. */
-  private cleared = 0;
-  /** Collects the reply of a read for the plugins that asked for it. */
-  private capture: { reply: ReplyCapture; captures: ((r: EncodedResult) => void)[] } | null = null;
+  /** The plugins' step of this session; null when the database has no plugin that looks at statements. */
+  private readonly pluginSteps: SessionPlugins | null;
   /** Tables written in the current transaction, for the commit hooks. */
   private written: Set<string> | null = null;
   /** The transaction with writes ends in ROLLBACK (asked for, or a COMMIT of a failed block): nothing to announce. */
   private rollingBack = false;
   /** Replies held back until the commit hooks have run, so no client sees a commit before they do. */
   private held: Buffer[] | null = null;
-  private committing = false;
-  /** Plugin work joined to the client's transaction block. */
-  private participants: TransactionParticipant[] = [];
-  private view: SessionView | null = null;
+  committing = false;
   /** Whether the client's transaction is read-only, for plugins (the sharded session feeds it too). */
-  protected readonly access = new TransactionAccess();
+  readonly access = new TransactionAccess();
   /** Large Queries being classified in the parser thread: the queue waits for them. */
   private classifying = 0;
   /** When the client last sent bytes (Date.now()), for idle_transaction_timeout. */
@@ -152,7 +126,7 @@ export class ClientSession implements RelayTarget {
   /** The server connection was closed because it answered nothing, not even a cancel. */
   private serverSilent = false;
   /** When the round now running started (performance.now(), ms), 0 when none; the event is reused every round. */
-  private roundStart = 0;
+  roundStart = 0;
   private readonly done: StatementDone;
 
   constructor(
@@ -182,6 +156,7 @@ export class ClientSession implements RelayTarget {
     const plugins = db.plugins;
     this.plugins =
       plugins && (plugins.hasClaims || plugins.hasBeforeHooks || plugins.hasCommitHooks) ? plugins : null;
+    this.pluginSteps = this.plugins ? new SessionPlugins(this, this.plugins, log) : null;
   }
 
   /**
@@ -256,7 +231,7 @@ export class ClientSession implements RelayTarget {
     const direct =
       this.queue.length === 0 &&
       !isLocal(type, info) &&
-      (this.plugins === null || !this.needsPlugins(type, buf, start, end, info));
+      (this.pluginSteps === null || !this.pluginSteps.needs(type, buf, start, end, info));
     if (direct && !this.server && !this.attaching && this.transactionMode && this.attachAtOnce(info)) {
       this.forward(type, buf, start, end, info);
       return;
@@ -348,230 +323,13 @@ export class ClientSession implements RelayTarget {
     return info.access === 'write';
   }
 
-  /** Whether a message must wait for the plugins' slow path instead of going straight to the server. */
-  private needsPlugins(
-    type: number,
-    buf: Buffer,
-    start: number,
-    end: number,
-    info: StatementInfo | null,
-  ): boolean {
-    const plugins = this.plugins!;
-    if (this.pluginBusy || this.committing || this.localRound || this.skipToSync) return true;
-    if (
-      plugins.hasClaims &&
-      (this.pluginStatements ??= new PluginStatements(plugins, this.log)).owns(type, buf, start, end, info)
-    )
-      return true;
-    if (plugins.hasBeforeHooks && !this.inBlock && mayBeCached(info)) return true;
-    return this.participants.length > 0 && info?.transaction !== undefined;
-  }
-
-  /**
-   * The plugins' turn at the message heading the queue: answer it, wait for more, or let it go on to
-   * PostgreSQL ('forward'). 'again' means the message was dealt with and the next one may follow.
-   */
-  private pluginStep(m: Queued): 'forward' | 'wait' | 'again' {
-    const serverRound = this.server !== null && this.server.relay.roundOpen;
-    if (
-      this.skipToSync ||
-      (this.localRound && !serverRound && (m.type === Frontend.Sync || m.type === Frontend.Flush))
-    ) {
-      this.queue.shift();
-      if (m.type === Frontend.Sync) {
-        this.skipToSync = false;
-        this.localRound = false;
-        if (serverRound) this.forward(m.type, m.buf, 0, m.buf.length, null);
-        else this.socket.write(be.readyForQuery(this.txStatus));
-      }
-      return 'again';
-    }
-    const tx = m.info?.transaction;
-    if (this.participants.length > 0 && tx && (tx.kind === 'commit' || tx.kind === 'rollback')) {
-      if (this.server?.relay.busy()) return 'wait';
-      this.endParticipants(m, tx.kind === 'commit' && this.txStatus !== TxStatus.Failed);
-      return 'wait';
-    }
-    const plugins = this.plugins!;
-    const own =
-      plugins.hasClaims &&
-      (this.pluginStatements ??= new PluginStatements(plugins, this.log)).owns(
-        m.type,
-        m.buf,
-        0,
-        m.buf.length,
-        m.info,
-      );
-    if (own) {
-      // Messages already sent in this round hold PostgreSQL's replies until Sync: the plugin's must not overtake them.
-      if (serverRound) return 'forward';
-      if (this.server?.relay.busy()) return 'wait';
-      this.queue.shift();
-      this.runPlugin(m);
-      return 'wait';
-    }
-    if (!plugins.hasBeforeHooks || this.inBlock || this.txStatus !== TxStatus.Idle || !mayBeCached(m.info)) {
-      return 'forward';
-    }
-    const n = roundLength(this.queue);
-    // A Flush before the Sync (a cursor fetching rows bit by bit) wants replies without ending the round.
-    const flush = this.queue.findIndex((q) => q.type === Frontend.Flush);
-    if (flush >= 0 && (n === 0 || flush < n)) {
-      this.cleared = flush + 1;
-      return 'forward';
-    }
-    if (n === 0 || this.server?.relay.busy()) return 'wait';
-    const unnamed = this.fwd.unnamedDecoded();
-    const stmt = cacheableStatement(this.queue.slice(0, n), this.fwd.statements, unnamed, this.sessionView());
-    if (!stmt) {
-      this.cleared = n;
-      return 'forward';
-    }
-    this.pluginBusy = true;
-    if (this.db.statementMetrics && this.roundStart === 0) this.startRound(m.info!);
-    void plugins.runBefore(stmt).then((outcome) => {
-      this.pluginBusy = false;
-      if (this.closed) return;
-      if (outcome.answer) {
-        const round = this.queue.splice(0, n);
-        if (this.roundStart !== 0) this.endRound('plugin');
-        this.adoptCachedRound(round);
-        this.socket.write(answerRound(round, outcome.answer));
-      } else {
-        this.cleared = n;
-        if (outcome.captures.length > 0)
-          this.capture = { reply: new ReplyCapture(), captures: outcome.captures };
-      }
-      this.pump();
-    });
-    return 'wait';
-  }
-
-  /** Runs one message of a plugin's statement; its replies are written when the plugin answers. */
-  private runPlugin(m: Queued): void {
-    const statements = this.pluginStatements!;
-    const session = this.sessionView();
-    this.pluginBusy = true;
-    this.stats.queries += m.type === Frontend.Query || m.type === Frontend.Parse ? 1 : 0;
-    if (m.type !== Frontend.Query) this.localRound = true;
-    if (this.db.statementMetrics && m.info && this.roundStart === 0) this.startRound(m.info);
-    const work =
-      m.type === Frontend.Query
-        ? statements.query(m.buf.toString('utf8', 5, m.buf.length - 1), m.info!, session)
-        : statements.message(m.type, m.buf, m.info, session);
-    work.then(
-      (out) => {
-        this.pluginBusy = false;
-        if (this.closed) return;
-        this.socket.write(
-          m.type === Frontend.Query ? Buffer.concat([out, be.readyForQuery(this.txStatus)]) : out,
-        );
-        if (this.roundStart !== 0 && (m.type === Frontend.Query || m.type === Frontend.Execute))
-          this.endRound('plugin');
-        this.pump();
-      },
-      (err: unknown) => {
-        this.pluginBusy = false;
-        if (this.closed) return;
-        const error = toClientError(err);
-        const level = error.sqlstate.startsWith('XX') ? 'warn' : 'debug';
-        if (this.log.enabled(level)) {
-          const sql = m.type === Frontend.Query || m.type === Frontend.Parse ? statementText(m) : '';
-          this.log[level]('plugin statement failed', {
-            sqlstate: error.sqlstate,
-            ...(sql && statementFields(sql)),
-          });
-        }
-        this.pluginFailed(m, error);
-        this.pump();
-      },
-    );
-  }
-
-  /** As PostgreSQL after an error: the block is aborted, the rest of an extended round is skipped. */
-  private pluginFailed(m: Queued, err: ClientError): void {
-    this.db.statementMetrics?.statementError({
-      database: this.db.name,
-      sqlstateClass: err.sqlstate.slice(0, 2),
-    });
-    this.roundStart = 0;
-    const parts = [be.errorResponse({ severity: 'ERROR', ...err })];
-    if (this.server && this.inBlock && this.txStatus !== TxStatus.Failed) {
-      // PostgreSQL's side of the block must fail too, so the client's next statement is refused as it expects;
-      // a message that arrived meanwhile waits for this query, and its reply (internal) does not pump.
-      void this.server.query(abortBlockSql).then(() => this.pump());
-      this.txStatus = TxStatus.Failed;
-    }
-    if (m.type === Frontend.Query) parts.push(be.readyForQuery(this.txStatus));
-    else {
-      this.skipToSync = true;
-      this.localRound = true;
-    }
-    this.socket.write(Buffer.concat(parts));
-  }
-
-  /** COMMIT or ROLLBACK of a block that plugins joined: they finish first; a failed commit rolls everything back. */
-  private endParticipants(m: Queued, commit: boolean): void {
-    const list = this.participants;
-    this.participants = [];
-    this.pluginBusy = true;
-    finishParticipants(list, commit, this.log).then((failure) => {
-      this.pluginBusy = false;
-      if (this.closed) return;
-      if (!failure) {
-        this.cleared = 1;
-        this.pump();
-        return;
-      }
-      this.queue.shift();
-      const conn = this.server;
-      if (conn)
-        void conn.query('ROLLBACK').then(() => {
-          this.maybeRelease();
-          this.pump();
-        });
-      this.txStatus = TxStatus.Idle;
-      this.inBlock = false;
-      const err = toClientError(failure);
-      this.pluginFailed(m, {
-        ...err,
-        message: `COMMIT failed, the transaction was rolled back: ${err.message}`,
-      });
-      this.pump();
-    });
-  }
-
-  /** What plugins may know of this client: one object for the whole connection, so it can key per-client state. */
-  private sessionView(): SessionView {
-    if (this.view) return this.view;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const session = this;
-    this.view = {
-      database: this.db.name,
-      user: this.user,
-      get inTransaction() {
-        return session.inBlock;
-      },
-      get readOnly() {
-        return session.access.readOnly(session.inBlock, session.settings);
-      },
-      get settings() {
-        return session.settings;
-      },
-      enlist: (p) => {
-        if (!this.participants.includes(p)) this.participants.push(p);
-      },
-    };
-    return this.view;
-  }
-
   /** Works through queued messages: answers local ones, routes and attaches, forwards the rest in order. */
-  private pump(): void {
+  pump(): void {
     while (this.queue.length > 0 && !this.closed) {
-      if (this.pluginBusy || this.committing || this.classifying > 0) break;
+      if (this.pluginSteps?.busy || this.committing || this.classifying > 0) break;
       const m = this.queue[0];
-      if (this.plugins && this.cleared === 0) {
-        const step = this.pluginStep(m);
+      if (this.pluginSteps && this.pluginSteps.cleared === 0) {
+        const step = this.pluginSteps.step(m);
         if (step === 'wait') break;
         if (step === 'again') continue;
       }
@@ -595,7 +353,7 @@ export class ClientSession implements RelayTarget {
       }
       if (this.needsOtherServer(m.info)) break;
       this.queue.shift();
-      if (this.cleared > 0) this.cleared--;
+      if (this.pluginSteps && this.pluginSteps.cleared > 0) this.pluginSteps.cleared--;
       this.forward(m.type, m.buf, 0, m.buf.length, m.info);
     }
     this.flush();
@@ -766,7 +524,7 @@ export class ClientSession implements RelayTarget {
   private failQueued(err: Error): void {
     const queued = this.queue;
     this.queue = [];
-    this.cleared = 0;
+    if (this.pluginSteps) this.pluginSteps.cleared = 0;
     const sqlstate = err instanceof BackendError ? err.sqlstate : '08006';
     const error = be.errorResponse({ severity: 'ERROR', sqlstate, message: err.message });
     // As PostgreSQL does after an error: one ErrorResponse per round, each round ended by ReadyForQuery.
@@ -861,17 +619,10 @@ export class ClientSession implements RelayTarget {
     if (claim) {
       if ('mixed' in claim) return this.writeRouteText(`error: ${claim.mixed}`);
       // The plugin may need a moment (e.g. to learn a collection's columns): later messages wait.
-      this.pluginBusy = true;
-      const statements = (this.pluginStatements ??= new PluginStatements(this.plugins!, this.log));
-      void statements
-        .explain(sql, info, this.sessionView())
-        .catch((err: unknown) => `error: ${toClientError(err).message}`)
-        .then((text) => {
-          this.pluginBusy = false;
-          if (this.closed) return;
-          this.writeRouteText(text);
-          this.pump();
-        });
+      this.pluginSteps!.explain(sql, info, (text) => {
+        this.writeRouteText(text);
+        this.pump();
+      });
       return;
     }
     const saved = this.queue;
@@ -909,7 +660,7 @@ export class ClientSession implements RelayTarget {
   }
 
   /** Appends a message to the outgoing batch, renaming prepared statements under transaction pooling. */
-  private forward(type: number, buf: Buffer, start: number, end: number, info: StatementInfo | null): void {
+  forward(type: number, buf: Buffer, start: number, end: number, info: StatementInfo | null): void {
     const conn = this.server!;
     if (info) {
       if (info.reason === 'ddl' && this.transactionMode)
@@ -936,14 +687,14 @@ export class ClientSession implements RelayTarget {
       case Frontend.Parse:
         conn.relay.roundOpen = true;
         if (buf[start + 5] === 0) {
-          this.pluginStatements?.forgetUnnamed(type);
+          this.pluginSteps?.forgetUnnamed(type);
           return this.fwd.forwardUnnamedParse(conn, buf, start, end, info);
         }
         if (this.transactionMode) return this.fwd.forwardParse(conn, buf, start, end, info);
         break;
       case Frontend.Bind:
         conn.relay.roundOpen = true;
-        if (this.plugins && buf[start + 5] === 0) this.pluginStatements?.forgetUnnamed(Frontend.Bind);
+        if (this.pluginSteps && buf[start + 5] === 0) this.pluginSteps.forgetUnnamed(Frontend.Bind);
         if (this.transactionMode) return this.fwd.forwardBind(conn, buf, start, end);
         this.fwd.ensureUnnamedFor(conn, buf, start + 5, end);
         break;
@@ -1020,13 +771,18 @@ export class ClientSession implements RelayTarget {
   }
 
   /** A cached answer stood in for PostgreSQL: keep what the client's unnamed Parse defined, for a later Bind. */
-  private adoptCachedRound(round: readonly Queued[]): void {
+  adoptCachedRound(round: readonly Queued[]): void {
     for (const m of round) {
       if (m.type !== Frontend.Parse) continue;
       this.fwd.adoptUnnamed(m.buf, m.info);
       this.stats.queries++;
     }
     if (round.length === 1 && round[0].type === Frontend.Query) this.stats.queries++;
+  }
+
+  /** Writes to the client. */
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
   }
 
   // RelayTarget: replies from the server.
@@ -1037,7 +793,7 @@ export class ClientSession implements RelayTarget {
   }
 
   send(chunk: Buffer): void {
-    if (this.capture) this.capture.reply.feed(chunk);
+    this.pluginSteps?.feed(chunk);
     if (this.held) {
       // The chunk lies in the server's reused read buffer: keep a copy.
       this.held.push(Buffer.from(chunk));
@@ -1056,15 +812,7 @@ export class ClientSession implements RelayTarget {
     }
     if (this.roundStart !== 0) this.endRound(this.serverRole);
     if (status === TxStatus.Idle && this.server && !this.server.relay.busy()) this.inBlock = false;
-    if (this.capture) {
-      const result = this.capture.reply.result();
-      if (result) this.plugins!.deliver(this.capture.captures, result);
-      this.capture = null;
-    }
-    if (status === TxStatus.Idle && !this.inBlock && this.participants.length > 0) {
-      // The block ended without a COMMIT or ROLLBACK the proxy saw (e.g. inside a function): nothing may stay open.
-      void finishParticipants(this.participants.splice(0), false, this.log);
-    }
+    this.pluginSteps?.onReady(status);
     if (this.held) this.releaseHeld(status);
     this.maybeRelease();
     if (this.queue.length > 0) this.pump();
@@ -1110,7 +858,7 @@ export class ClientSession implements RelayTarget {
   }
 
   /** Gives the server connection back between transactions, once the client has taken every reply. */
-  private maybeRelease(): void {
+  maybeRelease(): void {
     const conn = this.server;
     const pool = this.serverPool;
     if (
@@ -1140,12 +888,12 @@ export class ClientSession implements RelayTarget {
     if (this.queue.length > 0) this.pump();
   }
 
-  private startRound(info: StatementInfo): void {
+  startRound(info: StatementInfo): void {
     this.roundStart = performance.now();
     this.done.kind = statementKind(info);
   }
 
-  private endRound(route: StatementDone['route']): void {
+  endRound(route: StatementDone['route']): void {
     const metrics = this.db.statementMetrics;
     if (!metrics) return;
     this.done.route = route;
@@ -1239,7 +987,7 @@ export class ClientSession implements RelayTarget {
     this.closed = true;
     this.socket.destroy();
     this.hooks.onClosed(this);
-    if (this.participants.length > 0) void finishParticipants(this.participants.splice(0), false, this.log);
+    this.pluginSteps?.abandon();
     const conn = this.server;
     const pool = this.serverPool;
     if (!conn || !pool) return;
@@ -1289,21 +1037,7 @@ export class ClientSession implements RelayTarget {
 /** How long a server gets to answer a cancel request at least, before its connection is closed. */
 const cancelGraceMs = 5_000;
 
-/** Makes PostgreSQL's side of a transaction block fail, after a plugin statement in it failed. */
-const abortBlockSql = `DO $$BEGIN RAISE EXCEPTION 'a statement answered by a plugin failed in this transaction'; END$$`;
-
 /** Whether the client's settings make every transaction serializable (SET default_transaction_isolation, SET SESSION CHARACTERISTICS, -c). */
 function serializableDefault(settings: Map<string, string>): boolean {
   return /serializable/i.test(settings.get('default_transaction_isolation') ?? '');
-}
-
-/** The SQL text a Query or Parse message carries. */
-function statementText(m: Queued): string {
-  if (m.type === Frontend.Query) return m.buf.toString('utf8', 5, m.buf.length - 1);
-  return readParse(m.buf).sql;
-}
-
-function toClientError(err: unknown): ClientError {
-  if (err && typeof err === 'object' && 'sqlstate' in err && 'message' in err) return err as ClientError;
-  return { sqlstate: 'XX000', message: messageOf(err) };
 }
