@@ -39,10 +39,11 @@ export function castTarget(typeName: string, modifiers: number[]): CastTarget | 
   return modifiers.length === 0 ? { typeOid, typmod: -1 } : null;
 }
 
+/** Each integer type's range and the name its errors give. */
 const integerRanges: Record<number, [bigint, bigint, string]> = {
-  [Oid.int2]: [-32768n, 32767n, 'smallint out of range'],
-  [Oid.int4]: [-2147483648n, 2147483647n, 'integer out of range'],
-  [Oid.int8]: [-(2n ** 63n), 2n ** 63n - 1n, 'bigint out of range'],
+  [Oid.int2]: [-32768n, 32767n, 'smallint'],
+  [Oid.int4]: [-2147483648n, 2147483647n, 'integer'],
+  [Oid.int8]: [-(2n ** 63n), 2n ** 63n - 1n, 'bigint'],
 };
 
 /** Converts one non-null value of type `from` (in text form) to the target, or throws a ValueError. */
@@ -76,12 +77,16 @@ function unsupported(from: number, to: CastTarget): never {
 }
 
 /** An integer as PostgreSQL rounds into one: numeric half away from zero, float half to even. */
-function toInteger(text: string, from: number, overflow: string): bigint {
+function toInteger(text: string, from: number, typeName: string): bigint {
   if (integerTypes.has(from)) return BigInt(text);
+  const overflow = `${typeName} out of range`;
   if (from === Oid.numeric) {
     const v = parseNumeric(text);
-    if (typeof v === 'string')
-      throw new ValueError('numericValueOutOfRange', `cannot convert ${v} to integer`);
+    // PostgreSQL refuses NaN and infinities as unsupported here, not as out of range (numeric_int8 and its kin).
+    if (typeof v === 'string') {
+      const special = v === 'NaN' ? v : 'infinity';
+      throw new ValueError('featureNotSupported', `cannot convert ${special} to ${typeName}`);
+    }
     return roundHalfAway(v.coef, v.scale);
   }
   if (floatTypes.has(from)) {
@@ -101,8 +106,8 @@ function toInteger(text: string, from: number, overflow: string): bigint {
   );
 }
 
-function inRange(v: bigint, [min, max, message]: [bigint, bigint, string]): string {
-  if (v < min || v > max) throw new ValueError('numericValueOutOfRange', message);
+function inRange(v: bigint, [min, max, typeName]: [bigint, bigint, string]): string {
+  if (v < min || v > max) throw new ValueError('numericValueOutOfRange', `${typeName} out of range`);
   return v.toString();
 }
 
@@ -128,7 +133,9 @@ function toNumeric(text: string, from: number, typmod: number): string {
   const precision = ((typmod - 4) >> 16) & 0xffff;
   const scale = (typmod - 4) & 0xffff;
   const v = parseNumeric(text);
-  if (typeof v === 'string') return v;
+  // NaN fits any numeric(p,s); an infinity fits none.
+  if (v === 'NaN') return v;
+  if (typeof v === 'string') throw new ValueError('numericValueOutOfRange', 'numeric field overflow');
   const shifted =
     v.scale <= scale ? v.coef * 10n ** BigInt(scale - v.scale) : roundHalfAway(v.coef, v.scale - scale);
   const negative = shifted < 0n;
