@@ -116,6 +116,34 @@ describe('framed path: extended-protocol rounds', () => {
     expect(none.kind === 'round' && none.route.kind).not.toBe('unsupported');
   });
 
+  it('routes key = ANY($1) by the keys of a text array parameter', () => {
+    const sql = 'SELECT name FROM users WHERE id = ANY($1)';
+    const [r] = readFramed([statementRound({ sql, params: [text(`{${ids[1]},${ids[2]}}`)] })]);
+    expect(r).toMatchObject({ kind: 'round', route: { kind: 'scatter', shards: [1, 2] } });
+  });
+
+  it('splits an INSERT of parameter rows by key, each part keeping the parameters of its rows', () => {
+    const keys = [ids[0], ids[1], ids[2], ids[1] + 3 * 1000, ids[0] + 1];
+    const values = keys.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+    const params = keys.flatMap((k) => [int4(k), text(`u${k}`)]);
+    const types = keys.flatMap(() => [Oid.int4, Oid.text]);
+    const [r] = readFramed([
+      statementRound({ sql: `INSERT INTO users (id, name) VALUES ${values}`, types, params }),
+    ]);
+    if (r.kind !== 'round' || r.route.kind !== 'insert-split') throw new Error(JSON.stringify(r));
+    for (const part of r.route.parts) {
+      const select = ((part.stmt.InsertStmt as Node).selectStmt as Node).SelectStmt as Node;
+      for (const row of select.valuesLists as Node[]) {
+        const key = (((row.List as Node).items as Node[])[0].ParamRef as Node).number as number;
+        expect(idShard(keys[(key - 1) / 2])).toBe(part.shard);
+      }
+    }
+    const rows = r.route.parts.map(
+      (p) => (((p.stmt.InsertStmt as Node).selectStmt as Node).SelectStmt as Node).valuesLists as Node[],
+    );
+    expect(rows.flat()).toHaveLength(keys.length);
+  });
+
   it('takes several rounds in one read in order, each sent as its own bytes', () => {
     const rounds = ids.map((k) => statementRound({ sql: byId, params: [text(String(k))] }));
     rounds.push(statementRound({ sql: 'DELETE FROM users WHERE name = $1', params: [text('gone')] }));
