@@ -255,19 +255,9 @@ export class ShardedSession extends ClientSession {
     return false;
   }
 
-  /**
-   * Statements may go by a fast path: no failed round to skip, no open block, nothing plugins claim, no cache
-   * that must see reads and writes, no session route.
-   */
+  /** Statements may go by a fast path: no failed round to skip, no open block, nothing plugins claim. */
   private fastPathOpen(): boolean {
-    return (
-      !this.skipping &&
-      !this.runner.block &&
-      this.joined.length === 0 &&
-      !this.db.plugins?.hasClaims &&
-      !this.cache &&
-      this.sessionRoute === 'auto'
-    );
+    return !this.skipping && !this.runner.block && this.joined.length === 0 && !this.db.plugins?.hasClaims;
   }
 
   /**
@@ -292,7 +282,7 @@ export class ShardedSession extends ClientSession {
     const info = this.infoOf(statement);
     const key = boundParamText(chunk, layout, keyRoute.param, statement.types);
     const target = this.runner.shardByKey(keyRoute, key, info.access === 'write');
-    if (!target || info.hint) return false;
+    if (!target) return false;
     // A Bind of an earlier statement names its copy on shard connections, prepared where missing.
     const prepare =
       layout.parse >= 0 ? undefined : (statement.server ??= serverStatement(statement.sql, statement.types));
@@ -325,8 +315,7 @@ export class ShardedSession extends ClientSession {
     if (!learned) return false;
     // A template is learned from one plain statement; its classification is kept when no literal shaped it.
     const info = learned.info ?? classifySql(sql, { primaryFunctions: this.db.primaryFunctions });
-    if (info.explainRoute !== undefined || info.reason.startsWith('route-override') || info.hint)
-      return false;
+    if (info.explainRoute !== undefined || info.reason.startsWith('route-override')) return false;
     if (info.reason === 'deallocate') return false;
     const target = this.runner.singleShardNow(learned, info.access === 'write', templateParams(t));
     return (
@@ -339,7 +328,7 @@ export class ShardedSession extends ClientSession {
     if (!plan) return false;
     const { round, statement, info } = plan;
     const target = this.runner.singleShardNow(statement, info.access === 'write', plan.params);
-    if (!target || info.hint) return false;
+    if (!target) return false;
     const first = this.inbox[0];
     const rest = this.inbox.slice(1, round.following + 1);
     const { bytes, prepare } = this.roundMessages(round, statement, first, rest);
@@ -405,6 +394,9 @@ export class ShardedSession extends ClientSession {
     prepare: { name: string; parse: Buffer } | undefined,
     info: StatementInfo,
   ): boolean {
+    // A read the cache may answer, or a write the commit hooks must hear of, takes the general path.
+    if (!this.mayPassThrough(info) || (this.cache?.looksUp && mayBeCached(info))) return false;
+    target = this.chosen(target, info)!;
     this.throughInfo = info;
     this.throughStarted = performance.now();
     this.running = true;
