@@ -115,8 +115,7 @@ export class Pool {
   acquire(): Promise<ServerConnection> {
     const conn = this.tryAcquire();
     if (conn) return Promise.resolve(conn);
-    if (this.closing)
-      return Promise.reject(new BackendError('pool is closing', errorCodes.adminShutdown.sqlstate));
+    if (this.closing) return Promise.reject(new BackendError('pool is closing', 'adminShutdown'));
     const started = Date.now();
     this.stats.waited++;
     const p = new Promise<ServerConnection>((resolve, reject) => {
@@ -144,7 +143,7 @@ export class Pool {
         new BackendError(
           `timed out after ${this.options.acquireTimeoutMs} ms waiting for a server connection to ` +
             `${this.endpoint.host}:${this.endpoint.port}${why}; raise pool.size or pool.acquire_timeout`,
-          this.lastError ? errorCodes.connectionFailure.sqlstate : errorCodes.poolTimeout.sqlstate,
+          this.lastError ? 'connectionFailure' : 'poolTimeout',
         ),
       );
     }, this.options.acquireTimeoutMs);
@@ -198,7 +197,7 @@ export class Pool {
     clearInterval(this.maintenance);
     for (const w of this.waiters.splice(0)) {
       clearTimeout(w.timer);
-      w.reject(new BackendError('pool is closing', errorCodes.adminShutdown.sqlstate));
+      w.reject(new BackendError('pool is closing', 'adminShutdown'));
     }
     for (const c of this.idle.splice(0)) this.destroy(c);
   }

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
-import { errorCodes } from '../errors.js';
+import { errorCodes, type ErrorCode } from '../errors.js';
 import { ScramClientSession } from '../auth/scram.js';
 import { md5Response } from '../auth/md5.js';
 import { AuthType, Backend } from '../protocol/codes.js';
@@ -29,11 +29,11 @@ export interface ServerLogin {
 }
 
 export class BackendError extends Error {
-  constructor(
-    message: string,
-    readonly sqlstate: string = errorCodes.connectionFailure.sqlstate,
-  ) {
+  readonly sqlstate: string;
+  /** `code` says what failed, from the registry; `serverSqlstate` is the server's own when it gave one. */
+  constructor(message: string, code: ErrorCode = 'connectionFailure', serverSqlstate?: string) {
     super(message);
+    this.sqlstate = serverSqlstate ?? errorCodes[code].sqlstate;
   }
 }
 
@@ -219,7 +219,8 @@ export class ServerConnection {
             const code = sqlstateOf(body);
             throw new BackendError(
               `server refused login: ${errorMessageOf(body)}`,
-              code ?? errorCodes.connectionFailure.sqlstate,
+              'connectionFailure',
+              code,
             );
           }
           case Backend.ReadyForQuery:

@@ -1,7 +1,6 @@
 // One shard: its primary and replicas, each with a pool and a monitor, and the choice of server per route.
 import type { DatabaseConfig } from '../config/schema.js';
 import { parseHostPort } from '../config/host-port.js';
-import { errorCodes } from '../errors.js';
 import { sqlLiteral } from './shard-exec.js';
 import type { Logger } from '../logger.js';
 import type { RouteDecision } from '../router/route-decision.js';
@@ -145,11 +144,11 @@ export class Shard {
   /** What a write is answered when primary() has none: why there is no primary, as far as the proxy knows. */
   noPrimaryError(): BackendError {
     const e = this.election;
-    if (e.kind === 'conflict') return new BackendError(e.why, errorCodes.primaryConflict.sqlstate);
+    if (e.kind === 'conflict') return new BackendError(e.why, 'primaryConflict');
     const why = this.auto && e.kind === 'none' ? ` (${e.why})` : '';
     return new BackendError(
       `no primary server is available; retry once failover completes${why}`,
-      errorCodes.backendUnavailable.sqlstate,
+      'backendUnavailable',
     );
   }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { errorCodes } from '../../../src/errors.js';
 import { StatementError } from '../../../src/backend/statement-error.js';
 import { ValueError } from '../../../src/engine/values/value-error.js';
+import { BackendError } from '../../../src/backend/server-connection.js';
 import { errorFields } from '../../../src/backend/shard-wire.js';
 
 describe('registry codes in statement errors', () => {
@@ -35,5 +36,11 @@ describe('registry codes in statement errors', () => {
       errorCodes.numericValueOutOfRange.sqlstate,
       'integer out of range',
     ]);
+  });
+
+  it("BackendError takes a registry code, a lost connection by default, or keeps the server's SQLSTATE", () => {
+    expect(new BackendError('gone').sqlstate).toBe(errorCodes.connectionFailure.sqlstate);
+    expect(new BackendError('wait', 'poolTimeout').sqlstate).toBe(errorCodes.poolTimeout.sqlstate);
+    expect(new BackendError('refused', 'connectionFailure', '28P01').sqlstate).toBe('28P01');
   });
 });
