@@ -249,6 +249,38 @@ describe('mysql plugin: differential against PostgreSQL', () => {
       expect(await expectSame(sql), sql).toBe('same');
   });
 
+  it('computes dates, intervals, integer division and averages as PostgreSQL does', async () => {
+    for (const sql of [
+      "SELECT name, created + interval '1 month' AS a, created - interval '1 day 02:00:00' AS b, day + 7 AS c, day - 1 AS d FROM legacy.items ORDER BY id",
+      "SELECT name, day - date '2024-01-01' AS n, day + interval '1 month', interval '2 hours' + created FROM legacy.items ORDER BY id",
+      "SELECT created + interval '1 year 2 mons 3 days 04:05:06.5', created - interval '3 weeks ago', created + interval '-1 month' FROM legacy.items ORDER BY id",
+      "SELECT date_trunc('month', created), date_trunc('week', created), date_trunc('quarter', day), date_trunc('hour', created), date_trunc('year', day), date_trunc('second', created), date_trunc('day', created), date_trunc('minute', created) FROM legacy.items ORDER BY id",
+      'SELECT extract(year from created), extract(month from day), extract(day from day), extract(dow from day), extract(isodow from created), extract(doy from day), extract(week from day), extract(isoyear from day), extract(quarter from created) FROM legacy.items ORDER BY id',
+      'SELECT extract(hour from created), extract(minute from created), extract(second from created), extract(milliseconds from created), extract(microseconds from created), extract(epoch from created) FROM legacy.items ORDER BY id',
+      "SELECT date_part('second', created), date_part('year', day), date_part('epoch', created) FROM legacy.items ORDER BY id",
+      'SELECT name, qty / 2, qty % 3, -qty / 4, big / 3, big % 1000, ratio / 2, qty / ratio FROM legacy.items WHERE ratio <> 0 ORDER BY id',
+      'SELECT qty / (qty - 3) FROM legacy.items',
+      'SELECT qty % 0 FROM legacy.items',
+      'SELECT ratio / 0 FROM legacy.items',
+      'SELECT name FROM legacy.items WHERE qty / 2 = 1 OR qty % 4 = 3 ORDER BY name',
+      "SELECT name FROM legacy.items WHERE created > now() - interval '100 years' AND day + 30 > date '2024-02-01' ORDER BY name",
+      'SELECT avg(qty), avg(price), avg(big), avg(ratio), avg(DISTINCT qty), count(*) FROM legacy.items',
+      'SELECT active, avg(qty) AS a, avg(price), sum(qty) FROM legacy.items GROUP BY active ORDER BY active',
+      'SELECT avg(qty), avg(price) FROM legacy.items WHERE false',
+      'SELECT avg(qty * 1000), avg(-price), avg(qty) FROM legacy.items WHERE qty > 1',
+    ])
+      expect(await expectSame(sql), sql).toBe('same');
+    const cases: [string, unknown[]][] = [
+      ['SELECT name FROM legacy.items WHERE day < $1::date + 1 ORDER BY name', ['2024-01-02']],
+      ['SELECT name FROM legacy.items WHERE big = $1', ['9007199254740992']],
+      ['SELECT name FROM legacy.items WHERE big = $1', ['9007199254740993']],
+      ['SELECT name FROM legacy.items WHERE price = $1 ORDER BY name', ['1.50']],
+      ['SELECT name FROM legacy.items WHERE price > $1 ORDER BY name', ['0.989999999999999999']],
+      ['SELECT name FROM legacy.items WHERE qty / $1 = 1 ORDER BY name', [3]],
+    ];
+    for (const [sql, params] of cases) expect(await expectSame(sql, params), sql).toBe('same');
+  });
+
   it('binds parameters as MySQL placeholders (extended protocol)', async () => {
     const cases: [string, unknown[]][] = [
       ['SELECT name FROM legacy.items WHERE qty > $1 ORDER BY name', [3]],
@@ -266,8 +298,11 @@ describe('mysql plugin: differential against PostgreSQL', () => {
 
   it('refuses what it cannot translate faithfully with 0A000 naming it', async () => {
     for (const [sql, what] of [
-      ['SELECT avg(qty) FROM legacy.items', 'avg()'],
-      ['SELECT qty / 2 FROM legacy.items', 'operator /'],
+      ['SELECT avg(qty) + 1 FROM legacy.items', 'avg() of integers or numeric inside an expression'],
+      ['SELECT price / 2 FROM legacy.items', 'numeric division'],
+      ["SELECT created - interval '1.5 months' FROM legacy.items", 'this interval'],
+      ['SELECT created - created FROM legacy.items', 'operator - on timestamp and timestamp'],
+      ["SELECT date_trunc('decade', created) FROM legacy.items", 'date_trunc() to decade'],
       ['SELECT name FROM legacy.items UNION SELECT name FROM legacy.items', 'UNION'],
       ['SELECT row_number() OVER () FROM legacy.items', 'window functions'],
       ["SELECT name FROM legacy.items WHERE name ~ 'a'", 'operator ~'],

@@ -90,3 +90,8 @@ export function toPluginError(err: unknown): PluginError {
   const sqlstate = (errno !== undefined && byErrno[errno]) || errorCodes.internalError.sqlstate;
   return new PluginError(sqlstate, message, code ? `MySQL error ${errno} ${code}` : undefined);
 }
+
+/** A zero divisor: MySQL answers NULL with warning 1365 in a SELECT, PostgreSQL raises this. */
+export function divisionByZero(): PluginError {
+  return new PluginError('22012', 'division by zero');
+}

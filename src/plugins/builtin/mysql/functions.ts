@@ -4,6 +4,7 @@ import { unsupported } from './errors.js';
 import { join, list, text, type Frag } from './fragments.js';
 import { isInteger, isNumber, type PgType } from './pg-types.js';
 import { collated, typeOfFrag, type Scope, type Translate } from './scope.js';
+import { dateTrunc, extractField } from './temporal.js';
 
 /** CURRENT_TIMESTAMP and its kin. */
 export function valueFunction(op: string): Frag {
@@ -54,8 +55,22 @@ export function functionCall(t: Translate, body: Node, scope: Scope): Frag {
     case 'min':
     case 'max':
       return join(typeOfFrag(one()), `${name.toUpperCase()}(${distinct}`, collated(args[0], t.dialect), ')');
-    case 'avg':
-      throw unsupported('avg()', 'MySQL rounds averages to another scale; use sum(x) and count(x)');
+    case 'avg': {
+      const type = typeOfFrag(one());
+      if (type === 'float4' || type === 'float8') return join('float8', `AVG(${distinct}`, args[0], ')');
+      // Integers and numeric: the select list asks MySQL for sum and count and divides as PostgreSQL (average.ts).
+      throw unsupported(
+        'avg() of integers or numeric inside an expression',
+        'select avg(x) as a column of its own',
+      );
+    }
+    case 'date_trunc':
+      if (args.length !== 2) throw unsupported(`date_trunc() with ${args.length} arguments`);
+      return dateTrunc(listOf(body.args)[0], args[1]);
+    case 'extract':
+    case 'date_part':
+      if (args.length !== 2) throw unsupported(`${name}() with ${args.length} arguments`);
+      return extractField(listOf(body.args)[0], args[1], name === 'date_part');
     case 'lower':
     case 'upper':
       if (one().slot) args[0].slot!.type ??= 'text';

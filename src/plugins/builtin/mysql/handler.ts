@@ -5,11 +5,12 @@ import { PluginError } from '../../api.js';
 import { highestParam, rangeVars, type Node } from './ast.js';
 import type { BoundedPool, Reader } from './bounded-pool.js';
 import type { Catalog, TableInfo } from './catalog.js';
-import { toPluginError } from './errors.js';
+import { pgAverage } from './average.js';
+import { divisionByZero, toPluginError } from './errors.js';
 import type { Dialect } from './scope.js';
 import { quoteName, render, type Slot } from './fragments.js';
 import { typeOids } from './pg-types.js';
-import { Translator, type Plan, type ReadBack } from './statements.js';
+import { Translator, type OutputColumn, type Plan, type ReadBack } from './statements.js';
 import { mysqlValue, type MysqlValue } from './text-in.js';
 import { pgText } from './text-out.js';
 import type { BlockTransactions } from './transactions.js';
@@ -160,7 +161,8 @@ export class MysqlHandler implements StatementHandler {
         unknown[][],
         FieldPacket[],
       ];
-      const out = rows.map((row) => row.map((value, i) => pgText(value, plan.columns![i].type)));
+      if (divides(sql)) await refuseDivisionByZero(connection);
+      const out = rows.map((row) => outputRow(row, plan.columns!));
       return { columns, rows: out, command: `SELECT ${out.length}` };
     }
     const [header] = (await connection.execute(sql, values)) as unknown as [ResultSetHeader];
@@ -207,6 +209,25 @@ export class MysqlHandler implements StatementHandler {
       return row ? [types.map((column, i) => pgText(row[i], column.type))] : [];
     });
   }
+}
+
+/** A MySQL row in PostgreSQL text; an avg() column takes two MySQL values, its sum and count. */
+function outputRow(row: unknown[], columns: readonly OutputColumn[]): (string | null)[] {
+  let at = 0;
+  return columns.map((column) => {
+    if (!column.average) return pgText(row[at++], column.type);
+    at += 2;
+    return pgAverage(row[at - 2], row[at - 1]);
+  });
+}
+
+/** Whether the translation divides (DIV, MOD, / on floats): MySQL's SELECT answers NULL for a zero divisor. */
+const divides = (sql: string) => / DIV |MOD\(| \/ /.test(sql);
+
+/** PostgreSQL fails the statement where MySQL divided by zero and only warned (1365). */
+async function refuseDivisionByZero(connection: PoolConnection): Promise<void> {
+  const [warnings] = (await connection.query('SHOW WARNINGS')) as unknown as [{ Code: number }[]];
+  if (warnings.some((w) => Number(w.Code) === 1365)) throw divisionByZero();
 }
 
 function columnsOf(plan: Plan) {

@@ -4,6 +4,7 @@ import { unsupported } from './errors.js';
 import { join, list, unify, type Frag } from './fragments.js';
 import { isInteger, isNumber, type PgType } from './pg-types.js';
 import { collated, itemsOf, typeOfFrag, type Scope, type Translate } from './scope.js';
+import { dateArithmetic, intervalLiteral, plusInterval } from './temporal.js';
 
 function comparison(t: Translate, op: string, left: Frag, right: Frag): Frag {
   const type = unify(left, right);
@@ -20,26 +21,21 @@ function operator(t: Translate, op: string, body: Node, scope: Scope): Frag {
     if (op === '+') return arg;
     throw unsupported(`the prefix operator ${op}`);
   }
+  if (op === '+' || op === '-') {
+    const rightInterval = intervalLiteral(body.rexpr as Node);
+    if (rightInterval) return plusInterval(side('lexpr'), rightInterval, op === '+' ? 1 : -1);
+    const leftInterval = op === '+' ? intervalLiteral(body.lexpr as Node) : undefined;
+    if (leftInterval) return plusInterval(side('rexpr'), leftInterval, 1);
+  }
   const left = side('lexpr');
   const right = side('rexpr');
   if (['=', '<>', '!=', '<', '>', '<=', '>='].includes(op))
     return comparison(t, op === '!=' ? '<>' : op, left, right);
-  if (['+', '-', '*'].includes(op)) {
-    const type = unify(left, right);
-    const lt = typeOfFrag(left);
-    const rt = typeOfFrag(right);
-    if (!isNumber(lt) || !isNumber(rt))
-      throw unsupported(`the operator ${op} on ${lt ?? 'unknown'} and ${rt ?? 'unknown'}`);
-    const result: PgType =
-      lt === rt
-        ? lt!
-        : lt === 'numeric' || rt === 'numeric'
-          ? 'numeric'
-          : lt?.startsWith('float') || rt?.startsWith('float')
-            ? 'float8'
-            : 'int8';
-    return join(result ?? type, '(', left, ` ${op} `, right, ')');
+  if (op === '+' || op === '-') {
+    const dated = dateArithmetic(op, left, right);
+    if (dated) return dated;
   }
+  if (['+', '-', '*', '/', '%'].includes(op)) return arithmetic(op, left, right);
   if (op === '||') {
     for (const f of [left, right]) {
       if (f.slot) f.slot.type ??= 'text';
@@ -49,12 +45,36 @@ function operator(t: Translate, op: string, body: Node, scope: Scope): Frag {
     }
     return join('text', 'CONCAT(', left, ', ', right, ')');
   }
-  if (op === '/' || op === '%')
-    throw unsupported(
-      `the operator ${op}`,
-      'MySQL answers NULL where PostgreSQL raises division_by_zero, and divides integers differently',
-    );
   throw unsupported(`the operator ${op}`);
+}
+
+const integerWidth: Record<string, number> = { int2: 2, int4: 4, int8: 8 };
+
+/** The type PostgreSQL gives two numbers combined by an arithmetic operator. */
+function arithmeticType(lt: PgType, rt: PgType): PgType {
+  if (lt === rt) return lt;
+  if (isInteger(lt) && isInteger(rt)) return integerWidth[lt] > integerWidth[rt] ? lt : rt;
+  if (lt.startsWith('float') || rt.startsWith('float')) return 'float8';
+  return 'numeric';
+}
+
+/**
+ * + - * / %: integer division truncates toward zero (MySQL's DIV, as PostgreSQL's int / int); a zero divisor
+ * makes MySQL answer NULL with warning 1365, which the handler turns into PostgreSQL's division_by_zero.
+ */
+function arithmetic(op: string, left: Frag, right: Frag): Frag {
+  unify(left, right);
+  const lt = typeOfFrag(left);
+  const rt = typeOfFrag(right);
+  if (!isNumber(lt) || !isNumber(rt))
+    throw unsupported(`the operator ${op} on ${lt ?? 'unknown'} and ${rt ?? 'unknown'}`);
+  const type = arithmeticType(lt!, rt!);
+  if (op === '/' && isInteger(type)) return join(type, '(', left, ' DIV ', right, ')');
+  if (op === '/' && type === 'numeric')
+    throw unsupported('numeric division', 'PostgreSQL and MySQL round quotients to different scales');
+  if (op === '%' && !isInteger(type)) throw unsupported(`% on ${type}`);
+  if (op === '%') return join(type, 'MOD(', left, ', ', right, ')');
+  return join(type, '(', left, ` ${op} `, right, ')');
 }
 
 /** An A_Expr: operators, LIKE, IN, BETWEEN, IS DISTINCT FROM, NULLIF. */

@@ -8,6 +8,8 @@ export interface OutputColumn {
   readonly name: string;
   readonly type: PgType;
   readonly typeModifier: number;
+  /** avg() PostgreSQL's way: MySQL returns this column's sum and then its count. */
+  readonly average?: boolean;
 }
 
 /** How INSERT ... RETURNING reads the inserted rows back: by the keys given, or by the generated ids. */

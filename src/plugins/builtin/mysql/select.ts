@@ -3,6 +3,7 @@ import { PluginError } from '../../api.js';
 import { bodyOf, kindOf, listOf, namesOf, type Node } from './ast.js';
 import type { TableColumn, TableInfo } from './catalog.js';
 import { undefinedTable, unsupported } from './errors.js';
+import { averageParts } from './average.js';
 import { Expressions } from './expressions.js';
 import { join, list, quoteName, text, type Frag } from './fragments.js';
 import { columnName, type OutputColumn, type Tables } from './plan.js';
@@ -14,6 +15,8 @@ export interface Target {
   readonly frag: Frag;
   readonly column?: TableColumn;
   readonly node?: Node;
+  /** avg(x) of integers or numeric: the sum follows `frag` as a second MySQL column, the count. */
+  readonly count?: Frag;
 }
 
 const noRows = 18446744073709551615n;
@@ -99,7 +102,7 @@ export class Queries {
   }
 
   /** The select list, `*` expanded in the order of the FROM items. */
-  private targets(body: Node, entries: readonly ScopeEntry[], scope: Scope): Target[] {
+  private targets(body: Node, entries: readonly ScopeEntry[], scope: Scope, outermost: boolean): Target[] {
     const targets: Target[] = [];
     for (const item of listOf(body.targetList)) {
       const target = bodyOf(item, 'ResTarget')!;
@@ -114,22 +117,28 @@ export class Queries {
             targets.push({ name: column.name, frag: this.expressions.columnFrag(entry, column), column });
         continue;
       }
+      const name = typeof target.name === 'string' ? target.name : columnName(val);
+      const average = outermost ? averageParts(this.expressions, val, scope) : undefined;
+      if (average) {
+        targets.push({ name, frag: average.sum, count: average.count, node: val });
+        continue;
+      }
       const frag = this.expressions.expr(val, scope);
       if (frag.slot) frag.slot.type ??= 'text';
-      const name = typeof target.name === 'string' ? target.name : columnName(val);
       targets.push({ name, frag, column: frag.column, node: val });
     }
     return targets;
   }
 
-  select(body: Node, parent: Scope | undefined): { frag: Frag; columns: OutputColumn[] } {
+  /** `outermost`: the statement's own select list, whose avg() columns the handler computes from sum and count. */
+  select(body: Node, parent: Scope | undefined, outermost = false): { frag: Frag; columns: OutputColumn[] } {
     if (body.op !== 'SETOP_NONE')
       throw unsupported('UNION, INTERSECT and EXCEPT', 'run each SELECT on its own');
     this.refuseClauses(body);
     const entries: ScopeEntry[] = [];
     let scope: Scope = { entries, parent };
     const from = list(listOf(body.fromClause).map((item) => this.fromItem(item, entries, () => scope)));
-    const targets = this.targets(body, entries, scope);
+    const targets = this.targets(body, entries, scope, outermost);
     scope = {
       entries,
       parent,
@@ -137,9 +146,14 @@ export class Queries {
     };
     const isDistinct = listOf(body.distinctClause).length > 0;
     const selectList = list(
-      targets.map((t) =>
-        join(null, isDistinct ? collated(t.frag, this.dialect) : t.frag, ` AS ${quoteName(t.name)}`),
-      ),
+      targets.map((t) => {
+        const item = join(
+          null,
+          isDistinct ? collated(t.frag, this.dialect) : t.frag,
+          ` AS ${quoteName(t.name)}`,
+        );
+        return t.count ? join(null, item, ', ', t.count, ` AS ${quoteName(`${t.name} count`)}`) : item;
+      }),
     );
     const parts: (string | Frag)[] = [
       isDistinct ? 'SELECT DISTINCT ' : 'SELECT ',
@@ -161,6 +175,7 @@ export class Queries {
       name: t.name,
       type: typeOfFrag(t.frag) ?? 'text',
       typeModifier: t.column?.mapped?.typeModifier ?? -1,
+      average: t.count !== undefined,
     }));
     return { frag: join(columns[0]?.type ?? null, ...parts), columns };
   }

@@ -17,7 +17,7 @@ export class Translator extends Queries {
     const body = (ast as Record<string, Node>)[kind];
     switch (kind) {
       case 'SelectStmt': {
-        const { frag, columns } = this.select(body, undefined);
+        const { frag, columns } = this.select(body, undefined, true);
         return { kind: 'select', statement: frag, columns };
       }
       case 'InsertStmt':
