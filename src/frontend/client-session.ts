@@ -6,10 +6,9 @@ import type { RelayTarget } from '../backend/response-relay.js';
 import { ParseKind } from '../backend/response-relay.js';
 import type { ServerConnection } from '../backend/server-connection.js';
 import { BackendError } from '../backend/server-connection.js';
-import { formatLsn } from '../backend/lsn.js';
 import { scopeKey } from '../backend/write-positions.js';
 import type { RouteChoice } from '../backend/shard.js';
-import { ProxyError, errorCodes } from '../errors.js';
+import { ProxyError } from '../errors.js';
 import { type Logger } from '../logger.js';
 import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
@@ -21,17 +20,17 @@ import {
   type StatementInfo,
 } from '../router/classify.js';
 import { MAX_CACHED_TEXT } from '../sql/statement-budget.js';
-import { explainPassthrough } from '../planner/explain-unsharded.js';
 import { accessFor, type RouteOverride } from '../router/router.js';
 import { isStalePlanError } from '../backend/shared-statements.js';
 import { ownedCopy, sameBytes, writeOrHold, type SocketInput } from '../net/socket-input.js';
 import { cstringEnd } from './prepared-statements.js';
 import { canonicalEncoding } from './client-encoding.js';
 import { ServerBatch } from './server-batch.js';
+import { SessionAnswers } from './session-answers.js';
 import { SessionPlugins, type Queued } from './session-plugins.js';
 import { SessionPositions } from './session-positions.js';
 import { StatementForwarding, mayReset } from './statement-forwarding.js';
-import { commandOf, lsnCommand, type CommandInfo, type SessionCommand } from './session-commands.js';
+import { commandOf, lsnCommand, type CommandInfo } from './session-commands.js';
 import { reportedSettings, settingSql, settingsDiff, startupSettings } from '../backend/server-settings.js';
 import { TransactionAccess } from './transaction-access.js';
 import type { PluginHost } from '../plugins/host.js';
@@ -76,7 +75,7 @@ export class ClientSession implements RelayTarget {
   /** Why this client keeps its server connection between transactions (session pooling or state). */
   pinned: string | null;
   private serverPool: Pool | null = null;
-  private serverRole: 'primary' | 'replica' = 'primary';
+  serverRole: 'primary' | 'replica' = 'primary';
   private attaching = false;
   /** A route decided for the first queued message, not yet acted on. */
   private routed: RouteChoice | null = null;
@@ -87,6 +86,7 @@ export class ClientSession implements RelayTarget {
   /** What goes to the server next, and the client's statements on whichever server runs them. */
   private readonly batch = new ServerBatch();
   readonly fwd: StatementForwarding;
+  private readonly answers: SessionAnswers;
   /** Set while the server socket is paused because the client has not yet taken our last write. */
   private holdingServer: ServerConnection | null = null;
   private readonly socket: Duplex;
@@ -94,18 +94,18 @@ export class ClientSession implements RelayTarget {
   /** Session settings as replayable SQL, by lower-case name; startup ones are what RESET ALL returns to. */
   settings: Map<string, string>;
   private readonly startup: Map<string, string>;
-  private override: RouteOverride = 'auto';
+  override: RouteOverride = 'auto';
   /** default_transaction_isolation is serializable: a standby refuses every transaction, reads included. */
   private serializable = false;
   /** Read-your-writes: the positions this client's reads must see. */
-  private readonly positions: SessionPositions;
+  readonly positions: SessionPositions;
   /** The client opened a transaction block that has not ended yet (predicted from what it sent). */
   inBlock = false;
   stats = { queries: 0, transactions: 0 };
   /** Plugins of this database; null keeps every plugin check off the fast path. */
-  private readonly plugins: PluginHost | null;
+  readonly plugins: PluginHost | null;
   /** The plugins' step of this session; null when the database has no plugin that looks at statements. */
-  private readonly pluginSteps: SessionPlugins | null;
+  readonly pluginSteps: SessionPlugins | null;
   /** Tables written in the current transaction, for the commit hooks. */
   private written: Set<string> | null = null;
   /** The transaction with writes ends in ROLLBACK (asked for, or a COMMIT of a failed block): nothing to announce. */
@@ -142,6 +142,7 @@ export class ClientSession implements RelayTarget {
   ) {
     this.socket = input.socket;
     this.framer = MessageFramer.client(maxMessageBytes);
+    this.answers = new SessionAnswers(this);
     this.fwd = new StatementForwarding(db.statements, db.mode === 'transaction', this.batch, this.stats);
     this.transactionMode = db.mode === 'transaction';
     this.pinned = this.transactionMode ? null : 'session pooling';
@@ -302,7 +303,7 @@ export class ClientSession implements RelayTarget {
     });
   }
 
-  private classify(sql: string): StatementInfo {
+  classify(sql: string): StatementInfo {
     return this.forSession(classifySql(sql, { primaryFunctions: this.db.primaryFunctions }));
   }
 
@@ -339,7 +340,7 @@ export class ClientSession implements RelayTarget {
         if (commandOf(m.info)?.kind === 'show-write-lsn' && this.positions.learning > 0) break;
         this.queue.shift();
         this.flush();
-        this.answerLocally(m.info!);
+        this.answers.answer(m.info!);
         continue;
       }
       if (!this.server) {
@@ -539,124 +540,6 @@ export class ClientSession implements RelayTarget {
       }
     }
     this.socket.write(Buffer.concat(parts));
-  }
-
-  /** Answers a proxy command: EXPLAIN ROUTE, or SET polyproxy.route (which PostgreSQL could not parse). */
-  private answerLocally(info: StatementInfo): void {
-    if (info.explainRoute !== undefined) return this.answerExplainRoute(info.explainRoute);
-    const command = commandOf(info);
-    if (command) return this.answerCommand(command);
-    if (info.routeOverride) this.override = info.routeOverride;
-    if (info.reason === 'route-override-invalid') {
-      const message = 'invalid value for polyproxy.route: expected primary, replica or auto';
-      this.socket.write(
-        Buffer.concat([
-          be.errorResponse({ severity: 'ERROR', sqlstate: '22023', message }),
-          be.readyForQuery(this.txStatus),
-        ]),
-      );
-      return;
-    }
-    this.socket.write(Buffer.concat([be.commandComplete('SET'), be.readyForQuery(this.txStatus)]));
-  }
-
-  private answerCommand(command: SessionCommand): void {
-    switch (command.kind) {
-      case 'deallocate':
-        return this.answerDeallocate(command.name);
-      case 'show-write-lsn': {
-        const lsn = this.positions.own === null ? '' : formatLsn(this.positions.own);
-        return this.writeOneValue('polyproxy.write_lsn', lsn, 'SHOW');
-      }
-      case 'set-min-lsn':
-        this.positions.token = command.lsn;
-        this.socket.write(
-          Buffer.concat([
-            be.commandComplete(command.lsn === null ? 'RESET' : 'SET'),
-            be.readyForQuery(this.txStatus),
-          ]),
-        );
-        return;
-      case 'invalid-min-lsn': {
-        const message = `invalid value for polyproxy.min_lsn: "${command.value}"`;
-        const hint = 'give a WAL position as SHOW polyproxy.write_lsn prints it, e.g. 0/16B3748';
-        this.socket.write(
-          Buffer.concat([
-            be.errorResponse({
-              severity: 'ERROR',
-              sqlstate: errorCodes.invalidParameterValue.sqlstate,
-              message,
-              hint,
-            }),
-            be.readyForQuery(this.txStatus),
-          ]),
-        );
-      }
-    }
-  }
-
-  /** DEALLOCATE of a client's own protocol-level statement: only the client's name goes away. */
-  private answerDeallocate(name: string): void {
-    if (this.txStatus === TxStatus.Failed) {
-      const err = new ProxyError('inFailedTransaction');
-      this.socket.write(
-        Buffer.concat([
-          be.errorResponse({ severity: 'ERROR', sqlstate: err.sqlstate, message: err.message }),
-          be.readyForQuery(this.txStatus),
-        ]),
-      );
-      return;
-    }
-    this.fwd.statements.forget(name);
-    this.stats.queries++;
-    this.socket.write(Buffer.concat([be.commandComplete('DEALLOCATE'), be.readyForQuery(this.txStatus)]));
-  }
-
-  /** Answers EXPLAIN ROUTE itself: where the statement would run and why, without running it. */
-  private answerExplainRoute(sql: string): void {
-    const info = this.classify(sql);
-    const claim = this.plugins?.claimFor(info.objects);
-    if (claim) {
-      if ('mixed' in claim) return this.writeRouteText(`error: ${claim.mixed}`);
-      // The plugin may need a moment (e.g. to learn a collection's columns): later messages wait.
-      this.pluginSteps!.explain(sql, info, (text) => {
-        this.writeRouteText(text);
-        this.pump();
-      });
-      return;
-    }
-    const saved = this.queue;
-    this.queue = [{ type: Frontend.Query, buf: Buffer.alloc(0), info }];
-    const choice = this.server && (this.inBlock || this.txStatus !== TxStatus.Idle) ? null : this.route();
-    this.queue = saved;
-    const bound = this.server && {
-      role: this.serverRole,
-      host: this.serverHost(),
-      reason: 'open-transaction' as const,
-    };
-    const text = explainPassthrough(choice ? choice.decision : bound);
-    this.writeRouteText(text);
-  }
-
-  private writeRouteText(text: string): void {
-    this.writeOneValue('route', text, 'EXPLAIN');
-  }
-
-  /** A one-row, one-column text result the proxy answers itself, ready for the next query. */
-  private writeOneValue(column: string, value: string, tag: string): void {
-    this.socket.write(
-      Buffer.concat([
-        be.rowDescription([{ name: column, typeOid: be.TypeOid.text }]),
-        be.dataRow([value]),
-        be.commandComplete(tag),
-        be.readyForQuery(this.txStatus),
-      ]),
-    );
-  }
-
-  private serverHost(): string {
-    const e = this.server?.endpoint;
-    return e ? `${e.host}:${e.port}` : '';
   }
 
   /** Appends a message to the outgoing batch, renaming prepared statements under transaction pooling. */
