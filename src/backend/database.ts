@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { StatementMetrics } from '../metrics/statement-metrics.js';
 import { Cluster } from './cluster.js';
+import { closeCoordinator } from './coordinator/coordinator.js';
 import { Shard } from './shard.js';
 import type { Pool } from './pool.js';
 import { SharedStatements } from './shared-statements.js';
@@ -80,6 +81,6 @@ export class Database {
   async close(): Promise<void> {
     this.cluster?.stop();
     this.sharedPositions?.stop();
-    await Promise.all(this.shards.map((s) => s.close()));
+    await Promise.all([...this.shards.map((s) => s.close()), this.cluster && closeCoordinator(this.cluster)]);
   }
 }

@@ -194,3 +194,8 @@ export function coordinatorOf(cluster: Cluster): Coordinator | null {
   coordinators.set(cluster, c);
   return c;
 }
+
+/** Closes the cluster's coordinator connections, if it ever opened any. */
+export async function closeCoordinator(cluster: Cluster): Promise<void> {
+  await coordinators.get(cluster)?.close();
+}
