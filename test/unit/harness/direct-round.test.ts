@@ -7,6 +7,8 @@ import {
   bind,
   describePortal,
   execute,
+  idShard,
+  ids,
   int4,
   int8,
   nullParam,
@@ -24,13 +26,6 @@ import {
 beforeAll(() => loadParser());
 
 const byId = 'SELECT name FROM users WHERE id = $1';
-const idShard = (k: number | bigint) => hashShard('int', BigInt(k), 3);
-/** User ids on each of the three shards. */
-const ids = [0, 1, 2].map((s) => {
-  let k = 1;
-  while (idShard(k) !== s) k++;
-  return k;
-});
 
 describe('direct path: one round in one read', () => {
   it('routes an unnamed statement by a text or a binary int4 key, and sends the client bytes unchanged', () => {

@@ -7,6 +7,8 @@ import { Oid } from '../../../src/protocol/type-oids.js';
 import {
   bind,
   execute,
+  idShard,
+  ids,
   int4,
   parse,
   query,
@@ -22,13 +24,6 @@ import {
 
 beforeAll(() => loadParser());
 
-const idShard = (k: number) => hashShard('int', BigInt(k), 3);
-/** User ids on each of the three shards. */
-const ids = [0, 1, 2].map((s) => {
-  let k = 1;
-  while (idShard(k) !== s) k++;
-  return k;
-});
 const byId = 'SELECT name FROM users WHERE id = $1';
 
 describe('framed path: simple Query', () => {

@@ -21,6 +21,7 @@ import { parseSql } from '../../../src/sql/parser.js';
 import { noParams, type Node, type ParamValues } from '../../../src/router/sharding/ast-values.js';
 import { keyParamRoute } from '../../../src/router/sharding/key-param-route.js';
 import { ShardMap } from '../../../src/router/sharding/shard-map.js';
+import { hashShard } from '../../../src/router/sharding/pg-hash.js';
 import { routeStatement, type ShardRoute, type TableMeta } from '../../../src/router/sharding/shard-route.js';
 
 /** One bound parameter: its format (0 text, 1 binary) and bytes, or null for SQL NULL. */
@@ -118,6 +119,14 @@ export const shardMap = new ShardMap(
   },
   3,
 );
+
+/** The shard of a user id, and one id on each shard (ids[s] is on shard s). */
+export const idShard = (k: number | bigint): number => hashShard('int', BigInt(k), 3);
+export const ids = [0, 1, 2].map((s) => {
+  let k = 1;
+  while (idShard(k) !== s) k++;
+  return k;
+});
 
 const tableMeta: Record<string, TableMeta> = {
   users: { keyType: 'int', columns: ['id', 'name'] },
