@@ -6,22 +6,24 @@ import { PluginError } from '../plugins/api.js';
 import { readOnlyRefusal, sqlWriteCommand } from '../plugins/read-only.js';
 import { ProxyError, errorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { Backend, Frontend } from '../protocol/codes.js';
+import { Frontend } from '../protocol/codes.js';
 import * as be from '../protocol/backend-messages.js';
-import { binaryToText, textToBinary } from '../protocol/binary-values.js';
 import { Oid } from '../protocol/type-oids.js';
-import {
-  readBind,
-  readExecute,
-  readParse,
-  readTarget,
-  resultFormatOf,
-} from '../protocol/extended-messages.js';
-import { MessageWriter } from '../protocol/writer.js';
+import { readBind, readExecute, readParse, readTarget } from '../protocol/extended-messages.js';
 import { findInTree } from '../router/ast-walk.js';
 import type { StatementInfo } from '../router/classify.js';
 import { parseSql, type StatementNode } from '../sql/parser.js';
 import { cstringEnd } from './prepared-statements.js';
+import {
+  dataRow,
+  paramText,
+  parameterDescription,
+  portalSuspended,
+  rowDescription,
+  type ClientError,
+} from './plugin-replies.js';
+
+export type { ClientError } from './plugin-replies.js';
 
 interface PluginStatement {
   sql: string;
@@ -30,6 +32,8 @@ interface PluginStatement {
   claim: ClaimedBy;
   paramTypes: number[];
   paramCount: number;
+  /** Parameter types from the plugin's Describe, asked once a binary value comes for a type the client left open. */
+  described?: readonly number[];
 }
 
 interface Portal {
@@ -47,13 +51,6 @@ interface Pending {
   next: number;
   /** An Execute already stopped at its row limit: the last one counts only its own rows, as PostgreSQL does. */
   resumed: boolean;
-}
-
-/** An error for the client from a plugin call: its own SQLSTATE, or XX000 naming the plugin. */
-export interface ClientError {
-  sqlstate: string;
-  message: string;
-  hint?: string;
 }
 
 export class PluginStatements {
@@ -142,8 +139,17 @@ export class PluginStatements {
       case Frontend.Bind: {
         const bind = readBind(buf);
         const stmt = this.statements.get(bind.statement)!;
+        const openBinary = bind.params.some(
+          (v, i) => v !== null && bind.paramFormats[i] === 1 && !stmt.paramTypes[i],
+        );
+        // As PostgreSQL infers an open type from the statement, a binary value (a Buffer for a blob) is read as that type.
+        if (openBinary && !stmt.described) {
+          const view = this.view(stmt, [], [], session);
+          const description = await this.call(stmt, 'describe', () => stmt.claim.handler.describe(view));
+          stmt.described = description.params ?? [];
+        }
         const params = bind.params.map((value, i) =>
-          paramText(value, bind.paramFormats[i], stmt.paramTypes[i] ?? 0),
+          paramText(value, bind.paramFormats[i], stmt.paramTypes[i] || (stmt.described?.[i] ?? 0)),
         );
         this.portals.set(bind.portal, { stmt, params, resultFormats: bind.resultFormats });
         return be.bindComplete;
@@ -358,65 +364,3 @@ function highestParam(ast: StatementNode): number {
   });
   return max;
 }
-
-function paramText(value: Buffer | null, format: number, oid: number): string | null {
-  if (value === null) return null;
-  if (format === 0) return value.toString('utf8');
-  const text = binaryToText(value, oid);
-  if (text === undefined) {
-    throw {
-      sqlstate: errorCodes.featureNotSupported.sqlstate,
-      message: `binary parameters of type ${oid} are not supported for statements answered by a plugin`,
-      hint: 'send this parameter in text format',
-    } satisfies ClientError;
-  }
-  return text;
-}
-
-function rowDescription(columns: readonly ResultColumn[], formats: readonly number[]): Buffer {
-  const w = new MessageWriter(Backend.RowDescription, 32 + columns.length * 32).int16(columns.length);
-  columns.forEach((c, i) => {
-    w.cstring(c.name)
-      .int32(0)
-      .int16(0)
-      .int32(c.typeOid)
-      .int16(-1)
-      .int32(c.typeModifier ?? -1)
-      .int16(resultFormatOf(formats, i));
-  });
-  return w.finish();
-}
-
-function dataRow(
-  row: readonly (string | null)[],
-  columns: readonly ResultColumn[],
-  formats: readonly number[],
-  plugin: string,
-): Buffer {
-  const w = new MessageWriter(Backend.DataRow, 16 + row.length * 16).int16(row.length);
-  row.forEach((value, i) => {
-    if (value === null) {
-      w.int32(-1);
-      return;
-    }
-    const oid = columns[i]?.typeOid ?? Oid.text;
-    const bytes = resultFormatOf(formats, i) === 1 ? textToBinary(value, oid) : Buffer.from(value, 'utf8');
-    if (!bytes) {
-      throw {
-        sqlstate: errorCodes.featureNotSupported.sqlstate,
-        message: `plugin "${plugin}" cannot send type ${oid} in binary format`,
-        hint: 'ask for text results',
-      } satisfies ClientError;
-    }
-    w.int32(bytes.length).bytes(bytes);
-  });
-  return w.finish();
-}
-
-function parameterDescription(types: readonly number[]): Buffer {
-  const w = new MessageWriter(Backend.ParameterDescription, 8 + types.length * 4).int16(types.length);
-  for (const t of types) w.int32(t);
-  return w.finish();
-}
-
-const portalSuspended = new MessageWriter(Backend.PortalSuspended).finish();

@@ -172,7 +172,8 @@ export class WidecolumnHandler implements StatementHandler {
     switch (plan.kind) {
       case 'select': {
         const columns = plan.columns.map((c) => ({ name: c.name, typeOid: oids[c.type], typeModifier: -1 }));
-        const texts = (raw: readonly (readonly unknown[])[]) => raw.map((row) => plan.columns.map((c) => c.read(row)));
+        const texts = (raw: readonly (readonly unknown[])[]) =>
+          raw.map((row) => plan.columns.map((c) => c.read(row)));
         if (plan.empty) {
           const rows = texts(plan.aggregate ? [plan.emptyRow] : []);
           return { columns, rows, command: `SELECT ${rows.length}` };
@@ -214,7 +215,7 @@ export class WidecolumnHandler implements StatementHandler {
       case 'delete': {
         const tag = plan.kind.toUpperCase();
         if (plan.empty) return { columns: null, rows: [], command: `${tag} 0` };
-        let count = 0;
+        let count = plan.count || plan.conditional ? 0 : 1;
         if (plan.count) count = Number(String((await this.runner.rows(plan.count, write))[0]?.[0] ?? 0));
         const result = await this.runner.rows(plan.statement, write);
         if (plan.conditional) count = result[0]?.[0] === true ? 1 : 0;

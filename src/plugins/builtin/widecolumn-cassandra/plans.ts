@@ -33,10 +33,13 @@ export type Plan =
     }
   | {
       readonly kind: 'update' | 'delete';
-      /** Runs first when the write cannot report its own count: the rows it will touch. */
+      /**
+       * Runs first when the write cannot report its own count: the rows it will touch. Without it and not
+       * conditional (a counter increment, which creates its row), the count is 1.
+       */
       readonly count: CqlStatement | null;
       readonly statement: CqlStatement;
-      /** A lightweight transaction (IF EXISTS): its [applied] column is the row count. */
+      /** A lightweight transaction (IF EXISTS or IF conditions): its [applied] column is the row count. */
       readonly conditional: boolean;
       readonly empty: boolean;
     };

@@ -1,7 +1,7 @@
 // WHERE clauses as restrictions on a table's columns, checked against what Cassandra serves without a scan.
 import type { Column, Table } from './catalog.js';
 import { oids, pgTypeOf } from './cql-types.js';
-import { pluginError, unsupported, undefinedColumn } from './errors.js';
+import { unsupported, undefinedColumn } from './errors.js';
 import { bodyOf, columnName, kindOf, listOf, names, quoteCql, type Node, type Values } from './sql-ast.js';
 import { toDriver } from './values.js';
 
@@ -144,14 +144,4 @@ export function whereCql(restrictions: readonly Restriction[]): { text: string; 
   if (restrictions.length === 0) return { text: '', params: [] };
   const parts = restrictions.map((r) => `${quoteCql(r.column.name)} ${r.op} ?`);
   return { text: ` WHERE ${parts.join(' AND ')}`, params: restrictions.map((r) => r.value) };
-}
-
-/** Writes must name their rows with = on key columns only. */
-export function refuseNonKey(restrictions: readonly Restriction[], sqlName: string): void {
-  for (const r of restrictions)
-    if (r.column.kind === 'regular' || r.column.kind === 'static')
-      throw pluginError(
-        'featureNotSupported',
-        `widecolumn plugin: ${sqlName}: a write cannot filter on "${r.column.name}", which is not a key column; Cassandra writes by primary key`,
-      );
 }

@@ -267,10 +267,21 @@ function toJson(value: unknown, type: CqlType): unknown {
   }
 }
 
+/** A field of a user-defined type, whose types the catalog does not read: taken from the driver value's own kind. */
 function jsonScalar(value: unknown): unknown {
   if (value === null || value === undefined || typeof value === 'boolean' || typeof value === 'string')
     return value ?? null;
   if (typeof value === 'number') return new JsonNumber(float8Text(value));
+  if (value instanceof types.Long || value instanceof types.Integer || value instanceof types.BigDecimal)
+    return new JsonNumber(numericText(value.toString()));
+  if (value instanceof Date) return value.toISOString().replace('Z', '+00:00');
+  if (Buffer.isBuffer(value)) return `\\x${value.toString('hex')}`;
+  if (value instanceof types.Tuple) return value.elements.map(jsonScalar);
+  if (Array.isArray(value) || value instanceof Set) return [...value].map(jsonScalar);
+  if (value instanceof Map)
+    return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), jsonScalar(v)]));
+  if (Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, jsonScalar(v)]));
   return String(value);
 }
 

@@ -4,9 +4,16 @@ import { oids, pgTypeOf } from './cql-types.js';
 import { usingCql, type WriteOptions } from './directive.js';
 import { pluginError, unsupported, undefinedColumn } from './errors.js';
 import type { CqlStatement, Plan } from './plans.js';
-import { checkKeyPath, matchesNothing, readWhere, refuseNonKey, whereCql } from './restrictions.js';
+import { checkKeyPath, matchesNothing, readWhere, whereCql } from './restrictions.js';
 import { bodyOf, kindOf, listOf, quoteCql, type Node, type Values } from './sql-ast.js';
 import { toDriver } from './values.js';
+import {
+  checkConditions,
+  conditionsCql,
+  counterSet,
+  isCounterTable,
+  splitConditions,
+} from './write-conditions.js';
 
 const tableCql = (table: Table) => `${quoteCql(table.keyspace)}.${quoteCql(table.name)}`;
 
@@ -24,6 +31,11 @@ export function planInsert(
   options: WriteOptions,
 ): Plan {
   refuseExtras(body, sqlName);
+  if (isCounterTable(table))
+    throw unsupported(
+      `INSERT into counter table ${sqlName}`,
+      'a counter row is written by adding to it: UPDATE ... SET c = c + n WHERE <primary key>',
+    );
   const conflict =
     bodyOf(body.onConflictClause, 'OnConflictClause') ?? (body.onConflictClause as Node | undefined);
   if (conflict && conflict.action !== 'ONCONFLICT_NOTHING')
@@ -86,20 +98,23 @@ export function planUpdate(
   values: Values,
   options: WriteOptions,
 ): Plan {
-  if (options.timestamp !== undefined || options.ifNotExists)
+  const counters = isCounterTable(table);
+  if (options.timestamp !== undefined || options.ifNotExists || (counters && options.ttl !== undefined))
     throw unsupported(
-      `timestamp= or if_not_exists on an UPDATE of ${sqlName}`,
-      'an UPDATE is a lightweight transaction (IF EXISTS), which takes only ttl=',
+      `timestamp=, if_not_exists${counters ? ' or ttl=' : ''} on an UPDATE of ${sqlName}`,
+      counters
+        ? 'Cassandra takes no TTL or timestamp on counters'
+        : 'an UPDATE is a lightweight transaction (IF EXISTS), which takes only ttl=',
     );
   refuseExtras(body, sqlName);
   if (listOf(body.fromClause).length)
     throw unsupported(`UPDATE ... FROM on ${sqlName}`, 'update one table by primary key');
   const restrictions = readWhere(body.whereClause, table, tableNames, values);
-  refuseNonKey(restrictions, sqlName);
-  const path = checkKeyPath(restrictions, table, sqlName, 'write');
+  const { key, conditions } = splitConditions(restrictions);
+  const path = checkKeyPath(key, table, sqlName, 'write');
   if (!path.singleRow) {
     const missing = [...table.partitionKey, ...table.clustering].find(
-      (c) => !restrictions.some((r) => r.column === c && r.op === '='),
+      (c) => !key.some((r) => r.column === c && r.op === '='),
     );
     throw unsupported(
       `UPDATE on ${sqlName} without "${missing?.name}" = value`,
@@ -117,24 +132,36 @@ export function planUpdate(
         `changing primary key column "${name}"`,
         'delete the row and insert it with the new key',
       );
-    if (kindOf(target.val) === 'SetToDefault') return { column, value: null };
+    if (column.type.name === 'counter') return counterSet(target, column, values, tableNames);
+    if (kindOf(target.val) === 'SetToDefault') return { text: `${quoteCql(name)} = ?`, value: null };
     const text = values.textOf(target.val as Node, oids[pgTypeOf(column.type)]);
-    return { column, value: text === undefined ? undefined : toDriver(text, column.type) };
+    const value = text === undefined ? undefined : toDriver(text, column.type);
+    return { text: `${quoteCql(name)} = ?`, value };
   });
-  const where = whereCql(restrictions);
+  checkConditions(conditions, table, true, sqlName);
+  const where = whereCql(key);
   // IF EXISTS: an UPDATE of a missing row changes nothing (Cassandra would create it) and reports UPDATE 0.
+  // Conditions on other columns hold only for an existing row. A counter row is created by its first increment.
+  const check = counters
+    ? { text: '', params: [] }
+    : conditions.length
+      ? conditionsCql(conditions)
+      : ifExists;
   const using = usingCql(options);
-  const cql =
-    `UPDATE ${tableCql(table)}${using.text} SET ${sets.map((s) => `${quoteCql(s.column.name)} = ?`).join(', ')}` +
-    `${where.text} IF EXISTS`;
+  const cql = `UPDATE ${tableCql(table)}${using.text} SET ${sets.map((s) => s.text).join(', ')}${where.text}${check.text}`;
   return {
     kind: 'update',
     count: null,
-    statement: { cql, params: [...using.params, ...sets.map((s) => s.value), ...where.params] },
-    conditional: true,
+    statement: {
+      cql,
+      params: [...using.params, ...sets.map((s) => s.value), ...where.params, ...check.params],
+    },
+    conditional: !counters,
     empty: matchesNothing(restrictions),
   };
 }
+
+const ifExists = { text: ' IF EXISTS', params: [] };
 
 export function planDelete(
   body: Node,
@@ -147,22 +174,24 @@ export function planDelete(
   if (listOf(body.usingClause).length)
     throw unsupported(`DELETE ... USING on ${sqlName}`, 'delete by primary key');
   const restrictions = readWhere(body.whereClause, table, tableNames, values);
-  refuseNonKey(restrictions, sqlName);
-  const path = checkKeyPath(restrictions, table, sqlName, 'write');
-  const where = whereCql(restrictions);
+  const { key, conditions } = splitConditions(restrictions);
+  const path = checkKeyPath(key, table, sqlName, 'write');
+  checkConditions(conditions, table, path.singleRow, sqlName);
+  const where = whereCql(key);
+  // One row: a lightweight transaction says whether it was there (and matched); counter tables take none.
+  const conditional = path.singleRow && !isCounterTable(table);
+  const check = !conditional
+    ? { text: '', params: [] }
+    : conditions.length
+      ? conditionsCql(conditions)
+      : ifExists;
   const statement = {
-    cql: `DELETE FROM ${tableCql(table)}${where.text}${path.singleRow ? ' IF EXISTS' : ''}`,
-    params: where.params,
+    cql: `DELETE FROM ${tableCql(table)}${where.text}${check.text}`,
+    params: [...where.params, ...check.params],
   };
   // A partition or a slice of one: counted first, as Cassandra's DELETE reports nothing.
-  const count = path.singleRow
+  const count = conditional
     ? null
     : { cql: `SELECT count(*) FROM ${tableCql(table)}${where.text}`, params: where.params };
-  return {
-    kind: 'delete',
-    count,
-    statement,
-    conditional: path.singleRow,
-    empty: matchesNothing(restrictions),
-  };
+  return { kind: 'delete', count, statement, conditional, empty: matchesNothing(restrictions) };
 }
