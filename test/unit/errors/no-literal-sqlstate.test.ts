@@ -24,9 +24,9 @@ const pending = [
 
 /**
  * A five-character SQLSTATE (a digit, then digits or capitals) as a string of its own ('42P01', "0A000",
- * `08006`): after an operator, a bracket, a comma, `return` or `case`, so not a value inside SQL text.
+ * `08006`): after an operator, an arrow, a bracket, a comma, `return` or `case`, so not a value inside SQL text.
  */
-const literal = /(?:^|[(,=:?[{!&|]|\breturn|\bcase)\s*((['"`])[0-9][0-9A-Z]{4}\2)/g;
+const literal = /(?:^|[(,=:?[{!&|>]|\breturn|\bcase)\s*((['"`])[0-9][0-9A-Z]{4}\2)/g;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -54,6 +54,7 @@ describe('SQLSTATEs come from the error registry', () => {
       'sqlstate: `25P02`,',
       "if (e.sqlstate === '23505' || e.sqlstate !== '40001') return '57014';",
       "    '22003',",
+      'const code = (e: Error) => "57P01";',
       "const port = '6432'; const name = 'abcde'; const hex = 'ff00a';",
       'const options = "fetch_size \'10000\'";',
     ].join('\n');
@@ -63,6 +64,7 @@ describe('SQLSTATEs come from the error registry', () => {
       'f.ts:3: `25P02`',
       "f.ts:4: '23505' '40001' '57014'",
       "f.ts:5: '22003'",
+      'f.ts:6: "57P01"',
     ]);
   });
 
