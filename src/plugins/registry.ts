@@ -15,6 +15,7 @@ const builtins: Record<string, string> = {
   documents: './builtin/documents-mongodb/index.js',
   graph: './builtin/graph-neo4j/index.js',
   mysql: './builtin/mysql/index.js',
+  publish: './builtin/publish/index.js',
   widecolumn: './builtin/widecolumn-cassandra/index.js',
 };
 

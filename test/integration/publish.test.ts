@@ -1,0 +1,185 @@
+// The publish plugin against real servers: rows committed straight to PostgreSQL reach RabbitMQ and SQS as JSON
+// messages equal to the rows PostgreSQL returns; a rollback publishes nothing; an outbox empties once published;
+// a stopped proxy's successor resumes from the confirmed position. Own primary (wal_level=logical).
+import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startElasticMq, type ElasticMqServer } from '../../src/sandbox/elasticmq.js';
+import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
+import { startRabbitMq, type RabbitMqServer } from '../../src/sandbox/rabbitmq.js';
+import { startTestProxy, type TestProxy } from './helpers/proxy.js';
+import {
+  caughtUp,
+  declareQueue,
+  slotActive,
+  sqsClient,
+  takeAll,
+  takeAllSqs,
+  type Message,
+} from './publish-helpers.js';
+
+const slot = 'polyproxy_publish_test';
+let cluster: Cluster;
+let rabbit: RabbitMqServer;
+let elastic: ElasticMqServer;
+let sqs: SQSClient;
+let queueUrl: string;
+let direct: pg.Client;
+let proxy: TestProxy | undefined;
+
+async function startPublisher(): Promise<TestProxy> {
+  const primary = cluster.shards[0]!.primary;
+  const publish = {
+    rabbitmq: { url: rabbit.url },
+    sqs: { endpoint: elastic.endpoint, region: 'us-east-1', access_key_id: 'x', secret_access_key: 'x' },
+    slot,
+    publication: slot,
+    tables: {
+      'public.pub_items': {
+        rabbitmq: { exchange: 'events', routing_key: 'items.{op}' },
+        sqs: { queue_url: queueUrl },
+      },
+      pub_outbox: {
+        rabbitmq: { exchange: 'events', routing_key: 'outbox.{table}' },
+        delete_after_publish: true,
+      },
+    },
+  };
+  return startTestProxy({
+    databasesYaml: [
+      '  app:',
+      `    backend: { user: postgres, password: ${JSON.stringify(cluster.password)}, database: app }`,
+      '    pool: { mode: transaction, size: 2 }',
+      `    shards: [{ primary: "${primary.host}:${primary.port}" }]`,
+    ].join('\n'),
+    pluginsYaml: `  publish: ${JSON.stringify(publish)}`,
+  });
+}
+
+/** The rows as PostgreSQL prints them in text form (no type parsing), by id. */
+async function rowsAsText(table: string): Promise<Map<string, Record<string, string | null>>> {
+  const { rows } = await direct.query<Record<string, string | null>>({
+    text: `SELECT * FROM ${table}`,
+    types: { getTypeParser: () => (value: string) => value },
+  });
+  return new Map(rows.map((row) => [row.id!, row]));
+}
+
+beforeAll(async () => {
+  [cluster, rabbit, elastic] = await Promise.all([
+    startCluster({ shards: 1, replicasPerShard: 0 }),
+    startRabbitMq(),
+    startElasticMq(),
+  ]);
+  const primary = cluster.shards[0]!.primary;
+  await primary.psql('CREATE DATABASE app');
+  direct = new pg.Client({
+    host: primary.host,
+    port: primary.port,
+    user: 'postgres',
+    password: cluster.password,
+    database: 'app',
+  });
+  await direct.connect();
+  await direct.query(`
+    CREATE TABLE pub_items (id int PRIMARY KEY, name text, price numeric(10,2), at timestamptz, tags text[]);
+    CREATE TABLE pub_outbox (id bigserial PRIMARY KEY, aggregate text NOT NULL, payload jsonb NOT NULL);
+    CREATE TABLE pub_other (id int PRIMARY KEY);
+  `);
+  await declareQueue(rabbit.url, 'events', 'items', 'items.*');
+  await declareQueue(rabbit.url, 'events', 'outbox', 'outbox.*');
+  sqs = sqsClient(elastic.endpoint);
+  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'pub-items' }))).QueueUrl!;
+  proxy = await startPublisher();
+  await slotActive(direct, slot);
+}, 180_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await direct?.end().catch(() => {});
+  sqs?.destroy();
+  await Promise.all([rabbit?.stop(), elastic?.stop(), cluster?.stop()]);
+}, 60_000);
+
+describe('publishing committed changes', () => {
+  it('publishes inserts, updates and deletes as messages equal to the committed rows', async () => {
+    const xids: number[] = [];
+    for (let t = 0; t < 10; t++) {
+      await direct.query('BEGIN');
+      for (let i = 1; i <= 10; i++) {
+        const id = t * 10 + i;
+        await direct.query(
+          "INSERT INTO pub_items VALUES ($1, $2, $3, now() - $1::int * interval '1.5 second', ARRAY['a', $2])",
+          [id, `item "${id}" ü`, id * 1.25],
+        );
+      }
+      xids.push(Number((await direct.query('SELECT txid_current() AS x')).rows[0].x));
+      await direct.query('COMMIT');
+    }
+    await direct.query('INSERT INTO pub_other VALUES (1)');
+    await caughtUp(direct, slot);
+    const inserted = await rowsAsText('pub_items');
+    await direct.query("UPDATE pub_items SET name = name || ' x', price = NULL WHERE id <= 5");
+    await direct.query('DELETE FROM pub_items WHERE id > 95');
+    await caughtUp(direct, slot);
+    const updated = await rowsAsText('pub_items');
+
+    const messages = await takeAll(rabbit.url, 'items');
+    const inserts = messages.filter((m) => m.op === 'insert');
+    expect(inserts.length).toBe(100);
+    for (const m of inserts) {
+      expect(m.table).toBe('public.pub_items');
+      expect(m.new).toEqual(inserted.get(m.key!.id!));
+      expect(m.key).toEqual({ id: m.new!.id });
+    }
+    expect([...new Set(inserts.map((m) => m.xid))]).toEqual(xids);
+    expect(new Set(inserts.map((m) => m.id)).size).toBe(100);
+    const updates = messages.filter((m) => m.op === 'update');
+    expect(updates.map((m) => m.new)).toEqual([1, 2, 3, 4, 5].map((id) => updated.get(String(id))));
+    const deletes = messages.filter((m) => m.op === 'delete');
+    expect(deletes.map((m) => m.key)).toEqual([96, 97, 98, 99, 100].map((id) => ({ id: String(id) })));
+    // Commit order: the LSNs never go down, and each message's commit time parses.
+    const lsns = messages.map((m) => BigInt(`0x${m.lsn.replace('/', '').padStart(16, '0')}`));
+    for (let i = 1; i < lsns.length; i++) expect(lsns[i]! >= lsns[i - 1]!).toBe(true);
+    expect(messages.every((m) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(m.commit_time))).toBe(true);
+
+    const fromSqs = await takeAllSqs(sqs, queueUrl);
+    expect(fromSqs.map((m) => m.id).sort()).toEqual(messages.map((m) => m.id).sort());
+    expect(fromSqs.find((m) => m.key?.id === '7' && m.op === 'insert')?.new).toEqual(inserted.get('7'));
+  });
+
+  it('publishes nothing of a rolled-back transaction', async () => {
+    await direct.query('BEGIN');
+    await direct.query("INSERT INTO pub_items (id, name) VALUES (1001, 'rolled back')");
+    await direct.query('ROLLBACK');
+    await direct.query("INSERT INTO pub_items (id, name) VALUES (1002, 'committed')");
+    await caughtUp(direct, slot);
+    const messages = await takeAll(rabbit.url, 'items');
+    expect(messages.map((m) => m.key)).toEqual([{ id: '1002' }]);
+  });
+
+  it('deletes outbox rows once the broker confirmed them', async () => {
+    const { rows } = await direct.query<{ row: Record<string, string> }>(`
+      INSERT INTO pub_outbox (aggregate, payload)
+      SELECT 'order', jsonb_build_object('n', g, 'note', 'x' || g) FROM generate_series(1, 50) g
+      RETURNING json_build_object('id', id::text, 'aggregate', aggregate, 'payload', payload::text) AS row`);
+    await caughtUp(direct, slot);
+    expect(Number((await direct.query('SELECT count(*) AS n FROM pub_outbox')).rows[0].n)).toBe(0);
+    const messages: Message[] = await takeAll(rabbit.url, 'outbox');
+    // The deletes of the published rows are not published themselves.
+    expect(messages.every((m) => m.op === 'insert')).toBe(true);
+    expect(messages.map((m) => m.new)).toEqual(rows.map((r) => r.row));
+  });
+
+  it('resumes from the confirmed position after the proxy stopped', async () => {
+    await proxy!.close();
+    proxy = undefined;
+    await direct.query(
+      "INSERT INTO pub_items (id, name) SELECT g, 'while down' FROM generate_series(2001, 2020) g",
+    );
+    proxy = await startPublisher();
+    await caughtUp(direct, slot);
+    const messages = await takeAll(rabbit.url, 'items');
+    expect(messages.map((m) => Number(m.key!.id))).toEqual(Array.from({ length: 20 }, (_, i) => 2001 + i));
+  });
+});
