@@ -5,7 +5,10 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fe from '../../src/protocol/frontend-messages.js';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
+import { waitFor } from '../../src/sandbox/wait.js';
+import { RawConnection } from './helpers/raw-client.js';
 import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect } from './helpers/tools.js';
 import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
@@ -224,6 +227,35 @@ describe('reads the native plans refuse', () => {
       await binary.end();
       await plain.end();
     }
+  });
+
+  it('passes a cancel request on to the coordinator', async () => {
+    const c = await connect(proxy.client());
+    const slow = 'SELECT pg_sleep(30), count(*) FROM lineitem l JOIN part p ON p.p_partkey = l.l_partkey';
+    const sleeping =
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30), count%'";
+    try {
+      const running = c.query(slow).then(
+        () => null,
+        (e: Error & { code: string }) => e,
+      );
+      await waitFor(async () => (await coordinator.query(sleeping)).rows[0].n === 1, {
+        what: 'the coordinator to run the statement',
+      });
+      const keys = c as unknown as { processID: number; secretKey: number };
+      const cancel = await RawConnection.connect(proxy.port);
+      cancel.write(fe.cancelRequest(keys.processID, keys.secretKey));
+      await cancel.closed;
+      expect(await running).toMatchObject({ code: '57014' });
+      await expectEqual('SELECT count(*) FROM lineitem l JOIN part p ON p.p_partkey = l.l_partkey');
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('sees a column added through the proxy', async () => {
+    for (const c of [sharded, single]) await c.query('ALTER TABLE part ADD COLUMN p_extra int4 DEFAULT 7');
+    await expectEqual('SELECT p_extra, count(*) FROM part JOIN lineitem ON l_partkey = p_partkey GROUP BY 1');
   });
 
   it('refuses a read that needs the coordinator in a block that wrote on shards', async () => {
