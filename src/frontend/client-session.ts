@@ -26,6 +26,8 @@ import { ownedCopy, sameBytes, writeOrHold, type SocketInput } from '../net/sock
 import { cstringEnd } from './prepared-statements.js';
 import { canonicalEncoding } from './client-encoding.js';
 import { ServerBatch } from './server-batch.js';
+import { resetAndRelease } from '../backend/server-reset.js';
+import { SessionClock } from './session-clock.js';
 import { SessionAnswers } from './session-answers.js';
 import { SessionPlugins, type Queued } from './session-plugins.js';
 import { SessionPositions } from './session-positions.js';
@@ -117,14 +119,8 @@ export class ClientSession implements RelayTarget {
   readonly access = new TransactionAccess();
   /** Large Queries being classified in the parser thread: the queue waits for them. */
   private classifying = 0;
-  /** When the client last sent bytes (Date.now()), for idle_transaction_timeout. */
-  private lastClientAt = Date.now();
-  /** When the proxy last wrote to the server for this client and still waits for its reply (Date.now()); 0 when not waiting. */
-  private waitingSince = 0;
-  /** When query_timeout sent the server a cancel request for the statement still running (Date.now()), else 0. */
-  private cancelSentAt = 0;
-  /** The server connection was closed because it answered nothing, not even a cancel. */
-  private serverSilent = false;
+  /** When the client last sent, and since when the server owes a reply: for the pool timeouts. */
+  private readonly clock = new SessionClock();
   /** When the round now running started (performance.now(), ms), 0 when none; the event is reused every round. */
   roundStart = 0;
   private readonly done: StatementDone;
@@ -202,7 +198,7 @@ export class ClientSession implements RelayTarget {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastClientAt = Date.now();
+    this.clock.lastClientAt = Date.now();
     try {
       this.framer.feed(chunk, this.visit);
     } catch (err) {
@@ -649,7 +645,7 @@ export class ClientSession implements RelayTarget {
     if (!conn) return;
     const data = this.batch.take();
     if (!data) return;
-    this.waitingSince = Date.now();
+    this.clock.waitingSince = Date.now();
     writeOrHold(conn.socket, data, this.socket);
   }
 
@@ -690,8 +686,7 @@ export class ClientSession implements RelayTarget {
   onReady(status: number): void {
     this.txStatus = status;
     if (this.server && !this.server.relay.busy()) {
-      this.waitingSince = 0;
-      this.cancelSentAt = 0;
+      this.clock.answered();
     }
     if (this.roundStart !== 0) this.endRound(this.serverRole);
     if (status === TxStatus.Idle && this.server && !this.server.relay.busy()) this.inBlock = false;
@@ -808,31 +803,21 @@ export class ClientSession implements RelayTarget {
   checkTimeouts(now: number): void {
     const conn = this.server;
     if (!conn || this.closed) return;
-    const { query_timeout: queryTimeout, idle_transaction_timeout: idleTimeout } = this.db.config.pool;
-    // A client that does not read its replies holds the server back: that is no server's fault.
-    if (queryTimeout > 0 && this.waitingSince > 0 && this.holdingServer === null) {
-      if (this.cancelSentAt === 0 && now - this.waitingSince >= queryTimeout) {
-        this.cancelSentAt = now;
+    const idle = this.txStatus !== TxStatus.Idle && this.queue.length === 0;
+    switch (this.clock.due(now, this.db.config.pool, this.holdingServer !== null, idle)) {
+      case 'cancel':
         this.log.warn('statement ran past query_timeout; cancelling it', { pid: conn.pid });
         this.hooks.cancelServer(conn);
-      } else if (this.cancelSentAt > 0 && now - this.cancelSentAt >= Math.max(queryTimeout, cancelGraceMs)) {
+        return;
+      case 'close':
         this.log.warn('server answered neither the statement nor its cancel; closing its connection', {
           pid: conn.pid,
         });
-        this.serverSilent = true;
         conn.close();
-      }
-      return;
-    }
-    if (
-      idleTimeout > 0 &&
-      this.txStatus !== TxStatus.Idle &&
-      this.waitingSince === 0 &&
-      this.queue.length === 0 &&
-      now - this.lastClientAt >= idleTimeout
-    ) {
-      this.log.info('client idle in transaction past idle_transaction_timeout; disconnecting it');
-      this.terminate(new ProxyError('idleInTransactionTimeout', undefined, undefined, 'FATAL'));
+        return;
+      case 'disconnect':
+        this.log.info('client idle in transaction past idle_transaction_timeout; disconnecting it');
+        this.terminate(new ProxyError('idleInTransactionTimeout', undefined, undefined, 'FATAL'));
     }
   }
 
@@ -848,7 +833,7 @@ export class ClientSession implements RelayTarget {
       return;
     }
     this.terminate(
-      this.serverSilent
+      this.clock.serverSilent
         ? new ProxyError(
             'serverUnresponsive',
             'the server answered neither the statement nor a cancel request within query_timeout; its connection was closed',
@@ -887,38 +872,11 @@ export class ClientSession implements RelayTarget {
       pool.destroy(conn);
       return;
     }
-    const steps: string[] = [];
-    if (this.txStatus !== TxStatus.Idle) steps.push('ROLLBACK');
-    if (this.pinned) steps.push(this.db.config.pool.reset_query);
-    if (steps.length === 0) {
-      pool.release(conn);
-      return;
-    }
-    // One statement per query: DISCARD ALL refuses to run inside the implicit block of a multi-statement query.
-    const reset = async () => {
-      for (const sql of steps) {
-        const error = await conn.query(sql);
-        if (error || conn.closed) return error ?? 'connection closed';
-      }
-      return undefined;
-    };
-    reset().then((error) => {
-      if (error) {
-        this.log.warn('could not reset server connection; closing it', { error });
-        pool.destroy(conn);
-        return;
-      }
-      if (this.pinned) {
-        conn.prepared.clear();
-        conn.applied.clear();
-      }
-      pool.release(conn);
-    });
+    const rollback = this.txStatus !== TxStatus.Idle;
+    const resetQuery = this.pinned ? this.db.config.pool.reset_query : null;
+    resetAndRelease(conn, pool, { rollback, resetQuery }, this.log);
   }
 }
-
-/** How long a server gets to answer a cancel request at least, before its connection is closed. */
-const cancelGraceMs = 5_000;
 
 /** Whether the client's settings make every transaction serializable (SET default_transaction_isolation, SET SESSION CHARACTERISTICS, -c). */
 function serializableDefault(settings: Map<string, string>): boolean {
