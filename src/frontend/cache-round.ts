@@ -137,6 +137,15 @@ function statementOf(
   };
 }
 
+/**
+ * Whether a stored result can stand in for the round: a result kept from a round without Describe has no
+ * RowDescription, and cannot answer a Query or a Describe (that would be NoData before rows).
+ */
+export function answersRound(round: readonly RoundMessage[], result: EncodedResult): boolean {
+  if (result.rowDescription !== null || result.rowCount === 0) return true;
+  return !round.some((m) => m.type === Frontend.Query || m.type === Frontend.Describe);
+}
+
 /** The replies PostgreSQL would have sent for the round, built from a stored result. */
 export function answerRound(round: readonly RoundMessage[], result: EncodedResult): Buffer {
   const parts: Buffer[] = [];

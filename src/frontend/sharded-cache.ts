@@ -4,7 +4,13 @@ import type { EncodedResult, SessionView } from '../plugins/api.js';
 import type { PluginHost } from '../plugins/host.js';
 import { TxStatus } from '../protocol/codes.js';
 import type { StatementInfo } from '../router/classify.js';
-import { answerRound, cacheableStatement, type RoundMessage, type StatementLookup } from './cache-round.js';
+import {
+  answerRound,
+  answersRound,
+  cacheableStatement,
+  type RoundMessage,
+  type StatementLookup,
+} from './cache-round.js';
 import { ReplyCapture } from './reply-capture.js';
 
 export class ShardedCache {
@@ -40,7 +46,8 @@ export class ShardedCache {
     const stmt = cacheableStatement(round, statements, unnamed, session);
     if (!stmt) return null;
     const outcome = await this.host.runBefore(stmt);
-    if (outcome.answer) return answerRound(round, outcome.answer);
+    if (outcome.answer)
+      return answersRound(round, outcome.answer) ? answerRound(round, outcome.answer) : null;
     if (outcome.captures.length > 0) this.capture = { reply: new ReplyCapture(), captures: outcome.captures };
     return null;
   }

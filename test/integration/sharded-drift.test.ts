@@ -9,7 +9,16 @@ import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { startRedis, type RedisServer } from '../../src/sandbox/redis.js';
 import { waitFor } from '../../src/sandbox/wait.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
-import { RawConnection } from './helpers/raw-client.js';
+import {
+  bind,
+  execute,
+  firstColumns,
+  parse,
+  query,
+  RawConnection,
+  sync,
+  types,
+} from './helpers/raw-client.js';
 import { connect, rejection } from './helpers/tools.js';
 import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
@@ -180,6 +189,38 @@ describe('the result cache on a sharded database', () => {
       await sql.end();
     }
   });
+});
+
+describe('the result cache across rounds', () => {
+  it.each(['app'])(
+    'does not answer a Query from a result kept without its RowDescription (%s)',
+    async (database) => {
+      const text = 'SELECT id, label FROM items WHERE id < 4 ORDER BY id';
+      const { conn } = await RawConnection.login(proxy.port, {
+        user: 'app',
+        password: 'app-secret',
+        database,
+      });
+      try {
+        conn.write(Buffer.concat([parse('s1', text), sync]));
+        await conn.untilReady();
+        // Bind and Execute without Describe (as postgres.js sends a prepared statement): the reply has no RowDescription.
+        const direct = await shards[0].query(text);
+        const ids = database === 'app' ? ['1', '2', '3'] : direct.rows.map((r) => String(r.id));
+        const rows = 'D'.repeat(ids.length);
+        for (let i = 0; i < 2; i++) {
+          conn.write(Buffer.concat([bind('', 's1'), execute(), sync]));
+          const reply = await conn.untilReady();
+          expect([types(reply), firstColumns(reply)]).toEqual([`2${rows}CZ`, ids]);
+        }
+        conn.write(query(text));
+        const reply = await conn.untilReady();
+        expect([types(reply), firstColumns(reply)]).toEqual([`T${rows}CZ`, ids]);
+      } finally {
+        conn.socket.destroy();
+      }
+    },
+  );
 });
 
 describe('route hints and SET polyproxy.route on a sharded database', () => {
