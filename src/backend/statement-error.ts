@@ -14,16 +14,9 @@ export class StatementError extends Error {
   }
 
   /** The proxy's own error: its SQLSTATE comes from the registry (src/errors.ts). */
-  static of(code: ErrorCode, message?: string, hint?: string, detail?: string): StatementError;
-  /**
-   * @deprecated pass a registry code (src/errors.ts), or relay() a SQLSTATE that came from elsewhere.
-   * Kept only while client-session.ts, sharded-session.ts and src/pipeline/ still pass SQLSTATEs.
-   */
-  static of(sqlstate: string, message: string, hint?: string, detail?: string): StatementError;
-  static of(code: string, message?: string, hint?: string, detail?: string): StatementError {
-    const registered = Object.hasOwn(errorCodes, code) ? errorCodes[code as ErrorCode] : undefined;
-    const sqlstate = registered?.sqlstate ?? code;
-    return StatementError.relay(sqlstate, message ?? registered?.message ?? 'error', hint, detail);
+  static of(code: ErrorCode, message?: string, hint?: string, detail?: string): StatementError {
+    const registered = errorCodes[code];
+    return StatementError.relay(registered.sqlstate, message ?? registered.message, hint, detail);
   }
 
   /** An error whose SQLSTATE another party chose (a server, a plugin, a value conversion): passed on as is. */
