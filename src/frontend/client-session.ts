@@ -13,26 +13,21 @@ import { type Logger } from '../logger.js';
 import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
 import { FramingError, MessageFramer } from '../protocol/framer.js';
-import {
-  classifiesOffThread,
-  classifySql,
-  classifySqlAsync,
-  type StatementInfo,
-} from '../router/classify.js';
-import { MAX_CACHED_TEXT } from '../sql/statement-budget.js';
+import { classifiesOffThread, classifySqlAsync, type StatementInfo } from '../router/classify.js';
 import { accessFor, type RouteOverride } from '../router/router.js';
 import { isStalePlanError } from '../backend/shared-statements.js';
-import { ownedCopy, sameBytes, writeOrHold, type SocketInput } from '../net/socket-input.js';
+import { writeOrHold, type SocketInput } from '../net/socket-input.js';
 import { cstringEnd } from './prepared-statements.js';
 import { canonicalEncoding } from './client-encoding.js';
 import { ServerBatch } from './server-batch.js';
+import { StatementIntake } from './statement-intake.js';
 import { resetAndRelease } from '../backend/server-reset.js';
 import { SessionClock } from './session-clock.js';
 import { SessionAnswers } from './session-answers.js';
 import { SessionPlugins, type Queued } from './session-plugins.js';
 import { SessionPositions } from './session-positions.js';
 import { StatementForwarding, mayReset } from './statement-forwarding.js';
-import { commandOf, lsnCommand, type CommandInfo } from './session-commands.js';
+import { commandOf } from './session-commands.js';
 import { reportedSettings, settingSql, settingsDiff, startupSettings } from '../backend/server-settings.js';
 import { TransactionAccess } from './transaction-access.js';
 import type { PluginHost } from '../plugins/host.js';
@@ -82,13 +77,12 @@ export class ClientSession implements RelayTarget {
   /** A route decided for the first queued message, not yet acted on. */
   private routed: RouteChoice | null = null;
   private framer: MessageFramer;
-  /** The last Parse's statement text (bytes) and its classification. */
-  private lastParsed: { text: Buffer; info: StatementInfo } | null = null;
   queue: Queued[] = [];
   /** What goes to the server next, and the client's statements on whichever server runs them. */
   private readonly batch = new ServerBatch();
   readonly fwd: StatementForwarding;
   private readonly answers: SessionAnswers;
+  private readonly intake: StatementIntake;
   /** Set while the server socket is paused because the client has not yet taken our last write. */
   private holdingServer: ServerConnection | null = null;
   private readonly socket: Duplex;
@@ -141,6 +135,7 @@ export class ClientSession implements RelayTarget {
     this.answers = new SessionAnswers(this);
     this.fwd = new StatementForwarding(db.statements, db.mode === 'transaction', this.batch, this.stats);
     this.transactionMode = db.mode === 'transaction';
+    this.intake = new StatementIntake(db.primaryFunctions, this.transactionMode, this.fwd);
     this.pinned = this.transactionMode ? null : 'session pooling';
     this.startup = startupSettings(startupValues);
     this.settings = new Map(this.startup);
@@ -223,7 +218,7 @@ export class ClientSession implements RelayTarget {
       this.classifyLater(Buffer.from(buf.subarray(start, end)));
       return;
     }
-    const info = this.inspect(type, buf, start, end);
+    const info = this.intake.inspect(type, buf, start, end);
     // The fast path: a server is attached, nothing waits before this message, and it may run there.
     const direct =
       this.queue.length === 0 &&
@@ -241,48 +236,6 @@ export class ClientSession implements RelayTarget {
     this.pump();
   };
 
-  /** Classifies the statement a message carries (Query, Parse, or Bind/Describe of a named statement). */
-  private inspect(type: number, buf: Buffer, start: number, end: number): StatementInfo | null {
-    switch (type) {
-      case Frontend.Query: {
-        const sql = buf.toString('utf8', start + 5, end - 1);
-        const info = this.classify(sql);
-        if (info.reason === 'deallocate') return this.fwd.deallocating(info, sql);
-        const command = info.statementCount === 1 && sql.includes('polyproxy.') ? lsnCommand(sql) : undefined;
-        if (!command) return info;
-        const withCommand: CommandInfo = { ...info, command };
-        return withCommand;
-      }
-      case Frontend.Parse: {
-        const nameEnd = cstringEnd(buf, start + 5, end);
-        const queryEnd = nameEnd < 0 ? -1 : cstringEnd(buf, nameEnd + 1, end);
-        return queryEnd < 0 ? null : this.classifyParsed(buf, nameEnd + 1, queryEnd);
-      }
-      case Frontend.Bind: {
-        const portalEnd = cstringEnd(buf, start + 5, end);
-        const stmtEnd = portalEnd < 0 ? -1 : cstringEnd(buf, portalEnd + 1, end);
-        if (stmtEnd < 0) return null;
-        if (stmtEnd === portalEnd + 1) return this.fwd.unnamedInfo;
-        return this.fwd.statements.get(buf.toString('utf8', portalEnd + 1, stmtEnd))?.info ?? null;
-      }
-      default:
-        return null;
-    }
-  }
-
-  /**
-   * classify() of a Parse's text, given as its bytes. Drivers send the same unnamed Parse round after
-   * round: the same bytes as the last Parse skip decoding, lexing and the cache lookup.
-   */
-  private classifyParsed(buf: Buffer, start: number, end: number): StatementInfo {
-    const last = this.lastParsed;
-    if (last && sameBytes(buf, start, end, last.text)) return last.info;
-    const info = this.classify(buf.toString('utf8', start, end));
-    // A large text is not kept: every client could otherwise hold one of max_message_bytes.
-    this.lastParsed = end - start > MAX_CACHED_TEXT ? null : { text: ownedCopy(buf, start, end), info };
-    return info;
-  }
-
   /**
    * A large Query is classified in the parser thread, so other clients are not stalled while it parses;
    * it waits in the queue (and everything after it) until its classification is back.
@@ -293,22 +246,10 @@ export class ClientSession implements RelayTarget {
     this.classifying++;
     const sql = message.toString('utf8', 5, message.length - 1);
     void classifySqlAsync(sql, { primaryFunctions: this.db.primaryFunctions }).then((info) => {
-      m.info = this.forSession(info);
+      m.info = this.intake.forSession(info);
       this.classifying--;
       if (!this.closed) this.pump();
     });
-  }
-
-  classify(sql: string): StatementInfo {
-    return this.forSession(classifySql(sql, { primaryFunctions: this.db.primaryFunctions }));
-  }
-
-  private forSession(info: StatementInfo): StatementInfo {
-    // Statements that leave state in the server session pin the client: that must be the primary.
-    if (this.transactionMode && info.pin && info.access === 'read') {
-      return { ...info, access: 'write', reason: `session-state:${info.pin}` };
-    }
-    return info;
   }
 
   /** A write reaching a replica between transactions must wait for the replica to be released. */
@@ -662,6 +603,10 @@ export class ClientSession implements RelayTarget {
   /** Writes to the client. */
   write(bytes: Buffer): void {
     this.socket.write(bytes);
+  }
+
+  classify(sql: string): StatementInfo {
+    return this.intake.classify(sql);
   }
 
   // RelayTarget: replies from the server.
