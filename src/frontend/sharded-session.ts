@@ -873,12 +873,7 @@ export class ShardedSession extends ClientSession {
         return;
       case Frontend.Bind: {
         const b = readBind(m.body, 0);
-        const stmt = this.statementsByName.get(b.statement);
-        if (!stmt)
-          throw StatementError.of(
-            'invalidStatementName',
-            `prepared statement "${b.statement}" does not exist`,
-          );
+        const stmt = this.statementOf(b.statement);
         const bound = { formats: b.paramFormats, values: b.params, types: stmt.types };
         this.portals.set(b.portal, {
           sql: stmt.sql,
@@ -893,9 +888,7 @@ export class ShardedSession extends ClientSession {
       case Frontend.Describe: {
         const t = readTarget(m.body, 0);
         if (t.kind === 'S') {
-          const stmt = this.statementsByName.get(t.name);
-          if (!stmt)
-            throw StatementError.of('invalidStatementName', `prepared statement "${t.name}" does not exist`);
+          const stmt = this.statementOf(t.name);
           for (const reply of await this.runner.describe(stmt.sql, stmt.types))
             this.pending.push(encodeMessage(reply));
           return;
@@ -942,6 +935,12 @@ export class ShardedSession extends ClientSession {
     }
     const [piece] = this.parse(p.sql, false);
     this.statementsByName.set(p.name, { ...p, stmt: piece?.stmt ?? null });
+  }
+
+  private statementOf(name: string): ClientStatement {
+    const stmt = this.statementsByName.get(name);
+    if (!stmt) throw StatementError.of('invalidStatementName', `prepared statement "${name}" does not exist`);
+    return stmt;
   }
 
   private portalOf(name: string): Portal {
