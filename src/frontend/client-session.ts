@@ -8,7 +8,7 @@ import type { ServerConnection } from '../backend/server-connection.js';
 import { BackendError } from '../backend/server-connection.js';
 import { scopeKey } from '../backend/write-positions.js';
 import type { RouteChoice } from '../backend/shard.js';
-import { ProxyError } from '../errors.js';
+import { ProxyError, errorCodes } from '../errors.js';
 import { type Logger } from '../logger.js';
 import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
@@ -383,7 +383,7 @@ export class ClientSession implements RelayTarget {
           choice.decision.role === 'replica' &&
           attempt < maxRouteAttempts &&
           err instanceof BackendError &&
-          err.sqlstate === '08006'
+          err.sqlstate === errorCodes.connectionFailure.sqlstate
         ) {
           choice.host.monitor.markDown(err.message);
           this.attachServer(attempt + 1, new Set([...(tried ?? []), choice.host.address]));
@@ -463,7 +463,7 @@ export class ClientSession implements RelayTarget {
     const queued = this.queue;
     this.queue = [];
     if (this.pluginSteps) this.pluginSteps.cleared = 0;
-    const sqlstate = err instanceof BackendError ? err.sqlstate : '08006';
+    const sqlstate = err instanceof BackendError ? err.sqlstate : errorCodes.connectionFailure.sqlstate;
     const error = be.errorResponse({ severity: 'ERROR', sqlstate, message: err.message });
     // As PostgreSQL does after an error: one ErrorResponse per round, each round ended by ReadyForQuery.
     const parts: Buffer[] = [];

@@ -47,7 +47,11 @@ export class SessionAnswers {
       const message = 'invalid value for polyproxy.route: expected primary, replica or auto';
       this.s.write(
         Buffer.concat([
-          be.errorResponse({ severity: 'ERROR', sqlstate: '22023', message }),
+          be.errorResponse({
+            severity: 'ERROR',
+            sqlstate: errorCodes.invalidParameterValue.sqlstate,
+            message,
+          }),
           be.readyForQuery(this.s.txStatus),
         ]),
       );

@@ -1,6 +1,7 @@
 // The plugins' turn in a client session: statements they claim, cached answers, and work joined to a transaction.
 import type { Database } from '../backend/database.js';
 import type { ServerConnection } from '../backend/server-connection.js';
+import { errorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { statementFields } from '../logger.js';
 import type { StatementDone } from '../metrics/statement-metrics.js';
@@ -346,5 +347,5 @@ function statementText(m: Queued): string {
 
 export function toClientError(err: unknown): ClientError {
   if (err && typeof err === 'object' && 'sqlstate' in err && 'message' in err) return err as ClientError;
-  return { sqlstate: 'XX000', message: messageOf(err) };
+  return { sqlstate: errorCodes.internalError.sqlstate, message: messageOf(err) };
 }
