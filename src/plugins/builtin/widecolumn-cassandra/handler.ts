@@ -51,10 +51,20 @@ interface Target {
   readonly sqlName: string;
 }
 
+interface Described {
+  readonly table: Table;
+  readonly paramTypes: readonly number[];
+  readonly description: Description;
+}
+
 export class WidecolumnHandler implements StatementHandler {
   private readonly statements: CounterLike | undefined;
   private readonly seconds: HistogramLike | undefined;
   private readonly pages: CounterLike | undefined;
+  /** Per statement (its AST object, the same for every run of a prepared statement): the table it names. */
+  private readonly targets = new WeakMap<object, Target>();
+  /** Describe's answer per statement (node-postgres describes each portal it runs), while its table is unchanged. */
+  private readonly described = new WeakMap<object, Described>();
 
   constructor(
     private readonly runner: CqlRunner,
@@ -76,6 +86,15 @@ export class WidecolumnHandler implements StatementHandler {
   }
 
   private target(stmt: Statement): Target {
+    let target = this.targets.get(stmt.ast);
+    if (!target) {
+      target = this.findTarget(stmt);
+      this.targets.set(stmt.ast, target);
+    }
+    return target;
+  }
+
+  private findTarget(stmt: Statement): Target {
     const { kind, body, relation } = statementRelation(stmt.ast, this.schema, unsupported, {
       things: 'Cassandra tables',
       thing: 'table',
@@ -128,8 +147,12 @@ export class WidecolumnHandler implements StatementHandler {
   async describe(stmt: Statement): Promise<Description> {
     try {
       const target = this.target(stmt);
+      const table = await this.catalog.table(target.table);
+      const cached = this.described.get(stmt.ast);
+      if (cached && cached.table === table && cached.paramTypes === stmt.paramTypes)
+        return cached.description;
       const values = new Values(null);
-      const plan = this.plan(stmt, target, await this.catalog.table(target.table), values);
+      const plan = this.plan(stmt, target, table, values);
       const count = Math.max(values.highestParam, stmt.paramTypes.length);
       const params = Array.from(
         { length: count },
@@ -139,7 +162,9 @@ export class WidecolumnHandler implements StatementHandler {
         plan.kind === 'select'
           ? plan.columns.map((c) => ({ name: c.name, typeOid: oids[c.type], typeModifier: -1 }))
           : null;
-      return { params, columns };
+      const description = { params, columns };
+      this.described.set(stmt.ast, { table, paramTypes: stmt.paramTypes, description });
+      return description;
     } catch (err) {
       throw toPluginError(err);
     }
