@@ -7,6 +7,7 @@ import type { MetricsSource } from './metrics-source.js';
 import { pluginMetrics } from './plugin-metrics.js';
 import { registerPoolMetrics } from './pool-metrics.js';
 import { registerStatementCacheMetrics } from './statement-cache-metrics.js';
+import { registerStreamMetrics } from './stream-metrics.js';
 import { createStatementMetrics, type StatementMetrics } from './statement-metrics.js';
 
 export type { HostMetrics, MetricsSource, PoolMetrics, PoolStats } from './metrics-source.js';
@@ -29,6 +30,7 @@ export function createMetrics(source: MetricsSource): ProxyMetrics {
   registerPoolMetrics(registry, source);
   registerHostMetrics(registry, source);
   registerStatementCacheMetrics(registry);
+  registerStreamMetrics(registry);
   return {
     registry,
     statements: createStatementMetrics(registry),

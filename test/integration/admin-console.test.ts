@@ -74,6 +74,7 @@ describe('admin console', () => {
       'SHOW CLIENTS',
       'SHOW SERVERS',
       'SHOW STATS',
+      'SHOW STREAMS',
       'SHOW DATABASES',
       'SHOW CONFIG',
       'RELOAD',

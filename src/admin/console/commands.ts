@@ -12,6 +12,7 @@ import { showHelp } from './show-help.js';
 import { showPools } from './show-pools.js';
 import { showServers } from './show-servers.js';
 import { showStats } from './show-stats.js';
+import { showStreams } from './show-streams.js';
 
 export const consoleCommands: readonly ConsoleCommand[] = [
   showHelp(() => consoleCommands),
@@ -19,6 +20,7 @@ export const consoleCommands: readonly ConsoleCommand[] = [
   showClients,
   showServers,
   showStats,
+  showStreams,
   showDatabases,
   showConfig,
   reload,
