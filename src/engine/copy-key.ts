@@ -5,84 +5,111 @@ import type { CopyFormat } from './copy-split.js';
 const backslash = 0x5c;
 const textEscapes: Record<number, number> = { 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9, 0x76: 11 };
 
-/** The key field of rows in one COPY format; `line` is a row without its line end. */
+/** The key field of rows in one COPY format; a row is `line` from `start` to `end`, without its line end. */
 export class CopyKeyReader {
   private readonly nullBytes: Buffer;
+  /** The next backslash (text) or quote (CSV) in the chunk: one search per chunk, not one to its end per row. */
+  private readonly special: number;
+  private cached: Buffer | null = null;
+  private cachedFrom = 0;
+  private cachedAt = 0;
 
   constructor(
     private readonly format: CopyFormat,
     private readonly keyIndex: number,
   ) {
     this.nullBytes = Buffer.from(format.nullString, 'utf8');
+    this.special = format.csv ? format.quote : backslash;
   }
 
-  read(line: Buffer): string | null {
-    return this.format.csv ? this.csv(line) : this.text(line);
+  /** A new chunk of data begins: a buffer object may be reused with new bytes in it. */
+  forget(): void {
+    this.cached = null;
+  }
+
+  /** The first special byte at or after `from` in `line` (line.length when there is none). */
+  private nextSpecial(line: Buffer, from: number): number {
+    if (line !== this.cached || from < this.cachedFrom || from > this.cachedAt) {
+      const i = line.indexOf(this.special, from);
+      this.cached = line;
+      this.cachedAt = i < 0 ? line.length : i;
+    }
+    this.cachedFrom = from;
+    return this.cachedAt;
+  }
+
+  read(line: Buffer, start: number, end: number): string | null {
+    return this.format.csv ? this.csv(line, start, end) : this.text(line, start, end);
   }
 
   /** Text format: fields split at unescaped delimiters; NULL is the raw null string; backslash escapes decoded. */
-  private text(line: Buffer): string | null {
-    let start = 0;
+  private text(line: Buffer, rowStart: number, rowEnd: number): string | null {
+    let start = rowStart;
     for (let field = 0; field < this.keyIndex; field++) {
-      const d = this.textDelimiter(line, start);
+      const d = this.textDelimiter(line, start, rowEnd);
       // Too few fields: the shard PostgreSQL gets the row from says "missing data for column".
-      if (d >= line.length) return null;
+      if (d >= rowEnd) return null;
       start = d + 1;
     }
-    const end = this.textDelimiter(line, start);
-    const raw = line.subarray(start, end);
-    if (raw.equals(this.nullBytes)) return null;
-    if (raw.indexOf(backslash) < 0) return raw.toString('utf8');
-    return unescapeText(raw).toString('utf8');
+    const end = this.textDelimiter(line, start, rowEnd);
+    if (this.isNull(line, start, end)) return null;
+    if (this.nextSpecial(line, start) >= end) return line.toString('utf8', start, end);
+    return unescapeText(line.subarray(start, end)).toString('utf8');
   }
 
-  /** The next delimiter at or after `from` that no backslash escapes (line.length if none). */
-  private textDelimiter(line: Buffer, from: number): number {
+  /** The next delimiter at or after `from` that no backslash escapes (`end` if none before it). */
+  private textDelimiter(line: Buffer, from: number, end: number): number {
     let p = from;
     for (;;) {
       const d = line.indexOf(this.format.delimiter, p);
-      const b = line.indexOf(backslash, p);
-      if (b < 0 || (d >= 0 && d < b)) return d < 0 ? line.length : d;
+      const b = this.nextSpecial(line, p);
+      if (b >= end || (d >= 0 && d < b)) return d < 0 || d > end ? end : d;
       p = b + 2;
     }
   }
 
+  private isNull(line: Buffer, start: number, end: number): boolean {
+    const n = this.nullBytes;
+    if (end - start !== n.length) return false;
+    for (let i = 0; i < n.length; i++) if (line[start + i] !== n[i]) return false;
+    return true;
+  }
+
   /** CSV: quoted parts may hold delimiters; NULL is the unquoted null string (FORCE_NULL / FORCE_NOT_NULL apply). */
-  private csv(line: Buffer): string | null {
-    let start = 0;
+  private csv(line: Buffer, rowStart: number, rowEnd: number): string | null {
+    let start = rowStart;
     for (let field = 0; field < this.keyIndex; field++) {
-      const end = this.csvFieldEnd(line, start);
-      if (end >= line.length) return null;
+      const end = this.csvFieldEnd(line, start, rowEnd);
+      if (end >= rowEnd) return null;
       start = end + 1;
     }
-    const end = this.csvFieldEnd(line, start);
-    const raw = line.subarray(start, end);
-    const { quote, forceNull, forceNotNull } = this.format;
-    if (raw.indexOf(quote) < 0) {
-      return raw.equals(this.nullBytes) && !forceNotNull ? null : raw.toString('utf8');
+    const end = this.csvFieldEnd(line, start, rowEnd);
+    const { forceNull, forceNotNull } = this.format;
+    if (this.nextSpecial(line, start) >= end) {
+      return this.isNull(line, start, end) && !forceNotNull ? null : line.toString('utf8', start, end);
     }
-    const value = this.unquote(raw);
+    const value = this.unquote(line.subarray(start, end));
     return forceNull && value.equals(this.nullBytes) ? null : value.toString('utf8');
   }
 
-  /** The delimiter ending the CSV field that starts at `from` (line.length for the last field). */
-  private csvFieldEnd(line: Buffer, from: number): number {
+  /** The delimiter ending the CSV field that starts at `from` (`end` for the last field). */
+  private csvFieldEnd(line: Buffer, from: number, end: number): number {
     let p = from;
     for (;;) {
       const d = line.indexOf(this.format.delimiter, p);
-      const q = line.indexOf(this.format.quote, p);
-      if (q < 0 || (d >= 0 && d < q)) return d < 0 ? line.length : d;
-      p = this.closingQuote(line, q + 1) + 1;
+      const q = this.nextSpecial(line, p);
+      if (q >= end || (d >= 0 && d < q)) return d < 0 || d > end ? end : d;
+      p = this.closingQuote(line, q + 1, end) + 1;
     }
   }
 
   /** The position of the quote that closes a quoted part whose first byte is at `from`. */
-  private closingQuote(line: Buffer, from: number): number {
+  private closingQuote(line: Buffer, from: number, end: number): number {
     const { quote, escape } = this.format;
     let p = from;
     for (;;) {
       const q = line.indexOf(quote, p);
-      if (q < 0) throw new ProxyError('badCopyFileFormat', 'unterminated CSV quoted field');
+      if (q < 0 || q >= end) throw new ProxyError('badCopyFileFormat', 'unterminated CSV quoted field');
       const e = escape === quote ? q : line.indexOf(escape, p);
       if (e >= 0 && e <= q && (line[e + 1] === quote || line[e + 1] === escape)) {
         p = e + 2;

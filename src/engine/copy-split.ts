@@ -59,8 +59,17 @@ const carriageReturn = 0x0d;
 const backslash = 0x5c;
 const dot = 0x2e;
 
-/** Receives each complete row: its bytes (with the line end), its key text, and whether it is the header. */
-export type RowSink = (bytes: Buffer, key: string | null, header: boolean) => void;
+/**
+ * Receives each complete row: `chunk` from `start` to `end` holds its bytes (with the line end), valid only
+ * during the call (no Buffer per row: that cost more than finding the row); its key text; whether it is the header.
+ */
+export type RowSink = (
+  chunk: Buffer,
+  start: number,
+  end: number,
+  key: string | null,
+  header: boolean,
+) => void;
 
 const badFormat = (message: string, hint?: string) => new ProxyError('badCopyFileFormat', message, hint);
 
@@ -97,11 +106,13 @@ export class CopyRowSplitter {
     let pos = 0;
     const n = data.length;
     if (this.ended) return;
+    this.keys.forget();
     if (this.crPending) {
       this.crPending = false;
       if (data[0] !== newline) throw this.bareCarriageReturn();
       this.pending.push(data.subarray(0, 1));
-      this.emit(this.takePending(), 2, row);
+      const joined = this.takePending();
+      this.emit(joined, 0, joined.length, 2, row);
       start = pos = 1;
     }
     if (this.escaped && !this.format.csv && pos < n) {
@@ -141,9 +152,10 @@ export class CopyRowSplitter {
         nextCr = this.find(data, carriageReturn, end + 2);
       }
       const stop = end + (eolLength === 2 ? 2 : 1);
-      const bytes =
-        this.pending.length > 0 ? this.joinPending(data.subarray(start, stop)) : data.subarray(start, stop);
-      this.emit(bytes, eolLength, row);
+      if (this.pending.length > 0) {
+        const joined = this.joinPending(data.subarray(start, stop));
+        this.emit(joined, 0, joined.length, eolLength, row);
+      } else this.emit(data, start, stop, eolLength, row);
       start = pos = stop;
       nextNl = this.find(data, newline, pos);
     }
@@ -155,8 +167,9 @@ export class CopyRowSplitter {
     if (this.crPending) throw this.bareCarriageReturn();
     if (this.pending.length === 0 || this.ended) return;
     if (this.format.csv && this.inQuote) throw badFormat('unterminated CSV quoted field');
-    const bytes = this.takePending();
-    this.emit(Buffer.concat([bytes, Buffer.from(this.eol === 2 ? '\r\n' : '\n')]), this.eol || 1, row);
+    this.keys.forget();
+    const bytes = Buffer.concat([this.takePending(), Buffer.from(this.eol === 2 ? '\r\n' : '\n')]);
+    this.emit(bytes, 0, bytes.length, this.eol || 1, row);
   }
 
   private find(data: Buffer, byte: number, from: number): number {
@@ -217,25 +230,25 @@ export class CopyRowSplitter {
     return badFormat('literal carriage return found in data', 'Use "\\r" to represent carriage return.');
   }
 
-  private emit(bytes: Buffer, eolLength: number, row: RowSink): void {
+  private emit(data: Buffer, start: number, stop: number, eolLength: number, row: RowSink): void {
     if (this.eol === 0) this.eol = eolLength;
     else if (this.eol !== eolLength)
       throw eolLength === 2
         ? this.bareCarriageReturn()
         : badFormat('literal newline found in data', 'Use "\\n" to represent newline.');
-    const end = bytes.length - eolLength;
-    if (end >= 2 && bytes[0] === backslash && bytes[1] === dot) {
-      if (end > 2 && !this.format.csv) throw badFormat('end-of-copy marker corrupt');
-      if (end === 2) {
+    const end = stop - eolLength;
+    if (end - start >= 2 && data[start] === backslash && data[start + 1] === dot) {
+      if (end - start > 2 && !this.format.csv) throw badFormat('end-of-copy marker corrupt');
+      if (end - start === 2) {
         this.ended = true;
         return;
       }
     }
     if (this.headerLeft) {
       this.headerLeft = false;
-      row(bytes, null, true);
+      row(data, start, stop, null, true);
       return;
     }
-    row(bytes, this.keyIndex < 0 ? null : this.keys.read(bytes.subarray(0, end)), false);
+    row(data, start, stop, this.keyIndex < 0 ? null : this.keys.read(data, start, end), false);
   }
 }

@@ -9,7 +9,8 @@ import { MessageWriter } from '../../protocol/writer.js';
 import type { Node } from '../../router/sharding/ast-values.js';
 import type { HashKeyType } from '../../router/sharding/pg-hash.js';
 import type { TablePlacement } from '../../router/sharding/shard-map.js';
-import { CopyRowSplitter, copyFormatOf } from '../copy-split.js';
+import { CopyBatch } from '../copy-batch.js';
+import { CopyRowSplitter, copyFormatOf, type RowSink } from '../copy-split.js';
 import { shardList } from '../outcome.js';
 import {
   statementOf,
@@ -20,17 +21,6 @@ import {
   type StatementPlan,
 } from '../types.js';
 
-/** One CopyData message of rows, copied once into the message. */
-const copyData = (parts: Buffer[]) => {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = Buffer.allocUnsafe(5 + length);
-  out[0] = Frontend.CopyData;
-  out.writeInt32BE(4 + length, 1);
-  let at = 5;
-  for (const p of parts) at += p.copy(out, at);
-  return out;
-};
 const copyDone = Buffer.from([Frontend.CopyDone, 0, 0, 0, 4]);
 const copyFail = (why: string) => new MessageWriter(Frontend.CopyFail).cstring(why).finish();
 
@@ -125,14 +115,21 @@ export class CopySplit implements StatementPlan {
     const index = new Map(chs.map((c, i) => [c.shard, i]));
     let failure: string | null = null;
     let failureCode: ErrorCode = 'invalidParameterValue';
-    const place = (batches: Buffer[][], bytes: Buffer, key: string | null, header: boolean) => {
+    const place = (
+      batches: CopyBatch[],
+      chunk: Buffer,
+      start: number,
+      end: number,
+      key: string | null,
+      header: boolean,
+    ) => {
       if (header || this.keyIndex < 0 || !this.placement) {
-        for (const b of batches) b.push(bytes);
+        for (const b of batches) b.push(chunk, start, end);
         return;
       }
-      const { shard, error } = this.shardOf(key);
-      if (shard === null) failure ??= error;
-      else batches[index.get(shard)!].push(bytes);
+      const shard = this.shardOf(key);
+      if (typeof shard === 'string') failure ??= shard;
+      else batches[index.get(shard)!].push(chunk, start, end);
     };
     const stopAll = async (why: string) => {
       for (const c of chs) c.write(copyFail(why));
@@ -140,8 +137,9 @@ export class CopySplit implements StatementPlan {
     };
     for (;;) {
       const m = await client.next();
-      const batches: Buffer[][] = chs.map(() => []);
-      const sink = (bytes: Buffer, key: string | null, header: boolean) => place(batches, bytes, key, header);
+      const batches = chs.map(() => new CopyBatch());
+      const sink: RowSink = (chunk, start, end, key, header) =>
+        place(batches, chunk, start, end, key, header);
       try {
         if (m.type === Frontend.CopyData) splitter.feed(m.body, sink);
         else if (m.type === Frontend.CopyDone) splitter.finish(sink);
@@ -152,7 +150,7 @@ export class CopySplit implements StatementPlan {
         failure ??= err.message;
         failureCode = err.code;
       }
-      batches.forEach((b, i) => b.length > 0 && chs[i].write(copyData(b)));
+      batches.forEach((b, i) => !b.empty && chs[i].write(b.message()));
       if (failure) {
         await stopAll(failure);
         throw StatementError.of(failureCode, `COPY stopped: ${failure}`);
@@ -167,13 +165,14 @@ export class CopySplit implements StatementPlan {
   }
 
   /** The shard of a row's key, or why there is none. */
-  private shardOf(key: string | null): { shard: number | null; error: string } {
+  private shardOf(key: string | null): number | string {
     const placement = this.placement!;
     try {
-      const shard = placement.shardOf(key, this.keyType ?? 'int');
-      return { shard, error: `no shard holds key ${key} of "${placement.table}"` };
+      return (
+        placement.shardOf(key, this.keyType ?? 'int') ?? `no shard holds key ${key} of "${placement.table}"`
+      );
     } catch (err) {
-      return { shard: null, error: (err as Error).message };
+      return (err as Error).message;
     }
   }
 }

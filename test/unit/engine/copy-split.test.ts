@@ -11,7 +11,8 @@ type Row = [string, string | null, boolean];
 function split(format: CopyFormat, keyIndex: number, chunks: (string | Buffer)[]): Row[] {
   const s = new CopyRowSplitter(format, keyIndex);
   const out: Row[] = [];
-  const emit = (b: Buffer, key: string | null, header: boolean) => out.push([b.toString(), key, header]);
+  const emit = (b: Buffer, start: number, end: number, key: string | null, header: boolean) =>
+    out.push([b.toString('utf8', start, end), key, header]);
   for (const c of chunks) s.feed(Buffer.from(c), emit);
   s.finish(emit);
   return out;
