@@ -1,0 +1,59 @@
+// Where a reshard stands, kept in a table on the first old primary so a restarted command resumes there.
+import pg from 'pg';
+import type { ServerLogin } from '../streams/stream-lock.js';
+import { withClient } from './connect.js';
+
+/** The phases in order; each one's work is done when the state names the next. */
+export const phases = ['schema', 'copy', 'indexes', 'stream', 'verified', 'cancelled'] as const;
+export type Phase = (typeof phases)[number];
+
+export interface ReshardState {
+  readonly phase: Phase;
+  /** Free-form facts of the phases (slot positions, rows copied, the verification result). */
+  readonly detail: Record<string, unknown>;
+}
+
+const ensureSql = `CREATE TABLE IF NOT EXISTS polyproxy_reshard (
+  database text PRIMARY KEY, phase text NOT NULL, detail jsonb NOT NULL DEFAULT '{}', updated_at timestamptz NOT NULL DEFAULT now())`;
+
+export class StateStore {
+  constructor(
+    private readonly server: ServerLogin,
+    private readonly database: string,
+  ) {}
+
+  private async run<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    return withClient(this.server, async (client) => {
+      await client.query(ensureSql);
+      return work(client);
+    });
+  }
+
+  /** The reshard's state, or null when none was started (or the last one was forgotten). */
+  read(): Promise<ReshardState | null> {
+    return this.run(async (client) => {
+      const { rows } = await client.query<ReshardState>(
+        'SELECT phase, detail FROM polyproxy_reshard WHERE database = $1',
+        [this.database],
+      );
+      return rows[0] ?? null;
+    });
+  }
+
+  /** Records a phase reached, merging the detail into what earlier phases recorded. */
+  write(phase: Phase, detail: Record<string, unknown> = {}): Promise<void> {
+    return this.run(async (client) => {
+      await client.query(
+        `INSERT INTO polyproxy_reshard (database, phase, detail) VALUES ($1, $2, $3)
+         ON CONFLICT (database) DO UPDATE SET phase = $2, detail = polyproxy_reshard.detail || $3, updated_at = now()`,
+        [this.database, phase, JSON.stringify(detail)],
+      );
+    });
+  }
+
+  forget(): Promise<void> {
+    return this.run(async (client) => {
+      await client.query('DELETE FROM polyproxy_reshard WHERE database = $1', [this.database]);
+    });
+  }
+}
