@@ -555,10 +555,13 @@ export class ShardedSession extends ClientSession {
     return !this.cache || (!this.cache.capturing && info.access !== 'write');
   }
 
-  /** A hint on the statement, else the session's route: the primary or a replica of its shard(s), or null. */
+  /**
+   * A hint on the statement, else the session's route: the primary or a replica of its shard(s), or null.
+   * A write stays on the primary whatever was asked: a replica would only refuse it.
+   */
   private routeChoice(info: StatementInfo | null): 'primary' | 'replica' | null {
-    if (info?.hint) return info.hint;
-    return this.sessionRoute === 'auto' ? null : this.sessionRoute;
+    const choice = info?.hint ?? (this.sessionRoute === 'auto' ? null : this.sessionRoute);
+    return choice === 'replica' && info?.access === 'write' ? null : choice;
   }
 
   /** A statement's shard, on the primary or a replica as the client chose (outside a block only). */

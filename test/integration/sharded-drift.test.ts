@@ -258,6 +258,10 @@ describe('route hints and SET polyproxy.route on a sharded database', () => {
       await c.query('SET polyproxy.route = replica');
       expect((await c.query(where)).rows).toEqual([{ r: true }]);
       expect(Number((await c.query(scattered)).rows[0].n)).toBeGreaterThan(0);
+      // Writes stay on the primary: a replica would only refuse them.
+      await c.query('INSERT INTO spots VALUES ($1)', [1000]);
+      await c.query('INSERT INTO spots VALUES (1001)');
+      expect((await c.query('DELETE FROM spots WHERE id >= 1000')).rowCount).toBe(2);
       await c.query('RESET polyproxy.route');
       expect((await c.query(`/* polyproxy: primary */ ${where}`)).rows).toEqual([{ r: false }]);
     } finally {
