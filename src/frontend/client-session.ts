@@ -14,12 +14,13 @@ import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
 import { FramingError, MessageFramer } from '../protocol/framer.js';
 import { classifiesOffThread, classifySqlAsync, type StatementInfo } from '../router/classify.js';
-import { accessFor, type RouteOverride } from '../router/router.js';
+import { type RouteOverride } from '../router/router.js';
 import { isStalePlanError } from '../backend/shared-statements.js';
 import { writeOrHold, type SocketInput } from '../net/socket-input.js';
 import { cstringEnd } from './prepared-statements.js';
 import { canonicalEncoding } from './client-encoding.js';
 import { ServerBatch } from './server-batch.js';
+import { ServerAttach } from './server-attach.js';
 import { StatementIntake } from './statement-intake.js';
 import { resetAndRelease } from '../backend/server-reset.js';
 import { SessionClock } from './session-clock.js';
@@ -61,9 +62,6 @@ function isLocal(type: number, info: StatementInfo | null): boolean {
   );
 }
 
-/** How many times a read is sent to another server when the one chosen cannot be reached. */
-const maxRouteAttempts = 3;
-
 export class ClientSession implements RelayTarget {
   server: ServerConnection | null = null;
   txStatus: number = TxStatus.Idle;
@@ -73,9 +71,8 @@ export class ClientSession implements RelayTarget {
   pinned: string | null;
   private serverPool: Pool | null = null;
   serverRole: 'primary' | 'replica' = 'primary';
-  private attaching = false;
-  /** A route decided for the first queued message, not yet acted on. */
-  private routed: RouteChoice | null = null;
+  /** Getting a server connection for the queued statements. */
+  private readonly attach = new ServerAttach(this);
   private framer: MessageFramer;
   queue: Queued[] = [];
   /** What goes to the server next, and the client's statements on whichever server runs them. */
@@ -86,13 +83,13 @@ export class ClientSession implements RelayTarget {
   /** Set while the server socket is paused because the client has not yet taken our last write. */
   private holdingServer: ServerConnection | null = null;
   private readonly socket: Duplex;
-  private readonly transactionMode: boolean;
+  readonly transactionMode: boolean;
   /** Session settings as replayable SQL, by lower-case name; startup ones are what RESET ALL returns to. */
   settings: Map<string, string>;
   private readonly startup: Map<string, string>;
   override: RouteOverride = 'auto';
   /** default_transaction_isolation is serializable: a standby refuses every transaction, reads included. */
-  private serializable = false;
+  serializable = false;
   /** Read-your-writes: the positions this client's reads must see. */
   readonly positions: SessionPositions;
   /** The client opened a transaction block that has not ended yet (predicted from what it sent). */
@@ -224,7 +221,13 @@ export class ClientSession implements RelayTarget {
       this.queue.length === 0 &&
       !isLocal(type, info) &&
       (this.pluginSteps === null || !this.pluginSteps.needs(type, buf, start, end, info));
-    if (direct && !this.server && !this.attaching && this.transactionMode && this.attachAtOnce(info)) {
+    if (
+      direct &&
+      !this.server &&
+      !this.attach.attaching &&
+      this.transactionMode &&
+      this.attach.atOnce(info)
+    ) {
       this.forward(type, buf, start, end, info);
       return;
     }
@@ -284,7 +287,7 @@ export class ClientSession implements RelayTarget {
         const early = this.acknowledgeParse();
         if (early === 'wait') break;
         if (early === 'done') continue;
-        if (!this.attaching) this.attachServer();
+        if (!this.attach.attaching) this.attach.attach();
         // Attached at once when an idle connection was at hand; otherwise acquire() resumes the pump.
         if (!this.server) break;
         continue;
@@ -331,115 +334,13 @@ export class ClientSession implements RelayTarget {
       return 'wait';
     }
     this.queue.splice(0, 2);
-    this.routed = null;
+    this.attach.routed = null;
     this.stats.queries++;
     this.socket.write(Buffer.concat([be.parseComplete, be.readyForQuery(this.txStatus)]));
     return 'done';
   }
 
-  /** Routes the waiting statements and takes a server connection for them. */
-  private attachServer(attempt = 1, tried?: Set<string>, waited = false): void {
-    const choice = this.routed ?? this.route(tried);
-    this.routed = null;
-    const wait = this.db.config.routing.read_your_writes_wait;
-    const after = wait > 0 && !waited ? this.positions.readAfter(this.queuedInfos()) : null;
-    if (choice && after !== null && choice.decision.reason.endsWith('read-your-writes')) {
-      // Rather than load the primary, wait a little for a replica to replay this client's last write.
-      this.attaching = true;
-      this.db.shard.waitForReplica(after, wait).then(() => {
-        this.attaching = false;
-        if (this.closed) return;
-        this.attachServer(attempt, tried, true);
-        this.pump();
-      });
-      return;
-    }
-    if (!choice) {
-      this.failQueued(this.db.shard.noPrimaryError());
-      return;
-    }
-    this.hooks.onRoute?.(choice);
-    const pool = choice.host.pool;
-    const conn = pool.tryAcquire();
-    if (conn) {
-      this.bind(conn, pool, choice);
-      return;
-    }
-    this.attaching = true;
-    pool.acquire().then(
-      (c) => {
-        this.attaching = false;
-        if (this.closed) pool.release(c);
-        else {
-          this.bind(c, pool, choice);
-          this.pump();
-        }
-      },
-      (err: Error) => {
-        this.attaching = false;
-        if (this.closed) return;
-        // A read that has not started yet may run on another server.
-        if (
-          choice.decision.role === 'replica' &&
-          attempt < maxRouteAttempts &&
-          err instanceof BackendError &&
-          err.sqlstate === errorCodes.connectionFailure.sqlstate
-        ) {
-          choice.host.monitor.markDown(err.message);
-          this.attachServer(attempt + 1, new Set([...(tried ?? []), choice.host.address]));
-          this.pump();
-          return;
-        }
-        this.failQueued(err);
-      },
-    );
-  }
-
-  /** The server for the queued statements, by the router's rules. */
-  route(exclude?: Set<string>, infos: StatementInfo[] = this.queuedInfos()): RouteChoice | null {
-    const { access, reason } = accessFor(infos, {
-      override: this.override,
-      sessionPooling: !this.transactionMode || this.pinned !== null,
-    });
-    if (access === 'read' && this.serializable)
-      return this.db.shard.choose('write', 'serializable-session', null);
-    if (access === 'read' && this.positions.writePending()) {
-      const primary = this.db.shard.choose('write', `${reason},read-your-writes`, null);
-      if (primary) return primary;
-    }
-    return this.db.shard.choose(access, reason, this.positions.readAfter(infos), exclude);
-  }
-
-  private queuedInfos(): StatementInfo[] {
-    const infos: StatementInfo[] = [];
-    for (const m of this.queue) if (m.info) infos.push(m.info);
-    return infos;
-  }
-
-  /**
-   * The common case without copying or queueing: a statement arrives, no server is attached, and an idle
-   * connection of the server it routes to is at hand.
-   */
-  private attachAtOnce(info: StatementInfo | null): boolean {
-    const choice = this.route(undefined, info ? [info] : []);
-    if (
-      !choice ||
-      (this.db.config.routing.read_your_writes_wait > 0 &&
-        this.positions.readAfter(info ? [info] : []) !== null)
-    )
-      return false;
-    const conn = choice.host.pool.tryAcquire();
-    if (!conn) {
-      // Keep the decision: routing again would move a balancer on and skew its spread.
-      this.routed = choice;
-      return false;
-    }
-    this.hooks.onRoute?.(choice);
-    this.bind(conn, choice.host.pool, choice);
-    return true;
-  }
-
-  private bind(conn: ServerConnection, pool: Pool, choice: RouteChoice): void {
+  bind(conn: ServerConnection, pool: Pool, choice: RouteChoice): void {
     choice.count++;
     this.server = conn;
     this.serverPool = pool;
@@ -459,7 +360,7 @@ export class ClientSession implements RelayTarget {
   }
 
   /** No server could be had: answer every queued request with the error. */
-  private failQueued(err: Error): void {
+  failQueued(err: Error): void {
     const queued = this.queue;
     this.queue = [];
     if (this.pluginSteps) this.pluginSteps.cleared = 0;
@@ -607,6 +508,15 @@ export class ClientSession implements RelayTarget {
 
   classify(sql: string): StatementInfo {
     return this.intake.classify(sql);
+  }
+
+  onRoute(choice: RouteChoice): void {
+    this.hooks.onRoute?.(choice);
+  }
+
+  /** The server for the queued statements, by the router's rules. */
+  route(): RouteChoice | null {
+    return this.attach.route();
   }
 
   // RelayTarget: replies from the server.
