@@ -1,11 +1,13 @@
 // A sharded database's shards as one: shard map, table metadata, transaction ids, in-doubt resolution.
 import { randomBytes } from 'node:crypto';
-import { errorCodes } from '../errors.js';
+import { errorCodes, ProxyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ShardMap } from '../router/sharding/shard-map.js';
 import type { TableMeta } from '../router/sharding/shard-route.js';
 import type { ViewFacts } from '../router/sharding/relation-kinds.js';
 import type { HashKeyType } from '../router/sharding/pg-hash.js';
+import { hashKeyTypeOf } from '../router/sharding/key-types.js';
+import type { TableKind } from '../router/sharding/shard-map.js';
 import { ShardChannel } from './shard-channel.js';
 import { runSimple, sqlLiteral, textOf } from './shard-exec.js';
 import { gidPrefix, resolveInDoubt, type ResolveOutcome } from './two-phase.js';
@@ -21,8 +23,29 @@ import { WritePositions } from './write-positions.js';
 const resolveIntervalMs = 10_000;
 const inDoubtAgeMs = 30_000;
 
-const integerTypes = new Set([20, 21, 23]);
-const uuidType = 2950;
+type CatalogRow = (Buffer | null)[];
+
+/**
+ * The key's hash type. A hash-sharded table keyed by a type whose hash the proxy cannot compute as
+ * PostgreSQL does is refused: its rows would lie elsewhere than PARTITION BY HASH puts them.
+ */
+function keyTypeOf(table: string, kind: TableKind, keyRow: CatalogRow | undefined): HashKeyType {
+  const [oid, typmod] = [
+    Number(textOf(keyRow?.[1] ?? null) ?? 25),
+    Number(textOf(keyRow?.[2] ?? null) ?? -1),
+  ];
+  const type = hashKeyTypeOf(oid, typmod);
+  if (type) return type;
+  if (kind.kind === 'sharded' && kind.placement.algorithm === 'hash') {
+    const column = kind.placement.column;
+    throw new ProxyError(
+      'featureNotSupported',
+      `hash-sharded table "${table}" has shard key "${column}" of type ${textOf(keyRow?.[3] ?? null)}, which the proxy cannot hash as PostgreSQL does`,
+      'use an integer, text or uuid shard key (or date, timestamp, bool, oid, unconstrained numeric)',
+    );
+  }
+  return 'text';
+}
 
 export class Cluster {
   readonly map: ShardMap;
@@ -190,7 +213,8 @@ export class Cluster {
       for (const table of missing) {
         const answer = await runSimple(
           channel,
-          `SELECT attname, atttypid FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass(${sqlLiteral(table)}) ` +
+          'SELECT attname, atttypid, atttypmod, format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute ' +
+            `WHERE attrelid = to_regclass(${sqlLiteral(table)}) ` +
             'AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
         );
         if (answer.rows.length === 0) continue;
@@ -198,12 +222,7 @@ export class Cluster {
         const keyColumn = kind.kind === 'sharded' ? kind.placement.column.toLowerCase() : '';
         const columns = answer.rows.map((r) => textOf(r[0])!);
         const keyRow = answer.rows.find((r) => textOf(r[0]) === keyColumn);
-        const typeOid = Number(textOf(keyRow?.[1] ?? null) ?? 25);
-        const keyType: HashKeyType = integerTypes.has(typeOid)
-          ? 'int'
-          : typeOid === uuidType
-            ? 'uuid'
-            : 'text';
+        const keyType = keyTypeOf(table, kind, keyRow);
         if (this.metaVersion === version) this.meta.set(table, { keyType, columns });
       }
       const views = others.length > 0 ? await loadViewFacts(channel, others) : new Map();

@@ -1,9 +1,11 @@
 // PostgreSQL's extended hash functions and partition hash, so hash placement matches PARTITION BY HASH.
 //
 // Bob Jenkins' lookup3 as PostgreSQL's src/common/hashfn.c uses it (little-endian byte order), the
-// per-type wrappers (hashint8extended, hashtextextended, uuid_hash_extended) and the seed and combine
+// per-type wrappers (hashint8extended, hashtextextended, uuid_hash_extended, hash_numeric_extended, …) and the seed and combine
 // step of compute_partition_hash_value. Written from the algorithm's description, checked against a
 // real server with satisfies_hash_partition in the tests.
+
+import { boolValue, dateDays, numericKey, oidValue, timestampMicros } from './key-hash-input.js';
 
 /** HASH_PARTITION_SEED: the seed PostgreSQL passes to every extended hash when partitioning. */
 export const hashPartitionSeed = 0x7a5b22367996dcfdn;
@@ -199,16 +201,57 @@ export function hashCombine64(a: bigint, b: bigint): bigint {
   return (a ^ mixed) & mask64;
 }
 
-export type HashKeyType = 'int' | 'text' | 'uuid';
+/**
+ * How a shard key hashes: `int` for int2/int4/int8 (and date, bool and oid values, which hash as the same
+ * 32-bit word), `text` for text/varchar/name, `bpchar` without trailing spaces, `date` and `timestamp` by
+ * their stored integer, `bool`, `oid`, `numeric` (unconstrained) and `uuid`.
+ */
+export type HashKeyType =
+  'int' | 'text' | 'uuid' | 'bpchar' | 'date' | 'timestamp' | 'bool' | 'oid' | 'numeric';
 
 /** The partition hash of a one-column key: the remainder modulo the shard count is the shard. */
 export function partitionHash(type: HashKeyType, value: string | bigint): bigint {
-  let h: bigint;
-  if (type === 'int')
-    h = hashInt8Extended(typeof value === 'bigint' ? value : BigInt(value), hashPartitionSeed);
-  else if (type === 'uuid') h = hashUuidExtended(String(value), hashPartitionSeed);
-  else h = hashTextExtended(String(value), hashPartitionSeed);
-  return hashCombine64(0n, h);
+  return hashCombine64(0n, extendedHash(type, value));
+}
+
+function extendedHash(type: HashKeyType, value: string | bigint): bigint {
+  const text = String(value);
+  switch (type) {
+    case 'int':
+      return hashInt8Extended(typeof value === 'bigint' ? value : BigInt(value), hashPartitionSeed);
+    case 'uuid':
+      return hashUuidExtended(text, hashPartitionSeed);
+    case 'numeric':
+      return hashNumericExtended(text, hashPartitionSeed);
+    case 'timestamp':
+      return hashInt8Extended(timestampMicros(text), hashPartitionSeed);
+    case 'text':
+    case 'bpchar':
+      return hashTextExtended(type === 'bpchar' ? text.replace(/ +$/, '') : text, hashPartitionSeed);
+    default:
+      return hashUint32Extended(wordOf(type, text), hashPartitionSeed);
+  }
+}
+
+/** date (hashint4extended), bool (hashcharextended) and oid (hashoidextended) hash one 32-bit word. */
+function wordOf(type: 'date' | 'bool' | 'oid', text: string): number {
+  return (type === 'date' ? dateDays(text) : type === 'bool' ? boolValue(text) : oidValue(text)) >>> 0;
+}
+
+/**
+ * hash_numeric_extended: the base-10000 digits (int16, little-endian) without leading and trailing zero
+ * groups, XORed with the weight; NaN and infinities hash to the seed, zero to the seed minus one.
+ */
+export function hashNumericExtended(text: string, seed: bigint): bigint {
+  const key = numericKey(text);
+  if (key === 'special') return seed;
+  if (key === 'zero') return (seed - 1n) & mask64;
+  const bytes = new Uint8Array(key.digits.length * 2);
+  key.digits.forEach((d, i) => {
+    bytes[i * 2] = d & 0xff;
+    bytes[i * 2 + 1] = d >> 8;
+  });
+  return (hashBytesExtended(bytes, seed) ^ BigInt.asUintN(64, BigInt(key.weight))) & mask64;
 }
 
 /**
@@ -216,14 +259,15 @@ export function partitionHash(type: HashKeyType, value: string | bigint): bigint
  * partition hash modulo n, computed on its two 32-bit halves (it runs for every routed statement).
  */
 export function hashShard(type: HashKeyType, value: string | bigint, shards: number): number {
-  const s =
-    type === 'int'
-      ? (typeof value === 'string' && smallInt8State(value, partitionSeed)) ||
-        int8State(typeof value === 'bigint' ? value : BigInt(value), partitionSeed)
-      : bytesState(
-          type === 'uuid' ? uuidBytes(String(value)) : Buffer.from(String(value), 'utf8'),
-          partitionSeed,
-        );
+  let s: Jenkins;
+  if (type === 'int')
+    s =
+      (typeof value === 'string' && smallInt8State(value, partitionSeed)) ||
+      int8State(typeof value === 'bigint' ? value : BigInt(value), partitionSeed);
+  else if (type === 'uuid' || type === 'text') {
+    const text = String(value);
+    s = bytesState(type === 'uuid' ? uuidBytes(text) : Buffer.from(text, 'utf8'), partitionSeed);
+  } else return Number(partitionHash(type, value) % BigInt(shards));
   // hash_combine64(0, h) is h + 0x49a0f4dd15e5a8e3 modulo 2^64; the extended hash is (b << 32) | c.
   const low = s.c + 0x15e5a8e3;
   const high = (s.b + 0x49a0f4dd + (low > 0xffffffff ? 1 : 0)) >>> 0;
