@@ -4,6 +4,7 @@ import { checkConfigCommand } from './config/check.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { createLogger } from './logger.js';
 import { startProxy } from './proxy.js';
+import { workerCount } from './workers/worker-plan.js';
 
 const usage = `usage:
   polyproxy --config FILE          start the proxy
@@ -19,6 +20,11 @@ async function serve(path: string): Promise<void> {
     process.exit(1);
   }
   const log = createLogger(config.log);
+  const workers = workerCount(config);
+  if (workers > 1) {
+    const { runClustered } = await import('./workers/cluster.js');
+    return runClustered(path, config, workers, log);
+  }
   const proxy = await startProxy(config, { configPath: path, logger: log });
   process.on('SIGHUP', () => {
     try {

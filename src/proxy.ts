@@ -20,11 +20,17 @@ import type { PluginHost } from './plugins/host.js';
 export interface ProxyOptions {
   configPath?: string;
   logger?: Logger;
+  /** Set in a worker process (src/workers): its number and where cancels for other workers' clients go. */
+  worker?: ListenerOptions['worker'];
 }
 
 export interface Proxy {
   address: { host: string; port: number };
   adminAddress?: { host: string; port: number };
+  /** The metrics of this proxy: what /metrics serves, or what a worker hands the primary's aggregator. */
+  registry: ProxyMetrics['registry'];
+  /** A client's CancelRequest that reached another worker first. */
+  cancel(pid: number, secret: number): void;
   /** Applies a new config: unchanged databases keep their clients; changed ones drain and restart. */
   reload(config: Config): Promise<void>;
   /** Graceful: stop accepting, let transactions finish (up to shutdown_timeout), close everything. */
@@ -35,6 +41,7 @@ function listenerOptions(
   config: Config,
   databases: Map<string, Database>,
   openAdminConsole?: ListenerOptions['openAdminConsole'],
+  worker?: ListenerOptions['worker'],
 ): ListenerOptions {
   const users = new Map(config.users.map((u) => [u.name, u]));
   return {
@@ -51,6 +58,7 @@ function listenerOptions(
     findUser: (name) => users.get(name),
     findDatabase: (name) => databases.get(name),
     openAdminConsole,
+    worker,
   };
 }
 
@@ -78,7 +86,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
     },
     log,
   );
-  const listener = new Listener(listenerOptions(config, databases, openConsole), log);
+  const listener = new Listener(listenerOptions(config, databases, openConsole, opts.worker), log);
   const listen = parseHostPort(config.listen);
   const metrics = createMetrics({
     clients: () => {
@@ -169,6 +177,8 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   const proxy: Proxy = {
     address,
     adminAddress,
+    registry: metrics.registry,
+    cancel: (pid, secret) => listener.cancel(pid, secret),
     async reload(next) {
       const diff = diffDatabases(config, next);
       const retired: Database[] = [];
@@ -185,7 +195,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
       if (JSON.stringify(next.plugins) !== JSON.stringify(config.plugins))
         log.warn('plugin settings changed: they take effect when the proxy restarts');
       config = next;
-      listener.options = listenerOptions(next, databases, openConsole);
+      listener.options = listenerOptions(next, databases, openConsole, opts.worker);
       log.info('configuration reloaded', diff as unknown as Record<string, unknown>);
       await Promise.all(
         retired.map(async (db) => {

@@ -1,9 +1,9 @@
 // The admin HTTP endpoint: /metrics for Prometheus, /healthz (alive) and /readyz (accepting clients).
 import http from 'node:http';
-import type { Registry } from 'prom-client';
 
 export interface AdminHttpSource {
-  registry: Registry;
+  /** One proxy's registry, or (with workers) the primary's view aggregated over every worker. */
+  registry: { metrics(): Promise<string>; contentType: string };
   ready(): boolean;
 }
 

@@ -7,6 +7,9 @@ import { isMalformedScramVerifier, passwordKind } from './password.js';
 /** The database name clients use to reach the admin console, so no backend database may take it. */
 export const adminDatabaseName = 'polyproxy';
 
+/** The most worker processes: a client's cancel key carries its worker in one byte. */
+export const maxWorkers = 255;
+
 export const userSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -98,6 +101,13 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   shutdown_timeout: duration('30s'),
+  workers: z
+    .union([z.literal('auto'), z.int().min(1).max(maxWorkers)])
+    .default('auto')
+    .meta({
+      description:
+        'worker processes sharing the listen address (auto: one per core); pool sizes are totals over all workers',
+    }),
   users: usersSchema,
   databases: databasesSchema.meta({ description: 'database name clients connect to -> where it lives' }),
   plugins: z.record(z.string(), z.unknown()).default({}),

@@ -36,6 +36,8 @@ export interface ListenerOptions {
   findDatabase(name: string): Database | undefined;
   /** Takes over a logged-in client of the admin database (`adminDatabaseName`); it checks the user is an admin. */
   openAdminConsole?(input: SocketInput, user: string, leftover: Buffer): void;
+  /** In a worker process: its number (the low byte of every cancel secret it hands out) and where other workers' cancels go. */
+  worker?: { id: number; forwardCancel(pid: number, secret: number): void };
 }
 
 /** Where a client connected from, for the admin console's SHOW CLIENTS. */
@@ -227,7 +229,7 @@ export class Listener {
       db,
       result.user.name,
       pid,
-      crypto.randomInt(0, 0x7fffffff),
+      o.worker ? (crypto.randomInt(0, 0x800000) << 8) | o.worker.id : crypto.randomInt(0, 0x7fffffff),
       settings,
       o.maxMessageBytes,
       log,
@@ -313,8 +315,13 @@ export class Listener {
     );
   }
 
-  /** Forwards a client's cancel to the server running its statement, and only while it still runs it. */
-  private cancel(pid: number, secret: number): void {
+  /**
+   * Forwards a client's cancel to the server running its statement, and only while it still runs it; in a
+   * worker, a cancel whose secret names another worker goes there through the primary process.
+   */
+  cancel(pid: number, secret: number): void {
+    const worker = this.options.worker;
+    if (worker && (secret & 0xff) !== worker.id) return worker.forwardCancel(pid, secret);
     const session = this.sessions.get(pid);
     if (!session || session.secret !== secret) return;
     const conn = session.server;

@@ -70,6 +70,7 @@ beforeAll(async () => {
       listen: `127.0.0.1:${port}`,
       admin: `127.0.0.1:${adminPort}`,
       log: { level: 'warn' },
+      workers: 1,
       users: [{ name: 'app', password: 'app-secret' }],
       databases: { app: { backend, pool: { mode: 'transaction', size: 2 }, shards } },
       plugins: { cache },

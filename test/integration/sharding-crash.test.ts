@@ -64,6 +64,7 @@ beforeAll(async () => {
   const config = {
     listen: `127.0.0.1:${port}`,
     log: { level: 'warn' },
+    workers: 1,
     users: [{ name: 'app', password: 'app-secret' }],
     databases: {
       app: {

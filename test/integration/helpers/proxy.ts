@@ -37,6 +37,8 @@ export interface TestProxyOptions {
   databasesYaml?: string;
   /** The `plugins:` section's entries as YAML lines, each indented under `plugins:`. */
   pluginsYaml?: string;
+  /** Worker processes when the proxy runs as dist/cli.js (default 1; in-process proxies have one anyway). */
+  workers?: number;
 }
 
 export interface ConfigAddress {
@@ -81,6 +83,7 @@ export function testConfigYaml(opts: TestProxyOptions & ConfigAddress): string {
     `listen: 127.0.0.1:${opts.port}`,
     `admin: 127.0.0.1:${opts.adminPort}`,
     `shutdown_timeout: ${opts.shutdownTimeout ?? '10s'}`,
+    `workers: ${opts.workers ?? 1}`,
     ...(limits ? ['limits:', limits] : []),
     ...(opts.tls
       ? ['tls:', `  cert: ${JSON.stringify(opts.tls.cert)}`, `  key: ${JSON.stringify(opts.tls.key)}`]
