@@ -70,6 +70,7 @@ export function cacheChangeStreams(
       slot: shared ? `${config.slot}_${slotSafe(source.database)}`.slice(0, 63) : config.slot,
       publication: config.publication,
       log,
+      consumer: 'cache',
       onConsuming: (on) => consuming.set(labels, on ? 1 : 0),
       apply: async (tables) => {
         await Promise.all([...source.feeds].map((database) => cache.invalidate({ database, tables })));
