@@ -26,6 +26,15 @@ async function outcome(client: pg.Client, sql: string, params: unknown[] = []): 
   }
 }
 
+/** The same, rows compared in any order (RETURNING's order is PostgreSQL's scan order). */
+async function expectSameRows(sql: string, params: unknown[] = []): Promise<void> {
+  const sorted = (o: Outcome) =>
+    'rows' in o ? { ...o, rows: o.rows.map((r) => JSON.stringify(r)).sort() } : { error: o.error };
+  console.log(sql, JSON.stringify(await outcome(viaProxy, 'SELECT 1 FROM legacy.items WHERE false')));
+  const expected = sorted(await outcome(reference, sql, params));
+  expect(sorted(await outcome(viaProxy, sql, params)), sql).toEqual(expected);
+}
+
 /** Same rows as PostgreSQL, or refused with 0A000 by the proxy (a translation it cannot make faithful). */
 async function expectSame(sql: string, params: unknown[] = []): Promise<'same' | 'refused'> {
   const expected = await outcome(reference, sql, params);
@@ -281,6 +290,25 @@ describe('mysql plugin: differential against PostgreSQL', () => {
     for (const [sql, params] of cases) expect(await expectSame(sql, params), sql).toBe('same');
   });
 
+  it('answers UNION, INTERSECT and EXCEPT as PostgreSQL does', async () => {
+    for (const sql of [
+      'SELECT name FROM legacy.items WHERE qty > 3 UNION SELECT name FROM legacy.items WHERE price < 2 ORDER BY name',
+      'SELECT qty FROM legacy.items UNION ALL SELECT qty FROM legacy.items ORDER BY 1 DESC LIMIT 5',
+      'SELECT qty FROM legacy.items UNION SELECT qty FROM legacy.items ORDER BY qty',
+      'SELECT name FROM legacy.items INTERSECT SELECT name FROM legacy.items WHERE active ORDER BY name',
+      'SELECT name FROM legacy.items EXCEPT SELECT name FROM legacy.items WHERE active ORDER BY 1',
+      // ASCII only: upper() of é depends on the database's LC_CTYPE in PostgreSQL.
+      "SELECT lower(name) AS n FROM legacy.items WHERE name <> 'élan' UNION SELECT upper(name) FROM legacy.items WHERE name <> 'élan' ORDER BY n",
+      'SELECT note FROM legacy.items UNION SELECT note FROM legacy.items ORDER BY note DESC',
+      'SELECT active FROM legacy.items EXCEPT ALL SELECT active FROM legacy.items WHERE qty > 3 ORDER BY 1',
+      'SELECT qty FROM legacy.items INTERSECT ALL SELECT qty FROM legacy.items WHERE qty < 5 ORDER BY 1 OFFSET 1',
+      "SELECT name, qty FROM legacy.items WHERE qty < 3 UNION ALL SELECT 'extra', 1 FROM legacy.items WHERE name = 'fig' ORDER BY 2, 1",
+      'SELECT name FROM legacy.items WHERE qty = 3 UNION SELECT name FROM legacy.items WHERE qty = 7 UNION ALL SELECT name FROM legacy.items WHERE qty = 3 ORDER BY 1',
+      'SELECT count(*) FROM legacy.items UNION ALL SELECT sum(qty) FROM legacy.items ORDER BY 1',
+    ])
+      expect(await expectSame(sql), sql).toBe('same');
+  });
+
   it('binds parameters as MySQL placeholders (extended protocol)', async () => {
     const cases: [string, unknown[]][] = [
       ['SELECT name FROM legacy.items WHERE qty > $1 ORDER BY name', [3]],
@@ -303,12 +331,13 @@ describe('mysql plugin: differential against PostgreSQL', () => {
       ["SELECT created - interval '1.5 months' FROM legacy.items", 'this interval'],
       ['SELECT created - created FROM legacy.items', 'operator - on timestamp and timestamp'],
       ["SELECT date_trunc('decade', created) FROM legacy.items", 'date_trunc() to decade'],
-      ['SELECT name FROM legacy.items UNION SELECT name FROM legacy.items', 'UNION'],
+      ['SELECT name FROM legacy.items UNION SELECT qty FROM legacy.items', 'UNION of text and int4'],
+      ['UPDATE legacy.items SET id = 5 WHERE false RETURNING id', 'changes the primary key'],
       ['SELECT row_number() OVER () FROM legacy.items', 'window functions'],
       ["SELECT name FROM legacy.items WHERE name ~ 'a'", 'operator ~'],
       ['SELECT DISTINCT ON (active) name FROM legacy.items', 'DISTINCT ON'],
       ['UPDATE legacy.items SET qty = 1, price = qty WHERE false', 'SET reading "qty"'],
-      ['INSERT INTO legacy.items (name) VALUES ($$z$$) ON CONFLICT DO NOTHING', 'DO NOTHING'],
+      ['INSERT INTO legacy.items (name) VALUES ($$z$$) ON CONFLICT (name) DO NOTHING', 'several unique keys'],
       ['SELECT active || name FROM legacy.items', '||'],
       ['SELECT md5(name) FROM legacy.items', 'md5()'],
       // Two unique keys (id, name): MySQL's ON DUPLICATE KEY UPDATE would fire on either.
@@ -338,9 +367,32 @@ describe('mysql plugin: differential against PostgreSQL', () => {
       ['UPDATE legacy.items SET qty = 0 WHERE false', []],
       ["DELETE FROM legacy.items WHERE name IN ('nut', 'fig')", []],
       ['DELETE FROM legacy.items WHERE qty IS NULL AND price IS NULL', []],
+      // Explicit ids: MySQL's AUTO_INCREMENT moved past the explicit 100 above, PostgreSQL's sequence did not.
+      [
+        "INSERT INTO legacy.items (id, name, qty) VALUES (110, 'apple', 1), (111, 'pear', 2) ON CONFLICT DO NOTHING",
+        [],
+      ],
+      ["INSERT INTO legacy.items (id, name) VALUES (112, 'pear') ON CONFLICT DO NOTHING", []],
+      ["INSERT INTO legacy.items (id, name) VALUES (111, 'plum') ON CONFLICT DO NOTHING", []],
+      [
+        "UPDATE legacy.items SET qty = qty * 2 WHERE qty > 4 AND name <> 'Apple' RETURNING id, name, qty, qty / 3 AS third",
+        [],
+      ],
+      ['UPDATE legacy.items SET note = $1 WHERE id = $2 RETURNING note, id', ['via param', 1]],
+      ["DELETE FROM legacy.items WHERE name LIKE 'p%' RETURNING *", []],
+      ['DELETE FROM legacy.items WHERE false RETURNING id', []],
+      ['UPDATE legacy.items SET qty = 1 WHERE id = -1 RETURNING id', []],
+      [
+        "INSERT INTO legacy.items (id, name) SELECT id + 200, name || '2' FROM legacy.items WHERE qty > 5 ON CONFLICT DO NOTHING",
+        [],
+      ],
+      [
+        'INSERT INTO legacy.items (id, name) SELECT id + 300, name FROM legacy.items WHERE qty > 5 ON CONFLICT DO NOTHING',
+        [],
+      ],
     ];
     for (const [sql, params] of writes) {
-      expect(await expectSame(sql, params), sql).toBe('same');
+      await expectSameRows(sql, params);
       expect(await expectSame(table), `after ${sql}`).toBe('same');
     }
   });

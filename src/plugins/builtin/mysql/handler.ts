@@ -8,8 +8,9 @@ import type { Catalog, TableInfo } from './catalog.js';
 import { pgAverage } from './average.js';
 import { divisionByZero, toPluginError } from './errors.js';
 import type { Dialect } from './scope.js';
-import { quoteName, render, type Slot } from './fragments.js';
+import { quoteName, render, type Frag, type Slot } from './fragments.js';
 import { typeOids } from './pg-types.js';
+import type { Keyed } from './plan.js';
 import { Translator, type OutputColumn, type Plan, type ReadBack } from './statements.js';
 import { mysqlValue, type MysqlValue } from './text-in.js';
 import { pgText } from './text-out.js';
@@ -18,7 +19,12 @@ import type { BlockTransactions } from './transactions.js';
 /** MariaDB has code-point collations without padding for every character set; MySQL 8 has one for utf8mb4. */
 export function dialectFor(version: string): Dialect {
   const mariadb = /mariadb/i.test(version);
+  const [major, minor, patch] = (/^(\d+)\.(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
+  const at = (m: number, n: number, p: number) =>
+    major > m || (major === m && (minor > n || (minor === n && patch >= p)));
   return {
+    // INTERSECT and EXCEPT (with ALL): MariaDB 10.5, MySQL 8.0.31.
+    intersectExcept: mariadb ? at(10, 5, 0) : at(8, 0, 31),
     binaryCollation: (charset) =>
       mariadb ? `${charset}_nopad_bin` : charset === 'utf8mb4' ? 'utf8mb4_0900_bin' : `${charset}_bin`,
   };
@@ -114,6 +120,11 @@ export class MysqlHandler implements StatementHandler {
       lines.push(
         `  then: ${render(plan.readBack.select).sql} WHERE ${quoteName(plan.readBack.alias)}.${quoteName(plan.readBack.key)} IN (…)`,
       );
+    if (plan.keyed)
+      lines.push(
+        `  first: ${render(plan.keyed.find).sql}`,
+        `  rows: ${render(plan.keyed.select).sql} WHERE ${quoteName(plan.keyed.alias)}.${quoteName(plan.keyed.key)} IN (…), ${plan.keyed.readFirst ? 'before' : 'after'} the statement on those keys`,
+      );
     return lines.join('\n');
   }
 
@@ -127,7 +138,7 @@ export class MysqlHandler implements StatementHandler {
     }
     let healthy = true;
     try {
-      if (!plan.readBack) return await this.run(connection, plan, stmt, false);
+      if (!plan.readBack && !plan.keyed) return await this.run(connection, plan, stmt, false);
       await connection.query('START TRANSACTION');
       try {
         const result = await this.run(connection, plan, stmt, true);
@@ -165,10 +176,13 @@ export class MysqlHandler implements StatementHandler {
       const out = rows.map((row) => outputRow(row, plan.columns!));
       return { columns, rows: out, command: `SELECT ${out.length}` };
     }
+    if (plan.keyed) return this.runKeyed(connection, plan, plan.keyed, stmt);
+    if (plan.countsSkipped) await connection.query('SET @polyproxy_skipped = 0');
     const [header] = (await connection.execute(sql, values)) as unknown as [ResultSetHeader];
     switch (plan.kind) {
       case 'insert': {
-        const count = plan.rowsProposed ?? header.affectedRows;
+        const count =
+          plan.rowsProposed ?? header.affectedRows - (plan.countsSkipped ? await skipped(connection) : 0);
         const rows = plan.readBack ? await this.readBack(connection, plan, plan.readBack, header, stmt) : [];
         return { columns, rows, command: `INSERT 0 ${count}` };
       }
@@ -177,6 +191,53 @@ export class MysqlHandler implements StatementHandler {
       case 'delete':
         return { columns: null, rows: [], command: `DELETE ${header.affectedRows}` };
     }
+  }
+
+  /** UPDATE/DELETE ... RETURNING: find and lock the rows' keys, run the statement on them, read them by key. */
+  private async runKeyed(
+    connection: PoolConnection,
+    plan: Plan,
+    keyed: Keyed,
+    stmt: Statement,
+  ): Promise<StatementResult> {
+    const found = render(keyed.find);
+    const [keyRows] = (await connection.execute(
+      { sql: found.sql, rowsAsArray: true },
+      bind(found.slots, stmt),
+    )) as unknown as [MysqlValue[][]];
+    const keys = keyRows.map((row) => row[0]);
+    const read = () => this.rowsByKey(connection, plan, keyed, keys, stmt);
+    const before = keyed.readFirst ? await read() : [];
+    if (keys.length) {
+      const { sql, slots } = render(plan.statement);
+      const where = ` WHERE ${quoteName(keyed.alias)}.${quoteName(keyed.key)} IN (${keys.map(() => '?').join(', ')})`;
+      await connection.execute(sql + where, [...bind(slots, stmt), ...keys]);
+    }
+    const rows = keyed.readFirst ? before : await read();
+    return { columns: columnsOf(plan), rows, command: `${plan.kind.toUpperCase()} ${keys.length}` };
+  }
+
+  /** Rows of `select` (its last column the key) in the order of `keys`. */
+  private async rowsByKey(
+    connection: PoolConnection,
+    plan: Plan,
+    by: { select: Frag; alias: string; key: string },
+    keys: MysqlValue[],
+    stmt: Statement,
+  ): Promise<(string | null)[][]> {
+    if (!keys.length) return [];
+    const { sql, slots } = render(by.select);
+    const where = ` WHERE ${quoteName(by.alias)}.${quoteName(by.key)} IN (${keys.map(() => '?').join(', ')})`;
+    const [rows] = (await connection.execute({ sql: sql + where, rowsAsArray: true }, [
+      ...bind(slots, stmt),
+      ...keys,
+    ])) as unknown as [unknown[][]];
+    const byKey = new Map(rows.map((row) => [String(row[row.length - 1]), row]));
+    const types = plan.columns!;
+    return keys.flatMap((key) => {
+      const row = byKey.get(String(key));
+      return row ? [types.map((column, i) => pgText(row[i], column.type))] : [];
+    });
   }
 
   /** RETURNING: the inserted rows read back by key, in the order they were inserted. */
@@ -195,19 +256,7 @@ export class MysqlHandler implements StatementHandler {
       })) as unknown as [[[number]]];
       keys = Array.from({ length: header.affectedRows }, (_, i) => header.insertId + i * Number(step));
     } else keys = readBack.keys.map((key) => (typeof key === 'string' ? key : bind([key], stmt)[0]));
-    if (!keys.length) return [];
-    const { sql, slots } = render(readBack.select);
-    const where = ` WHERE ${quoteName(readBack.alias)}.${quoteName(readBack.key)} IN (${keys.map(() => '?').join(', ')})`;
-    const [rows] = (await connection.execute({ sql: sql + where, rowsAsArray: true }, [
-      ...bind(slots, stmt),
-      ...keys,
-    ])) as unknown as [unknown[][]];
-    const byKey = new Map(rows.map((row) => [String(row[row.length - 1]), row]));
-    const types = plan.columns!;
-    return keys.flatMap((key) => {
-      const row = byKey.get(String(key));
-      return row ? [types.map((column, i) => pgText(row[i], column.type))] : [];
-    });
+    return this.rowsByKey(connection, plan, readBack, keys, stmt);
   }
 }
 
@@ -219,6 +268,15 @@ function outputRow(row: unknown[], columns: readonly OutputColumn[]): (string | 
     at += 2;
     return pgAverage(row[at - 2], row[at - 1]);
   });
+}
+
+/** Rows an ON CONFLICT DO NOTHING skipped (each also counted as affected, the pool's connections using FOUND_ROWS). */
+async function skipped(connection: PoolConnection): Promise<number> {
+  const [[row]] = (await connection.query({
+    sql: 'SELECT @polyproxy_skipped',
+    rowsAsArray: true,
+  })) as unknown as [[[unknown]]];
+  return Number(row[0]);
 }
 
 /** Whether the translation divides (DIV, MOD, / on floats): MySQL's SELECT answers NULL for a zero divisor. */

@@ -24,11 +24,26 @@ export interface ReadBack {
   readonly keys: readonly (Slot | string)[] | 'generated';
 }
 
+/** UPDATE/DELETE ... RETURNING: keys found and locked first, the statement limited to them, rows read by key. */
+export interface Keyed {
+  /** SELECT of the key column ... FOR UPDATE, with the statement's WHERE. */
+  readonly find: Frag;
+  /** RETURNING's select list and the key, FROM the table; ` WHERE alias.key IN (…)` is added at run time. */
+  readonly select: Frag;
+  readonly alias: string;
+  readonly key: string;
+  /** DELETE reads its rows before deleting them; UPDATE after. */
+  readonly readFirst: boolean;
+}
+
 export interface Plan {
   readonly kind: 'select' | 'insert' | 'update' | 'delete';
   readonly statement: Frag;
   readonly columns: readonly OutputColumn[] | null;
   readonly readBack?: ReadBack;
+  readonly keyed?: Keyed;
+  /** ON CONFLICT DO NOTHING: MySQL counts each skipped row as affected; the statement counts them in @polyproxy_skipped. */
+  readonly countsSkipped?: boolean;
   /** INSERT ... ON CONFLICT DO UPDATE: every row is inserted or updated, and PostgreSQL counts each once. */
   readonly rowsProposed?: number;
 }

@@ -23,6 +23,8 @@ export interface Scope {
 export interface Dialect {
   /** A collation comparing by code point without padding, as PostgreSQL's "C" collation does. */
   binaryCollation(charset: string): string;
+  /** Whether the server has INTERSECT and EXCEPT, ALL included. */
+  readonly intersectExcept: boolean;
 }
 
 /** Translates one statement's expressions; nested SELECTs come back through `subquery`. */

@@ -131,9 +131,13 @@ export class Queries {
   }
 
   /** `outermost`: the statement's own select list, whose avg() columns the handler computes from sum and count. */
-  select(body: Node, parent: Scope | undefined, outermost = false): { frag: Frag; columns: OutputColumn[] } {
-    if (body.op !== 'SETOP_NONE')
-      throw unsupported('UNION, INTERSECT and EXCEPT', 'run each SELECT on its own');
+  select(
+    body: Node,
+    parent: Scope | undefined,
+    outermost = false,
+    collateText = false,
+  ): { frag: Frag; columns: OutputColumn[] } {
+    if (body.op !== 'SETOP_NONE') return this.setOperation(body, parent);
     this.refuseClauses(body);
     const entries: ScopeEntry[] = [];
     let scope: Scope = { entries, parent };
@@ -147,11 +151,8 @@ export class Queries {
     const isDistinct = listOf(body.distinctClause).length > 0;
     const selectList = list(
       targets.map((t) => {
-        const item = join(
-          null,
-          isDistinct ? collated(t.frag, this.dialect) : t.frag,
-          ` AS ${quoteName(t.name)}`,
-        );
+        const value = isDistinct || collateText ? collated(t.frag, this.dialect) : t.frag;
+        const item = join(null, value, ` AS ${quoteName(t.name)}`);
         return t.count ? join(null, item, ', ', t.count, ` AS ${quoteName(`${t.name} count`)}`) : item;
       }),
     );
@@ -178,6 +179,64 @@ export class Queries {
       average: t.count !== undefined,
     }));
     return { frag: join(columns[0]?.type ?? null, ...parts), columns };
+  }
+
+  /** UNION, INTERSECT, EXCEPT of SELECTs with the same column types; text compared by code point to remove duplicates. */
+  private setOperation(body: Node, parent: Scope | undefined): { frag: Frag; columns: OutputColumn[] } {
+    if (body.withClause) throw unsupported('WITH', 'query the tables directly');
+    if (listOf(body.lockingClause).length) throw unsupported('FOR UPDATE with UNION, INTERSECT or EXCEPT');
+    const op = { SETOP_UNION: 'UNION', SETOP_INTERSECT: 'INTERSECT', SETOP_EXCEPT: 'EXCEPT' }[
+      String(body.op)
+    ];
+    if (!op) throw unsupported(String(body.op));
+    if (op !== 'UNION' && !this.dialect.intersectExcept)
+      throw unsupported(`${op} on this MySQL server`, 'use MariaDB 10.5 or later, or MySQL 8.0.31 or later');
+    // The parser gives the branches as SelectStmt bodies, without the wrapping node.
+    const branch = (node: unknown) => this.select(node as Node, parent, false, !body.all);
+    const left = branch(body.larg);
+    const right = branch(body.rarg);
+    if (left.columns.length !== right.columns.length)
+      throw new PluginError('42601', `each ${op} query must have the same number of columns`);
+    const columns = left.columns.map((column, i) => {
+      const other = right.columns[i];
+      if (column.type !== other.type)
+        throw unsupported(`${op} of ${column.type} and ${other.type} columns`, 'cast both to one type');
+      return {
+        ...column,
+        typeModifier: column.typeModifier === other.typeModifier ? column.typeModifier : -1,
+      };
+    });
+    const combined = join(null, '(', left.frag, `) ${op}${body.all ? ' ALL' : ''} (`, right.frag, ')');
+    const ordering = this.resultOrdering(body, parent, columns);
+    if (!ordering.length) return { frag: join(columns[0]?.type ?? null, combined), columns };
+    return {
+      frag: join(columns[0]?.type ?? null, 'SELECT * FROM (', combined, ') AS `result`', ...ordering),
+      columns,
+    };
+  }
+
+  /** ORDER BY and LIMIT of a set operation, over its result as a derived table. */
+  private resultOrdering(body: Node, parent: Scope | undefined, columns: OutputColumn[]): (string | Frag)[] {
+    const table: TableInfo = {
+      name: 'result',
+      columns: columns.map((c) => ({
+        name: c.name,
+        mapped: { type: c.type, typeModifier: c.typeModifier },
+        columnType: c.type,
+        nullable: true,
+        autoIncrement: false,
+        charset: null,
+      })),
+      primaryKey: [],
+      uniqueKeys: [],
+    };
+    const entry: ScopeEntry = { alias: 'result', table };
+    const targets = table.columns.map((column) => ({
+      name: column.name,
+      frag: this.expressions.columnFrag(entry, column),
+      column,
+    }));
+    return this.ordering(body, { entries: [entry], parent }, targets);
   }
 
   /** ORDER BY, LIMIT and OFFSET. */

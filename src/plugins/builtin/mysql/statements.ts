@@ -1,17 +1,17 @@
 // Whole statements on the claimed schema (SELECT, INSERT, UPDATE, DELETE) as MySQL statements with placeholders.
 import { PluginError } from '../../api.js';
-import { bodyOf, kindOf, listOf, namesOf, type Node } from './ast.js';
+import { bodyOf, kindOf, listOf, type Node } from './ast.js';
 import type { TableColumn, TableInfo } from './catalog.js';
 import { undefinedColumn, unsupported } from './errors.js';
 import { join, list, quoteName, text, type Frag } from './fragments.js';
 import type { OutputColumn, Plan, ReadBack } from './plan.js';
 import type { Scope, ScopeEntry } from './scope.js';
-import { Queries } from './select.js';
+import { returningOf, Writes } from './writes.js';
 
 export type { OutputColumn, Plan, ReadBack, Tables } from './plan.js';
 export { columnName } from './plan.js';
 
-export class Translator extends Queries {
+export class Translator extends Writes {
   plan(ast: Node): Plan {
     const kind = kindOf(ast);
     const body = (ast as Record<string, Node>)[kind];
@@ -70,42 +70,30 @@ export class Translator extends Queries {
     const parts: (string | Frag)[] = [head, values];
     let rowsProposed: number | undefined;
     const conflict = body.onConflictClause as Node | undefined;
+    const countsSkipped = conflict?.action === 'ONCONFLICT_NOTHING' && info.uniqueKeys.length > 0;
     if (conflict) {
       parts.push(this.onConflict(conflict, info, entry));
-      if (!rows.length) throw unsupported('INSERT ... SELECT ... ON CONFLICT', 'insert VALUES');
-      rowsProposed = rows.length;
+      if (!rows.length && !countsSkipped)
+        throw unsupported('INSERT ... SELECT ... ON CONFLICT DO UPDATE', 'insert VALUES');
+      if (!countsSkipped) rowsProposed = rows.length;
     }
-    const returning = listOf(
-      bodyOf(body.returningClause, 'exprs') ??
-        (body.returningClause as Node | undefined)?.exprs ??
-        body.returningList,
-    );
+    const returning = returningOf(body);
     let readBack: ReadBack | undefined;
     let output: OutputColumn[] | null = null;
     if (returning.length) {
       if (conflict) throw unsupported('RETURNING with ON CONFLICT');
       const keyName = info.primaryKey.length === 1 ? info.primaryKey[0] : undefined;
-      const keyTarget = keyName
-        ? [
-            {
-              ResTarget: {
-                val: { ColumnRef: { fields: [{ String: { sval: alias } }, { String: { sval: keyName } }] } },
-              },
-            },
-          ]
-        : [];
-      const select = this.select(
-        {
-          targetList: [...returning, ...keyTarget],
-          fromClause: [{ RangeVar: { ...(body.relation as Node), alias: { aliasname: alias } } }],
-          op: 'SETOP_NONE',
-        },
-        undefined,
+      const { select, columns: returned } = this.returningSelect(
+        body.relation as Node,
+        alias,
+        keyName,
+        returning,
       );
-      output = select.columns.slice(0, select.columns.length - keyTarget.length);
-      readBack = this.readBack(info, columnList, rows, select.frag, alias);
+      output = returned;
+      readBack = this.readBack(info, columnList, rows, select, alias);
     }
-    return { kind: 'insert', statement: join(null, ...parts), columns: output, readBack, rowsProposed };
+    const statement = join(null, ...parts);
+    return { kind: 'insert', statement, columns: output, readBack, rowsProposed, countsSkipped };
   }
 
   private readBack(
@@ -139,13 +127,23 @@ export class Translator extends Queries {
     return { select, alias, key: key.name, keyType, keys };
   }
 
+  /**
+   * ON CONFLICT DO NOTHING (on any unique key, as MySQL's ON DUPLICATE KEY): the conflicting row keeps its value,
+   * and the statement counts the rows it skipped (INSERT IGNORE would also skip rows with other errors).
+   */
+  private doNothing(info: TableInfo): Frag {
+    const key = info.uniqueKeys[0]?.[0];
+    if (key === undefined) return text('');
+    // Qualified by database and table: an INSERT ... SELECT may read the same table under its plain name.
+    const column = `${quoteName(this.database)}.${quoteName(info.name)}.${quoteName(key)}`;
+    return text(
+      ` ON DUPLICATE KEY UPDATE ${column} = IF((@polyproxy_skipped := @polyproxy_skipped + 1) IS NULL, NULL, ${column})`,
+    );
+  }
+
   private onConflict(conflict: Node, info: TableInfo, entry: ScopeEntry): Frag {
-    if (conflict.action !== 'ONCONFLICT_UPDATE')
-      throw unsupported(
-        'ON CONFLICT DO NOTHING',
-        'MySQL cannot tell skipped rows from unchanged ones; check first',
-      );
     const infer = conflict.infer as Node | undefined;
+    if (conflict.action === 'ONCONFLICT_NOTHING' && !infer) return this.doNothing(info);
     const target = listOf(infer?.indexElems).map((e) => String(bodyOf(e, 'IndexElem')?.name));
     // MySQL's ON DUPLICATE KEY UPDATE fires on any unique key: the same as PostgreSQL's only with one.
     const keys = info.uniqueKeys;
@@ -155,90 +153,10 @@ export class Translator extends Queries {
       throw unsupported(
         'ON CONFLICT on a table with several unique keys, or on another target than its one unique key',
       );
+    if (conflict.action === 'ONCONFLICT_NOTHING') return this.doNothing(info);
     if (conflict.whereClause) throw unsupported('ON CONFLICT DO UPDATE ... WHERE');
     const scope: Scope = { entries: [entry, { alias: 'excluded', table: info, proposed: true }] };
     const assignments = this.assignments(listOf(conflict.targetList), info, scope, entry.alias);
     return join(null, ' ON DUPLICATE KEY UPDATE ', assignments);
   }
-
-  /** SET lists; MySQL applies them left to right, so one may not read a column an earlier one set. */
-  private assignments(targets: Node[], info: TableInfo, scope: Scope, alias: string): Frag {
-    const assigned = new Set<string>();
-    return list(
-      targets.map((item) => {
-        if (kindOf(item) !== 'ResTarget' || bodyOf(bodyOf(item, 'ResTarget')?.val, 'MultiAssignRef'))
-          throw unsupported('SET (a, b) = (...)', 'assign each column on its own');
-        const target = bodyOf(item, 'ResTarget')!;
-        if (listOf(target.indirection).length) throw unsupported('assigning a part of a column');
-        const column = info.columns.find((c) => c.name === target.name);
-        if (!column) throw undefinedColumn(String(target.name), `${this.schema}.${info.name}`);
-        const val = target.val as Node;
-        const read = readColumns(val);
-        const clash = [...assigned].find((name) => read.has(name));
-        if (clash)
-          throw unsupported(
-            `SET reading "${clash}" after assigning it`,
-            'MySQL would read the new value; use two statements',
-          );
-        assigned.add(column.name);
-        if (kindOf(val) === 'SetToDefault')
-          return text(`${quoteName(alias)}.${quoteName(column.name)} = DEFAULT`);
-        const f = this.expressions.expr(val, scope);
-        if (f.slot) f.slot.type ??= column.mapped?.type ?? null;
-        return join(null, `${quoteName(alias)}.${quoteName(column.name)} = `, f);
-      }),
-    );
-  }
-
-  private update(body: Node): Plan {
-    if (body.withClause) throw unsupported('WITH', 'update directly');
-    if (listOf(body.fromClause).length) throw unsupported('UPDATE ... FROM', 'use a subquery in WHERE');
-    if (
-      listOf(
-        bodyOf(body.returningClause, 'exprs') ??
-          (body.returningClause as Node | undefined)?.exprs ??
-          body.returningList,
-      ).length
-    )
-      throw unsupported('UPDATE ... RETURNING', 'select the rows after updating them');
-    const { info, sql, alias } = this.table(body.relation as Node);
-    const scope: Scope = { entries: [{ alias, table: info }] };
-    const parts: (string | Frag)[] = [
-      `UPDATE ${sql} AS ${quoteName(alias)} SET `,
-      this.assignments(listOf(body.targetList), info, scope, alias),
-    ];
-    if (body.whereClause) parts.push(' WHERE ', this.condition(body.whereClause as Node, scope));
-    return { kind: 'update', statement: join(null, ...parts), columns: null };
-  }
-
-  private delete(body: Node): Plan {
-    if (body.withClause) throw unsupported('WITH', 'delete directly');
-    if (listOf(body.usingClause).length) throw unsupported('DELETE ... USING', 'use a subquery in WHERE');
-    if (
-      listOf(
-        bodyOf(body.returningClause, 'exprs') ??
-          (body.returningClause as Node | undefined)?.exprs ??
-          body.returningList,
-      ).length
-    )
-      throw unsupported('DELETE ... RETURNING', 'select the rows before deleting them');
-    const { info, sql, alias } = this.table(body.relation as Node);
-    const scope: Scope = { entries: [{ alias, table: info }] };
-    const parts: (string | Frag)[] = [`DELETE ${quoteName(alias)} FROM ${sql} AS ${quoteName(alias)}`];
-    if (body.whereClause) parts.push(' WHERE ', this.condition(body.whereClause as Node, scope));
-    return { kind: 'delete', statement: join(null, ...parts), columns: null };
-  }
-}
-
-/** Column names an expression reads (last name of each reference). */
-function readColumns(node: unknown, found = new Set<string>()): Set<string> {
-  if (Array.isArray(node)) node.forEach((item) => readColumns(item, found));
-  else if (node && typeof node === 'object') {
-    const ref = bodyOf(node, 'ColumnRef');
-    if (ref) {
-      const names = namesOf(ref.fields);
-      if (names[0] !== 'excluded' || names.length === 1) found.add(names[names.length - 1]);
-    } else Object.values(node).forEach((value) => readColumns(value, found));
-  }
-  return found;
 }
