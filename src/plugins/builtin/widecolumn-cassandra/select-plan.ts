@@ -64,22 +64,9 @@ export function planSelect(
       );
   }
   const restrictions = readWhere(body.whereClause, table, tableNames, values);
-  const path = checkKeyPath(restrictions, table, sqlName, 'read');
-  const sel = selectors();
-  const targets = listOf(body.targetList).map((node) => bodyOf(node, 'ResTarget')!);
-  const groups = groupBy(body.groupClause, table, tableNames, sqlName);
-  const aggregate = groups !== undefined || targets.some((target) => kindOf(target.val) === 'FuncCall');
-  const columns = targets.flatMap((target) =>
-    outputColumns(target, table, tableNames, sel, aggregate ? (groups ?? []) : undefined),
-  );
-  const order = orderBy(body.sortClause, table, tableNames, path, restrictions, sqlName);
-  if (order && aggregate && !groups)
-    throw unsupported('ORDER BY with aggregates', 'leave out ORDER BY (one row is returned)');
-  const where = whereCql(restrictions);
-  const params = [...where.params];
-  let cql = `SELECT ${sel.list.join(', ')} FROM ${quoteCql(table.keyspace)}.${quoteCql(table.name)}${where.text}`;
-  if (groups) cql += ` GROUP BY ${groups.map((c) => quoteCql(c.name)).join(', ')}`;
-  if (order) cql += ` ORDER BY ${order}`;
+  const shape = shapeOf(body, table, sqlName, tableNames, restrictions);
+  const params = whereCql(restrictions).params;
+  let cql = shape.head;
   let empty = matchesNothing(restrictions);
   if (body.limitCount) {
     const limit = values.textOf(body.limitCount as Node, oids.int8);
@@ -92,16 +79,51 @@ export function planSelect(
     }
   }
   if (table.allowFiltering) cql += ' ALLOW FILTERING';
+  const { columns, aggregate, emptyRow } = shape;
+  return { kind: 'select', statement: { cql, params }, columns, aggregate, empty, emptyRow };
+}
+
+/** A SELECT apart from its values: the same for every execution of a prepared statement on one table definition. */
+interface Shape {
+  readonly table: Table;
+  /** The CQL up to ORDER BY; LIMIT and ALLOW FILTERING follow. */
+  readonly head: string;
+  readonly columns: readonly OutputColumn[];
+  /** Without GROUP BY an aggregate answers one row even when nothing matched; grouped, no rows means no groups. */
+  readonly aggregate: boolean;
+  readonly emptyRow: readonly unknown[];
+}
+
+/** Keyed by the statement's SelectStmt node: the restrictions' columns and operators come from it, never from values. */
+const shapes = new WeakMap<Node, Shape>();
+
+function shapeOf(
+  body: Node,
+  table: Table,
+  sqlName: string,
+  tableNames: string[],
+  restrictions: readonly Restriction[],
+): Shape {
+  const cached = shapes.get(body);
+  if (cached?.table === table) return cached;
+  const path = checkKeyPath(restrictions, table, sqlName, 'read');
+  const sel = selectors();
+  const targets = listOf(body.targetList).map((node) => bodyOf(node, 'ResTarget')!);
+  const groups = groupBy(body.groupClause, table, tableNames, sqlName);
+  const aggregate = groups !== undefined || targets.some((target) => kindOf(target.val) === 'FuncCall');
+  const columns = targets.flatMap((target) =>
+    outputColumns(target, table, tableNames, sel, aggregate ? (groups ?? []) : undefined),
+  );
+  const order = orderBy(body.sortClause, table, tableNames, path, restrictions, sqlName);
+  if (order && aggregate && !groups)
+    throw unsupported('ORDER BY with aggregates', 'leave out ORDER BY (one row is returned)');
+  let head = `SELECT ${sel.list.join(', ')} FROM ${quoteCql(table.keyspace)}.${quoteCql(table.name)}${whereCql(restrictions).text}`;
+  if (groups) head += ` GROUP BY ${groups.map((c) => quoteCql(c.name)).join(', ')}`;
+  if (order) head += ` ORDER BY ${order}`;
   const emptyRow = sel.list.map((selector) => (selector.startsWith('count(') ? 0 : null));
-  // Without GROUP BY an aggregate answers one row even when nothing matched; grouped, no rows means no groups.
-  return {
-    kind: 'select',
-    statement: { cql, params },
-    columns,
-    aggregate: aggregate && !groups,
-    empty,
-    emptyRow,
-  };
+  const shape = { table, head, columns, aggregate: aggregate && !groups, emptyRow };
+  shapes.set(body, shape);
+  return shape;
 }
 
 function plainColumn(column: Column, name: string, sel: Selectors): OutputColumn {
