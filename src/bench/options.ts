@@ -23,7 +23,7 @@ export interface BenchOptions {
 }
 
 /** The targets a run compares unless told otherwise; reference targets are opt-in. */
-export const defaultTargets = ['direct', 'pgbouncer', 'polyproxy'];
+export const defaultTargets = ['direct', 'pgbouncer', 'polyproxy', 'polyproxy-2w'];
 
 export const usage = `usage: npm run bench -- [flags]     (or node dist/bench/run.js [flags])
 
@@ -32,7 +32,8 @@ export const usage = `usage: npm run bench -- [flags]     (or node dist/bench/ru
   --clients A,B      pgbench -c values                     BENCH_CLIENTS    (16,64)
   --modes LIST       simple,extended,prepared              BENCH_MODES      (all)
   --workloads LIST   select-only,tpcb                      BENCH_WORKLOADS  (all)
-  --targets LIST     direct,pgbouncer,polyproxy            BENCH_TARGETS    (these three)
+  --targets LIST     direct,pgbouncer,polyproxy,polyproxy-2w   BENCH_TARGETS  (these four;
+                     polyproxy-2w is polyproxy with workers: 2)
                      references, opt-in: node-pipe, c-pipe (bare 1:1 relays in Node and in C),
                      baseline (the build at BENCH_BASELINE, e.g. the code before a change)
   --pool-size N      server connections per pooler         BENCH_POOL_SIZE  (16)

@@ -56,6 +56,7 @@ function config(
   env: BenchEnv,
   port: number,
   adminPort: number,
+  workers: number,
   plugins?: ConfigInput['plugins'],
 ): ConfigInput {
   const { primary, direct } = env;
@@ -66,6 +67,7 @@ function config(
     admin: `127.0.0.1:${adminPort}`,
     log: { level: 'warn' },
     shutdown_timeout: '2s',
+    workers,
     users: [{ name: poolerUser.name, password: poolerUser.password }],
     databases: {
       [direct.database]: { backend, pool, shards: [{ primary: `${primary.host}:${primary.port}` }] },
@@ -128,6 +130,7 @@ async function startCachedProxy(
   cli: string,
   name: string,
   env: BenchEnv,
+  workers: number,
 ): Promise<{ port: number; child: Managed } | null> {
   if (!env.options.workloads.some((name) => workloadByName(name).usesCache)) return null;
   const redis = await startRedis();
@@ -137,13 +140,13 @@ async function startCachedProxy(
     cli,
     join(env.baseDir, `${name}-cache`),
     port,
-    stringify(config(env, port, adminPort, { cache })),
+    stringify(config(env, port, adminPort, workers, { cache })),
   );
   return { port, child };
 }
 
-/** A target that runs the proxy built at cli (dist/cli.js of some checkout). */
-const proxyTarget = (name: string, cli: () => string): Target => ({
+/** A target that runs the proxy built at cli (dist/cli.js of some checkout) with this many worker processes. */
+const proxyTarget = (name: string, cli: () => string, workers = 1): Target => ({
   name,
   async start(env) {
     const [port, adminPort] = [await freePort(), await freePort()];
@@ -151,9 +154,9 @@ const proxyTarget = (name: string, cli: () => string): Target => ({
       cli(),
       join(env.baseDir, name),
       port,
-      stringify(config(env, port, adminPort)),
+      stringify(config(env, port, adminPort, workers)),
     );
-    const cached = await startCachedProxy(cli(), name, env);
+    const cached = await startCachedProxy(cli(), name, env, workers);
     const endpoint = poolerEndpoint(env, port);
     // The sharded tables are filled through the proxy: pgbench -i's COPY is split by key on the way.
     if (env.shards.length > 0) await initPgbench({ ...endpoint, database: sharded(env) }, env.options.scale);
@@ -207,6 +210,12 @@ const proxyTarget = (name: string, cli: () => string): Target => ({
 });
 
 export const polyproxyTarget = proxyTarget('polyproxy', () => cliPath);
+
+/**
+ * The same proxy with two worker processes (pool sizes stay totals), so the table shows what workers give on
+ * this machine: its CPU per transaction counts the primary and both workers.
+ */
+export const polyproxyTwoWorkersTarget = proxyTarget('polyproxy-2w', () => cliPath, 2);
 
 /**
  * Opt-in reference "baseline": another build of the proxy (BENCH_BASELINE = a checkout whose `npm run build`
