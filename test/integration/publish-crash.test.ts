@@ -81,6 +81,7 @@ beforeAll(async () => {
     stringify({
       listen: `127.0.0.1:${port}`,
       admin: `127.0.0.1:${adminPort}`,
+      workers: 1,
       log: { level: 'error' },
       users: [{ name: 'app', password: 'app-secret' }],
       databases: { app: { backend, pool: { mode: 'transaction', size: 2 }, shards } },
