@@ -20,6 +20,7 @@ import { writeOrHold, type SocketInput } from '../net/socket-input.js';
 import { cstringEnd } from './prepared-statements.js';
 import { canonicalEncoding } from './client-encoding.js';
 import { ServerBatch } from './server-batch.js';
+import { CommitHold } from './commit-hold.js';
 import { ServerAttach } from './server-attach.js';
 import { StatementIntake } from './statement-intake.js';
 import { resetAndRelease } from '../backend/server-reset.js';
@@ -99,13 +100,8 @@ export class ClientSession implements RelayTarget {
   readonly plugins: PluginHost | null;
   /** The plugins' step of this session; null when the database has no plugin that looks at statements. */
   readonly pluginSteps: SessionPlugins | null;
-  /** Tables written in the current transaction, for the commit hooks. */
-  private written: Set<string> | null = null;
-  /** The transaction with writes ends in ROLLBACK (asked for, or a COMMIT of a failed block): nothing to announce. */
-  private rollingBack = false;
-  /** Replies held back until the commit hooks have run, so no client sees a commit before they do. */
-  private held: Buffer[] | null = null;
-  committing = false;
+  /** Replies held back until what must know of a commit does. */
+  private readonly hold = new CommitHold(this);
   /** Whether the client's transaction is read-only, for plugins (the sharded session feeds it too). */
   readonly access = new TransactionAccess();
   /** Large Queries being classified in the parser thread: the queue waits for them. */
@@ -267,7 +263,7 @@ export class ClientSession implements RelayTarget {
   /** Works through queued messages: answers local ones, routes and attaches, forwards the rest in order. */
   pump(): void {
     while (this.queue.length > 0 && !this.closed) {
-      if (this.pluginSteps?.busy || this.committing || this.classifying > 0) break;
+      if (this.pluginSteps?.busy || this.hold.committing || this.classifying > 0) break;
       const m = this.queue[0];
       if (this.pluginSteps && this.pluginSteps.cleared === 0) {
         const step = this.pluginSteps.step(m);
@@ -439,26 +435,7 @@ export class ClientSession implements RelayTarget {
   /** Session effects of a statement the server is about to run. */
   private track(info: StatementInfo): void {
     if (info.access === 'write' && this.serverRole === 'primary') this.positions.wroteHere = true;
-    if (
-      info.access === 'write' &&
-      this.positions.scope !== null &&
-      this.db.sharedPositions &&
-      this.db.shard.hasReplicas
-    ) {
-      // The commit is acknowledged only once other instances know its position (see releaseHeld).
-      this.positions.sharePending = true;
-      this.held ??= [];
-    }
-    if (info.access === 'write' && this.plugins?.hasCommitHooks) {
-      const written = (this.written ??= new Set());
-      for (const table of info.objects?.writes ?? ['*']) written.add(table);
-      // Replies wait until the commit hooks have run (see releaseHeld).
-      this.held ??= [];
-    }
-    if (this.written && info.transaction && !info.transaction.chain) {
-      const kind = info.transaction.kind;
-      this.rollingBack = kind === 'rollback' || (kind === 'commit' && this.txStatus === TxStatus.Failed);
-    }
+    this.hold.see(info, this.txStatus);
     if (info.pin && !this.pinned) {
       this.pinned = info.pin;
       this.log.debug('client pinned to its server connection', { reason: info.pin });
@@ -501,6 +478,11 @@ export class ClientSession implements RelayTarget {
     if (round.length === 1 && round[0].type === Frontend.Query) this.stats.queries++;
   }
 
+  /** A commit's acknowledgement waits for what must know of it. */
+  get committing(): boolean {
+    return this.hold.committing;
+  }
+
   /** Writes to the client. */
   write(bytes: Buffer): void {
     this.socket.write(bytes);
@@ -528,11 +510,7 @@ export class ClientSession implements RelayTarget {
 
   send(chunk: Buffer): void {
     this.pluginSteps?.feed(chunk);
-    if (this.held) {
-      // The chunk lies in the server's reused read buffer: keep a copy.
-      this.held.push(Buffer.from(chunk));
-      return;
-    }
+    if (this.hold.keep(chunk)) return;
     const conn = this.server!;
     if (writeOrHold(this.socket, chunk, conn.socket, () => this.onServerResumed(conn)))
       this.holdingServer = conn;
@@ -546,48 +524,9 @@ export class ClientSession implements RelayTarget {
     if (this.roundStart !== 0) this.endRound(this.serverRole);
     if (status === TxStatus.Idle && this.server && !this.server.relay.busy()) this.inBlock = false;
     this.pluginSteps?.onReady(status);
-    if (this.held) this.releaseHeld(status);
+    this.hold.onReady(status);
     this.maybeRelease();
     if (this.queue.length > 0) this.pump();
-  }
-
-  /**
-   * Writes the held replies, after the commit hooks when a transaction with writes just ended: a client
-   * that sees its commit acknowledged can count on every plugin (such as a cache) knowing of it.
-   */
-  private releaseHeld(status: number): void {
-    if (status === TxStatus.Idle && this.positions.sharePending && this.server) {
-      this.positions.sharePending = false;
-      this.committing = true;
-      void this.positions.share(this.server).then(() => {
-        this.committing = false;
-        if (this.closed) return;
-        if (this.held) this.releaseHeld(status);
-        this.maybeRelease();
-        if (this.queue.length > 0) this.pump();
-      });
-      return;
-    }
-    const written = this.written;
-    if (status === TxStatus.Idle && this.rollingBack) {
-      this.written = null;
-      this.rollingBack = false;
-    }
-    if (status !== TxStatus.Idle || !this.written || written!.size === 0) {
-      this.socket.write(Buffer.concat(this.held!));
-      this.held = status === TxStatus.Idle ? null : [];
-      return;
-    }
-    this.written = null;
-    this.committing = true;
-    void this.plugins!.runCommit({ database: this.db.name, tables: [...written!] }).then(() => {
-      this.committing = false;
-      const held = this.held;
-      this.held = null;
-      if (this.closed) return;
-      if (held && held.length > 0) this.socket.write(Buffer.concat(held));
-      if (this.queue.length > 0) this.pump();
-    });
   }
 
   /** Gives the server connection back between transactions, once the client has taken every reply. */
