@@ -1,5 +1,6 @@
 // Converts between PostgreSQL's binary and text forms for the common types, where the proxy itself answers a statement.
 import { float8Text } from './float-text.js';
+import { dateText, numericText, timestampText } from './binary-temporal.js';
 import { Oid } from './type-oids.js';
 
 const textual = new Set<number>([Oid.text, Oid.varchar, Oid.bpchar, Oid.name, Oid.json, Oid.unknown, 0]);
@@ -31,6 +32,12 @@ export function binaryToText(value: Buffer, oid: number): string | undefined {
     case Oid.jsonb:
       // Version byte 1, then the JSON text.
       return value.subarray(1).toString('utf8');
+    case Oid.date:
+      return dateText(value);
+    case Oid.timestamp:
+      return timestampText(value);
+    case Oid.numeric:
+      return numericText(value);
     default:
       return undefined;
   }
