@@ -20,23 +20,24 @@ const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 let child: Managed;
 let port: number;
 let adminPort: number;
+let configPath: string;
 const open: pg.Client[] = [];
 
 /** The worker that serves a client: the low byte of the cancel secret it was handed. */
 const workerOf = (c: pg.Client) => (c as unknown as { secretKey: number }).secretKey & 0xff;
 const keyOf = (c: pg.Client) => c as unknown as { processID: number; secretKey: number };
 
-async function client(): Promise<pg.Client> {
-  const c = await connect({ host: '127.0.0.1', port, user: 'app', password: 'app-secret', database: 'app' });
+async function client(database = 'app'): Promise<pg.Client> {
+  const c = await connect({ host: '127.0.0.1', port, user: 'app', password: 'app-secret', database });
   open.push(c);
   return c;
 }
 
 /** Clients until both workers have some (connections go round-robin; bounded). */
-async function clientsOnBothWorkers(): Promise<Map<number, pg.Client[]>> {
+async function clientsOnBothWorkers(database = 'app'): Promise<Map<number, pg.Client[]>> {
   const by = new Map<number, pg.Client[]>();
   for (let i = 0; i < 20 && by.size < 2; i++) {
-    const c = await client();
+    const c = await client(database);
     by.set(workerOf(c), [...(by.get(workerOf(c)) ?? []), c]);
   }
   return by;
@@ -62,7 +63,7 @@ beforeAll(async () => {
   port = await freePort();
   adminPort = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'polyproxy-workers-'));
-  const configPath = join(dir, 'polyproxy.yaml');
+  configPath = join(dir, 'polyproxy.yaml');
   await writeFile(configPath, testConfigYaml({ port, adminPort, poolSize: 4, workers: 2 }));
   child = spawnManaged(process.execPath, [cli, '--config', configPath]);
   await waitUntilListening(child, 'polyproxy', port);
@@ -118,6 +119,16 @@ describe('workers: 2', () => {
     expect(survived.map((s) => s.some((x) => x)).sort()).toEqual([false, true]);
     await waitFor(async () => (await clientsOnBothWorkers()).size === 2, {
       what: 'the killed worker to serve clients again',
+      timeoutMs: 20_000,
+    });
+  });
+
+  it('reloads every worker on SIGHUP: a database added to the file is served by both', async () => {
+    const next = testConfigYaml({ port, adminPort, poolSize: 4, workers: 2, extraDatabases: { added: {} } });
+    await writeFile(configPath, next);
+    process.kill(child.pid, 'SIGHUP');
+    await waitFor(async () => (await clientsOnBothWorkers('added').catch(() => new Map())).size === 2, {
+      what: 'both workers to serve the added database',
       timeoutMs: 20_000,
     });
   });
