@@ -9,7 +9,9 @@ import { workerCount } from './workers/worker-plan.js';
 const usage = `usage:
   polyproxy --config FILE          start the proxy
   polyproxy check-config FILE      validate a config file
-  polyproxy sandbox                start a local PostgreSQL topology with the proxy in front`;
+  polyproxy sandbox                start a local PostgreSQL topology with the proxy in front
+  polyproxy reshard --config FILE --database DB --to TARGET [--cancel]
+                                   copy, stream and verify a database onto new shards (README: Resharding)`;
 
 async function serve(path: string): Promise<void> {
   let config;
@@ -50,6 +52,10 @@ async function serve(path: string): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const [command, arg] = argv;
   if (command === 'check-config' && arg) process.exit(await checkConfigCommand(arg));
+  if (command === 'reshard') {
+    const { reshardCommand } = await import('./reshard/command.js');
+    process.exit(await reshardCommand(argv.slice(1)));
+  }
   if (command === 'sandbox') {
     const { runSandbox } = await import('./sandbox/sandbox.js');
     return runSandbox();

@@ -116,11 +116,16 @@ async function copyTable(
     let rows = 0;
     try {
       for await (const chunk of out as AsyncIterable<Buffer>) {
+        // One write per new shard and chunk: the rows of a chunk are gathered first.
+        const parts: Buffer[][] = ins.map(() => []);
         for (const line of splitter.push(chunk)) {
           rows++;
           const key = table.role === 'sharded' ? fieldOf(line, table.keyIndex) : null;
-          for (const shard of targetsOf(map, table, key)) await write(ins[shard]!, line);
+          for (const shard of targetsOf(map, table, key)) parts[shard]!.push(line);
         }
+        await Promise.all(
+          parts.map((lines, shard) => lines.length > 0 && write(ins[shard]!, Buffer.concat(lines))),
+        );
       }
       if (splitter.pending) throw new Error(`COPY of ${table.name} ended inside a row`);
     } catch (error) {
