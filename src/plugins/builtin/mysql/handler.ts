@@ -32,9 +32,16 @@ export function dialectFor(version: string): Dialect {
 
 type Counter = ReturnType<PluginMetrics['counter']>;
 
+const planCacheSize = 256;
+
 export class MysqlHandler implements StatementHandler {
   private dialect: Promise<Dialect> | null = null;
   private detected: Dialect = dialectFor('MariaDB');
+  /** Translations by statement text, oldest first: Describe and Execute of one query, and repeated queries, translate once. */
+  private readonly plans = new Map<
+    string,
+    { plan: Plan; tables: Map<string, TableInfo>; dialect: Dialect }
+  >();
 
   constructor(
     private readonly pool: BoundedPool,
@@ -66,7 +73,19 @@ export class MysqlHandler implements StatementHandler {
       const info = await this.catalog.table(name, via);
       if (info) tables.set(name, info);
     }
-    return new Translator(this.schema, this.database, tables, dialect).plan(stmt.ast as Node);
+    // The same text over the same table definitions (the catalog's cached objects) translates the same way.
+    const cached = this.plans.get(stmt.sql);
+    if (
+      cached?.dialect === dialect &&
+      cached.tables.size === tables.size &&
+      [...tables].every(([name, info]) => cached.tables.get(name) === info)
+    )
+      return cached.plan;
+    const plan = new Translator(this.schema, this.database, tables, dialect).plan(stmt.ast as Node);
+    this.plans.delete(stmt.sql);
+    this.plans.set(stmt.sql, { plan, tables, dialect });
+    if (this.plans.size > planCacheSize) this.plans.delete(this.plans.keys().next().value!);
+    return plan;
   }
 
   async describe(stmt: Statement): Promise<Description> {
