@@ -1,6 +1,6 @@
 // A sharded database's shards as one: shard map, table metadata, transaction ids, in-doubt resolution.
 import { randomBytes } from 'node:crypto';
-import { errorCodes, ProxyError } from '../errors.js';
+import { errorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ShardMap } from '../router/sharding/shard-map.js';
 import type { TableMeta } from '../router/sharding/shard-route.js';
@@ -18,6 +18,7 @@ import type { Pool } from './pool.js';
 import type { Shard } from './shard.js';
 import { BackendError } from './server-connection.js';
 import { WritePositions } from './write-positions.js';
+import { StatementError } from './statement-error.js';
 
 /** How often, and after how long, prepared transactions without a live coordinator are resolved. */
 const resolveIntervalMs = 10_000;
@@ -38,7 +39,7 @@ function keyTypeOf(table: string, kind: TableKind, keyRow: CatalogRow | undefine
   if (type) return type;
   if (kind.kind === 'sharded' && kind.placement.algorithm === 'hash') {
     const column = kind.placement.column;
-    throw new ProxyError(
+    throw StatementError.of(
       'featureNotSupported',
       `hash-sharded table "${table}" has shard key "${column}" of type ${textOf(keyRow?.[3] ?? null)}, which the proxy cannot hash as PostgreSQL does`,
       'use an integer, text or uuid shard key (or date, timestamp, bool, oid, unconstrained numeric)',
