@@ -1,11 +1,9 @@
 // The user tables a reshard moves, read from an old primary's catalog, and the new shard(s) each row goes to.
-import type { HashKeyType } from '../router/sharding/pg-hash.js';
+import { hashKeyTypeOf } from '../router/sharding/key-types.js';
 import type { ShardMap } from '../router/sharding/shard-map.js';
 import type { ServerLogin } from '../streams/stream-lock.js';
 import { withClient } from './connect.js';
 import { quoteIdent, type TableFacts } from './plan.js';
-
-const integerTypes = new Set(['int2', 'int4', 'int8']);
 
 /** Ordinary tables outside the system schemas; the reshard's own tables stay behind. */
 const tablesSql = `
@@ -14,8 +12,10 @@ SELECT n.nspname AS schema, c.relname AS name,
         ORDER BY a.attnum) AS columns,
   array(SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
         WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)) AS pk,
-  array(SELECT t.typname::text FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS types
+  array(SELECT a.atttypid::int FROM pg_attribute a
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS types,
+  array(SELECT a.atttypmod FROM pg_attribute a
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS typmods
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
   AND c.relname NOT LIKE 'polyproxy_reshard%'
@@ -28,7 +28,8 @@ export async function loadTables(server: ServerLogin, map: ShardMap): Promise<Ta
       name: string;
       columns: string[];
       pk: string[];
-      types: string[];
+      types: number[];
+      typmods: number[];
     }>(tablesSql);
     return rows.map((row) => {
       const kind = map.kindOf(row.name);
@@ -37,8 +38,12 @@ export async function loadTables(server: ServerLogin, map: ShardMap): Promise<Ta
       if (kind.kind === 'sharded' && keyIndex < 0)
         throw new Error(`table ${row.name} has no shard key column ${key}`);
       if (row.pk.length === 0) throw new Error(`table ${row.schema}.${row.name} has no primary key`);
-      const type = row.types[keyIndex] ?? 'text';
-      const keyType: HashKeyType = integerTypes.has(type) ? 'int' : type === 'uuid' ? 'uuid' : 'text';
+      const keyType = keyIndex < 0 ? 'text' : hashKeyTypeOf(row.types[keyIndex]!, row.typmods[keyIndex]!);
+      // The same refusal as the proxy's: rows would land elsewhere than PostgreSQL's hash partitioning puts them.
+      if (keyType === null && kind.kind === 'sharded' && kind.placement.algorithm === 'hash')
+        throw new Error(
+          `the shard key ${key} of ${row.name} has a type the proxy cannot hash as PostgreSQL does`,
+        );
       return {
         name: `${row.schema}.${row.name}`.toLowerCase(),
         sql: `${quoteIdent(row.schema)}.${quoteIdent(row.name)}`,
@@ -46,7 +51,7 @@ export async function loadTables(server: ServerLogin, map: ShardMap): Promise<Ta
         columns: row.columns,
         primaryKey: row.pk,
         keyIndex,
-        keyType,
+        keyType: keyType ?? 'text',
       };
     });
   });
