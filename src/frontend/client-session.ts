@@ -18,8 +18,8 @@ import { type RouteOverride } from '../router/router.js';
 import { isStalePlanError } from '../backend/shared-statements.js';
 import { writeOrHold, type SocketInput } from '../net/socket-input.js';
 import { cstringEnd } from './prepared-statements.js';
-import { canonicalEncoding } from './client-encoding.js';
 import { ServerBatch } from './server-batch.js';
+import { greetingSettings } from './greeting.js';
 import { CommitHold } from './commit-hold.js';
 import { ServerAttach } from './server-attach.js';
 import { StatementIntake } from './statement-intake.js';
@@ -150,15 +150,9 @@ export class ClientSession implements RelayTarget {
    */
   start(serverParams: Map<string, string>, leftover: Buffer, attached?: SessionServer): void {
     if (attached) this.bind(attached.conn, attached.pool, attached.choice);
-    const shown = new Map(serverParams);
-    for (const [k, v] of this.startupValues) {
-      const key = k.toLowerCase();
-      const known = [...shown.keys()].find((s) => s.toLowerCase() === key);
-      if (known || reportedSettings.has(key))
-        shown.set(known ?? k, key === 'client_encoding' ? canonicalEncoding(v) : v);
-    }
     const parts: Buffer[] = [];
-    for (const [k, v] of shown) parts.push(be.parameterStatus(k, v));
+    for (const [k, v] of greetingSettings(serverParams, this.startupValues))
+      parts.push(be.parameterStatus(k, v));
     parts.push(be.backendKeyData(this.pid, this.secret), be.readyForQuery(TxStatus.Idle));
     this.socket.write(Buffer.concat(parts));
     this.input.handler = (chunk) => this.onData(chunk);

@@ -44,14 +44,10 @@ export class SessionAnswers {
     if (command) return this.command(command);
     if (info.routeOverride) this.s.override = info.routeOverride;
     if (info.reason === 'route-override-invalid') {
-      const message = 'invalid value for polyproxy.route: expected primary, replica or auto';
+      const err = new ProxyError('invalidRouteValue');
       this.s.write(
         Buffer.concat([
-          be.errorResponse({
-            severity: 'ERROR',
-            sqlstate: errorCodes.invalidParameterValue.sqlstate,
-            message,
-          }),
+          be.errorResponse({ severity: 'ERROR', sqlstate: err.sqlstate, message: err.message }),
           be.readyForQuery(this.s.txStatus),
         ]),
       );

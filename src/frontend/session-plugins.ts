@@ -12,7 +12,7 @@ import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
 import { readParse } from '../protocol/extended-messages.js';
 import type { StatementInfo } from '../router/classify.js';
-import { answerRound, cacheableStatement, mayBeCached, roundLength } from './cache-round.js';
+import { answerRound, answersRound, cacheableStatement, mayBeCached, roundLength } from './cache-round.js';
 import { finishParticipants } from './plugin-participants.js';
 import { PluginStatements, type ClientError } from './plugin-statements.js';
 import { ReplyCapture } from './reply-capture.js';
@@ -203,7 +203,8 @@ export class SessionPlugins {
     void plugins.runBefore(stmt).then((outcome) => {
       this.busy = false;
       if (this.s.closed) return;
-      if (outcome.answer) {
+      // A result stored from a round without Describe has no row description: it cannot answer a Query.
+      if (outcome.answer && answersRound(this.s.queue.slice(0, n), outcome.answer)) {
         const round = this.s.queue.splice(0, n);
         if (this.s.roundStart !== 0) this.s.endRound('plugin');
         this.s.adoptCachedRound(round);

@@ -192,7 +192,7 @@ describe('the result cache on a sharded database', () => {
 });
 
 describe('the result cache across rounds', () => {
-  it.each(['app'])(
+  it.each(['app', 'plain'])(
     'does not answer a Query from a result kept without its RowDescription (%s)',
     async (database) => {
       const text = 'SELECT id, label FROM items WHERE id < 4 ORDER BY id';
