@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PluginError } from '../../../../src/plugins/api.js';
 import { dialectFor } from '../../../../src/plugins/builtin/mysql/handler.js';
 import { loadParser } from '../../../../src/sql/parser.js';
+import { render } from '../../../../src/plugins/builtin/mysql/fragments.js';
 import { plan, translate } from './translate-helper.js';
 
 beforeAll(() => loadParser());
@@ -231,6 +232,34 @@ describe('mysql translation', () => {
     const given = plan("INSERT INTO legacy.items (id, name) VALUES (7, 'a') RETURNING name").readBack!;
     expect(given.key).toBe('id');
     expect(given.keys).toHaveLength(1);
+  });
+
+  it('finds and locks the keys first for UPDATE/DELETE ... RETURNING, and runs the statement without its WHERE', () => {
+    const update = plan('UPDATE legacy.items SET qty = $1 WHERE qty > 3 RETURNING name');
+    expect(render(update.keyed!.find).sql).toBe(
+      'SELECT `items`.`id` FROM `shop`.`items` AS `items` WHERE (`items`.`qty` > 3) FOR UPDATE',
+    );
+    expect(render(update.statement).sql).toBe('UPDATE `shop`.`items` AS `items` SET `items`.`qty` = ?');
+    expect(update.keyed).toMatchObject({ key: 'id', readFirst: false });
+    expect(plan('DELETE FROM legacy.items RETURNING id').keyed).toMatchObject({ readFirst: true });
+  });
+
+  it('counts the rows ON CONFLICT DO NOTHING skips instead of ignoring errors', () => {
+    const { sql } = translate("INSERT INTO legacy.items (name) VALUES ('a') ON CONFLICT DO NOTHING");
+    expect(sql).toContain(
+      'ON DUPLICATE KEY UPDATE `shop`.`items`.`id` = IF((@polyproxy_skipped := @polyproxy_skipped + 1) IS NULL, NULL, `shop`.`items`.`id`)',
+    );
+    expect(sql).not.toContain('IGNORE');
+    expect(plan("INSERT INTO legacy.items (name) VALUES ('a') ON CONFLICT DO NOTHING").countsSkipped).toBe(
+      true,
+    );
+  });
+
+  it('divides integers with DIV, and adds interval constants months first, then days, then time', () => {
+    expect(translate('SELECT qty / 2 FROM legacy.items').sql).toContain('(`items`.`qty` DIV 2)');
+    expect(translate("SELECT created - interval '1 month 2 days 03:00:00' FROM legacy.items").sql).toContain(
+      'DATE_ADD(DATE_ADD(DATE_ADD(`items`.`created`, INTERVAL -1 MONTH), INTERVAL -2 DAY), INTERVAL -10800000000 MICROSECOND)',
+    );
   });
 });
 
