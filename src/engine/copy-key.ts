@@ -1,6 +1,6 @@
 // Reads one field (the shard key) of a COPY row as PostgreSQL's COPY would, without splitting the others.
 import { ProxyError } from '../errors.js';
-import type { CopyFormat } from './copy-split.js';
+import type { CopyFormat } from './copy-format.js';
 
 const backslash = 0x5c;
 const textEscapes: Record<number, number> = { 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9, 0x76: 11 };
