@@ -105,6 +105,35 @@ describe('reshard', () => {
     await reshardUnderLoad('rs32', ['rs32_o0', 'rs32_o1', 'rs32_o2'], ['rs32_n0', 'rs32_n1']);
   }, 180_000);
 
+  it('resumes from the recorded phase: a stopped stream picks up what was written meanwhile', async () => {
+    const [old] = await setUp(['rsr_old'], ['rsr_n0', 'rsr_n1']);
+    const first = new Reshard(plan('rsr', ['rsr_old'], ['rsr_n0', 'rsr_n1']), silentLogger);
+    await first.start();
+    await first.stop();
+    await old!.query('UPDATE items SET v = 4242 WHERE id = 7');
+    await old!.query('DELETE FROM items WHERE id = 8');
+    await old!.query('INSERT INTO items (v) VALUES (77)');
+    const events: string[] = [];
+    const second = new Reshard(plan('rsr', ['rsr_old'], ['rsr_n0', 'rsr_n1']), silentLogger, (phase) =>
+      events.push(phase),
+    );
+    await second.start();
+    try {
+      // Neither schema nor copy ran again: the state said the stream was next.
+      expect(events).toEqual(['stream']);
+      const checks = await second.verify();
+      expect(checks.filter((c) => !c.equal)).toEqual([]);
+      const fresh = await clients(['rsr_n0', 'rsr_n1']);
+      const rows = async (sql: string) =>
+        (await Promise.all(fresh.map((c) => c.query(sql)))).flatMap((r) => r.rows);
+      expect(await rows('SELECT v FROM items WHERE id = 7')).toEqual([{ v: 4242 }]);
+      expect(await rows('SELECT v FROM items WHERE id = 8')).toEqual([]);
+      expect(await rows(`SELECT id FROM items WHERE id = ${initialItems + 1}`)).toHaveLength(1);
+    } finally {
+      await second.cancel();
+    }
+  }, 120_000);
+
   it('cancel leaves the old shards as they were and no slot behind', async () => {
     const [oldClient] = await setUp(['rsc_old'], ['rsc_n0', 'rsc_n1']);
     const reshard = new Reshard(plan('rsc', ['rsc_old'], ['rsc_n0', 'rsc_n1']), silentLogger);
