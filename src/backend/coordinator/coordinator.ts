@@ -13,6 +13,7 @@ import { StatementError } from '../statement-error.js';
 import { readCatalog, type CatalogSnapshot } from './catalog.js';
 import { ident, literal, ownSchema } from './layout.js';
 import { rebuild } from './rebuild.js';
+import { analyzeMirror, readStatistics } from './statistics.js';
 
 /** A shard schema changed by someone else than this proxy is noticed within this time. */
 const recheckMs = 5_000;
@@ -32,6 +33,7 @@ export class Coordinator {
   private syncedVersion = -1;
   private checkedAt = 0;
   private catalogKey = '';
+  private statisticsKey = '';
   /** Relation name -> why the coordinator has no copy of it. */
   private skipped = new Map<string, string>();
   private closed = false;
@@ -164,6 +166,21 @@ export class Coordinator {
     }
   }
 
+  /** Analyzes the mirror again when the shards' statistics changed since it last did. */
+  private async refreshStatistics(pool: Pool): Promise<void> {
+    const d = await this.cluster.channel(this.cluster.map.defaultShard);
+    const stats = await readStatistics(d).finally(() => d.release());
+    if (stats.key === this.statisticsKey) return;
+    const c = new ShardChannel(-1, await pool.acquire(), pool);
+    try {
+      const sharded = (name: string) => this.cluster.map.kindOf(name).kind === 'sharded';
+      await analyzeMirror(c, stats, sharded, this.cluster.map.shardCount, this.skipped);
+      this.statisticsKey = stats.key;
+    } finally {
+      c.release();
+    }
+  }
+
   /** After DDL through this proxy (facts dropped), or some seconds on: the mirror is rebuilt if the schema changed. */
   private async sync(pool: Pool): Promise<void> {
     const version = this.cluster.metaVersion;
@@ -177,7 +194,9 @@ export class Coordinator {
         c.release();
       }
       this.catalogKey = catalog.key;
+      this.statisticsKey = '';
     }
+    await this.refreshStatistics(pool);
     this.syncedVersion = version;
     this.checkedAt = Date.now();
   }

@@ -65,6 +65,8 @@ export function serverStatements(servers: ShardServer[], login: LayoutLogin): st
   return servers.flatMap((s, i) => {
     // Async append scans the shards in parallel; remote estimates give the planner the shards' row counts,
     // which it needs to push joins and aggregates down rather than pull rows; fdw_tuple_cost as PostgreSQL 17.
+    // A remote scan costs a round trip to the shard: a high startup cost keeps the planner from rescanning
+    // the shards once per outer row (nested loops, correlated subplans) where one hashed scan does.
     const options = [
       `host ${literal(s.host)}`,
       `port ${literal(String(s.port))}`,
@@ -72,6 +74,7 @@ export function serverStatements(servers: ShardServer[], login: LayoutLogin): st
       "async_capable 'true'",
       "use_remote_estimate 'true'",
       "fdw_tuple_cost '0.2'",
+      "fdw_startup_cost '500'",
       "fetch_size '10000'",
     ];
     const user = [
