@@ -117,7 +117,11 @@ export const shardingSchema = z.strictObject({
       z.literal('off'),
       z.strictObject({
         server: hostPort.optional().meta({ description: "host:port (default: the first shard's primary)" }),
-        database: z.string().min(1).optional().meta({ description: 'default: <backend.database>_coordinator' }),
+        database: z
+          .string()
+          .min(1)
+          .optional()
+          .meta({ description: 'default: <backend.database>_coordinator' }),
       }),
     ])
     .default({})

@@ -26,6 +26,7 @@ describe('configJsonSchema', () => {
       'limits',
       'log',
       'shutdown_timeout',
+      'workers',
       'users',
       'databases',
       'plugins',

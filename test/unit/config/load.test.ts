@@ -191,6 +191,7 @@ databases:
       algorithm: 'hash',
       deadlock_check_interval: 1000,
       lock_wait_limit: 0,
+      coordinator: {},
     });
     expect(errorsOf(withDatabase('sharding: { tables: {}, default_shard: 2 }', twoShards))).toEqual([
       'databases.app.sharding.default_shard: expected a shard index 0..1, got 2',
