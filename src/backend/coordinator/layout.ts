@@ -30,7 +30,24 @@ export interface Layout {
 export const ownSchema = 'polyproxy_coordinator';
 
 /** The key types whose partition hash the shard map computes as PostgreSQL does (see pg-hash.ts). */
-const hashableTypes = new Set(['smallint', 'integer', 'bigint', 'uuid', 'text']);
+/** Key types (as format_type names them) the shard map hashes exactly as PostgreSQL's hash partitioning does. */
+const hashableTypes = new Set([
+  'smallint',
+  'integer',
+  'bigint',
+  'uuid',
+  'text',
+  'name',
+  'bpchar',
+  'date',
+  'timestamp without time zone',
+  'timestamp(6) without time zone',
+  'boolean',
+  'oid',
+  'numeric',
+]);
+const hashableType = (type: string) =>
+  hashableTypes.has(type) || /^character varying(\(\d+\))?$/.test(type) || /^character\(\d+\)$/.test(type);
 
 export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 export const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;
@@ -100,7 +117,7 @@ function partitionBounds(
   const algorithm = typeof spec === 'string' ? config.algorithm : (spec.algorithm ?? config.algorithm);
   const value = (v: number | string) => (typeof v === 'number' ? String(v) : literal(v));
   if (algorithm === 'hash') {
-    if (!hashableTypes.has(keyType) && !keyType.startsWith('character varying'))
+    if (!hashableType(keyType))
       return `its key's type ${keyType} is not one the shard map hashes as PostgreSQL does`;
     return Array.from({ length: shardCount }, (_, i) => `WITH (MODULUS ${shardCount}, REMAINDER ${i})`);
   }
