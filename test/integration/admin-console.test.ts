@@ -170,7 +170,7 @@ describe('admin console', () => {
     try {
       const err = await rejection(admin.query({ text: 'SHOW POOLS', name: 'pools' }));
       expect(err.code).toBe('0A000');
-      expect((await admin.query('SHOW HELP')).rows).toHaveLength(10);
+      expect((await admin.query('SHOW HELP')).rows).toHaveLength(11);
     } finally {
       await admin.end();
     }
