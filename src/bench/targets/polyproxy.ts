@@ -56,7 +56,8 @@ function config(
   env: BenchEnv,
   port: number,
   adminPort: number,
-  workers: number,
+  /** null leaves the key out: a baseline build may predate it. */
+  workers: number | null,
   plugins?: ConfigInput['plugins'],
 ): ConfigInput {
   const { primary, direct } = env;
@@ -67,7 +68,7 @@ function config(
     admin: `127.0.0.1:${adminPort}`,
     log: { level: 'warn' },
     shutdown_timeout: '2s',
-    workers,
+    ...(workers !== null && { workers }),
     users: [{ name: poolerUser.name, password: poolerUser.password }],
     databases: {
       [direct.database]: { backend, pool, shards: [{ primary: `${primary.host}:${primary.port}` }] },
@@ -130,7 +131,7 @@ async function startCachedProxy(
   cli: string,
   name: string,
   env: BenchEnv,
-  workers: number,
+  workers: number | null,
 ): Promise<{ port: number; child: Managed } | null> {
   if (!env.options.workloads.some((name) => workloadByName(name).usesCache)) return null;
   const redis = await startRedis();
@@ -146,7 +147,7 @@ async function startCachedProxy(
 }
 
 /** A target that runs the proxy built at cli (dist/cli.js of some checkout) with this many worker processes. */
-const proxyTarget = (name: string, cli: () => string, workers = 1): Target => ({
+const proxyTarget = (name: string, cli: () => string, workers: number | null = 1): Target => ({
   name,
   async start(env) {
     const [port, adminPort] = [await freePort(), await freePort()];
@@ -221,8 +222,12 @@ export const polyproxyTwoWorkersTarget = proxyTarget('polyproxy-2w', () => cliPa
  * Opt-in reference "baseline": another build of the proxy (BENCH_BASELINE = a checkout whose `npm run build`
  * ran), in the same interleaved run, so a change's cost per transaction is measured against the code before it.
  */
-export const baselineTarget = proxyTarget('baseline', () => {
-  const root = process.env.BENCH_BASELINE;
-  if (!root) throw new Error('target "baseline" needs BENCH_BASELINE=<a built checkout of polyproxy>');
-  return join(root, 'dist', 'cli.js');
-});
+export const baselineTarget = proxyTarget(
+  'baseline',
+  () => {
+    const root = process.env.BENCH_BASELINE;
+    if (!root) throw new Error('target "baseline" needs BENCH_BASELINE=<a built checkout of polyproxy>');
+    return join(root, 'dist', 'cli.js');
+  },
+  null,
+);
