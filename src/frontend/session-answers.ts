@@ -2,7 +2,7 @@
 import type { ServerConnection } from '../backend/server-connection.js';
 import type { RouteChoice } from '../backend/shard.js';
 import { formatLsn } from '../backend/lsn.js';
-import { ProxyError, errorCodes } from '../errors.js';
+import { ProxyError } from '../errors.js';
 import * as be from '../protocol/backend-messages.js';
 import { Frontend, TxStatus } from '../protocol/codes.js';
 import { explainPassthrough } from '../planner/explain-unsharded.js';
@@ -44,14 +44,7 @@ export class SessionAnswers {
     if (command) return this.command(command);
     if (info.routeOverride) this.s.override = info.routeOverride;
     if (info.reason === 'route-override-invalid') {
-      const err = new ProxyError('invalidRouteValue');
-      this.s.write(
-        Buffer.concat([
-          be.errorResponse({ severity: 'ERROR', sqlstate: err.sqlstate, message: err.message }),
-          be.readyForQuery(this.s.txStatus),
-        ]),
-      );
-      return;
+      return this.writeError(new ProxyError('invalidRouteValue'));
     }
     this.s.write(Buffer.concat([be.commandComplete('SET'), be.readyForQuery(this.s.txStatus)]));
   }
@@ -76,17 +69,7 @@ export class SessionAnswers {
       case 'invalid-min-lsn': {
         const message = `invalid value for polyproxy.min_lsn: "${command.value}"`;
         const hint = 'give a WAL position as SHOW polyproxy.write_lsn prints it, e.g. 0/16B3748';
-        this.s.write(
-          Buffer.concat([
-            be.errorResponse({
-              severity: 'ERROR',
-              sqlstate: errorCodes.invalidParameterValue.sqlstate,
-              message,
-              hint,
-            }),
-            be.readyForQuery(this.s.txStatus),
-          ]),
-        );
+        this.writeError(new ProxyError('invalidParameterValue', message, hint));
       }
     }
   }
@@ -94,14 +77,7 @@ export class SessionAnswers {
   /** DEALLOCATE of a client's own protocol-level statement: only the client's name goes away. */
   private deallocate(name: string): void {
     if (this.s.txStatus === TxStatus.Failed) {
-      const err = new ProxyError('inFailedTransaction');
-      this.s.write(
-        Buffer.concat([
-          be.errorResponse({ severity: 'ERROR', sqlstate: err.sqlstate, message: err.message }),
-          be.readyForQuery(this.s.txStatus),
-        ]),
-      );
-      return;
+      return this.writeError(new ProxyError('inFailedTransaction'));
     }
     this.s.fwd.statements.forget(name);
     this.s.stats.queries++;
@@ -133,6 +109,16 @@ export class SessionAnswers {
     };
     const text = explainPassthrough(choice ? choice.decision : bound);
     this.writeRouteText(text);
+  }
+
+  /** An error the proxy answers itself, ready for the next query. */
+  private writeError(err: ProxyError): void {
+    this.s.write(
+      Buffer.concat([
+        be.errorResponse({ severity: 'ERROR', sqlstate: err.sqlstate, message: err.message, hint: err.hint }),
+        be.readyForQuery(this.s.txStatus),
+      ]),
+    );
   }
 
   private writeRouteText(text: string): void {

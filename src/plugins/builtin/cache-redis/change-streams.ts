@@ -2,40 +2,10 @@
 // bumps its tables' versions once it committed, whichever instance consumes the stream.
 import type { Logger } from '../../../logger.js';
 import { ChangeStream } from '../../../streams/change-stream.js';
+import { streamSources } from '../../../streams/stream-sources.js';
 import type { PluginDatabase, PluginMetrics } from '../../api.js';
 import type { CacheConfig } from './config.js';
 import type { QueryCache } from './query-cache.js';
-
-/** One PostgreSQL database on one server, and the proxy databases whose caches it feeds. */
-interface Source {
-  readonly host: string;
-  readonly port: number;
-  readonly database: string;
-  readonly login: PluginDatabase;
-  readonly feeds: Set<string>;
-}
-
-const slotSafe = (name: string) => name.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-
-/**
- * One stream per server database. Slot names are per server, so where one server holds several of the
- * databases, each slot gets `_<database>` appended.
- */
-function sources(databases: readonly PluginDatabase[]): Source[] {
-  const byKey = new Map<string, Source>();
-  for (const db of databases) {
-    for (const primary of db.primaries) {
-      const key = `${primary.host}:${primary.port}/${primary.database}`;
-      let source = byKey.get(key);
-      if (!source) {
-        source = { ...primary, login: db, feeds: new Set() };
-        byKey.set(key, source);
-      }
-      source.feeds.add(db.name);
-    }
-  }
-  return [...byKey.values()];
-}
 
 export function cacheChangeStreams(
   config: NonNullable<CacheConfig['change_stream']>,
@@ -54,20 +24,14 @@ export function cacheChangeStreams(
     'Tables invalidated from a change stream (batched commits count each table once)',
     ['server', 'database'],
   );
-  const all = sources(databases);
-  return all.map((source) => {
-    const shared = all.filter((s) => s.host === source.host && s.port === source.port).length > 1;
-    const labels = { server: `${source.host}:${source.port}`, database: source.database };
+  return streamSources(databases, config.slot).map((source) => {
+    const labels = {
+      server: `${source.server.host}:${source.server.port}`,
+      database: source.server.database,
+    };
     return new ChangeStream({
-      server: {
-        host: source.host,
-        port: source.port,
-        database: source.database,
-        user: source.login.user,
-        password: source.login.password,
-        connectTimeoutMs: source.login.connectTimeoutMs,
-      },
-      slot: shared ? `${config.slot}_${slotSafe(source.database)}`.slice(0, 63) : config.slot,
+      server: source.server,
+      slot: source.slot,
       publication: config.publication,
       log,
       consumer: 'cache',
