@@ -39,6 +39,8 @@ export class SocketInput {
    * buffer. Node offers `onread` only on sockets it creates from a handle, hence the re-wrap.
    */
   static adopt(accepted: net.Socket): SocketInput {
+    // Bun's node:net reads nothing on a socket re-made from another's handle: there the accepted socket stays.
+    if (process.versions.bun) return SocketInput.stream(accepted);
     const buffer = Buffer.allocUnsafe(clientReadBufferBytes);
     let input: SocketInput | null = null;
     const onread = (n: number) => {
