@@ -1,0 +1,83 @@
+// INSERT keys of date and timestamp columns: ISO spellings placed by their hash, other spellings refused (0A000).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadParser, parseSql } from '../../../../src/sql/parser.js';
+import { ShardMap } from '../../../../src/router/sharding/shard-map.js';
+import { hashShard } from '../../../../src/router/sharding/pg-hash.js';
+import { routeStatement, type ShardRoute } from '../../../../src/router/sharding/shard-route.js';
+
+const map = new ShardMap(
+  { tables: { events: 'd', stamped: 'at', flags: 'f' }, reference: [], default_shard: 0, algorithm: 'hash' },
+  3,
+);
+const meta = (t: string) =>
+  t === 'events'
+    ? { keyType: 'date' as const, columns: ['d', 'note'] }
+    : t === 'stamped'
+      ? { keyType: 'timestamp' as const, columns: ['at', 'note'] }
+      : t === 'flags'
+        ? { keyType: 'bool' as const, columns: ['f', 'note'] }
+        : undefined;
+
+function route(sql: string, params: (string | null)[] = []): ShardRoute {
+  const parsed = parseSql(sql);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return routeStatement(parsed.statements[0], { map, meta, params: (n) => params[n - 1] });
+}
+
+beforeAll(() => loadParser());
+
+describe('INSERT into a table sharded by a date', () => {
+  it('places an ISO date, as a literal and as a parameter, on the shard of its hash', () => {
+    const shard = hashShard('date', '2026-12-07', 3);
+    expect(route("INSERT INTO events VALUES ('2026-12-07', 'x')")).toMatchObject({ kind: 'single', shard });
+    expect(route('INSERT INTO events VALUES ($1, $2)', ['2026-12-07', 'x'])).toMatchObject({
+      kind: 'single',
+      shard,
+    });
+  });
+
+  for (const spelling of ['12/07/2026', 'Dec 7 2026', '07.12.2026', '20261207']) {
+    it(`refuses '${spelling}', asking for an ISO date rather than a range`, () => {
+      const r = route(`INSERT INTO events VALUES ('${spelling}', 'x')`);
+      expect(r.kind).toBe('unsupported');
+      const { message, hint } = r as { message: string; hint?: string };
+      expect(message).toContain('events.d');
+      expect(message).toContain('ISO date (YYYY-MM-DD)');
+      expect(message).toContain(spelling);
+      expect(`${message} ${hint}`).not.toMatch(/range|no shard holds/);
+    });
+  }
+
+  it('refuses a non-ISO date bound as a text parameter too, and in any row of a multi-row INSERT', () => {
+    expect(route('INSERT INTO events VALUES ($1, $2)', ['12/07/2026', 'x'])).toMatchObject({
+      kind: 'unsupported',
+      message: expect.stringContaining('ISO date'),
+    });
+    expect(route("INSERT INTO events VALUES ('2026-12-07', 'a'), ('Dec 8 2026', 'b')")).toMatchObject({
+      kind: 'unsupported',
+      message: expect.stringContaining("'Dec 8 2026'"),
+    });
+  });
+
+  it('asks for an ISO timestamp for a timestamp key, and names the type for others', () => {
+    expect(route("INSERT INTO stamped VALUES ('12/07/2026 10:00', 'x')")).toMatchObject({
+      kind: 'unsupported',
+      message: expect.stringContaining('ISO timestamp'),
+    });
+    expect(route("INSERT INTO flags VALUES ('maybe', 'x')")).toMatchObject({
+      kind: 'unsupported',
+      message: expect.stringContaining('cannot be read as a bool value'),
+    });
+  });
+
+  it('still lets every shard answer a read or a delete by a non-ISO date', () => {
+    expect(route("SELECT * FROM events WHERE d = '12/07/2026'")).toMatchObject({
+      kind: 'scatter',
+      shards: [0, 1, 2],
+    });
+    expect(route("DELETE FROM events WHERE d = 'Dec 7 2026'")).toMatchObject({
+      kind: 'multi-write',
+      shards: [0, 1, 2],
+    });
+  });
+});
