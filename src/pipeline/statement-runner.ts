@@ -19,6 +19,14 @@ import type { ShardRoute } from '../router/sharding/shard-route.js';
 import { FastPath } from './fast-path.js';
 import { aborted } from './shard-connections.js';
 
+/** ParameterDescription of a statement the proxy describes itself: the types the client's Parse gave. */
+function parameterDescription(types: number[]): BackendMessage {
+  const body = Buffer.alloc(2 + 4 * types.length);
+  body.writeInt16BE(types.length, 0);
+  types.forEach((t, i) => body.writeUInt32BE(t, 2 + 4 * i));
+  return { type: Backend.ParameterDescription, body };
+}
+
 export type { Outcome };
 export type { RunnerHooks } from './shard-connections.js';
 
@@ -216,7 +224,12 @@ export class StatementRunner extends FastPath {
 
   /** Describe of a statement: its parameters and columns, from the default shard (every shard has the schema). */
   async describe(sql: string, types: number[]): Promise<BackendMessage[]> {
-    if (this.block?.failed) throw aborted();
+    if (this.block?.failed) {
+      // As PostgreSQL: a failed block still describes a statement with no result columns (the client's
+      // ROLLBACK, prepared as any other statement by drivers such as postgres.js); only row sources are refused.
+      if (!classifySql(sql, { primaryFunctions: this.primaryFunctions }).transaction) throw aborted();
+      return [parameterDescription(types), { type: Backend.NoData, body: Buffer.alloc(0) }];
+    }
     return this.onShards([this.cluster.map.defaultShard], read, async ([c]) => {
       const round = await c.round([parseMessage(sql, types), describeMessage('S'), syncMessage]);
       const error = round.messages.find((m) => m.type === Backend.ErrorResponse);
