@@ -11,6 +11,7 @@ import * as fe from '../protocol/frontend-messages.js';
 import { MessageReader } from '../protocol/reader.js';
 import { ResponseRelay, errorMessageOf } from './response-relay.js';
 import { SocketInput } from '../net/socket-input.js';
+import { processTransport } from '../net/process-transport.js';
 import type { Duplex } from 'node:stream';
 
 export interface ServerEndpoint {
@@ -259,7 +260,7 @@ function sqlstateOf(body: Buffer): string | undefined {
 function openSocket(endpoint: ServerEndpoint, login: ServerLogin): Promise<SocketInput> {
   return new Promise((resolve, reject) => {
     const plain = login.tls.mode === 'disable';
-    const input = plain ? SocketInput.connect(endpoint.host, endpoint.port) : null;
+    const input = plain ? processTransport().connect(endpoint.host, endpoint.port) : null;
     const socket = input
       ? (input.socket as net.Socket)
       : net.connect({ host: endpoint.host, port: endpoint.port });

@@ -55,6 +55,13 @@ export class SocketInput {
     return input;
   }
 
+  /** A socket that hands its chunks to a handler itself (`route` installs the one that reaches this input). */
+  static direct(socket: Duplex, route: (handler: ChunkHandler) => void): SocketInput {
+    const input = new SocketInput(socket);
+    route((chunk) => input.handler(chunk));
+    return input;
+  }
+
   /** Any other stream (TLS): chunks arrive as fresh buffers through 'data'. */
   static stream(socket: Duplex): SocketInput {
     const input = new SocketInput(socket);
