@@ -12,6 +12,10 @@ export interface StreamStatus {
   readonly lagBytes?: number;
   /** Age of the oldest received commit not yet confirmed; 0 when all is confirmed. */
   readonly lagSeconds?: number;
+  /** Changes received and not yet handled (held in memory, or sent and awaiting the brokers). */
+  readonly queued?: number;
+  /** The most changes queued at once since this instance started the stream. */
+  readonly queuedPeak?: number;
 }
 
 export interface LiveStream {

@@ -23,6 +23,8 @@ export interface StreamTransaction {
   readonly commitLsn: string;
   /** Microseconds since the Unix epoch. */
   readonly commitTimeUs: bigint;
+  /** Index of the first change within its transaction: above 0 for the later parts of a large one. */
+  readonly offset?: number;
   readonly changes: readonly RowChange[];
 }
 

@@ -85,6 +85,10 @@ export const publishConfigSchema = z
     publication: name63
       .prefault('polyproxy_publish')
       .meta({ description: 'publication the slot reads (created FOR ALL TABLES when missing)' }),
+    max_in_flight: z.number().int().min(1).max(1_000_000).prefault(10_000).meta({
+      description:
+        'changes read from a stream and not yet confirmed by the brokers, at most: reading stops at this many while a broker is slow or down (the slot keeps the WAL)',
+    }),
     /** How long one publish (a batch of messages and its confirms) may take before it is tried again. */
     timeout: duration('10s'),
     connect_timeout: duration('5s'),

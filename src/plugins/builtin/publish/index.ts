@@ -5,7 +5,7 @@ import { streamSources } from '../../../streams/stream-sources.js';
 import type { PolyproxyPlugin } from '../../api.js';
 import { publishConfigSchema, type PublishConfig } from './config.js';
 import { OutboxCleaner } from './outbox.js';
-import { batchPublisher, publishCounters } from './publisher.js';
+import { publishCounters, publishSink } from './publisher.js';
 import { RabbitPublisher } from './rabbitmq.js';
 import { SqsPublisher } from './sqs.js';
 
@@ -30,7 +30,8 @@ const publishPlugin: PolyproxyPlugin<PublishConfig> = {
         publication: config.publication,
         consumer: 'publish',
         log: ctx.log,
-        applyTransactions: batchPublisher(config, { rabbitmq, sqs }, outbox, counters),
+        window: config.max_in_flight,
+        sink: publishSink(config, { rabbitmq, sqs }, outbox, counters),
       });
     });
     ctx.onStart(() => {

@@ -61,7 +61,7 @@ export function outgoing(
       const target = find(change.table);
       if (!target || !operationsOf(target).includes(change.op)) return;
       const message: ChangeMessage = {
-        id: `${tx.commitLsn}/${index}`,
+        id: `${tx.commitLsn}/${(tx.offset ?? 0) + index}`,
         op: change.op,
         table: change.table,
         key: change.key,

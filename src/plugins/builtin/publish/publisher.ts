@@ -1,5 +1,5 @@
 // What the publish plugin does with each batch of committed transactions: publish, wait for confirms, clean the outbox.
-import type { StreamTransaction } from '../../../streams/row-changes.js';
+import type { Sink } from '../../../streams/pipeline.js';
 import type { CounterLike, PluginMetrics } from '../../api.js';
 import type { PublishConfig, TableTarget } from './config.js';
 import { outgoing, targetFinder, type Outgoing } from './message.js';
@@ -44,41 +44,51 @@ export interface Destinations {
   readonly sqs: SqsPublisher | null;
 }
 
-/** Returns the applyTransactions of one stream: it resolves only once every broker confirmed the batch. */
-export function batchPublisher(
+/**
+ * Returns the sink maker of one stream: each replication connection gets lanes of its own on every broker, and
+ * a batch resolves once every broker confirmed it (and its outbox rows are deleted). Batches overlap: the
+ * next is sent while earlier ones await their confirms.
+ */
+export function publishSink(
   config: PublishConfig,
   destinations: Destinations,
   outbox: OutboxCleaner,
   counters: PublishCounters,
-): (transactions: readonly StreamTransaction[]) => Promise<void> {
+): () => Sink {
   const find = targetFinder(config);
-  const send = async (
+  const counted = async (
     destination: 'rabbitmq' | 'sqs',
     items: readonly Outgoing[],
-    run: (items: readonly Outgoing[]) => Promise<void>,
+    sent: Promise<void>,
   ) => {
     const counts = countBy(items, (target) =>
       destination === 'rabbitmq' ? target.rabbitmq?.exchange : target.sqs?.queue_url,
     );
     try {
-      await run(items);
+      await sent;
     } catch (error) {
       for (const [target, n] of counts) counters.failed.inc({ destination, target }, n);
       throw error;
     }
     for (const [target, n] of counts) counters.published.inc({ destination, target }, n);
   };
-  return async (transactions) => {
-    const items = outgoing(transactions, find);
-    if (items.length === 0) return;
-    const toRabbit = items.filter((item) => item.target.rabbitmq);
-    const toSqs = items.filter((item) => item.target.sqs);
-    const { rabbitmq, sqs } = destinations;
-    // Both brokers must confirm before the slot moves; if one fails, both get the batch again (at least once).
-    await Promise.all([
-      rabbitmq && toRabbit.length > 0 ? send('rabbitmq', toRabbit, (list) => rabbitmq.publish(list)) : null,
-      sqs && toSqs.length > 0 ? send('sqs', toSqs, (list) => sqs.publish(list)) : null,
-    ]);
-    await outbox.delete(items);
+  return () => {
+    const rabbitmq = destinations.rabbitmq?.lane();
+    const sqs = destinations.sqs?.lane();
+    return async (transactions) => {
+      const items = outgoing(transactions, find);
+      if (items.length === 0) return;
+      const toRabbit = rabbitmq ? items.filter((item) => item.target.rabbitmq) : [];
+      const toSqs = sqs ? items.filter((item) => item.target.sqs) : [];
+      // Both lanes take the batch now (in call order); both must confirm before the slot moves.
+      const sends = [
+        toRabbit.length > 0 ? counted('rabbitmq', toRabbit, rabbitmq!(toRabbit)) : null,
+        toSqs.length > 0 ? counted('sqs', toSqs, sqs!(toSqs)) : null,
+      ];
+      const settled = await Promise.allSettled(sends);
+      const failure = settled.find((result) => result.status === 'rejected');
+      if (failure) throw failure.reason;
+      await outbox.delete(items);
+    };
   };
 }

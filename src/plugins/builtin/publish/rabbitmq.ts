@@ -1,4 +1,5 @@
-// Publishes change messages to RabbitMQ on a confirm channel: done only once the broker confirmed every one.
+// Publishes change messages to RabbitMQ on a confirm channel, many batches in flight: each done once the broker
+// confirmed every one of its messages.
 import amqp from 'amqplib';
 import type { Logger } from '../../../logger.js';
 import type { PublishConfig } from './config.js';
@@ -16,14 +17,26 @@ const routingKey = (pattern: string, message: Outgoing['message']) => {
     .replaceAll('{op}', message.op);
 };
 
+/** Sends batches in call order on one channel; once one failed, every later one fails too (see lane()). */
+export type RabbitLane = (items: readonly Outgoing[]) => Promise<void>;
+
+interface LaneState {
+  broken: Error | null;
+}
+
+const fail = (lane: LaneState, error: unknown): Error =>
+  (lane.broken ??= error instanceof Error ? error : new Error(String(error)));
+
 /**
  * One connection and confirm channel, made on first use and again after either broke. A message no queue took
- * (returned as unroutable, with `mandatory`) fails the batch like a refused one: it would otherwise be lost.
+ * (returned as unroutable, with `mandatory`) breaks the channel like a refused one: it would otherwise be lost.
  */
 export class RabbitPublisher {
   private connection: Connection | null = null;
   private channel: ConfirmChannel | null = null;
-  private returned = 0;
+  private opening: Promise<ConfirmChannel> | null = null;
+  /** Per channel: the unroutable message it returned, after which none of its confirms counts. */
+  private readonly returned = new WeakMap<ConfirmChannel, { error: Error | null }>();
 
   constructor(
     private readonly config: NonNullable<PublishConfig['rabbitmq']>,
@@ -32,21 +45,47 @@ export class RabbitPublisher {
     private readonly log: Logger,
   ) {}
 
-  /** Publishes in the given order (one channel keeps it) and resolves once all are confirmed. */
-  async publish(items: readonly Outgoing[]): Promise<void> {
-    if (items.length === 0) return;
-    const channel = await this.open();
-    this.returned = 0;
-    try {
-      await withTimeout(this.send(channel, items), this.timeoutMs, 'RabbitMQ publisher confirms');
-    } catch (error) {
-      await this.drop();
-      throw error;
-    }
-    if (this.returned > 0) throw new Error(`RabbitMQ returned ${this.returned} unroutable message(s)`);
+  /**
+   * A lane for one replication connection: batches are written in call order without waiting for earlier
+   * confirms, so one channel keeps their order. After a failure the lane refuses the rest, since sending them
+   * on a new channel would put them before the failed batch's messages; the stream then replays from its
+   * confirmed position on a new lane.
+   */
+  lane(): RabbitLane {
+    const lane: LaneState = { broken: null };
+    let written: Promise<unknown> = Promise.resolve();
+    return (items) => {
+      if (items.length === 0) return Promise.resolve();
+      const sent = written.then(() => {
+        if (lane.broken) throw lane.broken;
+        return this.write(items, lane);
+      });
+      // The next batch is written once this one is (not confirmed): a window of confirms stays open.
+      written = sent.catch((error: unknown) => fail(lane, error));
+      return sent
+        .then((batch) => withTimeout(batch.acks, this.timeoutMs, 'RabbitMQ publisher confirms'))
+        .catch(async (error: unknown) => {
+          fail(lane, error);
+          await this.drop();
+          throw error;
+        });
+    };
   }
 
-  private async send(channel: ConfirmChannel, items: readonly Outgoing[]): Promise<void> {
+  /** Writes the messages; resolves once they are written, with a promise of their confirms. */
+  private async write(items: readonly Outgoing[], lane: LaneState): Promise<{ acks: Promise<void> }> {
+    const channel = await this.open();
+    const returned = this.returned.get(channel)!;
+    let left = items.length;
+    let settle!: (error: Error | null) => void;
+    const acks = new Promise<void>((resolve, reject) => {
+      settle = (error) => {
+        // Failed synchronously, so no later batch of the lane is written on a channel opened after this one.
+        if (error) reject(fail(lane, error));
+        else if (--left === 0) resolve();
+      };
+    });
+    acks.catch(() => {});
     for (const item of items) {
       const target = item.target.rabbitmq!;
       const accepted = channel.publish(
@@ -60,15 +99,42 @@ export class RabbitPublisher {
           messageId: item.message.id,
           type: item.message.op,
         },
+        (error: unknown) =>
+          settle(
+            returned.error ??
+              (error ? new Error(`RabbitMQ did not confirm a message: ${String(error)}`) : null),
+          ),
       );
       // The channel's buffer is full: wait until the socket took it rather than grow it without bound.
-      if (!accepted) await new Promise((resolve) => channel.once('drain', resolve));
+      if (!accepted) await this.drained(channel);
     }
-    await channel.waitForConfirms();
+    return { acks };
   }
 
-  private async open(): Promise<ConfirmChannel> {
-    if (this.channel) return this.channel;
+  private async drained(channel: ConfirmChannel): Promise<void> {
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const done = () => {
+          channel.off('drain', done);
+          channel.off('close', done);
+          resolve();
+        };
+        channel.once('drain', done);
+        channel.once('close', done);
+      }),
+      this.timeoutMs,
+      'RabbitMQ channel drain',
+    );
+    if (this.channel !== channel) throw new Error('RabbitMQ channel closed');
+  }
+
+  private open(): Promise<ConfirmChannel> {
+    if (this.channel) return Promise.resolve(this.channel);
+    this.opening ??= this.connect().finally(() => (this.opening = null));
+    return this.opening;
+  }
+
+  private async connect(): Promise<ConfirmChannel> {
     const connection = await withTimeout(
       amqp.connect(this.config.url, { timeout: this.connectTimeoutMs }),
       this.connectTimeoutMs,
@@ -84,9 +150,20 @@ export class RabbitPublisher {
     connection.on('error', forget);
     connection.on('close', () => forget());
     const channel = await connection.createConfirmChannel();
-    channel.on('error', () => (this.channel = this.channel === channel ? null : this.channel));
-    channel.on('close', () => (this.channel = this.channel === channel ? null : this.channel));
-    channel.on('return', () => this.returned++);
+    const lose = () => (this.channel = this.channel === channel ? null : this.channel);
+    channel.on('error', lose);
+    channel.on('close', lose);
+    // The broker returns an unroutable message before it confirms it: from then on no confirm of the channel
+    // counts (later messages must not overtake it), and the channel goes.
+    const returned = { error: null as Error | null };
+    this.returned.set(channel, returned);
+    channel.on('return', (message: { fields: { exchange: string; routingKey: string } }) => {
+      const { exchange, routingKey: key } = message.fields;
+      returned.error ??= new Error(
+        `RabbitMQ returned an unroutable message (exchange ${exchange}, routing key ${key})`,
+      );
+      void this.drop();
+    });
     this.connection = connection;
     this.channel = channel;
     return channel;
