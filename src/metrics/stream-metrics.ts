@@ -38,6 +38,11 @@ export function registerStreamMetrics(registry: client.Registry): void {
     (s) => s.lagSeconds,
   );
   gauge(
+    'polyproxy_stream_queued_changes',
+    'Changes received from the stream and not yet handled (for publishing: not yet confirmed by the brokers)',
+    (s) => s.queued,
+  );
+  gauge(
     'polyproxy_stream_consuming',
     '1 while this instance consumes the stream (one instance at a time)',
     (s) => (s.consuming ? 1 : 0),

@@ -6,7 +6,7 @@ import { float, int, text } from './console-result.js';
 export const showStreams: ConsoleCommand = {
   name: 'SHOW STREAMS',
   description:
-    'one row per change stream: consumer (cache, publish), server, database, slot, consuming here, confirmed position, lag in bytes and seconds',
+    'one row per change stream: consumer (cache, publish), server, database, slot, consuming here, confirmed position, lag in bytes and seconds, changes queued in memory now and at most',
   run() {
     const rows = liveStreams().map((stream) => {
       const s = stream.status();
@@ -19,6 +19,8 @@ export const showStreams: ConsoleCommand = {
         s.confirmed ?? null,
         s.lagBytes ?? null,
         s.lagSeconds ?? null,
+        s.queued ?? null,
+        s.queuedPeak ?? null,
       ];
     });
     return {
@@ -31,6 +33,8 @@ export const showStreams: ConsoleCommand = {
         text('confirmed_lsn'),
         int('lag_bytes'),
         float('lag_seconds'),
+        int('queued'),
+        int('queued_peak'),
       ],
       rows,
       tag: 'SHOW',
