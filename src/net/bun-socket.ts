@@ -34,7 +34,7 @@ export class BunSocket extends EventEmitter {
     this.raw = raw;
     this.remoteAddress = raw.remoteAddress;
     this.remotePort = raw.remotePort;
-    if (this.destroyed) return raw.terminate();
+    if (this.destroyed) return raw.end();
     if (this.noDelay) raw.setNoDelay(true);
     if (this.paused) raw.pause();
     if (this.queuedBytes > 0 || this.ending) this.drained();
@@ -80,7 +80,8 @@ export class BunSocket extends EventEmitter {
     this.destroyed = true;
     this.queue = [];
     this.queuedBytes = 0;
-    this.raw?.terminate();
+    // A plain close (FIN), as node:net's destroy() does: Bun's terminate() would reset the connection.
+    this.raw?.end();
     // As node:net, 'close' comes on a later tick, not inside the caller's destroy().
     process.nextTick(() => this.emitClose());
     return this;

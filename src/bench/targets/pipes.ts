@@ -1,4 +1,5 @@
-// Reference targets "node-pipe" and "c-pipe": bare 1:1 relays to PostgreSQL, the transport floors of Node and of C.
+// Reference targets "node-pipe", "bun-pipe" and "c-pipe": bare 1:1 relays to PostgreSQL, the transport floors of
+// Node, Bun and C.
 // They are not poolers (one PostgreSQL connection per client, PostgreSQL authenticates): they show how much of
 // a pooler's cost is the runtime's I/O path and how much its own work.
 import { mkdir } from 'node:fs/promises';
@@ -7,9 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../../sandbox/ports.js';
 import { run, spawnManaged, waitUntilListening, type Managed } from '../../sandbox/process.js';
 import type { BenchEnv } from '../bench-env.js';
+import { runtimeCommand } from './runtime.js';
 import type { Target } from './target.js';
 
 const nodePipePath = fileURLToPath(new URL('../pipes/node-pipe.js', import.meta.url));
+const bunPipePath = fileURLToPath(new URL('../pipes/bun-pipe.js', import.meta.url));
 const relaySource = fileURLToPath(new URL('../../../bench/pipes/relay.c', import.meta.url));
 
 async function startPipe(env: BenchEnv, name: string, command: (port: number) => [string, string[]]) {
@@ -52,4 +55,13 @@ export const cPipeTarget: Target = {
     }
     return startPipe(env, 'c-pipe', (port) => [binary, [String(port), String(env.primary.port)]]);
   },
+};
+
+export const bunPipeTarget: Target = {
+  name: 'bun-pipe',
+  start: (env) =>
+    startPipe(env, 'bun-pipe', (port) => {
+      const { cmd, args } = runtimeCommand('bun');
+      return [cmd, [...args, bunPipePath, String(port), String(env.primary.port)]];
+    }),
 };

@@ -12,6 +12,7 @@ import { workloadByName } from '../workloads.js';
 import { initPgbench } from '../pgbench.js';
 import type { BenchEnv } from '../bench-env.js';
 import { poolerEndpoint, poolerUser } from './pooler-user.js';
+import { runtimeCommand, type Runtime } from './runtime.js';
 import type { RunningTarget, Target } from './target.js';
 
 const cliPath = fileURLToPath(new URL('../../cli.js', import.meta.url));
@@ -114,14 +115,19 @@ function config(
   };
 }
 
-/** Starts one proxy process with the given config in dir. */
-async function spawnProxy(cli: string, dir: string, port: number, text: string): Promise<Managed> {
+/** Starts one proxy process on `runtime` with the given config in dir. */
+async function spawnProxy(
+  cli: string,
+  runtime: Runtime,
+  dir: string,
+  port: number,
+  text: string,
+): Promise<Managed> {
   await mkdir(dir, { recursive: true });
   const configPath = join(dir, 'polyproxy.yaml');
   await writeFile(configPath, text, { mode: 0o600 });
-  // BENCH_PROXY_NODE_ARGS passes flags to node for the proxy, e.g. `--cpu-prof` to profile it.
-  const nodeArgs = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawnManaged(process.execPath, [...nodeArgs, cli, '--config', configPath], { cwd: dir });
+  const { cmd, args } = runtimeCommand(runtime);
+  const child = spawnManaged(cmd, [...args, cli, '--config', configPath], { cwd: dir });
   await waitUntilListening(child, 'polyproxy', port);
   return child;
 }
@@ -129,6 +135,7 @@ async function spawnProxy(cli: string, dir: string, port: number, text: string):
 /** The proxy with the Redis cache on, and its Redis, when a selected workload wants them. */
 async function startCachedProxy(
   cli: string,
+  runtime: Runtime,
   name: string,
   env: BenchEnv,
   workers: number | null,
@@ -139,6 +146,7 @@ async function startCachedProxy(
   const cache = { redis: redis.url, tables: ['pgbench_accounts'], default_ttl: '10m' };
   const child = await spawnProxy(
     cli,
+    runtime,
     join(env.baseDir, `${name}-cache`),
     port,
     stringify(config(env, port, adminPort, workers, { cache })),
@@ -146,18 +154,27 @@ async function startCachedProxy(
   return { port, child };
 }
 
-/** A target that runs the proxy built at cli (dist/cli.js of some checkout) with this many worker processes. */
-const proxyTarget = (name: string, cli: () => string, workers: number | null = 1): Target => ({
+/**
+ * A target that runs the proxy built at cli (dist/cli.js of some checkout) with this many worker processes, on
+ * Node or on Bun.
+ */
+const proxyTarget = (
+  name: string,
+  cli: () => string,
+  workers: number | null = 1,
+  runtime: Runtime = 'node',
+): Target => ({
   name,
   async start(env) {
     const [port, adminPort] = [await freePort(), await freePort()];
     const child = await spawnProxy(
       cli(),
+      runtime,
       join(env.baseDir, name),
       port,
       stringify(config(env, port, adminPort, workers)),
     );
-    const cached = await startCachedProxy(cli(), name, env, workers);
+    const cached = await startCachedProxy(cli(), runtime, name, env, workers);
     const endpoint = poolerEndpoint(env, port);
     // The sharded tables are filled through the proxy: pgbench -i's COPY is split by key on the way.
     if (env.shards.length > 0) await initPgbench({ ...endpoint, database: sharded(env) }, env.options.scale);
@@ -217,6 +234,10 @@ export const polyproxyTarget = proxyTarget('polyproxy', () => cliPath);
  * this machine: its CPU per transaction counts the primary and both workers.
  */
 export const polyproxyTwoWorkersTarget = proxyTarget('polyproxy-2w', () => cliPath, 2);
+
+/** The same proxy on Bun (its own sockets, see src/net/bun-transport.ts), with one and with two workers. */
+export const polyproxyBunTarget = proxyTarget('polyproxy-bun', () => cliPath, 1, 'bun');
+export const polyproxyBunTwoWorkersTarget = proxyTarget('polyproxy-bun-2w', () => cliPath, 2, 'bun');
 
 /**
  * Opt-in reference "baseline": another build of the proxy (BENCH_BASELINE = a checkout whose `npm run build`

@@ -1,0 +1,22 @@
+// The runtime a bench target's process runs on: this Node, or Bun (the `bun` dev dependency, or BENCH_BUN).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export type Runtime = 'node' | 'bun';
+
+const bundledBun = fileURLToPath(new URL('../../../node_modules/.bin/bun', import.meta.url));
+
+/** The executable and the flags before the script, for a process on `runtime`. */
+export function runtimeCommand(runtime: Runtime): { cmd: string; args: string[] } {
+  if (runtime === 'node') {
+    // BENCH_PROXY_NODE_ARGS passes flags to node, e.g. `--cpu-prof` to profile the proxy.
+    return {
+      cmd: process.execPath,
+      args: (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    };
+  }
+  const cmd = process.env.BENCH_BUN ?? bundledBun;
+  if (!existsSync(cmd))
+    throw new Error(`Bun not found at ${cmd}: run npm ci (bun is a dev dependency) or set BENCH_BUN`);
+  return { cmd, args: [] };
+}
