@@ -5,6 +5,8 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { endWith } from '../net/end-with.js';
 import { SocketInput } from '../net/socket-input.js';
+import { clientTransport } from '../net/process-transport.js';
+import type { ClientListener, Transport } from '../net/transport.js';
 import type { Database } from '../backend/database.js';
 import type { ServerConnection } from '../backend/server-connection.js';
 import { BackendError } from '../backend/server-connection.js';
@@ -51,7 +53,9 @@ export interface ClientPeer {
 export class Listener {
   readonly sessions = new Map<number, ClientSession>();
   readonly peers = new Map<number, ClientPeer>();
-  private server: net.Server;
+  private server: ClientListener;
+  /** Chosen at start: TLS configured later (by a reload) needs a restart to move clients off Bun's sockets. */
+  private readonly transport: Transport;
   private sockets = new Set<net.Socket>();
   /** Connections still in login, and refused ones until they close: bounded, and shutdown closes them at once. */
   private loggingIn = new Set<net.Socket>();
@@ -65,17 +69,12 @@ export class Listener {
     public options: ListenerOptions,
     private readonly log: Logger,
   ) {
-    this.server = net.createServer((socket) => this.accept(socket));
+    this.transport = clientTransport(options.tls !== null);
+    this.server = this.transport.listener((socket) => this.accept(socket));
   }
 
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        const addr = this.server.address() as net.AddressInfo;
-        resolve({ host: addr.address, port: addr.port });
-      });
-    });
+    return this.server.listen(host, port);
   }
 
   get accepting(): boolean {
@@ -256,7 +255,7 @@ export class Listener {
   private takeInput(raw: net.Socket, socket: Duplex): SocketInput {
     if (socket !== raw) return SocketInput.stream(socket);
     this.sockets.delete(raw);
-    const input = SocketInput.adopt(raw);
+    const input = this.transport.adopt(raw);
     const adopted = input.socket as net.Socket;
     this.sockets.add(adopted);
     adopted.once('close', () => this.sockets.delete(adopted));
