@@ -31,7 +31,8 @@ export const usage = `usage: npm run bench -- [flags]     (or node dist/bench/ru
   --rounds N         rotations over all cells and targets  BENCH_ROUNDS     (3)
   --clients A,B      pgbench -c values                     BENCH_CLIENTS    (16,64)
   --modes LIST       simple,extended,prepared              BENCH_MODES      (all)
-  --workloads LIST   select-only,tpcb                      BENCH_WORKLOADS  (all)
+  --workloads LIST   select-only,tpcb                      BENCH_WORKLOADS  (all pgbench ones;
+                     opt-in: mysql-point, cassandra-point, the store's driver vs polyproxy)
   --targets LIST     direct,pgbouncer,polyproxy,polyproxy-2w   BENCH_TARGETS  (these four;
                      polyproxy-2w is polyproxy with workers: 2)
                      references, opt-in: node-pipe, c-pipe (bare 1:1 relays in Node and in C),
@@ -102,12 +103,16 @@ function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[
   return values as T[];
 }
 
-/** Parses argv and env; `workloadNames` and `targetNames` are the registered ones, so new ones need no change here. */
+/**
+ * Parses argv and env; `workloadNames` and `targetNames` are the registered ones, so new ones need no change here.
+ * `optInWorkloads` are accepted by name but not run by default (they start servers of their own).
+ */
 export function parseOptions(
   argv: string[],
   env: NodeJS.ProcessEnv,
   workloadNames: readonly string[],
   targetNames: readonly string[],
+  optInWorkloads: readonly string[] = [],
 ): BenchOptions | 'help' {
   const flags = readFlags(argv);
   if (flags.has('help')) return 'help';
@@ -121,7 +126,10 @@ export function parseOptions(
     rounds: positive('rounds', value('rounds', '3', '1')),
     clients: list(value('clients', '16,64', '16')).map((c) => positive('clients', c)),
     modes: oneOf('modes', value('modes', queryModes.join(',')), queryModes),
-    workloads: oneOf('workloads', value('workloads', workloadNames.join(',')), workloadNames),
+    workloads: oneOf('workloads', value('workloads', workloadNames.join(',')), [
+      ...workloadNames,
+      ...optInWorkloads,
+    ]),
     targets: oneOf(
       'targets',
       value('targets', defaultTargets.filter((t) => targetNames.includes(t)).join(',')),

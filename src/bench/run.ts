@@ -5,6 +5,7 @@ import { startEnvironment } from './environment.js';
 import { machineInfo } from './machine.js';
 import { parseOptions, usage, UsageError, type BenchOptions } from './options.js';
 import { runPgbench } from './pgbench.js';
+import { isPluginWorkload, pluginWorkloads, runPluginWorkloads } from './plugins/index.js';
 import { cpuMeter } from './process-cpu.js';
 import { BenchReport } from './report.js';
 import { cellsOf, schedule, type ScheduledRun } from './schedule.js';
@@ -113,7 +114,8 @@ async function main(): Promise<number> {
   let options: BenchOptions | 'help';
   try {
     const names = { workloads: workloads.map((w) => w.name), targets: targets.map((t) => t.name) };
-    options = parseOptions(process.argv.slice(2), process.env, names.workloads, names.targets);
+    const optIn = pluginWorkloads.map((w) => w.name);
+    options = parseOptions(process.argv.slice(2), process.env, names.workloads, names.targets, optIn);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`${err.message}\n\n${usage}\n`);
@@ -123,6 +125,9 @@ async function main(): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
+  // Plugin workloads run after the pgbench cells, against servers of their own (see plugins/index.ts).
+  const pluginNames = options.workloads.filter(isPluginWorkload);
+  options = { ...options, workloads: options.workloads.filter((name) => !isPluginWorkload(name)) };
   const report = new BenchReport(options);
   current = report;
   // Registered first, so on Ctrl-C it runs last, after every server stopped: the runs so far are kept.
@@ -132,9 +137,12 @@ async function main(): Promise<number> {
     progress(`starting PostgreSQL and running pgbench -i -s ${options.scale}`);
     const env = await startEnvironment(options);
     report.machine = await machineInfo(env);
-    report.running = await startTargets(env);
-    await warmUp(env, report.running, report.notes);
-    await measure(env, report.running, report.records);
+    if (options.workloads.length > 0) {
+      report.running = await startTargets(env);
+      await warmUp(env, report.running, report.notes);
+      await measure(env, report.running, report.records);
+    }
+    await runPluginWorkloads(env, pluginNames, () => interrupted);
     finished = !interrupted;
   } finally {
     if (!interrupted) {

@@ -1,0 +1,114 @@
+// Plugin workloads: the store's own driver against polyproxy's SQL for the same statement, one client, interleaved rounds.
+import { cpuMeter } from '../process-cpu.js';
+import type { BenchEnv } from '../bench-env.js';
+import type { QueryMode } from '../options.js';
+import { startPluginProxy, type PluginProxy } from './plugin-proxy.js';
+import type { PluginStore, PluginWorkload } from './plugin-workload.js';
+
+/** A run stops at this many statements even when its duration has not passed. */
+const maxStatementsPerRun = 200_000;
+const warmUpStatements = 500;
+
+type Side = 'driver' | QueryMode;
+
+export interface PluginRun {
+  workload: string;
+  side: Side;
+  round: number;
+  statements: number;
+  /** Mean wall time per statement (µs), one client waiting for each answer. */
+  wallUs: number;
+  /** CPU of the bench process per statement (µs): the client and, on the driver side, the store's driver. */
+  clientCpuUs: number;
+  /** CPU of the proxy process per statement (µs); null on the driver side. */
+  proxyCpuUs: number | null;
+}
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The statement of side `side` for key number `i`, resolving to its row count. */
+function statement(side: Side, store: PluginStore, proxy: PluginProxy): (i: number) => Promise<number> {
+  const { client } = proxy;
+  switch (side) {
+    case 'driver':
+      return store.direct;
+    case 'prepared':
+      return async (i) =>
+        (await client.query({ name: 'bench_point', text: store.sql, values: store.params(i) })).rowCount ?? 0;
+    case 'extended':
+      return async (i) => (await client.query(store.sql, store.params(i))).rowCount ?? 0;
+    case 'simple':
+      return async (i) => (await client.query(store.literalSql(i))).rowCount ?? 0;
+  }
+}
+
+/** One measured run: statements back to back for `durationS` (or up to the cap), checking each row count. */
+async function measureRun(
+  run: (i: number) => Promise<number>,
+  expectedRows: number,
+  durationS: number,
+  proxyPid: number | null,
+): Promise<Omit<PluginRun, 'workload' | 'side' | 'round'>> {
+  const proxyCpu = cpuMeter(proxyPid === null ? [] : [proxyPid]);
+  const clientCpu = process.cpuUsage();
+  const started = performance.now();
+  const deadline = started + durationS * 1000;
+  let statements = 0;
+  while (statements < maxStatementsPerRun && performance.now() < deadline) {
+    const rows = await run(statements);
+    if (rows !== expectedRows)
+      throw new Error(`statement ${statements} returned ${rows} rows, expected ${expectedRows}`);
+    statements++;
+  }
+  const wallUs = ((performance.now() - started) * 1000) / statements;
+  const used = process.cpuUsage(clientCpu);
+  return {
+    statements,
+    wallUs,
+    clientCpuUs: (used.user + used.system) / statements,
+    proxyCpuUs: proxyPid === null ? null : proxyCpu(statements),
+  };
+}
+
+/** Runs one workload: the store, a proxy of its own, a warm-up, then rounds alternating the order of the sides. */
+export async function runPluginWorkload(
+  env: BenchEnv,
+  workload: PluginWorkload,
+  isInterrupted: () => boolean,
+): Promise<PluginRun[]> {
+  const { options } = env;
+  progress(`starting the store of ${workload.name}`);
+  const store = await workload.start(env.baseDir);
+  const runs: PluginRun[] = [];
+  try {
+    const proxy = await startPluginProxy(env, workload.name, store.plugins);
+    try {
+      const sides: Side[] = ['driver', ...options.modes];
+      const statements = new Map(sides.map((side) => [side, statement(side, store, proxy)]));
+      for (const side of sides) for (let i = 0; i < warmUpStatements; i++) await statements.get(side)!(i);
+      for (let round = 0; round < options.rounds && !isInterrupted(); round++) {
+        const order = round % 2 === 0 ? sides : [...sides].reverse();
+        for (const side of order) {
+          if (isInterrupted()) break;
+          const pid = side === 'driver' ? null : proxy.child.pid;
+          const result = await measureRun(
+            statements.get(side)!,
+            workload.rowsPerStatement,
+            options.durationS,
+            pid,
+          );
+          runs.push({ workload: workload.name, side, round, ...result });
+          const cpu = result.proxyCpuUs === null ? '' : `, proxy CPU ${result.proxyCpuUs.toFixed(0)} µs`;
+          progress(
+            `round ${round + 1}/${options.rounds}  ${workload.name} ${side}: ${result.wallUs.toFixed(0)} µs/statement${cpu}`,
+          );
+        }
+      }
+    } finally {
+      await proxy.stop();
+    }
+  } finally {
+    await store.stop();
+  }
+  return runs;
+}

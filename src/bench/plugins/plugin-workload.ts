@@ -1,0 +1,25 @@
+// What a plugin workload is: a store with a table, the store's own driver, and the same statement in SQL through polyproxy.
+import type { ConfigInput } from '../../config/schema.js';
+
+/** A store started and filled for one workload, with its driver connected. */
+export interface PluginStore {
+  /** The proxy's `plugins:` section that claims the store's tables. */
+  plugins: NonNullable<ConfigInput['plugins']>;
+  /** Runs the statement for key number `i` through the store's own driver (prepared), resolving to its row count. */
+  direct(i: number): Promise<number>;
+  /** The same statement in SQL through the proxy, with `$1`… for the parameters of key number `i`. */
+  sql: string;
+  params(i: number): unknown[];
+  /** The statement with key number `i` spelled as a literal, for the simple query protocol. */
+  literalSql(i: number): string;
+  stop(): Promise<void>;
+}
+
+export interface PluginWorkload {
+  name: string;
+  /** Shown in the table. */
+  label: string;
+  /** Rows each measured statement returns (1 for a point read); a run whose statements return other counts fails. */
+  rowsPerStatement: number;
+  start(baseDir: string): Promise<PluginStore>;
+}
