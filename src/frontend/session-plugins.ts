@@ -67,6 +67,8 @@ export class SessionPlugins {
   /** The client's statements and portals that plugins answer (created on first use). */
   private statements: PluginStatements | null = null;
   private viewObject: SessionView | null = null;
+  /** Replies to an extended round's plugin messages, held until its Sync or Flush (as PostgreSQL holds its output). */
+  private held: Buffer[] = [];
 
   constructor(
     private readonly s: PluginSessionHost,
@@ -104,6 +106,7 @@ export class SessionPlugins {
 
   /** EXPLAIN ROUTE's text for a statement a plugin claims; later messages wait for it. */
   explain(sql: string, info: StatementInfo, done: (text: string) => void): void {
+    this.release();
     this.busy = true;
     const statements = (this.statements ??= new PluginStatements(this.plugins, this.log));
     void statements
@@ -133,18 +136,20 @@ export class SessionPlugins {
    * PostgreSQL ('forward'). 'again' means the message was dealt with and the next one may follow.
    */
   step(m: Queued): 'forward' | 'wait' | 'again' {
+    const next = this.decide(m);
+    // Held replies go out ahead of whatever PostgreSQL answers to the message.
+    if (next === 'forward') this.release();
+    return next;
+  }
+
+  private decide(m: Queued): 'forward' | 'wait' | 'again' {
     const serverRound = this.s.server !== null && this.s.server.relay.roundOpen;
     if (
       this.skipToSync ||
       (this.localRound && !serverRound && (m.type === Frontend.Sync || m.type === Frontend.Flush))
     ) {
       this.s.queue.shift();
-      if (m.type === Frontend.Sync) {
-        this.skipToSync = false;
-        this.localRound = false;
-        if (serverRound) this.s.forward(m.type, m.buf, 0, m.buf.length, null);
-        else this.s.write(be.readyForQuery(this.s.txStatus));
-      }
+      this.endOfLocalRound(m, serverRound);
       return 'again';
     }
     const tx = m.info?.transaction;
@@ -208,6 +213,7 @@ export class SessionPlugins {
         const round = this.s.queue.splice(0, n);
         if (this.s.roundStart !== 0) this.s.endRound('plugin');
         this.s.adoptCachedRound(round);
+        this.release();
         this.s.write(answerRound(round, outcome.answer));
       } else {
         this.cleared = n;
@@ -217,6 +223,17 @@ export class SessionPlugins {
       this.s.pump();
     });
     return 'wait';
+  }
+
+  /** A Sync ends the round (ReadyForQuery here, or PostgreSQL's when it had messages too); a Flush sends what is held. */
+  private endOfLocalRound(m: Queued, serverRound: boolean): void {
+    if (m.type === Frontend.Sync) {
+      this.skipToSync = false;
+      this.localRound = false;
+      if (!serverRound) this.held.push(be.readyForQuery(this.s.txStatus));
+      this.release();
+      if (serverRound) this.s.forward(m.type, m.buf, 0, m.buf.length, null);
+    } else if (m.type === Frontend.Flush) this.release();
   }
 
   /** Runs one message of a plugin's statement; its replies are written when the plugin answers. */
@@ -235,9 +252,8 @@ export class SessionPlugins {
       (out) => {
         this.busy = false;
         if (this.s.closed) return;
-        this.s.write(
-          m.type === Frontend.Query ? Buffer.concat([out, be.readyForQuery(this.s.txStatus)]) : out,
-        );
+        if (m.type === Frontend.Query) this.s.write(Buffer.concat([out, be.readyForQuery(this.s.txStatus)]));
+        else this.held.push(out);
         if (this.s.roundStart !== 0 && (m.type === Frontend.Query || m.type === Frontend.Execute))
           this.s.endRound('plugin');
         this.s.pump();
@@ -279,7 +295,8 @@ export class SessionPlugins {
       this.skipToSync = true;
       this.localRound = true;
     }
-    this.s.write(Buffer.concat(parts));
+    this.held.push(...parts);
+    this.release();
   }
 
   /** COMMIT or ROLLBACK of a block that plugins joined: they finish first; a failed commit rolls everything back. */
@@ -311,6 +328,16 @@ export class SessionPlugins {
       });
       this.s.pump();
     });
+  }
+
+  /**
+   * Writes the held replies: at the round's Sync or Flush, on an error, and before anything else reaches the
+   * client (a message of the round going to PostgreSQL, whose replies must follow them). One write, not one per message.
+   */
+  private release(): void {
+    if (this.held.length === 0) return;
+    this.s.write(this.held.length === 1 ? this.held[0] : Buffer.concat(this.held));
+    this.held = [];
   }
 
   /** What plugins may know of this client: one object for the whole connection, so it can key per-client state. */
