@@ -43,4 +43,44 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  {
+    // Issue 25's size targets. Blank lines and comments count: the target is measured as `wc -l` reads a file,
+    // and a limit that skipped comments would let a file pass lint yet miss the target.
+    files: ['src/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false }],
+    },
+  },
+  {
+    // Files other helpers are changing now: their violations warn until their owners split them (issue 25).
+    files: [
+      'src/reshard/**/*.ts',
+      'src/plugins/builtin/publish/**/*.ts',
+      'src/streams/**/*.ts',
+      'src/plugins/builtin/mysql/**/*.ts',
+      'src/plugins/builtin/widecolumn-cassandra/**/*.ts',
+      'src/backend/coordinator/**/*.ts',
+      'src/net/**/*.ts',
+      'src/workers/**/*.ts',
+      'src/bench/**/*.ts',
+      'src/frontend/**/*.ts',
+      'src/backend/cluster.ts',
+      'src/backend/database.ts',
+      'src/backend/pool.ts',
+      'src/backend/server-connection.ts',
+      'src/config/schema.ts',
+      'src/config/reload.ts',
+      'src/admin/console/**/*.ts',
+    ],
+    rules: {
+      'max-lines': ['warn', { max: 400, skipBlankLines: false, skipComments: false }],
+      'max-lines-per-function': ['warn', { max: 80, skipBlankLines: false, skipComments: false }],
+    },
+  },
+  {
+    // being split (issue 25)
+    files: ['src/frontend/client-session.ts', 'src/frontend/sharded-session.ts'],
+    rules: { 'max-lines': 'off', 'max-lines-per-function': 'off' },
+  },
 );

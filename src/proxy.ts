@@ -12,6 +12,7 @@ import type { Config } from './config/schema.js';
 import { Listener, type ListenerOptions } from './frontend/listener.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ProxyMetrics } from './metrics/metrics.js';
+import { metricsSource } from './proxy-metrics.js';
 import { loadParser } from './sql/parser.js';
 import path from 'node:path';
 import { loadPlugins, pluginDatabases } from './plugins/registry.js';
@@ -66,10 +67,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   let config = initial;
   const log = opts.logger ?? createLogger(config.log);
   await loadParser();
-  const databases = new Map<string, Database>();
-  for (const [name, dbConfig] of Object.entries(config.databases))
-    databases.set(name, new Database(name, dbConfig, log));
-  await Promise.all([...databases.values()].map((db) => db.start()));
+  const databases = await startDatabases(config, log);
   const openConsole = adminConsole(
     {
       config: () => config,
@@ -88,86 +86,20 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
   );
   const listener = new Listener(listenerOptions(config, databases, openConsole, opts.worker), log);
   const listen = parseHostPort(config.listen);
-  const metrics = createMetrics({
-    clients: () => {
-      const counts = new Map<string, number>();
-      for (const s of listener.sessions.values()) counts.set(s.db.name, (counts.get(s.db.name) ?? 0) + 1);
-      return [...counts].map(([database, count]) => ({ database, count }));
-    },
-    hosts: () =>
-      [...databases.values()].flatMap((db) =>
-        db.shards
-          .flatMap((shard) => shard.describe())
-          .map((h) => ({
-            database: db.name,
-            server: h.label,
-            role: h.role,
-            healthy: h.healthy,
-            lagMs: h.lagMs,
-          })),
-      ),
-    routes: () =>
-      [...databases.values()].flatMap((db) =>
-        db.shards
-          .flatMap((shard) => [...shard.routeCounts()])
-          .map(([key, count]) => {
-            const [role, reason] = key.split('\u0000');
-            return { database: db.name, role, reason, count };
-          }),
-      ),
-    readYourWrites: () =>
-      [...databases.values()].map((db) => ({
-        database: db.name,
-        scopes: db.writePositions.size,
-        sharedUp: db.sharedPositions ? db.sharedPositions.up : null,
-      })),
-    pools: () =>
-      [...databases.values()].flatMap((db) =>
-        db.shards
-          .flatMap((shard) => shard.hosts)
-          .map(({ pool, label }) => ({
-            database: db.name,
-            server: label,
-            active: pool.total - pool.idleCount,
-            idle: pool.idleCount,
-            waiting: pool.waiting,
-            size: pool.options.size,
-            paused: pool.isPaused,
-            stats: pool.stats,
-          })),
-      ),
-  });
+  const metrics = createMetrics(metricsSource(databases, listener));
   // Plugins are set up before the first client can connect, so no statement slips past them.
-  let plugins: PluginHost;
-  try {
-    plugins = await startPlugins(config, opts, log, metrics);
-  } catch (err) {
+  const plugins = await startPlugins(config, opts, log, metrics).catch(async (err: unknown) => {
     await Promise.all([...databases.values()].map((db) => db.close()));
     throw err;
-  }
+  });
   const attachPlugins = (db: Database) => {
     db.plugins = plugins.names.length > 0 ? plugins : null;
     db.statementMetrics = metrics.statements;
   };
   for (const db of databases.values()) attachPlugins(db);
   const address = await listener.listen(listen.host, listen.port);
-  // The pools' timeouts (query_timeout, idle_transaction_timeout): one sweep, no timer per statement.
-  const timeouts = setInterval(() => {
-    const now = Date.now();
-    for (const s of listener.sessions.values()) s.checkTimeouts(now);
-  }, timeoutSweepMs);
-  timeouts.unref();
-  let admin: http.Server | undefined;
-  let adminAddress: { host: string; port: number } | undefined;
-  if (config.admin) {
-    const a = parseHostPort(config.admin);
-    admin = await startAdminHttp(a.host, a.port, {
-      registry: metrics.registry,
-      ready: () => listener.accepting,
-    });
-    const bound = admin.address() as { address: string; port: number };
-    adminAddress = { host: bound.address, port: bound.port };
-  }
+  const timeouts = sweepTimeouts(listener);
+  const admin = config.admin ? await startAdmin(config.admin, listener, metrics) : undefined;
   log.info('polyproxy listening', {
     listen: `${address.host}:${address.port}`,
     admin: config.admin,
@@ -176,29 +108,22 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
 
   const proxy: Proxy = {
     address,
-    adminAddress,
+    adminAddress: admin?.address,
     registry: metrics.registry,
     cancel: (pid, secret) => listener.cancel(pid, secret),
     async reload(next) {
-      const diff = diffDatabases(config, next);
-      const retired: Database[] = [];
-      for (const name of [...diff.removed, ...diff.changed]) {
-        retired.push(databases.get(name)!);
-        databases.delete(name);
-      }
-      for (const name of [...diff.added, ...diff.changed]) {
+      const retired = await replaceDatabases(config, next, databases, (name) => {
         const db = new Database(name, next.databases[name], log);
         attachPlugins(db);
-        await db.start();
-        databases.set(name, db);
-      }
+        return db;
+      });
       if (JSON.stringify(next.plugins) !== JSON.stringify(config.plugins))
         log.warn('plugin settings changed: they take effect when the proxy restarts');
       config = next;
       listener.options = listenerOptions(next, databases, openConsole, opts.worker);
-      log.info('configuration reloaded', diff as unknown as Record<string, unknown>);
+      log.info('configuration reloaded', retired.diff as unknown as Record<string, unknown>);
       await Promise.all(
-        retired.map(async (db) => {
+        retired.databases.map(async (db) => {
           await listener.drainDatabase(db, next.shutdown_timeout);
           await db.close();
         }),
@@ -209,11 +134,68 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
       await listener.shutdown(config.shutdown_timeout);
       await plugins.stop();
       await Promise.all([...databases.values()].map((db) => db.close()));
-      await new Promise<void>((resolve) => (admin ? admin.close(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) => (admin ? admin.server.close(() => resolve()) : resolve()));
       log.info('polyproxy stopped');
     },
   };
   return proxy;
+}
+
+async function startDatabases(config: Config, log: Logger): Promise<Map<string, Database>> {
+  const databases = new Map<string, Database>();
+  for (const [name, dbConfig] of Object.entries(config.databases))
+    databases.set(name, new Database(name, dbConfig, log));
+  await Promise.all([...databases.values()].map((db) => db.start()));
+  return databases;
+}
+
+/**
+ * Takes removed and changed databases out of `databases` and starts the added and changed ones of `next` in
+ * their place; the retired ones are returned for the caller to drain once the new config is in force.
+ */
+async function replaceDatabases(
+  config: Config,
+  next: Config,
+  databases: Map<string, Database>,
+  create: (name: string) => Database,
+): Promise<{ diff: ReturnType<typeof diffDatabases>; databases: Database[] }> {
+  const diff = diffDatabases(config, next);
+  const retired: Database[] = [];
+  for (const name of [...diff.removed, ...diff.changed]) {
+    retired.push(databases.get(name)!);
+    databases.delete(name);
+  }
+  for (const name of [...diff.added, ...diff.changed]) {
+    const db = create(name);
+    await db.start();
+    databases.set(name, db);
+  }
+  return { diff, databases: retired };
+}
+
+/** The pools' timeouts (query_timeout, idle_transaction_timeout): one sweep, no timer per statement. */
+function sweepTimeouts(listener: Listener): NodeJS.Timeout {
+  const timeouts = setInterval(() => {
+    const now = Date.now();
+    for (const s of listener.sessions.values()) s.checkTimeouts(now);
+  }, timeoutSweepMs);
+  timeouts.unref();
+  return timeouts;
+}
+
+/** The admin HTTP endpoint (/metrics, /healthz, /readyz) and the address it bound. */
+async function startAdmin(
+  hostPort: string,
+  listener: Listener,
+  metrics: ProxyMetrics,
+): Promise<{ server: http.Server; address: { host: string; port: number } }> {
+  const a = parseHostPort(hostPort);
+  const server = await startAdminHttp(a.host, a.port, {
+    registry: metrics.registry,
+    ready: () => listener.accepting,
+  });
+  const bound = server.address() as { address: string; port: number };
+  return { server, address: { host: bound.address, port: bound.port } };
 }
 
 /** How often the pools' timeouts are checked: their resolution. */

@@ -86,6 +86,22 @@ async function withLogTail(err: unknown, logFile: string): Promise<Error> {
   );
 }
 
+/** At the test process's exit: immediate shutdown still removes shared memory; SIGKILL only if it hangs. */
+function immediateShutdown(pid: number | null): void {
+  if (pid === null) return;
+  process.kill(pid, 'SIGQUIT');
+  if (!waitForExitSync([pid], 5000)) killTree(pid, 'SIGKILL');
+}
+
+/** Runs SQL through psql -At as postgres over TCP and returns its output without the final newline. */
+async function psql(bin: string, port: number, password: string, sql: string, db: string): Promise<string> {
+  const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', host, '-p', String(port), '-U', 'postgres'];
+  const out = await run(join(bin, 'psql'), [...args, '-d', db, '-c', sql], {
+    env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
+  });
+  return out.replace(/\n$/, '');
+}
+
 function serverHandle(
   bin: string,
   dataDir: string,
@@ -104,13 +120,7 @@ function serverHandle(
   const watch = () => {
     unregister ??= onExit({
       stop: () => server.stop(),
-      kill: () => {
-        const pid = livePid();
-        if (pid === null) return;
-        // Immediate shutdown still removes shared memory; SIGKILL only if it hangs.
-        process.kill(pid, 'SIGQUIT');
-        if (!waitForExitSync([pid], 5000)) killTree(pid, 'SIGKILL');
-      },
+      kill: () => immediateShutdown(livePid()),
     });
   };
   const server = {
@@ -146,29 +156,7 @@ function serverHandle(
     async promote() {
       await pgCtl('promote', '-w');
     },
-    async psql(sql: string, db = 'postgres') {
-      const args = [
-        '-X',
-        '-q',
-        '-At',
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-h',
-        host,
-        '-p',
-        String(port),
-        '-U',
-        'postgres',
-        '-d',
-        db,
-        '-c',
-        sql,
-      ];
-      const out = await run(join(bin, 'psql'), args, {
-        env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
-      });
-      return out.replace(/\n$/, '');
-    },
+    psql: (sql: string, db = 'postgres') => psql(bin, port, password, sql, db),
   } satisfies PgServer & { start(): Promise<void> };
   return server;
 }

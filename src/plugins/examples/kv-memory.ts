@@ -82,6 +82,31 @@ function tableOf(stmt: Statement): string {
   return table;
 }
 
+/** Applies a change now, or at COMMIT when the client is inside a transaction block. */
+function apply(stmt: Statement, change: () => void): void {
+  if (!stmt.session.inTransaction) return change();
+  let undone = false;
+  stmt.session.enlist({
+    commit: async () => {
+      if (!undone) change();
+    },
+    rollback: async () => {
+      undone = true;
+    },
+  });
+}
+
+/** SELECT from kv.entries: every entry or the one of `WHERE key = …`, in key order. */
+function selectEntries(entries: Map<string, string | null>, body: Node, stmt: Statement): StatementResult {
+  const key = keyFilter(body.whereClause, stmt);
+  const picked = projection(body);
+  const rows = [...entries]
+    .filter(([k]) => key === undefined || k === key)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map((row) => picked.map((i) => row[i]));
+  return { columns: picked.map((i) => entryColumns[i]), rows, command: `SELECT ${rows.length}` };
+}
+
 const plugin: PolyproxyPlugin<z.output<typeof configSchema>> = {
   name: 'kv-memory',
   polyproxy: '>=0.1.0',
@@ -90,20 +115,6 @@ const plugin: PolyproxyPlugin<z.output<typeof configSchema>> = {
     const entries = new Map<string, string | null>();
     const commits = new Map<string, number>();
     const writes = ctx.metrics.counter('writes', 'Rows written to kv.entries', ['kind']);
-
-    /** Applies a change now, or at COMMIT when the client is inside a transaction block. */
-    const apply = (stmt: Statement, change: () => void) => {
-      if (!stmt.session.inTransaction) return change();
-      let undone = false;
-      stmt.session.enlist({
-        commit: async () => {
-          if (!undone) change();
-        },
-        rollback: async () => {
-          undone = true;
-        },
-      });
-    };
 
     const execute = async (stmt: Statement): Promise<StatementResult> => {
       const kind = Object.keys(stmt.ast)[0];
@@ -115,15 +126,7 @@ const plugin: PolyproxyPlugin<z.output<typeof configSchema>> = {
           rows: [...commits].map(([t, n]) => [t, String(n)]),
           command: `SELECT ${commits.size}`,
         };
-      if (kind === 'SelectStmt') {
-        const key = keyFilter(body.whereClause, stmt);
-        const picked = projection(body);
-        const rows = [...entries]
-          .filter(([k]) => key === undefined || k === key)
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map((row) => picked.map((i) => row[i]));
-        return { columns: picked.map((i) => entryColumns[i]), rows, command: `SELECT ${rows.length}` };
-      }
+      if (kind === 'SelectStmt') return selectEntries(entries, body, stmt);
       if (table !== 'kv.entries') throw kvError('wrongObjectType', 'kv.commits is read-only');
       if (kind === 'InsertStmt') {
         const lists = (
