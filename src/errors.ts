@@ -58,6 +58,28 @@ export const errorCodes = {
   transactionRollback: { sqlstate: '40000', message: 'transaction rolled back' },
   wrongObjectType: { sqlstate: '42809', message: 'wrong object type' },
   configurationLimitExceeded: { sqlstate: '53400', message: 'configuration limit exceeded' },
+  /** A statement waited for a reshard's cutover longer than reshard.pause_timeout; the cutover was abandoned. */
+  reshardPauseTimeout: { sqlstate: '55P03', message: 'timed out waiting for a reshard cutover' },
+  /** This proxy instance did not take part in a reshard's cutover: it must not write to the old shards. */
+  reshardRefused: { sqlstate: '57P03', message: 'the database was resharded without this proxy instance' },
+  // More of PostgreSQL's own conditions, for what the plugins answer (and their stores' errors mapped to them).
+  stringDataRightTruncation: { sqlstate: '22001', message: 'value too long for type' },
+  invalidDatetimeFormat: { sqlstate: '22007', message: 'invalid input syntax for a date or time' },
+  divisionByZero: { sqlstate: '22012', message: 'division by zero' },
+  invalidRowCountInLimitClause: { sqlstate: '2201W', message: 'LIMIT must not be negative' },
+  foreignKeyViolation: { sqlstate: '23503', message: 'violates foreign key constraint' },
+  checkViolation: { sqlstate: '23514', message: 'violates check constraint' },
+  invalidTransactionState: { sqlstate: '25000', message: 'invalid transaction state' },
+  serializationFailure: { sqlstate: '40001', message: 'could not serialize access' },
+  syntaxErrorOrAccessRuleViolation: { sqlstate: '42000', message: 'syntax error or access rule violation' },
+  ambiguousColumn: { sqlstate: '42702', message: 'column reference is ambiguous' },
+  duplicateObject: { sqlstate: '42710', message: 'object already exists' },
+  duplicateAlias: { sqlstate: '42712', message: 'table name specified more than once' },
+  datatypeMismatch: { sqlstate: '42804', message: 'datatype mismatch' },
+  undefinedFunction: { sqlstate: '42883', message: 'function does not exist' },
+  undefinedParameter: { sqlstate: '42P02', message: 'there is no parameter' },
+  invalidColumnReference: { sqlstate: '42P10', message: 'invalid column reference' },
+  lockNotAvailable: { sqlstate: '55P03', message: 'could not obtain lock' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,6 +1,7 @@
 // Schema of one entry under `databases`: backend login, pool, shards, routing and sharding.
 import { z } from 'zod';
 import { duration, hostPort } from './fields.js';
+import { reshardSchemaOf } from './reshard-schema.js';
 
 export const backendSchema = z.strictObject({
   user: z.string().min(1),
@@ -142,6 +143,7 @@ export const databaseSchema = z
     shards: z.array(shardSchema).min(1),
     routing: routingSchema.prefault({}),
     sharding: shardingSchema.optional(),
+    reshard: reshardSchemaOf(shardSchema, shardingSchema).optional(),
   })
   .superRefine((db, ctx) => {
     const sharding = db.sharding;

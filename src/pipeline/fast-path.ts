@@ -27,7 +27,12 @@ export class FastPath extends ShardConnections {
     // Facts read while DDL ran may be stale and are dropped: read them again (a few times at most).
     for (let tries = 0; tries < 3 && !this.cluster.hasMeta(tables); tries++) {
       if (await this.cluster.loadMeta(tables, this.block?.channels.get(this.cluster.map.defaultShard)))
-        return;
+        break;
+    }
+    // Routing follows at once: during a cutover, by the shard map in force once the gate opens.
+    if (this.gate.closed && !this.block) {
+      await this.gate.pass();
+      await this.prepareMeta(stmt);
     }
   }
 
@@ -57,7 +62,7 @@ export class FastPath extends ShardConnections {
 
   /** passthroughShard() without waiting: null also when a table's catalog details are not loaded yet. */
   singleShardNow(holder: KeyRouted, writes: boolean, params: ParamValues): RouteTarget | null {
-    if (this.block || !holder.stmt) return null;
+    if (this.block || !holder.stmt || this.gate.closed) return null;
     const keyRoute = this.keyRouteOf(holder);
     if (keyRoute === undefined) return null;
     const byKey = keyRoute && this.shardByKey(keyRoute, params(keyRoute.param), writes);
@@ -93,7 +98,7 @@ export class FastPath extends ShardConnections {
     value: string | bigint | null | undefined,
     writes: boolean,
   ): RouteTarget | null {
-    if (this.block || value === undefined || value === null) return null;
+    if (this.block || value === undefined || value === null || this.gate.closed) return null;
     let shard: number | null;
     try {
       shard = route.placement.shardOf(value, route.keyType);

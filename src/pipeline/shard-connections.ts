@@ -1,6 +1,7 @@
 // The shard connections of one client on a sharded database: its transaction block's, autocommit ones
 // with its settings, replicas that have its writes (read-your-writes), and statements run on several at once.
 import type { Cluster } from '../backend/cluster.js';
+import { gateOf, type ReshardGate } from '../backend/reshard-gate.js';
 import { parseLsn } from '../backend/lsn.js';
 import type { ServerConnection } from '../backend/server-connection.js';
 import { settingsDiff } from '../backend/server-settings.js';
@@ -27,6 +28,8 @@ export class ShardConnections {
   protected readonly minLsn = new Map<number, bigint>();
   /** The client's read-your-writes scope (user, or user and application), or null for its connection alone. */
   scope: string | null = null;
+  /** Closed during a reshard's cutover: statements outside a block wait before they route. */
+  protected readonly gate: ReshardGate;
 
   constructor(
     protected readonly hooks: RunnerHooks,
@@ -34,7 +37,9 @@ export class ShardConnections {
     protected readonly primaryFunctions: ReadonlySet<string>,
     protected readonly startup: Map<string, string>,
     public settings: Map<string, string>,
-  ) {}
+  ) {
+    this.gate = gateOf(cluster);
+  }
 
   /**
    * Runs one statement per shard in parallel. When one shard fails (a cancel reached it, say), the others

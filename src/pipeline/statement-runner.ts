@@ -81,6 +81,7 @@ export class StatementRunner extends FastPath {
     params: ParamValues,
     formats: number[],
   ): Promise<Outcome> {
+    if (this.gate.closed && !this.block) await this.gate.pass();
     const k = nodeKind(stmt);
     const kind = k?.[0] ?? '';
     this.lastRoute = 'proxy';
@@ -195,6 +196,7 @@ export class StatementRunner extends FastPath {
    * committed (with two-phase commit over several shards) when all succeeded, rolled back when one failed.
    */
   async implicitTransaction(fn: () => Promise<void>): Promise<void> {
+    if (this.gate.closed && !this.block) await this.gate.pass();
     const block = new TransactionBlock('BEGIN', true, this.cluster);
     this.block = block;
     try {
@@ -220,6 +222,16 @@ export class StatementRunner extends FastPath {
     if (!block || block !== this.ddlBlock) return;
     this.ddlBlock = null;
     this.cluster.forgetMeta();
+  }
+
+  /**
+   * Parse of a statement, as PostgreSQL checks it: in a failed block only a statement that ends the block
+   * (COMMIT, ROLLBACK, PREPARE TRANSACTION) may be parsed; anything else is refused with 25P02 at once.
+   */
+  checkParse(sql: string): void {
+    if (!this.block?.failed) return;
+    const t = classifySql(sql, { primaryFunctions: this.primaryFunctions }).transaction;
+    if (t?.kind !== 'commit' && t?.kind !== 'rollback') throw aborted();
   }
 
   /** Describe of a statement: its parameters and columns, from the default shard (every shard has the schema). */

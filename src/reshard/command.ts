@@ -5,9 +5,8 @@ import { parse as parseYaml } from 'yaml';
 import { shardingSchema } from '../config/database-schema.js';
 import { loadConfigFile } from '../config/load.js';
 import type { DatabaseConfig } from '../config/schema.js';
-import { parseHostPort } from '../config/host-port.js';
 import { createLogger } from '../logger.js';
-import type { ServerLogin } from '../streams/stream-lock.js';
+import { loginOf, primariesOf } from './logins.js';
 import type { ReshardPlan } from './plan.js';
 import { Reshard } from './reshard.js';
 
@@ -19,19 +18,6 @@ const option = (argv: string[], name: string) => {
   const at = argv.indexOf(name);
   return at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 };
-
-function loginOf(db: DatabaseConfig, address: string, database: string | undefined): ServerLogin {
-  const { host, port } = parseHostPort(address);
-  const { user, password, connect_timeout } = db.backend;
-  return {
-    host,
-    port,
-    user,
-    password,
-    database: database ?? db.backend.database,
-    connectTimeoutMs: connect_timeout,
-  };
-}
 
 /** The new shard list and map: a YAML file (shards, sharding) or an inline list keeping the database's sharding. */
 function targetOf(db: DatabaseConfig, to: string): Pick<ReshardPlan, 'target' | 'targetSharding'> {
@@ -76,7 +62,7 @@ export async function reshardCommand(argv: string[], io: CommandIo = processIo):
   const config = loadConfigFile(path);
   const db = config.databases[name];
   if (!db) throw new Error(`no database ${name} in ${path}`);
-  const source = db.shards.map((s) => loginOf(db, s.primary, s.database));
+  const source = primariesOf(db);
   const plan: ReshardPlan = {
     database: name,
     source,

@@ -19,6 +19,8 @@ export class Reshard {
   private readonly store: StateStore;
   private streams: ReshardStreams | null = null;
   private tables: TableFacts[] = [];
+  /** Rows copied per table so far (phase b), for SHOW RESHARD and metrics. */
+  readonly copied: Record<string, number> = {};
 
   constructor(
     readonly plan: ReshardPlan,
@@ -32,8 +34,10 @@ export class Reshard {
   /** Runs (or resumes) every phase up to the streams, which keep running until cancel() or stop(). */
   async start(): Promise<void> {
     const state = await this.store.read();
-    if (state?.phase === 'cancelled') await this.store.forget();
-    let phase: Phase = state && state.phase !== 'cancelled' ? state.phase : 'schema';
+    // A reshard that ended (cancelled, or switched over) leaves nothing to resume: a new one starts afresh.
+    const ended = state?.phase === 'cancelled' || state?.phase === 'switched';
+    if (ended) await this.store.forget();
+    let phase: Phase = state && !ended ? state.phase : 'schema';
     this.tables = await loadTables(this.plan.source[0]!, this.map);
     if (phase === 'schema') phase = await this.schema();
     if (phase === 'copy') phase = await this.copy();
@@ -63,9 +67,10 @@ export class Reshard {
       for (const [i, server] of this.plan.source.entries())
         slots.push(await createSnapshotSlot(server, slotName(this.plan.database, i), this.tables));
       const started = Date.now();
-      const counts = await copyAll(this.plan, this.map, this.tables, slots, (table, rows) =>
-        this.progress('copy', `${table}: ${rows} rows`),
-      );
+      const counts = await copyAll(this.plan, this.map, this.tables, slots, (table, rows) => {
+        this.copied[table] = rows;
+        this.progress('copy', `${table}: ${rows} rows`);
+      });
       const rows = Object.values(counts).reduce((a, b) => a + b, 0);
       const seconds = (Date.now() - started) / 1000;
       this.progress('copy', `${rows} rows in ${seconds.toFixed(1)} s`);
@@ -99,16 +104,35 @@ export class Reshard {
     return { applied: this.streams.applied, lagBytes: await this.streams.lagBytes() };
   }
 
-  /** Waits until the new shards have what the old primaries committed so far, then compares both sides. */
-  async verify(timeoutMs = 60_000): Promise<TableCheck[]> {
+  /** Waits until the new shards have what the old primaries committed so far. */
+  async catchUp(timeoutMs: number): Promise<void> {
     if (!this.streams) throw new Error('the reshard streams are not running');
     await this.streams.catchUp(timeoutMs);
+  }
+
+  /** Compares both sides as they are now (the cutover does so while nothing writes). */
+  compare(): Promise<TableCheck[]> {
+    return verify(this.plan, this.tables);
+  }
+
+  /** Waits until the new shards have what the old primaries committed so far, then compares both sides. */
+  async verify(timeoutMs = 60_000): Promise<TableCheck[]> {
+    await this.catchUp(timeoutMs);
     const checks = await verify(this.plan, this.tables);
     const differing = checks.filter((c) => !c.equal);
     for (const c of differing) this.progress('verify', `${c.table} differs: ${c.problem}`);
     this.progress('verify', differing.length === 0 ? `${checks.length} tables equal` : 'not equal');
     await this.store.write(differing.length === 0 ? 'verified' : 'stream', { verification: checks });
     return checks;
+  }
+
+  /** After the cutover: the new shards serve; the streams stop and their slots and publications go. */
+  async switched(detail: Record<string, unknown>): Promise<void> {
+    await this.store.write('switched', detail);
+    await this.stop();
+    await this.dropSlots();
+    for (const server of this.plan.source)
+      await withClient(server, (c) => c.query(`DROP TABLE IF EXISTS ${markTable}`));
   }
 
   /** Stops the streams; their slots keep the position, so start() resumes from there. */

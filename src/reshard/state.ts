@@ -4,7 +4,7 @@ import type { ServerLogin } from '../streams/stream-lock.js';
 import { withClient } from './connect.js';
 
 /** The phases in order; each one's work is done when the state names the next. */
-export const phases = ['schema', 'copy', 'indexes', 'stream', 'verified', 'cancelled'] as const;
+export const phases = ['schema', 'copy', 'indexes', 'stream', 'verified', 'switched', 'cancelled'] as const;
 export type Phase = (typeof phases)[number];
 
 export interface ReshardState {

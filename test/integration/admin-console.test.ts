@@ -75,11 +75,13 @@ describe('admin console', () => {
       'SHOW SERVERS',
       'SHOW STATS',
       'SHOW STREAMS',
+      'SHOW RESHARD',
       'SHOW DATABASES',
       'SHOW CONFIG',
       'RELOAD',
       'PAUSE [db]',
       'RESUME [db]',
+      'RESHARD <db> TO <target> | <db> CANCEL',
     ]);
   });
 
@@ -170,7 +172,7 @@ describe('admin console', () => {
     try {
       const err = await rejection(admin.query({ text: 'SHOW POOLS', name: 'pools' }));
       expect(err.code).toBe('0A000');
-      expect((await admin.query('SHOW HELP')).rows).toHaveLength(11);
+      expect((await admin.query('SHOW HELP')).rows).toHaveLength(13);
     } finally {
       await admin.end();
     }

@@ -4,12 +4,14 @@ import type { ConsoleCommand } from './console-command.js';
 import type { ParsedCommand } from './parse-command.js';
 import { pause } from './pause.js';
 import { reload } from './reload.js';
+import { reshard } from './reshard.js';
 import { resume } from './resume.js';
 import { showClients } from './show-clients.js';
 import { showConfig } from './show-config.js';
 import { showDatabases } from './show-databases.js';
 import { showHelp } from './show-help.js';
 import { showPools } from './show-pools.js';
+import { showReshard } from './show-reshard.js';
 import { showServers } from './show-servers.js';
 import { showStats } from './show-stats.js';
 import { showStreams } from './show-streams.js';
@@ -21,11 +23,13 @@ export const consoleCommands: readonly ConsoleCommand[] = [
   showServers,
   showStats,
   showStreams,
+  showReshard,
   showDatabases,
   showConfig,
   reload,
   pause,
   resume,
+  reshard,
 ];
 
 const commandList = () => consoleCommands.map((c) => (c.args ? `${c.name} ${c.args}` : c.name)).join(', ');

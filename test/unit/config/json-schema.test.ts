@@ -33,7 +33,14 @@ describe('configJsonSchema', () => {
     ]);
     expect(schema.required).toEqual(['users', 'databases']);
     const database = schema.properties.databases.additionalProperties;
-    expect(Object.keys(database.properties)).toEqual(['backend', 'pool', 'shards', 'routing', 'sharding']);
+    expect(Object.keys(database.properties)).toEqual([
+      'backend',
+      'pool',
+      'shards',
+      'routing',
+      'sharding',
+      'reshard',
+    ]);
     expect(Object.keys(database.properties.pool.properties)).toContain('reset_query');
     expect(Object.keys(database.properties.shards.items.properties)).toEqual([
       'primary',

@@ -1,0 +1,49 @@
+// SHOW RESHARD: each reshard of this proxy's databases: target, phase, status, rows copied and streamed,
+// stream lag, verification, how long the cutover held statements, and the error of a failed one.
+import { liveReshards } from '../../reshard/job.js';
+import type { ConsoleCommand } from './console-command.js';
+import { int, text } from './console-result.js';
+
+export const showReshard: ConsoleCommand = {
+  name: 'SHOW RESHARD',
+  description:
+    'one row per reshard: database, target, phase, status, rows copied, rows streamed, lag in bytes, verification, paused ms, error',
+  async run(source) {
+    const served = new Set(source.databases().values());
+    const jobs = [...liveReshards()].filter((job) => served.has(job.db) || job.status === 'switched');
+    const rows = await Promise.all(
+      jobs.map(async (job) => {
+        const lag = job.status === 'running' ? await job.reshard.lag().catch(() => null) : null;
+        const checks = job.cutover?.checks;
+        return [
+          job.db.name,
+          job.target,
+          job.phase,
+          job.status,
+          job.rowsCopied,
+          lag?.applied ?? null,
+          lag ? lag.lagBytes.reduce((a, b) => a + b, 0) : null,
+          checks ? `${checks.filter((c) => c.equal).length}/${checks.length} tables equal` : null,
+          job.cutover?.pausedMs ?? null,
+          job.error,
+        ];
+      }),
+    );
+    return {
+      columns: [
+        text('database'),
+        text('target'),
+        text('phase'),
+        text('status'),
+        int('rows_copied'),
+        int('rows_streamed'),
+        int('lag_bytes'),
+        text('verification'),
+        int('paused_ms'),
+        text('error'),
+      ],
+      rows,
+      tag: 'SHOW',
+    };
+  },
+};

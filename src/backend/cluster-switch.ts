@@ -1,0 +1,50 @@
+// A reshard's switch in a running proxy: a sharded database's shard list and shard map replaced in place, so
+// the sessions already connected route their next statements to the new shards without reconnecting.
+import type { DatabaseConfig } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import { ShardMap } from '../router/sharding/shard-map.js';
+import type { Database } from './database.js';
+import { Shard } from './shard.js';
+import { WritePositions } from './write-positions.js';
+
+/** The fields the switch replaces: read-only to everything else, which reads them afresh per statement. */
+type Switchable = { -readonly [K in 'config' | 'shard']: Database[K] };
+type SwitchableCluster = { map: ShardMap; writePositions: WritePositions[] };
+
+/** The new shards, started (health checks running) but not serving yet. */
+export interface PreparedShards {
+  readonly config: DatabaseConfig;
+  readonly shards: Shard[];
+}
+
+export async function prepareShards(
+  db: Database,
+  config: DatabaseConfig,
+  log: Logger,
+): Promise<PreparedShards> {
+  if (!config.sharding || config.shards.length < 2)
+    throw new Error(`database "${db.name}" can switch in place to two shards or more only`);
+  const dbLog = log.child({ database: db.name });
+  const shards = config.shards.map((_, i) => new Shard(i, config, dbLog));
+  await Promise.all(shards.map((s) => s.start()));
+  return { config, shards };
+}
+
+/**
+ * Puts the new shards and map in place at once (no await between the assignments) and returns the old
+ * shards for the caller to close. Run while the database's reshard gate is closed and no connection of the
+ * old shards is in use.
+ */
+export function switchShards(db: Database, next: PreparedShards): Shard[] {
+  const cluster = db.cluster;
+  if (!cluster) throw new Error(`database "${db.name}" is not sharded: it cannot switch in place`);
+  const old = db.shards.splice(0, db.shards.length, ...next.shards);
+  const mutable = db as unknown as Switchable;
+  mutable.config = next.config;
+  mutable.shard = next.shards[0]!;
+  const c = cluster as unknown as SwitchableCluster;
+  c.map = new ShardMap(next.config.sharding!, next.shards.length);
+  c.writePositions = next.shards.map((shard) => new WritePositions(() => shard.replayedEverywhere()));
+  cluster.forgetMeta();
+  return old;
+}
