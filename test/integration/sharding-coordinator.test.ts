@@ -281,3 +281,31 @@ describe('reads the native plans refuse', () => {
     expect(lines.some((l) => /Push .*sql=.*lineitem/.test(l))).toBe(true);
   });
 });
+
+describe('reference tables on the coordinator', () => {
+  it('are local copies that follow every write through the proxy', async () => {
+    const kind = await coordinator.query(
+      "SELECT relkind FROM pg_class WHERE oid = 'public.nation'::regclass",
+    );
+    expect(kind.rows).toEqual([{ relkind: 'r' }]);
+    const read =
+      'SELECT n_name, count(*), sum(o_total) FROM orders JOIN nation ON n_nationkey = o_custkey % 7 GROUP BY 1';
+    await expectEqual(read);
+    for (const write of [
+      "INSERT INTO nation VALUES (5, 'n5'), (6, 'n6')",
+      "UPDATE nation SET n_name = 'renamed' WHERE n_nationkey = 2",
+      'DELETE FROM nation WHERE n_nationkey = 0',
+    ]) {
+      for (const c of [sharded, single]) await c.query(write);
+      await expectEqual(read);
+    }
+    // A transaction that deletes one row and inserts another leaves the count as it was.
+    for (const c of [sharded, single]) {
+      await c.query('BEGIN');
+      await c.query('DELETE FROM nation WHERE n_nationkey = 6');
+      await c.query("INSERT INTO nation VALUES (0, 'back')");
+      await c.query('COMMIT');
+    }
+    await expectEqual(read);
+  });
+});

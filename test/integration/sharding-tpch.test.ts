@@ -4,6 +4,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
+import { stringify } from 'yaml';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
@@ -15,6 +16,10 @@ import { tpchQueries } from './fixtures/tpch-queries.js';
 
 /** Scale factor: 0.01 is 15,000 orders and about 60,000 line items. */
 const scale = Number(process.env.TPCH_SF ?? 0.01);
+/** `three-servers` (default): a server per shard; `one-server`: three shard databases on one server. */
+const layout = process.env.TPCH_LAYOUT === 'one-server' ? 'one-server' : 'three-servers';
+/** Timed runs per query after the warm-up one; the fastest is reported (the machine is shared). */
+const runs = Math.max(1, Number(process.env.TPCH_RUNS ?? 1));
 const rawTypes = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 
 let cluster: Cluster;
@@ -30,19 +35,44 @@ async function load(c: pg.Client, table: string, lines: string[]): Promise<void>
   await pipeline(Readable.from(chunks()), stream);
 }
 
+/** A query's rows and time: its first run warms caches, unless it took so long that caches do not matter. */
 async function timed(c: pg.Client, sql: string): Promise<{ rows: string[]; ms: number }> {
-  const started = performance.now();
-  const r = await c.query({ text: sql, rowMode: 'array', types: rawTypes });
-  const ms = performance.now() - started;
-  return { rows: (r.rows as unknown[][]).map((row) => JSON.stringify(row)), ms };
+  let best = Infinity;
+  let rows: unknown[][] = [];
+  for (let i = 0; i <= runs; i++) {
+    const started = performance.now();
+    rows = (await c.query({ text: sql, rowMode: 'array', types: rawTypes })).rows as unknown[][];
+    const ms = performance.now() - started;
+    if (i === 0 && ms > 5_000) return { rows: rows.map((row) => JSON.stringify(row)), ms };
+    if (i > 0) best = Math.min(best, ms);
+  }
+  return { rows: rows.map((row) => JSON.stringify(row)), ms: best };
+}
+
+/** The proxy's database config: a shard per server, or three shard databases on the one server. */
+async function shardsYaml(): Promise<string> {
+  if (layout === 'three-servers') {
+    cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
+    await createAppDatabase(cluster);
+    return shardedDatabasesYaml({ cluster, sharding: tpchSharding });
+  }
+  cluster = await startCluster({ shards: 1, replicasPerShard: 0 });
+  const server = cluster.shards[0].primary;
+  for (let i = 0; i < 3; i++) await server.psql(`CREATE DATABASE app_${i}`);
+  const db = {
+    backend: { user: 'postgres', password: cluster.password, database: 'app', connect_timeout: '5s' },
+    pool: { mode: 'transaction', size: 6 },
+    shards: [0, 1, 2].map((i) => ({ primary: `${server.host}:${server.port}`, database: `app_${i}` })),
+    sharding: tpchSharding,
+  };
+  return stringify({ app: db })
+    .split('\n')
+    .map((line) => (line ? `  ${line}` : line))
+    .join('\n');
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
-  await createAppDatabase(cluster);
-  proxy = await startTestProxy({
-    databasesYaml: shardedDatabasesYaml({ cluster, sharding: tpchSharding }),
-  });
+  proxy = await startTestProxy({ databasesYaml: await shardsYaml() });
   sharded = await connect(proxy.client());
   const admin = await connect(directConfig('postgres'));
   await admin.query('DROP DATABASE IF EXISTS sharding_tpch');
@@ -51,8 +81,13 @@ beforeAll(async () => {
   single = await connect(directConfig('sharding_tpch'));
   const data = generateTpch(scale);
   for (const c of [sharded, single]) {
+    const started = performance.now();
     for (const sql of tpchSchema) await c.query(sql);
     for (const [table, lines] of Object.entries(data)) await load(c, table, lines);
+    const what = c === sharded ? 'through the proxy' : 'into one PostgreSQL';
+    console.log(
+      `TPC-H SF ${scale}: loaded ${what} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
   // Plans on the shards and on the plain server from fresh statistics alike.
   for (const c of [sharded, single]) for (const t of Object.keys(data)) await c.query(`ANALYZE ${t}`);
@@ -68,13 +103,12 @@ afterAll(async () => {
   await admin.end();
 });
 
-describe(`TPC-H at scale factor ${scale} over three shards`, () => {
+describe(`TPC-H at scale factor ${scale} over three shards (${layout})`, () => {
   it('answers all 22 queries as one PostgreSQL does', async () => {
     const report: string[] = [];
     const failures: string[] = [];
+    const ratios: number[] = [];
     for (const [name, sql] of Object.entries(tpchQueries)) {
-      // A first run of each warms caches and the coordinator's connections to the shards.
-      await sharded.query(sql).catch(() => {});
       const got = await timed(sharded, sql).catch((e: Error & { code?: string }) => e);
       const want = await timed(single, sql);
       if (got instanceof Error) {
@@ -87,11 +121,14 @@ describe(`TPC-H at scale factor ${scale} over three shards`, () => {
         ? JSON.stringify(got.rows) === JSON.stringify(want.rows)
         : JSON.stringify([...got.rows].sort()) === JSON.stringify([...want.rows].sort());
       if (!same) failures.push(`${name}: answers differ`);
+      ratios.push(got.ms / want.ms);
       report.push(
         `${name}\t${same ? 'equal' : 'DIFFERENT'}\trows=${want.rows.length}\tproxy=${got.ms.toFixed(1)}ms\tsingle=${want.ms.toFixed(1)}ms\tratio=${(got.ms / want.ms).toFixed(2)}`,
       );
     }
-    console.log(`TPC-H SF ${scale}, 3 shards vs one PostgreSQL\n${report.join('\n')}`);
+    const geomean = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
+    report.push(`geomean\t${geomean.toFixed(2)}`);
+    console.log(`TPC-H SF ${scale}, 3 shards (${layout}) vs one PostgreSQL\n${report.join('\n')}`);
     expect(failures).toEqual([]);
-  }, 600_000);
+  }, 3_600_000);
 });

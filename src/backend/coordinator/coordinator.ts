@@ -11,8 +11,9 @@ import { ShardChannel } from '../shard-channel.js';
 import { runSimple } from '../shard-exec.js';
 import { StatementError } from '../statement-error.js';
 import { readCatalog, type CatalogSnapshot } from './catalog.js';
-import { ident, literal, ownSchema } from './layout.js';
+import { ident, literal, ownSchema } from './layout-sql.js';
 import { rebuild } from './rebuild.js';
+import { refreshCopies } from './reference-copies.js';
 import { analyzeMirror, readStatistics } from './statistics.js';
 
 /** A shard schema changed by someone else than this proxy is noticed within this time. */
@@ -22,6 +23,9 @@ const recheckMs = 5_000;
 const sessionSettings = {
   enable_partitionwise_join: 'on',
   enable_partitionwise_aggregate: 'on',
+  // Remote scans are priced high (a round trip each), so most coordinator plans would pass the JIT
+  // thresholds and spend longer compiling than running what little is left on the coordinator.
+  jit: 'off',
 };
 
 export class Coordinator {
@@ -36,6 +40,8 @@ export class Coordinator {
   private statisticsKey = '';
   /** Relation name -> why the coordinator has no copy of it. */
   private skipped = new Map<string, string>();
+  /** Whether reference tables are held as local copies (refreshed before each statement). */
+  private copies = false;
   private closed = false;
 
   constructor(
@@ -69,7 +75,9 @@ export class Coordinator {
       throw err;
     }));
     await (this.syncing ??= this.sync(pool).finally(() => (this.syncing = null)));
-    return new ShardChannel(-1, await pool.acquire(), pool);
+    const c = new ShardChannel(-1, await pool.acquire(), pool);
+    if (this.copies) await refreshCopies(c).catch((err: Error) => (c.release(), Promise.reject(err)));
+    return c;
   }
 
   /** Why the coordinator cannot answer a statement naming these relations, or null. */
@@ -189,7 +197,9 @@ export class Coordinator {
     if (catalog.key !== this.catalogKey) {
       const c = new ShardChannel(-1, await pool.acquire(), pool);
       try {
-        this.skipped = await rebuild(c, this.cluster, catalog);
+        const mirror = await rebuild(c, this.cluster, catalog);
+        this.skipped = mirror.skipped;
+        this.copies = mirror.copies.length > 0;
       } finally {
         c.release();
       }

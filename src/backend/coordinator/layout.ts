@@ -1,8 +1,11 @@
 // The coordinator database's objects as SQL: a postgres_fdw server per shard, each sharded table as a
 // partitioned table whose partitions are foreign tables on the shards (bounds exactly as the shard map
-// places rows), other tables as foreign tables on the default shard, and views from their definitions.
+// places rows), small reference tables as local copies, other tables as foreign tables on the default
+// shard, and views from their definitions.
 import type { ShardingConfig } from '../../config/schema.js';
-import type { CatalogColumn, CatalogRelation, CatalogSnapshot } from './catalog.js';
+import type { CatalogRelation, CatalogSnapshot } from './catalog.js';
+import { columnList, ident, literal, ownSchema, qualified, serverName } from './layout-sql.js';
+import { copyStatements, referenceCopyOf, type ReferenceCopy } from './reference-copies.js';
 
 /** Where the coordinator reaches one shard's primary. */
 export interface ShardServer {
@@ -24,10 +27,9 @@ export interface Layout {
   views: { name: string; sql: string }[];
   /** Relation name -> why the coordinator has no copy of it (statements naming it stay refused). */
   skipped: Map<string, string>;
+  /** Reference tables held as local copies. */
+  copies: ReferenceCopy[];
 }
-
-/** The schema of the proxy's own objects in the coordinator (the extension, partitions): never dropped. */
-export const ownSchema = 'polyproxy_coordinator';
 
 /** The key types whose partition hash the shard map computes as PostgreSQL does (see pg-hash.ts). */
 /** Key types (as format_type names them) the shard map hashes exactly as PostgreSQL's hash partitioning does. */
@@ -48,19 +50,6 @@ const hashableTypes = new Set([
 ]);
 const hashableType = (type: string) =>
   hashableTypes.has(type) || /^character varying(\(\d+\))?$/.test(type) || /^character\(\d+\)$/.test(type);
-
-export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-export const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;
-const qualified = (r: { schema: string; name: string }) => `${ident(r.schema)}.${ident(r.name)}`;
-const serverName = (shard: number) => `polyproxy_shard_${shard}`;
-
-function columnList(columns: CatalogColumn[]): string {
-  const defs = columns.map(
-    (c) =>
-      `${ident(c.name)} ${c.type}${c.collation ? ` COLLATE ${c.collation}` : ''}${c.notNull ? ' NOT NULL' : ''}`,
-  );
-  return `(${defs.join(', ')})`;
-}
 
 function remote(r: CatalogRelation): string {
   return `OPTIONS (schema_name ${literal(r.schema)}, table_name ${literal(r.name)})`;
@@ -169,14 +158,17 @@ function shardedTable(
 /**
  * The objects mirroring one catalog snapshot. `shardedReaders`: materialized views that read sharded
  * tables (each shard's copy holds only its own rows: the coordinator has no whole copy of them).
+ * `copied`: the reference tables (schema.name) held as local copies.
  */
 export function layoutOf(
   catalog: CatalogSnapshot,
   config: ShardingConfig,
   shardCount: number,
   shardedReaders: ReadonlySet<string>,
+  copied: ReadonlySet<string> = new Set(),
 ): Layout {
   const relations = new Map<string, string[]>();
+  const copies: ReferenceCopy[] = [];
   const views: Layout['views'] = [];
   const skipped = new Map<string, string>();
   const specs = new Map(Object.entries(config.tables).map(([t, s]) => [t.toLowerCase(), s]));
@@ -191,6 +183,11 @@ export function layoutOf(
       const made = shardedTable(r, spec, config, shardCount);
       if (typeof made === 'string') skipped.set(r.name, made);
       else relations.set(`${r.schema}.${r.name}`, made);
+    } else if (copied.has(`${r.schema}.${r.name}`)) {
+      const copy = referenceCopyOf(r);
+      copies.push(copy);
+      const server = serverName(config.default_shard);
+      relations.set(copy.key, copyStatements(copy, r, columnList(r.columns), server));
     } else if (r.kind === 'm' && shardedReaders.has(r.name)) {
       skipped.set(
         r.name,
@@ -202,5 +199,5 @@ export function layoutOf(
       ]);
     }
   }
-  return { schemas, relations, views, skipped };
+  return { schemas, relations, views, skipped, copies };
 }

@@ -6,7 +6,15 @@ import { runSimple } from '../shard-exec.js';
 import { loadViewFacts } from '../view-facts.js';
 import type { CatalogSnapshot } from './catalog.js';
 import { dropStatements, layoutOf, serverStatements, type ShardServer } from './layout.js';
+import { copyableReferences, refreshStatements, type ReferenceCopy } from './reference-copies.js';
 import { parseHostPort } from '../../config/host-port.js';
+
+export interface Mirror {
+  /** Relation name -> why the coordinator has no copy of it. */
+  skipped: Map<string, string>;
+  /** Reference tables held as local copies on the coordinator. */
+  copies: ReferenceCopy[];
+}
 
 /** Runs `sql` in a savepoint: its error message when it failed (then undone), else null. */
 async function attempt(c: ShardChannel, sql: string[]): Promise<string | null> {
@@ -35,18 +43,29 @@ async function shardedReaders(cluster: Cluster, catalog: CatalogSnapshot): Promi
   }
 }
 
-/** The coordinator's mirror of `catalog`, rebuilt on `c`; returns the relations left out and why. */
-export async function rebuild(
-  c: ShardChannel,
-  cluster: Cluster,
-  catalog: CatalogSnapshot,
-): Promise<Map<string, string>> {
+/** Reference tables small enough to hold as local copies on the coordinator. */
+async function copied(cluster: Cluster, catalog: CatalogSnapshot): Promise<Set<string>> {
+  const tables = catalog.relations.filter(
+    (r) => r.kind === 'r' && cluster.map.kindOf(r.name).kind === 'reference',
+  );
+  const c = await cluster.channel(cluster.map.defaultShard);
+  try {
+    return await copyableReferences(c, tables);
+  } finally {
+    c.release();
+  }
+}
+
+/** The coordinator's mirror of `catalog`, rebuilt on `c`. */
+export async function rebuild(c: ShardChannel, cluster: Cluster, catalog: CatalogSnapshot): Promise<Mirror> {
   const db = cluster.db.config;
   const servers: ShardServer[] = db.shards.map((s) => ({
     ...parseHostPort(s.primary),
     database: s.database ?? db.backend.database,
   }));
-  const layout = layoutOf(catalog, db.sharding!, servers.length, await shardedReaders(cluster, catalog));
+  const readers = await shardedReaders(cluster, catalog);
+  const layout = layoutOf(catalog, db.sharding!, servers.length, readers, await copied(cluster, catalog));
+  let copies: ReferenceCopy[];
   await runSimple(c, 'BEGIN');
   try {
     const setup = [
@@ -75,10 +94,12 @@ export async function rebuild(
       pending = left;
     }
     for (const v of pending) layout.skipped.set(v.name, errors.get(v.name)!);
+    copies = layout.copies.filter((copy) => !layout.skipped.has(copy.key.slice(copy.key.indexOf('.') + 1)));
+    for (const sql of refreshStatements(copies)) await runSimple(c, sql);
     await runSimple(c, 'COMMIT');
   } catch (err) {
     await runSimple(c, 'ROLLBACK').catch(() => {});
     throw err;
   }
-  return layout.skipped;
+  return { skipped: layout.skipped, copies };
 }

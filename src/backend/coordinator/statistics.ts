@@ -4,7 +4,7 @@
 // fetches every row to sample one).
 import type { ShardChannel } from '../shard-channel.js';
 import { runSimple, textOf } from '../shard-exec.js';
-import { ident } from './layout.js';
+import { ident } from './layout-sql.js';
 
 /** Tables with more rows than this (all shards together) keep remote estimates only. */
 const analyzeRowLimit = 1_000_000;

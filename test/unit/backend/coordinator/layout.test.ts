@@ -111,4 +111,20 @@ describe('layoutOf', () => {
     expect(l.skipped.get('twice')).toContain('more than one of its ranges');
     expect(l.views).toEqual([{ name: 'v', sql: 'CREATE VIEW "public"."v" AS  SELECT 1;' }]);
   });
+
+  it('holds the reference tables it is told to copy as local tables, with foreign tables to refresh them from', () => {
+    const l = layoutOf(
+      catalog([table('nation', 'r', [['n', 'integer']])]),
+      sharding({}),
+      2,
+      new Set(),
+      new Set(['public.nation']),
+    );
+    expect(l.relations.get('public.nation')).toEqual([
+      `CREATE FOREIGN TABLE "polyproxy_coordinator"."public.nation.remote" ("n" integer) SERVER polyproxy_shard_1 OPTIONS (schema_name 'public', table_name 'nation')`,
+      `CREATE FOREIGN TABLE "polyproxy_coordinator"."public.nation.xmin" (x xid OPTIONS (column_name 'xmin')) SERVER polyproxy_shard_1 OPTIONS (schema_name 'public', table_name 'nation')`,
+      'CREATE TABLE "public"."nation" ("n" integer)',
+    ]);
+    expect(l.copies.map((c) => c.key)).toEqual(['public.nation']);
+  });
 });
