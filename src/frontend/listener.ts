@@ -19,9 +19,8 @@ import { DroppedStartup, UnsupportedProtocol, legacyErrorResponse } from '../pro
 import { AuthError } from '../auth/errors.js';
 import { adminDatabaseName } from '../config/schema.js';
 import { clientLogin, type LoginUser } from './client-login.js';
-import { ClientSession, type SessionServer } from './client-session.js';
+import { ClientSession, type SessionHooks, type SessionServer } from './client-session.js';
 import { refusedSetting } from './setting-names.js';
-import { ShardedSession } from './sharded-session.js';
 import { startupValues } from '../backend/server-settings.js';
 
 /** As PostgreSQL's authentication_timeout (60 s by default): a client that never finishes its login is dropped. */
@@ -221,9 +220,8 @@ export class Listener {
     while (pid === 0 || this.sessions.has(pid)) pid = crypto.randomInt(1, 0x7fffffff);
     const log = this.log.child({ client: pid, user: result.user.name, database: db.name });
     const leftover = Buffer.concat([result.leftover, ...this.drainPaused(result.socket)]);
-    // Clients of a sharded database get a session that plans across shards.
-    const Session = db.cluster ? ShardedSession : ClientSession;
-    const session = new Session(
+    // The session binds to the database's shape: one shard forwards, several go through the engine.
+    const session = new ClientSession(
       this.takeInput(raw, result.socket),
       db,
       result.user.name,
@@ -232,13 +230,7 @@ export class Listener {
       settings,
       o.maxMessageBytes,
       log,
-      {
-        cancelServer: (conn) => this.cancelServer(conn, () => true),
-        onClosed: (s) => {
-          this.sessions.delete(s.pid);
-          this.peers.delete(s.pid);
-        },
-      },
+      this.sessionHooks,
     );
     this.sessions.set(pid, session);
     this.peers.set(pid, {
@@ -250,6 +242,15 @@ export class Listener {
     session.start(serverParams, leftover, attached);
     log.debug('client connected');
   }
+
+  /** What a session asks of the registry (a cancel for its server) and tells it (it closed). */
+  private readonly sessionHooks: SessionHooks = {
+    cancelServer: (conn) => this.cancelServer(conn, () => true),
+    onClosed: (s) => {
+      this.sessions.delete(s.pid);
+      this.peers.delete(s.pid);
+    },
+  };
 
   /** Plain TCP clients move to a reused read buffer; TLS clients keep their stream. */
   private takeInput(raw: net.Socket, socket: Duplex): SocketInput {

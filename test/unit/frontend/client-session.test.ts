@@ -128,6 +128,10 @@ function harness(servers: FakeServer[], settings = new Map<string, string>()) {
 }
 
 const hex = (b: Buffer) => b.toString('hex');
+/** Pins the session's server connection, as a statement with session state would (its binding holds why). */
+const pin = (session: ClientSession, why: string) => {
+  (session as unknown as { binding: { pinned: string | null } }).binding.pinned = why;
+};
 const types = (b: Buffer) =>
   w
     .splitMessages(b)
@@ -206,7 +210,7 @@ describe('ClientSession transaction pooling hot path', () => {
   it('answers a Parse of a statement the connection already has with a stand-in, whose ParseComplete the client sees', () => {
     const a = fakeServer('a');
     const h = harness([a]);
-    h.session.pinned = 'test: keep the connection';
+    pin(h.session, 'test: keep the connection');
     h.send(w.parse('s1', 'SELECT 1'), w.sync());
     a.socket.takeWritten();
     h.reply(a, w.parseComplete(), w.readyForQuery('I'));
@@ -222,7 +226,7 @@ describe('ClientSession transaction pooling hot path', () => {
   it("answers a second Parse of the same name with the server's 42P05, naming the client's statement", () => {
     const a = fakeServer('a');
     const h = harness([a]);
-    h.session.pinned = 'test: keep the connection';
+    pin(h.session, 'test: keep the connection');
     h.send(w.parse('s1', 'SELECT 1'), w.sync());
     const first = a.socket.takeWritten();
     h.reply(a, w.parseComplete(), w.readyForQuery('I'));
@@ -282,7 +286,7 @@ describe('ClientSession transaction pooling hot path', () => {
   it('forgets a statement the server rejected when an unnamed Parse came first in the round', () => {
     const a = fakeServer('a');
     const h = harness([a]);
-    h.session.pinned = 'test: keep the connection';
+    pin(h.session, 'test: keep the connection');
     h.send(w.parse('', 'SELECT 1'), w.parse('bad', 'SELECT nope FROM missing'), w.sync());
     expect(types(a.socket.takeWritten())).toBe('PPS');
     h.reply(

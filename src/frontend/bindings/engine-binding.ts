@@ -1,0 +1,147 @@
+// The binding of a database of several shards: the engine answers the protocol, routing each statement to its shards.
+import type { ServerConnection } from '../../backend/server-connection.js';
+import { ProxyError } from '../../errors.js';
+import { Frontend } from '../../protocol/codes.js';
+import { FramingError, MessageFramer } from '../../protocol/framer.js';
+import { MalformedMessage } from '../../protocol/reader.js';
+import { ClientMessage } from '../rounds/passthrough-round.js';
+import type { Binding, SessionHost } from './binding.js';
+import { EnginePlugins } from './engine/engine-plugins.js';
+import { EngineState } from './engine/engine-state.js';
+import { ExtendedMessages } from './engine/extended.js';
+import { FastRound } from './engine/fast-round.js';
+import { SimpleQuery } from './engine/simple-query.js';
+
+/** Statements run one at a time, in order; one for a single shard may go by the fast path as the client's bytes. */
+export class EngineBinding implements Binding {
+  readonly pinned = null;
+  private readonly s: EngineState;
+  private readonly framer: MessageFramer;
+  private readonly plugins: EnginePlugins;
+  private readonly fast: FastRound;
+  private readonly simple: SimpleQuery;
+  private readonly extended: ExtendedMessages;
+
+  constructor(
+    private readonly host: SessionHost,
+    maxMessageBytes: number,
+  ) {
+    this.framer = MessageFramer.client(maxMessageBytes);
+    const s = (this.s = new EngineState(host));
+    s.pump = () => this.pumpInbox();
+    this.plugins = new EnginePlugins(s);
+    this.fast = new FastRound(s);
+    this.simple = new SimpleQuery(s, this.plugins);
+    this.extended = new ExtendedMessages(s, this.plugins);
+  }
+
+  get server(): ServerConnection | null {
+    return this.s.server;
+  }
+
+  state(): 'idle' | 'waiting' | 'bound' | 'plugin' {
+    const s = this.s;
+    if (s.inPlugin) return 'plugin';
+    if (s.server) return 'bound';
+    return s.running || s.inbox.length > 0 ? 'waiting' : 'idle';
+  }
+
+  /** Session pooling holds no connection at login here: each statement takes its shards' connections. */
+  hold(): void {}
+
+  busy(): boolean {
+    return this.s.running || this.s.inbox.length > 0 || this.s.runner.block !== null;
+  }
+
+  /** The pool's timeouts are the shard channels' own. */
+  checkTimeouts(): void {}
+
+  /** The client is gone: its open transaction rolls back on every shard, and plugin work joined to it. */
+  release(): void {
+    this.s.runner.close().catch(() => {});
+    this.plugins.abandon();
+  }
+
+  onData(chunk: Buffer): void {
+    const s = this.s;
+    if (!s.running && s.inbox.length === 0 && this.framer.atBoundary && this.fast.startDirect(chunk)) return;
+    try {
+      // One copy per chunk, not per message: messages outlive the socket's reused read buffer, and those of
+      // one round stay side by side, so the round can go to its shard as one view of that copy.
+      this.framer.feed(Buffer.from(chunk), (type, buf, start, end) => {
+        const m = new ClientMessage(type, buf, start, end);
+        if (s.waiter) {
+          const w = s.waiter;
+          s.waiter = null;
+          w(m);
+        } else s.inbox.push(m);
+      });
+    } catch (err) {
+      if (!(err instanceof FramingError)) throw err;
+      this.host.terminate(new ProxyError('protocolViolation', err.message));
+      return;
+    }
+    this.pumpInbox();
+  }
+
+  /** Starts what waits: the first message on the fast path when it can go there, else the general path. */
+  private pumpInbox(): void {
+    const s = this.s;
+    if (s.running || this.host.closed || s.inbox.length === 0) return;
+    let started = false;
+    try {
+      started = this.fast.startFast();
+    } catch (err) {
+      // A malformed message, say: nothing was consumed, and the general path answers it with its error.
+      // Anything else is a fault of the fast path; it must not escape into the socket's read callback.
+      if (!(err instanceof MalformedMessage))
+        s.log.error('fast path failed', { err: err instanceof Error ? err.stack : String(err) });
+    }
+    if (!started) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    const s = this.s;
+    if (s.running) return;
+    s.running = true;
+    try {
+      while (s.inbox.length > 0 && !this.host.closed) await this.handle(s.inbox.shift()!);
+    } catch (err) {
+      s.log.error('sharded session failed', { err: err instanceof Error ? err.stack : String(err) });
+      this.host.terminate(new ProxyError('internalError', 'internal error in the sharded session'));
+    } finally {
+      s.running = false;
+    }
+  }
+
+  private async handle(m: ClientMessage): Promise<void> {
+    const s = this.s;
+    if (m.type === Frontend.Terminate) {
+      s.socket.end();
+      this.host.gone();
+      return;
+    }
+    if (m.type === Frontend.Query) {
+      s.statementsByName.delete('');
+      if (await this.plugins.answeredFromCache(m)) return;
+      // A forwarded statement's reply carried its own ReadyForQuery.
+      if (!(await this.simple.run(m.text(), m))) await s.settledReady();
+      return;
+    }
+    if (m.type === Frontend.Sync) {
+      s.skipping = false;
+      await s.settledReady();
+      return;
+    }
+    if (m.type === Frontend.Flush) return s.flushOut();
+    if (s.skipping) return;
+    try {
+      const starts = m.type === Frontend.Parse || m.type === Frontend.Bind;
+      if (starts && ((await this.plugins.answeredFromCache(m)) || (await this.fast.roundThrough(m)))) return;
+      await this.extended.handle(m);
+    } catch (err) {
+      s.skipping = true;
+      s.sendError(err);
+    }
+  }
+}
