@@ -11,6 +11,7 @@ import { pgBinDir } from './pg-bin.js';
 import { startPglite } from './pglite.js';
 import { freePort, isPortFree } from './ports.js';
 import { startCluster } from './postgres.js';
+import { startSandboxOutbox } from './sandbox-outbox.js';
 import { startSandboxStores } from './sandbox-stores.js';
 import {
   sandboxAdmin,
@@ -75,14 +76,18 @@ export async function runSandbox(): Promise<void> {
   const logger = createLogger({ level: 'info', format: 'pretty' });
   setCleanupLogger(logger);
   try {
-    const backend = usePglite() ? await pgliteBackend(logger) : await postgresBackend(logger);
+    const pglite = usePglite();
+    const backend = pglite ? await pgliteBackend(logger) : await postgresBackend(logger);
     const stores = await startSandboxStores(logger);
+    // Publishing reads a logical replication slot, which PGlite has not.
+    const outbox = pglite ? { plugins: {}, lines: [] } : await startSandboxOutbox(logger, backend);
+    const plugins = { ...stores.plugins, ...outbox.plugins };
     const port = (await isPortFree(familiarPort)) ? familiarPort : await freePort();
     const configPath = join(backend.dir, 'polyproxy.yaml');
     const admin = `127.0.0.1:${await freePort()}`;
     await writeFile(
       configPath,
-      sandboxConfigYaml({ ...backend, listen: `127.0.0.1:${port}`, admin, plugins: stores.plugins }),
+      sandboxConfigYaml({ ...backend, listen: `127.0.0.1:${port}`, admin, plugins }),
     );
     const proxy = await startProxy(loadConfigFile(configPath), { configPath, logger });
     onExit({ stop: () => proxy.close(), kill: () => {} });
@@ -93,6 +98,7 @@ export async function runSandbox(): Promise<void> {
       `  primary   ${backend.primary}`,
       ...backend.replicas.map((r) => `  replica   ${r}`),
       ...stores.lines,
+      ...outbox.lines,
       `  config    ${configPath}`,
       ...(proxy.adminAddress
         ? [`  metrics   http://${proxy.adminAddress.host}:${proxy.adminAddress.port}/metrics`]
