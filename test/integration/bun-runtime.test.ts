@@ -1,12 +1,14 @@
 // The built proxy (dist/cli.js) on Bun, on Bun's own sockets: logins refused and accepted, simple and extended
-// queries, results larger than the socket buffers (written on drain), cancel, and workers: 2 with the kernel
-// spreading clients (SO_REUSEPORT). Results are compared with PostgreSQL's own.
+// queries, results larger than the socket buffers (written on drain), cancel, the parser thread, TLS, and
+// workers: 2 with the kernel spreading clients (SO_REUSEPORT). Results are compared with PostgreSQL's own.
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cancelRequest } from '../../src/protocol/frontend-messages.js';
@@ -26,11 +28,15 @@ interface Proxy {
   adminPort: number;
 }
 
-async function startOnBun(workers: number, env: NodeJS.ProcessEnv = {}): Promise<Proxy> {
+async function startOnBun(
+  workers: number,
+  env: NodeJS.ProcessEnv = {},
+  tls?: { cert: string; key: string },
+): Promise<Proxy> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const dir = await mkdtemp(join(tmpdir(), 'polyproxy-bun-'));
   const configPath = join(dir, 'polyproxy.yaml');
-  await writeFile(configPath, testConfigYaml({ port, adminPort, poolSize: 4, workers }));
+  await writeFile(configPath, testConfigYaml({ port, adminPort, poolSize: 4, workers, tls }));
   const child = spawnManaged(bun, [cli, '--config', configPath], { env: { ...process.env, ...env } });
   running.push(child);
   await waitUntilListening(child, 'polyproxy on Bun', port);
@@ -113,6 +119,33 @@ describe('the proxy on Bun', () => {
       s.once('connect', () => s.end(cancelRequest(key.processID, key.secretKey)));
     });
     expect(await sleeping).toBe('57014');
+  });
+
+  it('parses a statement beyond 256 kB in its parser thread (worker_threads)', async () => {
+    const c = await client(one);
+    const long = 'x'.repeat(300_000);
+    expect((await c.query(`SELECT length('${long}') AS n`)).rows).toEqual([{ n: 300_000 }]);
+  });
+
+  it('upgrades a client to TLS after SSLRequest (node:net and node:tls under Bun)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'polyproxy-bun-tls-'));
+    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+    const subject = ['-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert];
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', ...subject]);
+    const secured = await startOnBun(1, {}, { cert, key });
+    const c = await connect({
+      host: '127.0.0.1',
+      port: secured.port,
+      user: 'app',
+      password: 'app-secret',
+      database: 'app',
+      ssl: { rejectUnauthorized: false },
+    });
+    open.push(c);
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    expect(
+      (c as unknown as { connection: { stream: { encrypted?: boolean } } }).connection.stream.encrypted,
+    ).toBe(true);
   });
 
   it('serves on node:net under Bun too when POLYPROXY_TRANSPORT=node', async () => {
