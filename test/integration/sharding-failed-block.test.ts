@@ -4,6 +4,15 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect } from './helpers/tools.js';
+import {
+  bind,
+  describe as describeMessage,
+  execute,
+  parse,
+  query,
+  RawConnection,
+  sync,
+} from './helpers/raw-client.js';
 import { createAppDatabase, shardedDatabasesYaml } from './sharding-helpers.js';
 
 let cluster: Cluster;
@@ -48,5 +57,50 @@ it('lets postgres.js roll back a block whose statement failed, and keeps the con
     expect(await sql`SELECT owner FROM accounts WHERE id = ${2}`).toEqual([{ owner: 'b' }]);
   } finally {
     await sql.end();
+  }
+});
+
+/** The replies to a failed block's statements, message types and SQLSTATEs, from one server or the proxy. */
+async function failedBlockReplies(conn: RawConnection): Promise<string[]> {
+  const replies: string[] = [];
+  const round = async (...messages: Buffer[]) => {
+    conn.write(Buffer.concat(messages));
+    const got = await conn.untilReady(10_000);
+    replies.push(got.map((m) => (m.type === 'E' ? `E:${sqlstate(m.body)}` : m.type)).join(' '));
+  };
+  await round(query('BEGIN'));
+  await round(query('SELECT 1 / 0'));
+  // Describe of a ROLLBACK in a failed block is answered (it has no result columns); of a SELECT, refused.
+  await round(parse('', 'ROLLBACK'), describeMessage('S', ''), sync);
+  await round(parse('', 'SELECT 1'), describeMessage('S', ''), sync);
+  await round(parse('', 'ROLLBACK'), describeMessage('S', ''), bind('', ''), execute(), sync);
+  await round(query('SELECT 2'));
+  return replies;
+}
+
+function sqlstate(body: Buffer): string {
+  const at = body.indexOf('\0C');
+  return body.subarray(at + 2, body.indexOf(0, at + 2)).toString();
+}
+
+it('answers Describe in a failed block as PostgreSQL does', async () => {
+  const shard = cluster.shards[0].primary;
+  const direct = await RawConnection.login(
+    shard.port,
+    { user: 'postgres', password: cluster.password, database: 'app' },
+    shard.host,
+  );
+  const viaProxy = await RawConnection.login(proxy.port, {
+    user: 'app',
+    password: 'app-secret',
+    database: 'app',
+  });
+  try {
+    const expected = await failedBlockReplies(direct.conn);
+    expect(expected[2]).toBe('1 t n Z');
+    expect(await failedBlockReplies(viaProxy.conn)).toEqual(expected);
+  } finally {
+    direct.conn.end();
+    viaProxy.conn.end();
   }
 });

@@ -148,10 +148,12 @@ export class EngineState {
   define(body: Buffer): void {
     const parsed = readParse(body, 0);
     const p = { name: parsed.name, sql: parsed.sql, types: parsed.paramTypes };
+    const [piece] = this.parse(p.sql, false);
+    // PostgreSQL's order: a syntax error first, then the failed block, then the name already taken.
+    this.runner.checkParse(p.sql);
     if (p.name !== '' && this.statementsByName.has(p.name)) {
       throw StatementError.of('duplicateStatement', `prepared statement "${p.name}" already exists`);
     }
-    const [piece] = this.parse(p.sql, false);
     this.statementsByName.set(p.name, { ...p, stmt: piece?.stmt ?? null });
   }
 
