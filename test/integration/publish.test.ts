@@ -41,6 +41,7 @@ async function startPublisher(): Promise<TestProxy> {
         sqs: { queue_url: queueUrl },
       },
       pub_burst: { rabbitmq: { exchange: 'events', routing_key: 'burst.{op}' } },
+      pub_batched: { rabbitmq: { exchange: 'events', routing_key: 'batched.{op}', batch: 50 } },
       pub_outbox: {
         rabbitmq: { exchange: 'events', routing_key: 'outbox.{table}' },
         delete_after_publish: true,
@@ -89,10 +90,12 @@ beforeAll(async () => {
     CREATE TABLE pub_outbox (id bigserial PRIMARY KEY, aggregate text NOT NULL, payload jsonb NOT NULL);
     CREATE TABLE pub_other (id int PRIMARY KEY);
     CREATE TABLE pub_burst (id int PRIMARY KEY, v text NOT NULL);
+    CREATE TABLE pub_batched (id int PRIMARY KEY, v text NOT NULL);
   `);
   await declareQueue(rabbit.url, 'events', 'items', 'items.*');
   await declareQueue(rabbit.url, 'events', 'outbox', 'outbox.*');
   await declareQueue(rabbit.url, 'events', 'burst', 'burst.*');
+  await declareQueue(rabbit.url, 'events', 'batched', 'batched.*');
   sqs = sqsClient(elastic.endpoint);
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'pub-items' }))).QueueUrl!;
   proxy = await startPublisher();
@@ -186,6 +189,44 @@ describe('publishing committed changes', () => {
     await caughtUp(direct, slot);
     const messages = await takeAll(rabbit.url, 'items');
     expect(messages.map((m) => Number(m.key!.id))).toEqual(Array.from({ length: 20 }, (_, i) => 2001 + i));
+  });
+
+  it('publishes runs of changes with one routing key as JSON arrays with batch, in commit order', async () => {
+    for (let t = 0; t < 4; t++) {
+      const inserts = Array.from(
+        { length: 30 },
+        (_, i) => `INSERT INTO pub_batched VALUES (${t * 30 + i}, 'v')`,
+      );
+      await direct.query(`BEGIN; ${inserts.join('; ')}; COMMIT`);
+    }
+    await direct.query("UPDATE pub_batched SET v = 'w' WHERE id < 10");
+    await caughtUp(direct, slot);
+    const connection = await amqp.connect(rabbit.url);
+    const bodies: unknown[] = [];
+    try {
+      const channel = await connection.createChannel();
+      for (
+        let got = await channel.get('batched', { noAck: true });
+        got;
+        got = await channel.get('batched', { noAck: true })
+      ) {
+        const batch = JSON.parse(got.content.toString()) as Message[];
+        expect(got.properties.type).toBe('batch');
+        expect(got.properties.headers?.['x-changes']).toBe(batch.length);
+        expect(got.properties.messageId).toBe(batch[0]!.id);
+        expect(new Set(batch.map((m) => m.op)).size).toBe(1);
+        bodies.push(batch);
+      }
+    } finally {
+      await connection.close();
+    }
+    const changes = (bodies as Message[][]).flat();
+    expect(bodies.length).toBeLessThan(changes.length);
+    expect((bodies as Message[][]).every((batch) => batch.length <= 50)).toBe(true);
+    expect(changes.map((m) => `${m.op} ${m.key!.id}`)).toEqual([
+      ...Array.from({ length: 120 }, (_, i) => `insert ${i}`),
+      ...Array.from({ length: 10 }, (_, i) => `update ${i}`),
+    ]);
   });
 
   it('shows the stream in SHOW STREAMS and its lag in the metrics', async () => {

@@ -51,6 +51,10 @@ const tableSchema = z
         mandatory: z.boolean().prefault(true).meta({
           description: 'a message no queue takes fails and is tried again, rather than being dropped',
         }),
+        batch: z.number().int().min(1).max(1000).prefault(1).meta({
+          description:
+            'changes per message: above 1, consecutive changes with the same routing key go as one message whose body is a JSON array of them, in commit order (far less broker work per change)',
+        }),
       })
       .optional(),
     sqs: z

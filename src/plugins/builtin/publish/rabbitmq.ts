@@ -1,6 +1,6 @@
 // Publishes change messages to RabbitMQ on a confirm channel, many batches in flight: each done once the broker
 // confirmed every one of its messages.
-import amqp from 'amqplib';
+import amqp, { type Options } from 'amqplib';
 import type { Logger } from '../../../logger.js';
 import type { PublishConfig } from './config.js';
 import type { Outgoing } from './message.js';
@@ -16,6 +16,51 @@ const routingKey = (pattern: string, message: Outgoing['message']) => {
     .replaceAll('{table}', message.table.slice(dot + 1))
     .replaceAll('{op}', message.op);
 };
+
+interface AmqpMessage {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly body: Buffer;
+  readonly options: Options.Publish;
+}
+
+/**
+ * One AMQP message per change, or with `batch` above 1, one per run of consecutive changes of the same table
+ * settings and routing key (a JSON array, in commit order; its id is the first change's, `x-changes` their count).
+ */
+function amqpMessages(items: readonly Outgoing[]): AmqpMessage[] {
+  const out: AmqpMessage[] = [];
+  for (let start = 0; start < items.length;) {
+    const first = items[start]!;
+    const target = first.target.rabbitmq!;
+    const key = routingKey(target.routing_key, first.message);
+    let end = start + 1;
+    while (
+      end < items.length &&
+      end - start < target.batch &&
+      items[end]!.target === first.target &&
+      routingKey(target.routing_key, items[end]!.message) === key
+    )
+      end++;
+    const run = items.slice(start, end);
+    const batched = target.batch > 1;
+    out.push({
+      exchange: target.exchange,
+      routingKey: key,
+      body: Buffer.from(batched ? `[${run.map((item) => item.body).join(',')}]` : first.body),
+      options: {
+        persistent: true,
+        mandatory: target.mandatory,
+        contentType: 'application/json',
+        messageId: first.message.id,
+        type: batched ? 'batch' : first.message.op,
+        ...(batched ? { headers: { 'x-changes': run.length } } : {}),
+      },
+    });
+    start = end;
+  }
+  return out;
+}
 
 /** Sends batches in call order on one channel; once one failed, every later one fails too (see lane()). */
 export type RabbitLane = (items: readonly Outgoing[]) => Promise<void>;
@@ -76,7 +121,8 @@ export class RabbitPublisher {
   private async write(items: readonly Outgoing[], lane: LaneState): Promise<{ acks: Promise<void> }> {
     const channel = await this.open();
     const returned = this.returned.get(channel)!;
-    let left = items.length;
+    const messages = amqpMessages(items);
+    let left = messages.length;
     let settle!: (error: Error | null) => void;
     const acks = new Promise<void>((resolve, reject) => {
       settle = (error) => {
@@ -86,19 +132,12 @@ export class RabbitPublisher {
       };
     });
     acks.catch(() => {});
-    for (const item of items) {
-      const target = item.target.rabbitmq!;
+    for (const message of messages) {
       const accepted = channel.publish(
-        target.exchange,
-        routingKey(target.routing_key, item.message),
-        Buffer.from(item.body),
-        {
-          persistent: true,
-          mandatory: target.mandatory,
-          contentType: 'application/json',
-          messageId: item.message.id,
-          type: item.message.op,
-        },
+        message.exchange,
+        message.routingKey,
+        message.body,
+        message.options,
         (error: unknown) =>
           settle(
             returned.error ??
