@@ -12,6 +12,7 @@ import { cancelRequest } from '../../src/protocol/frontend-messages.js';
 import { processTree } from '../../src/sandbox/pids.js';
 import { freePort } from '../../src/sandbox/ports.js';
 import { spawnManaged, waitUntilListening, type Managed } from '../../src/sandbox/process.js';
+import { proxyCommand } from '../../src/sandbox/proxy-runtime.js';
 import { waitFor } from '../../src/sandbox/wait.js';
 import { testConfigYaml } from './helpers/proxy.js';
 import { connect } from './helpers/tools.js';
@@ -65,7 +66,9 @@ beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'polyproxy-workers-'));
   configPath = join(dir, 'polyproxy.yaml');
   await writeFile(configPath, testConfigYaml({ port, adminPort, poolSize: 4, workers: 2 }));
-  child = spawnManaged(process.execPath, [cli, '--config', configPath]);
+  // On the runtime the proxy runs on by default (Bun, or POLYPROXY_RUNTIME=node).
+  const { cmd, args } = proxyCommand();
+  child = spawnManaged(cmd, [...args, cli, '--config', configPath]);
   await waitUntilListening(child, 'polyproxy', port);
 });
 
