@@ -1,8 +1,8 @@
 // Values for constants and $n parameters, converted by the type of what they are compared with or stored in.
-import { PluginError } from '../../api.js';
 import type { ConstExpr, FieldExpr, ParamExpr } from './expressions.js';
 import { pgTypeOfOid, typeOids, type PgType } from './pg-types.js';
 import { comparableFromText, idFromText, valueFromText, type ValueOptions } from './sql-values.js';
+import { pluginError } from './errors.js';
 
 export class Bindings {
   /** Parameter types learnt from what each parameter meets, reported by Describe. */
@@ -20,7 +20,8 @@ export class Bindings {
     const index = expr.number - 1;
     this.learnt[index] ??= pgTypeOfOid(this.clientTypes[index] ?? 0) ?? expr.type ?? type;
     if (this.params === null) return null;
-    if (index >= this.params.length) throw new PluginError('08P01', `there is no parameter $${expr.number}`);
+    if (index >= this.params.length)
+      throw pluginError('protocolViolation', `there is no parameter $${expr.number}`);
     return this.params[index];
   }
 
@@ -61,7 +62,10 @@ export class Bindings {
     if (text === null) return null;
     const n = Number(text);
     if (!Number.isSafeInteger(n) || n < 0)
-      throw new PluginError('2201W', `${clause} must not be negative or fractional: ${text}`);
+      throw pluginError(
+        'invalidRowCountInLimitClause',
+        `${clause} must not be negative or fractional: ${text}`,
+      );
     return n;
   }
 

@@ -1,24 +1,30 @@
 // The errors this plugin sends to clients, each with the SQLSTATE PostgreSQL would use.
+import { errorCodes, type ErrorCode } from '../../../errors.js';
 import { PluginError } from '../../api.js';
 
 export { invalidInput } from '../../pg-input.js';
 
+/** A PluginError with the registry's SQLSTATE for `code`. */
+export function pluginError(code: ErrorCode, message: string, hint?: string): PluginError {
+  return new PluginError(errorCodes[code].sqlstate, message, hint);
+}
+
 /** SQL the plugin cannot translate to MongoDB: says what and what to do instead. */
 export function unsupported(what: string, instead: string): PluginError {
-  return new PluginError('0A000', `documents plugin: ${what} is not supported; ${instead}`);
+  return pluginError('featureNotSupported', `documents plugin: ${what} is not supported; ${instead}`);
 }
 
 export function undefinedColumn(name: string, table: string): PluginError {
-  return new PluginError('42703', `column "${name}" does not exist in ${table}`);
+  return pluginError('undefinedColumn', `column "${name}" does not exist in ${table}`);
 }
 
 export function undefinedTable(table: string): PluginError {
-  return new PluginError('42P01', `relation "${table}" does not exist`);
+  return pluginError('undefinedTable', `relation "${table}" does not exist`);
 }
 
 export function groupingError(what: string): PluginError {
-  return new PluginError(
-    '42803',
+  return pluginError(
+    'groupingError',
     `${what} must appear in the GROUP BY clause or be used in an aggregate function`,
   );
 }

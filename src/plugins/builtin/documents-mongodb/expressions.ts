@@ -1,6 +1,5 @@
 // Resolves SQL expressions over a collection's table to typed document paths, constants, parameters and aggregates.
-import { PluginError } from '../../api.js';
-import { unsupported } from './errors.js';
+import { pluginError, unsupported } from './errors.js';
 import { pgTypeNamed, type PgType } from './pg-types.js';
 import { bodyOf, constantOf, kindOf, listOf, names, typeNameOf, type Node } from './sql-ast.js';
 import { checkFieldName, findColumn, type TableShape } from './table-shape.js';
@@ -80,8 +79,8 @@ function pathStep(node: unknown): string {
 function jsonLookup(body: Node, shape: TableShape, op: string): FieldExpr {
   const left = resolveValue(body.lexpr as Node, shape);
   if (left.kind !== 'field' || left.type !== 'jsonb')
-    throw new PluginError(
-      '42883',
+    throw pluginError(
+      'undefinedFunction',
       `operator does not exist: ${left.kind === 'field' ? left.type : 'unknown'} ${op} unknown`,
     );
   return {
@@ -174,9 +173,9 @@ export function resolveAggregate(node: Node, shape: TableShape): AggregateExpr |
   if (arg.kind !== 'field') throw unsupported(`${fn}() of a constant`, 'aggregate a column');
   const fnName = fn as AggregateName;
   if ((fnName === 'sum' || fnName === 'avg') && !['int4', 'int8', 'float8', 'numeric'].includes(arg.type))
-    throw new PluginError('42883', `function ${fn}(${arg.type}) does not exist`);
+    throw pluginError('undefinedFunction', `function ${fn}(${arg.type}) does not exist`);
   if ((fnName === 'min' || fnName === 'max') && arg.type === 'jsonb')
-    throw new PluginError('42883', `function ${fn}(jsonb) does not exist`);
+    throw pluginError('undefinedFunction', `function ${fn}(jsonb) does not exist`);
   return { kind: 'aggregate', fn: fnName, arg, name: fn };
 }
 

@@ -1,8 +1,7 @@
 // Turns SQL literals and bound parameters (PostgreSQL text form) into BSON values of a column's type.
 import { Decimal128, Double, Int32, Long, ObjectId } from 'mongodb';
-import { PluginError } from '../../api.js';
 import { parseTimestamptz } from '../../pg-input.js';
-import { invalidInput, unsupported } from './errors.js';
+import { invalidInput, pluginError, unsupported } from './errors.js';
 import type { PgType } from './pg-types.js';
 
 export { parseTimestamptz };
@@ -20,10 +19,12 @@ function parseInteger(text: string, type: 'int4' | 'int8'): Int32 | Long | numbe
   if (!integerPattern.test(trimmed)) throw invalidInput(type === 'int4' ? 'integer' : 'bigint', text);
   const big = BigInt(trimmed);
   if (type === 'int4') {
-    if (big < -(2n ** 31n) || big >= 2n ** 31n) throw new PluginError('22003', 'integer out of range');
+    if (big < -(2n ** 31n) || big >= 2n ** 31n)
+      throw pluginError('numericValueOutOfRange', 'integer out of range');
     return new Int32(Number(big));
   }
-  if (big < -(2n ** 63n) || big >= 2n ** 63n) throw new PluginError('22003', 'bigint out of range');
+  if (big < -(2n ** 63n) || big >= 2n ** 63n)
+    throw pluginError('numericValueOutOfRange', 'bigint out of range');
   return Long.fromBigInt(big);
 }
 
@@ -58,7 +59,10 @@ function fromJson(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value)) {
       if (key.startsWith('$') || key.includes('\0'))
-        throw new PluginError('22023', `documents plugin: field name "${key}" may not start with $`);
+        throw pluginError(
+          'invalidParameterValue',
+          `documents plugin: field name "${key}" may not start with $`,
+        );
       out[key] = fromJson(inner);
     }
     return out;

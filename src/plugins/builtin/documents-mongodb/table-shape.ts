@@ -1,8 +1,7 @@
 // A collection seen as a table: its columns, each a typed path into the documents (declared or inferred by sampling).
-import { PluginError } from '../../api.js';
 import { bsonKind, type BsonKind } from './bson-kinds.js';
 import type { DeclaredColumn } from './config.js';
-import { undefinedColumn } from './errors.js';
+import { pluginError, undefinedColumn } from './errors.js';
 import type { PgType } from './pg-types.js';
 
 export interface Column {
@@ -25,8 +24,8 @@ export const docColumn: Column = { name: 'doc', type: 'jsonb', path: [] };
 /** A field name a filter, projection or update may carry: no operator prefix, no dots (they would nest). */
 export function checkFieldName(name: string): string {
   if (name === '' || name.startsWith('$') || name.includes('.') || name.includes('\0'))
-    throw new PluginError(
-      '42602',
+    throw pluginError(
+      'invalidName',
       `documents plugin: "${name}" cannot be used as a field name (empty, starts with $, or contains a dot)`,
     );
   return name;

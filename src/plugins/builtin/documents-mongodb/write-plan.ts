@@ -1,7 +1,6 @@
 // INSERT, UPDATE and DELETE → insertMany, updateMany ($set/$unset) and deleteMany, values typed by their columns.
-import { PluginError } from '../../api.js';
 import type { Bindings } from './bindings.js';
-import { unsupported } from './errors.js';
+import { pluginError, unsupported } from './errors.js';
 import { pathKey, resolveValue, type ConstExpr, type ParamExpr } from './expressions.js';
 import { FilterBuilder } from './filter.js';
 import type { PgType } from './pg-types.js';
@@ -71,7 +70,7 @@ export function planInsert(
       return wholeDocument(values[0], shape, bindings);
     }
     if (values.length !== names.length)
-      throw new PluginError('42601', 'INSERT has more expressions than target columns');
+      throw pluginError('syntaxError', 'INSERT has more expressions than target columns');
     let doc: Record<string, unknown> = {};
     names.forEach((name, i) => {
       if (kindOf(values[i]) === 'SetToDefault') return;
@@ -98,7 +97,7 @@ function wholeDocument(node: Node, shape: TableShape, bindings: Bindings): Recor
   // Describe knows no values (a parameter reads as NULL): the document is checked when Execute plans again.
   if (bindings.describing) return {};
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
-    throw new PluginError('22023', 'documents plugin: a document must be a JSON object');
+    throw pluginError('invalidParameterValue', 'documents plugin: a document must be a JSON object');
   return doc as Record<string, unknown>;
 }
 
@@ -117,7 +116,8 @@ export function planUpdate(update: Node, shape: TableShape, bindings: Bindings):
       throw unsupported('assigning to a part of a column', 'declare a column for the nested field');
     if (name === docColumn.name)
       throw unsupported('replacing the whole document', 'set the fields one by one');
-    if (name === idColumn.name) throw new PluginError('0A000', 'documents plugin: _id cannot be changed');
+    if (name === idColumn.name)
+      throw pluginError('featureNotSupported', 'documents plugin: _id cannot be changed');
     const { path, value } = typedValue(name, target.val as Node, shape, bindings);
     if (value === null) unset[pathKey(path)] = '';
     else set[pathKey(path)] = value;

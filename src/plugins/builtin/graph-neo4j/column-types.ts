@@ -1,5 +1,5 @@
 // The PostgreSQL types a cypher() column definition list may use, and the OID each one is reported with.
-import { PluginError } from '../../api.js';
+import { pluginError } from './errors.js';
 
 /** How a Cypher value becomes the column's text: one converter per kind (see typed-value.ts). */
 export type ColumnKind =
@@ -65,8 +65,8 @@ export function columnType(names: readonly string[], isArray: boolean, column: s
   const [schema, name] = names.length === 2 ? names : [undefined, names[0]];
   const type = name === undefined ? undefined : byName[name.toLowerCase()];
   if (!type || isArray || names.length > 2 || (schema !== undefined && !knownSchemas.has(schema))) {
-    throw new PluginError(
-      '0A000',
+    throw pluginError(
+      'featureNotSupported',
       `type ${written}${isArray ? '[]' : ''} of column "${column}" is not supported in a cypher() column definition list`,
       'Use agtype (the Apache AGE text form), text, json, jsonb, an integer, float, numeric, boolean, date or timestamp type.',
     );

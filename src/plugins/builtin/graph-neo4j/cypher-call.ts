@@ -2,6 +2,7 @@
 import { PluginError } from '../../api.js';
 import type { StatementNode } from '../../../sql/parser.js';
 import { columnType, type ColumnType } from './column-types.js';
+import { pluginError } from './errors.js';
 
 /** Where the third argument's map of Cypher parameters comes from. */
 export type CypherParamsSource =
@@ -36,8 +37,8 @@ type Node = Record<string, unknown>;
 const ageShape = "SELECT * FROM cypher('graph', $$ ... $$) AS (column agtype, ...)";
 
 function unsupported(what: string): PluginError {
-  return new PluginError(
-    '0A000',
+  return pluginError(
+    'featureNotSupported',
     `${what} is not supported around cypher(); the statement must have the form ${ageShape}`,
     'Express filtering, sorting, limits and joins in the Cypher query itself.',
   );
@@ -107,8 +108,8 @@ function paramsSource(arg: unknown): CypherParamsSource {
   if (as(inner, 'A_Const')?.isnull) return { kind: 'none' };
   const text = stringConstant(arg);
   if (text !== undefined) return { kind: 'literal', text };
-  throw new PluginError(
-    '22023',
+  throw pluginError(
+    'invalidParameterValue',
     'the third argument of cypher() must be a parameter ($1) or a constant holding a map of Cypher parameters',
   );
 }
@@ -116,8 +117,8 @@ function paramsSource(arg: unknown): CypherParamsSource {
 function definedColumns(rangeFunction: Node): DefinedColumn[] {
   const defs = list(rangeFunction.coldeflist);
   if (defs.length === 0) {
-    throw new PluginError(
-      '42601',
+    throw pluginError(
+      'syntaxError',
       'a column definition list is required for cypher()',
       `Write the result columns after the call, as in ${ageShape}.`,
     );
@@ -179,8 +180,8 @@ export function extractCypherCall(ast: StatementNode): CypherCall {
   const graph = stringConstant(args[0]);
   const query = stringConstant(args[1]);
   if (args.length < 2 || args.length > 3 || graph === undefined || query === undefined) {
-    throw new PluginError(
-      '22023',
+    throw pluginError(
+      'invalidParameterValue',
       'cypher() takes a graph name and a Cypher query as string constants, and optionally a map of parameters',
       `Write it as ${ageShape}.`,
     );

@@ -14,7 +14,7 @@ import { readOnlyRefusal } from '../../read-only.js';
 import { accessMode, updatingClause, type AccessMode } from './access-mode.js';
 import type { GraphConfig } from './config.js';
 import { extractCypherCall, type CypherCall, type OutputColumn } from './cypher-call.js';
-import { toPluginError } from './errors.js';
+import { pluginError, toPluginError } from './errors.js';
 import { cypherParams } from './params.js';
 import { BlockTransactions } from './transactions.js';
 import { typedText } from './typed-value.js';
@@ -67,8 +67,8 @@ export class GraphHandler implements StatementHandler {
     const call = extractCypherCall(stmt.ast);
     const database = this.config.graphs[call.graph];
     if (database === undefined) {
-      throw new PluginError(
-        '3F000',
+      throw pluginError(
+        'invalidSchemaName',
         `graph "${call.graph}" does not exist`,
         'Add it to plugins.graph.graphs, mapped to a Neo4j database.',
       );
@@ -146,8 +146,8 @@ export class GraphHandler implements StatementHandler {
   /** Cypher's RETURN items map onto the column definition list by position, as in Apache AGE. */
   private rows(call: CypherCall, result: CypherRows): Row[] {
     if (result.keys.length > 0 && result.keys.length !== call.defined.length) {
-      throw new PluginError(
-        '42804',
+      throw pluginError(
+        'datatypeMismatch',
         `return row and column definition list do not match: Cypher returns ${result.keys.length} ` +
           `column(s), the definition list has ${call.defined.length}`,
       );

@@ -1,7 +1,7 @@
 // The third cypher() argument: a JSON (agtype) map of Cypher parameters, with integers kept as Cypher INTEGERs.
 import neo4j from 'neo4j-driver';
-import { PluginError } from '../../api.js';
 import type { CypherParamsSource } from './cypher-call.js';
+import { pluginError } from './errors.js';
 
 /**
  * JSON.parse cannot tell `1` from `1.0` and rounds integers past 2^53, but Cypher distinguishes INTEGER from
@@ -19,7 +19,10 @@ class JsonReader {
   }
 
   private fail(reason: string): never {
-    throw new PluginError('22P02', `invalid Cypher parameters map at offset ${this.pos}: ${reason}`);
+    throw pluginError(
+      'invalidTextRepresentation',
+      `invalid Cypher parameters map at offset ${this.pos}: ${reason}`,
+    );
   }
 
   private space(): void {
@@ -119,14 +122,17 @@ export function cypherParams(
   if (source.kind === 'literal') text = source.text;
   else {
     if (source.number < 1 || source.number > bound.length) {
-      throw new PluginError('42P02', `there is no parameter $${source.number}`);
+      throw pluginError('undefinedParameter', `there is no parameter $${source.number}`);
     }
     text = bound[source.number - 1];
   }
   if (text === null) return {};
   const value = new JsonReader(text).read();
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new PluginError('22023', 'the third argument of cypher() must be a map of Cypher parameters');
+    throw pluginError(
+      'invalidParameterValue',
+      'the third argument of cypher() must be a map of Cypher parameters',
+    );
   }
   return value as Record<string, unknown>;
 }

@@ -5,6 +5,7 @@ import { PluginError } from '../../api.js';
 import { agtypeText, jsonbKeyOrder, renderValue } from './agtype.js';
 import type { ColumnKind } from './column-types.js';
 import { float8Text } from '../../../protocol/float-text.js';
+import { pluginError } from './errors.js';
 
 const integerRanges = {
   int2: [-32768n, 32767n],
@@ -29,8 +30,8 @@ const typeNames: Record<ColumnKind, string> = {
 };
 
 function cannotConvert(value: unknown, kind: ColumnKind): PluginError {
-  return new PluginError(
-    '22P02',
+  return pluginError(
+    'invalidTextRepresentation',
     `cannot convert Cypher value ${renderValue(value)} to ${typeNames[kind]}`,
     'Declare the column as agtype, or convert the value in the Cypher query.',
   );
@@ -51,7 +52,8 @@ function integerText(value: unknown, kind: 'int2' | 'int4' | 'int8'): string {
   else if (typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value)) big = BigInt(value.trim());
   if (big === undefined) throw cannotConvert(value, kind);
   const [min, max] = integerRanges[kind];
-  if (big < min || big > max) throw new PluginError('22003', `${typeNames[kind]} out of range: ${big}`);
+  if (big < min || big > max)
+    throw pluginError('numericValueOutOfRange', `${typeNames[kind]} out of range: ${big}`);
   return big.toString();
 }
 
@@ -233,8 +235,8 @@ function temporalText(value: unknown, kind: 'date' | 'timestamp' | 'timestamptz'
   if (kind === 'date') return dateOf(clock);
   if (kind === 'timestamp') return timestampOf(clock);
   if (isZoned) return timestamptzText(value as DateTime);
-  throw new PluginError(
-    '22P02',
+  throw pluginError(
+    'invalidTextRepresentation',
     `cannot convert Cypher ${isDate ? 'date' : 'local datetime'} ${renderValue(value)} to timestamp with time zone without a zone`,
     'Return a datetime() with a zone or offset, or declare the column as timestamp.',
   );

@@ -1,6 +1,11 @@
 // The errors this plugin sends to clients: its own refusals, and MySQL's errors under the SQLSTATE PostgreSQL would use.
-import { errorCodes } from '../../../errors.js';
+import { errorCodes, type ErrorCode } from '../../../errors.js';
 import { PluginError } from '../../api.js';
+
+/** A PluginError with the registry's SQLSTATE for `code`. */
+export function pluginError(code: ErrorCode, message: string, hint?: string): PluginError {
+  return new PluginError(errorCodes[code].sqlstate, message, hint);
+}
 
 /** SQL with no faithful MySQL translation: says what, and what to do instead. */
 export function unsupported(what: string, instead?: string): PluginError {
@@ -11,7 +16,7 @@ export function unsupported(what: string, instead?: string): PluginError {
 }
 
 export function undefinedColumn(name: string, table: string): PluginError {
-  return new PluginError('42703', `column "${name}" does not exist in ${table}`);
+  return pluginError('undefinedColumn', `column "${name}" does not exist in ${table}`);
 }
 
 export function undefinedTable(table: string): PluginError {
@@ -19,35 +24,35 @@ export function undefinedTable(table: string): PluginError {
 }
 
 export function invalidInput(type: string, text: string): PluginError {
-  return new PluginError('22P02', `invalid input syntax for type ${type}: "${text}"`);
+  return pluginError('invalidTextRepresentation', `invalid input syntax for type ${type}: "${text}"`);
 }
 
 /** MySQL error numbers and the SQLSTATE PostgreSQL reports for the same failure. */
 const byErrno: Record<number, string> = {
   1062: errorCodes.uniqueViolation.sqlstate, // ER_DUP_ENTRY
   1586: errorCodes.uniqueViolation.sqlstate, // ER_DUP_ENTRY_WITH_KEY_NAME
-  1451: '23503', // ER_ROW_IS_REFERENCED_2
-  1452: '23503', // ER_NO_REFERENCED_ROW_2
-  1048: '23502', // ER_BAD_NULL_ERROR
-  1364: '23502', // ER_NO_DEFAULT_FOR_FIELD
-  4025: '23514', // MariaDB ER_CONSTRAINT_FAILED
-  3819: '23514', // MySQL ER_CHECK_CONSTRAINT_VIOLATED
-  1264: '22003', // ER_WARN_DATA_OUT_OF_RANGE
-  1690: '22003', // ER_DATA_OUT_OF_RANGE
-  1406: '22001', // ER_DATA_TOO_LONG
-  1366: '22P02', // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD
-  1292: '22007', // ER_TRUNCATED_WRONG_VALUE
-  1365: '22012', // ER_DIVISION_BY_ZERO
-  1054: '42703', // ER_BAD_FIELD_ERROR
+  1451: errorCodes.foreignKeyViolation.sqlstate, // ER_ROW_IS_REFERENCED_2
+  1452: errorCodes.foreignKeyViolation.sqlstate, // ER_NO_REFERENCED_ROW_2
+  1048: errorCodes.notNullViolation.sqlstate, // ER_BAD_NULL_ERROR
+  1364: errorCodes.notNullViolation.sqlstate, // ER_NO_DEFAULT_FOR_FIELD
+  4025: errorCodes.checkViolation.sqlstate, // MariaDB ER_CONSTRAINT_FAILED
+  3819: errorCodes.checkViolation.sqlstate, // MySQL ER_CHECK_CONSTRAINT_VIOLATED
+  1264: errorCodes.numericValueOutOfRange.sqlstate, // ER_WARN_DATA_OUT_OF_RANGE
+  1690: errorCodes.numericValueOutOfRange.sqlstate, // ER_DATA_OUT_OF_RANGE
+  1406: errorCodes.stringDataRightTruncation.sqlstate, // ER_DATA_TOO_LONG
+  1366: errorCodes.invalidTextRepresentation.sqlstate, // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD
+  1292: errorCodes.invalidDatetimeFormat.sqlstate, // ER_TRUNCATED_WRONG_VALUE
+  1365: errorCodes.divisionByZero.sqlstate, // ER_DIVISION_BY_ZERO
+  1054: errorCodes.undefinedColumn.sqlstate, // ER_BAD_FIELD_ERROR
   1146: errorCodes.undefinedTable.sqlstate, // ER_NO_SUCH_TABLE
   1064: errorCodes.syntaxError.sqlstate, // ER_PARSE_ERROR
-  1055: '42803', // ER_WRONG_FIELD_WITH_GROUP
-  1111: '42803', // ER_INVALID_GROUP_FUNC_USE
+  1055: errorCodes.groupingError.sqlstate, // ER_WRONG_FIELD_WITH_GROUP
+  1111: errorCodes.groupingError.sqlstate, // ER_INVALID_GROUP_FUNC_USE
   1142: errorCodes.insufficientPrivilege.sqlstate, // ER_TABLEACCESS_DENIED_ERROR
   1044: errorCodes.insufficientPrivilege.sqlstate, // ER_DBACCESS_DENIED_ERROR
   1045: errorCodes.invalidPassword.sqlstate, // ER_ACCESS_DENIED_ERROR
   1213: errorCodes.deadlockDetected.sqlstate, // ER_LOCK_DEADLOCK
-  1205: '55P03', // ER_LOCK_WAIT_TIMEOUT
+  1205: errorCodes.lockNotAvailable.sqlstate, // ER_LOCK_WAIT_TIMEOUT
   1792: errorCodes.readOnlyTransaction.sqlstate, // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
   1969: errorCodes.queryCanceled.sqlstate, // MariaDB ER_STATEMENT_TIMEOUT
   3024: errorCodes.queryCanceled.sqlstate, // MySQL ER_QUERY_TIMEOUT
@@ -93,5 +98,5 @@ export function toPluginError(err: unknown): PluginError {
 
 /** A zero divisor: MySQL answers NULL with warning 1365 in a SELECT, PostgreSQL raises this. */
 export function divisionByZero(): PluginError {
-  return new PluginError('22012', 'division by zero');
+  return pluginError('divisionByZero', 'division by zero');
 }

@@ -1,9 +1,8 @@
 // PostgreSQL expressions (libpg-query nodes) as MySQL expressions with PostgreSQL's meaning, or refused with 0A000.
-import { PluginError } from '../../api.js';
 import { bodyOf, kindOf, listOf, namesOf, type Node } from './ast.js';
 import type { TableColumn } from './catalog.js';
 import { castExpr } from './casts.js';
-import { undefinedColumn, unsupported } from './errors.js';
+import { pluginError, undefinedColumn, unsupported } from './errors.js';
 import { join, list, quoteName, slotFrag, unify, type Frag } from './fragments.js';
 import { functionCall, valueFunction } from './functions.js';
 import { operatorExpr } from './operators.js';
@@ -38,7 +37,7 @@ export class Expressions implements Translate {
         const column = entry.table.columns.find((c) => c.name === name);
         return column ? [{ entry, column }] : [];
       });
-      if (matches.length > 1) throw new PluginError('42702', `column reference "${name}" is ambiguous`);
+      if (matches.length > 1) throw pluginError('ambiguousColumn', `column reference "${name}" is ambiguous`);
       if (matches.length === 1) return this.columnFrag(matches[0].entry, matches[0].column);
     }
     throw undefinedColumn(

@@ -1,8 +1,7 @@
 // SELECT on the claimed schema as MySQL: FROM items and joins, the select list, WHERE, GROUP BY, ORDER BY, LIMIT, locks.
-import { PluginError } from '../../api.js';
 import { bodyOf, kindOf, listOf, namesOf, type Node } from './ast.js';
 import type { TableColumn, TableInfo } from './catalog.js';
-import { undefinedTable, unsupported } from './errors.js';
+import { pluginError, undefinedTable, unsupported } from './errors.js';
 import { averageParts } from './average.js';
 import { Expressions } from './expressions.js';
 import { join, list, quoteName, text, type Frag } from './fragments.js';
@@ -52,7 +51,7 @@ export class Queries {
     if (kind === 'RangeVar') {
       const { info, sql, alias } = this.table(bodyOf(node, 'RangeVar')!);
       if (entries.some((e) => e.alias === alias))
-        throw new PluginError('42712', `table name "${alias}" specified more than once`);
+        throw pluginError('duplicateAlias', `table name "${alias}" specified more than once`);
       entries.push({ alias, table: info });
       return text(`${sql} AS ${quoteName(alias)}`);
     }
@@ -196,7 +195,7 @@ export class Queries {
     const left = branch(body.larg);
     const right = branch(body.rarg);
     if (left.columns.length !== right.columns.length)
-      throw new PluginError('42601', `each ${op} query must have the same number of columns`);
+      throw pluginError('syntaxError', `each ${op} query must have the same number of columns`);
     const columns = left.columns.map((column, i) => {
       const other = right.columns[i];
       if (column.type !== other.type)
@@ -254,7 +253,8 @@ export class Queries {
     const position = intConst(node);
     if (position !== undefined) {
       const target = targets[position - 1];
-      if (!target) throw new PluginError('42P10', `ORDER BY position ${position} is not in select list`);
+      if (!target)
+        throw pluginError('invalidColumnReference', `ORDER BY position ${position} is not in select list`);
       return target.node ? this.expressions.expr(target.node, scope) : { ...target.frag };
     }
     const ref = bodyOf(node, 'ColumnRef');

@@ -1,8 +1,7 @@
 // Whole statements on the claimed schema (SELECT, INSERT, UPDATE, DELETE) as MySQL statements with placeholders.
-import { PluginError } from '../../api.js';
 import { bodyOf, kindOf, listOf, type Node } from './ast.js';
 import type { TableColumn, TableInfo } from './catalog.js';
-import { undefinedColumn, unsupported } from './errors.js';
+import { pluginError, undefinedColumn, unsupported } from './errors.js';
 import { join, list, quoteName, text, type Frag } from './fragments.js';
 import type { OutputColumn, Plan, ReadBack } from './plan.js';
 import type { Scope, ScopeEntry } from './scope.js';
@@ -55,7 +54,7 @@ export class Translator extends Writes {
       rows = listOf(source.valuesLists).map((row) => {
         const items = listOf(bodyOf(row, 'List')?.items);
         if (items.length > columns.length)
-          throw new PluginError('42601', 'INSERT has more expressions than target columns');
+          throw pluginError('syntaxError', 'INSERT has more expressions than target columns');
         return items.map((item, i) => {
           if (kindOf(item) === 'SetToDefault') return text('DEFAULT');
           const f = this.expressions.expr(item, scope);
