@@ -7,6 +7,7 @@ import type { MetricsSource } from './metrics-source.js';
 import { pluginMetrics } from './plugin-metrics.js';
 import { registerPoolMetrics } from './pool-metrics.js';
 import { registerStatementCacheMetrics } from './statement-cache-metrics.js';
+import { registerReshardMetrics } from './reshard-metrics.js';
 import { registerStreamMetrics } from './stream-metrics.js';
 import { createStatementMetrics, type StatementMetrics } from './statement-metrics.js';
 
@@ -31,6 +32,7 @@ export function createMetrics(source: MetricsSource): ProxyMetrics {
   registerHostMetrics(registry, source);
   registerStatementCacheMetrics(registry);
   registerStreamMetrics(registry);
+  registerReshardMetrics(registry);
   return {
     registry,
     statements: createStatementMetrics(registry),

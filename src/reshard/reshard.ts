@@ -98,6 +98,11 @@ export class Reshard {
     return 'stream';
   }
 
+  /** Rows the streams wrote to the new shards so far (0 before they start). */
+  get streamed(): number {
+    return this.streams?.applied ?? 0;
+  }
+
   /** Rows applied by the streams and the WAL bytes each old primary's slot still has to confirm. */
   async lag(): Promise<{ applied: number; lagBytes: number[] }> {
     if (!this.streams) throw new Error('the reshard streams are not running');

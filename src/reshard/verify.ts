@@ -21,12 +21,20 @@ interface Sums {
 const add = (a: Sums, b: Sums): Sums => ({ rows: a.rows + b.rows, checksum: a.checksum + b.checksum });
 const zero: Sums = { rows: 0n, checksum: 0n };
 
-async function sums(server: ServerLogin, table: TableFacts): Promise<Sums> {
+/** Each table's sums on one server, read in one statement over one connection. */
+async function sumsOn(server: ServerLogin, tables: readonly TableFacts[]): Promise<Map<string, Sums>> {
+  if (tables.length === 0) return new Map();
+  const sql = tables
+    .map(
+      (t, i) =>
+        `SELECT ${i} AS i, count(*)::text AS n, coalesce(sum(hashtext(r::text)::bigint), 0)::text AS sum FROM ${t.sql} r`,
+    )
+    .join(' UNION ALL ');
   return withClient(server, async (client) => {
-    const { rows } = await client.query<{ n: string; sum: string }>(
-      `SELECT count(*)::text AS n, coalesce(sum(hashtext(r::text)::bigint), 0)::text AS sum FROM ${table.sql} r`,
+    const { rows } = await client.query<{ i: number; n: string; sum: string }>(sql);
+    return new Map(
+      rows.map((row) => [tables[row.i]!.name, { rows: BigInt(row.n), checksum: BigInt(row.sum) }]),
     );
-    return { rows: BigInt(rows[0]!.n), checksum: BigInt(rows[0]!.sum) };
   });
 }
 
@@ -39,36 +47,56 @@ function targetGroups(plan: ReshardPlan, table: TableFacts): number[][] {
 }
 
 export async function verify(plan: ReshardPlan, tables: readonly TableFacts[]): Promise<TableCheck[]> {
-  const checks: TableCheck[] = [];
-  for (const table of tables) {
-    let source = zero;
-    for (const shard of sourceShardsOf(plan, table))
-      source = add(source, await sums(plan.source[shard]!, table));
-    let check: TableCheck | null = null;
-    for (const group of targetGroups(plan, table)) {
-      let target = zero;
-      for (const shard of group) target = add(target, await sums(plan.target[shard]!, table));
-      const equal = target.rows === source.rows && target.checksum === source.checksum;
-      const where = group.length === 1 ? ` on new shard ${group[0]}` : '';
-      check ??= {
-        table: table.name,
-        sourceRows: Number(source.rows),
-        targetRows: Number(target.rows),
-        equal,
-      };
-      if (!equal) {
-        const what = target.rows === source.rows ? 'checksums differ' : 'row counts differ';
-        check = {
-          table: table.name,
-          sourceRows: Number(source.rows),
-          targetRows: Number(target.rows),
-          equal: false,
-          problem: `${what}${where}: ${source.rows} rows / ${source.checksum} before, ${target.rows} / ${target.checksum} after`,
-        };
-        break;
-      }
-    }
-    checks.push(check!);
+  // Every server at once, one statement each: the cutover compares while the database's statements wait.
+  const [source, target] = await Promise.all([
+    Promise.all(
+      plan.source.map((server, shard) =>
+        sumsOn(
+          server,
+          tables.filter((t) => sourceShardsOf(plan, t).includes(shard)),
+        ),
+      ),
+    ),
+    Promise.all(
+      plan.target.map((server, shard) =>
+        sumsOn(
+          server,
+          tables.filter((t) => targetGroups(plan, t).some((group) => group.includes(shard))),
+        ),
+      ),
+    ),
+  ]);
+  return tables.map((table) => checkOf(plan, table, source, target));
+}
+
+function checkOf(
+  plan: ReshardPlan,
+  table: TableFacts,
+  source: readonly Map<string, Sums>[],
+  target: readonly Map<string, Sums>[],
+): TableCheck {
+  const total = (maps: readonly Map<string, Sums>[], shards: number[]) =>
+    shards.reduce((sum, shard) => add(sum, maps[shard]!.get(table.name) ?? zero), zero);
+  const before = total(source, sourceShardsOf(plan, table));
+  const groups = targetGroups(plan, table);
+  const afters = groups.map((group) => total(target, group));
+  const check: TableCheck = {
+    table: table.name,
+    sourceRows: Number(before.rows),
+    targetRows: Number(afters[0]!.rows),
+    equal: true,
+  };
+  for (const [i, after] of afters.entries()) {
+    if (after.rows === before.rows && after.checksum === before.checksum) continue;
+    const group = groups[i]!;
+    const what = after.rows === before.rows ? 'checksums differ' : 'row counts differ';
+    const where = group.length === 1 ? ` on new shard ${group[0]}` : '';
+    return {
+      ...check,
+      targetRows: Number(after.rows),
+      equal: false,
+      problem: `${what}${where}: ${before.rows} rows / ${before.checksum} before, ${after.rows} / ${after.checksum} after`,
+    };
   }
-  return checks;
+  return check;
 }

@@ -130,7 +130,7 @@ describe('reshard cutover in a running proxy', () => {
     expect(row.status).toBe('switched');
     expect(row.verification).toBe('4/4 tables equal');
     console.log(
-      `reshard 3 -> 2 under 8 clients: ${switchedAt - started} ms in all, statements held ${row.paused_ms} ms, ` +
+      `reshard 3 -> 2 under 8 clients: ${switchedAt - started} ms in all, statements held ${row.paused_ms} ms (${row.pause_detail_ms}), ` +
         `${result.statements} statements, longest ${result.longestMs} ms ` +
         `(${result.longestAt >= started && result.longestAt <= switchedAt ? 'during' : 'outside'} the reshard)`,
     );
