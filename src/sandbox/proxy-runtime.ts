@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const bundledBun = fileURLToPath(new URL('../../node_modules/.bin/bun', import.meta.url));
+/** The Bun executable the `bun` dev dependency installs. */
+export const bundledBun = fileURLToPath(new URL('../../node_modules/.bin/bun', import.meta.url));
 
 /** The executable and the arguments before the script for a proxy process. */
 export function proxyCommand(env: NodeJS.ProcessEnv = process.env): { cmd: string; args: string[] } {

@@ -1,10 +1,8 @@
 // The runtime a bench target's process runs on: this Node, or Bun (the `bun` dev dependency, or BENCH_BUN).
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { bundledBun } from '../../sandbox/proxy-runtime.js';
 
 export type Runtime = 'node' | 'bun';
-
-const bundledBun = fileURLToPath(new URL('../../../node_modules/.bin/bun', import.meta.url));
 
 /** The executable and the flags before the script, for a process on `runtime`. */
 export function runtimeCommand(runtime: Runtime): { cmd: string; args: string[] } {
@@ -18,5 +16,6 @@ export function runtimeCommand(runtime: Runtime): { cmd: string; args: string[] 
   const cmd = process.env.BENCH_BUN ?? bundledBun;
   if (!existsSync(cmd))
     throw new Error(`Bun not found at ${cmd}: run npm ci (bun is a dev dependency) or set BENCH_BUN`);
-  return { cmd, args: [] };
+  // BENCH_PROXY_BUN_ARGS passes flags to bun, e.g. `--cpu-prof-md` to profile the proxy.
+  return { cmd, args: (process.env.BENCH_PROXY_BUN_ARGS ?? '').split(' ').filter(Boolean) };
 }
