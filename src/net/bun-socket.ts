@@ -54,7 +54,11 @@ export class BunSocket extends EventEmitter {
     }
     if (this.queuedBytes === 0 && bytes.length > 0 && this.raw) {
       const n = this.raw.write(bytes);
-      if (n < 0) return false;
+      // Closed under us: Bun's close handler follows, and the bytes go nowhere.
+      if (n < 0) {
+        if (cb) process.nextTick(cb, new Error('socket closed'));
+        return false;
+      }
       if (n < bytes.length) this.enqueue(bytes.subarray(n));
     } else if (bytes.length > 0) {
       this.enqueue(bytes);
