@@ -2,6 +2,15 @@
 import type { ConsoleCommand } from './console-command.js';
 import { int, text } from './console-result.js';
 
+/** The session's state under PgBouncer's names: a client on a server connection (or in a plugin's call) is active. */
+const pgbouncerState = {
+  idle: 'idle',
+  waiting: 'waiting',
+  bound: 'active',
+  plugin: 'active',
+  closed: 'closed',
+};
+
 export const showClients: ConsoleCommand = {
   name: 'SHOW CLIENTS',
   description:
@@ -10,7 +19,7 @@ export const showClients: ConsoleCommand = {
     const now = Date.now();
     const rows = [...source.sessions()].map((s) => {
       const peer = source.peer(s.pid);
-      const state = s.server ? 'active' : s.inTransaction() ? 'waiting' : 'idle';
+      const state = pgbouncerState[s.state];
       const link = s.server ? `${s.server.endpoint.host}:${s.server.endpoint.port}` : null;
       return [
         'C',

@@ -160,6 +160,20 @@ describe('ClientSession transaction pooling hot path', () => {
     expect(h.released).toEqual(['a']);
   });
 
+  it('keeps its state as data: idle, bound while a server answers, idle once released, closed after Terminate', () => {
+    const a = fakeServer('a');
+    const h = harness([a]);
+    expect(h.session.state).toBe('idle');
+    h.send(w.query('SELECT 1'));
+    expect(h.session.state).toBe('bound');
+    expect(h.session.server).toBe(a);
+    h.reply(a, w.commandComplete('SELECT 1'), w.readyForQuery('I'));
+    expect(h.session.state).toBe('idle');
+    expect(h.session.server).toBeNull();
+    h.send(w.terminate());
+    expect(h.session.state).toBe('closed');
+  });
+
   it('renames a named statement and re-prepares it, hidden, on the next connection', () => {
     const a = fakeServer('a');
     const b = fakeServer('b');
