@@ -1,12 +1,12 @@
 // Answers statements on the claimed schema: translates them for MySQL, runs them (in the block's transaction), describes and explains them.
 import type { FieldPacket, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import type { Description, PluginMetrics, Statement, StatementHandler, StatementResult } from '../../api.js';
-import { PluginError } from '../../api.js';
+import { errorCodes } from '../../../errors.js';
 import { highestParam, rangeVars, type Node } from './ast.js';
 import type { BoundedPool, Reader } from './bounded-pool.js';
 import type { Catalog, TableInfo } from './catalog.js';
 import { pgAverage } from './average.js';
-import { divisionByZero, toPluginError } from './errors.js';
+import { divisionByZero, pluginError, toPluginError } from './errors.js';
 import type { Dialect } from './scope.js';
 import { quoteName, render, type Frag, type Slot } from './fragments.js';
 import { typeOids } from './pg-types.js';
@@ -34,14 +34,27 @@ type Counter = ReturnType<PluginMetrics['counter']>;
 
 const planCacheSize = 256;
 
+/** A statement's translation, rendered once: every run of the same text over the same tables reuses it. */
+interface Translated {
+  readonly plan: Plan;
+  readonly tables: Map<string, TableInfo>;
+  readonly dialect: Dialect;
+  readonly sql: string;
+  readonly slots: readonly Slot[];
+  readonly columns: ReturnType<typeof columnsOf>;
+  /** Whether the translation divides (DIV, MOD, / on floats): MySQL's SELECT answers NULL for a zero divisor. */
+  readonly divides: boolean;
+}
+
 export class MysqlHandler implements StatementHandler {
   private dialect: Promise<Dialect> | null = null;
   private detected: Dialect = dialectFor('MariaDB');
+  /** Once the server's version is known, statements take the dialect without waiting. */
+  private versionRead = false;
   /** Translations by statement text, oldest first: Describe and Execute of one query, and repeated queries, translate once. */
-  private readonly plans = new Map<
-    string,
-    { plan: Plan; tables: Map<string, TableInfo>; dialect: Dialect }
-  >();
+  private readonly plans = new Map<string, Translated>();
+  /** The claimed tables a statement names, per parse tree (the parser's cache hands out the same tree for the same text). */
+  private readonly tableNames = new WeakMap<object, string[]>();
 
   constructor(
     private readonly pool: BoundedPool,
@@ -53,9 +66,14 @@ export class MysqlHandler implements StatementHandler {
   ) {}
 
   /** `via`: the connection a transaction block holds, so that it never waits for a second one (see Catalog.table). */
-  private serverDialect(via: Reader): Promise<Dialect> {
+  private serverDialect(via: Reader): Promise<Dialect> | Dialect {
+    if (this.versionRead) return this.detected;
     this.dialect ??= via.query('SELECT VERSION() AS v').then(
-      ([rows]) => (this.detected = dialectFor(String((rows as { v: string }[])[0].v))),
+      ([rows]) => {
+        this.detected = dialectFor(String((rows as { v: string }[])[0].v));
+        this.versionRead = true;
+        return this.detected;
+      },
       (err: unknown) => {
         this.dialect = null;
         throw err;
@@ -64,12 +82,21 @@ export class MysqlHandler implements StatementHandler {
     return this.dialect;
   }
 
-  private async plan(stmt: Statement, dialect: Dialect, via: Reader = this.pool): Promise<Plan> {
+  private claimedTables(ast: object): string[] {
+    let names = this.tableNames.get(ast);
+    if (!names) {
+      const claimed = rangeVars(ast).filter(
+        (relation) => String(relation.schemaname ?? '').toLowerCase() === this.schema,
+      );
+      names = [...new Set(claimed.map((relation) => String(relation.relname)))];
+      this.tableNames.set(ast, names);
+    }
+    return names;
+  }
+
+  private async plan(stmt: Statement, dialect: Dialect, via: Reader = this.pool): Promise<Translated> {
     const tables = new Map<string, TableInfo>();
-    for (const relation of rangeVars(stmt.ast)) {
-      if (String(relation.schemaname ?? '').toLowerCase() !== this.schema) continue;
-      const name = String(relation.relname);
-      if (tables.has(name)) continue;
+    for (const name of this.claimedTables(stmt.ast)) {
       const info = await this.catalog.table(name, via);
       if (info) tables.set(name, info);
     }
@@ -80,19 +107,25 @@ export class MysqlHandler implements StatementHandler {
       cached.tables.size === tables.size &&
       [...tables].every(([name, info]) => cached.tables.get(name) === info)
     )
-      return cached.plan;
+      return cached;
     const plan = new Translator(this.schema, this.database, tables, dialect).plan(stmt.ast as Node);
+    const { sql, slots } = render(plan.statement);
+    const translated = { plan, tables, dialect, sql, slots, columns: columnsOf(plan), divides: divides(sql) };
     this.plans.delete(stmt.sql);
-    this.plans.set(stmt.sql, { plan, tables, dialect });
+    this.plans.set(stmt.sql, translated);
     if (this.plans.size > planCacheSize) this.plans.delete(this.plans.keys().next().value!);
-    return plan;
+    return translated;
+  }
+
+  /** The connection the client's block holds (none outside a block: no wait for it). */
+  private async reader(stmt: Statement): Promise<Reader> {
+    return (stmt.session.inTransaction && (await this.blocks.held(stmt.session))) || this.pool;
   }
 
   async describe(stmt: Statement): Promise<Description> {
     try {
-      const via = (await this.blocks.held(stmt.session)) ?? this.pool;
-      const plan = await this.plan(stmt, await this.serverDialect(via), via);
-      const { slots } = render(plan.statement);
+      const via = await this.reader(stmt);
+      const { slots, columns } = await this.plan(stmt, await this.serverDialect(via), via);
       const params = Array.from(
         { length: Math.max(highestParam(stmt.ast), stmt.paramTypes.length) },
         (_, i) => {
@@ -101,7 +134,7 @@ export class MysqlHandler implements StatementHandler {
           return given !== 0 ? given : typed ? typeOids[typed.type!] : typeOids.text;
         },
       );
-      return { params, columns: columnsOf(plan) };
+      return { params, columns };
     } catch (err) {
       throw toPluginError(err);
     }
@@ -110,25 +143,27 @@ export class MysqlHandler implements StatementHandler {
   async execute(stmt: Statement): Promise<StatementResult> {
     let kind = 'unknown';
     try {
-      const via = (await this.blocks.held(stmt.session)) ?? this.pool;
-      const plan = await this.plan(stmt, await this.serverDialect(via), via);
-      kind = plan.kind;
+      const via = await this.reader(stmt);
+      const translated = await this.plan(stmt, await this.serverDialect(via), via);
+      kind = translated.plan.kind;
       const result = stmt.session.inTransaction
-        ? await this.run(await this.blocks.connectionFor(stmt.session), plan, stmt, false)
-        : await this.autocommit(plan, stmt);
+        ? await this.run(await this.blocks.connectionFor(stmt.session), translated, stmt)
+        : await this.autocommit(translated, stmt);
       this.statements.inc({ kind, result: 'ok' });
       return result;
     } catch (err) {
       const error = toPluginError(err);
-      this.statements.inc({ kind, result: error.sqlstate === '0A000' ? 'refused' : 'error' });
+      this.statements.inc({
+        kind,
+        result: error.sqlstate === errorCodes.featureNotSupported.sqlstate ? 'refused' : 'error',
+      });
       throw error;
     }
   }
 
   /** The MySQL statement with its placeholders, and what each is bound to. */
   async explain(stmt: Statement): Promise<string> {
-    const plan = await this.plan(stmt, this.detected, (await this.blocks.held(stmt.session)) ?? this.pool);
-    const { sql, slots } = render(plan.statement);
+    const { plan, sql, slots } = await this.plan(stmt, this.detected, await this.reader(stmt));
     const bound = slots.map(
       (slot, i) =>
         `?${i + 1} = ${slot.param !== undefined ? `$${slot.param}` : JSON.stringify(slot.literal)}${slot.type ? `::${slot.type}` : ''}`,
@@ -148,7 +183,8 @@ export class MysqlHandler implements StatementHandler {
   }
 
   /** Outside a block: one pooled connection; a statement that needs two queries runs them in one transaction. */
-  private async autocommit(plan: Plan, stmt: Statement): Promise<StatementResult> {
+  private async autocommit(translated: Translated, stmt: Statement): Promise<StatementResult> {
+    const { plan } = translated;
     let connection: PoolConnection;
     try {
       connection = await this.pool.getConnection();
@@ -157,10 +193,10 @@ export class MysqlHandler implements StatementHandler {
     }
     let healthy = true;
     try {
-      if (!plan.readBack && !plan.keyed) return await this.run(connection, plan, stmt, false);
+      if (!plan.readBack && !plan.keyed) return await this.run(connection, translated, stmt);
       await connection.query('START TRANSACTION');
       try {
-        const result = await this.run(connection, plan, stmt, true);
+        const result = await this.run(connection, translated, stmt);
         await connection.query('COMMIT');
         return result;
       } catch (err) {
@@ -169,7 +205,7 @@ export class MysqlHandler implements StatementHandler {
       }
     } catch (err) {
       const error = toPluginError(err);
-      if (error.sqlstate === '08006') healthy = false;
+      if (error.sqlstate === errorCodes.connectionFailure.sqlstate) healthy = false;
       throw error;
     } finally {
       if (healthy) connection.release();
@@ -179,19 +215,17 @@ export class MysqlHandler implements StatementHandler {
 
   private async run(
     connection: PoolConnection,
-    plan: Plan,
+    translated: Translated,
     stmt: Statement,
-    _inOwnTransaction: boolean,
   ): Promise<StatementResult> {
-    const { sql, slots } = render(plan.statement);
+    const { plan, sql, slots, columns } = translated;
     const values = bind(slots, stmt);
-    const columns = columnsOf(plan);
     if (plan.kind === 'select') {
       const [rows] = (await connection.execute({ sql, rowsAsArray: true }, values)) as unknown as [
         unknown[][],
         FieldPacket[],
       ];
-      if (divides(sql)) await refuseDivisionByZero(connection);
+      if (translated.divides) await refuseDivisionByZero(connection);
       const out = rows.map((row) => outputRow(row, plan.columns!));
       return { columns, rows: out, command: `SELECT ${out.length}` };
     }
@@ -318,7 +352,7 @@ function bind(slots: readonly Slot[], stmt: Statement): MysqlValue[] {
   return slots.map((slot) => {
     if (slot.param !== undefined) {
       if (slot.param > stmt.params.length)
-        throw new PluginError('08P01', `there is no parameter $${slot.param}`);
+        throw pluginError('protocolViolation', `there is no parameter $${slot.param}`);
       return mysqlValue(stmt.params[slot.param - 1], slot.type);
     }
     return mysqlValue(slot.literal ?? null, slot.type);
