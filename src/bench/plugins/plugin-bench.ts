@@ -2,14 +2,15 @@
 import { cpuMeter } from '../process-cpu.js';
 import type { BenchEnv } from '../bench-env.js';
 import type { QueryMode } from '../options.js';
-import { startPluginProxy, type PluginProxy } from './plugin-proxy.js';
+import { baselineCli, startPluginProxy, type PluginProxy } from './plugin-proxy.js';
 import type { PluginStore, PluginWorkload } from './plugin-workload.js';
 
 /** A run stops at this many statements even when its duration has not passed. */
 const maxStatementsPerRun = 200_000;
 const warmUpStatements = 500;
 
-type Side = 'driver' | QueryMode;
+/** The driver alone, or polyproxy in a query mode; `baseline …` is the BENCH_BASELINE build in that mode. */
+type Side = 'driver' | QueryMode | `baseline ${QueryMode}`;
 
 export interface PluginRun {
   workload: string;
@@ -26,12 +27,10 @@ export interface PluginRun {
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
-/** The statement of side `side` for key number `i`, resolving to its row count. */
-function statement(side: Side, store: PluginStore, proxy: PluginProxy): (i: number) => Promise<number> {
+/** The statement of a proxy in query mode `mode` for key number `i`, resolving to its row count. */
+function statement(mode: QueryMode, store: PluginStore, proxy: PluginProxy): (i: number) => Promise<number> {
   const { client } = proxy;
-  switch (side) {
-    case 'driver':
-      return store.direct;
+  switch (mode) {
     case 'prepared':
       return async (i) =>
         (await client.query({ name: 'bench_point', text: store.sql, values: store.params(i) })).rowCount ?? 0;
@@ -82,21 +81,28 @@ export async function runPluginWorkload(
   const runs: PluginRun[] = [];
   try {
     const proxy = await startPluginProxy(env, workload.name, store.plugins);
+    const base = baselineCli();
+    const baseline = base && (await startPluginProxy(env, `${workload.name}-baseline`, store.plugins, base));
     try {
-      const sides: Side[] = ['driver', ...options.modes];
-      const statements = new Map(sides.map((side) => [side, statement(side, store, proxy)]));
-      for (const side of sides) for (let i = 0; i < warmUpStatements; i++) await statements.get(side)!(i);
+      const run = new Map<Side, { statement: (i: number) => Promise<number>; pid: number | null }>([
+        ['driver', { statement: store.direct, pid: null }],
+      ]);
+      for (const mode of options.modes) {
+        run.set(mode, { statement: statement(mode, store, proxy), pid: proxy.child.pid });
+        if (baseline)
+          run.set(`baseline ${mode}`, {
+            statement: statement(mode, store, baseline),
+            pid: baseline.child.pid,
+          });
+      }
+      const sides = [...run.keys()];
+      for (const side of sides) for (let i = 0; i < warmUpStatements; i++) await run.get(side)!.statement(i);
       for (let round = 0; round < options.rounds && !isInterrupted(); round++) {
         const order = round % 2 === 0 ? sides : [...sides].reverse();
         for (const side of order) {
           if (isInterrupted()) break;
-          const pid = side === 'driver' ? null : proxy.child.pid;
-          const result = await measureRun(
-            statements.get(side)!,
-            workload.rowsPerStatement,
-            options.durationS,
-            pid,
-          );
+          const { statement, pid } = run.get(side)!;
+          const result = await measureRun(statement, workload.rowsPerStatement, options.durationS, pid);
           runs.push({ workload: workload.name, side, round, ...result });
           const cpu = result.proxyCpuUs === null ? '' : `, proxy CPU ${result.proxyCpuUs.toFixed(0)} µs`;
           progress(
@@ -105,7 +111,7 @@ export async function runPluginWorkload(
         }
       }
     } finally {
-      await proxy.stop();
+      await Promise.all([proxy.stop(), baseline && baseline.stop()]);
     }
   } finally {
     await store.stop();

@@ -12,6 +12,12 @@ import { poolerEndpoint, poolerUser } from '../targets/pooler-user.js';
 
 const cliPath = fileURLToPath(new URL('../../cli.js', import.meta.url));
 
+/** The build at BENCH_BASELINE (a checkout whose `npm run build` ran), measured beside this one when set. */
+export const baselineCli = (): string | null => {
+  const root = process.env.BENCH_BASELINE;
+  return root ? join(root, 'dist', 'cli.js') : null;
+};
+
 export interface PluginProxy {
   child: Managed;
   client: pg.Client;
@@ -23,6 +29,7 @@ export async function startPluginProxy(
   env: BenchEnv,
   name: string,
   plugins: NonNullable<ConfigInput['plugins']>,
+  cli = cliPath,
 ): Promise<PluginProxy> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const { primary, direct } = env;
@@ -31,6 +38,8 @@ export async function startPluginProxy(
     admin: `127.0.0.1:${adminPort}`,
     log: { level: 'warn' },
     shutdown_timeout: '2s',
+    // One process, as the driver side is one: its CPU per statement is the proxy's alone.
+    workers: 1,
     users: [{ name: poolerUser.name, password: poolerUser.password }],
     databases: {
       [direct.database]: {
@@ -47,7 +56,7 @@ export async function startPluginProxy(
   await writeFile(configPath, stringify(config), { mode: 0o600 });
   // BENCH_PROXY_NODE_ARGS passes flags to node for the proxy, e.g. `--cpu-prof` to profile it.
   const nodeArgs = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawnManaged(process.execPath, [...nodeArgs, cliPath, '--config', configPath], { cwd: dir });
+  const child = spawnManaged(process.execPath, [...nodeArgs, cli, '--config', configPath], { cwd: dir });
   await waitUntilListening(child, 'polyproxy', port);
   const client = new pg.Client({ ...poolerEndpoint(env, port), ssl: false });
   try {

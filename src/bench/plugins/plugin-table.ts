@@ -53,7 +53,7 @@ export function formatPluginTable(summaries: PluginSummary[]): string {
   const header = ['workload', 'side', 'µs/statement', '× driver', 'client cpu µs', 'proxy cpu µs', 'rounds'];
   const rows = summaries.map((s) => [
     s.workload,
-    s.side === 'driver' ? 'driver alone' : `polyproxy ${s.side}`,
+    s.side === 'driver' ? 'driver alone' : s.side.startsWith('baseline') ? s.side : `polyproxy ${s.side}`,
     cell(s.wallUs),
     cell(s.ratio, 2),
     cell(s.clientCpuUs),
