@@ -229,6 +229,17 @@ describe('publishing committed changes', () => {
     ]);
   });
 
+  it('publishes a transaction larger than a part (1,000 changes) in parts, ids numbered across them', async () => {
+    await direct.query("INSERT INTO pub_burst SELECT g, 'large' FROM generate_series(1000001, 1003500) g");
+    await caughtUp(direct, slot);
+    const messages = await takeAll(rabbit.url, 'burst');
+    expect(messages.map((m) => Number(m.key!.id))).toEqual(
+      Array.from({ length: 3500 }, (_, i) => 1000001 + i),
+    );
+    expect(new Set(messages.map((m) => m.lsn)).size).toBe(1);
+    expect(messages.map((m) => m.id)).toEqual(messages.map((m, i) => `${m.lsn}/${i}`));
+  });
+
   it('shows the stream in SHOW STREAMS and its lag in the metrics', async () => {
     const admin = new pg.Client({ ...proxy!.client('ops', 'polyproxy'), password: 'ops-secret' });
     await admin.connect();
