@@ -78,9 +78,4 @@ export default tseslint.config(
       'max-lines-per-function': ['warn', { max: 80, skipBlankLines: false, skipComments: false }],
     },
   },
-  {
-    // being split (issue 25)
-    files: ['src/frontend/client-session.ts', 'src/frontend/sharded-session.ts'],
-    rules: { 'max-lines': 'off', 'max-lines-per-function': 'off' },
-  },
 );
