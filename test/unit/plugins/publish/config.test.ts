@@ -14,10 +14,12 @@ describe('plugins.publish config', () => {
     });
     expect(config.slot).toBe('polyproxy_publish');
     expect(config.timeout).toBe(10_000);
+    expect(config.max_in_flight).toBe(10_000);
     expect(config.tables.outbox!.rabbitmq).toEqual({
       exchange: 'events',
       routing_key: '{schema}.{table}.{op}',
       mandatory: true,
+      batch: 1,
     });
   });
 
@@ -38,6 +40,11 @@ describe('plugins.publish config', () => {
         tables: { t: { rabbitmq: { exchange: 'e' } } },
       }),
     ).toEqual(['plugins.publish.slot: expected lower-case letters, digits and underscores (at most 63)']);
+    const base = { rabbitmq: { url: 'amqp://x' }, tables: { t: { rabbitmq: { exchange: 'e' } } } };
+    const [window] = await problems({ ...base, max_in_flight: 0 });
+    expect(window).toMatch(/^plugins\.publish\.max_in_flight: /);
+    const [batch] = await problems({ ...base, tables: { t: { rabbitmq: { exchange: 'e', batch: 1001 } } } });
+    expect(batch).toMatch(/^plugins\.publish\.tables\.t\.rabbitmq\.batch: /);
   });
 });
 
