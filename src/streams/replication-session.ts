@@ -175,7 +175,8 @@ export class ReplicationSession {
       this.pipeline.add(part, null);
       this.pipeline.flush();
     }
-    // One call at a time, a transaction is handed on whole: reading pauses only between transactions.
+    // Pipelined, reading pauses once the window is full; one call at a time only at a commit (see commit()),
+    // since a transaction is handed on whole there.
     if (this.pipeline && this.held >= this.window) this.pause();
   }
 
