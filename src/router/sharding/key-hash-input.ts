@@ -10,8 +10,12 @@ const int32Max = 2147483647;
 const int64Min = -(1n << 63n);
 const int64Max = (1n << 63n) - 1n;
 
+/** The one spelling of a date or timestamp whose value no DateStyle setting changes: what COPY errors ask for. */
+const isoForms: Record<string, string> = { date: 'YYYY-MM-DD', timestamp: 'YYYY-MM-DD HH:MI:SS' };
+
 const refuse = (type: string, text: string): never => {
-  throw new RangeError(`cannot read "${text}" as a ${type} shard key`);
+  const form = isoForms[type];
+  throw new RangeError(`cannot read "${text}" as a ${type} shard key${form ? `: write it as ${form}` : ''}`);
 };
 
 /** Days from 2000-01-01 to a proleptic Gregorian date (year 0 is 1 BC). */

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadParser, parseSql } from '../../../../src/sql/parser.js';
 import { ShardMap } from '../../../../src/router/sharding/shard-map.js';
 import { hashShard } from '../../../../src/router/sharding/pg-hash.js';
+import { dateDays, timestampMicros } from '../../../../src/router/sharding/key-hash-input.js';
 import { routeStatement, type ShardRoute } from '../../../../src/router/sharding/shard-route.js';
 
 const map = new ShardMap(
@@ -71,5 +72,12 @@ describe('INSERT into a table sharded by a date', () => {
       [0, 1, 2],
       [0, 1, 2],
     ]);
+  });
+
+  it('asks for the ISO form where a key is read outside a statement (COPY rows)', () => {
+    expect(() => dateDays('12/07/2026')).toThrow(
+      'cannot read "12/07/2026" as a date shard key: write it as YYYY-MM-DD',
+    );
+    expect(() => timestampMicros('Dec 7 2026 10:00')).toThrow('write it as YYYY-MM-DD HH:MI:SS');
   });
 });
