@@ -72,6 +72,7 @@ export default tseslint.config(
       'src/config/schema.ts',
       'src/config/reload.ts',
       'src/admin/console/**/*.ts',
+      'src/proxy.ts',
     ],
     rules: {
       'max-lines': ['warn', { max: 400, skipBlankLines: false, skipComments: false }],
