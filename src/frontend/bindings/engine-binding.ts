@@ -53,7 +53,10 @@ export class EngineBinding implements Binding {
     return this.s.running || this.s.inbox.length > 0 || this.s.runner.block !== null;
   }
 
-  /** The pool's timeouts are the shard channels' own. */
+  /**
+   * query_timeout and idle_transaction_timeout do not apply here yet: statements run on shard channels, whose
+   * clocks the session does not see (what ShardedSession inherited read a clock it never set).
+   */
   checkTimeouts(): void {}
 
   /** The client is gone: its open transaction rolls back on every shard, and plugin work joined to it. */
