@@ -17,7 +17,10 @@ export interface BenchOptions {
   threads: number;
   /** pgbench -i -s. */
   scale: number;
-  /** Seconds of unmeasured load per target before the first round, so pools and caches are warm. */
+  /**
+   * Bound in seconds on the unmeasured warm-up per target before the first round (every client's connection
+   * open and a first transaction answered); 0 skips it.
+   */
   warmupS: number;
   quick: boolean;
 }
@@ -25,24 +28,70 @@ export interface BenchOptions {
 /** The targets a run compares unless told otherwise; reference targets are opt-in. */
 export const defaultTargets = ['direct', 'pgbouncer', 'polyproxy', 'polyproxy-2w'];
 
-export const usage = `usage: npm run bench -- [flags]     (or node dist/bench/run.js [flags])
+/** What the help text says of a target; a registered target missing here is still listed, by name. */
+const targetHelp: Record<string, string> = {
+  direct: 'PostgreSQL itself',
+  pgbouncer: 'PgBouncer',
+  polyproxy: 'polyproxy on Node, workers: 1',
+  'polyproxy-2w': 'polyproxy on Node, workers: 2',
+  'polyproxy-bun': 'polyproxy on Bun (its own sockets), workers: 1',
+  'polyproxy-bun-2w': 'polyproxy on Bun, workers: 2',
+  'node-pipe': 'a bare 1:1 relay in Node',
+  'bun-pipe': 'a bare 1:1 relay on Bun',
+  'c-pipe': 'a bare 1:1 relay in C (epoll)',
+  baseline: 'the build at BENCH_BASELINE (e.g. the code before a change)',
+};
+
+export interface RegisteredNames {
+  workloads: readonly string[];
+  /** Workloads accepted by name but run only when asked for (they start servers of their own). */
+  optInWorkloads: readonly string[];
+  targets: readonly string[];
+}
+
+/** Wraps names into lines of at most `width` characters, each starting with `indent`. */
+function wrap(names: readonly string[], indent: string, width = 100): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const name of names) {
+    const next = line ? `${line}, ${name}` : name;
+    if (indent.length + next.length > width && line) {
+      lines.push(`${line},`);
+      line = name;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => indent + l).join('\n');
+}
+
+/** The --help text, listing the workloads and targets this build registers. */
+export function usage(names: RegisteredNames): string {
+  const pad = ' '.repeat(21);
+  const targets = names.targets
+    .map(
+      (t) => `${pad}  ${t.padEnd(17)}${defaultTargets.includes(t) ? '(default) ' : ''}${targetHelp[t] ?? ''}`,
+    )
+    .join('\n');
+  return `usage: npm run bench -- [flags]     (or node dist/bench/run.js [flags])
 
   --duration S       seconds per run                       BENCH_DURATION   (10)
   --rounds N         rotations over all cells and targets  BENCH_ROUNDS     (3)
   --clients A,B      pgbench -c values                     BENCH_CLIENTS    (16,64)
   --modes LIST       simple,extended,prepared              BENCH_MODES      (all)
-  --workloads LIST   select-only,tpcb                      BENCH_WORKLOADS  (all pgbench ones;
-                     opt-in: mysql-point, cassandra-point, the store's driver vs polyproxy)
-  --targets LIST     direct,pgbouncer,polyproxy,polyproxy-2w   BENCH_TARGETS  (these four;
-                     polyproxy-2w is polyproxy with workers: 2)
-                     references, opt-in: node-pipe, c-pipe (bare 1:1 relays in Node and in C),
-                     baseline (the build at BENCH_BASELINE, e.g. the code before a change)
+  --workloads LIST   pgbench workloads, all by default:    BENCH_WORKLOADS
+${wrap(names.workloads, `${pad}  `)}
+                     opt-in, the store's own driver vs polyproxy, run after the pgbench cells:
+${wrap(names.optInWorkloads, `${pad}  `)}
+  --targets LIST     default: ${defaultTargets.filter((t) => names.targets.includes(t)).join(',')}   BENCH_TARGETS
+${targets}
   --pool-size N      server connections per pooler         BENCH_POOL_SIZE  (16)
   --threads N        pgbench -j                            BENCH_THREADS    (2)
   --scale N          pgbench -i -s                         BENCH_SCALE      (10)
-  --warmup S         unmeasured seconds per target         BENCH_WARMUP     (3)
-  --quick            smoke test: 2 s runs, 1 round, 16 clients, 1 s warm-up   BENCH_QUICK=1
+  --warmup S         unmeasured warm-up per target: ends once every client answered a first
+                     transaction, or after S seconds       BENCH_WARMUP     (30; 0 = none)
+  --quick            smoke test: 2 s runs, 1 round, 16 clients, 10 s warm-up bound   BENCH_QUICK=1
   --help`;
+}
 
 const flagEnv: Record<string, string> = {
   duration: 'BENCH_DURATION',
@@ -138,6 +187,6 @@ export function parseOptions(
     poolSize: positive('pool-size', value('pool-size', '16')),
     threads: positive('threads', value('threads', '2')),
     scale: positive('scale', value('scale', '10')),
-    warmupS: positive('warmup', value('warmup', '3', '1'), true),
+    warmupS: positive('warmup', value('warmup', '30', '10'), true),
   };
 }

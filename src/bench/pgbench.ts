@@ -17,7 +17,10 @@ export interface PgbenchSpec {
   mode: QueryMode;
   clients: number;
   threads: number;
+  /** Seconds of load (-T); with transactionsPerClient, the bound on the whole run instead. */
   durationS: number;
+  /** pgbench -t: end once every client has run this many transactions (or durationS passed). */
+  transactionsPerClient?: number;
 }
 
 export interface PgbenchReport {
@@ -95,13 +98,14 @@ export async function runPgbench(endpoint: Endpoint, spec: PgbenchSpec): Promise
     // pgbench prepares each client's statements with a blocking call; with several clients per thread a
     // transaction pool can deadlock (one client waits for a server another client of the thread holds).
     String(spec.mode === 'prepared' ? spec.clients : Math.min(spec.threads, spec.clients)),
-    '-T',
-    String(spec.durationS),
+    ...(spec.transactionsPerClient
+      ? ['-t', String(spec.transactionsPerClient)]
+      : ['-T', String(spec.durationS)]),
     endpoint.database,
   ];
   const result = await runCommand('pgbench', args, {
     env: clientEnv(endpoint),
-    timeoutMs: spec.durationS * 1000 + slackMs,
+    timeoutMs: spec.durationS * 1000 + (spec.transactionsPerClient ? 0 : slackMs),
   });
   return parseReport(result, args);
 }

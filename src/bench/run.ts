@@ -33,7 +33,11 @@ async function startTargets(env: BenchEnv): Promise<Map<string, RunningTarget>> 
   return running;
 }
 
-/** Unmeasured load so that pools are filled and PostgreSQL's caches are warm before the first measured run. */
+/**
+ * Unmeasured load before the first measured run, so that every client's connection (and the pools behind it) is
+ * open: it ends once every client has answered a first transaction, or after options.warmupS seconds. A fixed
+ * few seconds of load completed no transaction at 64 clients on a loaded machine (the logins took longer).
+ */
 async function warmUp(env: BenchEnv, running: Map<string, RunningTarget>, notes: string[]): Promise<void> {
   const { options } = env;
   if (options.warmupS === 0) return;
@@ -47,8 +51,10 @@ async function warmUp(env: BenchEnv, running: Map<string, RunningTarget>, notes:
       clients: cell.clients,
       threads: options.threads,
       durationS: options.warmupS,
+      transactionsPerClient: 1,
     });
-    progress(`warm-up ${name}: ${report.ok ? `${Math.round(report.tps!)} tps` : report.error}`);
+    const answered = `${report.transactions} transactions of ${cell.clients} clients`;
+    progress(`warm-up ${name}: ${report.ok ? answered : report.error}`);
     if (!report.ok) notes.push(`warm-up through ${name} failed: ${report.error}`);
   }
 }
@@ -112,17 +118,26 @@ async function measure(
 
 async function main(): Promise<number> {
   let options: BenchOptions | 'help';
+  const names = {
+    workloads: workloads.map((w) => w.name),
+    optInWorkloads: pluginWorkloads.map((w) => w.name),
+    targets: targets.map((t) => t.name),
+  };
   try {
-    const names = { workloads: workloads.map((w) => w.name), targets: targets.map((t) => t.name) };
-    const optIn = pluginWorkloads.map((w) => w.name);
-    options = parseOptions(process.argv.slice(2), process.env, names.workloads, names.targets, optIn);
+    options = parseOptions(
+      process.argv.slice(2),
+      process.env,
+      names.workloads,
+      names.targets,
+      names.optInWorkloads,
+    );
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${err.message}\n\n${usage}\n`);
+    process.stderr.write(`${err.message}\n\n${usage(names)}\n`);
     return 2;
   }
   if (options === 'help') {
-    process.stdout.write(`${usage}\n`);
+    process.stdout.write(`${usage(names)}\n`);
     return 0;
   }
   // Plugin workloads run after the pgbench cells, against servers of their own (see plugins/index.ts).

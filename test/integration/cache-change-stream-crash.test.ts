@@ -3,18 +3,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { freePort } from '../../src/sandbox/ports.js';
-import { spawnManaged, waitUntilListening, type Managed } from '../../src/sandbox/process.js';
+import { waitUntilListening, type Managed } from '../../src/sandbox/process.js';
 import { startRedis, type RedisServer } from '../../src/sandbox/redis.js';
 import { waitFor } from '../../src/sandbox/wait.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
+import { spawnProxy } from './helpers/proxy-process.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const slot = 'polyproxy_cache_crash';
 
 let cluster: Cluster;
@@ -76,7 +75,7 @@ beforeAll(async () => {
       plugins: { cache },
     }),
   );
-  killed = spawnManaged(process.execPath, [cli, '--config', configPath]);
+  killed = spawnProxy(configPath);
   await waitUntilListening(killed, 'polyproxy', port);
   await waitFor(async () => (await consuming(adminPort)) === 1, {
     timeoutMs: 20_000,

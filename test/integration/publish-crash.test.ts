@@ -4,18 +4,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { freePort } from '../../src/sandbox/ports.js';
-import { spawnManaged, waitUntilListening, type Managed } from '../../src/sandbox/process.js';
+import { waitUntilListening, type Managed } from '../../src/sandbox/process.js';
 import { startRabbitMq, type RabbitMqServer } from '../../src/sandbox/rabbitmq.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { caughtUp, declareQueue, firstArrivals, slotActive, takeAll } from './publish-helpers.js';
+import { spawnProxy } from './helpers/proxy-process.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const slot = 'polyproxy_publish_crash';
 const keys = 20;
 
@@ -88,7 +87,7 @@ beforeAll(async () => {
       plugins: { publish: publishConfig() },
     }),
   );
-  killed = spawnManaged(process.execPath, [cli, '--config', configPath]);
+  killed = spawnProxy(configPath);
   await waitUntilListening(killed, 'polyproxy', port);
   await slotActive(direct, slot);
 }, 240_000);

@@ -6,18 +6,17 @@ import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startElasticMq, type ElasticMqServer } from '../../src/sandbox/elasticmq.js';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { freePort } from '../../src/sandbox/ports.js';
-import { spawnManaged, waitUntilListening, type Managed } from '../../src/sandbox/process.js';
+import { waitUntilListening, type Managed } from '../../src/sandbox/process.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { caughtUp, firstArrivals, slotActive, sqsClient, takeAllSqs } from './publish-helpers.js';
+import { spawnProxy } from './helpers/proxy-process.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const slot = 'polyproxy_publish_sqs_crash';
 const keys = 20;
 
@@ -99,7 +98,7 @@ beforeAll(async () => {
       plugins: { publish: publishConfig() },
     }),
   );
-  killed = spawnManaged(process.execPath, [cli, '--config', configPath]);
+  killed = spawnProxy(configPath);
   await waitUntilListening(killed, 'polyproxy', port);
   await slotActive(direct, slot);
 }, 240_000);

@@ -4,18 +4,16 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { freePort } from '../../src/sandbox/ports.js';
-import { spawnManaged, waitUntilListening, type Managed } from '../../src/sandbox/process.js';
+import { waitUntilListening, type Managed } from '../../src/sandbox/process.js';
 import { waitFor } from '../../src/sandbox/wait.js';
 import { connect } from './helpers/tools.js';
 import { createAppDatabase, shardClient } from './sharding-helpers.js';
-
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+import { spawnProxy } from './helpers/proxy-process.js';
 
 let cluster: Cluster;
 let configPath: string;
@@ -24,7 +22,7 @@ const direct: pg.Client[] = [];
 
 /** The built proxy in a process of its own, so it can be killed like a crashed one. */
 async function startProxyProcess(): Promise<Managed> {
-  const child = spawnManaged(process.execPath, [cli, '--config', configPath]);
+  const child = spawnProxy(configPath);
   await waitUntilListening(child, 'polyproxy', port);
   return child;
 }
