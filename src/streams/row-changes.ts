@@ -1,6 +1,7 @@
 // Committed transactions as a change stream hands them to consumers that need their rows (publishing, not
 // invalidation): each change with its table, key, new row and old key, values in PostgreSQL's text form.
 import type { Pgoutput } from 'pg-logical-replication';
+import { formatLsn, parseLsn } from './lsn.js';
 
 /** Column values in PostgreSQL's text form (as `SELECT col::text` prints them); null is SQL NULL. */
 export type RowValues = Readonly<Record<string, string | null>>;
@@ -104,7 +105,8 @@ export function beginTransaction(
 ): StreamTransaction & { changes: RowChange[] } {
   return {
     xid: message.xid,
-    commitLsn: message.commitLsn ?? '0/0',
+    // The decoder pads both halves to eight digits; consumers compare with pg_lsn text, so PostgreSQL's form.
+    commitLsn: formatLsn(parseLsn(message.commitLsn ?? '0/0')),
     commitTimeUs: BigInt(message.commitTime as bigint),
     changes: [],
   };
