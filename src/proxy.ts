@@ -16,6 +16,7 @@ import { metricsSource } from './proxy-metrics.js';
 import { loadParser } from './sql/parser.js';
 import path from 'node:path';
 import { loadPlugins, pluginDatabases } from './plugins/registry.js';
+import { renewParticipants, startParticipants } from './reshard/participant.js';
 import type { PluginHost } from './plugins/host.js';
 
 export interface ProxyOptions {
@@ -97,6 +98,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
     db.statementMetrics = metrics.statements;
   };
   for (const db of databases.values()) attachPlugins(db);
+  let participants = await startParticipants(databases.values(), log);
   const address = await listener.listen(listen.host, listen.port);
   const timeouts = sweepTimeouts(listener);
   const admin = config.admin ? await startAdmin(config.admin, listener, metrics) : undefined;
@@ -120,6 +122,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
       if (JSON.stringify(next.plugins) !== JSON.stringify(config.plugins))
         log.warn('plugin settings changed: they take effect when the proxy restarts');
       config = next;
+      participants = await renewParticipants(participants, databases.values(), log);
       listener.options = listenerOptions(next, databases, openConsole, opts.worker);
       log.info('configuration reloaded', retired.diff as unknown as Record<string, unknown>);
       await Promise.all(
@@ -133,6 +136,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
       clearInterval(timeouts);
       await listener.shutdown(config.shutdown_timeout);
       await plugins.stop();
+      await Promise.all(participants.map((p) => p.stop()));
       await Promise.all([...databases.values()].map((db) => db.close()));
       await new Promise<void>((resolve) => (admin ? admin.server.close(() => resolve()) : resolve()));
       log.info('polyproxy stopped');

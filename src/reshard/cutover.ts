@@ -1,12 +1,14 @@
 // Phase (e) in a running proxy: the database's new statements wait at its gate, transactions in flight finish,
 // the streams catch up to a marker written after the pause, both sides are compared while nothing changes,
 // sequences move forward, and the shard list and map switch in place; statements then resume on the new shards.
+import { randomBytes } from 'node:crypto';
 import { prepareShards, switchShards } from '../backend/cluster-switch.js';
 import type { Database } from '../backend/database.js';
 import { gateOf } from '../backend/reshard-gate.js';
 import { StatementError } from '../backend/statement-error.js';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
+import type { CutoverPeers } from './instances.js';
 import type { Reshard } from './reshard.js';
 import { copySequences } from './schema.js';
 import type { TableCheck } from './verify.js';
@@ -21,6 +23,8 @@ export interface CutoverResult {
   /** Comparing both sides, and moving the sequences forward. */
   readonly verifyMs: number;
   readonly checks: readonly TableCheck[];
+  /** Proxy instances that paused and switched together, this one included. */
+  readonly instances: number;
 }
 
 const pollMs = 5;
@@ -32,7 +36,7 @@ function busy(db: Database): number {
   return n;
 }
 
-async function drained(db: Database, deadline: number): Promise<void> {
+export async function drained(db: Database, deadline: number): Promise<void> {
   while (busy(db) > 0) {
     if (Date.now() >= deadline)
       throw new Error(`${busy(db)} server connection(s) still in use when the pause timed out`);
@@ -66,6 +70,7 @@ export async function cutOver(
   next: DatabaseConfig,
   pauseTimeoutMs: number,
   log: Logger,
+  peers: CutoverPeers | null = null,
 ): Promise<CutoverResult> {
   if (!db.cluster) throw new Error(`database "${db.name}" is not sharded: it cannot switch in place`);
   const prepared = await prepareShards(db, next, log);
@@ -77,9 +82,10 @@ export async function cutOver(
   const gate = gateOf(db.cluster);
   const started = Date.now();
   const deadline = started + pauseTimeoutMs;
+  const id = randomBytes(4).toString('hex');
   gate.close();
   try {
-    await drained(db, deadline);
+    await Promise.all([drained(db, deadline), peers?.pause(id, next.shards, next.sharding!, deadline)]);
     const drainMs = Date.now() - started;
     await reshard.catchUp(Math.max(1, deadline - Date.now()));
     const catchUpMs = Date.now() - started - drainMs;
@@ -92,7 +98,10 @@ export async function cutOver(
     const old = switchShards(db, prepared);
     gate.open();
     const pausedMs = Date.now() - started;
-    const times = { pausedMs, drainMs, catchUpMs, verifyMs };
+    await peers
+      ?.switch(id)
+      .catch((error: Error) => log.warn('reshard switch not sent', { err: error.message }));
+    const times = { pausedMs, drainMs, catchUpMs, verifyMs, instances: 1 + (peers?.count ?? 0) };
     log.info('reshard switched', { database: db.name, ...times, shards: next.shards.length });
     void Promise.all(old.map((shard) => shard.close())).catch(() => {});
     return { ...times, checks };
@@ -105,6 +114,7 @@ export async function cutOver(
         'run the statement again: the old shards still serve',
       ),
     );
+    await peers?.abort(id).catch(() => {});
     await Promise.all(prepared.shards.map((shard) => shard.close()));
     throw error;
   }

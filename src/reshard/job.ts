@@ -5,6 +5,8 @@ import type { Database } from '../backend/database.js';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import { cutOver, type CutoverResult } from './cutover.js';
+import { CutoverPeers } from './instances.js';
+import { instanceName, participantOf } from './participant.js';
 import { primariesOf } from './logins.js';
 import { Reshard } from './reshard.js';
 
@@ -72,7 +74,13 @@ export class ReshardJob {
       this.checkCancelled();
       this.phase = 'cutover';
       const pauseTimeout = this.db.config.reshard?.pause_timeout ?? 5000;
-      this.cutover = await cutOver(this.db, this.reshard, this.next, pauseTimeout, this.log);
+      const peers = new CutoverPeers(
+        this.reshard.plan.source[0]!,
+        this.db.name,
+        participantOf(this.db)?.instance ?? instanceName,
+        this.db.config.reshard?.heartbeat_timeout ?? 10_000,
+      );
+      this.cutover = await cutOver(this.db, this.reshard, this.next, pauseTimeout, this.log, peers);
       await this.reshard.switched({ pausedMs: this.cutover.pausedMs, verification: this.cutover.checks });
       this.phase = 'switched';
       this.status = 'switched';

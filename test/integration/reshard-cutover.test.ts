@@ -18,7 +18,7 @@ let proxy: Proxy;
 let port: number;
 const opened: pg.Client[] = [];
 
-function configYaml(listen: number): string {
+function configYaml(listen: number, old: string[], fresh: string[]): string {
   const ctx = inject('pg');
   const shard = (db: string) => `{ primary: "${ctx.host}:${ctx.port}", database: ${db} }`;
   return `
@@ -43,18 +43,18 @@ databases:
 `;
 }
 
-const appConfig = (): pg.ClientConfig => ({
+const appConfig = (at = port): pg.ClientConfig => ({
   host: '127.0.0.1',
-  port,
+  port: at,
   user: 'app',
   password: 'app-secret',
   database: 'app',
 });
 
-async function consoleClient(): Promise<pg.Client> {
+async function consoleClient(at = port): Promise<pg.Client> {
   const c = await connect({
     host: '127.0.0.1',
-    port,
+    port: at,
     user: 'ops',
     password: 'ops-secret',
     database: 'polyproxy',
@@ -73,8 +73,8 @@ async function finished(admin: pg.Client): Promise<Record<string, unknown>> {
   throw new Error('the reshard did not finish');
 }
 
-async function slotsLeft(): Promise<number> {
-  const c = await client(old[0]!);
+async function slotsLeft(server = old[0]!): Promise<number> {
+  const c = await client(server);
   try {
     const { rows } = await c.query(
       "SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE 'polyproxy_reshard_app_%'",
@@ -85,14 +85,35 @@ async function slotsLeft(): Promise<number> {
   }
 }
 
-beforeAll(async () => {
+async function setUp(old: string[], fresh: string[]): Promise<void> {
   await createDatabases([...old, ...fresh]);
   const oldClients = await Promise.all(old.map(client));
   for (const c of oldClients) await c.query(schemaSql);
   await fill(oldClients);
   await Promise.all(oldClients.map((c) => c.end()));
+}
+
+/** Every acknowledged item on the new shards, once, where the new map puts it. */
+async function checkNewShards(fresh: string[], expected: Map<number, number>): Promise<void> {
+  const seen = new Map<number, number>();
+  for (const [shard, name] of fresh.entries()) {
+    const c = await client(name);
+    const { rows } = await c.query<{ id: string; v: number }>('SELECT id, v FROM items WHERE id >= 5000000');
+    await c.end();
+    for (const r of rows) {
+      const id = Number(r.id);
+      expect(seen.has(id), `item ${id} twice`).toBe(false);
+      expect(hashShard('int', BigInt(id), fresh.length), `item ${id} shard`).toBe(shard);
+      seen.set(id, r.v);
+    }
+  }
+  expect(seen).toEqual(expected);
+}
+
+beforeAll(async () => {
+  await setUp(old, fresh);
   port = await freePort();
-  proxy = await startProxy(parseConfig(configYaml(port)), { logger: silentLogger });
+  proxy = await startProxy(parseConfig(configYaml(port, old, fresh)), { logger: silentLogger });
 }, 60_000);
 
 afterAll(async () => {
@@ -136,25 +157,46 @@ describe('reshard cutover in a running proxy', () => {
     );
     expect(result.failures).toEqual([]);
     expect(await slotsLeft()).toBe(0);
-    const seen = new Map<number, number>();
-    for (const [shard, name] of fresh.entries()) {
-      const c = await client(name);
-      const { rows } = await c.query<{ id: string; v: number }>(
-        'SELECT id, v FROM items WHERE id >= 5000000',
-      );
-      await c.end();
-      for (const r of rows) {
-        const id = Number(r.id);
-        expect(seen.has(id), `item ${id} twice`).toBe(false);
-        expect(hashShard('int', BigInt(id), fresh.length), `item ${id} shard`).toBe(shard);
-        seen.set(id, r.v);
-      }
-    }
-    expect(seen).toEqual(result.expected);
+    await checkNewShards(fresh, result.expected);
     // Statements after the switch run on the new shards only.
     const c = await connect(appConfig());
     opened.push(c);
     const { rows } = await c.query('SELECT count(*)::int AS n FROM items');
     expect(rows[0].n).toBe(initialItems + result.expected.size);
+  }, 120_000);
+
+  it('switches two proxy instances together', async () => {
+    const [old2, fresh2] = [
+      ['ri_old_0', 'ri_old_1', 'ri_old_2'],
+      ['ri_new_0', 'ri_new_1'],
+    ];
+    await setUp(old2, fresh2);
+    const ports = [await freePort(), await freePort()];
+    const proxies = await Promise.all(
+      ports.map((p) => startProxy(parseConfig(configYaml(p, old2, fresh2)), { logger: silentLogger })),
+    );
+    try {
+      let stop = false;
+      const loads = ports.map((p, i) => runLoad(appConfig(p), 4, 20_000, () => stop, i * 4));
+      await sleep(300);
+      const admin = await consoleClient(ports[0]);
+      await admin.query('RESHARD app TO two');
+      const row = await finished(admin);
+      await sleep(500);
+      stop = true;
+      const results = await Promise.all(loads);
+      expect(row.error).toBeNull();
+      expect(row.status).toBe('switched');
+      expect(Number(row.instances)).toBe(2);
+      console.log(
+        `reshard 3 -> 2 on two proxy instances: held ${row.paused_ms} ms (${row.pause_detail_ms}), ` +
+          `longest statement ${Math.max(...results.map((r) => r.longestMs))} ms`,
+      );
+      expect(results.flatMap((r) => r.failures)).toEqual([]);
+      expect(await slotsLeft(old2[0])).toBe(0);
+      await checkNewShards(fresh2, new Map(results.flatMap((r) => [...r.expected])));
+    } finally {
+      await Promise.all(proxies.map((p) => p.close()));
+    }
   }, 120_000);
 });

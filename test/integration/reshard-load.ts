@@ -63,15 +63,16 @@ async function clientLoop(
   return { expected, statements, failures, longestMs, longestAt };
 }
 
-/** `clients` loops at once; together they stop at `stopped()` or after `maxOps` statements each. */
+/** `clients` loops at once (id ranges from `firstWorker` on); they stop at `stopped()` or after `maxOps` statements each. */
 export async function runLoad(
   config: pg.ClientConfig,
   clients: number,
   maxOps: number,
   stopped: () => boolean,
+  firstWorker = 0,
 ): Promise<LoadResult> {
   const results = await Promise.all(
-    Array.from({ length: clients }, (_, w) => clientLoop(config, w, maxOps, stopped)),
+    Array.from({ length: clients }, (_, w) => clientLoop(config, firstWorker + w, maxOps, stopped)),
   );
   const longest = results.reduce((a, b) => (b.longestMs > a.longestMs ? b : a));
   return {

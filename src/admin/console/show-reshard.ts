@@ -7,10 +7,10 @@ import { int, text } from './console-result.js';
 export const showReshard: ConsoleCommand = {
   name: 'SHOW RESHARD',
   description:
-    'one row per reshard: database, target, phase, status, rows copied, rows streamed, lag in bytes, verification, paused ms (drain, catch-up, verify), error',
+    'one row per reshard: database, target, phase, status, rows copied, rows streamed, lag in bytes, verification, paused ms (drain, catch-up, verify), proxy instances switched, error',
   async run(source) {
     const served = new Set(source.databases().values());
-    const jobs = [...liveReshards()].filter((job) => served.has(job.db) || job.status === 'switched');
+    const jobs = [...liveReshards()].filter((job) => served.has(job.db));
     const rows = await Promise.all(
       jobs.map(async (job) => {
         const lag = job.status === 'running' ? await job.reshard.lag().catch(() => null) : null;
@@ -25,6 +25,7 @@ export const showReshard: ConsoleCommand = {
           lag ? lag.lagBytes.reduce((a, b) => a + b, 0) : null,
           checks ? `${checks.filter((c) => c.equal).length}/${checks.length} tables equal` : null,
           job.cutover?.pausedMs ?? null,
+          job.cutover?.instances ?? null,
           job.cutover
             ? `drain ${job.cutover.drainMs}, catch-up ${job.cutover.catchUpMs}, verify ${job.cutover.verifyMs}`
             : null,
@@ -43,6 +44,7 @@ export const showReshard: ConsoleCommand = {
         int('lag_bytes'),
         text('verification'),
         int('paused_ms'),
+        int('instances'),
         text('pause_detail_ms'),
         text('error'),
       ],

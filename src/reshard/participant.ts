@@ -1,0 +1,208 @@
+// One proxy instance's part in cutovers run by other instances: a heartbeat on the first old primary, the
+// cutover's steps heard with LISTEN (pause, drain and acknowledge; switch; abort), and a refusal of the
+// database's statements when the heartbeat has failed for heartbeat_timeout, since a cutover may run without it.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { prepareShards, switchShards, type PreparedShards } from '../backend/cluster-switch.js';
+import type { Database } from '../backend/database.js';
+import { gateOf } from '../backend/reshard-gate.js';
+import { StatementError } from '../backend/statement-error.js';
+import type { Logger } from '../logger.js';
+import { clientConfig } from '../streams/stream-lock.js';
+import { drained } from './cutover.js';
+import { acknowledge, channel, ensureInstances, heartbeat, type CutoverStep } from './instances.js';
+import { primariesOf } from './logins.js';
+
+/** This process's instance name, as heartbeats record it. */
+export const instanceName = `${process.pid}-${randomBytes(3).toString('hex')}`;
+
+export class Participant {
+  readonly instance = `${instanceName}-${randomBytes(2).toString('hex')}`;
+  private client: pg.Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  /** When the last heartbeat was recorded; 0 before the first. */
+  private lastBeat = 0;
+  private refusing = false;
+  private prepared: PreparedShards | null = null;
+  private stopped = false;
+
+  constructor(
+    readonly db: Database,
+    private readonly log: Logger,
+  ) {}
+
+  private get timeoutMs(): number {
+    return this.db.config.reshard?.heartbeat_timeout ?? 10_000;
+  }
+
+  /** Registers before clients connect (a few tries); an instance that cannot register refuses statements. */
+  async start(): Promise<void> {
+    for (let i = 0; i < 5 && !(await this.beat()); i++) await new Promise((r) => setTimeout(r, 100));
+    if (this.lastBeat === 0) this.refuse('could not register its heartbeat');
+    this.timer = setInterval(() => void this.beat(), Math.max(100, this.timeoutMs / 4));
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.client?.end().catch(() => {});
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const client = new pg.Client({
+      ...clientConfig(primariesOf(this.db.config)[0]!),
+      application_name: 'polyproxy reshard',
+    });
+    client.on('error', () => (this.client = null));
+    client.on('notification', (n) => {
+      if (n.channel === channel && n.payload) void this.onStep(JSON.parse(n.payload) as CutoverStep);
+    });
+    await client.connect();
+    await ensureInstances(client);
+    await client.query(`LISTEN ${channel}`);
+    return client;
+  }
+
+  /** Records a heartbeat; true when it was recorded. */
+  private async beat(): Promise<boolean> {
+    if (this.stopped) return false;
+    try {
+      this.client ??= await this.connect();
+      await heartbeat(this.client, this.db.name, this.instance);
+      this.lastBeat = Date.now();
+      if (this.refusing) {
+        this.refusing = false;
+        this.log.warn(
+          'reshard heartbeat back: check the config names the shards this database now lives on',
+          {
+            database: this.db.name,
+          },
+        );
+        gateOf(this.db.cluster!).open();
+      }
+      return true;
+    } catch (error) {
+      await this.client?.end().catch(() => {});
+      this.client = null;
+      if (this.lastBeat > 0 && Date.now() - this.lastBeat >= this.timeoutMs) this.refuse(String(error));
+      return false;
+    }
+  }
+
+  /** A cutover may run without this instance: it must not write to the old shards meanwhile. */
+  private refuse(why: string): void {
+    if (this.refusing) return;
+    this.refusing = true;
+    this.log.warn('reshard heartbeat lost: refusing statements', { database: this.db.name, err: why });
+    gateOf(this.db.cluster!).refuse(
+      StatementError.of(
+        'reshardRefused',
+        `proxy instance lost touch with the reshard state of database "${this.db.name}"`,
+        'connect through another proxy instance',
+      ),
+    );
+  }
+
+  private async onStep(step: CutoverStep): Promise<void> {
+    if (step.database !== this.db.name || step.from === this.instance || !this.db.cluster) return;
+    const gate = gateOf(this.db.cluster);
+    try {
+      if (step.step === 'pause') {
+        gate.close();
+        const next = { ...this.db.config, shards: [...step.shards!], sharding: step.sharding! };
+        this.prepared = await prepareShards(this.db, next, this.log);
+        await drained(this.db, step.deadline!);
+        this.awaitStep(step);
+        if (this.client)
+          await acknowledge(this.client, this.db.name, this.instance, `paused ${step.cutover}`);
+      } else if (step.step === 'switch' && this.prepared) {
+        const old = switchShards(this.db, this.prepared);
+        this.prepared = null;
+        gate.open();
+        void Promise.all(old.map((shard) => shard.close())).catch(() => {});
+      } else if (step.step === 'abort') await this.abandon(step.cutover);
+    } catch (error) {
+      this.log.warn('reshard cutover step failed', {
+        database: this.db.name,
+        step: step.step,
+        err: String(error),
+      });
+      await this.abandon(step.cutover);
+    }
+  }
+
+  /**
+   * A switch or abort that never arrives (a lost notification, the other instance stopped): once the pause
+   * is long over, the recorded phase decides.
+   */
+  private awaitStep(step: CutoverStep): void {
+    const timer = setTimeout(
+      async () => {
+        if (!this.prepared || this.prepared !== prepared) return;
+        const state = await this.client
+          ?.query<{ phase: string }>('SELECT phase FROM polyproxy_reshard WHERE database = $1', [
+            this.db.name,
+          ])
+          .catch(() => null);
+        if (state?.rows[0]?.phase === 'switched') await this.onStep({ ...step, step: 'switch' });
+        else await this.abandon(step.cutover);
+      },
+      step.deadline! - Date.now() + this.timeoutMs,
+    );
+    const prepared = this.prepared;
+    timer.unref();
+  }
+
+  private async abandon(cutover: string): Promise<void> {
+    gateOf(this.db.cluster!).fail(
+      StatementError.of(
+        'reshardPauseTimeout',
+        `the reshard cutover ${cutover} of database "${this.db.name}" was abandoned`,
+      ),
+    );
+    await Promise.all((this.prepared?.shards ?? []).map((shard) => shard.close()));
+    this.prepared = null;
+  }
+}
+
+/** A participant for every sharded database that has a `reshard` section; started before clients connect. */
+const byDatabase = new WeakMap<Database, Participant>();
+
+/** The instance name this process's participant for `db` heartbeats under, if it has one. */
+export const participantOf = (db: Database): Participant | undefined => byDatabase.get(db);
+
+export async function startParticipants(databases: Iterable<Database>, log: Logger): Promise<Participant[]> {
+  const list = [...databases]
+    .filter((db) => db.cluster && db.config.reshard)
+    .map((db) => {
+      const participant = new Participant(db, log);
+      byDatabase.set(db, participant);
+      return participant;
+    });
+  await Promise.all(
+    list.map((p) =>
+      p.start().catch((error: Error) => log.warn('reshard heartbeat failed', { err: error.message })),
+    ),
+  );
+  return list;
+}
+
+/** After a reload: the participants of databases gone or replaced stop, the new databases get theirs. */
+export async function renewParticipants(
+  list: readonly Participant[],
+  databases: Iterable<Database>,
+  log: Logger,
+): Promise<Participant[]> {
+  const live = new Set(databases);
+  await Promise.all(list.filter((p) => !live.has(p.db)).map((p) => p.stop()));
+  const kept = list.filter((p) => live.has(p.db));
+  const covered = new Set(kept.map((p) => p.db));
+  return [
+    ...kept,
+    ...(await startParticipants(
+      [...live].filter((db) => !covered.has(db)),
+      log,
+    )),
+  ];
+}
