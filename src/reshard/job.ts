@@ -122,6 +122,10 @@ export const liveReshards = (): Iterable<ReshardJob> => jobs.values();
 
 /** Starts a reshard of `db` to a named target; refused while another runs for the same database. */
 export function startReshard(db: Database, target: string, log: Logger): ReshardJob {
+  if (!db.cluster)
+    throw new Error(
+      `database "${db.name}" is not sharded: its clients cannot switch in place (use \`polyproxy reshard\`, then a reload)`,
+    );
   for (const job of jobs) {
     if (job.db.name !== db.name) continue;
     if (job.db === db && job.status === 'running') throw new Error(`a reshard of "${db.name}" is running`);

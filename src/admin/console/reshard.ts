@@ -19,8 +19,9 @@ export const reshard: ConsoleCommand = {
     const action = verb?.toUpperCase();
     if (action === 'CANCEL' && target === undefined) {
       const job = reshardOf(db);
-      if (!job || job.status !== 'running')
-        throw new ProxyError('invalidParameterValue', `no reshard of "${db.name}" is running`);
+      // A failed reshard keeps its slots (it can be started again): CANCEL drops them.
+      if (!job || (job.status !== 'running' && job.status !== 'failed'))
+        throw new ProxyError('invalidParameterValue', `no reshard of "${db.name}" to cancel`);
       await job.cancel().catch((error: Error) => {
         throw new ProxyError('invalidParameterValue', error.message);
       });
