@@ -159,16 +159,7 @@ export class SessionPlugins {
       return 'wait';
     }
     const plugins = this.plugins;
-    const own =
-      plugins.hasClaims &&
-      (this.statements ??= new PluginStatements(plugins, this.log)).owns(
-        m.type,
-        m.buf,
-        0,
-        m.buf.length,
-        m.info,
-      );
-    if (own) {
+    if (this.owns(m)) {
       // Messages already sent in this round hold PostgreSQL's replies until Sync: the plugin's must not overtake them.
       if (serverRound) return 'forward';
       if (this.s.server?.relay.busy()) return 'wait';
@@ -223,6 +214,13 @@ export class SessionPlugins {
       this.s.pump();
     });
     return 'wait';
+  }
+
+  /** Whether a queued message belongs to a plugin's statement or portal. */
+  private owns(m: Queued): boolean {
+    if (!this.plugins.hasClaims) return false;
+    this.statements ??= new PluginStatements(this.plugins, this.log);
+    return this.statements.owns(m.type, m.buf, 0, m.buf.length, m.info);
   }
 
   /** A Sync ends the round (ReadyForQuery here, or PostgreSQL's when it had messages too); a Flush sends what is held. */
