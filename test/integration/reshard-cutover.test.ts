@@ -1,6 +1,7 @@
 // The cutover in a running proxy: RESHARD on the admin console moves a sharded database from 3 shards to 2
 // while 8 clients write and read through the proxy; every acknowledged write is then on the new shard the
-// new map names, exactly once, and no client statement failed. Also RESHARD ... CANCEL before the switch.
+// new map names, exactly once, and no client statement failed. Also two proxy instances switching together,
+// a cutover abandoned when a transaction outlasts pause_timeout, and RESHARD ... CANCEL.
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -18,7 +19,7 @@ let proxy: Proxy;
 let port: number;
 const opened: pg.Client[] = [];
 
-function configYaml(listen: number, old: string[], fresh: string[]): string {
+function configYaml(listen: number, old: string[], fresh: string[], pause = '10s'): string {
   const ctx = inject('pg');
   const shard = (db: string) => `{ primary: "${ctx.host}:${ctx.port}", database: ${db} }`;
   return `
@@ -37,7 +38,7 @@ databases:
       reference: [countries]
       coordinator: off
     reshard:
-      pause_timeout: 10s
+      pause_timeout: ${pause}
       targets:
         two: { shards: [${fresh.map(shard).join(', ')}] }
 `;
@@ -197,6 +198,39 @@ describe('reshard cutover in a running proxy', () => {
       await checkNewShards(fresh2, new Map(results.flatMap((r) => [...r.expected])));
     } finally {
       await Promise.all(proxies.map((p) => p.close()));
+    }
+  }, 120_000);
+
+  it('abandons a cutover a transaction holds past pause_timeout: the old shards serve, CANCEL drops the slots', async () => {
+    const [old3, fresh3] = [
+      ['rt_old_0', 'rt_old_1', 'rt_old_2'],
+      ['rt_new_0', 'rt_new_1'],
+    ];
+    await setUp(old3, fresh3);
+    const at = await freePort();
+    const held = await startProxy(parseConfig(configYaml(at, old3, fresh3, '1s')), { logger: silentLogger });
+    try {
+      const holder = await connect(appConfig(at));
+      opened.push(holder);
+      const admin = await consoleClient(at);
+      await admin.query('RESHARD app TO two');
+      // Once the slots exist (their creation waits for open transactions), a transaction that stays open.
+      for (let phase = ''; !['indexes', 'stream', 'cutover'].includes(phase); await sleep(5))
+        phase = String((await admin.query('SHOW RESHARD')).rows[0]?.phase);
+      await holder.query('BEGIN');
+      await holder.query('UPDATE items SET v = 100 WHERE id = 1');
+      const row = await finished(admin);
+      expect(row.status).toBe('failed');
+      expect(String(row.error)).toContain('still in use');
+      await holder.query('COMMIT');
+      const c = await connect(appConfig(at));
+      opened.push(c);
+      const { rows } = await c.query('SELECT v FROM items WHERE id = 1');
+      expect(rows[0].v).toBe(100);
+      await admin.query('RESHARD app CANCEL');
+      expect(await slotsLeft(old3[0])).toBe(0);
+    } finally {
+      await held.close();
     }
   }, 120_000);
 });
