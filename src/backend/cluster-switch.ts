@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { ShardMap } from '../router/sharding/shard-map.js';
 import type { Database } from './database.js';
 import { Shard } from './shard.js';
+import { forgetCoordinator } from './coordinator/coordinator.js';
 import { WritePositions } from './write-positions.js';
 
 /** The fields the switch replaces: read-only to everything else, which reads them afresh per statement. */
@@ -46,5 +47,7 @@ export function switchShards(db: Database, next: PreparedShards): Shard[] {
   c.map = new ShardMap(next.config.sharding!, next.shards.length);
   c.writePositions = next.shards.map((shard) => new WritePositions(() => shard.replayedEverywhere()));
   cluster.forgetMeta();
+  // The coordinator's foreign tables point at the old shards: a stale mirror would answer from them.
+  forgetCoordinator(cluster);
   return old;
 }

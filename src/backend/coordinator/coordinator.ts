@@ -228,3 +228,13 @@ export function coordinatorOf(cluster: Cluster): Coordinator | null {
 export async function closeCoordinator(cluster: Cluster): Promise<void> {
   await coordinators.get(cluster)?.close();
 }
+
+/**
+ * Forgets the cluster's coordinator after its shards were replaced (a reshard's switch): the next statement
+ * makes a new one, whose mirror points at the new shards; the old one's connections close in the background.
+ */
+export function forgetCoordinator(cluster: Cluster): void {
+  const old = coordinators.get(cluster);
+  coordinators.delete(cluster);
+  void old?.close().catch(() => {});
+}

@@ -56,15 +56,15 @@ function remote(r: CatalogRelation): string {
 }
 
 /** Drops the mirrored schemas (whatever they were) and the servers; the extension's schema stays. */
-export function dropStatements(shardCount: number): string[] {
+export function dropStatements(): string[] {
   const dropSchemas = `DO $$ DECLARE s text; BEGIN
   FOR s IN SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', ${literal(ownSchema)})
     AND nspname NOT LIKE 'pg\\_%' LOOP EXECUTE pg_catalog.format('DROP SCHEMA %I CASCADE', s); END LOOP; END $$`;
-  const servers = Array.from(
-    { length: shardCount },
-    (_, i) => `DROP SERVER IF EXISTS ${serverName(i)} CASCADE`,
-  );
-  return [dropSchemas, ...servers];
+  // Every shard server the mirror made, however many shards there were before a reshard.
+  const dropServers = `DO $$ DECLARE s text; BEGIN
+  FOR s IN SELECT srvname FROM pg_catalog.pg_foreign_server WHERE srvname ~ ${literal(`^${serverName(0).slice(0, -1)}[0-9]+$`)}
+    LOOP EXECUTE pg_catalog.format('DROP SERVER %I CASCADE', s); END LOOP; END $$`;
+  return [dropSchemas, dropServers];
 }
 
 export function serverStatements(servers: ShardServer[], login: LayoutLogin): string[] {

@@ -69,7 +69,7 @@ export async function rebuild(c: ShardChannel, cluster: Cluster, catalog: Catalo
   await runSimple(c, 'BEGIN');
   try {
     const setup = [
-      ...dropStatements(servers.length),
+      ...dropStatements(),
       ...serverStatements(servers, db.backend),
       ...layout.schemas,
     ];
