@@ -7,8 +7,8 @@ COPY tsconfig.json ./
 COPY scripts/gen-schema.mjs scripts/
 COPY src src
 COPY config config
-# The proxy runs on Bun (measured faster here, see bench/README.md "Runtime"): its binary comes with the `bun`
-# dev dependency for this platform, kept before the dev dependencies are pruned.
+# Bun (opt-in: `--entrypoint bun`, see README "Runtime") comes with the `bun` dev dependency for this platform,
+# kept before the dev dependencies are pruned.
 RUN npm run build && cp node_modules/bun/bin/bun.exe /usr/local/bin/bun && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
@@ -24,6 +24,6 @@ USER node
 EXPOSE 6432 9930
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9930/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# `--entrypoint node` with `dist/cli.js …` runs the same image on Node.
-ENTRYPOINT ["bun", "dist/cli.js"]
+# `--entrypoint bun` with `dist/cli.js …` runs the same image on Bun.
+ENTRYPOINT ["node", "dist/cli.js"]
 CMD ["--config", "/etc/polyproxy/polyproxy.yaml"]

@@ -66,7 +66,7 @@ beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'polyproxy-workers-'));
   configPath = join(dir, 'polyproxy.yaml');
   await writeFile(configPath, testConfigYaml({ port, adminPort, poolSize: 4, workers: 2 }));
-  // On the runtime the proxy runs on by default (Bun, or POLYPROXY_RUNTIME=node).
+  // On the runtime the proxy runs on by default (Node, or Bun with POLYPROXY_RUNTIME=bun).
   const { cmd, args } = proxyCommand();
   child = spawnManaged(cmd, [...args, cli, '--config', configPath]);
   await waitUntilListening(child, 'polyproxy', port);

@@ -1,5 +1,5 @@
-// Starts the built proxy (dist/cli.js) as a process of its own on the default runtime (proxyCommand(): Bun, or
-// Node with POLYPROXY_RUNTIME=node), as `npm start` and the Docker image run it.
+// Starts the built proxy (dist/cli.js) as a process of its own on the default runtime (proxyCommand(): Node, or
+// Bun with POLYPROXY_RUNTIME=bun), as `npm start` and the Docker image run it.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnManaged, type Managed, type RunOptions } from '../../../src/sandbox/process.js';
