@@ -52,31 +52,4 @@ export default tseslint.config(
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false }],
     },
   },
-  {
-    // Files other helpers are changing now: their violations warn until their owners split them (issue 25).
-    files: [
-      'src/reshard/**/*.ts',
-      'src/plugins/builtin/publish/**/*.ts',
-      'src/streams/**/*.ts',
-      'src/plugins/builtin/mysql/**/*.ts',
-      'src/plugins/builtin/widecolumn-cassandra/**/*.ts',
-      'src/backend/coordinator/**/*.ts',
-      'src/net/**/*.ts',
-      'src/workers/**/*.ts',
-      'src/bench/**/*.ts',
-      'src/frontend/**/*.ts',
-      'src/backend/cluster.ts',
-      'src/backend/database.ts',
-      'src/backend/pool.ts',
-      'src/backend/server-connection.ts',
-      'src/config/schema.ts',
-      'src/config/reload.ts',
-      'src/admin/console/**/*.ts',
-      'src/proxy.ts',
-    ],
-    rules: {
-      'max-lines': ['warn', { max: 400, skipBlankLines: false, skipComments: false }],
-      'max-lines-per-function': ['warn', { max: 80, skipBlankLines: false, skipComments: false }],
-    },
-  },
 );

@@ -160,6 +160,37 @@ export class ServerConnection {
     });
   }
 
+  /** Answers one authentication request of the server's; the SCRAM exchange in progress, if any. */
+  private authenticate(
+    login: ServerLogin,
+    r: MessageReader,
+    scram: ScramClientSession | null,
+  ): ScramClientSession | null {
+    const socket = this.socket;
+    const kind = r.int32();
+    if (kind === AuthType.Ok) return scram;
+    if (kind === AuthType.CleartextPassword) socket.write(fe.passwordMessage(login.password));
+    else if (kind === AuthType.MD5Password) {
+      socket.write(fe.passwordMessage(md5Response(login.user, login.password, r.bytes(4))));
+    } else if (kind === AuthType.SASL) {
+      const mechanisms: string[] = [];
+      for (let m = r.cstring(); m !== ''; m = r.cstring()) mechanisms.push(m);
+      if (!mechanisms.includes('SCRAM-SHA-256')) {
+        throw new BackendError(`server offers no supported SASL mechanism (${mechanisms.join(', ')})`);
+      }
+      const session = new ScramClientSession(login.password);
+      socket.write(fe.saslInitialResponse('SCRAM-SHA-256', session.clientFirst()));
+      return session;
+    } else if (kind === AuthType.SASLContinue && scram) {
+      socket.write(fe.saslResponse(scram.handleServerFirst(r.rest().toString())));
+    } else if (kind === AuthType.SASLFinal && scram) {
+      scram.verifyServerFinal(r.rest().toString());
+    } else {
+      throw new BackendError(`unsupported authentication request ${kind} from server`);
+    }
+    return scram;
+  }
+
   /** Startup and authentication, then BackendKeyData and ParameterStatus until ReadyForQuery. */
   private handshake(login: ServerLogin): Promise<void> {
     const socket = this.socket;
@@ -183,31 +214,9 @@ export class ServerConnection {
       const onMessage = (type: number, buf: Buffer, start: number, end: number) => {
         const r = new MessageReader(buf, start + 5, end);
         switch (type) {
-          case Backend.Authentication: {
-            const kind = r.int32();
-            if (kind === AuthType.Ok) return;
-            if (kind === AuthType.CleartextPassword) socket.write(fe.passwordMessage(login.password));
-            else if (kind === AuthType.MD5Password) {
-              socket.write(fe.passwordMessage(md5Response(login.user, login.password, r.bytes(4))));
-            } else if (kind === AuthType.SASL) {
-              const mechanisms: string[] = [];
-              for (let m = r.cstring(); m !== ''; m = r.cstring()) mechanisms.push(m);
-              if (!mechanisms.includes('SCRAM-SHA-256')) {
-                throw new BackendError(
-                  `server offers no supported SASL mechanism (${mechanisms.join(', ')})`,
-                );
-              }
-              scram = new ScramClientSession(login.password);
-              socket.write(fe.saslInitialResponse('SCRAM-SHA-256', scram.clientFirst()));
-            } else if (kind === AuthType.SASLContinue && scram) {
-              socket.write(fe.saslResponse(scram.handleServerFirst(r.rest().toString())));
-            } else if (kind === AuthType.SASLFinal && scram) {
-              scram.verifyServerFinal(r.rest().toString());
-            } else {
-              throw new BackendError(`unsupported authentication request ${kind} from server`);
-            }
+          case Backend.Authentication:
+            scram = this.authenticate(login, r, scram);
             return;
-          }
           case Backend.BackendKeyData:
             this.pid = r.int32();
             this.secret = r.int32();

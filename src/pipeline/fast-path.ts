@@ -26,8 +26,7 @@ export class FastPath extends ShardConnections {
     const tables = tablesOf(stmt);
     // Facts read while DDL ran may be stale and are dropped: read them again (a few times at most).
     for (let tries = 0; tries < 3 && !this.cluster.hasMeta(tables); tries++) {
-      if (await this.cluster.loadMeta(tables, this.block?.channels.get(this.cluster.map.defaultShard)))
-        break;
+      if (await this.cluster.loadMeta(tables, this.block?.channels.get(this.cluster.map.defaultShard))) break;
     }
     // Routing follows at once: during a cutover, by the shard map in force once the gate opens.
     if (this.gate.closed && !this.block) {

@@ -68,11 +68,7 @@ export async function rebuild(c: ShardChannel, cluster: Cluster, catalog: Catalo
   let copies: ReferenceCopy[];
   await runSimple(c, 'BEGIN');
   try {
-    const setup = [
-      ...dropStatements(),
-      ...serverStatements(servers, db.backend),
-      ...layout.schemas,
-    ];
+    const setup = [...dropStatements(), ...serverStatements(servers, db.backend), ...layout.schemas];
     for (const sql of setup) await runSimple(c, sql);
     for (const [name, sql] of layout.relations) {
       const error = await attempt(c, sql);
