@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { stringify } from 'yaml';
-import { onExit, stopAll } from '../sandbox/cleanup.js';
+import { runScript } from './script-main.js';
 import { freePort } from '../sandbox/ports.js';
 import { startCluster } from '../sandbox/postgres.js';
 import { spawnManaged, waitUntilListening } from '../sandbox/process.js';
@@ -150,18 +150,4 @@ async function main(argv: string[]): Promise<void> {
   await cluster.stop();
 }
 
-const unregister = onExit({ stop: async () => {}, kill: () => {} });
-main(process.argv.slice(2)).then(
-  async () => {
-    unregister();
-    await stopAll();
-    process.exit(0);
-  },
-  async (err: unknown) => {
-    process.stderr.write(
-      `copy bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    await stopAll();
-    process.exit(1);
-  },
-);
+runScript('copy bench', main);

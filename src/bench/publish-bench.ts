@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { onExit, stopAll } from '../sandbox/cleanup.js';
+import { runScript } from './script-main.js';
 import { treeCpuTicks } from '../sandbox/pids.js';
 import { freePort } from '../sandbox/ports.js';
 import { startCluster, type PgServer } from '../sandbox/postgres.js';
@@ -303,18 +303,4 @@ async function main(argv: string[]): Promise<void> {
   await env.stop();
 }
 
-const unregister = onExit({ stop: async () => {}, kill: () => {} });
-main(process.argv.slice(2)).then(
-  async () => {
-    unregister();
-    await stopAll();
-    process.exit(0);
-  },
-  async (err: unknown) => {
-    process.stderr.write(
-      `publish bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    await stopAll();
-    process.exit(1);
-  },
-);
+runScript('publish bench', main);
