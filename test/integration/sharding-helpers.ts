@@ -17,13 +17,20 @@ export interface ShardedYamlOptions {
   replicas?: boolean;
   /** The database name clients use (default `app`). */
   name?: string;
+  /** More pool settings, e.g. `{ idle_transaction_timeout: '1s' }`. */
+  pool?: Record<string, unknown>;
 }
 
 /** The `databases:` entry `app` over every shard primary of the cluster. */
 export function shardedDatabasesYaml(o: ShardedYamlOptions): string {
   const db = {
     backend: { user: 'postgres', password: o.cluster.password, database: 'app', connect_timeout: '5s' },
-    pool: { mode: 'transaction', size: o.poolSize ?? 6, acquire_timeout: o.acquireTimeout ?? '10s' },
+    pool: {
+      mode: 'transaction',
+      size: o.poolSize ?? 6,
+      acquire_timeout: o.acquireTimeout ?? '10s',
+      ...o.pool,
+    },
     shards: o.cluster.shards.map((s) => ({
       primary: `${s.primary.host}:${s.primary.port}`,
       ...(o.replicas && { replicas: s.replicas.map((r) => `${r.host}:${r.port}`) }),

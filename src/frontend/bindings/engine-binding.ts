@@ -54,10 +54,18 @@ export class EngineBinding implements Binding {
   }
 
   /**
-   * query_timeout and idle_transaction_timeout do not apply here yet: statements run on shard channels, whose
-   * clocks the session does not see (what ShardedSession inherited read a clock it never set).
+   * idle_transaction_timeout: a client idle in an open block past it is disconnected and its block rolled back
+   * on every shard (release()), so it holds no shard's locks. query_timeout does not apply here yet: a
+   * statement runs on several shard channels, and cancelling one of them would not stop the others.
    */
-  checkTimeouts(): void {}
+  checkTimeouts(now: number): void {
+    const s = this.s;
+    const idle = s.runner.block !== null && !s.running && s.inbox.length === 0 && !s.inPlugin;
+    if (!idle) return;
+    if (this.host.clock.due(now, this.host.db.config.pool, false, true) !== 'disconnect') return;
+    this.host.log.info('client idle in transaction past idle_transaction_timeout; disconnecting it');
+    this.host.terminate(new ProxyError('idleInTransactionTimeout', undefined, undefined, 'FATAL'));
+  }
 
   /** The client is gone: its open transaction rolls back on every shard, and plugin work joined to it. */
   release(): void {
@@ -67,6 +75,7 @@ export class EngineBinding implements Binding {
 
   onData(chunk: Buffer): void {
     const s = this.s;
+    this.host.clock.lastClientAt = Date.now();
     if (!s.running && s.inbox.length === 0 && this.framer.atBoundary && this.fast.startDirect(chunk)) return;
     try {
       // One copy per chunk, not per message: messages outlive the socket's reused read buffer, and those of

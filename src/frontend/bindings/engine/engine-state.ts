@@ -180,6 +180,8 @@ export class EngineState {
   }
 
   ready(): void {
+    // idle_transaction_timeout counts from the end of the client's last round, not from when it was sent.
+    this.host.clock.lastClientAt = Date.now();
     this.txStatus = this.runner.txStatus;
     this.pending.push(be.readyForQuery(this.txStatus));
     this.flushOut();
