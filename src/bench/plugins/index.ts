@@ -1,15 +1,16 @@
-// The plugin workloads (opt-in: `--workloads mysql-point,cassandra-point`), run after the pgbench cells, printed and stored.
+// The plugin workloads (opt-in: `--workloads mysql-point,cassandra-point,memory-point`), run after the pgbench cells, printed and stored.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchEnv } from '../bench-env.js';
 import { cassandraPoint } from './cassandra-point.js';
+import { memoryPoint } from './memory-point.js';
 import { mysqlPoint } from './mysql-point.js';
 import { runPluginWorkload, type PluginRun } from './plugin-bench.js';
 import { formatPluginTable, summarizePluginRuns } from './plugin-table.js';
 import type { PluginWorkload } from './plugin-workload.js';
 
-export const pluginWorkloads: readonly PluginWorkload[] = [mysqlPoint, cassandraPoint];
+export const pluginWorkloads: readonly PluginWorkload[] = [mysqlPoint, cassandraPoint, memoryPoint];
 
 export const isPluginWorkload = (name: string): boolean => pluginWorkloads.some((w) => w.name === name);
 
