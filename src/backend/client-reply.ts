@@ -20,6 +20,11 @@ export class ClientReply implements ReplySink {
 
   constructor(private readonly stopped: () => void) {}
 
+  /** Some of the reply waits for the client to read it. */
+  get held(): boolean {
+    return this.holding > 0;
+  }
+
   start(channel: ShardChannel, client: Duplex, done: (err: Error | null) => void): void {
     this.channel = channel;
     this.client = client;

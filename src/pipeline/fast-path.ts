@@ -4,6 +4,7 @@ import { Backend } from '../protocol/codes.js';
 import { writeOrHold } from '../net/socket-input.js';
 import { ClientReply } from '../backend/client-reply.js';
 import { settingsApplied } from '../backend/server-settings.js';
+import type { ServerConnection } from '../backend/server-connection.js';
 import { ChannelLost, ShardChannel } from '../backend/shard-channel.js';
 import { syncMessage } from '../backend/shard-wire.js';
 import { StatementError } from '../backend/statement-error.js';
@@ -19,7 +20,14 @@ export class FastPath extends ShardConnections {
   /** Where the last statement run went, for metrics: one shard, several, or nowhere (the proxy answered). */
   lastRoute: 'single-shard' | 'scatter' | 'coordinator' | 'proxy' = 'proxy';
   /** The fast path's reply stream, reused statement after statement (one runs at a time). */
-  private readonly reply = new ClientReply(() => this.hooks.running(null));
+  private readonly reply = new ClientReply(() => this.relayEnded());
+  /** The connection the fast path's reply comes from, while it comes. */
+  private relaying: ServerConnection | null = null;
+
+  /** The client does not take the fast path's reply, which holds its shard back (no fault of the shard's). */
+  get replyHeld(): boolean {
+    return this.reply.held;
+  }
 
   /** Tables the statement names, so their key types are known before routing. */
   async prepareMeta(stmt: Node): Promise<void> {
@@ -169,9 +177,17 @@ export class FastPath extends ShardConnections {
   /** Sends the messages on `c` and streams the reply to the client; releases `c` when all of it went. */
   private relayOn(c: ShardChannel, message: Buffer, client: Duplex, done: (err: Error | null) => void): void {
     this.lastRoute = 'single-shard';
+    this.relaying = c.conn;
+    this.inFlight.add(c.conn);
     this.hooks.running(c.conn);
     this.reply.start(c, client, done);
     c.relay(message, this.reply);
+  }
+
+  private relayEnded(): void {
+    if (this.relaying) this.inFlight.delete(this.relaying);
+    this.relaying = null;
+    this.hooks.running(null);
   }
 
   /**

@@ -30,6 +30,8 @@ export class ShardConnections {
   scope: string | null = null;
   /** Closed during a reshard's cutover: statements outside a block wait before they route. */
   protected readonly gate: ReshardGate;
+  /** The connections this client's statement runs on now, each to be cancelled when it runs too long. */
+  readonly inFlight = new Set<ServerConnection>();
 
   constructor(
     protected readonly hooks: RunnerHooks,
@@ -172,10 +174,12 @@ export class ShardConnections {
   }
 
   private async attached<T>(chs: ShardChannel[], fn: (chs: ShardChannel[]) => Promise<T>): Promise<T> {
+    for (const c of chs) this.inFlight.add(c.conn);
     this.hooks.running(chs[0]?.conn ?? null);
     try {
       return await fn(chs);
     } finally {
+      for (const c of chs) this.inFlight.delete(c.conn);
       this.hooks.running(null);
     }
   }

@@ -54,17 +54,45 @@ export class EngineBinding implements Binding {
   }
 
   /**
-   * idle_transaction_timeout: a client idle in an open block past it is disconnected and its block rolled back
-   * on every shard (release()), so it holds no shard's locks. query_timeout does not apply here yet: a
-   * statement runs on several shard channels, and cancelling one of them would not stop the others.
+   * The pool's timeouts. query_timeout: a statement running past it is cancelled on every shard connection
+   * it runs on (the first shard to stop answers the client, the others stop with it), and a shard that
+   * answers neither the statement nor its cancel gets its connection closed (08006 for the statement).
+   * idle_transaction_timeout: a client idle in an open block past it is disconnected and its block rolled
+   * back on every shard (release()), so it holds no shard's locks.
    */
   checkTimeouts(now: number): void {
     const s = this.s;
+    const conns = s.statementConnections();
+    if (conns.length > 0) return this.checkQueryTimeout(now, conns);
     const idle = s.runner.block !== null && !s.running && s.inbox.length === 0 && !s.inPlugin;
     if (!idle) return;
     if (this.host.clock.due(now, this.host.db.config.pool, false, true) !== 'disconnect') return;
     this.host.log.info('client idle in transaction past idle_transaction_timeout; disconnecting it');
     this.host.terminate(new ProxyError('idleInTransactionTimeout', undefined, undefined, 'FATAL'));
+  }
+
+  private checkQueryTimeout(now: number, conns: ServerConnection[]): void {
+    const s = this.s;
+    // The shards wait for the client: COPY data it has not sent, or a reply it does not read.
+    const holding = s.waiter !== null || s.runner.replyHeld;
+    const pids = conns.map((c) => c.pid);
+    switch (this.host.clock.due(now, this.host.db.config.pool, holding, false)) {
+      case 'cancel':
+        this.host.log.warn('statement ran past query_timeout; cancelling it on every shard', { pids });
+        for (const c of conns) {
+          s.cancelled.add(c);
+          this.host.hooks.cancelServer(c);
+        }
+        return;
+      case 'close':
+        this.host.log.warn(
+          'shards answered neither the statement nor its cancel; closing their connections',
+          {
+            pids,
+          },
+        );
+        for (const c of conns) c.close();
+    }
   }
 
   /** The client is gone: its open transaction rolls back on every shard, and plugin work joined to it. */

@@ -101,6 +101,8 @@ export class EngineState {
   readonly access = new TransactionAccess();
   /** Starts what waits in the inbox (the binding's). */
   pump: () => void = () => {};
+  /** The connections query_timeout sent a cancel request for the statement still running. */
+  readonly cancelled = new Set<ServerConnection>();
 
   constructor(readonly host: SessionHost) {
     const db = (this.db = host.db);
@@ -108,15 +110,44 @@ export class EngineState {
     this.socket = host.socket;
     const startup = startupSettings(host.startupValues);
     const hooks = {
-      // The listener sends a client's cancel request to `server`: the shard running its statement.
-      running: (conn: ServerConnection | null) => (this.server = conn),
-      cancel: (conn: ServerConnection) => host.hooks.cancelServer(conn),
+      running: (conn: ServerConnection | null) => this.onShardsRunning(conn),
+      // A connection query_timeout cancelled already gets no second request: it could reach its next statement.
+      cancel: (conn: ServerConnection) => {
+        if (!this.cancelled.has(conn)) host.hooks.cancelServer(conn);
+      },
     };
     this.runner = new StatementRunner(hooks, db.cluster!, db.primaryFunctions, startup, new Map(startup));
     const application = host.startupValues.get('application_name');
     this.runner.scope = scopeKey(db.config.routing.read_your_writes, host.user, application);
     this.templates = routeTemplatesFor(db.cluster!.map);
     this.cache = ShardedCache.of(db.plugins, db.name);
+  }
+
+  /**
+   * A statement started or stopped on shard connections. The listener sends a client's cancel request to
+   * `server` (the first of them); query_timeout counts from the statement's start until none runs it.
+   */
+  private onShardsRunning(conn: ServerConnection | null): void {
+    const clock = this.host.clock;
+    const inFlight = this.runner.inFlight;
+    this.server = conn ?? inFlight.values().next().value ?? null;
+    if (conn) {
+      if (clock.waitingSince === 0) {
+        clock.waitingSince = Date.now();
+        clock.serverSilent = false;
+      }
+      return;
+    }
+    if (inFlight.size > 0) return;
+    clock.answered();
+    this.cancelled.clear();
+  }
+
+  /** The connections running this client's statement that still owe a reply. */
+  statementConnections(): ServerConnection[] {
+    const conns = [...this.runner.inFlight];
+    if (this.server && !this.runner.inFlight.has(this.server)) conns.push(this.server);
+    return conns.filter((c) => c.relay.busy() && !c.closed);
   }
 
   classify(sql: string): StatementInfo {
@@ -253,10 +284,12 @@ export class EngineState {
     if (err instanceof StatementError) return err.body;
     if (err instanceof MalformedMessage)
       return StatementError.of('protocolViolation', `invalid message: ${err.message}`).body;
-    if (err instanceof ChannelLost || err instanceof BackendError) {
-      if (err instanceof BackendError) return StatementError.relay(err.sqlstate, err.message).body;
-      return StatementError.of('connectionFailure', err.message).body;
+    if (err instanceof BackendError) return StatementError.relay(err.sqlstate, err.message).body;
+    if (err instanceof ChannelLost && this.host.clock.serverSilent) {
+      this.host.clock.serverSilent = false;
+      return StatementError.of('serverUnresponsive', serverSilentMessage, 'retry; check the shard').body;
     }
+    if (err instanceof ChannelLost) return StatementError.of('connectionFailure', err.message).body;
     this.log.error('statement failed in the proxy', {
       err: err instanceof Error ? err.stack : String(err),
     });
@@ -266,6 +299,9 @@ export class EngineState {
     ).body;
   }
 }
+
+const serverSilentMessage =
+  'a shard answered neither the statement nor a cancel request within query_timeout; its connection was closed';
 
 /** Each statement of a parsed text with its own text (one parse serves both). */
 function splitStatements(sql: string, statements: Node[], spans: StatementSpan[]): Piece[] {
