@@ -1,4 +1,4 @@
-// Shared by the publish plugin's tests: reading back what reached RabbitMQ and SQS, and waiting for the stream.
+// Shared by the change-stream tests: reading back what reached RabbitMQ and SQS, and waiting for the stream.
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import amqp from 'amqplib';
 import type pg from 'pg';
@@ -107,16 +107,16 @@ export function firstArrivals(
   return byKey;
 }
 
+/** Whether an instance consumes the slot now. */
+export async function slotIsActive(direct: pg.Client, slot: string): Promise<boolean> {
+  const { rows } = await direct.query<{ active: boolean }>(
+    'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
+    [slot],
+  );
+  return rows[0]?.active === true;
+}
+
 /** Waits until an instance consumes the slot (the first consumer creates it: changes before that are not in it). */
 export async function slotActive(direct: pg.Client, slot: string): Promise<void> {
-  await waitFor(
-    async () =>
-      (
-        await direct.query<{ active: boolean }>(
-          'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
-          [slot],
-        )
-      ).rows[0]?.active === true,
-    { timeoutMs: 60_000, what: `slot ${slot} to be consumed` },
-  );
+  await waitFor(() => slotIsActive(direct, slot), { timeoutMs: 60_000, what: `slot ${slot} to be consumed` });
 }

@@ -6,54 +6,33 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { startSandboxOutbox, type SandboxOutbox } from '../../src/sandbox/sandbox-outbox.js';
 import { waitFor } from '../../src/sandbox/wait.js';
-import { startTestProxy, type TestProxy } from './helpers/proxy.js';
+import type { TestProxy } from './helpers/proxy.js';
 import { slotActive } from './publish-helpers.js';
+import { startStreamRig, type StreamRig } from './stream-rig.js';
 
 const watchScript = fileURLToPath(new URL('../../scripts/watch-outbox.mjs', import.meta.url));
-let cluster: Cluster;
+let rig: StreamRig;
 let outbox: SandboxOutbox;
 let proxy: TestProxy;
 let watcher: ChildProcess | undefined;
-let direct: pg.Client;
 
 beforeAll(async () => {
-  cluster = await startCluster({ shards: 1, replicasPerShard: 0 });
-  const primary = cluster.shards[0]!.primary;
-  await primary.psql('CREATE DATABASE app');
+  rig = await startStreamRig();
   outbox = await startSandboxOutbox(createLogger({ level: 'error' }), {
-    primary: `${primary.host}:${primary.port}`,
-    backend: { user: 'postgres', password: cluster.password, database: 'app' },
+    primary: `${rig.primary.host}:${rig.primary.port}`,
+    backend: { user: 'postgres', password: rig.password, database: 'app' },
   });
-  proxy = await startTestProxy({
-    databasesYaml: [
-      '  app:',
-      `    backend: { user: postgres, password: ${JSON.stringify(cluster.password)}, database: app }`,
-      '    pool: { mode: transaction, size: 2 }',
-      `    shards: [{ primary: "${primary.host}:${primary.port}" }]`,
-    ].join('\n'),
-    pluginsYaml: `  publish: ${JSON.stringify(outbox.plugins.publish)}`,
-  });
-  direct = new pg.Client({
-    host: primary.host,
-    port: primary.port,
-    user: 'postgres',
-    password: cluster.password,
-    database: 'app',
-  });
-  await direct.connect();
+  proxy = await rig.startProxy(outbox.plugins);
   // The first consumer makes the slot: a row written before that would not be in it.
-  await slotActive(direct, 'polyproxy_publish');
+  await slotActive(rig.direct, 'polyproxy_publish');
 }, 180_000);
 
 afterAll(async () => {
   watcher?.kill('SIGINT');
-  await direct?.end().catch(() => {});
-  await proxy?.close();
+  await rig?.stop();
   await outbox?.stop();
-  await cluster?.stop();
 }, 60_000);
 
 describe('the sandbox outbox', () => {
@@ -82,7 +61,7 @@ describe('the sandbox outbox', () => {
     expect(message.table).toBe('public.outbox');
     expect(message.new).toEqual(row);
     await waitFor(
-      async () => Number((await direct.query('SELECT count(*) AS n FROM outbox')).rows[0].n) === 0,
+      async () => Number((await rig.direct.query('SELECT count(*) AS n FROM outbox')).rows[0].n) === 0,
       { timeoutMs: 30_000, what: 'the published outbox row to be deleted' },
     );
   }, 120_000);
