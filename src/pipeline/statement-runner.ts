@@ -9,7 +9,12 @@ import { StatementError } from '../backend/statement-error.js';
 import { outcomeOf } from '../engine/outcome.js';
 import { TransactionBlock } from '../engine/transaction/transaction-block.js';
 import type { CopyClient, ExecContext, Outcome, StatementPlan } from '../engine/types.js';
-import { CoordinatorStatement, coordinatorPlan } from '../engine/operators/coordinator.js';
+import {
+  CoordinatorStatement,
+  coordinatorPlan,
+  type CoordinatorSession,
+} from '../engine/operators/coordinator.js';
+import { coordinatorAccess } from '../engine/operators/coordinator-read.js';
 import { explainRoute } from '../planner/explain.js';
 import { planStatement, type StatementFacts } from '../planner/plan-statement.js';
 import { PlanningError } from '../planner/planning-error.js';
@@ -58,7 +63,21 @@ export class StatementRunner extends FastPath {
     const write = this.routeChoice
       ? this.routeChoice === 'primary'
       : classifySql(sql, { primaryFunctions: this.primaryFunctions }).access === 'write';
-    return [route, { sql, params, write }];
+    // A write whose rows or values need a read across shards: the coordinator reads for it.
+    const coordinator =
+      route.kind === 'write-from-read'
+        ? coordinatorAccess(
+            this.cluster,
+            this.coordinatorSession(),
+            () => this.block,
+            (s) => this.route(s, params),
+          )
+        : undefined;
+    return [route, { sql, params, write, coordinator }];
+  }
+
+  private coordinatorSession(): CoordinatorSession {
+    return { settings: this.settings, running: (c: ServerConnection | null) => this.hooks.running(c) };
   }
 
   /** EXPLAIN ROUTE: the lines of the operator tree run() would run. */
@@ -97,7 +116,13 @@ export class StatementRunner extends FastPath {
     if (kind === 'VariableSetStmt' || kind === 'DiscardStmt') return this.setting(sql, bound, formats);
     const [route, facts] = await this.routed(sql, stmt, params);
     this.lastRoute =
-      route.kind === 'single' ? 'single-shard' : route.kind === 'unsupported' ? 'proxy' : 'scatter';
+      route.kind === 'single'
+        ? 'single-shard'
+        : route.kind === 'unsupported'
+          ? 'proxy'
+          : route.kind === 'write-from-read'
+            ? 'coordinator'
+            : 'scatter';
     return this.execute(this.plan(route, stmt, facts), sql, { bound, formats, copy: null });
   }
 
@@ -108,11 +133,7 @@ export class StatementRunner extends FastPath {
     } catch (err) {
       if (!(err instanceof PlanningError)) throw err;
       // PostgreSQL answers the reads the proxy's own plans cannot, on the coordinator when there is one.
-      const session = {
-        settings: this.settings,
-        running: (c: ServerConnection | null) => this.hooks.running(c),
-      };
-      const via = coordinatorPlan(this.cluster, stmt, facts, this.block, session);
+      const via = coordinatorPlan(this.cluster, stmt, facts, this.block, this.coordinatorSession());
       if (!via) throw StatementError.unsupported(err.message, err.hint);
       this.lastRoute = 'coordinator';
       return via;

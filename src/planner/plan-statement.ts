@@ -1,5 +1,6 @@
 // The plan of any statement on a sharded database: its route turned into the operator tree that runs.
 import { Broadcast } from '../engine/operators/broadcast.js';
+import type { CoordinatorAccess } from '../engine/operators/coordinator-read.js';
 import { CopySplit } from '../engine/operators/copy-split.js';
 import { DistributedWrite } from '../engine/operators/distributed-write.js';
 import { Gather } from '../engine/operators/gather.js';
@@ -11,6 +12,7 @@ import { nodeKind, type Node, type ParamValues } from '../router/sharding/ast-va
 import type { ShardRoute } from '../router/sharding/shard-route.js';
 import { planSelect } from './plan-select.js';
 import { PlanningError } from './planning-error.js';
+import { planWriteFromRead } from './plan-write-from-read.js';
 import { inlineParams, toSql } from './sql-text.js';
 
 export interface StatementFacts {
@@ -19,6 +21,8 @@ export interface StatementFacts {
   params: ParamValues;
   /** The classifier says it writes (a volatile function, a locking read): primaries only. */
   write: boolean;
+  /** The coordinator, when there is one, for writes that need a read across shards. */
+  coordinator?: CoordinatorAccess;
 }
 
 /** The operator tree of a routed statement; a PlanningError when it cannot run across shards (0A000). */
@@ -49,6 +53,11 @@ export function planStatement(route: ShardRoute, stmt: Node, facts: StatementFac
         route.placement,
         route.keyType,
       );
+    case 'write-from-read': {
+      if (!facts.coordinator) throw new PlanningError(route.refusal.message, route.refusal.hint);
+      const shards = Array.from({ length: facts.coordinator.shardCount }, (_, i) => i);
+      return planWriteFromRead(route.write, facts.coordinator, shards, params);
+    }
     case 'unsupported':
       throw new PlanningError(route.message, route.hint);
   }

@@ -88,20 +88,29 @@ export function coordinatorPlan(
   const coordinator = coordinatorOf(cluster);
   const select = (stmt as { SelectStmt?: { intoClause?: unknown; lockingClause?: unknown } }).SelectStmt;
   if (!coordinator || !select || facts.write || select.intoClause || hasLocking(stmt)) return null;
-  if (block && block.wrote.size > 0) {
-    throw StatementError.unsupported(
-      'this read needs the coordinator, which cannot see the writes this transaction block made on shards before it commits',
-      'run the read before the writes, or after COMMIT',
-    );
-  }
+  const why = blockRefusal(block);
+  if (why) throw StatementError.unsupported(why.message, why.hint);
   return new CoordinatorStatement(coordinator, facts.sql, relnamesOf(stmt), session);
+}
+
+/**
+ * Why the coordinator may not read inside this block, or null: its own connections would not see the
+ * writes the block made on shards before it commits (a read for a write follows the same rule).
+ */
+export function blockRefusal(block: TransactionBlock | null): { message: string; hint: string } | null {
+  if (!block || block.wrote.size === 0) return null;
+  return {
+    message:
+      'this statement needs the coordinator to read, which cannot see the writes this transaction block made on shards before it commits',
+    hint: 'run it before the writes, or after COMMIT',
+  };
 }
 
 function hasLocking(stmt: Node): boolean {
   return findInTree(stmt, (key) => key === 'lockingClause');
 }
 
-function relnamesOf(stmt: Node): string[] {
+export function relnamesOf(stmt: unknown): string[] {
   const names: string[] = [];
   findInTree(stmt, (key, value) => {
     const name = key === 'RangeVar' ? (value as { relname?: string }).relname : undefined;

@@ -5,6 +5,7 @@ import type { HashKeyType } from './pg-hash.js';
 import { analysisOf, guessType, kindsOf, oneShard, setsOf } from './route-analysis.js';
 import { mixRefusal, restrictHint } from './route-refusals.js';
 import { unsupported, type RouteContext, type ShardRoute } from './route-types.js';
+import { insertSelectRoute } from './route-write-from-read.js';
 import { writeTargetRoute } from './route-writes.js';
 import { TablePlacement } from './shard-map.js';
 import { tableRef } from './table-refs.js';
@@ -25,12 +26,7 @@ export function routeInsert(stmt: Node, n: Node, ctx: RouteContext): ShardRoute 
   if (!(placement instanceof TablePlacement)) return placement;
   const select = (n.selectStmt as Node | undefined)?.SelectStmt as Node | undefined;
   const rows = select?.valuesLists as Node[] | undefined;
-  if (!rows) {
-    return unsupported(
-      `INSERT into sharded table "${table}" needs a VALUES list`,
-      'INSERT ... SELECT across shards is not supported; insert the rows with VALUES',
-    );
-  }
+  if (!rows) return selectRoute(n, select, table, placement, ctx);
   if (kinds.unsharded.length > 0) return mixRefusal(kinds);
   const keyIndex = insertKeyIndex(n, table, placement, ctx);
   if (typeof keyIndex !== 'number') return keyIndex;
@@ -49,6 +45,24 @@ export function routeInsert(stmt: Node, n: Node, ctx: RouteContext): ShardRoute 
     }
   }
   return splitInsert(n, select!, placed.byShard);
+}
+
+/** INSERT … SELECT (or DEFAULT VALUES): its rows come from a read the coordinator runs. */
+function selectRoute(
+  n: Node,
+  select: Node | undefined,
+  table: string,
+  placement: TablePlacement,
+  ctx: RouteContext,
+): ShardRoute {
+  const keyIndex = insertKeyIndex(n, table, placement, ctx);
+  if (typeof keyIndex !== 'number') return keyIndex;
+  if (!select) return unsupported(`INSERT into sharded table "${table}" must give its rows`);
+  const refusal = {
+    message: `INSERT … SELECT into sharded table "${table}" needs the coordinator to read its rows`,
+    hint: 'configure sharding.coordinator, or insert the rows with VALUES',
+  };
+  return insertSelectRoute(n, select, { table, placement, keyIndex }, ctx, refusal);
 }
 
 /** The position of the shard key among the inserted columns (named, else the table's in catalog order). */

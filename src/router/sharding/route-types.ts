@@ -2,6 +2,7 @@
 import type { Node, ParamValues } from './ast-values.js';
 import type { HashKeyType } from './pg-hash.js';
 import type { ViewLookup } from './relation-kinds.js';
+import type { Refusal, WriteFromRead } from './route-write-from-read.js';
 import type { ShardMap, TablePlacement } from './shard-map.js';
 
 /** What the router knows of a table from the catalog: its key's hash type and its columns in order. */
@@ -32,6 +33,8 @@ export type ShardRoute =
       keyType?: HashKeyType;
       reason: string;
     }
+  /** A write that needs a read across shards first: the coordinator reads, the proxy writes; else `refusal`. */
+  | { kind: 'write-from-read'; write: WriteFromRead; refusal: Refusal }
   | { kind: 'unsupported'; message: string; hint?: string };
 
 export interface RouteContext {

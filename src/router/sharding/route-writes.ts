@@ -1,10 +1,11 @@
 // Where UPDATE and DELETE run, and the routes every write shares when its target is not a sharded table.
-import type { Node } from './ast-values.js';
+import { nodeKind, type Node } from './ast-values.js';
 import type { RelationRef } from './query-scopes.js';
 import { relationKind } from './relation-kinds.js';
 import { analysisOf, kindsOf, oneShard, setsOf, type Kinds } from './route-analysis.js';
 import { spreadRefusal } from './route-refusals.js';
 import { unsupported, type RouteContext, type ShardRoute } from './route-types.js';
+import { subqueryWriteRoute } from './route-write-from-read.js';
 import { TablePlacement } from './shard-map.js';
 import { tableRef } from './table-refs.js';
 
@@ -68,9 +69,12 @@ export function routeUpdateDelete(stmt: Node, kind: string, n: Node, ctx: RouteC
       reason: 'shard-key',
     };
   if (spreadRefusal(a, ctx)) {
-    return unsupported(
-      `a write to "${table}" that reads other sharded tables or subqueries must target one shard`,
-      `restrict "${table}" and every sharded table it reads to the same shard by their keys`,
+    const refusal = {
+      message: `a write to "${table}" that reads other sharded tables or subqueries must target one shard`,
+      hint: `restrict "${table}" and every sharded table it reads to the same shard by their keys, or configure sharding.coordinator`,
+    };
+    return subqueryWriteRoute(stmt, table, ctx, refusal, (s, c) =>
+      routeUpdateDelete(s, kind, nodeKind(s)![1], c),
     );
   }
   const shards = sets.get(a.sharded.find((p) => p.ref === target)!)!;

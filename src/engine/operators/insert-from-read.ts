@@ -1,0 +1,163 @@
+// InsertFromRead: INSERT … SELECT into a sharded table. The coordinator runs the SELECT through a cursor; each
+// batch of its rows is split by the target's shard key and inserted with bound values, all shards in one
+// transaction (the client's block, or two-phase commit): at most one batch of rows is held at a time.
+import type { ShardChannel } from '../../backend/shard-channel.js';
+import { runSimple, runStatement, type ShardAnswer } from '../../backend/shard-exec.js';
+import { noBound, type BoundParams } from '../../backend/shard-wire.js';
+import { StatementError } from '../../backend/statement-error.js';
+import type { KeyValue } from '../../router/sharding/key-value.js';
+import type { HashKeyType } from '../../router/sharding/pg-hash.js';
+import type { TablePlacement } from '../../router/sharding/shard-map.js';
+import { shardList } from '../outcome.js';
+import {
+  statementOf,
+  type Column,
+  type ExecContext,
+  type Outcome,
+  type Row,
+  type StatementExec,
+  type StatementPlan,
+} from '../types.js';
+import { describeColumns, type CoordinatorRead } from './coordinator-read.js';
+
+/** PostgreSQL's limit on the parameters of one statement. */
+const maxParams = 65535;
+const cursor = 'polyproxy_insert_rows';
+
+/**
+ * Builtin types whose binary form the proxy passes on as is (exact, whatever the session's DateStyle or
+ * extra_float_digits). Text and unknown go as untyped text, so that PostgreSQL reads them as the target
+ * column's type, as it does a SELECT's literals; types of the database's own (their OIDs differ between the
+ * coordinator and the shards) and the few builtins without binary input go as untyped text too.
+ */
+function binaryType(oid: number): boolean {
+  return oid < 16384 && ![25, 705, 1033, 1034, 194, 2249, 3361, 3402, 5017].includes(oid);
+}
+
+/** The key's text as the proxy reads a key of its type: ISO forms for dates and timestamps. */
+function keyText(type: HashKeyType, column: string): string {
+  switch (type) {
+    case 'int':
+      return `(${column})::int8::text`;
+    case 'date':
+      return `to_char((${column})::date, 'YYYY-MM-DD')`;
+    case 'timestamp':
+      return `to_char((${column})::timestamp, 'YYYY-MM-DD HH24:MI:SS.US')`;
+    case 'text':
+      return `(${column})::text`;
+    default:
+      return `(${column})::${type}::text`;
+  }
+}
+
+/** The inserted rows so far: their count and what RETURNING gave. */
+interface Inserted {
+  count: number;
+  columns: Column[] | null;
+  rows: Row[];
+}
+
+export class InsertFromRead implements StatementPlan {
+  readonly children: CoordinatorRead[];
+
+  constructor(
+    readonly read: CoordinatorRead,
+    readonly table: string,
+    readonly placement: TablePlacement,
+    readonly keyType: HashKeyType,
+    readonly keyIndex: number,
+    readonly shards: number[],
+    /** The INSERT for a number of rows, their values as $1… in row order. */
+    private readonly insertSql: (rows: number, columns: number) => string,
+  ) {
+    this.children = [read];
+  }
+
+  describe(): string {
+    return (
+      `InsertFromRead table=${this.table} key=${this.placement.column} shards=${shardList(this.shards)} ` +
+      `commit=two-phase rows=by-shard-key sql=${JSON.stringify(this.insertSql(1, 0))}`
+    );
+  }
+
+  execute(ctx: ExecContext): Promise<Outcome> {
+    const st = statementOf(ctx);
+    return this.read.on(async (c) => {
+      const columns = await describeColumns(c, this.read.sql);
+      if (columns.length <= this.keyIndex)
+        throw StatementError.unsupported(
+          `INSERT into sharded table "${this.table}" must give its shard key "${this.placement.column}"`,
+        );
+      const names = columns.map((_, i) => `c${i + 1}`).join(', ');
+      const sql = `SELECT s.*, ${keyText(this.keyType, `s.c${this.keyIndex + 1}`)} FROM (${this.read.sql}) AS s(${names})`;
+      // One snapshot for the whole read; the coordinator never writes, so the transaction is read only.
+      await runSimple(c, 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      try {
+        await runSimple(c, `DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`);
+        const done = await st.onShards(this.shards, { atomic: true, write: true }, (chs) =>
+          this.insertAll(c, chs, columns, st),
+        );
+        return { columns: done.columns, rows: done.rows, tag: `INSERT 0 ${done.count}` };
+      } finally {
+        await runSimple(c, 'ROLLBACK').catch(() => {});
+      }
+    });
+  }
+
+  /** Fetches batch after batch from the cursor and inserts each on the shards its keys belong to. */
+  private async insertAll(
+    c: ShardChannel,
+    chs: ShardChannel[],
+    columns: Column[],
+    st: StatementExec,
+  ): Promise<Inserted> {
+    const n = columns.length;
+    const formats = [...columns.map((col) => (binaryType(col.typeOid) ? 1 : 0)), 0];
+    const types = columns.map((col) => (binaryType(col.typeOid) ? col.typeOid : 0));
+    const batch = Math.max(1, Math.min(1000, Math.floor(maxParams / n)));
+    const done: Inserted = { count: 0, columns: null, rows: [] };
+    for (;;) {
+      const fetched = await runStatement(c, `FETCH ${batch} FROM ${cursor}`, noBound, formats);
+      const byShard = this.split(fetched.rows, n);
+      const targets = chs.filter((ch) => byShard.has(ch.shard));
+      const answers = await st.onEach(targets, (ch) => {
+        const rows = byShard.get(ch.shard)!;
+        const bound: BoundParams = {
+          types: rows.flatMap(() => types),
+          formats: rows.flatMap(() => formats.slice(0, n)),
+          values: rows.flat(),
+        };
+        return runStatement(ch, this.insertSql(rows.length, n), bound, st.formats);
+      });
+      this.add(done, answers);
+      if (fetched.rows.length < batch) return done;
+    }
+  }
+
+  /** Rows (without their key text) by the shard of their key. */
+  private split(rows: Row[], n: number): Map<number, Row[]> {
+    const byShard = new Map<number, Row[]>();
+    for (const row of rows) {
+      const text = row[n]?.toString() ?? null;
+      const key: KeyValue | null = text !== null && this.keyType === 'int' ? BigInt(text) : text;
+      const shard = this.placement.shardOf(key, this.keyType);
+      if (shard === null)
+        throw StatementError.unsupported(
+          `no shard holds key ${String(key)} of "${this.table}"`,
+          'extend sharding ranges or lists to cover it',
+        );
+      const list = byShard.get(shard) ?? [];
+      list.push(row.slice(0, n));
+      byShard.set(shard, list);
+    }
+    return byShard;
+  }
+
+  private add(done: Inserted, answers: ShardAnswer[]): void {
+    for (const a of answers) {
+      done.count += Number(/(\d+)$/.exec(a.tag)?.[1] ?? 0);
+      done.columns ??= a.columns;
+      for (const row of a.rows) done.rows.push(row);
+    }
+  }
+}

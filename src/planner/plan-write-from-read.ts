@@ -1,0 +1,77 @@
+// The plan of a write whose rows or WHERE values need a read across shards: a coordinator read feeding the
+// proxy's own distributed write (the coordinator only reads; the shards' writes keep two-phase commit).
+import { CoordinatorRead, type CoordinatorAccess } from '../engine/operators/coordinator-read.js';
+import { relnamesOf } from '../engine/operators/coordinator.js';
+import { InsertFromRead } from '../engine/operators/insert-from-read.js';
+import { SubqueryWrite, valueExpression } from '../engine/operators/subquery-write.js';
+import type { StatementPlan } from '../engine/types.js';
+import type { Node, ParamValues } from '../router/sharding/ast-values.js';
+import type {
+  InsertFromSelect,
+  WriteFromRead,
+  WriteWithSubqueries,
+} from '../router/sharding/route-write-from-read.js';
+import { inlineParams, toSql } from './sql-text.js';
+
+export function planWriteFromRead(
+  write: WriteFromRead,
+  access: CoordinatorAccess,
+  shards: number[],
+  params: ParamValues,
+): StatementPlan {
+  return write.kind === 'insert-select'
+    ? insertPlan(write, access, shards, params)
+    : subqueryPlan(write, access, params);
+}
+
+function insertPlan(
+  w: InsertFromSelect,
+  access: CoordinatorAccess,
+  shards: number[],
+  params: ParamValues,
+): StatementPlan {
+  const select = inlineParams(w.select, params);
+  const read = new CoordinatorRead(access, toSql(select), relnamesOf(select));
+  const insert = inlineParams(w.insert, params);
+  const texts = new Map<number, string>();
+  const insertSql = (rows: number, columns: number): string => {
+    const key = rows * maxColumns + columns;
+    let sql = texts.get(key);
+    if (sql === undefined) {
+      sql = toSql({ InsertStmt: { ...insert, selectStmt: valuesOf(rows, columns) } });
+      if (texts.size < 64) texts.set(key, sql);
+    }
+    return sql;
+  };
+  return new InsertFromRead(read, w.table, w.placement, w.keyType, w.keyIndex, shards, insertSql);
+}
+
+const maxColumns = 1664;
+
+/** `VALUES ($1, $2), ($3, $4)`: rows of parameters in row order (EXPLAIN shows one row of `$1`). */
+function valuesOf(rows: number, columns: number): Node {
+  const width = Math.max(columns, 1);
+  const valuesLists = Array.from({ length: rows }, (_, r) => ({
+    List: { items: Array.from({ length: width }, (_, c) => ({ ParamRef: { number: r * width + c + 1 } })) },
+  }));
+  return { SelectStmt: { valuesLists, limitOption: 'LIMIT_OPTION_DEFAULT', op: 'SETOP_NONE' } };
+}
+
+function subqueryPlan(w: WriteWithSubqueries, access: CoordinatorAccess, params: ParamValues): StatementPlan {
+  const parts = w.sublinks.map((sub, i) => {
+    const subquery = toSql(inlineParams(sub.subselect as Node, params));
+    const counted = sub.subLinkType === 'EXISTS_SUBLINK' || sub.subLinkType === 'EXPR_SUBLINK';
+    return {
+      value: `${valueExpression(sub, subquery)} AS v${i}`,
+      out: `v${i}::text, pg_typeof(v${i})::text, ${counted ? '1' : `cardinality(v${i})`}`,
+      relnames: relnamesOf(sub.subselect),
+    };
+  });
+  const sql = `SELECT ${parts.map((p) => p.out).join(', ')} FROM (SELECT ${parts.map((p) => p.value).join(', ')}) AS s`;
+  const read = new CoordinatorRead(
+    access,
+    sql,
+    parts.flatMap((p) => p.relnames),
+  );
+  return new SubqueryWrite(read, w.table, w.stmt, w.sublinks, (stmt) => toSql(inlineParams(stmt, params)));
+}

@@ -1,0 +1,219 @@
+// Writes whose rows or WHERE values need a read across shards: the coordinator reads, the proxy's own
+// distributed write writes (postgres_fdw has no two-phase commit, so the coordinator never writes).
+import { findInTree } from '../ast-walk.js';
+import { nodeKind, type Node } from './ast-values.js';
+import type { HashKeyType } from './pg-hash.js';
+import type { TablePlacement } from './shard-map.js';
+import { unsupported, type RouteContext, type ShardRoute } from './route-types.js';
+
+/** INSERT … SELECT: the SELECT runs on the coordinator; its rows are inserted split by the target's shard key. */
+export interface InsertFromSelect {
+  kind: 'insert-select';
+  table: string;
+  placement: TablePlacement;
+  keyType: HashKeyType;
+  /** The shard key's position among the SELECT's output columns. */
+  keyIndex: number;
+  /** `{ SelectStmt }` with the INSERT's WITH clause moved into it. */
+  select: Node;
+  /** The InsertStmt without its rows: target, columns, ON CONFLICT DO NOTHING, RETURNING. */
+  insert: Node;
+}
+
+/** UPDATE or DELETE whose uncorrelated subqueries are evaluated first and written in as constants. */
+export interface WriteWithSubqueries {
+  kind: 'subquery-values';
+  table: string;
+  /** The whole statement, `{ UpdateStmt }` or `{ DeleteStmt }`. */
+  stmt: Node;
+  /** SubLink bodies inside `stmt` (the same objects), each to be replaced by its value. */
+  sublinks: Node[];
+}
+
+export type WriteFromRead = InsertFromSelect | WriteWithSubqueries;
+
+/** Why the statement is refused when there is no coordinator to read for it. */
+export interface Refusal {
+  message: string;
+  hint?: string;
+}
+
+const writeKinds = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
+
+/** A refusal for what the coordinator may not do for a write (it only reads), or null. */
+function readOnlyRefusal(query: unknown): ShardRoute | null {
+  const writes = findInTree(query, (key) => writeKinds.has(key));
+  if (writes)
+    return unsupported(
+      'a write whose rows need a read across shards may not write in its query (data-modifying WITH)',
+      'run the inner write as a statement of its own',
+    );
+  if (findInTree(query, (key) => key === 'lockingClause'))
+    return unsupported(
+      'FOR UPDATE/SHARE in the query of a write across shards is not supported',
+      'the coordinator reads without locking the shards’ rows; lock them in a statement of its own',
+    );
+  return null;
+}
+
+/** The INSERT … SELECT route, or its refusal (ON CONFLICT DO UPDATE, a RETURNING that reads, a writing query). */
+export function insertSelectRoute(
+  n: Node,
+  select: Node,
+  target: { table: string; placement: TablePlacement; keyIndex: number },
+  ctx: RouteContext,
+  refusal: Refusal,
+): ShardRoute {
+  const { table, placement, keyIndex } = target;
+  const conflict = n.onConflictClause as Node | undefined;
+  if (conflict?.action === 'ONCONFLICT_UPDATE') {
+    return unsupported(
+      `INSERT … SELECT … ON CONFLICT DO UPDATE into sharded table "${table}" is not supported`,
+      'the rows are inserted in batches, and a key met again in a later batch would be updated where PostgreSQL raises an error; use ON CONFLICT DO NOTHING, or UPDATE and INSERT separately',
+    );
+  }
+  if (findInTree(n.returningList, (key) => key === 'SubLink')) {
+    return unsupported(
+      `RETURNING with a subquery in INSERT … SELECT into sharded table "${table}" is not supported`,
+      'return the inserted columns and read the rest in a statement of its own',
+    );
+  }
+  const readOnly = readOnlyRefusal([select, n.withClause]);
+  if (readOnly) return readOnly;
+  const keyType = ctx.meta(table)?.keyType;
+  if (!keyType) return unsupported(`cannot tell the type of the shard key of "${table}"`);
+  const body = { ...select };
+  if (n.withClause) {
+    if (body.withClause)
+      return unsupported('INSERT with WITH clauses both before it and in its SELECT is not supported');
+    body.withClause = n.withClause;
+  }
+  const insert = { ...n, selectStmt: undefined, withClause: undefined };
+  return {
+    kind: 'write-from-read',
+    write: {
+      kind: 'insert-select',
+      table,
+      placement,
+      keyType,
+      keyIndex,
+      select: { SelectStmt: body },
+      insert,
+    },
+    refusal,
+  };
+}
+
+/** Sublink kinds whose value can be written in as a constant (row comparisons and multi-column IN cannot). */
+const constantKinds = new Set([
+  'EXISTS_SUBLINK',
+  'EXPR_SUBLINK',
+  'ANY_SUBLINK',
+  'ALL_SUBLINK',
+  'ARRAY_SUBLINK',
+]);
+
+/** The sublinks of the statement's own level (WHERE, SET values), not those nested in other sublinks. */
+function ownSublinks(n: Node): Node[] {
+  const out: Node[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const sub = (node as Node).SubLink as Node | undefined;
+    if (sub) return void out.push(sub);
+    for (const v of Object.values(node)) visit(v);
+  };
+  visit([n.whereClause, n.targetList]);
+  return out;
+}
+
+/** Names a query defines for its own columns: its relations' aliases and names, its CTEs. */
+function innerNames(query: unknown): Set<string> {
+  const names = new Set<string>();
+  findInTree(query, (key, value) => {
+    const v = value as Node;
+    if (key === 'RangeVar' || key === 'RangeSubselect' || key === 'RangeFunction') {
+      const alias = (v.alias as Node | undefined)?.aliasname as string | undefined;
+      if (alias) names.add(alias.toLowerCase());
+      if (typeof v.relname === 'string') names.add(v.relname.toLowerCase());
+    }
+    if (key === 'CommonTableExpr') names.add(String(v.ctename).toLowerCase());
+    return false;
+  });
+  return names;
+}
+
+/**
+ * A subquery that names a relation of the write (a qualified column it does not define itself) depends on
+ * the row written: its value cannot be computed once. An unqualified name PostgreSQL would take from the
+ * written row is not seen here: the coordinator, which has no such row, then refuses it as unknown.
+ */
+function correlated(sub: Node): boolean {
+  const names = innerNames(sub.subselect);
+  return findInTree(sub.subselect, (key, value) => {
+    if (key !== 'ColumnRef') return false;
+    const fields = ((value as Node).fields as Node[]) ?? [];
+    if (fields.length < 2) return false;
+    const q = (fields[fields.length - 2].String as Node | undefined)?.sval as string | undefined;
+    return q !== undefined && !names.has(q.toLowerCase());
+  });
+}
+
+/** What the statement routes as once its sublinks are constants: a placeholder NULL for each. */
+function withPlaceholders(stmt: Node, sublinks: Node[]): Node {
+  const swap = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(swap);
+    if (node === null || typeof node !== 'object') return node;
+    const sub = (node as Node).SubLink as Node | undefined;
+    if (sub && sublinks.includes(sub)) return placeholderOf(sub, { A_Const: { isnull: true } });
+    const out: Node = {};
+    for (const [k, v] of Object.entries(node)) out[k] = swap(v);
+    return out;
+  };
+  return swap(stmt) as Node;
+}
+
+/** The expression standing for a sublink once its value (a constant expression) is known. */
+export function placeholderOf(sub: Node, value: Node): Node {
+  const type = sub.subLinkType as string;
+  if (type !== 'ANY_SUBLINK' && type !== 'ALL_SUBLINK') return value;
+  const name = (sub.operName as Node[] | undefined) ?? [{ String: { sval: '=' } }];
+  const kind = type === 'ANY_SUBLINK' ? 'AEXPR_OP_ANY' : 'AEXPR_OP_ALL';
+  return { A_Expr: { kind, name, lexpr: sub.testexpr, rexpr: value } };
+}
+
+/**
+ * UPDATE or DELETE refused because its subqueries read across shards: when each such subquery is
+ * uncorrelated and of a kind whose value is a constant, the coordinator evaluates it and the write runs
+ * with that constant, routed as any write (by the shard key when the constant restricts it). Else `refusal`.
+ */
+export function subqueryWriteRoute(
+  stmt: Node,
+  table: string,
+  ctx: RouteContext,
+  refusal: Refusal,
+  reroute: (stmt: Node, ctx: RouteContext) => ShardRoute,
+): ShardRoute {
+  const n = nodeKind(stmt)![1];
+  const sublinks = ownSublinks(n);
+  const refused = unsupported(refusal.message, refusal.hint);
+  if (sublinks.length === 0) return refused;
+  for (const sub of sublinks) {
+    if (!constantKinds.has(sub.subLinkType as string) || nodeKind(sub.testexpr)?.[0] === 'RowExpr')
+      return refused;
+    if (correlated(sub))
+      return unsupported(
+        `${refusal.message}: a subquery that depends on the row written cannot be evaluated once for the whole write`,
+        refusal.hint,
+      );
+  }
+  const readOnly = readOnlyRefusal(sublinks);
+  if (readOnly) return readOnly;
+  const after = reroute(withPlaceholders(stmt, sublinks), ctx);
+  if (after.kind === 'unsupported' || after.kind === 'write-from-read') return after;
+  return {
+    kind: 'write-from-read',
+    write: { kind: 'subquery-values', table, stmt, sublinks },
+    refusal,
+  };
+}
