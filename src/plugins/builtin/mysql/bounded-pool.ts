@@ -1,4 +1,5 @@
 // The plugin's MySQL pool with a bound on waiting for a connection: every one may be held by an open transaction block.
+import type { PoolConnection as CoreConnection } from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { errorCodes } from '../../../errors.js';
 import { PluginError } from '../../api.js';
@@ -10,6 +11,9 @@ export interface Reader {
 }
 
 export class BoundedPool implements Reader {
+  /** One promise wrapper per pooled connection: mysql2's getConnection() builds a new one (an EventEmitter) on every call. */
+  private readonly wrappers = new WeakMap<CoreConnection, PoolConnection>();
+
   constructor(
     private readonly pool: Pool,
     private readonly size: number,
@@ -30,18 +34,23 @@ export class BoundedPool implements Reader {
           ),
         );
       }, this.timeoutMs);
-      this.pool.getConnection().then(
-        (connection) => {
-          clearTimeout(timer);
-          if (waiting) resolve(connection);
-          else connection.release();
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
+      this.pool.pool.getConnection((err, core) => {
+        clearTimeout(timer);
+        if (err) {
           if (waiting) reject(toPluginError(err));
-        },
-      );
+        } else if (waiting) resolve(this.wrap(core));
+        else core.release();
+      });
     });
+  }
+
+  private wrap(core: CoreConnection): PoolConnection {
+    let wrapper = this.wrappers.get(core);
+    if (!wrapper) {
+      wrapper = core.promise();
+      this.wrappers.set(core, wrapper);
+    }
+    return wrapper;
   }
 
   async query(sql: string, values?: unknown[]): Promise<[unknown, unknown]> {

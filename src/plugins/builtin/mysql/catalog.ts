@@ -25,6 +25,8 @@ export interface TableInfo {
 interface Cached {
   readonly table: Promise<TableInfo | null>;
   readonly at: number;
+  /** The table once read, so that a statement over fresh definitions takes them without an await. */
+  read?: TableInfo | null;
 }
 
 export class Catalog {
@@ -50,11 +52,18 @@ export class Catalog {
     const entry: Cached = { table: this.read(name, via), at: Date.now() };
     this.tables.set(name, entry);
     try {
-      return await entry.table;
+      entry.read = await entry.table;
+      return entry.read;
     } catch (err) {
       this.tables.delete(name);
       throw err;
     }
+  }
+
+  /** The table when its definitions are read and fresh, else undefined (then ask table()). */
+  fresh(name: string): TableInfo | undefined {
+    const cached = this.tables.get(name);
+    return cached?.read && Date.now() - cached.at < this.ttlMs ? cached.read : undefined;
   }
 
   /** After DDL elsewhere: the next statement reads the definitions again. */

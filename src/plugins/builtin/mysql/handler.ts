@@ -94,6 +94,25 @@ export class MysqlHandler implements StatementHandler {
     return names;
   }
 
+  /**
+   * The statement's translation when the server's version, the definitions of every table it names and the
+   * translation itself are at hand: a repeated statement is planned without an await.
+   */
+  private cachedPlan(stmt: Statement): Translated | undefined {
+    const cached = this.versionRead ? this.plans.get(stmt.sql) : undefined;
+    if (cached?.dialect !== this.detected) return undefined;
+    const names = this.claimedTables(stmt.ast);
+    if (names.length !== cached.tables.size) return undefined;
+    for (const name of names) if (this.catalog.fresh(name) !== cached.tables.get(name)) return undefined;
+    return cached;
+  }
+
+  /** Plans through the connection the client's block holds, if any. */
+  private async planFor(stmt: Statement): Promise<Translated> {
+    const via = await this.reader(stmt);
+    return this.plan(stmt, await this.serverDialect(via), via);
+  }
+
   private async plan(stmt: Statement, dialect: Dialect, via: Reader = this.pool): Promise<Translated> {
     const tables = new Map<string, TableInfo>();
     for (const name of this.claimedTables(stmt.ast)) {
@@ -124,8 +143,7 @@ export class MysqlHandler implements StatementHandler {
 
   async describe(stmt: Statement): Promise<Description> {
     try {
-      const via = await this.reader(stmt);
-      const { slots, columns } = await this.plan(stmt, await this.serverDialect(via), via);
+      const { slots, columns } = this.cachedPlan(stmt) ?? (await this.planFor(stmt));
       const params = Array.from(
         { length: Math.max(highestParam(stmt.ast), stmt.paramTypes.length) },
         (_, i) => {
@@ -143,8 +161,7 @@ export class MysqlHandler implements StatementHandler {
   async execute(stmt: Statement): Promise<StatementResult> {
     let kind = 'unknown';
     try {
-      const via = await this.reader(stmt);
-      const translated = await this.plan(stmt, await this.serverDialect(via), via);
+      const translated = this.cachedPlan(stmt) ?? (await this.planFor(stmt));
       kind = translated.plan.kind;
       const result = stmt.session.inTransaction
         ? await this.run(await this.blocks.connectionFor(stmt.session), translated, stmt)
