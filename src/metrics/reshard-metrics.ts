@@ -2,7 +2,18 @@
 import client from 'prom-client';
 import { liveReshards, type ReshardJob } from '../reshard/job.js';
 
-const phases = ['schema', 'copy', 'indexes', 'stream', 'cutover', 'switched', 'cancelled'];
+const phases = [
+  'schema',
+  'copy',
+  'indexes',
+  'stream',
+  'cutover',
+  'reverse',
+  'revert',
+  'reverted',
+  'finished',
+  'cancelled',
+];
 
 export function registerReshardMetrics(registry: client.Registry): void {
   const perJob = (name: string, help: string, value: (job: ReshardJob) => number | null) =>
@@ -39,19 +50,20 @@ export function registerReshardMetrics(registry: client.Registry): void {
     'Rows the initial copy wrote to the new shards',
     (j) => j.rowsCopied,
   );
-  perJob('polyproxy_reshard_rows_streamed', 'Rows the change streams wrote to the new shards', (j) =>
-    j.status === 'running' ? j.reshard.streamed : null,
+  perJob(
+    'polyproxy_reshard_rows_streamed',
+    'Rows the change streams wrote to the new shards (after the switch: the reverse stream to the old ones)',
+    (j) => j.rowsStreamed,
   );
   new client.Gauge({
     name: 'polyproxy_reshard_lag_bytes',
-    help: "WAL the old primaries wrote that the reshard's streams have not confirmed yet",
+    help: "WAL the old primaries (after the switch: the new ones) wrote that the reshard's streams have not confirmed yet",
     labelNames: ['database', 'target'],
     registers: [registry],
     async collect() {
       this.reset();
       for (const job of liveReshards()) {
-        if (job.status !== 'running') continue;
-        const lag = await job.reshard.lag().catch(() => null);
+        const lag = (await job.lag()?.catch(() => null)) ?? null;
         if (lag)
           this.set(
             { database: job.db.name, target: job.target },

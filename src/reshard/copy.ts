@@ -7,7 +7,7 @@ import type { ShardMap } from '../router/sharding/shard-map.js';
 import { clientConfig, type ServerLogin } from '../streams/stream-lock.js';
 import { withClient } from './connect.js';
 import { LineSplitter, fieldOf } from './copy-rows.js';
-import { quoteIdent, slotName, sourceShardsOf, type ReshardPlan, type TableFacts } from './plan.js';
+import { quoteIdent, sourceShardsOf, type ReshardPlan, type TableFacts } from './plan.js';
 import { targetsOf } from './tables.js';
 
 /** A slot just made: its snapshot stays importable while `holder` is open and idle. */
@@ -21,19 +21,28 @@ export interface SnapshotSlot {
 
 export const markTable = 'polyproxy_reshard_mark';
 
-/** The publication of the moved tables and the catch-up marker, then the slot with its exported snapshot. */
-export async function createSnapshotSlot(
+/** The catch-up marker's table and the publication (named as the slot) of the moved tables and the marker. */
+export async function createPublication(
   server: ServerLogin,
-  slot: string,
+  name: string,
   tables: readonly TableFacts[],
-): Promise<SnapshotSlot> {
+): Promise<void> {
   await withClient(server, async (client) => {
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${markTable} (database text PRIMARY KEY, n bigint NOT NULL DEFAULT 0)`,
     );
     const list = [...tables.map((t) => t.sql), markTable].join(', ');
-    await client.query(`CREATE PUBLICATION ${quoteIdent(slot)} FOR TABLE ${list}`);
+    await client.query(`CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE ${list}`);
   });
+}
+
+/** The publication, then the slot with its exported snapshot. */
+export async function createSnapshotSlot(
+  server: ServerLogin,
+  slot: string,
+  tables: readonly TableFacts[],
+): Promise<SnapshotSlot> {
+  await createPublication(server, slot, tables);
   const holder = new pg.Client({ ...clientConfig(server), replication: 'database' } as pg.ClientConfig);
   await holder.connect();
   try {
@@ -151,5 +160,3 @@ function finished(stream: Writable): Promise<void> {
     stream.on('error', reject);
   });
 }
-
-export const slotsOf = (plan: ReshardPlan) => plan.source.map((_, i) => slotName(plan.database, i));

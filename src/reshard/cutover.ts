@@ -1,6 +1,7 @@
-// Phase (e) in a running proxy: the database's new statements wait at its gate, transactions in flight finish,
-// the streams catch up to a marker written after the pause, both sides are compared while nothing changes,
-// sequences move forward, and the shard list and map switch in place; statements then resume on the new shards.
+// Phase (e) in a running proxy, in either direction: the database's new statements wait at its gate,
+// transactions in flight finish, the stream into the side it switches to catches up to a marker written after
+// the pause, both sides are compared while nothing changes, sequences move forward, and the shard list and map
+// switch in place; statements then resume there. RESHARD ... TO runs it old to new, REVERT new to old.
 import { randomBytes } from 'node:crypto';
 import { prepareShards, switchShards } from '../backend/cluster-switch.js';
 import type { Database } from '../backend/database.js';
@@ -9,9 +10,24 @@ import { StatementError } from '../backend/statement-error.js';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { CutoverPeers } from './instances.js';
-import type { Reshard } from './reshard.js';
+import type { ReshardPlan } from './plan.js';
 import { copySequences } from './schema.js';
 import type { TableCheck } from './verify.js';
+
+/** The stream a cutover waits for: from the shards serving now (plan.source) to those it switches to. */
+export interface CutoverStream {
+  readonly plan: ReshardPlan;
+  catchUp(timeoutMs: number): Promise<void>;
+  compare(): Promise<TableCheck[]>;
+}
+
+export interface CutoverOptions {
+  readonly pauseTimeoutMs: number;
+  readonly log: Logger;
+  readonly peers?: CutoverPeers | null;
+  /** Work while statements are held, after the verification and right before the switch (the reverse slots). */
+  readonly beforeSwitch?: () => Promise<void>;
+}
 
 export interface CutoverResult {
   /** How long new statements were held, from the pause to the switch. */
@@ -25,6 +41,8 @@ export interface CutoverResult {
   readonly checks: readonly TableCheck[];
   /** Proxy instances that paused and switched together, this one included. */
   readonly instances: number;
+  /** The cutover's id, as its steps named it to the other instances. */
+  readonly id: string;
 }
 
 const pollMs = 5;
@@ -61,39 +79,40 @@ async function before<T>(deadline: number, what: string, work: Promise<T>): Prom
 }
 
 /**
- * Switches a sharded database to the reshard's new shards. On any failure the gate lets the held statements
- * fail with reshardPauseTimeout, the old shards keep serving, and the error is thrown.
+ * Switches a sharded database to `next`, the shards `stream` writes to. On any failure the gate lets the held
+ * statements fail with reshardPauseTimeout, the shards serving now keep serving, and the error is thrown.
  */
 export async function cutOver(
   db: Database,
-  reshard: Reshard,
+  stream: CutoverStream,
   next: DatabaseConfig,
-  pauseTimeoutMs: number,
-  log: Logger,
-  peers: CutoverPeers | null = null,
+  options: CutoverOptions,
 ): Promise<CutoverResult> {
   if (!db.cluster) throw new Error(`database "${db.name}" is not sharded: it cannot switch in place`);
+  const { log, peers } = options;
   const prepared = await prepareShards(db, next, log);
-  // Most of the streams' backlog is applied before statements are held, so the held catch-up is short.
-  await reshard.catchUp(60_000).catch(async (error: unknown) => {
+  // Most of the stream's backlog is applied before statements are held, so the held catch-up is short.
+  await stream.catchUp(60_000).catch(async (error: unknown) => {
     await Promise.all(prepared.shards.map((shard) => shard.close()));
     throw error;
   });
   const gate = gateOf(db.cluster);
   const started = Date.now();
-  const deadline = started + pauseTimeoutMs;
+  const deadline = started + options.pauseTimeoutMs;
   const id = randomBytes(4).toString('hex');
   gate.close();
   try {
     await Promise.all([drained(db, deadline), peers?.pause(id, next.shards, next.sharding!, deadline)]);
     const drainMs = Date.now() - started;
-    await reshard.catchUp(Math.max(1, deadline - Date.now()));
+    await stream.catchUp(Math.max(1, deadline - Date.now()));
     const catchUpMs = Date.now() - started - drainMs;
-    const checks = await before(deadline, 'the verification', reshard.compare());
+    const checks = await before(deadline, 'the verification', stream.compare());
     const differing = checks.filter((c) => !c.equal);
     if (differing.length > 0)
       throw new Error(`verification failed: ${differing.map((c) => `${c.table}: ${c.problem}`).join('; ')}`);
-    await before(deadline, 'moving the sequences', copySequences(reshard.plan.source, reshard.plan.target));
+    const { source, target } = stream.plan;
+    await before(deadline, 'moving the sequences', copySequences(source, target));
+    if (options.beforeSwitch) await before(deadline, 'the reverse slots', options.beforeSwitch());
     const verifyMs = Date.now() - started - drainMs - catchUpMs;
     const old = switchShards(db, prepared);
     gate.open();
@@ -104,14 +123,14 @@ export async function cutOver(
     const times = { pausedMs, drainMs, catchUpMs, verifyMs, instances: 1 + (peers?.count ?? 0) };
     log.info('reshard switched', { database: db.name, ...times, shards: next.shards.length });
     void Promise.all(old.map((shard) => shard.close())).catch(() => {});
-    return { ...times, checks };
+    return { ...times, checks, id };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     gate.fail(
       StatementError.of(
         'reshardPauseTimeout',
-        `the reshard of database "${db.name}" was abandoned: ${reason}`,
-        'run the statement again: the old shards still serve',
+        `the reshard cutover of database "${db.name}" was abandoned: ${reason}`,
+        'run the statement again: the shards that served before still serve',
       ),
     );
     await peers?.abort(id).catch(() => {});

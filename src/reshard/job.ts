@@ -1,16 +1,19 @@
 // `RESHARD <db> TO <target>` in a running proxy: the phases (schema, copy, indexes, stream) in the background,
-// then the cutover; what SHOW RESHARD and the metrics read, and CANCEL before the switch.
+// then the cutover and the reverse stream; what SHOW RESHARD and the metrics read, CANCEL before the switch,
+// and after it REVERT (a cutover back to the old shards) or FINISH (the reverse stream dropped).
 import { stringify } from 'yaml';
 import type { Database } from '../backend/database.js';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
-import { cutOver, type CutoverResult } from './cutover.js';
+import { cutOver, type CutoverOptions, type CutoverResult } from './cutover.js';
 import { CutoverPeers } from './instances.js';
 import { instanceName, participantOf } from './participant.js';
 import { primariesOf } from './logins.js';
 import { Reshard } from './reshard.js';
+import { ReverseStream } from './reverse.js';
 
-export type JobStatus = 'running' | 'switched' | 'failed' | 'cancelled';
+/** switched: the new shards serve and the reverse stream runs, until REVERT (reverted) or FINISH (finished). */
+export type JobStatus = 'running' | 'switched' | 'failed' | 'cancelled' | 'reverted' | 'finished';
 
 /** The database's config once resharded to a named target (its shards, and its sharding when the target has one). */
 export function targetConfig(db: DatabaseConfig, target: string): DatabaseConfig {
@@ -24,15 +27,23 @@ export function targetConfig(db: DatabaseConfig, target: string): DatabaseConfig
 
 export class ReshardJob {
   status: JobStatus = 'running';
-  /** The phase the reshard is in: schema, copy, indexes, stream, cutover, switched. */
+  /** schema, copy, indexes, stream, cutover, reverse (switched), revert, reverted, finished, cancelled. */
   phase = 'schema';
   error: string | null = null;
   cutover: CutoverResult | null = null;
+  /** The cutover back to the old shards, once REVERT ran it. */
+  revertCutover: CutoverResult | null = null;
   readonly startedAt = Date.now();
   readonly reshard: Reshard;
+  /** The old shards' config, which REVERT switches back to. */
+  readonly from: DatabaseConfig;
+  /** From the switch until FINISH or REVERT: the new shards' changes applied to the old ones. */
+  reverse: ReverseStream | null = null;
   /** Settles when the job has switched, failed or been cancelled. */
   readonly done: Promise<void>;
   private cancelling = false;
+  /** A REVERT or FINISH under way: the other waits. */
+  private endingNow = false;
 
   constructor(
     readonly db: Database,
@@ -40,7 +51,7 @@ export class ReshardJob {
     readonly next: DatabaseConfig,
     private readonly log: Logger,
   ) {
-    const from = db.config;
+    const from = (this.from = db.config);
     this.reshard = new Reshard(
       {
         database: db.name,
@@ -62,10 +73,33 @@ export class ReshardJob {
     return Object.values(this.reshard.copied).reduce((a, b) => a + b, 0);
   }
 
+  /** Rows the running stream applied: the forward one before the switch, the reverse one after it. */
+  get rowsStreamed(): number | null {
+    if (this.status === 'running') return this.reshard.streamed;
+    return this.reverse?.applied ?? null;
+  }
+
+  /** The running stream's rows applied and lag (forward before the switch, reverse after), or null. */
+  lag(): Promise<{ applied: number; lagBytes: number[] }> | null {
+    if (this.status === 'running') return this.reshard.lag();
+    return this.reverse?.lag() ?? null;
+  }
+
   /** The new cluster's entry under `databases:`, for the operator to put in the config file. */
   get configYaml(): string {
-    const { shards, sharding } = this.next;
+    const { shards, sharding } = this.status === 'reverted' ? this.from : this.next;
     return stringify({ databases: { [this.db.name]: { shards, sharding } } });
+  }
+
+  private cutoverOptions(): CutoverOptions {
+    const config = this.db.config.reshard;
+    const peers = new CutoverPeers(
+      this.reshard.plan.source[0]!,
+      this.db.name,
+      participantOf(this.db)?.instance ?? instanceName,
+      config?.heartbeat_timeout ?? 10_000,
+    );
+    return { pauseTimeoutMs: config?.pause_timeout ?? 5000, log: this.log, peers };
   }
 
   private async run(): Promise<void> {
@@ -73,18 +107,25 @@ export class ReshardJob {
       await this.reshard.start();
       this.checkCancelled();
       this.phase = 'cutover';
-      const pauseTimeout = this.db.config.reshard?.pause_timeout ?? 5000;
-      const peers = new CutoverPeers(
-        this.reshard.plan.source[0]!,
-        this.db.name,
-        participantOf(this.db)?.instance ?? instanceName,
-        this.db.config.reshard?.heartbeat_timeout ?? 10_000,
-      );
-      this.cutover = await cutOver(this.db, this.reshard, this.next, pauseTimeout, this.log, peers);
-      await this.reshard.switched({ pausedMs: this.cutover.pausedMs, verification: this.cutover.checks });
-      this.phase = 'switched';
+      const reverse = new ReverseStream(this.reshard.plan, this.from.sharding!, this.log);
+      // The reverse slots are made while statements are held, so they start where the new shards start serving.
+      this.cutover = await cutOver(this.db, this.reshard, this.next, {
+        ...this.cutoverOptions(),
+        beforeSwitch: () => reverse.create(),
+      }).catch(async (error: unknown) => {
+        await reverse.drop().catch(() => {});
+        throw error;
+      });
+      this.reverse = reverse;
+      reverse.start();
+      this.phase = 'reverse';
+      const { pausedMs, checks, id } = this.cutover;
+      // The switch is done whatever the clean-up of the forward side meets; FINISH tries that again.
+      await this.reshard
+        .switched({ pausedMs, verification: checks, cutover: id })
+        .catch((error: Error) => this.log.warn('reshard clean-up failed', { err: error.message }));
       this.status = 'switched';
-      this.log.info('reshard done: put the new shards in the config file before the next reload', {
+      this.log.info('reshard switched: RESHARD ... FINISH keeps the new shards, REVERT goes back', {
         database: this.db.name,
         config: this.configYaml,
       });
@@ -103,15 +144,78 @@ export class ReshardJob {
 
   /** Before the switch: stops the phases and drops the slots and publications; the old shards serve as before. */
   async cancel(): Promise<void> {
-    if (this.status === 'switched') throw new Error('the reshard has switched over already');
+    if (this.status === 'switched') throw new Error(this.switchedAlready());
     this.cancelling = true;
     await this.done;
     // The cutover may have run to its end meanwhile.
-    if ((this.status as JobStatus) === 'switched')
-      throw new Error('the reshard switched over before it could be cancelled');
+    if ((this.status as JobStatus) === 'switched') throw new Error(this.switchedAlready());
     await this.reshard.cancel();
     this.status = 'cancelled';
     this.phase = 'cancelled';
+  }
+
+  private switchedAlready(): string {
+    const name = this.db.name;
+    return `the reshard of "${name}" has switched over: RESHARD ${name} REVERT goes back to the old shards, RESHARD ${name} FINISH keeps the new ones`;
+  }
+
+  /** Runs REVERT or FINISH once the switch is done, one at a time. */
+  private async ending<T>(what: string, work: (reverse: ReverseStream) => Promise<T>): Promise<T> {
+    if (this.status === 'running') await this.done;
+    const reverse = this.reverse;
+    if (!reverse || (this.status !== 'switched' && !(what === 'FINISH' && this.status === 'reverted')))
+      throw new Error(`no switched reshard of "${this.db.name}" to ${what} (status ${this.status})`);
+    if (this.endingNow) throw new Error(`a REVERT or FINISH of "${this.db.name}" is under way`);
+    this.endingNow = true;
+    try {
+      return await work(reverse);
+    } finally {
+      this.endingNow = false;
+    }
+  }
+  /**
+   * A cutover back to the old shards, fed by the reverse stream; then the reverse slots, publications and
+   * marker tables go. On failure the new shards keep serving and the reverse stream runs on.
+   */
+  revert(): Promise<CutoverResult> {
+    return this.ending('REVERT', async (reverse) => {
+      this.phase = 'revert';
+      try {
+        this.revertCutover = await cutOver(this.db, reverse, this.from, this.cutoverOptions());
+      } catch (error) {
+        this.phase = 'reverse';
+        this.error = `REVERT failed: ${error instanceof Error ? error.message : String(error)}`;
+        throw error;
+      }
+      [this.status, this.phase, this.error] = ['reverted', 'reverted', null];
+      const { pausedMs, checks, id } = this.revertCutover;
+      await this.reshard.record('reverted', {
+        revertPausedMs: pausedMs,
+        revertVerification: checks,
+        cutover: id,
+      });
+      await this.dropEverything(reverse);
+      this.log.info('reshard reverted: the old shards serve', { database: this.db.name, pausedMs });
+      return this.revertCutover;
+    });
+  }
+
+  /** Keeps the new shards: the reverse stream stops and its slots and publications go. */
+  finish(): Promise<void> {
+    return this.ending('FINISH', async (reverse) => {
+      await this.dropEverything(reverse);
+      if (this.status === 'switched') {
+        await this.reshard.record('finished');
+        [this.status, this.phase] = ['finished', 'finished'];
+      }
+      this.log.info('reshard finished: the old shards are no longer fed', { database: this.db.name });
+    });
+  }
+
+  /** The reverse stream's slots, publications and marker tables, and whatever the forward one left. */
+  private async dropEverything(reverse: ReverseStream): Promise<void> {
+    await reverse.drop();
+    await this.reshard.dropOldSide();
   }
 }
 
@@ -129,6 +233,10 @@ export function startReshard(db: Database, target: string, log: Logger): Reshard
   for (const job of jobs) {
     if (job.db.name !== db.name) continue;
     if (job.db === db && job.status === 'running') throw new Error(`a reshard of "${db.name}" is running`);
+    if (job.db === db && job.status === 'switched')
+      throw new Error(
+        `the reshard of "${db.name}" to "${job.target}" keeps its reverse stream: RESHARD ${db.name} FINISH or REVERT first`,
+      );
     jobs.delete(job);
   }
   const job = new ReshardJob(db, target, targetConfig(db.config, target), log);

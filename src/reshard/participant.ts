@@ -134,18 +134,20 @@ export class Participant {
 
   /**
    * A switch or abort that never arrives (a lost notification, the other instance stopped): once the pause
-   * is long over, the recorded phase decides.
+   * is long over, the cutover the state records as switched decides.
    */
   private awaitStep(step: CutoverStep): void {
     const timer = setTimeout(
       async () => {
         if (!this.prepared || this.prepared !== prepared) return;
+        // A switched cutover records its id (the forward one and a REVERT alike).
         const state = await this.client
-          ?.query<{ phase: string }>('SELECT phase FROM polyproxy_reshard WHERE database = $1', [
-            this.db.name,
-          ])
+          ?.query<{ cutover: string | null }>(
+            "SELECT detail->>'cutover' AS cutover FROM polyproxy_reshard WHERE database = $1",
+            [this.db.name],
+          )
           .catch(() => null);
-        if (state?.rows[0]?.phase === 'switched') await this.onStep({ ...step, step: 'switch' });
+        if (state?.rows[0]?.cutover === step.cutover) await this.onStep({ ...step, step: 'switch' });
         else await this.abandon(step.cutover);
       },
       step.deadline! - Date.now() + this.timeoutMs,

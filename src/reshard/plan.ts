@@ -14,6 +14,8 @@ export interface ReshardPlan {
   /** The new shards' primaries, in shard order. */
   readonly target: readonly ServerLogin[];
   readonly targetSharding: ShardingConfig;
+  /** The reverse stream after a cutover: from the new shards back to the old ones, under slots of its own. */
+  readonly reverse?: boolean;
 }
 
 export type TableRole = 'sharded' | 'reference' | 'unsharded';
@@ -34,10 +36,14 @@ export interface TableFacts {
 
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** Slot and publication names: PostgreSQL's identifier rule, one per old shard. */
-export function slotName(database: string, shard: number): string {
-  return `polyproxy_reshard_${database.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_${shard}`.slice(0, 63);
+/** Slot and publication names: PostgreSQL's identifier rule, one per shard read (`r` marks the reverse stream's). */
+export function slotName(database: string, shard: number, reverse = false): string {
+  const db = database.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return `polyproxy_reshard_${db}_${reverse ? 'r' : ''}${shard}`.slice(0, 63);
 }
+
+/** The slot (and publication) a plan reads on its source shard `shard`. */
+export const slotOf = (plan: ReshardPlan, shard: number) => slotName(plan.database, shard, plan.reverse);
 
 export const targetMap = (plan: ReshardPlan) => new ShardMap(plan.targetSharding, plan.target.length);
 

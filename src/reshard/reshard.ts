@@ -6,7 +6,7 @@ import { withClient } from './connect.js';
 import { copyAll, createSnapshotSlot, dropSlot, markTable, type SnapshotSlot } from './copy.js';
 import { slotName, targetMap, type ReshardPlan, type TableFacts } from './plan.js';
 import { applyDdl, copySequences, dumpSection } from './schema.js';
-import { StateStore, type Phase } from './state.js';
+import { endedPhases, StateStore, type Phase } from './state.js';
 import { ReshardStreams } from './stream.js';
 import { loadTables } from './tables.js';
 import { verify, type TableCheck } from './verify.js';
@@ -35,7 +35,7 @@ export class Reshard {
   async start(): Promise<void> {
     const state = await this.store.read();
     // A reshard that ended (cancelled, or switched over) leaves nothing to resume: a new one starts afresh.
-    const ended = state?.phase === 'cancelled' || state?.phase === 'switched';
+    const ended = !!state && endedPhases.includes(state.phase);
     if (ended) await this.store.forget();
     let phase: Phase = state && !ended ? state.phase : 'schema';
     this.tables = await loadTables(this.plan.source[0]!, this.map);
@@ -131,10 +131,23 @@ export class Reshard {
     return checks;
   }
 
-  /** After the cutover: the new shards serve; the streams stop and their slots and publications go. */
+  /**
+   * After the cutover: the new shards serve, the reverse stream runs; the forward streams stop and their slots,
+   * publications and marker tables go.
+   */
   async switched(detail: Record<string, unknown>): Promise<void> {
-    await this.store.write('switched', detail);
+    await this.store.write('reverse', detail);
     await this.stop();
+    await this.dropOldSide();
+  }
+
+  /** Records a phase after the switch (reverted, finished) with its facts. */
+  record(phase: Phase, detail: Record<string, unknown> = {}): Promise<void> {
+    return this.store.write(phase, detail);
+  }
+
+  /** The forward slots, publications and marker tables on the old primaries, wherever they are left. */
+  async dropOldSide(): Promise<void> {
     await this.dropSlots();
     for (const server of this.plan.source)
       await withClient(server, (c) => c.query(`DROP TABLE IF EXISTS ${markTable}`));
@@ -149,9 +162,7 @@ export class Reshard {
   /** Stops, drops the slots, publications and marker tables: the old shards are as before the reshard. */
   async cancel(): Promise<void> {
     await this.stop();
-    await this.dropSlots();
-    for (const server of this.plan.source)
-      await withClient(server, (c) => c.query(`DROP TABLE IF EXISTS ${markTable}`));
+    await this.dropOldSide();
     await this.store.write('cancelled');
     this.progress('cancel', 'slots and publications dropped; the old shards serve as before');
   }

@@ -3,8 +3,26 @@ import pg from 'pg';
 import type { ServerLogin } from '../streams/stream-lock.js';
 import { withClient } from './connect.js';
 
-/** The phases in order; each one's work is done when the state names the next. */
-export const phases = ['schema', 'copy', 'indexes', 'stream', 'verified', 'switched', 'cancelled'] as const;
+/**
+ * The phases in order; each one's work is done when the state names the next. After the switch the reverse
+ * stream runs (`reverse`) until FINISH (`finished`) or REVERT (`reverted`); `switched` is a reshard that ended
+ * at its switch before the reverse stream existed.
+ */
+export const phases = [
+  'schema',
+  'copy',
+  'indexes',
+  'stream',
+  'verified',
+  'switched',
+  'reverse',
+  'reverted',
+  'finished',
+  'cancelled',
+] as const;
+
+/** Phases after which nothing is left to resume: a new reshard starts afresh. */
+export const endedPhases: readonly Phase[] = ['switched', 'reverse', 'reverted', 'finished', 'cancelled'];
 export type Phase = (typeof phases)[number];
 
 export interface ReshardState {

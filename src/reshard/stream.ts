@@ -1,5 +1,6 @@
-// Phase (c), the reading side: one change stream per old primary from its reshard slot, applied to the new
-// shards; lag read from the slots, and a catch-up that waits until every stream has passed a marker write.
+// Phase (c), the reading side: one change stream per source primary from its reshard slot, applied to the
+// target shards (old to new; after the cutover, new to old for the reverse stream); lag read from the slots,
+// and a catch-up that waits until every stream has passed a marker write.
 import type { Logger } from '../logger.js';
 import type { ShardMap } from '../router/sharding/shard-map.js';
 import { ChangeStream } from '../streams/change-stream.js';
@@ -7,7 +8,7 @@ import { waitFor } from '../sandbox/wait.js';
 import { ChangeApplier } from './apply.js';
 import { withClient } from './connect.js';
 import { markTable } from './copy.js';
-import { slotName, type ReshardPlan, type TableFacts } from './plan.js';
+import { slotOf, type ReshardPlan, type TableFacts } from './plan.js';
 
 export class ReshardStreams {
   private readonly appliers: ChangeApplier[];
@@ -27,7 +28,7 @@ export class ReshardStreams {
       (_, shard) => new ChangeApplier(plan, map, tables, shard, (s, n) => (this.marks[s] = n)),
     );
     this.streams = plan.source.map((server, shard) => {
-      const slot = slotName(plan.database, shard);
+      const slot = slotOf(plan, shard);
       return new ChangeStream({
         server,
         slot,
@@ -61,7 +62,7 @@ export class ReshardStreams {
         withClient(server, async (client) => {
           const { rows } = await client.query<{ lag: string | null }>(
             'SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1',
-            [slotName(this.plan.database, shard)],
+            [slotOf(this.plan, shard)],
           );
           return Number(rows[0]?.lag ?? 0);
         }),

@@ -1,7 +1,8 @@
 // The cutover in a running proxy: RESHARD on the admin console moves a sharded database from 3 shards to 2
 // while 8 clients write and read through the proxy; every acknowledged write is then on the new shard the
-// new map names, exactly once, and no client statement failed. Also two proxy instances switching together,
-// a cutover abandoned when a transaction outlasts pause_timeout, and RESHARD ... CANCEL.
+// new map names, exactly once, and no client statement failed; FINISH then drops the reverse stream's slots.
+// Also two proxy instances switching together, a cutover abandoned when a transaction outlasts pause_timeout,
+// and RESHARD ... CANCEL.
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -168,6 +169,9 @@ describe('reshard cutover in a running proxy', () => {
         `(${result.longestAt >= started && result.longestAt <= switchedAt ? 'during' : 'outside'} the reshard)`,
     );
     expect(result.failures).toEqual([]);
+    // The reverse stream keeps its slots until FINISH.
+    expect(await slotsLeft()).toBe(2);
+    await admin.query('RESHARD app FINISH');
     expect(await slotsLeft()).toBe(0);
     await checkNewShards(fresh, result.expected);
     // Statements after the switch run on the new shards only.
@@ -208,6 +212,7 @@ describe('reshard cutover in a running proxy', () => {
           `longest statement ${Math.max(...results.map((r) => r.longestMs))} ms`,
       );
       expect(results.flatMap((r) => r.failures)).toEqual([]);
+      await admin.query('RESHARD app FINISH');
       expect(await slotsLeft(old2[0])).toBe(0);
       await checkNewShards(fresh2, new Map(results.flatMap((r) => [...r.expected])));
     } finally {

@@ -1,37 +1,57 @@
-// RESHARD <db> TO <target> | RESHARD <db> CANCEL: starts a reshard in the background (SHOW RESHARD follows it),
-// or cancels it before its switch, leaving the old shards as they were.
+// RESHARD <db> TO <target> | CANCEL | REVERT | FINISH: starts a reshard in the background (SHOW RESHARD follows
+// it), cancels it before its switch, and after the switch goes back to the old shards or keeps the new ones.
 import { ProxyError } from '../../errors.js';
 import { createLogger } from '../../logger.js';
-import { reshardOf, startReshard } from '../../reshard/job.js';
+import { reshardOf, startReshard, type ReshardJob } from '../../reshard/job.js';
 import type { ConsoleCommand } from './console-command.js';
+import type { ConsoleResult } from './console-result.js';
 
-const usage = 'usage: RESHARD <db> TO <target> | RESHARD <db> CANCEL';
+const usage = 'usage: RESHARD <db> TO <target> | RESHARD <db> CANCEL | REVERT | FINISH';
+
+/** CANCEL, REVERT and FINISH act on the database's latest reshard; their failures reach the client as such. */
+async function endJob(job: ReshardJob | undefined, name: string, action: string): Promise<ConsoleResult> {
+  if (!job)
+    throw new ProxyError('invalidParameterValue', `no reshard of "${name}" to ${action.toLowerCase()}`);
+  const fail = (error: Error): never => {
+    throw new ProxyError('invalidParameterValue', error.message);
+  };
+  if (action === 'CANCEL') {
+    // A failed reshard keeps its slots (it can be started again): CANCEL drops them. After the switch it refuses.
+    if (job.status !== 'running' && job.status !== 'failed' && job.status !== 'switched')
+      throw new ProxyError('invalidParameterValue', `no reshard of "${name}" to cancel`);
+    await job.cancel().catch(fail);
+    return { tag: 'RESHARD', notices: [`reshard of "${name}" cancelled; the old shards serve as before`] };
+  }
+  if (action === 'REVERT') {
+    const result = await job.revert().catch(fail);
+    return {
+      tag: 'RESHARD',
+      notices: [
+        `reshard of "${name}" reverted: the old shards serve again (statements held ${result.pausedMs} ms); reverse slots dropped`,
+      ],
+    };
+  }
+  await job.finish().catch(fail);
+  return {
+    tag: 'RESHARD',
+    notices: [`reshard of "${name}" finished: the reverse stream, its slots and publications are gone`],
+  };
+}
 
 export const reshard: ConsoleCommand = {
   name: 'RESHARD',
-  args: '<db> TO <target> | <db> CANCEL',
+  args: '<db> TO <target> | <db> CANCEL | <db> REVERT | <db> FINISH',
   maxArgs: 3,
   description:
-    'moves db to the named shard list of databases.<db>.reshard.targets (copy, stream, cutover), or cancels before the switch',
+    'moves db to the named shard list of databases.<db>.reshard.targets (copy, stream, cutover, then a reverse stream); CANCEL before the switch; after it REVERT goes back to the old shards without loss, FINISH keeps the new ones and drops the reverse stream',
   async run(source, [name, verb, target]) {
     const db = name === undefined ? undefined : source.databases().get(name);
     if (!db) throw new ProxyError('unknownDatabase', `database "${name ?? ''}" does not exist`, usage);
     const action = verb?.toUpperCase();
-    if (action === 'CANCEL' && target === undefined) {
-      const job = reshardOf(db);
-      // A failed reshard keeps its slots (it can be started again): CANCEL drops them.
-      if (!job || (job.status !== 'running' && job.status !== 'failed'))
-        throw new ProxyError('invalidParameterValue', `no reshard of "${db.name}" to cancel`);
-      await job.cancel().catch((error: Error) => {
-        throw new ProxyError('invalidParameterValue', error.message);
-      });
-      return {
-        tag: 'RESHARD',
-        notices: [`reshard of "${db.name}" cancelled; the old shards serve as before`],
-      };
-    }
+    if (action && ['CANCEL', 'REVERT', 'FINISH'].includes(action) && target === undefined)
+      return endJob(reshardOf(db), db.name, action);
     if (action !== 'TO' || target === undefined)
-      throw new ProxyError('syntaxError', 'RESHARD needs TO or CANCEL', usage);
+      throw new ProxyError('syntaxError', 'RESHARD needs TO, CANCEL, REVERT or FINISH', usage);
     try {
       const job = startReshard(db, target, createLogger(source.config().log).child({ reshard: db.name }));
       return {

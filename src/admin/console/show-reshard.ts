@@ -1,5 +1,7 @@
 // SHOW RESHARD: each reshard of this proxy's databases: target, phase, status, rows copied and streamed,
-// stream lag, verification, how long the cutover held statements, and the error of a failed one.
+// stream lag (the reverse stream's after the switch), verification, how long the cutover (and a REVERT) held
+// statements, and the error of a failed one.
+import type { CutoverResult } from '../../reshard/cutover.js';
 import { liveReshards } from '../../reshard/job.js';
 import type { ConsoleCommand } from './console-command.js';
 import { int, text } from './console-result.js';
@@ -7,13 +9,13 @@ import { int, text } from './console-result.js';
 export const showReshard: ConsoleCommand = {
   name: 'SHOW RESHARD',
   description:
-    'one row per reshard: database, target, phase, status, rows copied, rows streamed, lag in bytes, verification, paused ms (drain, catch-up, verify), proxy instances switched, error',
+    "one row per reshard: database, target, phase (reverse after the switch, until REVERT or FINISH), status, rows copied, rows streamed, lag in bytes, verification, paused ms (drain, catch-up, verify; the REVERT's once it ran), proxy instances switched, error",
   async run(source) {
     const served = new Set(source.databases().values());
     const jobs = [...liveReshards()].filter((job) => served.has(job.db));
     const rows = await Promise.all(
       jobs.map(async (job) => {
-        const lag = job.status === 'running' ? await job.reshard.lag().catch(() => null) : null;
+        const lag = (await job.lag()?.catch(() => null)) ?? null;
         const checks = job.cutover?.checks;
         return [
           job.db.name,
@@ -24,11 +26,9 @@ export const showReshard: ConsoleCommand = {
           lag?.applied ?? null,
           lag ? lag.lagBytes.reduce((a, b) => a + b, 0) : null,
           checks ? `${checks.filter((c) => c.equal).length}/${checks.length} tables equal` : null,
-          job.cutover?.pausedMs ?? null,
+          (job.revertCutover ?? job.cutover)?.pausedMs ?? null,
           job.cutover?.instances ?? null,
-          job.cutover
-            ? `drain ${job.cutover.drainMs}, catch-up ${job.cutover.catchUpMs}, verify ${job.cutover.verifyMs}`
-            : null,
+          pauseDetail(job.cutover, job.revertCutover),
           job.error,
         ];
       }),
@@ -53,3 +53,10 @@ export const showReshard: ConsoleCommand = {
     };
   },
 };
+
+const detailOf = (c: CutoverResult) => `drain ${c.drainMs}, catch-up ${c.catchUpMs}, verify ${c.verifyMs}`;
+
+function pauseDetail(cutover: CutoverResult | null, revert: CutoverResult | null): string | null {
+  if (!cutover) return null;
+  return revert ? `${detailOf(cutover)}; revert ${revert.pausedMs}: ${detailOf(revert)}` : detailOf(cutover);
+}

@@ -1,0 +1,97 @@
+// Phase (f): after the cutover, the new shards' changes applied back to the old shards by the old map (the
+// forward stream's code with the sides swapped), so RESHARD ... REVERT returns to the old shards without loss.
+import type { ShardingConfig } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import { ShardMap } from '../router/sharding/shard-map.js';
+import { withClient } from './connect.js';
+import { createPublication, dropSlot, markTable } from './copy.js';
+import { slotOf, type ReshardPlan, type TableFacts } from './plan.js';
+import { ReshardStreams } from './stream.js';
+import { loadTables } from './tables.js';
+import { verify, type TableCheck } from './verify.js';
+
+/** The forward plan turned around: the new shards are read, the old ones written by the old map. */
+export function reversedPlan(forward: ReshardPlan, oldSharding: ShardingConfig): ReshardPlan {
+  return {
+    database: forward.database,
+    source: forward.target,
+    sourceDefaultShard: forward.targetSharding.default_shard,
+    target: forward.source,
+    targetSharding: oldSharding,
+    reverse: true,
+  };
+}
+
+export class ReverseStream {
+  readonly plan: ReshardPlan;
+  private readonly map: ShardMap;
+  private tables: TableFacts[] = [];
+  private streams: ReshardStreams | null = null;
+
+  constructor(
+    forward: ReshardPlan,
+    oldSharding: ShardingConfig,
+    private readonly log: Logger,
+  ) {
+    this.plan = reversedPlan(forward, oldSharding);
+    this.map = new ShardMap(oldSharding, forward.source.length);
+  }
+
+  /**
+   * A publication and a slot on each new primary, made while the cutover holds statements and both sides are
+   * equal: the slots start where the new shards start serving, so no snapshot copy is needed.
+   */
+  async create(): Promise<void> {
+    this.tables = await loadTables(this.plan.source[0]!, this.map);
+    await this.drop();
+    await Promise.all(
+      this.plan.source.map(async (server, shard) => {
+        const slot = slotOf(this.plan, shard);
+        await createPublication(server, slot, this.tables);
+        await withClient(server, (c) =>
+          c.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slot]),
+        );
+      }),
+    );
+  }
+
+  start(): void {
+    this.streams = new ReshardStreams(this.plan, this.map, this.tables, this.log);
+    this.streams.start();
+  }
+
+  /** Rows written back to the old shards so far. */
+  get applied(): number {
+    return this.streams?.applied ?? 0;
+  }
+
+  async lag(): Promise<{ applied: number; lagBytes: number[] }> {
+    if (!this.streams) throw new Error('the reverse stream is not running');
+    return { applied: this.streams.applied, lagBytes: await this.streams.lagBytes() };
+  }
+
+  /** Waits until the old shards have what the new primaries committed so far. */
+  async catchUp(timeoutMs: number): Promise<void> {
+    if (!this.streams) throw new Error('the reverse stream is not running');
+    await this.streams.catchUp(timeoutMs);
+  }
+
+  /** Compares both sides as they are now (the revert does so while nothing writes). */
+  compare(): Promise<TableCheck[]> {
+    return verify(this.plan, this.tables);
+  }
+
+  async stop(): Promise<void> {
+    await this.streams?.stop();
+    this.streams = null;
+  }
+
+  /** Stops, then drops the slots, publications and marker tables on the new primaries. */
+  async drop(): Promise<void> {
+    await this.stop();
+    for (const [shard, server] of this.plan.source.entries()) {
+      await dropSlot(server, slotOf(this.plan, shard));
+      await withClient(server, (c) => c.query(`DROP TABLE IF EXISTS ${markTable}`));
+    }
+  }
+}
