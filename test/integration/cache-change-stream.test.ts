@@ -3,50 +3,31 @@
 // a new consumer replays from the slot what committed while none ran. Own primary (wal_level=logical) and Redis.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster, type PgServer } from '../../src/sandbox/postgres.js';
-import { startRedis, type RedisServer } from '../../src/sandbox/redis.js';
 import { waitFor } from '../../src/sandbox/wait.js';
-import { startTestProxy, type TestProxy } from './helpers/proxy.js';
+import type { TestProxy } from './helpers/proxy.js';
+import { slotIsActive } from './publish-helpers.js';
+import { metricSum, startStreamRig, type StreamRig } from './stream-rig.js';
 
 const slot = 'polyproxy_cache_test';
-let cluster: Cluster;
-let primary: PgServer;
-let redis: RedisServer;
-let direct: pg.Client;
-const proxies: TestProxy[] = [];
+let rig: StreamRig;
 const clients: pg.Client[] = [];
 
-function databasesYaml(): string {
-  return [
-    '  app:',
-    `    backend: { user: postgres, password: ${JSON.stringify(cluster.password)}, database: app }`,
-    '    pool: { mode: transaction, size: 2 }',
-    `    shards: [{ primary: "${primary.host}:${primary.port}" }]`,
-  ].join('\n');
-}
-
 async function startInstance(stream: boolean): Promise<{ proxy: TestProxy; client: pg.Client }> {
-  const changeStream = stream
-    ? `, change_stream: { enabled: true, slot: ${slot}, publication: ${slot} }`
-    : '';
-  const proxy = await startTestProxy({
-    databasesYaml: databasesYaml(),
-    pluginsYaml: `  cache: { redis: ${JSON.stringify(redis.url)}, tables: [stream_items, stream_marks, stream_trunc], default_ttl: 60s, timeout: 500ms${changeStream} }`,
-  });
-  proxies.push(proxy);
+  const cache = {
+    redis: rig.redis.url,
+    tables: ['stream_items', 'stream_marks', 'stream_trunc'],
+    default_ttl: '60s',
+    timeout: '500ms',
+    ...(stream && { change_stream: { enabled: true, slot, publication: slot } }),
+  };
+  const proxy = await rig.startProxy({ cache });
   const client = new pg.Client(proxy.client());
   await client.connect();
   clients.push(client);
   return { proxy, client };
 }
 
-async function metric(proxy: TestProxy, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${proxy.adminPort}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.split(' ').at(-1));
-  return sum;
-}
-
+const metric = (proxy: TestProxy, name: string) => metricSum(proxy.adminPort, name);
 const consuming = (proxy: TestProxy) => metric(proxy, 'polyproxy_plugin_cache_stream_consuming');
 const hits = (proxy: TestProxy) => metric(proxy, 'polyproxy_plugin_cache_hits_total');
 
@@ -71,46 +52,30 @@ async function seesValue(client: pg.Client, id: number, value: number, what: str
   });
 }
 
-const slotActive = async () =>
-  (
-    await direct.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [
-      slot,
-    ])
-  ).rows[0]?.active === true;
+const slotActive = () => slotIsActive(rig.direct, slot);
 
 let a: { proxy: TestProxy; client: pg.Client };
 let b: { proxy: TestProxy; client: pg.Client };
 
 beforeAll(async () => {
-  [cluster, redis] = await Promise.all([startCluster({ shards: 1, replicasPerShard: 0 }), startRedis()]);
-  primary = cluster.shards[0].primary;
-  await primary.psql('CREATE DATABASE app');
-  direct = new pg.Client({
-    host: primary.host,
-    port: primary.port,
-    user: 'postgres',
-    password: cluster.password,
-    database: 'app',
+  rig = await startStreamRig({
+    redis: true,
+    schema: `
+      CREATE TABLE stream_items (id int PRIMARY KEY, v int NOT NULL);
+      INSERT INTO stream_items SELECT g, 0 FROM generate_series(1, 100) g;
+      CREATE TABLE stream_marks (id int PRIMARY KEY, v int NOT NULL);
+      INSERT INTO stream_marks VALUES (1, 0);
+      CREATE TABLE stream_trunc (id int);
+      INSERT INTO stream_trunc SELECT generate_series(1, 3);
+    `,
   });
-  await direct.connect();
-  await direct.query(`
-    CREATE TABLE stream_items (id int PRIMARY KEY, v int NOT NULL);
-    INSERT INTO stream_items SELECT g, 0 FROM generate_series(1, 100) g;
-    CREATE TABLE stream_marks (id int PRIMARY KEY, v int NOT NULL);
-    INSERT INTO stream_marks VALUES (1, 0);
-    CREATE TABLE stream_trunc (id int);
-    INSERT INTO stream_trunc SELECT generate_series(1, 3);
-  `);
   [a, b] = await Promise.all([startInstance(true), startInstance(true)]);
   await waitFor(slotActive, { timeoutMs: 20_000, what: 'the change stream slot to be consumed' });
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.end().catch(() => {})));
-  await Promise.all(proxies.map((proxy) => proxy.close()));
-  await direct?.end().catch(() => {});
-  await redis?.stop();
-  await cluster?.stop();
+  await rig?.stop();
 }, 60_000);
 
 describe('cache invalidation from the change stream', () => {
@@ -122,20 +87,20 @@ describe('cache invalidation from the change stream', () => {
   it('invalidates a cached read on both instances after a write straight to PostgreSQL', async () => {
     expect(await cache(a.proxy, a.client, 1)).toBe(0);
     expect(await cache(b.proxy, b.client, 1)).toBe(0);
-    await direct.query('UPDATE stream_items SET v = 1 WHERE id = 1');
+    await rig.direct.query('UPDATE stream_items SET v = 1 WHERE id = 1');
     await seesValue(a.client, 1, 1, 'instance a to see the direct update');
     await seesValue(b.client, 1, 1, 'instance b to see the direct update');
   });
 
   it('does not invalidate for a rolled-back transaction', async () => {
     expect(await cache(a.proxy, a.client, 2)).toBe(0);
-    await direct.query('BEGIN');
-    await direct.query('UPDATE stream_items SET v = 99 WHERE id = 2');
-    await direct.query('ROLLBACK');
+    await rig.direct.query('BEGIN');
+    await rig.direct.query('UPDATE stream_items SET v = 99 WHERE id = 2');
+    await rig.direct.query('ROLLBACK');
     // A later committed write on another table: once its invalidation shows, the stream is past the rollback.
     await readItemMark(a.client);
-    await direct.query('UPDATE stream_marks SET v = v + 1 WHERE id = 1');
-    const mark = Number((await direct.query('SELECT v FROM stream_marks WHERE id = 1')).rows[0].v);
+    await rig.direct.query('UPDATE stream_marks SET v = v + 1 WHERE id = 1');
+    const mark = Number((await rig.direct.query('SELECT v FROM stream_marks WHERE id = 1')).rows[0].v);
     await waitFor(async () => (await readItemMark(a.client)) === mark, {
       timeoutMs: 15_000,
       intervalMs: 20,
@@ -151,7 +116,7 @@ describe('cache invalidation from the change stream', () => {
     for (let i = 0; i < 50; i++) {
       const id = 10 + i;
       await cache(a.proxy, a.client, id);
-      await direct.query('UPDATE stream_items SET v = v + 1 WHERE id = $1', [id]);
+      await rig.direct.query('UPDATE stream_items SET v = v + 1 WHERE id = $1', [id]);
       const committed = performance.now();
       await waitFor(async () => (await readItem(a.client, id)) === 1, {
         timeoutMs: 15_000,
@@ -174,7 +139,7 @@ describe('cache invalidation from the change stream', () => {
     const before = await hits(a.proxy);
     expect(await count()).toBe(3);
     expect(await hits(a.proxy)).toBe(before + 1);
-    await direct.query('TRUNCATE stream_trunc');
+    await rig.direct.query('TRUNCATE stream_trunc');
     await waitFor(async () => (await count()) === 0, {
       timeoutMs: 15_000,
       intervalMs: 20,
@@ -185,9 +150,9 @@ describe('cache invalidation from the change stream', () => {
   it('keeps up with a burst of direct transactions and ends on the last one', async () => {
     await readItemMark(a.client);
     const started = performance.now();
-    for (let i = 0; i < 500; i++) await direct.query('UPDATE stream_marks SET v = v + 1 WHERE id = 1');
+    for (let i = 0; i < 500; i++) await rig.direct.query('UPDATE stream_marks SET v = v + 1 WHERE id = 1');
     const committed = performance.now();
-    const last = Number((await direct.query('SELECT v FROM stream_marks WHERE id = 1')).rows[0].v);
+    const last = Number((await rig.direct.query('SELECT v FROM stream_marks WHERE id = 1')).rows[0].v);
     await waitFor(async () => (await readItemMark(a.client)) === last, {
       timeoutMs: 30_000,
       intervalMs: 5,
@@ -211,7 +176,7 @@ describe('cache invalidation from the change stream', () => {
       what: 'the other instance to take the stream over',
     });
     console.log(`takeover after the consumer stopped: ${(performance.now() - stopped).toFixed(0)} ms`);
-    await direct.query('UPDATE stream_items SET v = 3 WHERE id = 3');
+    await rig.direct.query('UPDATE stream_items SET v = 3 WHERE id = 3');
     await seesValue(other.client, 3, 3, 'the surviving instance to see the direct update');
     a = other;
   }, 60_000);
@@ -222,7 +187,7 @@ describe('cache invalidation from the change stream', () => {
     await a.client.end();
     await a.proxy.close();
     await waitFor(async () => !(await slotActive()), { timeoutMs: 15_000, what: 'the slot to be released' });
-    await direct.query('UPDATE stream_items SET v = 4 WHERE id = 4');
+    await rig.direct.query('UPDATE stream_items SET v = 4 WHERE id = 4');
     // Nobody consumes: the reader still serves its cached (now stale) result.
     const before = await hits(reader.proxy);
     expect(await readItem(reader.client, 4)).toBe(0);

@@ -1,54 +1,35 @@
 // The publish plugin while RabbitMQ is down: the stream stops reading once max_in_flight changes wait (SHOW STREAMS
 // queued_peak stays at most near it although far more is committed), the slot keeps the WAL, and once the broker is back
 // every committed row is delivered. Own primary and broker.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
-import { startRabbitMq, type RabbitMqServer } from '../../src/sandbox/rabbitmq.js';
 import { waitFor } from '../../src/sandbox/wait.js';
-import { startTestProxy, type TestProxy } from './helpers/proxy.js';
+import type { TestProxy } from './helpers/proxy.js';
 import { caughtUp, declareQueue, slotActive, takeAll } from './publish-helpers.js';
+import { showStreams, startStreamRig, type StreamRig } from './stream-rig.js';
 
 const slot = 'polyproxy_publish_backpressure';
 const window = 2000;
 /** Changes of bp_items one network read (64 KiB) may hold beyond the window: at least 54 bytes of stream each (CopyData, XLogData and Insert headers). */
 const oneRead = 1400;
 const backlog = 20_000;
-let cluster: Cluster;
-let rabbit: RabbitMqServer;
-let direct: pg.Client;
+let rig: StreamRig;
 let proxy: TestProxy;
 
 /** The publish stream's row of SHOW STREAMS. */
 async function streamRow(): Promise<Record<string, string | null>> {
-  const admin = new pg.Client({ ...proxy.client('ops', 'polyproxy'), password: 'ops-secret' });
-  await admin.connect();
-  try {
-    const { rows } = await admin.query('SHOW STREAMS');
-    const row = rows.find((r) => r.consumer === 'publish' && r.slot === slot);
-    if (!row) throw new Error('no publish stream in SHOW STREAMS');
-    return row;
-  } finally {
-    await admin.end();
-  }
+  const row = (await showStreams(proxy)).find((r) => r.consumer === 'publish' && r.slot === slot);
+  if (!row) throw new Error('no publish stream in SHOW STREAMS');
+  return row;
 }
 
 beforeAll(async () => {
-  [cluster, rabbit] = await Promise.all([startCluster({ shards: 1, replicasPerShard: 0 }), startRabbitMq()]);
-  const primary = cluster.shards[0]!.primary;
-  await primary.psql('CREATE DATABASE app');
-  direct = new pg.Client({
-    host: primary.host,
-    port: primary.port,
-    user: 'postgres',
-    password: cluster.password,
-    database: 'app',
+  rig = await startStreamRig({
+    rabbitmq: true,
+    schema: 'CREATE TABLE bp_items (id int PRIMARY KEY, v text NOT NULL)',
   });
-  await direct.connect();
-  await direct.query('CREATE TABLE bp_items (id int PRIMARY KEY, v text NOT NULL)');
-  await declareQueue(rabbit.url, 'bp', 'bp', 'items.*');
+  await declareQueue(rig.rabbit.url, 'bp', 'bp', 'items.*');
   const publish = {
-    rabbitmq: { url: rabbit.url },
+    rabbitmq: { url: rig.rabbit.url },
     slot,
     publication: slot,
     max_in_flight: window,
@@ -56,34 +37,21 @@ beforeAll(async () => {
     connect_timeout: '1s',
     tables: { bp_items: { rabbitmq: { exchange: 'bp', routing_key: 'items.{op}' } } },
   };
-  proxy = await startTestProxy({
-    databasesYaml: [
-      '  app:',
-      `    backend: { user: postgres, password: ${JSON.stringify(cluster.password)}, database: app }`,
-      '    pool: { mode: transaction, size: 2 }',
-      `    shards: [{ primary: "${primary.host}:${primary.port}" }]`,
-    ].join('\n'),
-    pluginsYaml: `  publish: ${JSON.stringify(publish)}`,
-    extraUsers: ['{ name: ops, password: ops-secret, admin: true }'],
-  });
-  await slotActive(direct, slot);
+  proxy = await rig.startProxy({ publish });
+  await slotActive(rig.direct, slot);
 }, 180_000);
 
-afterAll(async () => {
-  await proxy?.close();
-  await direct?.end().catch(() => {});
-  await Promise.all([rabbit?.stop(), cluster?.stop()]);
-}, 60_000);
+afterAll(() => rig?.stop(), 60_000);
 
 describe('publishing while the broker is down', () => {
   it('holds at most about max_in_flight changes in memory, keeps the WAL in the slot, then delivers everything', async () => {
-    await rabbit.kill();
+    await rig.rabbit.kill();
     for (let t = 0; t < backlog / 100; t++) {
       const inserts = Array.from(
         { length: 100 },
         (_, i) => `INSERT INTO bp_items VALUES (${t * 100 + i}, 'v')`,
       );
-      await direct.query(`BEGIN; ${inserts.join('; ')}; COMMIT`);
+      await rig.direct.query(`BEGIN; ${inserts.join('; ')}; COMMIT`);
     }
     // The stream has read changes while the broker was down. Whether it fills its window before a publish
     // fails depends on how fast the dead broker refuses (a failed session replays from the confirmed
@@ -92,15 +60,15 @@ describe('publishing while the broker is down', () => {
       timeoutMs: 60_000,
       what: 'the stream to read changes',
     });
-    const { rows } = await direct.query<{ behind: boolean }>(
+    const { rows } = await rig.direct.query<{ behind: boolean }>(
       'SELECT confirmed_flush_lsn < pg_current_wal_lsn() AS behind FROM pg_replication_slots WHERE slot_name = $1',
       [slot],
     );
     expect(rows[0]!.behind).toBe(true);
 
-    await rabbit.restart();
-    await caughtUp(direct, slot, 240_000);
-    const messages = await takeAll(rabbit.url, 'bp');
+    await rig.rabbit.restart();
+    await caughtUp(rig.direct, slot, 240_000);
+    const messages = await takeAll(rig.rabbit.url, 'bp');
     expect(new Set(messages.map((m) => m.key!.id)).size).toBe(backlog);
     // Reading pauses at the window; what one network read (64 KiB) already brought is still taken.
     const peak = Number((await streamRow()).queued_peak);
