@@ -10,7 +10,7 @@ import type {
   InsertFromSelect,
   WriteFromRead,
   WriteWithSubqueries,
-} from '../router/sharding/route-write-from-read.js';
+} from '../router/sharding/write-from-read.js';
 import { inlineParams, toSql } from './sql-text.js';
 
 export function planWriteFromRead(

@@ -2,7 +2,7 @@
 import type { Node, ParamValues } from './ast-values.js';
 import type { HashKeyType } from './pg-hash.js';
 import type { ViewLookup } from './relation-kinds.js';
-import type { Refusal, WriteFromRead } from './route-write-from-read.js';
+import type { Refusal, WriteFromRead } from './write-from-read.js';
 import type { ShardMap, TablePlacement } from './shard-map.js';
 
 /** What the router knows of a table from the catalog: its key's hash type and its columns in order. */

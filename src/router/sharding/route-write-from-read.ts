@@ -2,41 +2,9 @@
 // distributed write writes (postgres_fdw has no two-phase commit, so the coordinator never writes).
 import { findInTree } from '../ast-walk.js';
 import { nodeKind, type Node } from './ast-values.js';
-import type { HashKeyType } from './pg-hash.js';
 import type { TablePlacement } from './shard-map.js';
 import { unsupported, type RouteContext, type ShardRoute } from './route-types.js';
-
-/** INSERT … SELECT: the SELECT runs on the coordinator; its rows are inserted split by the target's shard key. */
-export interface InsertFromSelect {
-  kind: 'insert-select';
-  table: string;
-  placement: TablePlacement;
-  keyType: HashKeyType;
-  /** The shard key's position among the SELECT's output columns. */
-  keyIndex: number;
-  /** `{ SelectStmt }` with the INSERT's WITH clause moved into it. */
-  select: Node;
-  /** The InsertStmt without its rows: target, columns, ON CONFLICT DO NOTHING, RETURNING. */
-  insert: Node;
-}
-
-/** UPDATE or DELETE whose uncorrelated subqueries are evaluated first and written in as constants. */
-export interface WriteWithSubqueries {
-  kind: 'subquery-values';
-  table: string;
-  /** The whole statement, `{ UpdateStmt }` or `{ DeleteStmt }`. */
-  stmt: Node;
-  /** SubLink bodies inside `stmt` (the same objects), each to be replaced by its value. */
-  sublinks: Node[];
-}
-
-export type WriteFromRead = InsertFromSelect | WriteWithSubqueries;
-
-/** Why the statement is refused when there is no coordinator to read for it. */
-export interface Refusal {
-  message: string;
-  hint?: string;
-}
+import type { Refusal } from './write-from-read.js';
 
 const writeKinds = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
 

@@ -180,9 +180,14 @@ describe('subqueries over other sharded tables in a statement pinned to one shar
   });
 
   it('applies the same rule to UPDATE, DELETE and INSERT', () => {
+    // The coordinator evaluates these subqueries first; the write then runs with their values.
     for (const sql of [
       `UPDATE lineitem SET l_quantity = 0 WHERE l_orderkey = ${a} AND l_partkey IN (SELECT p_partkey FROM part)`,
       `DELETE FROM lineitem WHERE l_orderkey = ${a} AND l_partkey = (SELECT min(p_partkey) FROM part)`,
+    ]) {
+      expect(route(sql), sql).toMatchObject({ kind: 'write-from-read', write: { kind: 'subquery-values' } });
+    }
+    for (const sql of [
       `INSERT INTO lineitem (l_orderkey, l_partkey) VALUES (${a}, (SELECT max(p_partkey) FROM part))`,
       'INSERT INTO notes SELECT count(*) FROM lineitem',
       'INSERT INTO nation SELECT DISTINCT l_suppkey FROM lineitem',

@@ -147,7 +147,10 @@ describe('routeStatement', () => {
         }
       ).selectStmt.SelectStmt.valuesLists.length;
     expect(rowsOf(shardOf(a))).toBe(2);
-    expect(route('INSERT INTO users (id) SELECT 1')).toMatchObject({ kind: 'unsupported' });
+    expect(route('INSERT INTO users (id) SELECT 1')).toMatchObject({
+      kind: 'write-from-read',
+      write: { kind: 'insert-select', keyIndex: 0 },
+    });
     expect(route("INSERT INTO users (name) VALUES ('x')")).toMatchObject({
       kind: 'unsupported',
       message: expect.stringContaining('shard key'),
