@@ -1,19 +1,17 @@
 // The publish plugin's crash check, the same for every broker: write while the broker and then the publishing proxy
 // die, start another proxy, and check that every committed row arrived, none rolled back, per key in commit order.
 import { expect } from 'vitest';
-import { caughtUp, firstArrivals, type Message } from './publish-helpers.js';
-import type { Plugins, SpawnedProxy, StreamRig } from './stream-rig.js';
+import { caughtUp, firstArrivals, slotActive, type Message } from './publish-helpers.js';
+import type { Plugins, StreamRig } from './stream-rig.js';
 
 export interface CrashRun {
   rig: StreamRig;
   /** A table `(id int PRIMARY KEY, v int NOT NULL)` that `publish` publishes. */
   table: string;
   slot: string;
-  /** The proxy publishing the table now (the built CLI, killed mid-stream). */
-  publishing: SpawnedProxy;
   /** The broker, killed (SIGKILL) and restarted mid-stream. */
   broker: { kill(): Promise<void>; restart(): Promise<void> };
-  /** The plugins of the publishing proxy, given to its successor too. */
+  /** The plugins of the publishing proxy (the built CLI, killed mid-stream), given to its successor too. */
   plugins: Plugins;
   /** Every message now waiting for a consumer, taken off the broker. */
   takeAll(): Promise<Message[]>;
@@ -45,8 +43,10 @@ function writer(rig: StreamRig, table: string) {
   return { committed, load };
 }
 
-/** Runs the crashes and asserts at-least-once delivery of committed rows only, in commit order per key. */
+/** Starts the publishing proxy, runs the crashes and asserts at-least-once delivery of committed rows only, in commit order per key. */
 export async function checkDeliveryThroughCrashes(run: CrashRun): Promise<void> {
+  const publishing = await run.rig.spawnProxy(run.plugins);
+  await slotActive(run.rig.direct, run.slot);
   const { committed, load } = writer(run.rig, run.table);
   await load(200);
   // Killed right after the burst, while the stream still publishes it.
@@ -54,7 +54,7 @@ export async function checkDeliveryThroughCrashes(run: CrashRun): Promise<void> 
   await load(100);
   await run.broker.restart();
   await load(100);
-  await run.publishing.kill();
+  await publishing.kill();
   await load(100);
   await run.rig.startProxy(run.plugins);
   await caughtUp(run.rig.direct, run.slot, 120_000);

@@ -3,13 +3,12 @@
 // none from a rolled-back transaction, and per key the values first arrive in commit order.
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { checkDeliveryThroughCrashes } from './publish-crash-check.js';
-import { declareQueue, slotActive, takeAll } from './publish-helpers.js';
-import { startStreamRig, type SpawnedProxy, type StreamRig } from './stream-rig.js';
+import { declareQueue, takeAll } from './publish-helpers.js';
+import { startStreamRig, type StreamRig } from './stream-rig.js';
 
 const slot = 'polyproxy_publish_crash';
 
 let rig: StreamRig;
-let publishing: SpawnedProxy;
 
 const plugins = () => ({
   publish: {
@@ -28,8 +27,6 @@ beforeAll(async () => {
     schema: 'CREATE TABLE crash_items (id int PRIMARY KEY, v int NOT NULL)',
   });
   await declareQueue(rig.rabbit.url, 'crash', 'crash', 'items.*');
-  publishing = await rig.spawnProxy(plugins());
-  await slotActive(rig.direct, slot);
 }, 240_000);
 
 afterAll(() => rig?.stop(), 60_000);
@@ -40,7 +37,6 @@ describe('publishing through a broker crash and a proxy crash', () => {
       rig,
       table: 'crash_items',
       slot,
-      publishing,
       broker: rig.rabbit,
       plugins: plugins(),
       takeAll: () => takeAll(rig.rabbit.url, 'crash'),

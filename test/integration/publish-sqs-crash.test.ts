@@ -5,14 +5,13 @@
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { checkDeliveryThroughCrashes } from './publish-crash-check.js';
-import { slotActive, takeAllSqs } from './publish-helpers.js';
-import { startStreamRig, type SpawnedProxy, type StreamRig } from './stream-rig.js';
+import { takeAllSqs } from './publish-helpers.js';
+import { startStreamRig, type StreamRig } from './stream-rig.js';
 
 const slot = 'polyproxy_publish_sqs_crash';
 
 let rig: StreamRig;
 let queueUrl: string;
-let publishing: SpawnedProxy;
 
 const plugins = () => ({
   publish: {
@@ -34,8 +33,6 @@ beforeAll(async () => {
     new CreateQueueCommand({ QueueName: 'crash.fifo', Attributes: { FifoQueue: 'true' } }),
   );
   queueUrl = created.QueueUrl!;
-  publishing = await rig.spawnProxy(plugins());
-  await slotActive(rig.direct, slot);
 }, 240_000);
 
 afterAll(() => rig?.stop(), 60_000);
@@ -46,7 +43,6 @@ describe('publishing to SQS through a broker crash and a proxy crash', () => {
       rig,
       table: 'sqs_crash_items',
       slot,
-      publishing,
       broker: rig.elastic,
       plugins: plugins(),
       takeAll: () => takeAllSqs(rig.sqs, queueUrl),
