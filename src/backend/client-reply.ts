@@ -3,19 +3,25 @@ import type { Duplex } from 'node:stream';
 import { writeOrHold } from '../net/socket-input.js';
 import type { ReplySink, ShardChannel } from './shard-channel.js';
 
+type RoundDone = (err: Error | null) => void;
+
 /**
- * Streams a passthrough round's reply to the client with flow control, then releases the shard connection
- * and reports: the chunk lies in the connection's read buffer, so that socket waits until the client took it.
+ * Streams the replies of passthrough rounds on one shard connection to the client with flow control, then
+ * releases the connection and reports: a chunk lies in the connection's read buffer, so that socket waits
+ * until the client took it. Several rounds may be in flight on the connection (pipelined); each is reported
+ * in order, and the connection goes back after the last.
  */
 export class ClientReply implements ReplySink {
   private channel: ShardChannel | null = null;
   private client: Duplex | null = null;
-  private onDone: ((err: Error | null) => void) | null = null;
-  /** Writes the client has not yet drained; the round ends only after the last. */
+  /** The reports of the rounds in flight, oldest first. */
+  private readonly rounds: RoundDone[] = [];
+  /** How the oldest rounds ended, while the client has not yet taken all of their reply. */
+  private readonly ended: (Error | null)[] = [];
+  /** Writes the client has not yet drained; a round is reported only after them. */
   private holding = 0;
-  private ended: Error | null | undefined;
   private readonly resumed = () => {
-    if (--this.holding === 0 && this.ended !== undefined) this.finish();
+    if (--this.holding === 0) this.finish();
   };
 
   constructor(private readonly stopped: () => void) {}
@@ -25,12 +31,23 @@ export class ClientReply implements ReplySink {
     return this.holding > 0;
   }
 
-  start(channel: ShardChannel, client: Duplex, done: (err: Error | null) => void): void {
+  /** The connection the replies come from, while rounds are in flight there. */
+  get current(): ShardChannel | null {
+    return this.channel;
+  }
+
+  start(channel: ShardChannel, client: Duplex, done: RoundDone): void {
     this.channel = channel;
     this.client = client;
-    this.onDone = done;
+    this.rounds.length = 0;
+    this.rounds.push(done);
+    this.ended.length = 0;
     this.holding = 0;
-    this.ended = undefined;
+  }
+
+  /** Another round sent on the same connection: its reply follows those before it. */
+  append(done: RoundDone): void {
+    this.rounds.push(done);
   }
 
   forward(chunk: Buffer): void {
@@ -38,16 +55,21 @@ export class ClientReply implements ReplySink {
   }
 
   done(err: Error | null): void {
-    this.ended = err;
+    this.ended.push(err);
     if (this.holding === 0) this.finish();
   }
 
   private finish(): void {
-    const channel = this.channel!;
-    const done = this.onDone!;
-    this.channel = this.client = this.onDone = null;
-    this.stopped();
-    channel.release();
-    done(this.ended ?? null);
+    while (this.ended.length > 0) {
+      const err = this.ended.shift()!;
+      const done = this.rounds.shift()!;
+      if (this.rounds.length === 0) {
+        const channel = this.channel!;
+        this.channel = this.client = null;
+        this.stopped();
+        channel.release();
+      }
+      done(err);
+    }
   }
 }

@@ -37,8 +37,8 @@ export class ShardChannel implements RelayTarget {
   private readonly framer = new MessageFramer(1 << 30);
   private readonly rounds: Pending[] = [];
   lost = false;
-  /** A passthrough round in flight: its bytes go straight to the client. */
-  private forwarding: ReplySink | null = null;
+  /** Passthrough rounds in flight, oldest first: their bytes go straight to the client, round after round. */
+  private readonly forwards: ReplySink[] = [];
   /** The transaction status the server last reported. */
   status = 0x49;
   /** Rewrites this connection's errors before anyone reads them (a deadlock victim's cancel becomes 40P01). */
@@ -79,13 +79,17 @@ export class ShardChannel implements RelayTarget {
     );
   }
 
-  /** passthrough() to a sink, for callers that avoid promises and closures on the hot path. */
+  /**
+   * passthrough() to a sink, for callers that avoid promises and closures on the hot path. A round sent
+   * while earlier ones are still answered is pipelined: its reply follows theirs, each ended by its own
+   * ReadyForQuery.
+   */
   relay(message: Buffer, sink: ReplySink): void {
     if (this.lost) {
       sink.done(new ChannelLost(`connection to shard ${this.shard} was lost`), 0);
       return;
     }
-    this.forwarding = sink;
+    this.forwards.push(sink);
     this.conn.relay.sendEpoch++;
     this.conn.write(message);
   }
@@ -106,8 +110,9 @@ export class ShardChannel implements RelayTarget {
   // RelayTarget: the relay streams the server's bytes here.
 
   send(chunk: Buffer): void {
-    if (this.forwarding) {
-      this.forwarding.forward(chunk);
+    const f = this.forwards[0];
+    if (f) {
+      f.forward(chunk);
       return;
     }
     this.framer.feed(chunk, (type, buf, start, end) => {
@@ -125,11 +130,10 @@ export class ShardChannel implements RelayTarget {
     });
   }
 
-  /** The relay saw ReadyForQuery (already forwarded): a passthrough round is over. */
+  /** The relay saw ReadyForQuery (already forwarded): the oldest passthrough round is over. */
   onReady(status: number): void {
-    const f = this.forwarding;
+    const f = this.forwards.shift();
     if (!f) return;
-    this.forwarding = null;
     this.status = status;
     f.done(null, status);
   }
@@ -138,9 +142,8 @@ export class ShardChannel implements RelayTarget {
 
   onServerLost(): void {
     this.lost = true;
-    const f = this.forwarding;
-    this.forwarding = null;
-    f?.done(new ChannelLost(`connection to shard ${this.shard} was lost`), 0);
+    for (const f of this.forwards.splice(0))
+      f.done(new ChannelLost(`connection to shard ${this.shard} was lost`), 0);
     for (const r of this.rounds.splice(0))
       r.reject(new ChannelLost(`connection to shard ${this.shard} was lost`));
   }

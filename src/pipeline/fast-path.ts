@@ -19,10 +19,11 @@ import { tablesOf, travelsAsSent } from './statement-tables.js';
 export class FastPath extends ShardConnections {
   /** Where the last statement run went, for metrics: one shard, several, or nowhere (the proxy answered). */
   lastRoute: 'single-shard' | 'scatter' | 'coordinator' | 'proxy' = 'proxy';
-  /** The fast path's reply stream, reused statement after statement (one runs at a time). */
+  /** The fast path's reply stream, reused connection after connection (one relays at a time). */
   private readonly reply = new ClientReply(() => this.relayEnded());
-  /** The connection the fast path's reply comes from, while it comes. */
+  /** The connection the fast path's replies come from, while they come, and whether it is for writes. */
   private relaying: ServerConnection | null = null;
+  private relayWrite = false;
 
   /** The client does not take the fast path's reply, which holds its shard back (no fault of the shard's). */
   get replyHeld(): boolean {
@@ -135,6 +136,7 @@ export class FastPath extends ShardConnections {
     if (write && this.cluster.replicated(shard) && this.cluster.db.config.routing.read_your_writes !== 'off')
       return false;
     const c = this.cluster.channelNow(shard, write, this.readAfter(shard));
+    this.relayWrite = write;
     if (c) {
       if (!this.readyFor(c, prepare)) {
         c.release();
@@ -166,6 +168,26 @@ export class FastPath extends ShardConnections {
       },
       (err: Error) => done(err),
     );
+    return true;
+  }
+
+  /**
+   * Pipelines a round after those the fast path has in flight: sent at once on their connection when it
+   * serves the same shard the same way and has what the round needs; false, with nothing sent, otherwise.
+   */
+  appendNow(
+    shard: number,
+    write: boolean,
+    message: Buffer,
+    prepare: { name: string } | undefined,
+    done: (err: Error | null) => void,
+  ): boolean {
+    const c = this.reply.current;
+    if (!c || c.lost || this.block || c.shard !== shard) return false;
+    if (write !== this.relayWrite && this.cluster.replicated(shard)) return false;
+    if (!this.readyFor(c, prepare)) return false;
+    this.reply.append(done);
+    c.relay(message, this.reply);
     return true;
   }
 

@@ -127,10 +127,13 @@ export class EngineBinding implements Binding {
   /** Starts what waits: the first message on the fast path when it can go there, else the general path. */
   private pumpInbox(): void {
     const s = this.s;
-    if (s.running || this.host.closed || s.inbox.length === 0) return;
+    if (this.host.closed || s.inbox.length === 0) return;
     let started = false;
     try {
+      // Rounds behind the fast path's in flight may be pipelined after them; else they wait their turn.
+      if (s.running) return this.fast.appendWaiting();
       started = this.fast.startFast();
+      if (started) this.fast.appendWaiting();
     } catch (err) {
       // A malformed message, say: nothing was consumed, and the general path answers it with its error.
       // Anything else is a fault of the fast path; it must not escape into the socket's read callback.

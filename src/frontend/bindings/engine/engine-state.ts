@@ -143,6 +143,13 @@ export class EngineState {
     this.cancelled.clear();
   }
 
+  /** A pipelined statement follows the one that just ended on the same connection. */
+  nextStatement(): void {
+    this.host.clock.answered();
+    this.host.clock.waitingSince = Date.now();
+    this.cancelled.clear();
+  }
+
   /** The connections running this client's statement that still owe a reply. */
   statementConnections(): ServerConnection[] {
     const conns = [...this.runner.inFlight];

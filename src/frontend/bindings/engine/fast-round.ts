@@ -20,9 +20,8 @@ import { sameTypes, type ClientStatement, type EngineState } from './engine-stat
 type Prepare = { name: string; parse: Buffer } | undefined;
 
 export class FastRound {
-  /** The fast path's statement in flight and when it started, for its metrics. */
-  private throughInfo: StatementInfo | null = null;
-  private throughStarted = 0;
+  /** The fast path's statements in flight (several when pipelined) and when each was sent, for their metrics. */
+  private readonly flights: { info: StatementInfo; started: number }[] = [];
   /** Inside startThrough(): a statement that ends at once leaves the next one to it. */
   private starting = false;
 
@@ -40,6 +39,18 @@ export class FastRound {
     if (m.type === Frontend.Query) return this.fastQuery(m.text(), m.whole, 1);
     if (m.type === Frontend.Parse || m.type === Frontend.Bind) return this.fastRound();
     return false;
+  }
+
+  /**
+   * Pipelining: while the fast path's rounds are in flight, the rounds waiting behind them that would take
+   * the fast path to the same shard connection follow at once, their replies after the earlier ones. The
+   * first round that needs anything else waits until every reply came, as before.
+   */
+  appendWaiting(): void {
+    const s = this.s;
+    while (this.flights.length > 0 && s.inbox.length > 0 && s.pending.length === 0 && !s.host.closed) {
+      if (!this.startFast()) return;
+    }
   }
 
   /** Statements may go by a fast path: no failed round to skip, no open block, nothing plugins claim. */
@@ -219,8 +230,8 @@ export class FastRound {
     // A read the cache may answer, or a write the commit hooks must hear of, takes the general path.
     if (!s.mayPassThrough(info) || (s.cache?.looksUp && mayBeCached(info))) return false;
     target = s.chosen(target, info)!;
-    this.throughInfo = info;
-    this.throughStarted = performance.now();
+    if (this.flights.length > 0) return this.appendThrough(count, target, bytes, prepare, info);
+    this.flights.push({ info, started: performance.now() });
     s.running = true;
     this.starting = true;
     const ok = s.runner.passthroughNow(
@@ -233,6 +244,7 @@ export class FastRound {
     );
     this.starting = false;
     if (!ok) {
+      this.flights.length = 0;
       s.running = false;
       return false;
     }
@@ -243,13 +255,34 @@ export class FastRound {
     return true;
   }
 
+  /** startThrough() for a round behind others in flight: pipelined on their connection, or false. */
+  private appendThrough(
+    count: number,
+    target: RouteTarget,
+    bytes: Buffer,
+    prepare: Prepare,
+    info: StatementInfo,
+  ): boolean {
+    const s = this.s;
+    if (!s.runner.appendNow(target.shard, target.write, bytes, prepare, this.afterThrough)) return false;
+    this.flights.push({ info, started: performance.now() });
+    s.inbox.splice(0, count);
+    return true;
+  }
+
   /** A statement of the fast path is over: its reply, or its error, went to the client. */
   private readonly afterThrough = (err: Error | null): void => {
     const s = this.s;
+    const flight = this.flights.shift();
     if (err) {
       s.sendError(err);
       s.ready();
-    } else s.statementDone(this.throughInfo, 'single-shard', this.throughStarted);
+    } else if (flight) s.statementDone(flight.info, 'single-shard', flight.started);
+    if (this.flights.length > 0) {
+      // The next pipelined statement runs on the shard from now: query_timeout counts from here.
+      s.nextStatement();
+      return;
+    }
     s.running = false;
     if (!this.starting) s.pump();
   };
