@@ -58,6 +58,7 @@ export class ResponseRelay {
   private internal: InternalQuery[] = [];
 
   private header = Buffer.allocUnsafe(5);
+  private readonly statusBody = Buffer.allocUnsafe(1);
   private headerLen = 0;
   private type = 0;
   private bodyLeft = 0;
@@ -160,11 +161,16 @@ export class ResponseRelay {
       }
       if (this.bodyLeft === 0) runStart = this.finishMessage(chunk, runStart, pos);
     }
-    if (pos > runStart && !this.dropping) this.emit(chunk.subarray(runStart, pos));
+    if (pos > runStart && !this.dropping) this.emitPart(chunk, runStart, pos);
   }
 
   private emit(b: Buffer): void {
     if (this.target && b.length > 0) this.target.send(b);
+  }
+
+  /** Bytes [from, to) of a chunk: the chunk itself when that is all of it (a whole reply in one read). */
+  private emitPart(chunk: Buffer, from: number, to: number): void {
+    this.emit(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
   }
 
   private startMessage(type: number, size: number): void {
@@ -186,7 +192,11 @@ export class ResponseRelay {
       type === Backend.ParameterStatus ||
       (internal && type === Backend.DataRow);
     if (inspect && this.bodyLeft <= collectLimit) {
-      this.collect = Buffer.allocUnsafe(this.bodyLeft);
+      // ReadyForQuery's one-byte status is read as soon as it is complete: one buffer serves every round.
+      this.collect =
+        type === Backend.ReadyForQuery && this.bodyLeft === 1
+          ? this.statusBody
+          : Buffer.allocUnsafe(this.bodyLeft);
       this.collected = 0;
     } else {
       this.collect = null;
@@ -206,7 +216,7 @@ export class ResponseRelay {
     switch (this.type) {
       case Backend.ReadyForQuery:
         // The reply must reach the client before the connection can be handed to someone else.
-        if (!this.dropping && pos > runStart) this.emit(chunk.subarray(runStart, pos));
+        if (!this.dropping && pos > runStart) this.emitPart(chunk, runStart, pos);
         this.onReadyForQuery(body ? body[0] : 0x49);
         return pos;
       case Backend.ErrorResponse:

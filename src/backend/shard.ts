@@ -60,6 +60,7 @@ export class Shard {
   private checkedListeners = new Set<() => void>();
   /** One choice object per host and reason, reused: routing allocates nothing per transaction. */
   private choices = new Map<Host, Map<string, RouteChoice>>();
+  private joinedReasons = new Map<string, Map<string, string>>();
 
   constructor(
     readonly index: number,
@@ -175,13 +176,14 @@ export class Shard {
 
   /** Replicas fit for a read: up, in recovery, within max lag and, when given, replayed past minLsn. */
   usableReplicas(minLsn: bigint | null): Host[] {
-    const maxLag = this.config.routing.max_replica_lag;
-    return this.hosts.filter((h) => {
-      const s = h.monitor.status;
-      if (!s.healthy || s.inRecovery !== true || s.lsn === null) return false;
-      if (this.tracker.lagMs(s.lsn) > maxLag) return false;
-      return minLsn === null || s.lsn >= minLsn;
-    });
+    return this.hosts.filter((h) => this.usable(h, minLsn));
+  }
+
+  private usable(h: Host, minLsn: bigint | null): boolean {
+    const s = h.monitor.status;
+    if (!s.healthy || s.inRecovery !== true || s.lsn === null) return false;
+    if (this.tracker.lagMs(s.lsn) > this.config.routing.max_replica_lag) return false;
+    return minLsn === null || s.lsn >= minLsn;
   }
 
   /** Where a statement runs: writes to the primary, reads to a usable replica (or the primary). */
@@ -193,6 +195,11 @@ export class Shard {
   ): RouteChoice | null {
     const primary = this.primary();
     if (access === 'write') return primary ? this.choice(primary, 'primary', reason) : null;
+    // One server and no replica (the usual unsharded database): every read goes to it, with no list to build.
+    if (this.hosts.length === 1 && primary && !this.usable(primary, null)) {
+      if (this.config.routing.primary_reads) return this.choice(primary, 'primary', reason);
+      return this.choice(primary, 'primary', this.joined(reason, 'no-usable-replica'));
+    }
     let candidates = this.usableReplicas(minLsn);
     if (exclude) candidates = candidates.filter((h) => !exclude.has(h.address));
     if (this.config.routing.primary_reads && primary) candidates.push(primary);
@@ -203,7 +210,16 @@ export class Shard {
     if (!primary) return null;
     const why =
       minLsn !== null && this.usableReplicas(null).length > 0 ? 'read-your-writes' : 'no-usable-replica';
-    return this.choice(primary, 'primary', `${reason},${why}`);
+    return this.choice(primary, 'primary', this.joined(reason, why));
+  }
+
+  /** `reason,why`, made once per pair: the choice cache then looks up a string whose hash is known. */
+  private joined(reason: string, why: string): string {
+    let byWhy = this.joinedReasons.get(reason);
+    if (!byWhy) this.joinedReasons.set(reason, (byWhy = new Map()));
+    let text = byWhy.get(why);
+    if (text === undefined) byWhy.set(why, (text = `${reason},${why}`));
+    return text;
   }
 
   private choice(host: Host, role: 'primary' | 'replica', reason: string): RouteChoice {

@@ -10,6 +10,8 @@ import { accessFor, type RouteOverride } from '../router/router.js';
 import type { Queued } from './session-plugins.js';
 import type { SessionPositions } from './session-positions.js';
 
+const noInfos: readonly StatementInfo[] = [];
+
 /** How many times a read is sent to another server when the one chosen cannot be reached. */
 const maxRouteAttempts = 3;
 
@@ -98,7 +100,7 @@ export class ServerAttach {
   }
 
   /** The server for the queued statements, by the router's rules. */
-  route(exclude?: Set<string>, infos: StatementInfo[] = this.queuedInfos()): RouteChoice | null {
+  route(exclude?: Set<string>, infos: readonly StatementInfo[] = this.queuedInfos()): RouteChoice | null {
     const { access, reason } = accessFor(infos, {
       override: this.s.override,
       sessionPooling: !this.s.transactionMode || this.s.pinned !== null,
@@ -123,11 +125,11 @@ export class ServerAttach {
    * connection of the server it routes to is at hand.
    */
   atOnce(info: StatementInfo | null): boolean {
-    const choice = this.route(undefined, info ? [info] : []);
+    const infos = info ? [info] : noInfos;
+    const choice = this.route(undefined, infos);
     if (
       !choice ||
-      (this.s.db.config.routing.read_your_writes_wait > 0 &&
-        this.s.positions.readAfter(info ? [info] : []) !== null)
+      (this.s.db.config.routing.read_your_writes_wait > 0 && this.s.positions.readAfter(infos) !== null)
     )
       return false;
     const conn = choice.host.pool.tryAcquire();

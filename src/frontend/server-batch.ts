@@ -1,7 +1,7 @@
 // The bytes a client session sends its server connection next: the client's own messages as slices of the read buffer, the proxy's between them.
 
 export class ServerBatch {
-  private out: Buffer[] = [];
+  private readonly out: Buffer[] = [];
   /** The open run of the client's own bytes: neighbouring messages of one read go as one slice. */
   private runBuf: Buffer | null = null;
   private runStart = 0;
@@ -27,7 +27,12 @@ export class ServerBatch {
 
   /** Ends the open run, so the read buffer it points into may be reused once the batch is taken. */
   seal(): void {
-    if (this.runBuf) this.out.push(this.runBuf.subarray(this.runStart, this.runEnd));
+    const buf = this.runBuf;
+    if (!buf) return;
+    // A run that is the whole read (one round in one read, the usual case) goes as it is: no view to make.
+    this.out.push(
+      this.runStart === 0 && this.runEnd === buf.length ? buf : buf.subarray(this.runStart, this.runEnd),
+    );
     this.runBuf = null;
   }
 
@@ -36,7 +41,7 @@ export class ServerBatch {
     this.seal();
     if (this.out.length === 0) return null;
     const data = this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
-    this.out = [];
+    this.out.length = 0;
     return data;
   }
 }

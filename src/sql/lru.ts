@@ -19,6 +19,9 @@ export class Lru<K, V> {
   private total = 0;
   hits = 0;
   misses = 0;
+  /** The key of the last hit and its value, while it is still the newest entry (undefined: none). */
+  private lastKey: K | undefined = undefined;
+  private lastHit: V | undefined = undefined;
 
   constructor(limits: number | LruLimits<K, V>) {
     if (typeof limits === 'number') {
@@ -35,6 +38,11 @@ export class Lru<K, V> {
   }
 
   get(key: K): V | undefined {
+    // The same key as the last hit is already the newest: no move, and a fresh string key is not hashed.
+    if (this.lastHit !== undefined && key === this.lastKey) {
+      this.hits++;
+      return this.lastHit;
+    }
     const v = this.map.get(key);
     if (v === undefined) {
       this.misses++;
@@ -43,10 +51,13 @@ export class Lru<K, V> {
     this.hits++;
     this.map.delete(key);
     this.map.set(key, v);
+    this.lastKey = key;
+    this.lastHit = v;
     return v;
   }
 
   set(key: K, value: V): void {
+    this.forgetLastHit();
     this.delete(key);
     if (this.costs) {
       const cost = this.limits!.cost(key, value);
@@ -60,9 +71,15 @@ export class Lru<K, V> {
   }
 
   delete(key: K): void {
+    if (key === this.lastKey) this.forgetLastHit();
     if (!this.map.delete(key) || !this.costs) return;
     this.total -= this.costs.get(key)!;
     this.costs.delete(key);
+  }
+
+  private forgetLastHit(): void {
+    this.lastKey = undefined;
+    this.lastHit = undefined;
   }
 
   get size(): number {

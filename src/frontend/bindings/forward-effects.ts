@@ -135,11 +135,16 @@ export function trackStatement(b: ForwardingBinding, info: StatementInfo): void 
     b.settings = new Map(b.startup);
     b.server?.applied.clear();
   }
-  for (const s of info.sets ?? []) {
+  if (info.sets) trackSets(b, info.sets);
+  if (info.sets || info.resetAll) b.serializable = serializableDefault(b.settings);
+}
+
+/** SET and RESET of a statement (only statements that have some reach here: no empty list per statement). */
+function trackSets(b: ForwardingBinding, sets: NonNullable<StatementInfo['sets']>): void {
+  for (const s of sets) {
     if (s.sql === null) b.settings.delete(s.name);
     else b.settings.set(s.name, s.sql);
     if (s.sql === null) b.server?.applied.delete(s.name);
     else b.server?.applied.set(s.name, s.sql);
   }
-  if (info.sets || info.resetAll) b.serializable = serializableDefault(b.settings);
 }
