@@ -61,8 +61,12 @@ async function replies(database: string, rounds: Buffer[][]): Promise<string[]> 
     const out: string[] = [];
     for (const messages of rounds) {
       conn.write(Buffer.concat(messages));
-      const got = await conn.untilReady(20_000);
-      out.push(got.map(describeMessage).filter(Boolean).join(' '));
+      // Messages sent at once may be several rounds: one reply per Query or Sync.
+      const ends = messages.filter((m) => m[0] === 0x51 || m[0] === 0x53).length;
+      const got: string[] = [];
+      for (let i = 0; i < ends; i++)
+        got.push((await conn.untilReady(20_000)).map(describeMessage).filter(Boolean).join(' '));
+      out.push(got.join(' | '));
     }
     return out;
   } finally {
@@ -129,6 +133,29 @@ describe('outside a block', () => {
       timeoutMs: 10_000,
     });
   });
+});
+
+it('cancels the one pipelined round that runs too long; the rounds behind it on its shard are answered', async () => {
+  const point = (key: number) => [
+    parse('', 'SELECT v FROM items WHERE id = $1'),
+    bind('', '', [String(key)]),
+    execute(),
+    sync,
+  ];
+  const sleeping = [
+    parse('', 'SELECT pg_sleep(600) FROM items WHERE id = $1'),
+    bind('', '', [String(keys[1])]),
+    execute(),
+    sync,
+  ];
+  // Learned first (one at a time), then sent at once: the sleeper and the reads behind it share a connection.
+  const pipelined = [...point(keys[1]), ...sleeping, ...point(keys[1]), ...point(keys[1])];
+  const rounds = [point(keys[1]), sleeping, pipelined];
+  const plain = await replies('plain', rounds);
+  expect(plain[2]).toBe(
+    '1 2 D C:SELECT 1 Z:I | 1 2 E:ERROR:57014:canceling statement due to user request Z:I | 1 2 D C:SELECT 1 Z:I | 1 2 D C:SELECT 1 Z:I',
+  );
+  expect(await replies('app', rounds)).toEqual(plain);
 });
 
 describe('inside a block', () => {
