@@ -116,22 +116,41 @@ export class InsertFromRead implements StatementPlan {
     const types = columns.map((col) => (binaryType(col.typeOid) ? col.typeOid : 0));
     const batch = Math.max(1, Math.min(1000, Math.floor(maxParams / n)));
     const done: Inserted = { count: 0, columns: null, rows: [] };
+    const fetch = () => runStatement(c, `FETCH ${batch} FROM ${cursor}`, noBound, formats);
+    // The next batch is read on the coordinator while this one is written on the shards.
+    let next = fetch();
     for (;;) {
-      const fetched = await runStatement(c, `FETCH ${batch} FROM ${cursor}`, noBound, formats);
-      const byShard = this.split(fetched.rows, n);
-      const targets = chs.filter((ch) => byShard.has(ch.shard));
-      const answers = await st.onEach(targets, (ch) => {
-        const rows = byShard.get(ch.shard)!;
-        const bound: BoundParams = {
-          types: rows.flatMap(() => types),
-          formats: rows.flatMap(() => formats.slice(0, n)),
-          values: rows.flat(),
-        };
-        return runStatement(ch, this.insertSql(rows.length, n), bound, st.formats);
-      });
-      this.add(done, answers);
-      if (fetched.rows.length < batch) return done;
+      const fetched = await next;
+      const more = fetched.rows.length === batch;
+      if (more) next = fetch();
+      try {
+        this.add(done, await this.insertBatch(this.split(fetched.rows, n), chs, { types, formats, n }, st));
+      } catch (err) {
+        if (more) await next.catch(() => undefined);
+        throw err;
+      }
+      if (!more) return done;
     }
+  }
+
+  /** One batch's rows on the shards their keys belong to, in parallel. */
+  private insertBatch(
+    byShard: Map<number, Row[]>,
+    chs: ShardChannel[],
+    shape: { types: number[]; formats: number[]; n: number },
+    st: StatementExec,
+  ): Promise<ShardAnswer[]> {
+    const { types, formats, n } = shape;
+    const targets = chs.filter((ch) => byShard.has(ch.shard));
+    return st.onEach(targets, (ch) => {
+      const rows = byShard.get(ch.shard)!;
+      const bound: BoundParams = {
+        types: rows.flatMap(() => types),
+        formats: rows.flatMap(() => formats.slice(0, n)),
+        values: rows.flat(),
+      };
+      return runStatement(ch, this.insertSql(rows.length, n), bound, st.formats);
+    });
   }
 
   /** Rows (without their key text) by the shard of their key. */
