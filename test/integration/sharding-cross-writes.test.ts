@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect } from './helpers/tools.js';
+import { hashShard } from '../../src/router/sharding/pg-hash.js';
 import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
 
 const rawTypes = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
@@ -65,8 +66,37 @@ async function table(c: pg.Client, name: string) {
   return answer(c, `SELECT * FROM ${name}`);
 }
 
+/** Hash-sharded tables and their keys; events is range-sharded by e_day (below 100, below 200, the rest). */
+const keys: Record<string, string> = {
+  customer: 'c_custkey',
+  orders: 'o_orderkey',
+  lineitem: 'l_orderkey',
+  archive: 'a_orderkey',
+  cust_totals: 't_custkey',
+};
+
+/** Every row on the shard the shard map gives its key, read on each shard directly. */
+async function expectPlaced(): Promise<void> {
+  for (let s = 0; s < 3; s++) {
+    const direct = await connect(shardClient(cluster, s));
+    try {
+      for (const [t, key] of Object.entries(keys)) {
+        const r = await direct.query({ text: `SELECT ${key}::text AS k FROM ${t}`, rowMode: 'array' });
+        const misplaced = (r.rows as string[][]).filter(([k]) => hashShard('int', BigInt(k), 3) !== s);
+        expect(misplaced, `${t} on shard ${s}`).toEqual([]);
+      }
+      const range = [`e_day >= 100`, `e_day < 100 OR e_day >= 200`, `e_day < 200`][s];
+      const events = await direct.query(`SELECT count(*)::int AS n FROM events WHERE ${range}`);
+      expect(events.rows[0].n, `events on shard ${s}`).toBe(0);
+    } finally {
+      await direct.end();
+    }
+  }
+}
+
 async function expectTablesEqual(): Promise<void> {
   for (const t of tables) expect(await table(sharded, t), t).toEqual(await table(single, t));
+  await expectPlaced();
 }
 
 /** The same write through the proxy and on the plain server: the same answer (tag, RETURNING rows). */
