@@ -16,6 +16,7 @@ import { metricsSource } from './proxy-metrics.js';
 import { loadParser } from './sql/parser.js';
 import path from 'node:path';
 import { loadPlugins, pluginDatabases } from './plugins/registry.js';
+import { closeReshards } from './reshard/job.js';
 import { renewParticipants, startParticipants } from './reshard/participant.js';
 import type { PluginHost } from './plugins/host.js';
 
@@ -136,7 +137,7 @@ export async function startProxy(initial: Config, opts: ProxyOptions = {}): Prom
       clearInterval(timeouts);
       await listener.shutdown(config.shutdown_timeout);
       await plugins.stop();
-      await Promise.all(participants.map((p) => p.stop()));
+      await Promise.all([...participants.map((p) => p.stop()), closeReshards(databases.values())]);
       await Promise.all([...databases.values()].map((db) => db.close()));
       await new Promise<void>((resolve) => (admin ? admin.server.close(() => resolve()) : resolve()));
       log.info('polyproxy stopped');

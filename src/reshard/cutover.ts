@@ -38,6 +38,8 @@ export interface CutoverResult {
   readonly catchUpMs: number;
   /** Comparing both sides, and moving the sequences forward. */
   readonly verifyMs: number;
+  /** The work of options.beforeSwitch (the reverse slots); 0 without it. */
+  readonly beforeSwitchMs: number;
   readonly checks: readonly TableCheck[];
   /** Proxy instances that paused and switched together, this one included. */
   readonly instances: number;
@@ -112,15 +114,23 @@ export async function cutOver(
       throw new Error(`verification failed: ${differing.map((c) => `${c.table}: ${c.problem}`).join('; ')}`);
     const { source, target } = stream.plan;
     await before(deadline, 'moving the sequences', copySequences(source, target));
-    if (options.beforeSwitch) await before(deadline, 'the reverse slots', options.beforeSwitch());
     const verifyMs = Date.now() - started - drainMs - catchUpMs;
+    if (options.beforeSwitch) await before(deadline, 'the reverse slots', options.beforeSwitch());
+    const beforeSwitchMs = Date.now() - started - drainMs - catchUpMs - verifyMs;
     const old = switchShards(db, prepared);
     gate.open();
     const pausedMs = Date.now() - started;
     await peers
       ?.switch(id)
       .catch((error: Error) => log.warn('reshard switch not sent', { err: error.message }));
-    const times = { pausedMs, drainMs, catchUpMs, verifyMs, instances: 1 + (peers?.count ?? 0) };
+    const times = {
+      pausedMs,
+      drainMs,
+      catchUpMs,
+      verifyMs,
+      beforeSwitchMs,
+      instances: 1 + (peers?.count ?? 0),
+    };
     log.info('reshard switched', { database: db.name, ...times, shards: next.shards.length });
     void Promise.all(old.map((shard) => shard.close())).catch(() => {});
     return { ...times, checks, id };

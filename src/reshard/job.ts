@@ -42,6 +42,7 @@ export class ReshardJob {
   /** Settles when the job has switched, failed or been cancelled. */
   readonly done: Promise<void>;
   private cancelling = false;
+  private closing = false;
   /** A REVERT or FINISH under way: the other waits. */
   private endingNow = false;
 
@@ -108,14 +109,17 @@ export class ReshardJob {
       this.checkCancelled();
       this.phase = 'cutover';
       const reverse = new ReverseStream(this.reshard.plan, this.from.sharding!, this.log);
-      // The reverse slots are made while statements are held, so they start where the new shards start serving.
-      this.cutover = await cutOver(this.db, this.reshard, this.next, {
-        ...this.cutoverOptions(),
-        beforeSwitch: () => reverse.create(),
-      }).catch(async (error: unknown) => {
+      try {
+        await reverse.prepare();
+        // The reverse slots are made while statements are held, so they start where the new shards serve from.
+        this.cutover = await cutOver(this.db, this.reshard, this.next, {
+          ...this.cutoverOptions(),
+          beforeSwitch: () => reverse.create(),
+        });
+      } catch (error) {
         await reverse.drop().catch(() => {});
         throw error;
-      });
+      }
       this.reverse = reverse;
       reverse.start();
       this.phase = 'reverse';
@@ -140,6 +144,13 @@ export class ReshardJob {
 
   private checkCancelled(): void {
     if (this.cancelling) throw new Error('cancelled');
+    if (this.closing) throw new Error('the proxy closed');
+  }
+
+  /** The proxy closes: the streams stop, their slots keep the position (FINISH or REVERT, or a resume, later). */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([this.reshard.stop(), this.reverse?.stop()]);
   }
 
   /** Before the switch: stops the phases and drops the slots and publications; the old shards serve as before. */
@@ -220,6 +231,14 @@ export class ReshardJob {
 }
 
 const jobs = new Set<ReshardJob>();
+
+/** Stops the streams of the reshards of `databases` (a proxy closing); the jobs are forgotten. */
+export async function closeReshards(databases: Iterable<Database>): Promise<void> {
+  const closing = new Set(databases);
+  const mine = [...jobs].filter((job) => closing.has(job.db));
+  for (const job of mine) jobs.delete(job);
+  await Promise.all(mine.map((job) => job.close()));
+}
 
 /** Every reshard job of this process, the finished ones included (SHOW RESHARD, metrics). */
 export const liveReshards = (): Iterable<ReshardJob> => jobs.values();

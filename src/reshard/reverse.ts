@@ -2,10 +2,11 @@
 // forward stream's code with the sides swapped), so RESHARD ... REVERT returns to the old shards without loss.
 import type { ShardingConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
+import type { ServerLogin } from '../streams/stream-lock.js';
 import { ShardMap } from '../router/sharding/shard-map.js';
 import { withClient } from './connect.js';
 import { createPublication, dropSlot, markTable } from './copy.js';
-import { slotOf, type ReshardPlan, type TableFacts } from './plan.js';
+import { slotName, slotOf, type ReshardPlan, type TableFacts } from './plan.js';
 import { ReshardStreams } from './stream.js';
 import { loadTables } from './tables.js';
 import { verify, type TableCheck } from './verify.js';
@@ -37,21 +38,29 @@ export class ReverseStream {
     this.map = new ShardMap(oldSharding, forward.source.length);
   }
 
-  /**
-   * A publication and a slot on each new primary, made while the cutover holds statements and both sides are
-   * equal: the slots start where the new shards start serving, so no snapshot copy is needed.
-   */
-  async create(): Promise<void> {
+  /** Before the cutover: the tables, and a publication on each new primary (leftovers of an earlier try dropped). */
+  async prepare(): Promise<void> {
     this.tables = await loadTables(this.plan.source[0]!, this.map);
     await this.drop();
     await Promise.all(
-      this.plan.source.map(async (server, shard) => {
-        const slot = slotOf(this.plan, shard);
-        await createPublication(server, slot, this.tables);
-        await withClient(server, (c) =>
-          c.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slot]),
-        );
-      }),
+      this.plan.source.map((server, shard) =>
+        createPublication(server, slotOf(this.plan, shard), this.tables),
+      ),
+    );
+  }
+
+  /**
+   * A slot on each new primary, made while the cutover holds statements and both sides are equal: the slots
+   * start where the new shards start serving, so no snapshot copy is needed. (Made earlier, they would send
+   * the forward stream's own writes back to the old shards.)
+   */
+  async create(): Promise<void> {
+    await Promise.all(
+      this.plan.source.map((server, shard) =>
+        withClient(server, (c) =>
+          c.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slotOf(this.plan, shard)]),
+        ),
+      ),
     );
   }
 
@@ -94,4 +103,22 @@ export class ReverseStream {
       await withClient(server, (c) => c.query(`DROP TABLE IF EXISTS ${markTable}`));
     }
   }
+}
+
+/**
+ * FINISH without the job (the proxy restarted since the switch, its config naming the new shards): the
+ * reverse slots, publications and marker tables left on those shards. Returns how many slots were there.
+ */
+export async function dropLeftReverse(database: string, shards: readonly ServerLogin[]): Promise<number> {
+  let found = 0;
+  for (const [shard, server] of shards.entries()) {
+    const slot = slotName(database, shard, true);
+    const { rowCount } = await withClient(server, (c) =>
+      c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]),
+    );
+    found += rowCount ?? 0;
+    await dropSlot(server, slot);
+    await withClient(server, (c) => c.query(`DROP TABLE IF EXISTS ${markTable}`));
+  }
+  return found;
 }

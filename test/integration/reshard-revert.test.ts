@@ -255,4 +255,34 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     await direct.end();
     expect(onOld.rowCount).toBe(0);
   }, 120_000);
+
+  it('FINISH in a proxy restarted since the switch (its config naming the new shards) drops the reverse slots left', async () => {
+    const old = ['rr_old_0', 'rr_old_1', 'rr_old_2'];
+    const fresh = ['rr_new_0', 'rr_new_1'];
+    const first = await rig(old, fresh);
+    await first.admin.query('RESHARD shop TO two');
+    const switched = await reshardRow(first.admin, (r) => r.status !== 'running');
+    expect([switched.status, switched.phase]).toEqual(['switched', 'reverse']);
+    await proxies.pop()!.close();
+    expect((await leftovers([...old, ...fresh])).filter((l) => l.startsWith('slot'))).toEqual([
+      'slot polyproxy_reshard_shop_r0',
+      'slot polyproxy_reshard_shop_r1',
+    ]);
+    const port = await freePort();
+    proxies.push(await startProxy(parseConfig(configYaml(port, fresh, fresh)), { logger: silentLogger }));
+    const admin = await connect({
+      ...first.app(),
+      port,
+      user: 'ops',
+      password: 'ops-secret',
+      database: 'polyproxy',
+    });
+    opened.push(admin);
+    await admin.query('RESHARD shop FINISH');
+    expect(await leftovers([...old, ...fresh])).toEqual([]);
+    const c = await connect({ ...first.app(), port });
+    opened.push(c);
+    const { rows } = await c.query('SELECT count(*)::int AS n FROM items');
+    expect(rows[0].n).toBe(initialItems);
+  }, 120_000);
 });

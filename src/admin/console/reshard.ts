@@ -2,14 +2,20 @@
 // it), cancels it before its switch, and after the switch goes back to the old shards or keeps the new ones.
 import { ProxyError } from '../../errors.js';
 import { createLogger } from '../../logger.js';
-import { reshardOf, startReshard, type ReshardJob } from '../../reshard/job.js';
+import type { Database } from '../../backend/database.js';
+import { reshardOf, startReshard } from '../../reshard/job.js';
+import { primariesOf } from '../../reshard/logins.js';
+import { dropLeftReverse } from '../../reshard/reverse.js';
 import type { ConsoleCommand } from './console-command.js';
 import type { ConsoleResult } from './console-result.js';
 
 const usage = 'usage: RESHARD <db> TO <target> | RESHARD <db> CANCEL | REVERT | FINISH';
 
 /** CANCEL, REVERT and FINISH act on the database's latest reshard; their failures reach the client as such. */
-async function endJob(job: ReshardJob | undefined, name: string, action: string): Promise<ConsoleResult> {
+async function endJob(db: Database, action: string): Promise<ConsoleResult> {
+  const job = reshardOf(db);
+  const name = db.name;
+  if (!job && action === 'FINISH') return finishWithoutJob(db);
   if (!job)
     throw new ProxyError('invalidParameterValue', `no reshard of "${name}" to ${action.toLowerCase()}`);
   const fail = (error: Error): never => {
@@ -38,6 +44,19 @@ async function endJob(job: ReshardJob | undefined, name: string, action: string)
   };
 }
 
+/** After a restart since the switch no job is left: FINISH still drops the reverse stream's slots. */
+async function finishWithoutJob(db: Database): Promise<ConsoleResult> {
+  const slots = await dropLeftReverse(db.name, primariesOf(db.config)).catch((error: Error) => {
+    throw new ProxyError('invalidParameterValue', error.message);
+  });
+  return {
+    tag: 'RESHARD',
+    notices: [
+      `no reshard of "${db.name}" in this proxy: ${slots} reverse slot(s) left on its shards dropped, with their publications`,
+    ],
+  };
+}
+
 export const reshard: ConsoleCommand = {
   name: 'RESHARD',
   args: '<db> TO <target> | <db> CANCEL | <db> REVERT | <db> FINISH',
@@ -49,7 +68,7 @@ export const reshard: ConsoleCommand = {
     if (!db) throw new ProxyError('unknownDatabase', `database "${name ?? ''}" does not exist`, usage);
     const action = verb?.toUpperCase();
     if (action && ['CANCEL', 'REVERT', 'FINISH'].includes(action) && target === undefined)
-      return endJob(reshardOf(db), db.name, action);
+      return endJob(db, action);
     if (action !== 'TO' || target === undefined)
       throw new ProxyError('syntaxError', 'RESHARD needs TO, CANCEL, REVERT or FINISH', usage);
     try {

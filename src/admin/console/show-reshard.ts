@@ -9,7 +9,7 @@ import { int, text } from './console-result.js';
 export const showReshard: ConsoleCommand = {
   name: 'SHOW RESHARD',
   description:
-    "one row per reshard: database, target, phase (reverse after the switch, until REVERT or FINISH), status, rows copied, rows streamed, lag in bytes, verification, paused ms (drain, catch-up, verify; the REVERT's once it ran), proxy instances switched, error",
+    "one row per reshard: database, target, phase (reverse after the switch, until REVERT or FINISH), status, rows copied, rows streamed, lag in bytes, verification, paused ms (drain, catch-up, verify, reverse slots; the REVERT's once it ran), proxy instances switched, error",
   async run(source) {
     const served = new Set(source.databases().values());
     const jobs = [...liveReshards()].filter((job) => served.has(job.db));
@@ -54,7 +54,9 @@ export const showReshard: ConsoleCommand = {
   },
 };
 
-const detailOf = (c: CutoverResult) => `drain ${c.drainMs}, catch-up ${c.catchUpMs}, verify ${c.verifyMs}`;
+const detailOf = (c: CutoverResult) =>
+  `drain ${c.drainMs}, catch-up ${c.catchUpMs}, verify ${c.verifyMs}` +
+  (c.beforeSwitchMs > 0 ? `, reverse slots ${c.beforeSwitchMs}` : '');
 
 function pauseDetail(cutover: CutoverResult | null, revert: CutoverResult | null): string | null {
   if (!cutover) return null;
