@@ -104,6 +104,9 @@ export class MysqlHandler implements StatementHandler {
     const names = this.claimedTables(stmt.ast);
     if (names.length !== cached.tables.size) return undefined;
     for (const name of names) if (this.catalog.fresh(name) !== cached.tables.get(name)) return undefined;
+    // Least recently used first: a statement in use stays while one-off texts (literal keys) come and go.
+    this.plans.delete(stmt.sql);
+    this.plans.set(stmt.sql, cached);
     return cached;
   }
 

@@ -17,6 +17,14 @@ const sessionSetup = [
   'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
 ];
 
+/**
+ * Prepared statements each pooled connection keeps (mysql2 closes the least recently used beyond): every
+ * distinct statement text is one, a literal key makes each text distinct, and the server refuses more than
+ * max_prepared_stmt_count (16382 by default) over all its connections; the pool takes at most half of that.
+ */
+export const preparedPerConnection = (poolSize: number): number =>
+  Math.min(256, Math.max(16, Math.floor(8192 / poolSize)));
+
 const mysqlPlugin: PolyproxyPlugin<MysqlConfig> = {
   name: 'mysql',
   polyproxy: '^0.1',
@@ -31,6 +39,7 @@ const mysqlPlugin: PolyproxyPlugin<MysqlConfig> = {
       password: config.password,
       database: config.database,
       connectionLimit: config.pool_size,
+      maxPreparedStatements: preparedPerConnection(config.pool_size),
       connectTimeout: config.connect_timeout,
       ssl: config.tls
         ? {
