@@ -1,15 +1,11 @@
 // Deadlocks across shards: each shard sees only a lock wait; the proxy finds the cycle and rolls one transaction back.
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect } from './helpers/tools.js';
-import { createAppDatabase, keyOnShard, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
+import { keyOnShard, shardedDatabasesYaml, startShardedRig, type ShardedRig } from './sharding-helpers.js';
 
-let cluster: Cluster;
-let proxy: TestProxy;
-let admin: pg.Client;
-const direct: pg.Client[] = [];
+let rig: ShardedRig;
 /** The test's clients through the proxy; ended after each test, which rolls back what they left open. */
 const clients: pg.Client[] = [];
 
@@ -17,7 +13,7 @@ const clients: pg.Client[] = [];
 const key = [keyOnShard(0, 1), keyOnShard(1, 1), keyOnShard(2, 1)];
 
 /** A client through the proxy; a statement that hangs is given up after 30 s rather than the test's timeout. */
-async function proxyClient(p: TestProxy = proxy): Promise<pg.Client> {
+async function proxyClient(p: TestProxy = rig.proxy): Promise<pg.Client> {
   const c = await connect({ ...p.client(), query_timeout: 30_000 });
   clients.push(c);
   return c;
@@ -46,12 +42,14 @@ function attempt(c: pg.Client, sql: string, params: unknown[] = []): Promise<Out
 }
 
 async function valuesByKey(): Promise<Map<number, number>> {
-  const rows = await Promise.all(direct.map(async (d) => (await d.query('SELECT id, v FROM accounts')).rows));
+  const rows = await Promise.all(
+    rig.direct.map(async (d) => (await d.query('SELECT id, v FROM accounts')).rows),
+  );
   return new Map(rows.flat().map((r) => [Number(r.id), Number(r.v)]));
 }
 
 /** polyproxy_cross_shard_deadlocks_total of database app, for deadlocks found one way. */
-async function deadlocksCounted(found = 'cycle', p: TestProxy = proxy): Promise<number> {
+async function deadlocksCounted(found = 'cycle', p: TestProxy = rig.proxy): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${p.adminPort}/metrics`)).text();
   const series = `polyproxy_cross_shard_deadlocks_total{database="app",found="${found}"}`;
   const line = text.split('\n').find((l) => l.startsWith(series));
@@ -61,7 +59,7 @@ async function deadlocksCounted(found = 'cycle', p: TestProxy = proxy): Promise<
 /** Open transactions of the test's shards that still wait for a lock (none once the deadlock is broken). */
 async function lockWaits(): Promise<number> {
   const counts = await Promise.all(
-    direct.map(async (d) =>
+    rig.direct.map(async (d) =>
       Number(
         (await d.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rows[0].count,
       ),
@@ -71,35 +69,24 @@ async function lockWaits(): Promise<number> {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
-  await createAppDatabase(cluster);
-  proxy = await startTestProxy({
-    databasesYaml: shardedDatabasesYaml({
-      cluster,
-      poolSize: 4,
-      sharding: { tables: { accounts: 'id' }, deadlock_check_interval: '200ms' },
-    }),
+  rig = await startShardedRig({
+    poolSize: 4,
+    sharding: { tables: { accounts: 'id' }, deadlock_check_interval: '200ms' },
+    direct: true,
   });
-  for (let i = 0; i < 3; i++) direct.push(await connect(shardClient(cluster, i)));
-  admin = await connect(proxy.client());
-  await admin.query('CREATE TABLE accounts (id int8 PRIMARY KEY, v int NOT NULL)');
+  await rig.sharded.query('CREATE TABLE accounts (id int8 PRIMARY KEY, v int NOT NULL)');
 });
 
 beforeEach(async () => {
-  await admin.query('DELETE FROM accounts');
-  await admin.query('INSERT INTO accounts (id, v) VALUES ($1, 0), ($2, 0), ($3, 0)', key);
+  await rig.sharded.query('DELETE FROM accounts');
+  await rig.sharded.query('INSERT INTO accounts (id, v) VALUES ($1, 0), ($2, 0), ($3, 0)', key);
 });
 
 afterEach(async () => {
   for (const c of clients.splice(0)) await c.end().catch(() => {});
 });
 
-afterAll(async () => {
-  await admin?.end().catch(() => {});
-  for (const d of direct) await d.end();
-  await proxy?.close();
-  await cluster?.stop();
-});
+afterAll(() => rig?.stop());
 
 describe('cross-shard deadlocks', () => {
   it('answers one of two clients 40P01 and lets the other commit', async () => {
@@ -209,7 +196,7 @@ describe('cross-shard deadlocks', () => {
   it('rolls back a transaction that waits past lock_wait_limit: a deadlock through two proxy instances', async () => {
     // Each instance runs one of the two transactions, so neither sees the cycle; the limit breaks it.
     const yaml = shardedDatabasesYaml({
-      cluster,
+      cluster: rig.cluster,
       poolSize: 4,
       sharding: { tables: { accounts: 'id' }, deadlock_check_interval: '200ms', lock_wait_limit: '2s' },
     });

@@ -6,67 +6,42 @@ import postgres from 'postgres';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
-import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
-import { startTestProxy, type TestProxy } from './helpers/proxy.js';
 import * as fe from '../../src/protocol/frontend-messages.js';
 import { waitFor } from '../../src/sandbox/wait.js';
 import { RawConnection } from './helpers/raw-client.js';
 import { connect } from './helpers/tools.js';
-import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
+import { hundredRanges, listSharding, startShardedRig, type ShardedRig } from './sharding-helpers.js';
 
-let cluster: Cluster;
-let proxy: TestProxy;
+let rig: ShardedRig;
 let client: pg.Client;
-const direct: pg.Client[] = [];
 
 /** Rows of a table on each shard, read directly. */
 async function perShard(sql: string): Promise<unknown[][]> {
-  return Promise.all(direct.map(async (d) => (await d.query({ text: sql, rowMode: 'array' })).rows));
+  return Promise.all(rig.direct.map(async (d) => (await d.query({ text: sql, rowMode: 'array' })).rows));
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
-  await createAppDatabase(cluster);
-  const databasesYaml = shardedDatabasesYaml({
-    cluster,
+  rig = await startShardedRig({
     sharding: {
       tables: {
         users: 'id',
         orders: 'user_id',
-        events: {
-          column: 'day',
-          algorithm: 'range',
-          ranges: [
-            { shard: 0, to: 100 },
-            { shard: 1, from: 100, to: 200 },
-            { shard: 2, from: 200 },
-          ],
-        },
-        tenants: {
-          column: 'region',
-          algorithm: 'list',
-          lists: [
-            { shard: 2, values: ['eu', 'uk'] },
-            { shard: 0, values: ['us'] },
-          ],
-        },
+        events: hundredRanges('day'),
+        tenants: listSharding('region', [
+          [2, ['eu', 'uk']],
+          [0, ['us']],
+        ]),
       },
       reference: ['countries'],
       // The native plans' own refusals are under test: no coordinator answers for them.
       coordinator: 'off',
     },
+    direct: true,
   });
-  proxy = await startTestProxy({ databasesYaml });
-  client = await connect(proxy.client());
-  for (let i = 0; i < 3; i++) direct.push(await connect(shardClient(cluster, i)));
+  client = rig.sharded;
 });
 
-afterAll(async () => {
-  await client?.end();
-  for (const d of direct) await d.end();
-  await proxy?.close();
-  await cluster?.stop();
-});
+afterAll(() => rig?.stop());
 
 describe('sharded session', () => {
   it('runs DDL on every shard', async () => {
@@ -219,7 +194,7 @@ describe('sharded session', () => {
   });
 
   it('serves postgres.js (Describe of statements, parameters, a transaction)', async () => {
-    const sql = postgres(proxy.url(), { max: 1, onnotice: () => {} });
+    const sql = postgres(rig.proxy.url(), { max: 1, onnotice: () => {} });
     try {
       const [one] = await sql`SELECT name FROM users WHERE id = ${5}`;
       expect(one).toEqual({ name: 'user5' });
@@ -260,7 +235,7 @@ describe('sharded session', () => {
   });
 
   it('cancels a statement running on several shards on all of them', async () => {
-    const c = await connect(proxy.client());
+    const c = await connect(rig.proxy.client());
     const sleeping = "SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'";
     try {
       const slow = c.query('SELECT pg_sleep(30) FROM users WHERE id IN (1, 2, 3)').then(
@@ -271,7 +246,7 @@ describe('sharded session', () => {
         what: 'every shard to run the statement',
       });
       const keys = c as unknown as { processID: number; secretKey: number };
-      const cancel = await RawConnection.connect(proxy.port);
+      const cancel = await RawConnection.connect(rig.proxy.port);
       cancel.write(fe.cancelRequest(keys.processID, keys.secretKey));
       await cancel.closed;
       expect(await slow).toMatchObject({ code: '57014' });
@@ -285,7 +260,7 @@ describe('sharded session', () => {
   });
 
   it('reports a DDL failure per shard', async () => {
-    await direct[1].query('CREATE TABLE only_on_one (x int)');
+    await rig.direct[1].query('CREATE TABLE only_on_one (x int)');
     const e = await client.query('CREATE TABLE only_on_one (x int)').then(
       () => null,
       (x: Error & { code: string; hint?: string }) => x,
