@@ -6,14 +6,20 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fe from '../../src/protocol/frontend-messages.js';
-import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { waitFor } from '../../src/sandbox/wait.js';
 import { RawConnection } from './helpers/raw-client.js';
-import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
+import type { Cluster } from '../../src/sandbox/postgres.js';
+import { directConfig, type TestProxy } from './helpers/proxy.js';
 import { connect } from './helpers/tools.js';
-import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
-
-const rawTypes = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
+import {
+  hundredRanges,
+  listSharding,
+  rawTypes,
+  shardClient,
+  sortedAnswer as answer,
+  startShardedRig,
+  type ShardedRig,
+} from './sharding-helpers.js';
 
 const schema = [
   'CREATE TABLE part (p_partkey int8 PRIMARY KEY, p_size int4, p_name text)',
@@ -49,23 +55,12 @@ function rows(): string[] {
   ];
 }
 
-let cluster: Cluster;
+let rig: ShardedRig;
 let proxy: TestProxy;
+let cluster: Cluster;
 let sharded: pg.Client;
 let single: pg.Client;
 let coordinator: pg.Client;
-
-async function answer(c: pg.Client, sql: string, values?: unknown[]) {
-  try {
-    const r = await c.query({ text: sql, values, rowMode: 'array', types: rawTypes });
-    const out = ((r.rows ?? []) as unknown[][]).map((row) => [...row]);
-    out.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-    return { rows: out, tag: `${r.command} ${r.rowCount ?? ''}` };
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    return { error: e.code ?? 'none', message: e.message };
-  }
-}
 
 /** Through the proxy and on the plain server: the same rows (in any order), never a refusal. */
 async function expectEqual(sql: string, values?: unknown[]): Promise<void> {
@@ -75,46 +70,25 @@ async function expectEqual(sql: string, values?: unknown[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
-  await createAppDatabase(cluster);
-  proxy = await startTestProxy({
-    databasesYaml: shardedDatabasesYaml({
-      cluster,
-      sharding: {
-        tables: {
-          lineitem: 'l_orderkey',
-          orders: 'o_orderkey',
-          part: 'p_partkey',
-          users: 'u_id',
-          events: {
-            column: 'e_day',
-            algorithm: 'range',
-            ranges: [
-              { shard: 0, to: 100 },
-              { shard: 1, from: 100, to: 200 },
-              { shard: 2, from: 200 },
-            ],
-          },
-          regions: {
-            column: 'r_code',
-            algorithm: 'list',
-            lists: [
-              { shard: 0, values: ['eu'] },
-              { shard: 1, values: ['us', 'sa'] },
-              { shard: 2, values: ['ap'] },
-            ],
-          },
-        },
-        reference: ['nation'],
+  rig = await startShardedRig({
+    sharding: {
+      tables: {
+        lineitem: 'l_orderkey',
+        orders: 'o_orderkey',
+        part: 'p_partkey',
+        users: 'u_id',
+        events: hundredRanges('e_day'),
+        regions: listSharding('r_code', [
+          [0, ['eu']],
+          [1, ['us', 'sa']],
+          [2, ['ap']],
+        ]),
       },
-    }),
+      reference: ['nation'],
+    },
+    single: 'sharding_coordinator',
   });
-  sharded = await connect(proxy.client());
-  const admin = await connect(directConfig('postgres'));
-  await admin.query('DROP DATABASE IF EXISTS sharding_coordinator');
-  await admin.query("CREATE DATABASE sharding_coordinator TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'");
-  await admin.end();
-  single = await connect(directConfig('sharding_coordinator'));
+  ({ proxy, cluster, sharded, single } = rig);
   for (const c of [sharded, single]) for (const sql of [...schema, ...rows()]) await c.query(sql);
   // The first coordinator statement creates the coordinator database.
   await expectEqual('SELECT count(*) FROM lineitem l JOIN part p ON p.p_partkey = l.l_partkey');
@@ -123,13 +97,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await coordinator?.end();
-  await sharded?.end();
-  await single?.end();
-  await proxy?.close();
-  await cluster?.stop();
-  const admin = await connect(directConfig('postgres'));
-  await admin.query('DROP DATABASE IF EXISTS sharding_coordinator');
-  await admin.end();
+  await rig?.stop();
 });
 
 describe('partitions', () => {

@@ -5,13 +5,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
-import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
-import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
+import type { Cluster } from '../../src/sandbox/postgres.js';
 import { connect } from './helpers/tools.js';
-import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
-
-/** Every value as the server's text: comparisons see exactly what PostgreSQL sent. */
-const rawTypes = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
+import { shardClient, sortedAnswer as answer, startShardedRig, type ShardedRig } from './sharding-helpers.js';
 
 const shardOf = (k: number) => hashShard('int', BigInt(k), 3);
 const parts = 30;
@@ -58,25 +54,11 @@ function rows(): string[] {
   ];
 }
 
+let rig: ShardedRig;
 let cluster: Cluster;
-let proxy: TestProxy;
 let sharded: pg.Client;
 let other: pg.Client;
 let single: pg.Client;
-
-type Answer = { rows: unknown[][]; tag: string } | { error: string; hint?: string; message: string };
-
-async function answer(c: pg.Client, sql: string): Promise<Answer> {
-  try {
-    const r = await c.query({ text: sql, rowMode: 'array', types: rawTypes });
-    const out = ((r.rows ?? []) as unknown[][]).map((row) => [...row]);
-    out.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-    return { rows: out, tag: `${r.command} ${r.rowCount ?? ''}` };
-  } catch (err) {
-    const e = err as Error & { code?: string; hint?: string };
-    return { error: e.code ?? 'none', hint: e.hint, message: e.message };
-  }
-}
 
 /**
  * Runs `sql` through the proxy and, unless the proxy refused it, on the plain server: 'refused' (0A000) or
@@ -92,39 +74,21 @@ async function check(sql: string, through = sharded): Promise<'refused' | 'equal
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
-  await createAppDatabase(cluster);
-  proxy = await startTestProxy({
-    databasesYaml: shardedDatabasesYaml({
-      cluster,
-      sharding: {
-        tables: { lineitem: 'l_orderkey', orders: 'o_orderkey', part: 'p_partkey', customer: 'c_custkey' },
-        reference: ['nation'],
-        // The native plans' own refusals are under test: no coordinator answers for them.
-        coordinator: 'off',
-      },
-    }),
+  rig = await startShardedRig({
+    sharding: {
+      tables: { lineitem: 'l_orderkey', orders: 'o_orderkey', part: 'p_partkey', customer: 'c_custkey' },
+      reference: ['nation'],
+      // The native plans' own refusals are under test: no coordinator answers for them.
+      coordinator: 'off',
+    },
+    single: 'sharding_wrong_results',
   });
-  sharded = await connect(proxy.client());
-  other = await connect(proxy.client());
-  const admin = await connect(directConfig('postgres'));
-  await admin.query('DROP DATABASE IF EXISTS sharding_wrong_results');
-  await admin.query("CREATE DATABASE sharding_wrong_results TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'");
-  await admin.end();
-  single = await connect(directConfig('sharding_wrong_results'));
+  ({ cluster, sharded, single } = rig);
+  other = await rig.connect();
   for (const c of [sharded, single]) for (const sql of [...schema, ...rows()]) await c.query(sql);
 });
 
-afterAll(async () => {
-  await sharded?.end();
-  await other?.end();
-  await single?.end();
-  await proxy?.close();
-  await cluster?.stop();
-  const admin = await connect(directConfig('postgres'));
-  await admin.query('DROP DATABASE IF EXISTS sharding_wrong_results');
-  await admin.end();
-});
+afterAll(() => rig?.stop());
 
 /** DDL through the proxy (every shard) and on the plain server. */
 async function both(sql: string): Promise<void> {
