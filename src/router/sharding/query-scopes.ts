@@ -102,7 +102,7 @@ class Builder {
       this.relation(scope, n.relation as Node, [], false, 'insert');
       // The inserted rows cannot name the target: their level sees only what the INSERT itself sees.
       if (n.selectStmt) this.statement(n.selectStmt, outer, visible);
-      this.nested([n.onConflictClause, n.returningList], scope, visible);
+      this.nested([n.onConflictClause, n.returningList, n.returningClause], scope, visible);
       return scope;
     }
     if (kind === 'UpdateStmt' || kind === 'DeleteStmt') {
@@ -112,7 +112,7 @@ class Builder {
       for (const item of extra) this.fromItem(item, scope, [], false, visible);
       for (const r of scope.relations) r.filter.push(...where);
       if (n.whereClause) scope.conditions.push(n.whereClause);
-      this.nested([n.whereClause, n.targetList, n.returningList], scope, visible);
+      this.nested([n.whereClause, n.targetList, n.returningList, n.returningClause], scope, visible);
       return scope;
     }
     // Not a query: nothing below it is read as a relation of this statement's levels.

@@ -40,7 +40,7 @@ export function insertSelectRoute(
       'the rows are inserted in batches, and a key met again in a later batch would be updated where PostgreSQL raises an error; use ON CONFLICT DO NOTHING, or UPDATE and INSERT separately',
     );
   }
-  if (findInTree(n.returningList, (key) => key === 'SubLink')) {
+  if (findInTree([n.returningList, n.returningClause], (key) => key === 'SubLink')) {
     return unsupported(
       `RETURNING with a subquery in INSERT … SELECT into sharded table "${table}" is not supported`,
       'return the inserted columns and read the rest in a statement of its own',
