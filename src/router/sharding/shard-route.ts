@@ -31,6 +31,12 @@ export function routeStatement(stmt: Node, ctx: RouteContext): ShardRoute {
       const inner = routeStatement(n.query as Node, ctx);
       if (inner.kind === 'single') return { ...inner, reason: `explain:${inner.reason}` };
       if (inner.kind === 'unsupported') return inner;
+      // Its SELECT alone on one shard would be a wrong plan, and EXPLAIN ANALYZE would write there alone.
+      if (inner.kind === 'write-from-read')
+        return unsupported(
+          'EXPLAIN of a write that reads across shards is not supported',
+          'use EXPLAIN ROUTE',
+        );
       const shards =
         'shards' in inner
           ? inner.shards

@@ -45,6 +45,11 @@ describe('INSERT … SELECT into a sharded table', () => {
     expect(named).toMatchObject({ write: { kind: 'insert-select', keyIndex: 0 } });
   });
 
+  it('refuses EXPLAIN of it (on one shard alone, EXPLAIN ANALYZE would write there only)', () => {
+    const r = route('EXPLAIN ANALYZE INSERT INTO archive (a_orderkey) SELECT o_orderkey FROM orders');
+    expect(r).toMatchObject({ kind: 'unsupported', hint: 'use EXPLAIN ROUTE' });
+  });
+
   it('moves the INSERT’s WITH clause into the SELECT the coordinator runs', () => {
     const r = route(
       'WITH x AS (SELECT o_orderkey FROM orders) INSERT INTO archive (a_orderkey) SELECT * FROM x',
