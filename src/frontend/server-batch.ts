@@ -1,7 +1,9 @@
 // The bytes a client session sends its server connection next: the client's own messages as slices of the read buffer, the proxy's between them.
 
 export class ServerBatch {
-  private readonly out: Buffer[] = [];
+  /** The batch's first part, and the others when there are more (a round in one read is one part). */
+  private first: Buffer | null = null;
+  private more: Buffer[] | null = null;
   /** The open run of the client's own bytes: neighbouring messages of one read go as one slice. */
   private runBuf: Buffer | null = null;
   private runStart = 0;
@@ -22,7 +24,12 @@ export class ServerBatch {
   /** Adds a message of the proxy's own (a renamed Parse, an injected Close). */
   push(b: Buffer): void {
     this.seal();
-    this.out.push(b);
+    this.add(b);
+  }
+
+  private add(b: Buffer): void {
+    if (this.first === null) this.first = b;
+    else (this.more ??= []).push(b);
   }
 
   /** Ends the open run, so the read buffer it points into may be reused once the batch is taken. */
@@ -30,7 +37,7 @@ export class ServerBatch {
     const buf = this.runBuf;
     if (!buf) return;
     // A run that is the whole read (one round in one read, the usual case) goes as it is: no view to make.
-    this.out.push(
+    this.add(
       this.runStart === 0 && this.runEnd === buf.length ? buf : buf.subarray(this.runStart, this.runEnd),
     );
     this.runBuf = null;
@@ -39,9 +46,11 @@ export class ServerBatch {
   /** Everything batched, as one buffer, and an empty batch; null when there is nothing. */
   take(): Buffer | null {
     this.seal();
-    if (this.out.length === 0) return null;
-    const data = this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
-    this.out.length = 0;
+    const first = this.first;
+    if (first === null) return null;
+    const data = this.more === null ? first : Buffer.concat([first, ...this.more]);
+    this.first = null;
+    this.more = null;
     return data;
   }
 }

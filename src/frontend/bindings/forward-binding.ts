@@ -142,7 +142,8 @@ export class ForwardBinding implements Binding, RelayTarget {
   }
 
   onData(chunk: Buffer): void {
-    this.host.clock.lastClientAt = Date.now();
+    const now = Date.now();
+    this.host.clock.lastClientAt = now;
     try {
       this.framer.feed(chunk, this.visit);
     } catch (err) {
@@ -153,7 +154,7 @@ export class ForwardBinding implements Binding, RelayTarget {
       }
       throw err;
     }
-    this.flush();
+    this.flush(now);
   }
 
   private readonly visit = (type: number, buf: Buffer, start: number, end: number): void => {
@@ -269,13 +270,14 @@ export class ForwardBinding implements Binding, RelayTarget {
     forwardMessage(this, type, buf, start, end, info);
   }
 
-  private flush(): void {
+  /** Sends the batch; `now` is the time of the read that filled it, when there was one. */
+  private flush(now?: number): void {
     this.batch.seal();
     const conn = this.server;
     if (!conn) return;
     const data = this.batch.take();
     if (!data) return;
-    this.host.clock.waitingSince = Date.now();
+    this.host.clock.waitingSince = now ?? Date.now();
     writeOrHold(conn.socket, data, this.socket);
   }
 
