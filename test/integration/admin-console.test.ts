@@ -81,7 +81,7 @@ describe('admin console', () => {
       'RELOAD',
       'PAUSE [db]',
       'RESUME [db]',
-      'RESHARD <db> TO <target> | <db> CANCEL',
+      'RESHARD <db> TO <target> | <db> CANCEL | <db> REVERT | <db> FINISH',
     ]);
   });
 

@@ -146,7 +146,11 @@ async function writeOnNewShards(config: pg.ClientConfig, ops: number): Promise<M
 }
 
 /** Whole tables on the old shards against what was acknowledged: every item once, on its old shard. */
-async function checkOldShards(old: string[], expected: Map<number, number>): Promise<void> {
+async function checkOldShards(
+  old: string[],
+  expected: Map<number, number>,
+  countries = ['de', 'fr', 'it', 'jp'],
+): Promise<void> {
   const seen = new Map<number, number>();
   for (const [shard, name] of old.entries()) {
     const c = await client(name);
@@ -158,8 +162,8 @@ async function checkOldShards(old: string[], expected: Map<number, number>): Pro
         expect(hashShard('int', BigInt(id), old.length), `item ${id} shard`).toBe(shard);
         seen.set(id, r.v);
       }
-      const countries = await c.query('SELECT code FROM countries ORDER BY code');
-      expect(countries.rows.map((r) => r.code)).toEqual(['de', 'fr', 'it', 'jp']);
+      const codes = await c.query('SELECT code FROM countries ORDER BY code');
+      expect(codes.rows.map((r) => r.code)).toEqual(countries);
       const tags = await c.query<{ tag: string }>('SELECT tag FROM notes');
       for (const { tag } of tags.rows) expect(hashShard('text', tag, old.length), `tag ${tag}`).toBe(shard);
     } finally {
@@ -220,6 +224,48 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     expect(onOld.rows).toEqual([{ v: 1 }]);
     const notes = await c.query('SELECT count(*)::int AS n FROM notes');
     expect(notes.rows[0].n).toBe(trickyTags.length);
+  }, 180_000);
+
+  it('reverts two proxy instances together: both serve the old shards again, nothing lost or failed', async () => {
+    const old = ['rp_old_0', 'rp_old_1', 'rp_old_2'];
+    const fresh = ['rp_new_0', 'rp_new_1'];
+    const { admin, app } = await rig(old, fresh);
+    const port2 = await freePort();
+    proxies.push(await startProxy(parseConfig(configYaml(port2, old, fresh)), { logger: silentLogger }));
+    let stop = false;
+    const loads = [
+      runLoad(app(), 4, 20_000, () => stop),
+      runLoad({ ...app(), port: port2 }, 4, 20_000, () => stop, 4),
+    ];
+    await sleep(300);
+    await admin.query('RESHARD shop TO two');
+    const switched = await reshardRow(admin, (r) => r.status !== 'running');
+    expect([switched.status, Number(switched.instances)]).toEqual(['switched', 2]);
+    await reshardRow(admin, (r) => Number(r.rows_streamed) > 0);
+    await admin.query('RESHARD shop REVERT');
+    const row = await reshardRow(admin, () => true);
+    await sleep(500);
+    stop = true;
+    const results = await Promise.all(loads);
+    console.log(
+      `REVERT on two proxy instances: held ${row.paused_ms} ms (${row.pause_detail_ms}), ` +
+        `longest statement ${Math.max(...results.map((r) => r.longestMs))} ms`,
+    );
+    expect([row.status, Number(row.instances), row.error]).toEqual(['reverted', 2, null]);
+    expect(results.flatMap((r) => r.failures)).toEqual([]);
+    expect(await leftovers([...old, ...fresh])).toEqual([]);
+    const expected = new Map<number, number>();
+    for (let id = 1; id <= initialItems; id++) expected.set(id, id % 7);
+    for (const r of results) for (const [id, v] of r.expected) expected.set(id, v);
+    await checkOldShards(old, expected, ['de', 'fr', 'jp']);
+    // The second instance writes to the old shards too.
+    const c = await connect({ ...app(), port: port2 });
+    opened.push(c);
+    await c.query('INSERT INTO items (id, v) VALUES (9999999, 2)');
+    const direct = await client(old[hashShard('int', 9_999_999n, 3)]!);
+    const onOld = await direct.query('SELECT v FROM items WHERE id = 9999999');
+    await direct.end();
+    expect(onOld.rows).toEqual([{ v: 2 }]);
   }, 180_000);
 
   it('FINISH keeps the new shards and leaves no slot, publication or marker on any server; CANCEL is refused', async () => {

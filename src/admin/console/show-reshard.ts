@@ -27,7 +27,7 @@ export const showReshard: ConsoleCommand = {
           lag ? lag.lagBytes.reduce((a, b) => a + b, 0) : null,
           checks ? `${checks.filter((c) => c.equal).length}/${checks.length} tables equal` : null,
           (job.revertCutover ?? job.cutover)?.pausedMs ?? null,
-          job.cutover?.instances ?? null,
+          (job.revertCutover ?? job.cutover)?.instances ?? null,
           pauseDetail(job.cutover, job.revertCutover),
           job.error,
         ];
