@@ -127,6 +127,23 @@ describe('paging a large partition', () => {
     expect(pages).toBeLessThanOrEqual(rowCount / pageSize + 1);
   });
 
+  it(`holds no more than a page ahead of a cursor over all ${rowCount} rows`, async () => {
+    const before = await pagesRead();
+    const cursor = client.query(new Cursor(sql, [], { rowMode: 'array' }));
+    let read = 0;
+    const ahead: number[] = [];
+    for (let batch = await cursor.read(300); batch.length; batch = await cursor.read(300)) {
+      expect(batch[0]).toEqual([read, `line ${read}`]);
+      read += batch.length;
+      // Rows fetched from Cassandra beyond those the client has: never more than the page being sent.
+      ahead.push((await pagesRead()) - before - Math.ceil(read / pageSize));
+    }
+    await cursor.close();
+    expect(read).toBe(rowCount);
+    expect(Math.max(...ahead)).toBeLessThanOrEqual(1);
+    expect(Math.min(...ahead)).toBeGreaterThanOrEqual(0);
+  });
+
   it('fetches only the pages a cursor reads (a closed cursor leaves the rest in Cassandra)', async () => {
     const before = await pagesRead();
     const cursor = client.query(new Cursor('SELECT seq FROM wide.events WHERE app = $1', ['big']));

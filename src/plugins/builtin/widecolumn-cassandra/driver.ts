@@ -18,11 +18,35 @@ const consistencyOf = (name: ConsistencyName): number =>
     local_one: levels.localOne,
   })[name];
 
+/** A page's rows as arrays in selector order, read by position (Row.values() walks each row's own keys). */
+function rowValues(result: cassandra.types.ResultSet): unknown[][] {
+  const names = (result.columns ?? []).map((c) => c.name);
+  const rows: unknown[][] = new Array<unknown[]>(result.rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = result.rows[i] as unknown as Record<string, unknown>;
+    const values: unknown[] = new Array<unknown>(names.length);
+    for (let c = 0; c < names.length; c++) values[c] = row[names[c]];
+    rows[i] = values;
+  }
+  return rows;
+}
+
 export class DriverRunner implements CqlRunner {
   private client: cassandra.Client | null = null;
   private connecting: Promise<cassandra.Client> | null = null;
+  /** The query options of each consistency level, built once rather than per statement. */
+  private readonly options = new Map<ConsistencyName, cassandra.QueryOptions>();
 
   constructor(private readonly config: WidecolumnConfig) {}
+
+  private optionsFor(consistency: ConsistencyName): cassandra.QueryOptions {
+    let options = this.options.get(consistency);
+    if (!options) {
+      options = { prepare: true, consistency: consistencyOf(consistency), fetchSize: this.config.page_size };
+      this.options.set(consistency, options);
+    }
+    return options;
+  }
 
   private connected(): Promise<cassandra.Client> {
     this.connecting ??= this.connect().catch((err: unknown) => {
@@ -63,11 +87,11 @@ export class DriverRunner implements CqlRunner {
 
   async rows(statement: CqlStatement, consistency: ConsistencyName): Promise<unknown[][]> {
     const client = await this.connected();
-    const result = await client.execute(statement.cql, statement.params as unknown[], {
-      prepare: true,
-      consistency: consistencyOf(consistency),
-      fetchSize: this.config.page_size,
-    });
+    const result = await client.execute(
+      statement.cql,
+      statement.params as unknown[],
+      this.optionsFor(consistency),
+    );
     const rows: unknown[][] = [];
     // Iterating the result set fetches the following pages with the driver's paging state.
     for await (const row of result) rows.push(row.values());
@@ -76,14 +100,14 @@ export class DriverRunner implements CqlRunner {
 
   async page(statement: CqlStatement, consistency: ConsistencyName, pageState?: string): Promise<CqlPage> {
     const client = await this.connected();
-    const result = await client.execute(statement.cql, statement.params as unknown[], {
-      prepare: true,
-      consistency: consistencyOf(consistency),
-      fetchSize: this.config.page_size,
-      ...(pageState !== undefined && { pageState }),
-    });
+    const options = this.optionsFor(consistency);
+    const result = await client.execute(
+      statement.cql,
+      statement.params as unknown[],
+      pageState === undefined ? options : { ...options, pageState },
+    );
     return {
-      rows: result.rows.map((row) => row.values()),
+      rows: rowValues(result),
       ...(result.pageState ? { pageState: result.pageState } : {}),
     };
   }

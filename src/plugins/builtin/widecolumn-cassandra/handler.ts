@@ -6,6 +6,7 @@ import {
   type Description,
   type HistogramLike,
   type PluginMetrics,
+  type Row,
   type Statement,
   type StatementHandler,
   type StatementResult,
@@ -16,7 +17,7 @@ import type { ConsistencyName } from './config.js';
 import { oids } from './cql-types.js';
 import { writeOptions } from './directive.js';
 import { pluginError, toPluginError, unsupported } from './errors.js';
-import type { CqlStatement, Plan } from './plans.js';
+import type { CqlStatement, OutputColumn, Plan } from './plans.js';
 import { planSelect } from './select-plan.js';
 import { bodyOf, Values, type Node } from './sql-ast.js';
 import { planDelete, planInsert, planUpdate } from './write-plan.js';
@@ -49,6 +50,8 @@ interface Target {
   /** How SQL may qualify a column: the table's name, schema.name, or its alias. */
   readonly tableNames: string[];
   readonly sqlName: string;
+  /** The statement kind as the metrics label it: select, insert, update or delete. */
+  readonly metricKind: string;
 }
 
 interface Described {
@@ -107,7 +110,8 @@ export class WidecolumnHandler implements StatementHandler {
     const alias =
       bodyOf(relation.alias, 'Alias')?.aliasname ?? (relation.alias as Node | undefined)?.aliasname;
     const tableNames = alias ? [String(alias)] : [table, `${this.schema}.${table}`];
-    return { kind, body, table, tableNames, sqlName: `${this.schema}.${table}` };
+    const metricKind = kind.replace('Stmt', '').toLowerCase();
+    return { kind, body, table, tableNames, sqlName: `${this.schema}.${table}`, metricKind };
   }
 
   private plan(stmt: Statement, target: Target, table: Table, values: Values): Plan {
@@ -158,11 +162,7 @@ export class WidecolumnHandler implements StatementHandler {
         { length: count },
         (_, i) => stmt.paramTypes[i] || values.paramOids[i] || oids.text,
       );
-      const columns =
-        plan.kind === 'select'
-          ? plan.columns.map((c) => ({ name: c.name, typeOid: oids[c.type], typeModifier: -1 }))
-          : null;
-      const description = { params, columns };
+      const description = { params, columns: plan.kind === 'select' ? plan.resultColumns : null };
       this.described.set(stmt.ast, { table, paramTypes: stmt.paramTypes, description });
       return description;
     } catch (err) {
@@ -176,7 +176,7 @@ export class WidecolumnHandler implements StatementHandler {
     let plan: Plan | undefined;
     try {
       target = this.target(stmt);
-      kind = target.kind.replace('Stmt', '').toLowerCase();
+      kind = target.metricKind;
       plan = this.plan(stmt, target, await this.catalog.table(target.table), new Values(stmt.params));
       const started = process.hrtime.bigint();
       const result = await this.run(plan);
@@ -196,9 +196,8 @@ export class WidecolumnHandler implements StatementHandler {
     const { read, write } = this.consistency;
     switch (plan.kind) {
       case 'select': {
-        const columns = plan.columns.map((c) => ({ name: c.name, typeOid: oids[c.type], typeModifier: -1 }));
-        const texts = (raw: readonly (readonly unknown[])[]) =>
-          raw.map((row) => plan.columns.map((c) => c.read(row)));
+        const columns = plan.resultColumns;
+        const texts = (raw: readonly (readonly unknown[])[]) => rowTexts(plan.columns, raw);
         if (plan.empty) {
           const rows = texts(plan.aggregate ? [plan.emptyRow] : []);
           return { columns, rows, command: `SELECT ${rows.length}` };
@@ -284,4 +283,16 @@ export class WidecolumnHandler implements StatementHandler {
       return `refused with ${err.sqlstate}: ${err.message}`;
     }
   }
+}
+
+/** Result rows in PostgreSQL text form: each output column read from the CQL row's selectors. */
+function rowTexts(columns: readonly OutputColumn[], raw: readonly (readonly unknown[])[]): Row[] {
+  const rows: Row[] = new Array<Row>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const row = raw[i];
+    const texts: (string | null)[] = new Array<string | null>(columns.length);
+    for (let c = 0; c < columns.length; c++) texts[c] = columns[c].read(row);
+    rows[i] = texts;
+  }
+  return rows;
 }

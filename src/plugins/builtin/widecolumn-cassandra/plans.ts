@@ -1,4 +1,5 @@
 // What a statement becomes: CQL with bound values, which consistency it runs at, and how result rows are read back.
+import type { ResultColumn } from '../../api.js';
 import type { PgType } from './cql-types.js';
 
 export interface OutputColumn {
@@ -18,6 +19,8 @@ export type Plan =
       readonly kind: 'select';
       readonly statement: CqlStatement;
       readonly columns: readonly OutputColumn[];
+      /** The columns as the client's row description has them (built once per statement shape). */
+      readonly resultColumns: readonly ResultColumn[];
       /** Aggregates answer one row even when no row matched. */
       readonly aggregate: boolean;
       /** A restriction matched nothing (`= NULL`): answered without asking Cassandra. */

@@ -1,4 +1,5 @@
 // SELECT on one Cassandra table as CQL: key restrictions, clustering order, LIMIT, and aggregates within partitions.
+import type { ResultColumn } from '../../api.js';
 import { divideNumeric } from '../documents-mongodb/numeric-division.js';
 import type { Column, Table } from './catalog.js';
 import { isCollection, oids, pgTypeOf, type CqlType, type PgType } from './cql-types.js';
@@ -65,7 +66,7 @@ export function planSelect(
   }
   const restrictions = readWhere(body.whereClause, table, tableNames, values);
   const shape = shapeOf(body, table, sqlName, tableNames, restrictions);
-  const params = whereCql(restrictions).params;
+  const params = restrictions.map((r) => r.value);
   let cql = shape.head;
   let empty = matchesNothing(restrictions);
   if (body.limitCount) {
@@ -79,8 +80,8 @@ export function planSelect(
     }
   }
   if (table.allowFiltering) cql += ' ALLOW FILTERING';
-  const { columns, aggregate, emptyRow } = shape;
-  return { kind: 'select', statement: { cql, params }, columns, aggregate, empty, emptyRow };
+  const { columns, resultColumns, aggregate, emptyRow } = shape;
+  return { kind: 'select', statement: { cql, params }, columns, resultColumns, aggregate, empty, emptyRow };
 }
 
 /** A SELECT apart from its values: the same for every execution of a prepared statement on one table definition. */
@@ -89,6 +90,7 @@ interface Shape {
   /** The CQL up to ORDER BY; LIMIT and ALLOW FILTERING follow. */
   readonly head: string;
   readonly columns: readonly OutputColumn[];
+  readonly resultColumns: readonly ResultColumn[];
   /** Without GROUP BY an aggregate answers one row even when nothing matched; grouped, no rows means no groups. */
   readonly aggregate: boolean;
   readonly emptyRow: readonly unknown[];
@@ -121,7 +123,8 @@ function shapeOf(
   if (groups) head += ` GROUP BY ${groups.map((c) => quoteCql(c.name)).join(', ')}`;
   if (order) head += ` ORDER BY ${order}`;
   const emptyRow = sel.list.map((selector) => (selector.startsWith('count(') ? 0 : null));
-  const shape = { table, head, columns, aggregate: aggregate && !groups, emptyRow };
+  const resultColumns = columns.map((c) => ({ name: c.name, typeOid: oids[c.type], typeModifier: -1 }));
+  const shape = { table, head, columns, resultColumns, aggregate: aggregate && !groups, emptyRow };
   shapes.set(body, shape);
   return shape;
 }
