@@ -12,7 +12,10 @@ import { ExtendedMessages } from './engine/extended.js';
 import { FastRound } from './engine/fast-round.js';
 import { SimpleQuery } from './engine/simple-query.js';
 
-/** Statements run one at a time, in order; one for a single shard may go by the fast path as the client's bytes. */
+/**
+ * Statements run in order; one for a single shard may go by the fast path as the client's bytes, and rounds
+ * behind it for the same shard connection are pipelined there. Anything else runs one at a time.
+ */
 export class EngineBinding implements Binding {
   readonly pinned = null;
   private readonly s: EngineState;
