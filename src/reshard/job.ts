@@ -172,7 +172,10 @@ export class ReshardJob {
 
   /** Runs REVERT or FINISH once the switch is done, one at a time. */
   private async ending<T>(what: string, work: (reverse: ReverseStream) => Promise<T>): Promise<T> {
-    if (this.status === 'running') await this.done;
+    // Switched, and still dropping the forward slots: that ends soon. Before the switch CANCEL is the way back.
+    if (this.status === 'running' && this.phase === 'reverse') await this.done;
+    if (this.status === 'running')
+      throw new Error(`the reshard of "${this.db.name}" has not switched yet: CANCEL stops it`);
     const reverse = this.reverse;
     if (!reverse || (this.status !== 'switched' && !(what === 'FINISH' && this.status === 'reverted')))
       throw new Error(`no switched reshard of "${this.db.name}" to ${what} (status ${this.status})`);

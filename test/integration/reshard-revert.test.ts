@@ -224,7 +224,7 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     expect(onOld.rows).toEqual([{ v: 1 }]);
     const notes = await c.query('SELECT count(*)::int AS n FROM notes');
     expect(notes.rows[0].n).toBe(trickyTags.length);
-  }, 180_000);
+  }, 300_000);
 
   it('reverts two proxy instances together: both serve the old shards again, nothing lost or failed', async () => {
     const old = ['rp_old_0', 'rp_old_1', 'rp_old_2'];
@@ -266,13 +266,14 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     const onOld = await direct.query('SELECT v FROM items WHERE id = 9999999');
     await direct.end();
     expect(onOld.rows).toEqual([{ v: 2 }]);
-  }, 180_000);
+  }, 300_000);
 
   it('FINISH keeps the new shards and leaves no slot, publication or marker on any server; CANCEL is refused', async () => {
     const old = ['rf_old_0', 'rf_old_1', 'rf_old_2'];
     const fresh = ['rf_new_0', 'rf_new_1'];
     const { admin, app } = await rig(old, fresh);
     await admin.query('RESHARD shop TO two');
+    await expect(admin.query('RESHARD shop REVERT')).rejects.toThrow(/has not switched yet/);
     const switched = await reshardRow(admin, (r) => r.status !== 'running');
     expect([switched.status, switched.phase]).toEqual(['switched', 'reverse']);
     expect(await leftovers([...old, ...fresh])).toEqual([
