@@ -1,19 +1,14 @@
 // Differential suite: the same generated data in three shards behind the proxy and in one plain PostgreSQL;
 // a few hundred generated queries must give identical results (column names, type OIDs, values, NULLs).
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
-import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
-import { connect } from './helpers/tools.js';
+import { directConfig } from './helpers/proxy.js';
 import Cursor from 'pg-cursor';
 import { RawConnection, type BackendMessage } from './helpers/raw-client.js';
 import { Frontend } from '../../src/protocol/codes.js';
 import { sync } from '../../src/protocol/frontend-messages.js';
 import { MessageWriter } from '../../src/protocol/writer.js';
-import { createAppDatabase, shardedDatabasesYaml } from './sharding-helpers.js';
-
-/** Every value as the server's text: comparisons see exactly what PostgreSQL sent. */
-const rawTypes = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
+import { rawTypes, startShardedRig, type ShardedRig } from './sharding-helpers.js';
 
 /** A small seeded generator, so a failure repeats. */
 function random(seed: number): () => number {
@@ -189,8 +184,7 @@ const withParams: { sql: string; values: unknown[] }[] = [
   { sql: 'SELECT grp, count(*), avg(amt) FROM people WHERE n > $1 GROUP BY grp ORDER BY grp', values: [0] },
 ];
 
-let cluster: Cluster;
-let proxy: TestProxy;
+let rig: ShardedRig;
 let sharded: pg.Client;
 let single: pg.Client;
 
@@ -212,20 +206,11 @@ async function answer(
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
-  await createAppDatabase(cluster);
-  proxy = await startTestProxy({
-    databasesYaml: shardedDatabasesYaml({
-      cluster,
-      sharding: { tables: { people: 'id', visits: 'pid' }, reference: ['groups'] },
-    }),
+  rig = await startShardedRig({
+    sharding: { tables: { people: 'id', visits: 'pid' }, reference: ['groups'] },
+    single: 'sharding_differential',
   });
-  sharded = await connect(proxy.client());
-  const admin = await connect(directConfig('postgres'));
-  await admin.query('DROP DATABASE IF EXISTS sharding_differential');
-  await admin.query("CREATE DATABASE sharding_differential TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'");
-  await admin.end();
-  single = await connect(directConfig('sharding_differential'));
+  ({ sharded, single } = rig);
   const data = rows(400);
   const visits = Array.from(
     { length: 600 },
@@ -242,15 +227,7 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  await sharded?.end();
-  await single?.end();
-  await proxy?.close();
-  await cluster?.stop();
-  const admin = await connect(directConfig('postgres'));
-  await admin.query('DROP DATABASE IF EXISTS sharding_differential');
-  await admin.end();
-});
+afterAll(() => rig?.stop());
 
 describe('sharded results equal one PostgreSQL', () => {
   it('has the data spread over every shard', async () => {
@@ -336,7 +313,7 @@ describe('Execute with a row limit, as one PostgreSQL', () => {
       password: String(ctx.password),
       database: ctx.database!,
     });
-    const { conn: through } = await RawConnection.login(proxy.port, {
+    const { conn: through } = await RawConnection.login(rig.proxy.port, {
       user: 'app',
       password: 'app-secret',
       database: 'app',
