@@ -39,7 +39,12 @@ export function shardedDatabasesYaml(o: ShardedYamlOptions): string {
     })),
     sharding: o.sharding,
   };
-  return stringify({ [o.name ?? 'app']: db })
+  return databaseEntryYaml(o.name ?? 'app', db);
+}
+
+/** One `databases:` entry as YAML lines, each indented under `databases:`. */
+export function databaseEntryYaml(name: string, db: Record<string, unknown>): string {
+  return stringify({ [name]: db })
     .split('\n')
     .map((line) => (line ? `  ${line}` : line))
     .join('\n');

@@ -3,14 +3,11 @@
 // Times are written to the log for the record, never asserted.
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import pg from 'pg';
-import { stringify } from 'yaml';
+import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
-import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
-import { connect } from './helpers/tools.js';
-import { createAppDatabase, shardedDatabasesYaml } from './sharding-helpers.js';
+import type { Cluster } from '../../src/sandbox/postgres.js';
+import { databaseEntryYaml, rawTypes, startShardedRig, type ShardedRig } from './sharding-helpers.js';
 import { generateTpch, tpchSchema, tpchSharding } from './fixtures/tpch-data.js';
 import { tpchQueries } from './fixtures/tpch-queries.js';
 
@@ -20,10 +17,8 @@ const scale = Number(process.env.TPCH_SF ?? 0.01);
 const layout = process.env.TPCH_LAYOUT === 'one-server' ? 'one-server' : 'three-servers';
 /** Timed runs per query after the warm-up one; the fastest is reported (the machine is shared). */
 const runs = Math.max(1, Number(process.env.TPCH_RUNS ?? 1));
-const rawTypes = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 
-let cluster: Cluster;
-let proxy: TestProxy;
+let rig: ShardedRig;
 let sharded: pg.Client;
 let single: pg.Client;
 
@@ -49,36 +44,26 @@ async function timed(c: pg.Client, sql: string): Promise<{ rows: string[]; ms: n
   return { rows: rows.map((row) => JSON.stringify(row)), ms: best };
 }
 
-/** The proxy's database config: a shard per server, or three shard databases on the one server. */
-async function shardsYaml(): Promise<string> {
-  if (layout === 'three-servers') {
-    cluster = await startCluster({ shards: 3, replicasPerShard: 0 });
-    await createAppDatabase(cluster);
-    return shardedDatabasesYaml({ cluster, sharding: tpchSharding });
-  }
-  cluster = await startCluster({ shards: 1, replicasPerShard: 0 });
+/** The one-server layout's database config: three shard databases on the cluster's one server. */
+async function oneServerYaml(cluster: Cluster): Promise<string> {
   const server = cluster.shards[0].primary;
   for (let i = 0; i < 3; i++) await server.psql(`CREATE DATABASE app_${i}`);
-  const db = {
+  return databaseEntryYaml('app', {
     backend: { user: 'postgres', password: cluster.password, database: 'app', connect_timeout: '5s' },
     pool: { mode: 'transaction', size: 6 },
     shards: [0, 1, 2].map((i) => ({ primary: `${server.host}:${server.port}`, database: `app_${i}` })),
     sharding: tpchSharding,
-  };
-  return stringify({ app: db })
-    .split('\n')
-    .map((line) => (line ? `  ${line}` : line))
-    .join('\n');
+  });
 }
 
 beforeAll(async () => {
-  proxy = await startTestProxy({ databasesYaml: await shardsYaml() });
-  sharded = await connect(proxy.client());
-  const admin = await connect(directConfig('postgres'));
-  await admin.query('DROP DATABASE IF EXISTS sharding_tpch');
-  await admin.query("CREATE DATABASE sharding_tpch TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'");
-  await admin.end();
-  single = await connect(directConfig('sharding_tpch'));
+  rig = await startShardedRig({
+    shards: layout === 'three-servers' ? 3 : 1,
+    sharding: tpchSharding,
+    databasesYaml: layout === 'one-server' ? oneServerYaml : undefined,
+    single: 'sharding_tpch',
+  });
+  ({ sharded, single } = rig);
   const data = generateTpch(scale);
   for (const c of [sharded, single]) {
     const started = performance.now();
@@ -95,15 +80,7 @@ beforeAll(async () => {
   await sharded.query('SELECT count(*) FROM lineitem JOIN part ON p_partkey = l_partkey');
 }, 600_000);
 
-afterAll(async () => {
-  await sharded?.end();
-  await single?.end();
-  await proxy?.close();
-  await cluster?.stop();
-  const admin = await connect(directConfig('postgres'));
-  await admin.query('DROP DATABASE IF EXISTS sharding_tpch');
-  await admin.end();
-});
+afterAll(() => rig?.stop());
 
 describe(`TPC-H at scale factor ${scale} over three shards (${layout})`, () => {
   it('answers all 22 queries as one PostgreSQL does', async () => {
