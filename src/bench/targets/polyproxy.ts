@@ -1,7 +1,8 @@
 // Target "polyproxy": the built proxy (dist/cli.js) in its own process, transaction pooling, same pool size as PgBouncer.
 // Workloads with the cache on go to a second proxy process whose Redis result cache covers pgbench_accounts.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../config/schema.js';
@@ -161,11 +162,12 @@ async function startCachedProxy(
 const proxyTarget = (
   name: string,
   cli: () => string,
-  workers: number | null = 1,
+  workersFor: number | null | ((cli: string) => number | null) = 1,
   runtime: Runtime = 'node',
 ): Target => ({
   name,
   async start(env) {
+    const workers = typeof workersFor === 'function' ? workersFor(cli()) : workersFor;
     const [port, adminPort] = [await freePort(), await freePort()];
     const child = await spawnProxy(
       cli(),
@@ -250,5 +252,6 @@ export const baselineTarget = proxyTarget(
     if (!root) throw new Error('target "baseline" needs BENCH_BASELINE=<a built checkout of polyproxy>');
     return join(root, 'dist', 'cli.js');
   },
-  null,
+  // One worker, as polyproxy has, when the build knows the key (left out, it would run one per core).
+  (cli) => (readFileSync(join(dirname(cli), 'config', 'schema.js'), 'utf8').includes('workers') ? 1 : null),
 );
