@@ -240,6 +240,8 @@ describe('UPDATE and DELETE with subqueries across shards', () => {
       'DELETE FROM customer WHERE c_custkey NOT IN (SELECT o_custkey FROM orders WHERE o_custkey IS NOT NULL)',
       "UPDATE customer SET c_segment = 'none' WHERE NOT EXISTS (SELECT 1 FROM orders WHERE o_total > 100000)",
       "DELETE FROM archive WHERE a_orderkey = ANY (SELECT o_orderkey FROM orders WHERE o_note = 'vip') RETURNING a_orderkey",
+      // A correlated EXISTS tied by one equality is a membership test: evaluated once as IN.
+      "UPDATE orders o SET o_note = 'food' WHERE EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey AND c.c_segment = 'food') AND o.o_total > 300",
     ]) {
       await expectSameWrite(sql);
     }
@@ -249,7 +251,7 @@ describe('UPDATE and DELETE with subqueries across shards', () => {
   it('refuses a subquery that depends on the row written', async () => {
     const refused = await answer(
       sharded,
-      "DELETE FROM orders o WHERE EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey AND c.c_segment = 'food')",
+      "DELETE FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey AND c.c_segment = 'food')",
     );
     expect(refused).toMatchObject({ error: '0A000' });
   });

@@ -4,6 +4,7 @@ import { findInTree } from '../ast-walk.js';
 import { nodeKind, type Node } from './ast-values.js';
 import type { TablePlacement } from './shard-map.js';
 import { unsupported, type RouteContext, type ShardRoute } from './route-types.js';
+import { innerNames, namesOuter, withMemberships } from './semijoin.js';
 import type { Refusal } from './write-from-read.js';
 
 const writeKinds = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
@@ -95,38 +96,6 @@ function ownSublinks(n: Node): Node[] {
   return out;
 }
 
-/** Names a query defines for its own columns: its relations' aliases and names, its CTEs. */
-function innerNames(query: unknown): Set<string> {
-  const names = new Set<string>();
-  findInTree(query, (key, value) => {
-    const v = value as Node;
-    if (key === 'RangeVar' || key === 'RangeSubselect' || key === 'RangeFunction') {
-      const alias = (v.alias as Node | undefined)?.aliasname as string | undefined;
-      if (alias) names.add(alias.toLowerCase());
-      if (typeof v.relname === 'string') names.add(v.relname.toLowerCase());
-    }
-    if (key === 'CommonTableExpr') names.add(String(v.ctename).toLowerCase());
-    return false;
-  });
-  return names;
-}
-
-/**
- * A subquery that names a relation of the write (a qualified column it does not define itself) depends on
- * the row written: its value cannot be computed once. An unqualified name PostgreSQL would take from the
- * written row is not seen here: the coordinator, which has no such row, then refuses it as unknown.
- */
-function correlated(sub: Node): boolean {
-  const names = innerNames(sub.subselect);
-  return findInTree(sub.subselect, (key, value) => {
-    if (key !== 'ColumnRef') return false;
-    const fields = ((value as Node).fields as Node[]) ?? [];
-    if (fields.length < 2) return false;
-    const q = (fields[fields.length - 2].String as Node | undefined)?.sval as string | undefined;
-    return q !== undefined && !names.has(q.toLowerCase());
-  });
-}
-
 /** What the statement routes as once its sublinks are constants: a placeholder NULL for each. */
 function withPlaceholders(stmt: Node, sublinks: Node[]): Node {
   const swap = (node: unknown): unknown => {
@@ -162,14 +131,16 @@ export function subqueryWriteRoute(
   refusal: Refusal,
   reroute: (stmt: Node, ctx: RouteContext) => ShardRoute,
 ): ShardRoute {
-  const n = nodeKind(stmt)![1];
+  const [kind, original] = nodeKind(stmt)!;
+  const n = withMemberships(original);
+  const write = n === original ? stmt : { [kind]: n };
   const sublinks = ownSublinks(n);
   const refused = unsupported(refusal.message, refusal.hint);
   if (sublinks.length === 0) return refused;
   for (const sub of sublinks) {
     if (!constantKinds.has(sub.subLinkType as string) || nodeKind(sub.testexpr)?.[0] === 'RowExpr')
       return refused;
-    if (correlated(sub))
+    if (namesOuter(sub.subselect, innerNames(sub.subselect)))
       return unsupported(
         `${refusal.message}: a subquery that depends on the row written cannot be evaluated once for the whole write`,
         refusal.hint,
@@ -177,11 +148,11 @@ export function subqueryWriteRoute(
   }
   const readOnly = readOnlyRefusal(sublinks);
   if (readOnly) return readOnly;
-  const after = reroute(withPlaceholders(stmt, sublinks), ctx);
+  const after = reroute(withPlaceholders(write, sublinks), ctx);
   if (after.kind === 'unsupported' || after.kind === 'write-from-read') return after;
   return {
     kind: 'write-from-read',
-    write: { kind: 'subquery-values', table, stmt, sublinks },
+    write: { kind: 'subquery-values', table, stmt: write, sublinks },
     refusal,
   };
 }

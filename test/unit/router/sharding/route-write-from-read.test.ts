@@ -97,14 +97,32 @@ describe('UPDATE and DELETE with subqueries across shards', () => {
     }
   });
 
-  it('refuses a subquery that names the written row, and a row comparison', () => {
-    const correlated = route(
-      'DELETE FROM orders o WHERE EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey)',
+  it('evaluates a correlated EXISTS tied by one equality as IN over the subquery', () => {
+    const r = route(
+      "DELETE FROM orders o WHERE EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey AND c.c_segment = 'x')",
     );
-    expect(correlated).toMatchObject({
-      kind: 'unsupported',
-      message: expect.stringMatching(/depends on the row written/),
+    if (r.kind !== 'write-from-read' || r.write.kind !== 'subquery-values')
+      throw new Error(JSON.stringify(r));
+    const [sub] = r.write.sublinks;
+    expect(sub).toMatchObject({
+      subLinkType: 'ANY_SUBLINK',
+      testexpr: { ColumnRef: { fields: [{ String: { sval: 'o' } }, { String: { sval: 'o_custkey' } }] } },
     });
+    expect(JSON.stringify(sub.subselect)).not.toMatch(/"sval":"o"/);
+  });
+
+  it('refuses a subquery that depends on the row written in any other way, and a row comparison', () => {
+    for (const sql of [
+      'DELETE FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey)',
+      'DELETE FROM orders o WHERE EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey AND c.c_custkey > o.o_total)',
+      'DELETE FROM orders o WHERE EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey GROUP BY c.c_segment)',
+      'UPDATE orders o SET o_total = (SELECT count(*) FROM customer c WHERE c.c_custkey = o.o_custkey)',
+    ]) {
+      expect(route(sql), sql).toMatchObject({
+        kind: 'unsupported',
+        message: expect.stringMatching(/depends on the row written/),
+      });
+    }
     const row = route(
       'DELETE FROM orders WHERE (o_orderkey, o_custkey) IN (SELECT l_orderkey, l_partkey FROM lineitem)',
     );
