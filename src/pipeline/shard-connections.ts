@@ -19,6 +19,17 @@ export interface RunnerHooks {
 
 export const aborted = () => StatementError.of('inFailedTransaction');
 
+/** How long a failed statement's other shards get to answer their cancel before their connections are closed. */
+const cancelAnswerMs = 2_000;
+
+/** Waits until every promise settled, or `ms` passed. */
+async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(promises), late]);
+  clearTimeout(timer);
+}
+
 /** A position no replica reaches: reads go to the primary. */
 export const unknownPosition = 2n ** 64n - 1n;
 
@@ -45,24 +56,25 @@ export class ShardConnections {
 
   /**
    * Runs one statement per shard in parallel. When one shard fails (a cancel reached it, say), the others
-   * are cancelled too rather than left running for a result nobody reads.
+   * are cancelled too rather than left running for a result nobody reads; their answers to the cancel are
+   * awaited a little, so their connections go back to the pool rather than being closed mid-statement.
    */
   async onEach<T>(chs: ShardChannel[], f: (c: ShardChannel, i: number) => Promise<T>): Promise<T[]> {
     const done = chs.map(() => false);
+    const runs = chs.map(async (c, i) => {
+      try {
+        return await f(c, i);
+      } finally {
+        done[i] = true;
+      }
+    });
     try {
-      return await Promise.all(
-        chs.map(async (c, i) => {
-          try {
-            return await f(c, i);
-          } finally {
-            done[i] = true;
-          }
-        }),
-      );
+      return await Promise.all(runs);
     } catch (err) {
       chs.forEach((c, i) => {
         if (!done[i]) this.hooks.cancel(c.conn);
       });
+      if (done.includes(false)) await settledWithin(runs, cancelAnswerMs);
       throw err;
     }
   }

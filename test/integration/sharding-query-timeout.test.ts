@@ -98,6 +98,18 @@ async function sleepersOnShards(): Promise<number> {
   return n;
 }
 
+/** The backend pids of the proxy's connections to `app` on every shard. */
+async function proxyBackends(): Promise<number[]> {
+  const pids: number[] = [];
+  for (let i = 0; i < cluster.shards.length; i++) {
+    await withClient(shardClient(cluster, i), async (c) => {
+      const sql = `SELECT pid FROM pg_stat_activity WHERE datname = 'app' AND pid <> pg_backend_pid()`;
+      pids.push(...(await c.query(sql)).rows.map((r: { pid: number }) => r.pid));
+    });
+  }
+  return pids;
+}
+
 const oneShard = `SELECT pg_sleep(600) FROM items WHERE id = ${keys[1]}`;
 const everyShard = 'SELECT pg_sleep(600) FROM items';
 
@@ -127,11 +139,15 @@ describe('outside a block', () => {
     const rounds = [[query(everyShard)], [query('SELECT count(*)::int FROM items')]];
     const plain = await replies('plain', rounds);
     expect(plain[0]).toBe('E:ERROR:57014:canceling statement due to user request Z:I');
+    const before = await proxyBackends();
     expect(await replies('app', rounds)).toEqual(plain);
     await waitFor(async () => (await sleepersOnShards()) === 0, {
       what: 'every shard to stop sleeping',
       timeoutMs: 10_000,
     });
+    // Every shard answered its cancel: the connections went back to the pool, none was closed.
+    const after = new Set(await proxyBackends());
+    expect(before.filter((pid) => !after.has(pid))).toEqual([]);
   });
 });
 
