@@ -248,6 +248,23 @@ describe('UPDATE and DELETE with subqueries across shards', () => {
     await expectTablesEqual();
   });
 
+  it('rolls back with the client’s block, and writes nothing when one shard fails', async () => {
+    const sql = "UPDATE orders SET o_note = 'poison' WHERE o_custkey IN (SELECT c_custkey FROM customer)";
+    await sharded.query('BEGIN');
+    expect(await answer(sharded, sql)).not.toHaveProperty('error');
+    await sharded.query('ROLLBACK');
+    await expectTablesEqual();
+    const direct = await connect(shardClient(cluster, 1));
+    try {
+      await direct.query("ALTER TABLE orders ADD CONSTRAINT no_poison CHECK (o_note <> 'poison') NOT VALID");
+      expect(await answer(sharded, sql)).toMatchObject({ error: '23514' });
+      await expectTablesEqual();
+    } finally {
+      await direct.query('ALTER TABLE orders DROP CONSTRAINT no_poison');
+      await direct.end();
+    }
+  });
+
   it('refuses a subquery that depends on the row written', async () => {
     const refused = await answer(
       sharded,
