@@ -18,8 +18,10 @@ beforeAll(async () => {
   const setup = await admin();
   try {
     await setup.query('CREATE DATABASE shop');
-    await setup.query('CREATE TABLE shop.items (id int NOT NULL PRIMARY KEY, name varchar(40) NOT NULL)');
-    const values = Array.from({ length: rows }, (_, i) => `(${i + 1}, 'item-${i + 1}')`);
+    await setup.query(
+      'CREATE TABLE shop.items (id int NOT NULL PRIMARY KEY, name varchar(40) NOT NULL, ratio double NOT NULL)',
+    );
+    const values = Array.from({ length: rows }, (_, i) => `(${i + 1}, 'item-${i + 1}', ${i + 1}.5)`);
     await setup.query(`INSERT INTO shop.items VALUES ${values.join(', ')}`);
     // A server shared with other applications may have little of its limit left.
     await setup.query(`SET GLOBAL max_prepared_stmt_count = ${serverLimit}`);
@@ -51,8 +53,12 @@ describe('mysql plugin: distinct statement texts', () => {
     await client.connect();
     try {
       for (let id = 1; id <= rows; id++) {
-        const { rows: found } = await client.query(`SELECT id, name FROM legacy.items WHERE id = ${id}`);
-        expect(found).toEqual([{ id, name: `item-${id}` }]);
+        // A float column: read by a prepared statement, one per text.
+        const { rows: prepared } = await client.query(`SELECT id, ratio FROM legacy.items WHERE id = ${id}`);
+        expect(prepared).toEqual([{ id, ratio: id + 0.5 }]);
+        // Integers and text only: a plain query, no prepared statement at all.
+        const { rows: plain } = await client.query(`SELECT id, name FROM legacy.items WHERE id = ${id}`);
+        expect(plain).toEqual([{ id, name: `item-${id}` }]);
       }
     } finally {
       await client.end();

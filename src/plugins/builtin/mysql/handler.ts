@@ -14,6 +14,7 @@ import type { Keyed } from './plan.js';
 import { Translator, type OutputColumn, type Plan, type ReadBack } from './statements.js';
 import { mysqlValue, type MysqlValue } from './text-in.js';
 import { pgText } from './text-out.js';
+import { textProtocol } from './plain-query.js';
 import type { BlockTransactions } from './transactions.js';
 
 /** MariaDB has code-point collations without padding for every character set; MySQL 8 has one for utf8mb4. */
@@ -44,6 +45,8 @@ interface Translated {
   readonly columns: ReturnType<typeof columnsOf>;
   /** Whether the translation divides (DIV, MOD, / on floats): MySQL's SELECT answers NULL for a zero divisor. */
   readonly divides: boolean;
+  /** A read without placeholders whose columns MySQL's text protocol gives as its binary one does (see textProtocol). */
+  readonly plainQuery: boolean;
 }
 
 export class MysqlHandler implements StatementHandler {
@@ -132,7 +135,16 @@ export class MysqlHandler implements StatementHandler {
       return cached;
     const plan = new Translator(this.schema, this.database, tables, dialect).plan(stmt.ast as Node);
     const { sql, slots } = render(plan.statement);
-    const translated = { plan, tables, dialect, sql, slots, columns: columnsOf(plan), divides: divides(sql) };
+    const translated = {
+      plan,
+      tables,
+      dialect,
+      sql,
+      slots,
+      columns: columnsOf(plan),
+      divides: divides(sql),
+      plainQuery: textProtocol(plan, slots),
+    };
     this.plans.delete(stmt.sql);
     this.plans.set(stmt.sql, translated);
     if (this.plans.size > planCacheSize) this.plans.delete(this.plans.keys().next().value!);
@@ -241,10 +253,9 @@ export class MysqlHandler implements StatementHandler {
     const { plan, sql, slots, columns } = translated;
     const values = bind(slots, stmt);
     if (plan.kind === 'select') {
-      const [rows] = (await connection.execute({ sql, rowsAsArray: true }, values)) as unknown as [
-        unknown[][],
-        FieldPacket[],
-      ];
+      const [rows] = (await (translated.plainQuery
+        ? connection.query({ sql, rowsAsArray: true })
+        : connection.execute({ sql, rowsAsArray: true }, values))) as unknown as [unknown[][], FieldPacket[]];
       if (translated.divides) await refuseDivisionByZero(connection);
       const out = rows.map((row) => outputRow(row, plan.columns!));
       return { columns, rows: out, command: `SELECT ${out.length}` };
