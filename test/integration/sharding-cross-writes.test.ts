@@ -3,7 +3,10 @@
 // over three shards and on one plain PostgreSQL; then whole tables are compared.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fe from '../../src/protocol/frontend-messages.js';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
+import { waitFor } from '../../src/sandbox/wait.js';
+import { RawConnection } from './helpers/raw-client.js';
 import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect } from './helpers/tools.js';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
@@ -215,6 +218,38 @@ describe('INSERT … SELECT across shards', () => {
     await expectSameWrite(sql);
     await sharded.query('COMMIT');
     await expectTablesEqual();
+  });
+
+  it('passes a cancel request on to the coordinator’s read, and writes nothing', async () => {
+    const c = await connect(proxy.client());
+    // Makes the coordinator database if no statement did yet (it inserts no row).
+    await sharded.query('INSERT INTO archive (a_orderkey) SELECT 1 WHERE false');
+    const coordinator = await connect({ ...shardClient(cluster, 0), database: 'app_coordinator' });
+    const fetching =
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'FETCH % FROM polyproxy_insert_rows' AND state = 'active'";
+    try {
+      const before = await table(sharded, 'archive');
+      const running = c
+        .query(
+          'INSERT INTO archive (a_orderkey) SELECT o_orderkey + 70000 FROM orders WHERE (SELECT pg_sleep(30)) IS NOT NULL',
+        )
+        .then(
+          () => null,
+          (e: Error & { code: string }) => e,
+        );
+      await waitFor(async () => (await coordinator.query(fetching)).rows[0].n === 1, {
+        what: 'the coordinator to run the read',
+      });
+      const keys = c as unknown as { processID: number; secretKey: number };
+      const cancel = await RawConnection.connect(proxy.port);
+      cancel.write(fe.cancelRequest(keys.processID, keys.secretKey));
+      await cancel.closed;
+      expect(await running).toMatchObject({ code: '57014' });
+      expect(await table(sharded, 'archive')).toEqual(before);
+    } finally {
+      await coordinator.end();
+      await c.end();
+    }
   });
 
   it('is refused in a block that already wrote on shards (the coordinator would not see those writes)', async () => {

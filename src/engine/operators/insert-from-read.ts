@@ -116,6 +116,8 @@ export class InsertFromRead implements StatementPlan {
     const types = columns.map((col) => (binaryType(col.typeOid) ? col.typeOid : 0));
     const batch = Math.max(1, Math.min(1000, Math.floor(maxParams / n)));
     const done: Inserted = { count: 0, columns: null, rows: [] };
+    // The client's cancel goes to the coordinator, where the read is: a cancelled read fails the whole write.
+    this.read.access.session.running(c.conn);
     const fetch = () => runStatement(c, `FETCH ${batch} FROM ${cursor}`, noBound, formats);
     // The next batch is read on the coordinator while this one is written on the shards.
     let next = fetch();
