@@ -24,6 +24,8 @@ export class FastPath extends ShardConnections {
   /** The connection the fast path's replies come from, while they come, and whether it is for writes. */
   private relaying: ServerConnection | null = null;
   private relayWrite = false;
+  /** A round that waited for a connection went on it: rounds the client sent meanwhile may be pipelined. */
+  relayedAfterWait: () => void = () => {};
 
   /** The client does not take the fast path's reply, which holds its shard back (no fault of the shard's). */
   get replyHeld(): boolean {
@@ -161,6 +163,7 @@ export class FastPath extends ShardConnections {
         }
         if (this.readyFor(waited, prepare)) {
           this.relayOn(waited, message, client, done);
+          this.relayedAfterWait();
           return;
         }
         waited.release();

@@ -146,3 +146,20 @@ it('answers postgres.js queries it pipelines on one connection, as they were iss
     await sql.end();
   }
 });
+
+it('answers pipelined rounds of more clients than the shard has connections, each in its order', async () => {
+  const sql = postgres(proxy.url(), { max: 6, onnotice: () => {} });
+  try {
+    // Keys of one shard: rounds that waited for one of its two connections are pipelined behind each other there.
+    const onOneShard = [a0, a1, a0, a1];
+    for (let pass = 0; pass < 5; pass++) {
+      const asked = Array.from({ length: 48 }, (_, i) => onOneShard[i % onOneShard.length]);
+      const got = await Promise.all(
+        asked.map((k) => sql`SELECT id FROM items WHERE id = ${k}`.then((rows) => rows[0].id as number)),
+      );
+      expect(got).toEqual(asked);
+    }
+  } finally {
+    await sql.end();
+  }
+});

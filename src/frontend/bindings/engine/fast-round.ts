@@ -25,7 +25,9 @@ export class FastRound {
   /** Inside startThrough(): a statement that ends at once leaves the next one to it. */
   private starting = false;
 
-  constructor(private readonly s: EngineState) {}
+  constructor(private readonly s: EngineState) {
+    s.runner.relayedAfterWait = () => s.pump();
+  }
 
   /**
    * The fast path, from idle: a Query like one routed before but for its literals, or a whole
