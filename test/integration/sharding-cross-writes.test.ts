@@ -23,8 +23,9 @@ const schema = [
   'CREATE TABLE cust_totals (t_custkey int8 PRIMARY KEY, t_total numeric, t_count int8)',
   'CREATE TABLE events (e_day int4, e_kind text)',
   'CREATE TABLE nation (n_nationkey int4 PRIMARY KEY, n_name text)',
+  'CREATE TABLE by_day (d date, v int8)',
 ];
-const tables = ['customer', 'orders', 'lineitem', 'archive', 'cust_totals', 'events', 'nation'];
+const tables = ['customer', 'orders', 'lineitem', 'archive', 'cust_totals', 'events', 'nation', 'by_day'];
 
 function rows(): string[] {
   const list = (xs: string[]) => xs.join(', ');
@@ -88,6 +89,12 @@ async function expectPlaced(): Promise<void> {
         const misplaced = (r.rows as string[][]).filter(([k]) => hashShard('int', BigInt(k), 3) !== s);
         expect(misplaced, `${t} on shard ${s}`).toEqual([]);
       }
+      const days = await direct.query({
+        text: `SELECT to_char(d, 'YYYY-MM-DD') FROM by_day`,
+        rowMode: 'array',
+      });
+      const away = (days.rows as string[][]).filter(([d]) => hashShard('date', d, 3) !== s);
+      expect(away, `by_day on shard ${s}`).toEqual([]);
       const range = [`e_day >= 100`, `e_day < 100 OR e_day >= 200`, `e_day < 200`][s];
       const events = await direct.query(`SELECT count(*)::int AS n FROM events WHERE ${range}`);
       expect(events.rows[0].n, `events on shard ${s}`).toBe(0);
@@ -122,6 +129,7 @@ beforeAll(async () => {
           lineitem: 'l_orderkey',
           archive: 'a_orderkey',
           cust_totals: 't_custkey',
+          by_day: 'd',
           events: {
             column: 'e_day',
             algorithm: 'range',
@@ -176,6 +184,10 @@ describe('INSERT … SELECT across shards', () => {
     ]) {
       await expectSameWrite(sql);
     }
+    // A date key is placed by its value whatever the session's DateStyle prints.
+    for (const c of [sharded, single]) await c.query("SET DateStyle = 'SQL, DMY'");
+    await expectSameWrite('INSERT INTO by_day SELECT o_day + (o_orderkey % 5)::int, o_orderkey FROM orders');
+    for (const c of [sharded, single]) await c.query('RESET DateStyle');
     await expectSameWrite(
       'INSERT INTO cust_totals SELECT c_custkey + 1000, $1, 0 FROM customer WHERE c_nation = 1 RETURNING t_custkey, t_total',
       ['7.5'],

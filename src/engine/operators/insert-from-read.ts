@@ -39,10 +39,11 @@ function keyText(type: HashKeyType, column: string): string {
   switch (type) {
     case 'int':
       return `(${column})::int8::text`;
+    // Infinities and BC dates keep a form the proxy refuses to place rather than one it would misread.
     case 'date':
-      return `to_char((${column})::date, 'YYYY-MM-DD')`;
+      return `CASE WHEN isfinite((${column})::date) AND (${column})::date >= '0001-01-01' THEN to_char((${column})::date, 'YYYY-MM-DD') ELSE (${column})::date::text END`;
     case 'timestamp':
-      return `to_char((${column})::timestamp, 'YYYY-MM-DD HH24:MI:SS.US')`;
+      return `CASE WHEN isfinite((${column})::timestamp) AND (${column})::timestamp >= '0001-01-01' THEN to_char((${column})::timestamp, 'YYYY-MM-DD HH24:MI:SS.US') ELSE (${column})::timestamp::text END`;
     case 'text':
       return `(${column})::text`;
     default:
@@ -161,7 +162,7 @@ export class InsertFromRead implements StatementPlan {
     for (const row of rows) {
       const text = row[n]?.toString() ?? null;
       const key: KeyValue | null = text !== null && this.keyType === 'int' ? BigInt(text) : text;
-      const shard = this.placement.shardOf(key, this.keyType);
+      const shard = this.shardOf(key);
       if (shard === null)
         throw StatementError.unsupported(
           `no shard holds key ${String(key)} of "${this.table}"`,
@@ -172,6 +173,17 @@ export class InsertFromRead implements StatementPlan {
       byShard.set(shard, list);
     }
     return byShard;
+  }
+
+  /** The shard of a key, or the refusal of one the proxy cannot read as PostgreSQL hashes it. */
+  private shardOf(key: KeyValue | null): number | null {
+    try {
+      return this.placement.shardOf(key, this.keyType);
+    } catch {
+      throw StatementError.unsupported(
+        `the shard key ${this.table}.${this.placement.column} of a row read for this INSERT cannot be placed: '${String(key)}'`,
+      );
+    }
   }
 
   private add(done: Inserted, answers: ShardAnswer[]): void {
