@@ -112,8 +112,9 @@ describe('redis cache through polyproxy', () => {
     }
     await redis.restart();
     // Caching resumes: a read fills the cache, a write behind the proxy's back is then not seen.
+    // The Redis client reconnects with a backoff: on a loaded machine that can take seconds, so wait up to 20 s.
     let cached = false;
-    for (let i = 0; i < 50 && !cached; i++) {
+    for (const until = Date.now() + 20_000; Date.now() < until && !cached;) {
       await ca.query(read);
       await direct.query('UPDATE cache_counters SET n = 100 WHERE id = 5');
       cached = (await ca.query(read)).rows[0].n === 3;
