@@ -1,8 +1,9 @@
 // RESHARD <db> TO <target> | CANCEL | REVERT | FINISH: starts a reshard in the background (SHOW RESHARD follows
 // it), cancels it before its switch, and after the switch goes back to the old shards or keeps the new ones.
 import { ProxyError } from '../../errors.js';
-import { createLogger } from '../../logger.js';
+import { createLogger, type Logger } from '../../logger.js';
 import type { Database } from '../../backend/database.js';
+import { cancelLeftReshard } from '../../reshard/cancel-left.js';
 import { reshardOf, startReshard } from '../../reshard/job.js';
 import { primariesOf } from '../../reshard/logins.js';
 import { dropLeftReverse } from '../../reshard/reverse.js';
@@ -12,10 +13,11 @@ import type { ConsoleResult } from './console-result.js';
 const usage = 'usage: RESHARD <db> TO <target> | RESHARD <db> CANCEL | REVERT | FINISH';
 
 /** CANCEL, REVERT and FINISH act on the database's latest reshard; their failures reach the client as such. */
-async function endJob(db: Database, action: string): Promise<ConsoleResult> {
+async function endJob(db: Database, action: string, log: Logger): Promise<ConsoleResult> {
   const job = reshardOf(db);
   const name = db.name;
   if (!job && action === 'FINISH') return finishWithoutJob(db);
+  if (!job && action === 'CANCEL') return cancelWithoutJob(db, log);
   if (!job)
     throw new ProxyError('invalidParameterValue', `no reshard of "${name}" to ${action.toLowerCase()}`);
   const fail = (error: Error): never => {
@@ -57,6 +59,15 @@ async function finishWithoutJob(db: Database): Promise<ConsoleResult> {
   };
 }
 
+/** After a restart (or a kill) before the switch no job is left: CANCEL acts on the state the old primary keeps. */
+async function cancelWithoutJob(db: Database, log: Logger): Promise<ConsoleResult> {
+  const cancelled = await cancelLeftReshard(db, log).catch((error: Error) => {
+    throw new ProxyError('invalidParameterValue', error.message);
+  });
+  if (!cancelled) throw new ProxyError('invalidParameterValue', `no reshard of "${db.name}" to cancel`);
+  return { tag: 'RESHARD', notices: [`reshard of "${db.name}" cancelled; the old shards serve as before`] };
+}
+
 export const reshard: ConsoleCommand = {
   name: 'RESHARD',
   args: '<db> TO <target> | <db> CANCEL | <db> REVERT | <db> FINISH',
@@ -68,7 +79,7 @@ export const reshard: ConsoleCommand = {
     if (!db) throw new ProxyError('unknownDatabase', `database "${name ?? ''}" does not exist`, usage);
     const action = verb?.toUpperCase();
     if (action && ['CANCEL', 'REVERT', 'FINISH'].includes(action) && target === undefined)
-      return endJob(db, action);
+      return endJob(db, action, createLogger(source.config().log).child({ reshard: db.name }));
     if (action !== 'TO' || target === undefined)
       throw new ProxyError('syntaxError', 'RESHARD needs TO, CANCEL, REVERT or FINISH', usage);
     try {
