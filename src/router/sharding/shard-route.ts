@@ -37,6 +37,12 @@ export function routeStatement(stmt: Node, ctx: RouteContext): ShardRoute {
           'EXPLAIN of a write that reads across shards is not supported',
           'use EXPLAIN ROUTE',
         );
+      // EXPLAIN ANALYZE runs the statement: on the first shard alone it would write a part and report success.
+      if ((inner.kind === 'multi-write' || inner.kind === 'insert-split') && explainAnalyzes(n))
+        return unsupported(
+          'EXPLAIN ANALYZE of a write on several shards is not supported (it would run on one shard only)',
+          'use EXPLAIN ROUTE for the plan, or EXPLAIN ANALYZE a statement that names one shard key',
+        );
       const shards =
         'shards' in inner
           ? inner.shards
@@ -117,4 +123,19 @@ function routeSelect(stmt: Node, n: Node, ctx: RouteContext): ShardRoute {
   }
   if (every) return { kind: 'scatter', shards: ctx.map.allShards(), reason: 'no-shard-key' };
   return { kind: 'scatter', shards: [...shards].sort((x, y) => x - y), reason: 'shard-keys' };
+}
+
+/** Whether an ExplainStmt's options ask to run the statement (ANALYZE, not ANALYZE false / off / 0). */
+function explainAnalyzes(n: Node): boolean {
+  const options = (n.options as Node[] | undefined) ?? [];
+  return options.some((o) => {
+    const def = o.DefElem as Node | undefined;
+    if (def?.defname !== 'analyze') return false;
+    const arg = def.arg as Node | undefined;
+    if (!arg) return true;
+    const text = (arg.String as Node | undefined)?.sval;
+    if (typeof text === 'string') return !['false', 'off'].includes(text.toLowerCase());
+    const int = arg.Integer as Node | undefined;
+    return int ? Boolean(int.ival) : true;
+  });
 }
