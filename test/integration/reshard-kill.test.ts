@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/sandbox/ports.js';
 import { waitUntilListening, type Managed } from '../../src/sandbox/process.js';
+import { hashShard } from '../../src/router/sharding/pg-hash.js';
 import { spawnProxy } from './helpers/proxy-process.js';
 import { connect, sleep } from './helpers/tools.js';
 import { client, createDatabases, fill, oldShardOf, schemaSql } from './reshard-helpers.js';
@@ -51,6 +52,7 @@ databases:
       reference: [countries]
     reshard:
       pause_timeout: 60s
+      heartbeat_timeout: 2s
       targets:
         two: { shards: [${fresh.map(shard).join(', ')}] }
 `;
@@ -216,7 +218,10 @@ async function leftovers(): Promise<string[]> {
 }
 
 /** Starts a proxy, reshards, lets `killAt` pick the moment, kills, restarts and checks what must hold. */
-async function killDuring(killAt: (admin: pg.Client, port: number) => Promise<void>): Promise<void> {
+async function killDuring(
+  killAt: (admin: pg.Client, port: number) => Promise<void>,
+  then: (app: pg.Client, admin: pg.Client, ledger: ProxyLedger) => Promise<void> = cancel,
+): Promise<void> {
   await setUp();
   const port = await freePort();
   const configPath = join(await mkdtemp(join(tmpdir(), 'polyproxy-reshard-kill-')), 'polyproxy.yaml');
@@ -240,12 +245,42 @@ async function killDuring(killAt: (admin: pg.Client, port: number) => Promise<vo
   const { rows } = await app.query<{ n: number }>('SELECT count(*)::int AS n FROM items');
   expect(rows[0]!.n).toBe(await oldItems());
 
-  const restarted = await open(port, true);
-  await restarted.query('RESHARD app CANCEL');
+  await then(app, await open(port, true), ledger);
+}
+
+/** RESHARD ... CANCEL from the restarted proxy, which has no job for it: nothing is left, the old shards serve. */
+async function cancel(app: pg.Client, admin: pg.Client): Promise<void> {
+  await admin.query('RESHARD app CANCEL');
   expect(await leftovers()).toEqual([]);
-  // The old cluster still serves after the cancel.
   await app.query('UPDATE items SET v = 7 WHERE id = $1', [newFrom - 1]);
   expect((await app.query('SELECT v FROM items WHERE id = $1', [newFrom - 1])).rows).toEqual([{ v: 7 }]);
+}
+
+/**
+ * RESHARD ... TO again from the restarted proxy: it resumes from the slots the killed one streamed from, switches,
+ * and the acknowledged writes are on the new shards where the new map puts them; FINISH leaves nothing behind.
+ */
+async function resume(app: pg.Client, admin: pg.Client, ledger: ProxyLedger): Promise<void> {
+  // The killed instance's last heartbeat must be older than heartbeat_timeout (2 s), or the cutover waits for it.
+  await sleep(2500);
+  await admin.query('RESHARD app TO two');
+  let row: Record<string, unknown> | undefined;
+  for (let i = 0; i < 3000 && (!row || row.status === 'running'); i++) {
+    await sleep(20);
+    row = (await admin.query('SHOW RESHARD')).rows.find((r) => r.database === 'app');
+  }
+  expect(row).toMatchObject({ status: 'switched', verification: '4/4 tables equal' });
+  await checkLedger(app, ledger);
+  for (const [shard, name] of fresh.entries()) {
+    const c = await client(name);
+    const { rows } = await c.query<{ id: string }>('SELECT id FROM items WHERE id <= 100 OR id >= $1', [
+      newFrom - 1,
+    ]);
+    await c.end();
+    for (const r of rows) expect(hashShard('int', BigInt(r.id), fresh.length)).toBe(shard);
+  }
+  await admin.query('RESHARD app FINISH');
+  expect(await leftovers()).toEqual([]);
 }
 
 /**
@@ -288,6 +323,13 @@ describe('the proxy killed during a reshard', () => {
       // The stream runs and applies the ledger's writes; the cutover waits for its first catch-up marker.
       await reshardRow(admin, (row) => row.phase === 'cutover' && Number(row.rows_streamed) > 0);
     });
+  }, 300_000);
+
+  it('during the forward stream, then resumed from the restarted proxy', async () => {
+    await killDuring(async (admin) => {
+      await holdMarker(admin);
+      await reshardRow(admin, (row) => row.phase === 'cutover' && Number(row.rows_streamed) > 0);
+    }, resume);
   }, 300_000);
 
   it('while the cutover holds statements', async () => {
