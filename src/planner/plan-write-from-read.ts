@@ -43,7 +43,28 @@ function insertPlan(
     }
     return sql;
   };
-  return new InsertFromRead(read, w.table, w.placement, w.keyType, w.keyIndex, shards, insertSql);
+  const literals = literalColumns(select);
+  return new InsertFromRead(read, w.table, w.placement, w.keyType, w.keyIndex, shards, insertSql, literals);
+}
+
+/**
+ * The output columns of a plain SELECT that are string literals or NULL (bound parameters included, inlined as
+ * literals): PostgreSQL leaves those untyped in INSERT … SELECT and reads them as the target column's type.
+ * A set operation, VALUES or `*` resolves or hides them, so none count then.
+ */
+function literalColumns(select: Node): Set<number> {
+  const s = select.SelectStmt as Node | undefined;
+  const targets = (s?.targetList as Node[] | undefined) ?? [];
+  if (!s || (s.op && s.op !== 'SETOP_NONE') || s.valuesLists) return new Set();
+  const values = targets.map((t) => (t.ResTarget as Node | undefined)?.val as Node | undefined);
+  if (values.some((v) => (v?.ColumnRef as Node | undefined)?.fields && JSON.stringify(v).includes('A_Star')))
+    return new Set();
+  const out = new Set<number>();
+  values.forEach((v, i) => {
+    const c = v?.A_Const as Node | undefined;
+    if (c && (c.sval !== undefined || c.isnull)) out.add(i);
+  });
+  return out;
 }
 
 const maxColumns = 1664;

@@ -195,6 +195,22 @@ describe('INSERT … SELECT across shards', () => {
     await expectTablesEqual();
   });
 
+  it('types a text column as PostgreSQL does: refused into an integer column (42804), literals accepted', async () => {
+    const textIntoInt = 'INSERT INTO cust_totals SELECT c_custkey + 2000, c_segment, 0 FROM customer';
+    const plain = await answer(single, textIntoInt);
+    expect(plain).toMatchObject({ error: '42804' });
+    expect(await answer(sharded, textIntoInt)).toMatchObject({ error: plain.error });
+    // A subquery's literal is text by the time the INSERT reads it: refused too.
+    const viaSubquery =
+      "INSERT INTO cust_totals SELECT k, v, 0 FROM (SELECT c_custkey + 3000, '5' FROM customer) s (k, v)";
+    expect(await answer(single, viaSubquery)).toMatchObject({ error: '42804' });
+    expect(await answer(sharded, viaSubquery)).toMatchObject({ error: '42804' });
+    await expectSameWrite(
+      "INSERT INTO cust_totals SELECT c_custkey + 4000, '5', '1' FROM customer WHERE c_nation = 2",
+    );
+    await expectTablesEqual();
+  });
+
   it('refuses what would change the meaning', async () => {
     const update = await answer(
       sharded,

@@ -26,12 +26,19 @@ const cursor = 'polyproxy_insert_rows';
 
 /**
  * Builtin types whose binary form the proxy passes on as is (exact, whatever the session's DateStyle or
- * extra_float_digits). Text and unknown go as untyped text, so that PostgreSQL reads them as the target
- * column's type, as it does a SELECT's literals; types of the database's own (their OIDs differ between the
- * coordinator and the shards) and the few builtins without binary input go as untyped text too.
+ * extra_float_digits). Text goes as text, except a SELECT's own string literals, which go untyped so that
+ * PostgreSQL reads them as the target column's type, as it does in INSERT … SELECT (and refuses a text
+ * column into an integer one, 42804, as it does); types of the database's own (their OIDs differ between the
+ * coordinator and the shards) and the few builtins without binary input go as untyped text.
  */
 function binaryType(oid: number): boolean {
   return oid < 16384 && ![25, 705, 1033, 1034, 194, 2249, 3361, 3402, 5017].includes(oid);
+}
+
+/** The parameter type a column's values are sent with: its own, text, or none (untyped). */
+function sentType(oid: number, literal: boolean): number {
+  if (binaryType(oid)) return oid;
+  return oid === 25 && !literal ? 25 : 0;
 }
 
 /** The key's text as the proxy reads a key of its type: ISO forms for dates and timestamps. */
@@ -70,6 +77,8 @@ export class InsertFromRead implements StatementPlan {
     readonly shards: number[],
     /** The INSERT for a number of rows, their values as $1… in row order. */
     private readonly insertSql: (rows: number, columns: number) => string,
+    /** The SELECT's columns that are string literals (or NULL): sent untyped, as PostgreSQL types them. */
+    private readonly literalColumns: ReadonlySet<number> = new Set(),
   ) {
     this.children = [read];
   }
@@ -114,7 +123,7 @@ export class InsertFromRead implements StatementPlan {
   ): Promise<Inserted> {
     const n = columns.length;
     const formats = [...columns.map((col) => (binaryType(col.typeOid) ? 1 : 0)), 0];
-    const types = columns.map((col) => (binaryType(col.typeOid) ? col.typeOid : 0));
+    const types = columns.map((col, i) => sentType(col.typeOid, this.literalColumns.has(i)));
     const batch = Math.max(1, Math.min(1000, Math.floor(maxParams / n)));
     const done: Inserted = { count: 0, columns: null, rows: [] };
     // The client's cancel goes to the coordinator, where the read is: a cancelled read fails the whole write.
