@@ -112,9 +112,19 @@ export class ReshardJob {
       try {
         await reverse.prepare();
         // The reverse slots are made while statements are held, so they start where the new shards serve from.
+        let recorded = false;
         this.cutover = await cutOver(this.db, this.reshard, this.next, {
           ...this.cutoverOptions(),
-          beforeSwitch: () => reverse.create(),
+          // Recorded before statements resume on the new shards: a proxy restarted on the old config then
+          // refuses the database (its writes would miss the new shards') even if this one is killed now.
+          beforeSwitch: async () => {
+            await reverse.create();
+            await this.reshard.record('reverse');
+            recorded = true;
+          },
+        }).catch(async (error: unknown) => {
+          if (recorded) await this.reshard.record('stream').catch(() => {});
+          throw error;
         });
       } catch (error) {
         await reverse.drop().catch(() => {});
@@ -194,9 +204,18 @@ export class ReshardJob {
   revert(): Promise<CutoverResult> {
     return this.ending('REVERT', async (reverse) => {
       this.phase = 'revert';
+      let recorded = false;
       try {
-        this.revertCutover = await cutOver(this.db, reverse, this.from, this.cutoverOptions());
+        // As at the switch: recorded before statements resume on the old shards.
+        this.revertCutover = await cutOver(this.db, reverse, this.from, {
+          ...this.cutoverOptions(),
+          beforeSwitch: async () => {
+            await this.reshard.record('reverted');
+            recorded = true;
+          },
+        });
       } catch (error) {
+        if (recorded) await this.reshard.record('reverse').catch(() => {});
         this.phase = 'reverse';
         this.error = `REVERT failed: ${error instanceof Error ? error.message : String(error)}`;
         throw error;

@@ -12,6 +12,7 @@ import { clientConfig } from '../streams/stream-lock.js';
 import { drained } from './cutover.js';
 import { acknowledge, channel, ensureInstances, heartbeat, type CutoverStep } from './instances.js';
 import { primariesOf } from './logins.js';
+import { movedPhases, StateStore } from './state.js';
 
 /** This process's instance name, as heartbeats record it. */
 export const instanceName = `${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -23,6 +24,8 @@ export class Participant {
   /** When the last heartbeat was recorded; 0 before the first. */
   private lastBeat = 0;
   private refusing = false;
+  /** The reshard state says the rows live on other shards than this instance's config names. */
+  private moved = false;
   private prepared: PreparedShards | null = null;
   private stopped = false;
 
@@ -39,6 +42,7 @@ export class Participant {
   async start(): Promise<void> {
     for (let i = 0; i < 5 && !(await this.beat()); i++) await new Promise((r) => setTimeout(r, 100));
     if (this.lastBeat === 0) this.refuse('could not register its heartbeat');
+    await this.refuseIfMoved();
     this.timer = setInterval(() => void this.beat(), Math.max(100, this.timeoutMs / 4));
     this.timer.unref();
   }
@@ -71,7 +75,7 @@ export class Participant {
       this.client ??= await this.connect();
       await heartbeat(this.client, this.db.name, this.instance);
       this.lastBeat = Date.now();
-      if (this.refusing) {
+      if (this.refusing && !this.moved) {
         this.refusing = false;
         this.log.warn(
           'reshard heartbeat back: check the config names the shards this database now lives on',
@@ -88,6 +92,29 @@ export class Participant {
       if (this.lastBeat > 0 && Date.now() - this.lastBeat >= this.timeoutMs) this.refuse(String(error));
       return false;
     }
+  }
+
+  /**
+   * Started on shards a reshard moved the rows away from (the state on their first primary says switched or
+   * finished): its reads would miss, and its writes lose, what the new shards took since. Refused for good.
+   */
+  private async refuseIfMoved(): Promise<void> {
+    const state = await new StateStore(primariesOf(this.db.config)[0]!, this.db.name)
+      .read()
+      .catch(() => null);
+    if (!state || !movedPhases.includes(state.phase)) return;
+    this.moved = this.refusing = true;
+    this.log.error('database was resharded away from the shards this config names: refusing statements', {
+      database: this.db.name,
+      phase: state.phase,
+    });
+    gateOf(this.db.cluster!).refuse(
+      StatementError.of(
+        'reshardRefused',
+        `database "${this.db.name}" was resharded (${state.phase}) to other shards than this proxy's config names`,
+        'start this instance with the config of the new shards (the switching proxy logged it), or RESHARD ... REVERT on the proxy that switched',
+      ),
+    );
   }
 
   /** A cutover may run without this instance: it must not write to the old shards meanwhile. */

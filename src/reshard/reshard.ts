@@ -39,6 +39,8 @@ export class Reshard {
     if (ended) await this.store.forget();
     let phase: Phase = state && !ended ? state.phase : 'schema';
     this.tables = await loadTables(this.plan.source[0]!, this.map);
+    // The new shards may be an earlier reshard's old ones: the state they keep from it no longer applies.
+    if (phase === 'schema') await new StateStore(this.plan.target[0]!, this.plan.database).forgetIfKept();
     if (phase === 'schema') phase = await this.schema();
     if (phase === 'copy') phase = await this.copy();
     if (phase === 'indexes') await this.indexes();

@@ -69,9 +69,23 @@ export class StateStore {
     });
   }
 
+  /** Forgets the database's state where the table may not exist (a reshard's new shards), creating nothing. */
+  async forgetIfKept(): Promise<void> {
+    await withClient(this.server, async (client) => {
+      const { rows } = await client.query<{ kept: boolean }>(
+        "SELECT to_regclass('polyproxy_reshard') IS NOT NULL AS kept",
+      );
+      if (rows[0]?.kept)
+        await client.query('DELETE FROM polyproxy_reshard WHERE database = $1', [this.database]);
+    });
+  }
+
   forget(): Promise<void> {
     return this.run(async (client) => {
       await client.query('DELETE FROM polyproxy_reshard WHERE database = $1', [this.database]);
     });
   }
 }
+
+/** Phases in which the database's rows live on the reshard's new shards, not on the ones the state is kept on. */
+export const movedPhases: readonly Phase[] = ['switched', 'reverse', 'finished'];

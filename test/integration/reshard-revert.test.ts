@@ -315,6 +315,19 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
       'slot polyproxy_reshard_shop_r0',
       'slot polyproxy_reshard_shop_r1',
     ]);
+    // A proxy started on the old shards' config refuses the database: the rows live on the new shards now.
+    const stalePort = await freePort();
+    const stale = await startProxy(parseConfig(configYaml(stalePort, old, fresh)), { logger: silentLogger });
+    try {
+      const c = await connect({ ...first.app(), port: stalePort });
+      opened.push(c);
+      await expect(c.query('SELECT count(*) FROM items')).rejects.toMatchObject({
+        code: '57P03',
+        message: expect.stringContaining('was resharded'),
+      });
+    } finally {
+      await stale.close();
+    }
     const port = await freePort();
     proxies.push(await startProxy(parseConfig(configYaml(port, fresh, fresh)), { logger: silentLogger }));
     const admin = await connect({
