@@ -99,9 +99,16 @@ describe('framed path: simple Query', () => {
       kind: 'multi-write',
       shards: [0, 1, 2],
     });
+    // INSERT … SELECT across shards reads on the coordinator; with ON CONFLICT DO UPDATE it is refused (a key
+    // repeated in a later batch would be updated where PostgreSQL raises an error).
     expect(route('INSERT INTO users (id, name) SELECT id, name FROM accounts')).toMatchObject({
-      kind: 'unsupported',
+      kind: 'write-from-read',
     });
+    expect(
+      route(
+        'INSERT INTO users (id, name) SELECT id, name FROM accounts ON CONFLICT (id) DO UPDATE SET name = excluded.name',
+      ),
+    ).toMatchObject({ kind: 'unsupported' });
   });
 });
 
