@@ -4,14 +4,21 @@
 // Also two proxy instances switching together, a cutover abandoned when a transaction outlasts pause_timeout,
 // and RESHARD ... CANCEL.
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logger.js';
 import { startProxy, type Proxy } from '../../src/proxy.js';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
 import { freePort } from '../../src/sandbox/ports.js';
 import { connect, sleep } from './helpers/tools.js';
-import { client, createDatabases, fill, initialItems, schemaSql } from './reshard-helpers.js';
+import {
+  client,
+  createDatabases,
+  fill,
+  initialItems,
+  reshardConfigYaml,
+  schemaSql,
+} from './reshard-helpers.js';
 import { runLoad } from './reshard-load.js';
 
 const old = ['rc_old_0', 'rc_old_1', 'rc_old_2'];
@@ -19,30 +26,6 @@ const fresh = ['rc_new_0', 'rc_new_1'];
 let proxy: Proxy;
 let port: number;
 const opened: pg.Client[] = [];
-
-function configYaml(listen: number, old: string[], fresh: string[], pause = '10s'): string {
-  const ctx = inject('pg');
-  const shard = (db: string) => `{ primary: "${ctx.host}:${ctx.port}", database: ${db} }`;
-  return `
-listen: 127.0.0.1:${listen}
-log: { level: warn }
-users:
-  - { name: app, password: app-secret }
-  - { name: ops, password: ops-secret, admin: true }
-databases:
-  app:
-    backend: { user: postgres, password: "${ctx.password}", database: ${old[0]} }
-    pool: { size: 6 }
-    shards: [${old.map(shard).join(', ')}]
-    sharding:
-      tables: { items: id, notes: tag }
-      reference: [countries]
-    reshard:
-      pause_timeout: ${pause}
-      targets:
-        two: { shards: [${fresh.map(shard).join(', ')}] }
-`;
-}
 
 const appConfig = (at = port): pg.ClientConfig => ({
   host: '127.0.0.1',
@@ -126,7 +109,9 @@ async function distinctValues(shards: string[]): Promise<number> {
 beforeAll(async () => {
   await setUp(old, fresh);
   port = await freePort();
-  proxy = await startProxy(parseConfig(configYaml(port, old, fresh)), { logger: silentLogger });
+  proxy = await startProxy(parseConfig(reshardConfigYaml({ listen: port, old, fresh })), {
+    logger: silentLogger,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -192,7 +177,11 @@ describe('reshard cutover in a running proxy', () => {
     await setUp(old2, fresh2);
     const ports = [await freePort(), await freePort()];
     const proxies = await Promise.all(
-      ports.map((p) => startProxy(parseConfig(configYaml(p, old2, fresh2)), { logger: silentLogger })),
+      ports.map((p) =>
+        startProxy(parseConfig(reshardConfigYaml({ listen: p, old: old2, fresh: fresh2 })), {
+          logger: silentLogger,
+        }),
+      ),
     );
     try {
       let stop = false;
@@ -227,7 +216,10 @@ describe('reshard cutover in a running proxy', () => {
     ];
     await setUp(old3, fresh3);
     const at = await freePort();
-    const held = await startProxy(parseConfig(configYaml(at, old3, fresh3, '1s')), { logger: silentLogger });
+    const held = await startProxy(
+      parseConfig(reshardConfigYaml({ listen: at, old: old3, fresh: fresh3, pause: '1s' })),
+      { logger: silentLogger },
+    );
     try {
       const holder = await connect(appConfig(at));
       opened.push(holder);

@@ -152,3 +152,36 @@ export class Ledger {
     this.expected.set(other, this.expected.get(other)! + 1_000_000);
   }
 }
+
+/** A proxy config with one sharded database over `old` (as database `name`) and a reshard target "two" of `fresh`. */
+export function reshardConfigYaml(o: {
+  listen: number;
+  old: string[];
+  fresh: string[];
+  name?: string;
+  pool?: number;
+  pause?: string;
+  heartbeat?: string;
+}): string {
+  const ctx = inject('pg');
+  const shard = (db: string) => `{ primary: "${ctx.host}:${ctx.port}", database: ${db} }`;
+  return `
+listen: 127.0.0.1:${o.listen}
+log: { level: warn }
+users:
+  - { name: app, password: app-secret }
+  - { name: ops, password: ops-secret, admin: true }
+databases:
+  ${o.name ?? 'app'}:
+    backend: { user: postgres, password: "${ctx.password}", database: ${o.old[0]} }
+    pool: { size: ${o.pool ?? 6} }
+    shards: [${o.old.map(shard).join(', ')}]
+    sharding:
+      tables: { items: id, notes: tag }
+      reference: [countries]
+    reshard:
+      pause_timeout: ${o.pause ?? '10s'}${o.heartbeat ? `\n      heartbeat_timeout: ${o.heartbeat}` : ''}
+      targets:
+        two: { shards: [${o.fresh.map(shard).join(', ')}] }
+`;
+}

@@ -6,13 +6,20 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/sandbox/ports.js';
 import { waitUntilListening, type Managed } from '../../src/sandbox/process.js';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
 import { spawnProxy } from './helpers/proxy-process.js';
 import { connect, sleep } from './helpers/tools.js';
-import { client, createDatabases, fill, oldShardOf, schemaSql } from './reshard-helpers.js';
+import {
+  client,
+  createDatabases,
+  fill,
+  oldShardOf,
+  reshardConfigYaml,
+  schemaSql,
+} from './reshard-helpers.js';
 
 const old = ['rk_old_0', 'rk_old_1', 'rk_old_2'];
 const fresh = ['rk_new_0', 'rk_new_1'];
@@ -32,31 +39,6 @@ afterEach(async () => {
   await proxy?.stop();
   proxy = null;
 });
-
-function configYaml(listen: number): string {
-  const ctx = inject('pg');
-  const shard = (db: string) => `{ primary: "${ctx.host}:${ctx.port}", database: ${db} }`;
-  return `
-listen: 127.0.0.1:${listen}
-log: { level: warn }
-users:
-  - { name: app, password: app-secret }
-  - { name: ops, password: ops-secret, admin: true }
-databases:
-  app:
-    backend: { user: postgres, password: "${ctx.password}", database: ${old[0]} }
-    pool: { size: 4 }
-    shards: [${old.map(shard).join(', ')}]
-    sharding:
-      tables: { items: id, notes: tag }
-      reference: [countries]
-    reshard:
-      pause_timeout: 60s
-      heartbeat_timeout: 2s
-      targets:
-        two: { shards: [${fresh.map(shard).join(', ')}] }
-`;
-}
 
 async function setUp(): Promise<void> {
   await createDatabases([...old, ...fresh]);
@@ -225,7 +207,10 @@ async function killDuring(
   await setUp();
   const port = await freePort();
   const configPath = join(await mkdtemp(join(tmpdir(), 'polyproxy-reshard-kill-')), 'polyproxy.yaml');
-  await writeFile(configPath, configYaml(port));
+  await writeFile(
+    configPath,
+    reshardConfigYaml({ listen: port, old, fresh, pool: 4, pause: '60s', heartbeat: '2s' }),
+  );
   await start(configPath, port);
   const admin = await open(port, true);
   const ledger = new ProxyLedger(await open(port));

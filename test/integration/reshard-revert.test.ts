@@ -3,14 +3,22 @@
 // acknowledged write, those made while the new shards served included, present exactly once where the old map
 // puts it. Also FINISH, which leaves no slot or publication on any server, and CANCEL refused after the switch.
 import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logger.js';
 import { startProxy, type Proxy } from '../../src/proxy.js';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
 import { freePort } from '../../src/sandbox/ports.js';
 import { connect, sleep } from './helpers/tools.js';
-import { client, createDatabases, fill, initialItems, schemaSql, trickyTags } from './reshard-helpers.js';
+import {
+  client,
+  createDatabases,
+  fill,
+  initialItems,
+  reshardConfigYaml,
+  schemaSql,
+  trickyTags,
+} from './reshard-helpers.js';
 import { runLoad } from './reshard-load.js';
 
 const opened: pg.Client[] = [];
@@ -20,30 +28,6 @@ afterAll(async () => {
   await Promise.all(opened.map((c) => c.end().catch(() => {})));
   await Promise.all(proxies.map((p) => p.close()));
 });
-
-function configYaml(listen: number, old: string[], fresh: string[]): string {
-  const ctx = inject('pg');
-  const shard = (db: string) => `{ primary: "${ctx.host}:${ctx.port}", database: ${db} }`;
-  return `
-listen: 127.0.0.1:${listen}
-log: { level: warn }
-users:
-  - { name: app, password: app-secret }
-  - { name: ops, password: ops-secret, admin: true }
-databases:
-  shop:
-    backend: { user: postgres, password: "${ctx.password}", database: ${old[0]} }
-    pool: { size: 6 }
-    shards: [${old.map(shard).join(', ')}]
-    sharding:
-      tables: { items: id, notes: tag }
-      reference: [countries]
-    reshard:
-      pause_timeout: 10s
-      targets:
-        two: { shards: [${fresh.map(shard).join(', ')}] }
-`;
-}
 
 interface Rig {
   readonly port: number;
@@ -59,7 +43,11 @@ async function rig(old: string[], fresh: string[]): Promise<Rig> {
   await fill(oldClients);
   await Promise.all(oldClients.map((c) => c.end()));
   const port = await freePort();
-  proxies.push(await startProxy(parseConfig(configYaml(port, old, fresh)), { logger: silentLogger }));
+  proxies.push(
+    await startProxy(parseConfig(reshardConfigYaml({ listen: port, old, fresh, name: 'shop' })), {
+      logger: silentLogger,
+    }),
+  );
   const app = (): pg.ClientConfig => ({
     host: '127.0.0.1',
     port,
@@ -231,7 +219,11 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     const fresh = ['rp_new_0', 'rp_new_1'];
     const { admin, app } = await rig(old, fresh);
     const port2 = await freePort();
-    proxies.push(await startProxy(parseConfig(configYaml(port2, old, fresh)), { logger: silentLogger }));
+    proxies.push(
+      await startProxy(parseConfig(reshardConfigYaml({ listen: port2, old, fresh, name: 'shop' })), {
+        logger: silentLogger,
+      }),
+    );
     let stop = false;
     const loads = [
       runLoad(app(), 4, 20_000, () => stop),
@@ -317,7 +309,10 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     ]);
     // A proxy started on the old shards' config refuses the database: the rows live on the new shards now.
     const stalePort = await freePort();
-    const stale = await startProxy(parseConfig(configYaml(stalePort, old, fresh)), { logger: silentLogger });
+    const stale = await startProxy(
+      parseConfig(reshardConfigYaml({ listen: stalePort, old, fresh, name: 'shop' })),
+      { logger: silentLogger },
+    );
     try {
       const c = await connect({ ...first.app(), port: stalePort });
       opened.push(c);
@@ -329,7 +324,12 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
       await stale.close();
     }
     const port = await freePort();
-    proxies.push(await startProxy(parseConfig(configYaml(port, fresh, fresh)), { logger: silentLogger }));
+    proxies.push(
+      await startProxy(
+        parseConfig(reshardConfigYaml({ listen: port, old: fresh, fresh: fresh, name: 'shop' })),
+        { logger: silentLogger },
+      ),
+    );
     const admin = await connect({
       ...first.app(),
       port,
