@@ -10,9 +10,8 @@ import { RawConnection } from './helpers/raw-client.js';
 import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { connect } from './helpers/tools.js';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
-import { createAppDatabase, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
+import { createAppDatabase, shardClient, shardedDatabasesYaml, sortedAnswer } from './sharding-helpers.js';
 
-const rawTypes = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 const plainDb = 'sharding_cross_writes';
 
 const schema = [
@@ -53,17 +52,7 @@ let proxy: TestProxy;
 let sharded: pg.Client;
 let single: pg.Client;
 
-async function answer(c: pg.Client, sql: string, values?: unknown[]) {
-  try {
-    const r = await c.query({ text: sql, values, rowMode: 'array', types: rawTypes });
-    const out = ((r.rows ?? []) as unknown[][]).map((row) => [...row]);
-    out.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-    return { rows: out, tag: `${r.command} ${r.rowCount ?? ''}` };
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    return { error: e.code ?? 'none', message: e.message };
-  }
-}
+const answer = sortedAnswer;
 
 /** The whole table, every row, sorted: what the proxy's shards hold together against the plain server. */
 async function table(c: pg.Client, name: string) {
