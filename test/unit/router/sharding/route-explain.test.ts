@@ -1,18 +1,15 @@
 // EXPLAIN on a sharded database: a plan from one shard is fine, but EXPLAIN ANALYZE runs the statement, so a
 // write on several shards must be refused rather than written on the first shard alone.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadParser, parseSql } from '../../../../src/sql/parser.js';
+import { loadParser } from '../../../../src/sql/parser.js';
 import { ShardMap } from '../../../../src/router/sharding/shard-map.js';
-import { routeStatement, type ShardRoute } from '../../../../src/router/sharding/shard-route.js';
+import type { ShardRoute } from '../../../../src/router/sharding/shard-route.js';
+import { routeSql } from './route-sql.js';
 
 const map = new ShardMap({ tables: { orders: 'id' }, reference: [], default_shard: 0, algorithm: 'hash' }, 3);
 const meta = (t: string) => (t === 'orders' ? { keyType: 'int' as const, columns: ['id', 'v'] } : undefined);
 
-function route(sql: string): ShardRoute {
-  const parsed = parseSql(sql);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return routeStatement(parsed.statements[0], { map, meta, params: () => undefined, views: () => null });
-}
+const route = (sql: string): ShardRoute => routeSql(sql, map, meta);
 
 beforeAll(async () => {
   await loadParser();

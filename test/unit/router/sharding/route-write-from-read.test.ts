@@ -1,9 +1,10 @@
 // Writes that need a read across shards: which take the coordinator-fed route, what it carries, and which
 // stay refused (the coordinator only reads; a value that depends on the written row cannot be computed once).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadParser, parseSql } from '../../../../src/sql/parser.js';
+import { loadParser } from '../../../../src/sql/parser.js';
 import { ShardMap } from '../../../../src/router/sharding/shard-map.js';
-import { routeStatement, type ShardRoute } from '../../../../src/router/sharding/shard-route.js';
+import type { ShardRoute } from '../../../../src/router/sharding/shard-route.js';
+import { routeSql } from './route-sql.js';
 
 const map = new ShardMap(
   {
@@ -22,11 +23,7 @@ const columns: Record<string, string[]> = {
 };
 const meta = (t: string) => (columns[t] ? { keyType: 'int' as const, columns: columns[t] } : undefined);
 
-function route(sql: string): ShardRoute {
-  const parsed = parseSql(sql);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return routeStatement(parsed.statements[0], { map, meta, params: () => undefined, views: () => null });
-}
+const route = (sql: string): ShardRoute => routeSql(sql, map, meta);
 
 beforeAll(async () => {
   await loadParser();
