@@ -37,7 +37,12 @@ export const errorCodes = {
     sqlstate: '25P03',
     message: 'terminating connection due to idle-in-transaction timeout',
   },
-  serverUnresponsive: { sqlstate: '08006', message: 'the server stopped answering' },
+  /** query_timeout passed and the server answered neither the statement nor its cancel: its connection is closed. */
+  serverUnresponsive: {
+    sqlstate: '08006',
+    message:
+      'the server answered neither the statement nor a cancel request within query_timeout; its connection was closed',
+  },
   invalidParameterValue: { sqlstate: '22023', message: 'invalid parameter value' },
   invalidRouteValue: {
     sqlstate: '22023',

@@ -59,7 +59,7 @@ export function bindServer(
   conn.query(sql).then((error) => {
     if (!error) return;
     // Forget what was assumed applied, so the next transaction tries again.
-    conn.applied.clear();
+    conn.session.forgetSettings();
     b.log.warn('could not apply session settings', { error });
   });
 }
@@ -174,12 +174,7 @@ export function serverLost(b: BindingEdges): void {
 
 function lostError(clock: SessionClock): ProxyError {
   return clock.serverSilent
-    ? new ProxyError(
-        'serverUnresponsive',
-        'the server answered neither the statement nor a cancel request within query_timeout; its connection was closed',
-        'reconnect and retry; check the server',
-        'FATAL',
-      )
+    ? new ProxyError('serverUnresponsive', undefined, 'reconnect and retry; check the server', 'FATAL')
     : new ProxyError('backendUnavailable', 'server connection lost; reconnect and retry', undefined, 'FATAL');
 }
 

@@ -33,6 +33,7 @@ import { parseSql, type StatementSpan } from '../../../sql/parser.js';
 import type { ClientMessage, KnownParse } from '../../rounds/passthrough-round.js';
 import { ShardedCache } from '../../sharded-cache.js';
 import { sqlstateClass, statementKind } from '../../statement-labels.js';
+import { settleEngine } from './engine-session-state.js';
 import { TransactionAccess } from '../../transaction-access.js';
 import type { SessionHost } from '../binding.js';
 
@@ -131,6 +132,7 @@ export class EngineState {
     const clock = this.host.clock;
     const inFlight = this.runner.inFlight;
     this.server = conn ?? inFlight.values().next().value ?? null;
+    settleEngine(this);
     if (conn) {
       if (clock.waitingSince === 0) {
         clock.waitingSince = Date.now();
@@ -294,7 +296,7 @@ export class EngineState {
     if (err instanceof BackendError) return StatementError.relay(err.sqlstate, err.message).body;
     if (err instanceof ChannelLost && this.host.clock.serverSilent) {
       this.host.clock.serverSilent = false;
-      return StatementError.of('serverUnresponsive', serverSilentMessage, 'retry; check the shard').body;
+      return StatementError.of('serverUnresponsive', undefined, 'retry; check the shard').body;
     }
     if (err instanceof ChannelLost) return StatementError.of('connectionFailure', err.message).body;
     this.log.error('statement failed in the proxy', {
@@ -306,9 +308,6 @@ export class EngineState {
     ).body;
   }
 }
-
-const serverSilentMessage =
-  'a shard answered neither the statement nor a cancel request within query_timeout; its connection was closed';
 
 /** Each statement of a parsed text with its own text (one parse serves both). */
 function splitStatements(sql: string, statements: Node[], spans: StatementSpan[]): Piece[] {
