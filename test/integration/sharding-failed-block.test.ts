@@ -13,7 +13,7 @@ import {
   RawConnection,
   sync,
 } from './helpers/raw-client.js';
-import { createAppDatabase, shardedDatabasesYaml } from './sharding-helpers.js';
+import { createAppDatabase, shardedDatabasesYaml, withRawPair } from './sharding-helpers.js';
 
 let cluster: Cluster;
 let proxy: TestProxy;
@@ -84,23 +84,9 @@ function sqlstate(body: Buffer): string {
 }
 
 it('answers Describe in a failed block as PostgreSQL does', async () => {
-  const shard = cluster.shards[0].primary;
-  const direct = await RawConnection.login(
-    shard.port,
-    { user: 'postgres', password: cluster.password, database: 'app' },
-    shard.host,
-  );
-  const viaProxy = await RawConnection.login(proxy.port, {
-    user: 'app',
-    password: 'app-secret',
-    database: 'app',
-  });
-  try {
-    const expected = await failedBlockReplies(direct.conn);
+  await withRawPair(cluster, proxy, 'app', async (direct, viaProxy) => {
+    const expected = await failedBlockReplies(direct);
     expect(expected[2]).toBe('1 t n Z');
-    expect(await failedBlockReplies(viaProxy.conn)).toEqual(expected);
-  } finally {
-    direct.conn.end();
-    viaProxy.conn.end();
-  }
+    expect(await failedBlockReplies(viaProxy)).toEqual(expected);
+  });
 });

@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/logger.js';
 import { hashShard } from '../../src/router/sharding/pg-hash.js';
 import { startCluster, type Cluster } from '../../src/sandbox/postgres.js';
 import { directConfig, startTestProxy, type TestProxy } from './helpers/proxy.js';
+import { RawConnection } from './helpers/raw-client.js';
 import { connect } from './helpers/tools.js';
 
 export interface ShardedYamlOptions {
@@ -199,5 +200,31 @@ export async function startShardedRig(o: ShardedRigOptions): Promise<ShardedRig>
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * Runs `compare` with two raw protocol connections: one straight to `database` on the first shard's primary
+ * (plain PostgreSQL) and one to the proxy's `app` database; both are closed afterwards.
+ */
+export async function withRawPair(
+  cluster: Cluster,
+  proxy: TestProxy,
+  database: string,
+  compare: (direct: RawConnection, viaProxy: RawConnection) => Promise<void>,
+): Promise<void> {
+  const shard = cluster.shards[0].primary;
+  const login = { user: 'postgres', password: cluster.password, database };
+  const direct = await RawConnection.login(shard.port, login, shard.host);
+  const viaProxy = await RawConnection.login(proxy.port, {
+    user: 'app',
+    password: 'app-secret',
+    database: 'app',
+  });
+  try {
+    await compare(direct.conn, viaProxy.conn);
+  } finally {
+    direct.conn.end();
+    viaProxy.conn.end();
   }
 }

@@ -16,7 +16,13 @@ import {
   type BackendMessage,
 } from './helpers/raw-client.js';
 import { withClient } from './helpers/tools.js';
-import { createAppDatabase, keyOnShard, shardClient, shardedDatabasesYaml } from './sharding-helpers.js';
+import {
+  createAppDatabase,
+  keyOnShard,
+  shardClient,
+  shardedDatabasesYaml,
+  withRawPair,
+} from './sharding-helpers.js';
 
 let cluster: Cluster;
 let proxy: TestProxy;
@@ -104,29 +110,15 @@ function shown(m: BackendMessage): string {
 }
 
 it('answers a pipeline of single-shard rounds, one failing in the middle, exactly as PostgreSQL does', async () => {
-  const shard = cluster.shards[0].primary;
-  const direct = await RawConnection.login(
-    shard.port,
-    { user: 'postgres', password: cluster.password, database: 'plain' },
-    shard.host,
-  );
-  const viaProxy = await RawConnection.login(proxy.port, {
-    user: 'app',
-    password: 'app-secret',
-    database: 'app',
-  });
-  try {
+  await withRawPair(cluster, proxy, 'plain', async (direct, viaProxy) => {
     // The first pass learns the statements (the engine's general path), the later ones take the fast path.
     for (let pass = 0; pass < 3; pass++) {
-      const expected = await pipelineReplies(direct.conn, pipeline());
+      const expected = await pipelineReplies(direct, pipeline());
       expect(expected[4]).toBe('1 2 E:23505 Z:I');
       expect(expected[9]).toBe('1 2 E:22012 Z:I');
-      expect(await pipelineReplies(viaProxy.conn, pipeline())).toEqual(expected);
+      expect(await pipelineReplies(viaProxy, pipeline())).toEqual(expected);
     }
-  } finally {
-    direct.conn.end();
-    viaProxy.conn.end();
-  }
+  });
 });
 
 it('answers postgres.js queries it pipelines on one connection, as they were issued', async () => {
