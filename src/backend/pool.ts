@@ -159,7 +159,7 @@ export class Pool {
     if (
       this.closing ||
       conn.lastUsedAt - conn.createdAt > this.options.lifetimeMs ||
-      conn.prepared.size > maxPreparedPerConnection
+      conn.session.preparedCount > maxPreparedPerConnection
     ) {
       this.destroy(conn);
       this.grow();

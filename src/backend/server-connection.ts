@@ -10,6 +10,7 @@ import { MessageFramer } from '../protocol/framer.js';
 import * as fe from '../protocol/frontend-messages.js';
 import { MessageReader } from '../protocol/reader.js';
 import { ResponseRelay, errorMessageOf } from './response-relay.js';
+import { ServerSessionState } from './server-session-state.js';
 import { SocketInput } from '../net/socket-input.js';
 import { processTransport } from '../net/process-transport.js';
 import type { Duplex } from 'node:stream';
@@ -43,18 +44,14 @@ let nextId = 1;
 export class ServerConnection {
   readonly id = nextId++;
   readonly relay = new ResponseRelay();
-  /** Server-side names of statements prepared on this connection. */
-  readonly prepared = new Set<string>();
+  /**
+   * What the proxy knows of this server session (prepared statements, applied settings, whose unnamed
+   * statement it holds: under transaction pooling a client's Bind of the unnamed statement may reach a
+   * connection whose unnamed statement another client defined).
+   */
+  readonly session = new ServerSessionState();
   /** ParameterStatus values as this server last reported them. */
   readonly params = new Map<string, string>();
-  /** Session settings the proxy applied here on behalf of clients (name -> value). */
-  readonly applied = new Map<string, string>();
-  /**
-   * Whose unnamed statement the server holds (a client's token for its last unnamed Parse), or null for
-   * none: under transaction pooling a client's Bind of the unnamed statement may reach a connection whose
-   * unnamed statement another client defined.
-   */
-  unnamedOwner: object | null = null;
   /** Cancel requests sent for this connection's backend whose socket the server has not closed yet. */
   private cancelsInFlight = 0;
   private afterCancels: (() => void)[] = [];
@@ -130,13 +127,13 @@ export class ServerConnection {
 
   query(sql: string): Promise<string | undefined> {
     // A simple query drops the server's unnamed statement.
-    this.unnamedOwner = null;
+    this.session.unnamedDropped();
     return this.relay.internalQuery((b) => this.write(b), fe.query(sql));
   }
 
   /** Runs a query of the proxy's own and returns its first row as text. */
   queryRow(sql: string): Promise<{ error?: string; row?: (string | null)[] }> {
-    this.unnamedOwner = null;
+    this.session.unnamedDropped();
     return this.relay.internalQueryRow((b) => this.write(b), fe.query(sql));
   }
 

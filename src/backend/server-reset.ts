@@ -33,8 +33,7 @@ export function resetAndRelease(conn: ServerConnection, pool: Pool, steps: Reset
     }
     if (steps.resetQuery) {
       // What the proxy knew of the server session is gone with it.
-      conn.prepared.clear();
-      conn.applied.clear();
+      conn.session.discarded();
     }
     pool.release(conn);
   });

@@ -56,15 +56,15 @@ export function startupSettings(values: Map<string, string>): Map<string, string
 export function settingsDiff(wanted: Map<string, string>, conn: ServerConnection): string | null {
   let sql = '';
   for (const [name, statement] of wanted) {
-    if (conn.applied.get(name) !== statement) {
+    if (conn.session.setting(name) !== statement) {
       sql += statement + ';';
-      conn.applied.set(name, statement);
+      conn.session.settingApplied(name, statement);
     }
   }
-  for (const name of conn.applied.keys()) {
+  for (const name of conn.session.settingNames()) {
     if (!wanted.has(name)) {
       sql += `RESET ${ident(name)};`;
-      conn.applied.delete(name);
+      conn.session.settingReset(name);
     }
   }
   return sql || null;
@@ -72,7 +72,7 @@ export function settingsDiff(wanted: Map<string, string>, conn: ServerConnection
 
 /** Whether the server's session settings already equal the client's (settingsDiff would return null). */
 export function settingsApplied(wanted: Map<string, string>, conn: ServerConnection): boolean {
-  if (wanted.size !== conn.applied.size) return false;
-  for (const [name, statement] of wanted) if (conn.applied.get(name) !== statement) return false;
+  if (wanted.size !== conn.session.settingsCount) return false;
+  for (const [name, statement] of wanted) if (conn.session.setting(name) !== statement) return false;
   return true;
 }

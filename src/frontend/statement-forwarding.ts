@@ -2,6 +2,7 @@
 // names and prepared where missing, the unnamed one made the client's own before its Bind or Describe.
 import type { ServerConnection } from '../backend/server-connection.js';
 import { ParseKind } from '../backend/response-relay.js';
+import { parseSent, unnamedParseSent } from '../backend/server-session-state.js';
 import type { SharedStatements } from '../backend/shared-statements.js';
 import { errorCodes } from '../errors.js';
 import * as be from '../protocol/backend-messages.js';
@@ -58,7 +59,7 @@ export class StatementForwarding {
   /** A simple Query drops the unnamed statement, the client's and the server's. */
   dropUnnamed(conn: ServerConnection): void {
     this.unnamed = null;
-    conn.unnamedOwner = null;
+    conn.session.unnamedDropped();
   }
 
   /** A cached answer stood in for PostgreSQL's to the client's unnamed Parse: keep it for a later Bind. */
@@ -113,14 +114,10 @@ export class StatementForwarding {
     }
     this.unnamed = stmt;
     if (stmt.deallocates) this.prepareThrowaway(conn);
-    const onFail = () => {
-      if (this.unnamed === stmt) this.unnamed = null;
-      if (conn.unnamedOwner === stmt) conn.unnamedOwner = null;
-    };
     // Tracked too: the relay pairs every ParseComplete with the Parse it answers.
-    if (conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Client, onFail }))
-      conn.unnamedOwner = stmt;
-    else onFail();
+    unnamedParseSent(conn, stmt, ParseKind.Client, () => {
+      if (this.unnamed === stmt) this.unnamed = null;
+    });
     if (stmt.deallocates) this.batch.push(stmt.parse);
     else this.batch.pass(buf, start, end);
   }
@@ -137,23 +134,17 @@ export class StatementForwarding {
    */
   ensureUnnamed(conn: ServerConnection): void {
     const stmt = this.unnamed;
-    if (conn.unnamedOwner === stmt) return;
+    if (conn.session.unnamedOwner === stmt) return;
     const epoch = conn.relay.sendEpoch;
     if (!stmt) {
       // The client has none: the server must have none either, so it answers 26000 as PostgreSQL would.
       conn.relay.trackClose({ epoch, kind: ParseKind.Injected });
-      conn.unnamedOwner = null;
+      conn.session.unnamedDropped();
       this.batch.push(closeUnnamed);
       return;
     }
     if (stmt.deallocates) this.prepareThrowaway(conn);
-    const onFail = () => {
-      if (conn.unnamedOwner === stmt) conn.unnamedOwner = null;
-    };
-    if (conn.relay.trackParse({ epoch, kind: ParseKind.Injected, onFail })) {
-      conn.unnamedOwner = stmt;
-      this.batch.push(stmt.parse);
-    }
+    if (unnamedParseSent(conn, stmt, ParseKind.Injected)) this.batch.push(stmt.parse);
   }
 
   /** The throwaway statement a rewritten DEALLOCATE drops (any earlier one closed first). */
@@ -200,7 +191,7 @@ export class StatementForwarding {
       return;
     }
     const stmt = this.statements.define(name, buf, start, nameEnd, end, info, this.shared.generation);
-    if (conn.prepared.has(stmt.serverName)) {
+    if (conn.session.preparedHas(stmt.serverName)) {
       // The connection has the statement already (another client's copy, which that client may be using):
       // answer with a stand-in, so neither client's statement changes under it.
       conn.relay.trackClose({ epoch, kind: ParseKind.Injected });
@@ -209,14 +200,8 @@ export class StatementForwarding {
       this.batch.push(standInParse);
       return;
     }
-    const onFail = () => {
-      conn.prepared.delete(stmt.serverName);
-      this.statements.forget(name, stmt);
-    };
-    const onOk = () => this.shared.parsed(stmt.serverName);
-    if (conn.relay.trackParse({ epoch, kind: ParseKind.Client, onFail, onOk }))
-      conn.prepared.add(stmt.serverName);
-    else onFail();
+    const onFail = () => this.statements.forget(name, stmt);
+    parseSent(conn, stmt.serverName, ParseKind.Client, () => this.shared.parsed(stmt.serverName), onFail);
     this.batch.push(stmt.parse);
   }
 
@@ -263,7 +248,7 @@ export class StatementForwarding {
    * another shape. So it goes to a name no connection has, and that error becomes 0A000 (rewriteError).
    */
   preparedName(conn: ServerConnection, stmt: ClientStatement): string {
-    if (conn.prepared.has(stmt.serverName)) return stmt.serverName;
+    if (conn.session.preparedHas(stmt.serverName)) return stmt.serverName;
     if (this.shared.changedSince(stmt.generation, stmt.info?.objects?.tables))
       return staleStatementPrefix + stmt.serverName;
     this.ensurePrepared(conn, stmt.serverName, stmt.parse);
@@ -274,20 +259,16 @@ export class StatementForwarding {
   checkResets(conn: ServerConnection, sql: string): void {
     const reset = sessionResetKind(sql);
     if (!reset) return;
-    conn.prepared.clear();
+    if (reset === 'discard') conn.session.discarded();
+    else conn.session.forgetPrepared();
     this.statements.clear();
-    if (reset === 'discard') conn.applied.clear();
   }
 
   /** Prepares a statement on this connection first if it lacks it; its ParseComplete is hidden. */
   ensurePrepared(conn: ServerConnection, serverName: string, parse: Buffer): void {
-    if (conn.prepared.has(serverName)) return;
-    const onFail = () => conn.prepared.delete(serverName);
-    const onOk = () => this.shared.parsed(serverName);
-    if (conn.relay.trackParse({ epoch: conn.relay.sendEpoch, kind: ParseKind.Injected, onFail, onOk })) {
-      conn.prepared.add(serverName);
+    if (conn.session.preparedHas(serverName)) return;
+    if (parseSent(conn, serverName, ParseKind.Injected, () => this.shared.parsed(serverName)))
       this.batch.push(parse);
-    }
   }
 
   /** The client's unnamed statement's text and parameter types, decoded once. */

@@ -196,7 +196,7 @@ export class FastPath extends ShardConnections {
 
   /** A connection that already has the client's settings and the named statement the messages use. */
   private readyFor(c: ShardChannel, prepare: { name: string } | undefined): boolean {
-    return (!prepare || c.conn.prepared.has(prepare.name)) && settingsApplied(this.settings, c.conn);
+    return (!prepare || c.conn.session.preparedHas(prepare.name)) && settingsApplied(this.settings, c.conn);
   }
 
   /** Sends the messages on `c` and streams the reply to the client; releases `c` when all of it went. */
@@ -229,11 +229,11 @@ export class FastPath extends ShardConnections {
   ): Promise<void> {
     this.lastRoute = 'single-shard';
     await this.onShards([shard], { atomic: false, write }, async ([c]) => {
-      if (prepare && !c.conn.prepared.has(prepare.name)) {
+      if (prepare && !c.conn.session.preparedHas(prepare.name)) {
         const round = await c.round([prepare.parse, syncMessage]);
         const error = round.messages.find((m) => m.type === Backend.ErrorResponse);
         if (error) throw new StatementError(error.body);
-        c.conn.prepared.add(prepare.name);
+        c.conn.session.statementPrepared(prepare.name);
       }
       let held: Promise<void> | null = null;
       const status = await c.passthrough(message, (chunk) => {

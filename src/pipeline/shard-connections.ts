@@ -212,7 +212,7 @@ export class ShardConnections {
 
   private async applySettings(c: ShardChannel): Promise<ShardChannel> {
     const sql = settingsDiff(this.settings, c.conn);
-    if (sql) await runSimple(c, sql).catch(() => c.conn.applied.clear());
+    if (sql) await runSimple(c, sql).catch(() => c.conn.session.forgetSettings());
     return c;
   }
 }

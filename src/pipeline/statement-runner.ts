@@ -164,7 +164,7 @@ export class StatementRunner extends FastPath {
     const outcome = await this.onShards([this.cluster.map.defaultShard], read, async ([c]) => {
       const answer = outcomeOf([await runStatement(c, sql, bound, formats)]);
       // DISCARD ALL and DISCARD PLANS drop the statements the proxy prepared there for its clients too.
-      if (/^\s*discard\b/i.test(sql)) c.conn.prepared.clear();
+      if (/^\s*discard\b/i.test(sql)) c.conn.session.forgetPrepared();
       return answer;
     });
     const info = classifySql(sql, { primaryFunctions: this.primaryFunctions });

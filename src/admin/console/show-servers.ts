@@ -25,7 +25,7 @@ export const showServers: ConsoleCommand = {
           new Date(conn.lastUsedAt).toISOString(),
           conn.pid,
           clientOf.get(conn) ?? null,
-          conn.prepared.size,
+          conn.session.preparedCount,
         ]),
     );
     return {

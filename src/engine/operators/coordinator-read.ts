@@ -54,7 +54,7 @@ export class CoordinatorRead implements PlanNode {
       const why = this.access.coordinator.refusal(this.relnames);
       if (why) throw StatementError.unsupported(why);
       const set = settingsDiff(session.settings, c.conn);
-      if (set) await runSimple(c, set).catch(() => c.conn.applied.clear());
+      if (set) await runSimple(c, set).catch(() => c.conn.session.forgetSettings());
       session.running(c.conn);
       return await fn(c);
     } finally {

@@ -40,7 +40,7 @@ export class CoordinatorStatement implements StatementPlan {
       const why = this.coordinator.refusal(this.relnames);
       if (why) throw StatementError.unsupported(why);
       const set = settingsDiff(this.session.settings, c.conn);
-      if (set) await runSimple(c, set).catch(() => c.conn.applied.clear());
+      if (set) await runSimple(c, set).catch(() => c.conn.session.forgetSettings());
       this.session.running(c.conn);
       return outcomeOf([await runStatement(c, this.sql, bound, formats)]);
     } finally {

@@ -25,7 +25,7 @@ export class SingleShard implements StatementPlan {
     const st = statementOf(ctx);
     return st.onShards([this.shard], { atomic: false, write: this.write }, async ([c]) => {
       const outcome = outcomeOf([await runStatement(c, this.sql, st.bound, st.formats)]);
-      if (this.dropsPrepared) c.conn.prepared.clear();
+      if (this.dropsPrepared) c.conn.session.forgetPrepared();
       return outcome;
     });
   }

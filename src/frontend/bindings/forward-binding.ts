@@ -377,7 +377,7 @@ export class ForwardBinding implements Binding, RelayTarget {
     if (!reportedSettings.has(key)) return;
     const sql = settingSql(name, value);
     this.settings.set(key, sql);
-    this.server?.applied.set(key, sql);
+    this.server?.session.settingApplied(key, sql);
   }
 
   checkTimeouts(now: number): void {

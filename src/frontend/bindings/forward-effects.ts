@@ -133,7 +133,7 @@ export function trackStatement(b: ForwardingBinding, info: StatementInfo): void 
   if (info.routeOverride) b.override = info.routeOverride;
   if (info.resetAll) {
     b.settings = new Map(b.startup);
-    b.server?.applied.clear();
+    b.server?.session.forgetSettings();
   }
   if (info.sets) trackSets(b, info.sets);
   if (info.sets || info.resetAll) b.serializable = serializableDefault(b.settings);
@@ -144,7 +144,7 @@ function trackSets(b: ForwardingBinding, sets: NonNullable<StatementInfo['sets']
   for (const s of sets) {
     if (s.sql === null) b.settings.delete(s.name);
     else b.settings.set(s.name, s.sql);
-    if (s.sql === null) b.server?.applied.delete(s.name);
-    else b.server?.applied.set(s.name, s.sql);
+    if (s.sql === null) b.server?.session.settingReset(s.name);
+    else b.server?.session.settingApplied(s.name, s.sql);
   }
 }

@@ -1,6 +1,7 @@
 // Session settings: what a client asked for at startup, and the SQL that brings a pooled connection in line.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ServerConnection } from '../../../src/backend/server-connection.js';
+import { ServerSessionState } from '../../../src/backend/server-session-state.js';
 import {
   reportedSettings,
   settingSql,
@@ -12,9 +13,12 @@ import { loadParser, parseSql } from '../../../src/sql/parser.js';
 
 const params = (entries: [string, string][]) => new Map(entries);
 
-/** settingsDiff only touches `applied`; a stand-in connection with just that. */
-const fakeConn = (applied: [string, string][] = []) =>
-  ({ applied: new Map(applied) }) as unknown as ServerConnection;
+/** settingsDiff only touches the session's settings; a stand-in connection with just that. */
+function fakeConn(applied: [string, string][] = []): ServerConnection {
+  const session = new ServerSessionState();
+  for (const [name, sql] of applied) session.settingApplied(name, sql);
+  return { session } as unknown as ServerConnection;
+}
 
 describe('startupValues', () => {
   it('keeps setting parameters and drops user, database, options, replication and _pq_ extensions', () => {
@@ -107,7 +111,7 @@ describe('settingsDiff', () => {
       "SELECT pg_catalog.set_config(E'application_name', E'app', false);" +
         "SELECT pg_catalog.set_config(E'TimeZone', E'UTC', false);",
     );
-    expect([...conn.applied.keys()]).toEqual(['application_name', 'timezone']);
+    expect([...conn.session.settingNames()]).toEqual(['application_name', 'timezone']);
   });
 
   it('returns null when the connection already has the settings', () => {

@@ -3,6 +3,7 @@ import { Duplex } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/backend/database.js';
 import { ResponseRelay } from '../../../src/backend/response-relay.js';
+import { ServerSessionState } from '../../../src/backend/server-session-state.js';
 import { SharedStatements } from '../../../src/backend/shared-statements.js';
 import { ClientSession } from '../../../src/frontend/client-session.js';
 import type { Logger } from '../../../src/logger.js';
@@ -34,9 +35,7 @@ class MemorySocket extends Duplex {
 interface FakeServer {
   name: string;
   relay: ResponseRelay;
-  prepared: Set<string>;
-  applied: Map<string, string>;
-  unnamedOwner: object | null;
+  session: ServerSessionState;
   socket: MemorySocket;
   closed: boolean;
   query(sql: string): Promise<string | undefined>;
@@ -50,9 +49,7 @@ function fakeServer(name: string): FakeServer {
   return {
     name,
     relay,
-    prepared: new Set(),
-    applied: new Map(),
-    unnamedOwner: null,
+    session: new ServerSessionState(),
     socket,
     closed: false,
     query: (sql) => relay.internalQuery((b) => socket.write(b), w.query(sql)),
@@ -311,7 +308,7 @@ describe('ClientSession transaction pooling hot path', () => {
     );
     expect(types(h.client.takeWritten())).toBe('1EZ');
     // The server has no such statement, so the connection must not claim it.
-    expect(a.prepared.size).toBe(0);
+    expect(a.session.preparedCount).toBe(0);
   });
 
   it('counts a FunctionCall as a request answered by ReadyForQuery, and releases the connection after it', () => {
@@ -373,6 +370,6 @@ describe('ClientSession transaction pooling hot path', () => {
       w.readyForQuery('I'),
     );
     await new Promise((r) => setImmediate(r));
-    expect(a.applied.get('TimeZone')).toBeUndefined();
+    expect(a.session.setting('TimeZone')).toBeUndefined();
   });
 });
