@@ -9,6 +9,7 @@ import * as be from '../protocol/backend-messages.js';
 import { TxStatus } from '../protocol/codes.js';
 import { greetingSettings } from './greeting.js';
 import { SessionClock } from './session-clock.js';
+import { SessionStateMachine, State } from './session-state.js';
 import type { Binding, SessionHooks, SessionServer, SessionState } from './bindings/binding.js';
 import { EngineBinding } from './bindings/engine-binding.js';
 import { ForwardBinding } from './bindings/forward-binding.js';
@@ -21,6 +22,8 @@ export class ClientSession {
   readonly stats = { queries: 0, transactions: 0 };
   /** When the client last sent, and since when the server owes a reply: for the pool timeouts. */
   readonly clock = new SessionClock();
+  /** Where the session stands, set by its binding where that changes (SHOW CLIENTS reads it). */
+  readonly machine: SessionStateMachine;
   readonly socket: Duplex;
   /** One shard: the client's bytes are forwarded; several: the engine answers the protocol. */
   private readonly binding: Binding;
@@ -37,6 +40,7 @@ export class ClientSession {
     readonly hooks: SessionHooks,
   ) {
     this.socket = input.socket;
+    this.machine = new SessionStateMachine(log);
     this.binding = db.cluster
       ? new EngineBinding(this, maxMessageBytes)
       : new ForwardBinding(this, maxMessageBytes);
@@ -53,7 +57,7 @@ export class ClientSession {
   }
 
   get state(): SessionState {
-    return this.closed ? 'closed' : this.binding.state();
+    return this.machine.name;
   }
 
   /**
@@ -98,6 +102,7 @@ export class ClientSession {
   gone(): void {
     if (this.closed) return;
     this.closed = true;
+    this.machine.enter(State.closed);
     this.socket.destroy();
     this.hooks.onClosed(this);
     this.binding.release();

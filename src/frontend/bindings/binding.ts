@@ -7,12 +7,9 @@ import type { RouteChoice } from '../../backend/shard.js';
 import type { ProxyError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { SessionClock } from '../session-clock.js';
+import type { SessionStateMachine } from '../session-state.js';
 
-/**
- * Where a client session stands: no statement of its own anywhere (idle), waiting for a server connection
- * or for its turn (waiting), holding a server connection (bound), in a plugin's call (plugin), or gone.
- */
-export type SessionState = 'idle' | 'waiting' | 'bound' | 'plugin' | 'closed';
+export type { SessionState } from '../session-state.js';
 
 /** A server connection taken at login for a session-pooled client. */
 export interface SessionServer {
@@ -41,6 +38,8 @@ export interface SessionHost {
   /** Statements and transactions of this client, for SHOW CLIENTS. */
   readonly stats: { queries: number; transactions: number };
   readonly clock: SessionClock;
+  /** Where the session stands; the binding moves it where a connection, a wait or a plugin call starts or ends. */
+  readonly machine: SessionStateMachine;
   /** Ends the session with a FATAL error the client can read. */
   terminate(err: ProxyError): void;
   /** The client left (or was told to go): the session ends and its binding lets go of the backend. */
@@ -53,7 +52,6 @@ export interface Binding {
   readonly server: ServerConnection | null;
   /** Why this client keeps its server connection between transactions, or null. */
   readonly pinned: string | null;
-  state(): Exclude<SessionState, 'closed'>;
   /** Takes a server connection the client holds from its login on (session pooling). */
   hold(server: SessionServer): void;
   /** Bytes the client sent. */

@@ -7,6 +7,7 @@ import { MalformedMessage } from '../../protocol/reader.js';
 import { ClientMessage } from '../rounds/passthrough-round.js';
 import type { Binding, SessionHost } from './binding.js';
 import { EnginePlugins } from './engine/engine-plugins.js';
+import { settleEngine } from './engine/engine-session-state.js';
 import { EngineState } from './engine/engine-state.js';
 import { ExtendedMessages } from './engine/extended.js';
 import { FastRound } from './engine/fast-round.js';
@@ -40,13 +41,6 @@ export class EngineBinding implements Binding {
 
   get server(): ServerConnection | null {
     return this.s.server;
-  }
-
-  state(): 'idle' | 'waiting' | 'bound' | 'plugin' {
-    const s = this.s;
-    if (s.inPlugin) return 'plugin';
-    if (s.server) return 'bound';
-    return s.running || s.inbox.length > 0 ? 'waiting' : 'idle';
   }
 
   /** Session pooling holds no connection at login here: each statement takes its shards' connections. */
@@ -107,7 +101,8 @@ export class EngineBinding implements Binding {
   onData(chunk: Buffer): void {
     const s = this.s;
     this.host.clock.lastClientAt = Date.now();
-    if (!s.running && s.inbox.length === 0 && this.framer.atBoundary && this.fast.startDirect(chunk)) return;
+    if (!s.running && s.inbox.length === 0 && this.framer.atBoundary && this.fast.startDirect(chunk))
+      return settleEngine(s);
     try {
       // One copy per chunk, not per message: messages outlive the socket's reused read buffer, and those of
       // one round stay side by side, so the round can go to its shard as one view of that copy.
@@ -130,13 +125,15 @@ export class EngineBinding implements Binding {
   /** Starts what waits: the first message on the fast path when it can go there, else the general path. */
   private pumpInbox(): void {
     const s = this.s;
-    if (this.host.closed || s.inbox.length === 0) return;
+    // A statement ended (the fast path's, with nothing behind it), or a message arrived: the state follows.
+    if (this.host.closed || s.inbox.length === 0) return settleEngine(s);
     let started = false;
     try {
       // Rounds behind the fast path's in flight may be pipelined after them; else they wait their turn.
       if (s.running) return this.fast.appendWaiting();
       started = this.fast.startFast();
       if (started) this.fast.appendWaiting();
+      settleEngine(s);
     } catch (err) {
       // A malformed message, say: nothing was consumed, and the general path answers it with its error.
       // Anything else is a fault of the fast path; it must not escape into the socket's read callback.
@@ -150,6 +147,7 @@ export class EngineBinding implements Binding {
     const s = this.s;
     if (s.running) return;
     s.running = true;
+    settleEngine(s);
     try {
       while (s.inbox.length > 0 && !this.host.closed) await this.handle(s.inbox.shift()!);
     } catch (err) {
@@ -157,6 +155,7 @@ export class EngineBinding implements Binding {
       this.host.terminate(new ProxyError('internalError', 'internal error in the sharded session'));
     } finally {
       s.running = false;
+      settleEngine(s);
     }
   }
 

@@ -25,11 +25,13 @@ import { StatementForwarding } from '../statement-forwarding.js';
 import { commandOf } from '../session-commands.js';
 import { reportedSettings, settingSql, startupSettings } from '../../backend/server-settings.js';
 import { TransactionAccess } from '../transaction-access.js';
+import { State } from '../session-state.js';
 import type { PluginHost } from '../../plugins/host.js';
 import type { StatementDone } from '../../metrics/statement-metrics.js';
 import { sqlstateClass, statementKind } from '../statement-labels.js';
 import type { Binding, SessionHost, SessionServer } from './binding.js';
 import { forwardMessage, isLocal, serializableDefault } from './forward-effects.js';
+import { settle } from './forward-state.js';
 import {
   acknowledgeParse,
   bindServer,
@@ -123,12 +125,6 @@ export class ForwardBinding implements Binding, RelayTarget {
     return this.host.closed;
   }
 
-  state(): 'idle' | 'waiting' | 'bound' | 'plugin' {
-    if (this.pluginSteps?.busy) return 'plugin';
-    if (this.server) return 'bound';
-    return this.attach.attaching || this.queue.length > 0 ? 'waiting' : 'idle';
-  }
-
   hold(attached: SessionServer): void {
     this.bind(attached.conn, attached.pool, attached.choice);
   }
@@ -206,6 +202,7 @@ export class ForwardBinding implements Binding, RelayTarget {
       this.classifying--;
       if (!this.host.closed) this.pump();
     });
+    settle(this);
   }
 
   /** A write reaching a replica between transactions must wait for the replica to be released. */
@@ -240,6 +237,7 @@ export class ForwardBinding implements Binding, RelayTarget {
         const early = acknowledgeParse(this);
         if (early === 'wait') break;
         if (early === 'done') continue;
+        this.host.machine.enter(State.waiting);
         if (!this.attach.attaching) this.attach.attach();
         // Attached at once when an idle connection was at hand; otherwise acquire() resumes the pump.
         if (!this.server) break;
@@ -251,10 +249,12 @@ export class ForwardBinding implements Binding, RelayTarget {
       this.forward(m.type, m.buf, 0, m.buf.length, m.info);
     }
     this.flush();
+    settle(this);
   }
 
   bind(conn: ServerConnection, pool: Pool, choice: RouteChoice): void {
     bindServer(this, conn, pool, choice);
+    if (!this.pluginSteps?.busy) this.host.machine.enter(State.bound);
   }
 
   /** No server could be had: answer every queued request with the error. */
@@ -263,6 +263,7 @@ export class ForwardBinding implements Binding, RelayTarget {
     this.queue = [];
     if (this.pluginSteps) this.pluginSteps.cleared = 0;
     this.socket.write(failedReplies(queued, err, this.txStatus));
+    settle(this);
   }
 
   /** Appends a message to the outgoing batch, renaming prepared statements under transaction pooling. */
@@ -342,7 +343,9 @@ export class ForwardBinding implements Binding, RelayTarget {
 
   /** Gives the server connection back between transactions, once the client has taken every reply. */
   maybeRelease(): void {
+    if (this.server === null) return;
     releaseBetween(this);
+    if (this.server === null) settle(this);
   }
 
   private onServerResumed(conn: ServerConnection): void {

@@ -10,6 +10,7 @@ import { mayBeCached, type RoundMessage, type StatementLookup } from '../../cach
 import { finishParticipants } from '../../plugin-participants.js';
 import { PluginStatements, type ClientError } from '../../plugin-statements.js';
 import { serverStatement, type ClientMessage } from '../../rounds/passthrough-round.js';
+import { settleEngine } from './engine-session-state.js';
 import type { EngineState } from './engine-state.js';
 
 export class EnginePlugins {
@@ -32,6 +33,7 @@ export class EnginePlugins {
   async call(work: () => Promise<Buffer>): Promise<Buffer> {
     const runner = this.s.runner;
     this.s.inPlugin = true;
+    settleEngine(this.s);
     try {
       return await work();
     } catch (err) {
@@ -41,6 +43,7 @@ export class EnginePlugins {
       throw StatementError.relay(e.sqlstate, e.message, e.hint);
     } finally {
       this.s.inPlugin = false;
+      settleEngine(this.s);
     }
   }
 
