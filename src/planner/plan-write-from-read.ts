@@ -11,6 +11,7 @@ import type {
   WriteFromRead,
   WriteWithSubqueries,
 } from '../router/sharding/write-from-read.js';
+import { planJoinWrite } from './plan-join-write.js';
 import { inlineParams, toSql } from './sql-text.js';
 
 export function planWriteFromRead(
@@ -19,9 +20,14 @@ export function planWriteFromRead(
   shards: number[],
   params: ParamValues,
 ): StatementPlan {
-  return write.kind === 'insert-select'
-    ? insertPlan(write, access, shards, params)
-    : subqueryPlan(write, access, params);
+  switch (write.kind) {
+    case 'insert-select':
+      return insertPlan(write, access, shards, params);
+    case 'join-values':
+      return planJoinWrite(write, access, params);
+    default:
+      return subqueryPlan(write, access, params);
+  }
 }
 
 function insertPlan(

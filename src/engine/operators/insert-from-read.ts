@@ -3,7 +3,16 @@
 // transaction (the client's block, or two-phase commit): at most one batch of rows is held at a time.
 import type { ShardChannel } from '../../backend/shard-channel.js';
 import { runSimple, runStatement, type ShardAnswer } from '../../backend/shard-exec.js';
-import { noBound, type BoundParams } from '../../backend/shard-wire.js';
+import {
+  bindMessage,
+  decodeRowDescription,
+  describeMessage,
+  noBound,
+  parseMessage,
+  syncMessage,
+  type BoundParams,
+} from '../../backend/shard-wire.js';
+import { Backend } from '../../protocol/codes.js';
 import { StatementError } from '../../backend/statement-error.js';
 import type { KeyValue } from '../../router/sharding/key-value.js';
 import type { HashKeyType } from '../../router/sharding/pg-hash.js';
@@ -31,7 +40,7 @@ const cursor = 'polyproxy_insert_rows';
  * column into an integer one, 42804, as it does); types of the database's own (their OIDs differ between the
  * coordinator and the shards) and the few builtins without binary input go as untyped text.
  */
-function binaryType(oid: number): boolean {
+export function binaryType(oid: number): boolean {
   return oid < 16384 && ![25, 705, 1033, 1034, 194, 2249, 3361, 3402, 5017].includes(oid);
 }
 
@@ -131,18 +140,46 @@ export class InsertFromRead implements StatementPlan {
     const fetch = () => runStatement(c, `FETCH ${batch} FROM ${cursor}`, noBound, formats);
     // The next batch is read on the coordinator while this one is written on the shards.
     let next = fetch();
+    const shape = { types, formats, n };
     for (;;) {
       const fetched = await next;
       const more = fetched.rows.length === batch;
       if (more) next = fetch();
       try {
-        this.add(done, await this.insertBatch(this.split(fetched.rows, n), chs, { types, formats, n }, st));
+        this.add(done, await this.insertBatch(this.split(fetched.rows, n), chs, shape, st));
       } catch (err) {
         if (more) await next.catch(() => undefined);
         throw err;
       }
-      if (!more) return done;
+      if (!more) {
+        done.columns ??= await this.returningColumns(chs[0], shape, st);
+        return done;
+      }
     }
+  }
+
+  /**
+   * RETURNING's columns when no row was inserted (PostgreSQL describes them all the same): the INSERT of one
+   * row of NULLs bound and its portal described on one shard, never executed. Null without RETURNING.
+   */
+  private async returningColumns(
+    ch: ShardChannel,
+    shape: { types: number[]; formats: number[]; n: number },
+    st: StatementExec,
+  ): Promise<Column[] | null> {
+    const { types, n } = shape;
+    const bound: BoundParams = { types, formats: [], values: types.map(() => null) };
+    const sql = this.insertSql(1, n);
+    const round = await ch.round([
+      parseMessage(sql, types),
+      bindMessage(bound, st.formats),
+      describeMessage('P'),
+      syncMessage,
+    ]);
+    const error = round.messages.find((m) => m.type === Backend.ErrorResponse);
+    if (error) throw new StatementError(error.body);
+    const description = round.messages.find((m) => m.type === Backend.RowDescription);
+    return description ? decodeRowDescription(description.body) : null;
   }
 
   /** One batch's rows on the shards their keys belong to, in parallel. */

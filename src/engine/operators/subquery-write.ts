@@ -26,7 +26,7 @@ export function valueExpression(sub: Node, subquery: string): string {
 }
 
 /** A TypeName node for a type as PostgreSQL prints it (`integer[]`, `character varying`, `public.mood`). */
-function typeNameOf(type: string): Node {
+export function typeNameOf(type: string): Node {
   const parsed = parseHere(`SELECT NULL::${type}`);
   const target = parsed.ok ? (parsed.statements[0] as Node).SelectStmt : undefined;
   const cast = ((target as Node | undefined)?.targetList as Node[] | undefined)?.[0];

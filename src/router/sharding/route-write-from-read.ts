@@ -4,7 +4,7 @@ import { findInTree } from '../ast-walk.js';
 import { nodeKind, type Node } from './ast-values.js';
 import type { TablePlacement } from './shard-map.js';
 import { unsupported, type RouteContext, type ShardRoute } from './route-types.js';
-import { innerNames, namesOuter, withMemberships } from './semijoin.js';
+import { antiJoin, innerNames, namesOuter, withMemberships } from './semijoin.js';
 import type { Refusal } from './write-from-read.js';
 
 const writeKinds = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
@@ -116,7 +116,11 @@ export function placeholderOf(sub: Node, value: Node): Node {
   if (type !== 'ANY_SUBLINK' && type !== 'ALL_SUBLINK') return value;
   const name = (sub.operName as Node[] | undefined) ?? [{ String: { sval: '=' } }];
   const kind = type === 'ANY_SUBLINK' ? 'AEXPR_OP_ANY' : 'AEXPR_OP_ALL';
-  return { A_Expr: { kind, name, lexpr: sub.testexpr, rexpr: value } };
+  const test = { A_Expr: { kind, name, lexpr: sub.testexpr, rexpr: value } };
+  if (!sub[antiJoin]) return test;
+  const isNull = { NullTest: { arg: sub.testexpr, nulltesttype: 'IS_NULL' } };
+  const not = { BoolExpr: { boolop: 'NOT_EXPR', args: [test] } };
+  return { BoolExpr: { boolop: 'OR_EXPR', args: [isNull, not] } };
 }
 
 /**
@@ -149,7 +153,9 @@ export function subqueryWriteRoute(
   const readOnly = readOnlyRefusal(sublinks);
   if (readOnly) return readOnly;
   const after = reroute(withPlaceholders(write, sublinks), ctx);
-  if (after.kind === 'unsupported' || after.kind === 'write-from-read') return after;
+  if (after.kind === 'unsupported') return after;
+  // Its route with placeholders would carry them: a write needing a second read across shards is refused.
+  if (after.kind === 'write-from-read') return refused;
   return {
     kind: 'write-from-read',
     write: { kind: 'subquery-values', table, stmt: write, sublinks },

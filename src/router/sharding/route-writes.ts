@@ -5,6 +5,7 @@ import { relationKind } from './relation-kinds.js';
 import { analysisOf, kindsOf, oneShard, setsOf, type Kinds } from './route-analysis.js';
 import { spreadRefusal } from './route-refusals.js';
 import { unsupported, type RouteContext, type ShardRoute } from './route-types.js';
+import { joinWriteRoute } from './route-join-write.js';
 import { subqueryWriteRoute } from './route-write-from-read.js';
 import { TablePlacement } from './shard-map.js';
 import { tableRef } from './table-refs.js';
@@ -73,8 +74,10 @@ export function routeUpdateDelete(stmt: Node, kind: string, n: Node, ctx: RouteC
       message: `a write to "${table}" that reads other sharded tables or subqueries must target one shard`,
       hint: `restrict "${table}" and every sharded table it reads to the same shard by their keys, or configure sharding.coordinator`,
     };
-    return subqueryWriteRoute(stmt, table, ctx, refusal, (s, c) =>
-      routeUpdateDelete(s, kind, nodeKind(s)![1], c),
+    const reroute = (s: Node, c: RouteContext) => routeUpdateDelete(s, kind, nodeKind(s)![1], c);
+    return (
+      joinWriteRoute(stmt, table, ctx, refusal, reroute) ??
+      subqueryWriteRoute(stmt, table, ctx, refusal, reroute)
     );
   }
   const shards = sets.get(a.sharded.find((p) => p.ref === target)!)!;

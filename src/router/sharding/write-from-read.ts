@@ -27,7 +27,31 @@ export interface WriteWithSubqueries {
   sublinks: Node[];
 }
 
-export type WriteFromRead = InsertFromSelect | WriteWithSubqueries;
+/** A sharded table of UPDATE … FROM / DELETE … USING whose rows the coordinator reads for the write. */
+export interface JoinedTable {
+  /** Its position in the FROM (USING) list. */
+  index: number;
+  /** The name its columns are qualified with (alias, else table name), as written. */
+  qualifier: string;
+  table: string;
+  /** The columns the write names, in the table's order: the only ones read and passed on. */
+  columns: string[];
+}
+
+/** UPDATE … FROM / DELETE … USING sharded tables not co-located with the target (see route-join-write.ts). */
+export interface WriteWithJoin {
+  kind: 'join-values';
+  table: string;
+  /** The whole statement, `{ UpdateStmt }` or `{ DeleteStmt }`. */
+  stmt: Node;
+  items: JoinedTable[];
+  /** The WHERE conjuncts the coordinator filters the joined rows by (a superset of those that join). */
+  filter: unknown;
+  /** The target's shards the write runs on. */
+  shards: number[];
+}
+
+export type WriteFromRead = InsertFromSelect | WriteWithSubqueries | WriteWithJoin;
 
 /** Why the statement is refused when there is no coordinator to read for it. */
 export interface Refusal {

@@ -108,9 +108,20 @@ describe('UPDATE and DELETE with subqueries across shards', () => {
     expect(JSON.stringify(sub.subselect)).not.toMatch(/"sval":"o"/);
   });
 
+  it('evaluates a correlated NOT EXISTS tied by one equality as an anti-join over non-NULL values', () => {
+    const r = route(
+      "DELETE FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey AND c.c_segment = 'x')",
+    );
+    if (r.kind !== 'write-from-read' || r.write.kind !== 'subquery-values')
+      throw new Error(JSON.stringify(r));
+    const [sub] = r.write.sublinks;
+    expect(sub).toMatchObject({ subLinkType: 'ANY_SUBLINK', polyproxyAntiJoin: true });
+    expect(JSON.stringify(sub.subselect)).toMatch(/"nulltesttype":"IS_NOT_NULL"/);
+  });
+
   it('refuses a subquery that depends on the row written in any other way, and a row comparison', () => {
     for (const sql of [
-      'DELETE FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey)',
+      'DELETE FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey AND c.c_custkey > o.o_total)',
       'DELETE FROM orders o WHERE EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey AND c.c_custkey > o.o_total)',
       'DELETE FROM orders o WHERE EXISTS (SELECT 1 FROM customer c WHERE c.c_custkey = o.o_custkey GROUP BY c.c_segment)',
       'UPDATE orders o SET o_total = (SELECT count(*) FROM customer c WHERE c.c_custkey = o.o_custkey)',
