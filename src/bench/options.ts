@@ -22,6 +22,11 @@ export interface BenchOptions {
    * open and a first transaction answered); 0 skips it.
    */
   warmupS: number;
+  /**
+   * Seconds of unmeasured load per target and query mode before the first round, so the JIT has compiled each
+   * mode's path before it is measured (short runs otherwise count the compilation); 0 skips it.
+   */
+  modeWarmupS: number;
   quick: boolean;
 }
 
@@ -89,6 +94,8 @@ ${targets}
   --scale N          pgbench -i -s                         BENCH_SCALE      (10)
   --warmup S         unmeasured warm-up per target: ends once every client answered a first
                      transaction, or after S seconds       BENCH_WARMUP     (30; 0 = none)
+  --mode-warmup S    unmeasured S seconds per target and mode before the first round, so each
+                     mode's code is compiled before it is measured  BENCH_MODE_WARMUP (2; 0 = none)
   --quick            smoke test: 2 s runs, 1 round, 16 clients, 10 s warm-up bound   BENCH_QUICK=1
   --help`;
 }
@@ -104,6 +111,7 @@ const flagEnv: Record<string, string> = {
   threads: 'BENCH_THREADS',
   scale: 'BENCH_SCALE',
   warmup: 'BENCH_WARMUP',
+  'mode-warmup': 'BENCH_MODE_WARMUP',
 };
 
 export class UsageError extends Error {}
@@ -188,5 +196,6 @@ export function parseOptions(
     threads: positive('threads', value('threads', '2')),
     scale: positive('scale', value('scale', '10')),
     warmupS: positive('warmup', value('warmup', '30', '10'), true),
+    modeWarmupS: positive('mode-warmup', value('mode-warmup', '2', '0'), true),
   };
 }

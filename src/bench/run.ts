@@ -11,6 +11,7 @@ import { BenchReport } from './report.js';
 import { cellsOf, schedule, type ScheduledRun } from './schedule.js';
 import type { RunRecord } from './summary.js';
 import { targets, type RunningTarget } from './targets/index.js';
+import type { Cell } from './targets/target.js';
 import { workloads } from './workloads.js';
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -57,6 +58,42 @@ async function warmUp(env: BenchEnv, running: Map<string, RunningTarget>, notes:
     progress(`warm-up ${name}: ${report.ok ? answered : report.error}`);
     if (!report.ok) notes.push(`warm-up through ${name} failed: ${report.error}`);
   }
+  await warmUpModes(env, running, notes);
+}
+
+/**
+ * A fixed few seconds of each measured workload and query mode per target, with the most clients: the proxy's
+ * extended and prepared paths (and a sharded workload's) are other code than the simple one, and in 5 s runs
+ * their compilation was a visible share of the first round.
+ */
+async function warmUpModes(
+  env: BenchEnv,
+  running: Map<string, RunningTarget>,
+  notes: string[],
+): Promise<void> {
+  const { options } = env;
+  if (options.modeWarmupS === 0) return;
+  const widest = new Map<string, Cell>();
+  for (const cell of cellsOf(options)) {
+    const key = `${cell.workload.name} ${cell.mode}`;
+    if ((widest.get(key)?.clients ?? 0) < cell.clients) widest.set(key, cell);
+  }
+  for (const [name, target] of running) {
+    for (const cell of widest.values()) {
+      if (interrupted) return;
+      const { endpoint } = await target.connectionFor(cell);
+      const report = await runPgbench(endpoint, {
+        workloadArgs: cell.workload.pgbenchArgs(env),
+        mode: cell.mode,
+        clients: cell.clients,
+        threads: options.threads,
+        durationS: options.modeWarmupS,
+      });
+      if (!report.ok)
+        notes.push(`warm-up of ${cell.workload.name} ${cell.mode} through ${name} failed: ${report.error}`);
+    }
+  }
+  progress(`warm-up: ${options.modeWarmupS} s per target, workload and mode`);
 }
 
 function describe(run: ScheduledRun, options: BenchOptions): string {
