@@ -90,7 +90,8 @@ function subqueryPlan(w: WriteWithSubqueries, access: CoordinatorAccess, params:
     const counted = sub.subLinkType === 'EXISTS_SUBLINK' || sub.subLinkType === 'EXPR_SUBLINK';
     return {
       value: `${valueExpression(sub, subquery)} AS v${i}`,
-      out: `v${i}::text, pg_typeof(v${i})::text, ${counted ? '1' : `cardinality(v${i})`}`,
+      // The type's name without a length: plain `character` (also pg_typeof's text) would mean character(1).
+      out: `v${i}::text, format_type(pg_typeof(v${i}), -1), ${counted ? '1' : `cardinality(v${i})`}`,
       relnames: relnamesOf(sub.subselect),
     };
   });

@@ -8,10 +8,11 @@ import { sortedAnswer as answer, startShardedRig, type ShardedRig } from './shar
 const schema = [
   'CREATE TABLE customer (c_custkey int8 PRIMARY KEY, c_segment text, c_bonus int4, c_nation int4)',
   'CREATE TABLE orders (o_orderkey int8 PRIMARY KEY, o_custkey int8, o_total numeric(12,2), o_note text, o_rate float8)',
-  'CREATE TABLE stock (s_id int8 PRIMARY KEY, s_custkey int8, s_qty int4)',
+  'CREATE TABLE stock (s_id int8 PRIMARY KEY, s_custkey int8, s_qty int4, s_code char(3))',
+  'CREATE TABLE codes (k int8 PRIMARY KEY, code char(3), grade varchar(4))',
   'CREATE TABLE nation (n_nationkey int4 PRIMARY KEY, n_name text)',
 ];
-const tables = ['customer', 'orders', 'stock', 'nation'];
+const tables = ['customer', 'orders', 'stock', 'nation', 'codes'];
 
 /** Every customer key once: an order joins at most one customer, so UPDATE … FROM has one match per row. */
 function rows(): string[] {
@@ -31,6 +32,7 @@ function rows(): string[] {
     `INSERT INTO customer VALUES ${cs.join(', ')}`,
     `INSERT INTO orders VALUES ${os.join(', ')}`,
     `INSERT INTO stock VALUES ${ss.join(', ')}`,
+    `INSERT INTO codes SELECT g, 'c' || g, 'g' || (g % 3) FROM generate_series(1, 60) g`,
     `INSERT INTO nation VALUES ${Array.from({ length: 5 }, (_, i) => `(${i}, 'n${i}')`).join(', ')}`,
   ];
 }
@@ -65,7 +67,7 @@ async function fieldsOf(c: pg.Client, sql: string, extended = false) {
 beforeAll(async () => {
   rig = await startShardedRig({
     sharding: {
-      tables: { customer: 'c_custkey', orders: 'o_orderkey', stock: 's_id' },
+      tables: { customer: 'c_custkey', orders: 'o_orderkey', stock: 's_id', codes: 'k' },
       reference: ['nation'],
     },
     single: 'sharding_cross_writes_join',
@@ -129,6 +131,19 @@ describe('UPDATE … FROM and DELETE … USING sharded tables not co-located', (
       `WITH x AS (SELECT 1) UPDATE orders SET o_note = 'w' FROM customer c WHERE c.c_custkey = orders.o_custkey`,
     ]) {
       expect(await answer(sharded, sql), sql).toMatchObject({ error: '0A000' });
+    }
+    await expectTablesEqual();
+  });
+});
+
+describe('values of types whose name alone means a length (character, bit)', () => {
+  it('passes them on whole, joined or from a subquery', async () => {
+    for (const sql of [
+      'UPDATE stock SET s_code = x.code FROM codes x WHERE x.k = stock.s_custkey',
+      "UPDATE stock SET s_qty = 100 WHERE s_code IN (SELECT code FROM codes WHERE grade = 'g1')",
+      "UPDATE stock SET s_code = (SELECT max(code) FROM codes WHERE grade = 'g2') WHERE s_custkey IS NULL",
+    ]) {
+      await expectSameWrite(sql);
     }
     await expectTablesEqual();
   });

@@ -69,9 +69,10 @@ export class JoinWrite implements StatementPlan {
     const own = await describeColumns(c, this.values.rowsSql);
     const arrays = (await describeColumns(c, this.values.valuesSql)).filter((_, i) => !this.isCount(i));
     const oids = [...own, ...arrays].map((col) => col.typeOid);
+    // format_type(oid, -1) names a type without a length: plain `character` would mean character(1).
     const facts = await runStatement(
       c,
-      `SELECT oid::int8::text, format_type(oid, NULL), typcategory = 'A' FROM pg_type WHERE oid = ANY ('{${oids.join(',')}}'::oid[])`,
+      `SELECT oid::int8::text, format_type(oid, -1), typcategory = 'A' FROM pg_type WHERE oid = ANY ('{${oids.join(',')}}'::oid[])`,
     );
     const byOid = new Map(facts.rows.map((r) => [textOf(r[0]), r]));
     const nested = own.find((col) => textOf(byOid.get(String(col.typeOid))?.[2] ?? null) === 't');
