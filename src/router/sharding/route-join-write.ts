@@ -18,6 +18,8 @@ export function joinedList(kind: string, n: Node): Node[] {
 const qualifierOf = (rv: Node): string =>
   ((rv.alias as Node | undefined)?.aliasname as string | undefined) ?? String(rv.relname);
 
+const tableOf = (rv: Node): string => String(rv.relname).toLowerCase();
+
 const conjuncts = (e: unknown): unknown[] => {
   const b = (e as Node | undefined)?.BoolExpr as Node | undefined;
   if (b?.boolop === 'AND_EXPR') return (b.args as unknown[]).flatMap(conjuncts);
@@ -117,15 +119,19 @@ export function joinWriteRoute(
   const items: JoinedTable[] = [];
   for (const [index, item] of list.entries()) {
     const rv = item.RangeVar as Node | undefined;
-    const name = rv ? String(rv.relname).toLowerCase() : undefined;
+    const name = rv ? tableOf(rv) : undefined;
     if (!rv || !name || ctx.map.kindOf(name).kind !== 'sharded') continue;
     const columns = ctx.meta(name)?.columns;
     if (!columns) return unsupported(`cannot tell the columns of sharded table "${name}"`);
     items.push({ index, qualifier: qualifierOf(rv), table: name, columns });
   }
   // Subqueries are made constants first (route-write-from-read.ts); a write needing both reads is refused there.
-  if (items.length === 0 || findInTree(expressionsOf(n), (k) => k === 'SubLink')) return null;
-  if (list.some((item) => !item.RangeVar))
+  const nested = list.filter((item) => !item.RangeVar);
+  const shardedIn = (item: Node) =>
+    findInTree(item, (key, v) => key === 'RangeVar' && ctx.map.kindOf(tableOf(v as Node)).kind === 'sharded');
+  if (items.length === 0 && !nested.some(shardedIn)) return null;
+  if (findInTree(expressionsOf(n), (k) => k === 'SubLink')) return null;
+  if (nested.length > 0)
     return refusedShape(
       refusal,
       'its FROM/USING list joins sharded tables across shards beside items that are not plain tables',
