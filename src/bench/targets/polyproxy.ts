@@ -128,7 +128,9 @@ async function spawnProxy(
   const configPath = join(dir, 'polyproxy.yaml');
   await writeFile(configPath, text, { mode: 0o600 });
   const { cmd, args } = runtimeCommand(runtime);
-  const child = spawnManaged(cmd, [...args, cli, '--config', configPath], { cwd: dir });
+  // For profiling the proxy under a workload, e.g. BENCH_PROXY_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  const extra = process.env.BENCH_PROXY_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawnManaged(cmd, [...args, ...extra, cli, '--config', configPath], { cwd: dir });
   await waitUntilListening(child, 'polyproxy', port);
   return child;
 }
