@@ -1,6 +1,7 @@
 // Statement operators (SingleShard, DistributedWrite, SplitInsert, Broadcast, Gather) over scripted shard
 // connections: which shards they take and how, what each shard is sent, and the tag or error the client gets.
 import { describe, expect, it } from 'vitest';
+import { ServerSessionState } from '../../../src/backend/server-session-state.js';
 import type { ShardChannel } from '../../../src/backend/shard-channel.js';
 import { noBound } from '../../../src/backend/shard-wire.js';
 import { StatementError } from '../../../src/backend/statement-error.js';
@@ -28,7 +29,7 @@ interface Session {
   takes: { shards: number[]; use: ShardUse }[];
   /** The text each shard's connection was sent, in order. */
   sent: Map<number, string[]>;
-  prepared: Map<number, Set<string>>;
+  sessions: Map<number, ServerSessionState>;
   catalogChanges: number;
 }
 
@@ -36,16 +37,20 @@ function session(script: Script, opts: { inBlock?: boolean; formats?: number[] }
   const s: Session = {
     takes: [],
     sent: new Map(),
-    prepared: new Map(),
+    sessions: new Map(),
     catalogChanges: 0,
     ctx: undefined as unknown as ExecContext,
   };
   const channel = (shard: number): ShardChannel => {
-    const prepared = s.prepared.get(shard) ?? new Set(['pp_s1']);
-    s.prepared.set(shard, prepared);
+    let session = s.sessions.get(shard);
+    if (!session) {
+      session = new ServerSessionState();
+      session.statementPrepared('pp_s1');
+      s.sessions.set(shard, session);
+    }
     return {
       shard,
-      conn: { prepared },
+      conn: { session },
       async round(messages: Buffer[]) {
         const text = Buffer.concat(messages).toString('latin1');
         s.sent.set(shard, [...(s.sent.get(shard) ?? []), text]);
@@ -79,13 +84,13 @@ describe('statement operators', () => {
     expect(await op.execute(s.ctx)).toEqual({ columns: null, rows: [], tag: 'INSERT 0 1' });
     expect(s.takes).toEqual([{ shards: [2], use: { atomic: false, write: true } }]);
     expect(s.sent.get(2)?.[0]).toContain("INSERT INTO t VALUES (1, 'a')");
-    expect(s.prepared.get(2)?.size).toBe(1);
+    expect(s.sessions.get(2)?.preparedCount).toBe(1);
   });
 
   it('SingleShard of DEALLOCATE ALL forgets what the proxy prepared on that connection', async () => {
     const s = session(() => done('DEALLOCATE ALL'));
     await new SingleShard(0, false, 'default-shard', 'DEALLOCATE ALL', true).execute(s.ctx);
-    expect(s.prepared.get(0)?.size).toBe(0);
+    expect(s.sessions.get(0)?.preparedCount).toBe(0);
   });
 
   it('DistributedWrite sums row counts, or reports one shard for a reference table', async () => {
