@@ -1,4 +1,5 @@
-// Reshard progress per database, read from this process's reshard jobs at scrape time: phase, rows, lag.
+// Reshard progress per database, read from this process's reshard jobs at scrape time: phase, rows, lag, and
+// the latest cutover's pause, live verification and held tail.
 import client from 'prom-client';
 import { liveReshards, type ReshardJob } from '../reshard/job.js';
 
@@ -76,5 +77,21 @@ export function registerReshardMetrics(registry: client.Registry): void {
     'polyproxy_reshard_paused_seconds',
     "How long the cutover held the database's new statements",
     (j) => (j.cutover ? j.cutover.pausedMs / 1000 : null),
+  );
+  const latest = (j: ReshardJob) => j.revertCutover ?? j.cutover;
+  perJob(
+    'polyproxy_reshard_live_verification_seconds',
+    'How long the latest cutover compared both sides before the pause, while clients wrote',
+    (j) => (latest(j) ? latest(j)!.live.ms / 1000 : null),
+  );
+  perJob(
+    'polyproxy_reshard_tail_keys',
+    'Rows the latest cutover re-compared while statements were held (those the stream touched since the live verification)',
+    (j) => latest(j)?.tail.keys ?? null,
+  );
+  perJob(
+    'polyproxy_reshard_tail_seconds',
+    'How long the latest cutover took to re-compare that tail while statements were held',
+    (j) => (latest(j) ? latest(j)!.tail.ms / 1000 : null),
   );
 }

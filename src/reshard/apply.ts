@@ -7,6 +7,7 @@ import { clientConfig, type ServerLogin } from '../streams/stream-lock.js';
 import { markTable } from './copy.js';
 import { quoteIdent, type ReshardPlan, type TableFacts } from './plan.js';
 import { targetsOf } from './tables.js';
+import type { TouchedKeys } from './touched.js';
 
 interface Statement {
   readonly text: string;
@@ -25,6 +26,7 @@ export class ChangeApplier {
     tables: readonly TableFacts[],
     private readonly sourceShard: number,
     private readonly onMark: (sourceShard: number, n: bigint) => void,
+    private readonly touched: TouchedKeys | null = null,
   ) {
     this.pools = plan.target.map(
       (server: ServerLogin) =>
@@ -92,10 +94,12 @@ export class ChangeApplier {
         : targetsOf(this.map, table, row?.[keyColumn!] ?? null);
     switch (change.op) {
       case 'truncate':
+        this.touched?.addWhole(table);
         return all
           .filter((s) => table.role !== 'unsharded' || s === this.map.defaultShard)
           .map((s) => [s, { text: `TRUNCATE ${table.sql}`, values: [] }]);
       case 'delete':
+        this.touched?.add(table, change.key!);
         return shardsOf(change.key).map((s) => [s, deleteOf(table, change.key!)]);
       default: {
         const row = change.new!;
@@ -105,6 +109,8 @@ export class ChangeApplier {
         // The old copy goes where the row no longer lives, or everywhere when its old shard is unknown.
         const from = shardsOf(change.oldKey ?? (table.primaryKey.includes(keyColumn ?? '') ? row : null));
         const stale = from.filter((s) => moved || !to.includes(s));
+        this.touched?.add(table, row);
+        if (moved) this.touched?.add(table, before);
         return [
           ...stale.map((s): [number, Statement] => [s, deleteOf(table, before)]),
           ...to.map((s): [number, Statement] => [s, upsertOf(table, row)]),

@@ -117,9 +117,9 @@ export class ReshardJob {
           ...this.cutoverOptions(),
           // Recorded before statements resume on the new shards: a proxy restarted on the old config then
           // refuses the database (its writes would miss the new shards') even if this one is killed now.
-          beforeSwitch: async () => {
-            await reverse.create();
-            await this.reshard.record('reverse');
+          beforeSwitch: async (run) => {
+            await reverse.create(run);
+            await this.reshard.record('reverse', {}, run);
             recorded = true;
           },
         }).catch(async (error: unknown) => {
@@ -133,10 +133,10 @@ export class ReshardJob {
       this.reverse = reverse;
       reverse.start();
       this.phase = 'reverse';
-      const { pausedMs, checks, id } = this.cutover;
+      const { pausedMs, checks, id, live, tail } = this.cutover;
       // The switch is done whatever the clean-up of the forward side meets; FINISH tries that again.
       await this.reshard
-        .switched({ pausedMs, verification: checks, cutover: id })
+        .switched({ pausedMs, verification: checks, liveVerification: live, tail, cutover: id })
         .catch((error: Error) => this.log.warn('reshard clean-up failed', { err: error.message }));
       this.status = 'switched';
       this.log.info('reshard switched: RESHARD ... FINISH keeps the new shards, REVERT goes back', {
@@ -209,8 +209,8 @@ export class ReshardJob {
         // As at the switch: recorded before statements resume on the old shards.
         this.revertCutover = await cutOver(this.db, reverse, this.from, {
           ...this.cutoverOptions(),
-          beforeSwitch: async () => {
-            await this.reshard.record('reverted');
+          beforeSwitch: async (run) => {
+            await this.reshard.record('reverted', {}, run);
             recorded = true;
           },
         });

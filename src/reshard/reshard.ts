@@ -2,13 +2,14 @@
 // in the slots' snapshots, indexes and sequences, then the streams; verification on demand; cancel.
 import type { Logger } from '../logger.js';
 import type { ShardMap } from '../router/sharding/shard-map.js';
-import { withClient } from './connect.js';
+import { withClient, type Runner } from './connect.js';
 import { copyAll, createSnapshotSlot, dropSlot, markTable, type SnapshotSlot } from './copy.js';
 import { slotName, targetMap, type ReshardPlan, type TableFacts } from './plan.js';
 import { applyDdl, copySequences, dumpSection } from './schema.js';
 import { endedPhases, StateStore, type Phase } from './state.js';
 import { ReshardStreams } from './stream.js';
 import { loadTables } from './tables.js';
+import type { TouchedKeys } from './touched.js';
 import { verify, type TableCheck } from './verify.js';
 
 /** What the command prints: a phase started or moved on. */
@@ -112,14 +113,15 @@ export class Reshard {
   }
 
   /** Waits until the new shards have what the old primaries committed so far. */
-  async catchUp(timeoutMs: number): Promise<void> {
+  async catchUp(timeoutMs: number, run?: Runner): Promise<void> {
     if (!this.streams) throw new Error('the reshard streams are not running');
-    await this.streams.catchUp(timeoutMs);
+    await this.streams.catchUp(timeoutMs, run);
   }
 
-  /** Compares both sides as they are now (the cutover does so while nothing writes). */
-  compare(): Promise<TableCheck[]> {
-    return verify(this.plan, this.tables);
+  /** The tables the cutover compares, and the keys the running streams record for its tail. */
+  verification(): { tables: readonly TableFacts[]; touched: TouchedKeys } {
+    if (!this.streams) throw new Error('the reshard streams are not running');
+    return { tables: this.tables, touched: this.streams.touched };
   }
 
   /** Waits until the new shards have what the old primaries committed so far, then compares both sides. */
@@ -144,8 +146,8 @@ export class Reshard {
   }
 
   /** Records a phase after the switch (reverted, finished) with its facts. */
-  record(phase: Phase, detail: Record<string, unknown> = {}): Promise<void> {
-    return this.store.write(phase, detail);
+  record(phase: Phase, detail: Record<string, unknown> = {}, using?: Runner): Promise<void> {
+    return this.store.write(phase, detail, using);
   }
 
   /** The forward slots, publications and marker tables on the old primaries, wherever they are left. */

@@ -4,12 +4,12 @@ import type { ShardingConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { ServerLogin } from '../streams/stream-lock.js';
 import { ShardMap } from '../router/sharding/shard-map.js';
-import { withClient } from './connect.js';
+import { withClient, type Runner } from './connect.js';
 import { createPublication, dropSlot, markTable } from './copy.js';
 import { slotName, slotOf, type ReshardPlan, type TableFacts } from './plan.js';
 import { ReshardStreams } from './stream.js';
 import { loadTables } from './tables.js';
-import { verify, type TableCheck } from './verify.js';
+import type { TouchedKeys } from './touched.js';
 
 /** The forward plan turned around: the new shards are read, the old ones written by the old map. */
 export function reversedPlan(forward: ReshardPlan, oldSharding: ShardingConfig): ReshardPlan {
@@ -54,10 +54,10 @@ export class ReverseStream {
    * start where the new shards start serving, so no snapshot copy is needed. (Made earlier, they would send
    * the forward stream's own writes back to the old shards.)
    */
-  async create(): Promise<void> {
+  async create(run: Runner = withClient): Promise<void> {
     await Promise.all(
       this.plan.source.map((server, shard) =>
-        withClient(server, (c) =>
+        run(server, (c) =>
           c.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slotOf(this.plan, shard)]),
         ),
       ),
@@ -80,14 +80,15 @@ export class ReverseStream {
   }
 
   /** Waits until the old shards have what the new primaries committed so far. */
-  async catchUp(timeoutMs: number): Promise<void> {
+  async catchUp(timeoutMs: number, run?: Runner): Promise<void> {
     if (!this.streams) throw new Error('the reverse stream is not running');
-    await this.streams.catchUp(timeoutMs);
+    await this.streams.catchUp(timeoutMs, run);
   }
 
-  /** Compares both sides as they are now (the revert does so while nothing writes). */
-  compare(): Promise<TableCheck[]> {
-    return verify(this.plan, this.tables);
+  /** The tables the revert's cutover compares, and the keys the reverse stream records for its tail. */
+  verification(): { tables: readonly TableFacts[]; touched: TouchedKeys } {
+    if (!this.streams) throw new Error('the reverse stream is not running');
+    return { tables: this.tables, touched: this.streams.touched };
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pgBinDir } from '../sandbox/pg-bin.js';
 import type { ServerLogin } from '../streams/stream-lock.js';
-import { withClient } from './connect.js';
+import { withClient, type Runner } from './connect.js';
 
 const run = promisify(execFile);
 
@@ -56,25 +56,30 @@ export async function applyDdl(server: ServerLogin, ddl: string): Promise<void> 
 export async function copySequences(
   source: readonly ServerLogin[],
   target: readonly ServerLogin[],
+  run: Runner = withClient,
 ): Promise<number> {
   const highest = new Map<string, bigint>();
-  for (const server of source) {
-    await withClient(server, async (client) => {
-      const { rows } = await client.query<{ name: string; value: string | null }>(
-        `SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text AS value FROM pg_sequences`,
-      );
-      for (const row of rows) {
-        if (row.value === null) continue;
-        const value = BigInt(row.value);
-        if (value > (highest.get(row.name) ?? -(2n ** 63n))) highest.set(row.name, value);
-      }
-    });
+  const read = await Promise.all(
+    source.map((server) =>
+      run(server, (client) =>
+        client.query<{ name: string; value: string | null }>(
+          `SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text AS value FROM pg_sequences`,
+        ),
+      ),
+    ),
+  );
+  for (const row of read.flatMap((r) => r.rows)) {
+    if (row.value === null) continue;
+    const value = BigInt(row.value);
+    if (value > (highest.get(row.name) ?? -(2n ** 63n))) highest.set(row.name, value);
   }
-  for (const server of target) {
-    await withClient(server, async (client) => {
-      for (const [name, value] of highest)
-        await client.query('SELECT setval($1::regclass, $2::bigint, true)', [name, value.toString()]);
-    });
-  }
+  await Promise.all(
+    target.map((server) =>
+      run(server, async (client) => {
+        for (const [name, value] of highest)
+          await client.query('SELECT setval($1::regclass, $2::bigint, true)', [name, value.toString()]);
+      }),
+    ),
+  );
   return highest.size;
 }

@@ -1,7 +1,7 @@
 // Where a reshard stands, kept in a table on the first old primary so a restarted command resumes there.
 import pg from 'pg';
 import type { ServerLogin } from '../streams/stream-lock.js';
-import { withClient } from './connect.js';
+import { withClient, type Runner } from './connect.js';
 
 /**
  * The phases in order; each one's work is done when the state names the next. After the switch the reverse
@@ -40,8 +40,8 @@ export class StateStore {
     private readonly database: string,
   ) {}
 
-  private async run<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    return withClient(this.server, async (client) => {
+  private async run<T>(work: (client: pg.Client) => Promise<T>, using: Runner = withClient): Promise<T> {
+    return using(this.server, async (client) => {
       await client.query(ensureSql);
       return work(client);
     });
@@ -58,15 +58,15 @@ export class StateStore {
     });
   }
 
-  /** Records a phase reached, merging the detail into what earlier phases recorded. */
-  write(phase: Phase, detail: Record<string, unknown> = {}): Promise<void> {
+  /** Records a phase reached, merging the detail into what earlier phases recorded (over `using`'s connection). */
+  write(phase: Phase, detail: Record<string, unknown> = {}, using?: Runner): Promise<void> {
     return this.run(async (client) => {
       await client.query(
         `INSERT INTO polyproxy_reshard (database, phase, detail) VALUES ($1, $2, $3)
          ON CONFLICT (database) DO UPDATE SET phase = $2, detail = polyproxy_reshard.detail || $3, updated_at = now()`,
         [this.database, phase, JSON.stringify(detail)],
       );
-    });
+    }, using);
   }
 
   /** Forgets the database's state where the table may not exist (a reshard's new shards), creating nothing. */

@@ -6,9 +6,10 @@ import type { ShardMap } from '../router/sharding/shard-map.js';
 import { ChangeStream } from '../streams/change-stream.js';
 import { waitFor } from '../sandbox/wait.js';
 import { ChangeApplier } from './apply.js';
-import { withClient } from './connect.js';
+import { withClient, type Runner } from './connect.js';
 import { markTable } from './copy.js';
 import { slotOf, type ReshardPlan, type TableFacts } from './plan.js';
+import { TouchedKeys } from './touched.js';
 
 export class ReshardStreams {
   private readonly appliers: ChangeApplier[];
@@ -16,6 +17,8 @@ export class ReshardStreams {
   /** The last marker value each old shard's stream applied. */
   private readonly marks: bigint[];
   private lastMark = 0n;
+  /** The keys applied since the live verification began (the cutover's tail). */
+  readonly touched = new TouchedKeys();
 
   constructor(
     private readonly plan: ReshardPlan,
@@ -25,7 +28,7 @@ export class ReshardStreams {
   ) {
     this.marks = plan.source.map(() => 0n);
     this.appliers = plan.source.map(
-      (_, shard) => new ChangeApplier(plan, map, tables, shard, (s, n) => (this.marks[s] = n)),
+      (_, shard) => new ChangeApplier(plan, map, tables, shard, (s, n) => (this.marks[s] = n), this.touched),
     );
     this.streams = plan.source.map((server, shard) => {
       const slot = slotOf(plan, shard);
@@ -74,12 +77,12 @@ export class ReshardStreams {
    * Writes a marker on every old primary and waits until each stream applied it: everything those primaries
    * committed before is then on the new shards.
    */
-  async catchUp(timeoutMs: number): Promise<void> {
+  async catchUp(timeoutMs: number, run: Runner = withClient): Promise<void> {
     // Never the same marker twice, so a stream that applied an earlier one does not count as caught up.
     const n = (this.lastMark = BigInt(Math.max(Date.now(), Number(this.lastMark) + 1)));
     await Promise.all(
       this.plan.source.map((server) =>
-        withClient(server, (client) =>
+        run(server, (client) =>
           client.query(
             `INSERT INTO ${markTable} (database, n) VALUES ($1, $2) ON CONFLICT (database) DO UPDATE SET n = $2`,
             [this.plan.database, n.toString()],

@@ -13,13 +13,16 @@ export interface TableCheck {
   readonly problem?: string;
 }
 
-interface Sums {
+export interface Sums {
   rows: bigint;
   checksum: bigint;
 }
 
-const add = (a: Sums, b: Sums): Sums => ({ rows: a.rows + b.rows, checksum: a.checksum + b.checksum });
-const zero: Sums = { rows: 0n, checksum: 0n };
+export const add = (a: Sums, b: Sums): Sums => ({
+  rows: a.rows + b.rows,
+  checksum: a.checksum + b.checksum,
+});
+export const zero: Sums = { rows: 0n, checksum: 0n };
 
 /** Each table's sums on one server, read in one statement over one connection. */
 async function sumsOn(server: ServerLogin, tables: readonly TableFacts[]): Promise<Map<string, Sums>> {
@@ -39,7 +42,7 @@ async function sumsOn(server: ServerLogin, tables: readonly TableFacts[]): Promi
 }
 
 /** The new shards that should hold a table's rows, all of them together (reference tables: each one). */
-function targetGroups(plan: ReshardPlan, table: TableFacts): number[][] {
+export function targetGroups(plan: ReshardPlan, table: TableFacts): number[][] {
   const all = plan.target.map((_, i) => i);
   if (table.role === 'sharded') return [all];
   if (table.role === 'reference') return all.map((i) => [i]);

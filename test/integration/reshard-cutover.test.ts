@@ -151,8 +151,10 @@ describe('reshard cutover in a running proxy', () => {
     console.log(
       `reshard 3 -> 2 under 8 clients: ${switchedAt - started} ms in all, statements held ${row.paused_ms} ms (${row.pause_detail_ms}), ` +
         `${result.statements} statements, longest ${result.longestMs} ms ` +
-        `(${result.longestAt >= started && result.longestAt <= switchedAt ? 'during' : 'outside'} the reshard)`,
+        `(${result.longestAt >= started && result.longestAt <= switchedAt ? 'during' : 'outside'} the reshard); ` +
+        `live verification ${row.live_verification}; tail ${row.tail_keys} keys in ${row.tail_ms} ms`,
     );
+    expect(Number(row.tail_keys)).toBeGreaterThan(0);
     expect(result.failures).toEqual([]);
     // The reverse stream keeps its slots until FINISH.
     expect(await slotsLeft()).toBe(2);
