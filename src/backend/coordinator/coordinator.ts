@@ -37,7 +37,10 @@ export class Coordinator {
   private syncedVersion = -1;
   private checkedAt = 0;
   private catalogKey = '';
-  private statisticsKey = '';
+  /** Table -> the default shard's analyze stamp its mirror was last analyzed at. */
+  private analyzed = new Map<string, string>();
+  /** A statistics refresh under way in the background. */
+  private analyzing: Promise<void> | null = null;
   /** Relation name -> why the coordinator has no copy of it. */
   private skipped = new Map<string, string>();
   /** Whether reference tables are held as local copies (refreshed before each statement). */
@@ -174,19 +177,28 @@ export class Coordinator {
     }
   }
 
-  /** Analyzes the mirror again when the shards' statistics changed since it last did. */
+  /** Analyzes the mirrored tables whose statistics on the default shard changed since it last did. */
   private async refreshStatistics(pool: Pool): Promise<void> {
     const d = await this.cluster.channel(this.cluster.map.defaultShard);
     const stats = await readStatistics(d).finally(() => d.release());
-    if (stats.key === this.statisticsKey) return;
+    if ([...stats].every(([table, { stamp }]) => this.analyzed.get(table) === stamp)) return;
     const c = new ShardChannel(-1, await pool.acquire(), pool);
     try {
       const sharded = (name: string) => this.cluster.map.kindOf(name).kind === 'sharded';
-      await analyzeMirror(c, stats, sharded, this.cluster.map.shardCount, this.skipped);
-      this.statisticsKey = stats.key;
+      await analyzeMirror(c, stats, sharded, this.cluster.map.shardCount, this.skipped, this.analyzed);
     } finally {
       c.release();
     }
+  }
+
+  /**
+   * Stale statistics only cost speed, so statements do not wait for a refresh (an ANALYZE reads the whole
+   * table from the shards): it runs in the background, one at a time.
+   */
+  private refreshInBackground(pool: Pool): void {
+    this.analyzing ??= this.refreshStatistics(pool)
+      .catch(() => {})
+      .finally(() => (this.analyzing = null));
   }
 
   /** After DDL through this proxy (facts dropped), or some seconds on: the mirror is rebuilt if the schema changed. */
@@ -195,6 +207,8 @@ export class Coordinator {
     if (version === this.syncedVersion && Date.now() - this.checkedAt < recheckMs) return;
     const catalog = await this.catalog();
     if (catalog.key !== this.catalogKey) {
+      // A rebuild drops the tables a background ANALYZE reads: it waits for that first.
+      await this.analyzing;
       const c = new ShardChannel(-1, await pool.acquire(), pool);
       try {
         const mirror = await rebuild(c, this.cluster, catalog);
@@ -204,9 +218,10 @@ export class Coordinator {
         c.release();
       }
       this.catalogKey = catalog.key;
-      this.statisticsKey = '';
-    }
-    await this.refreshStatistics(pool);
+      // A new mirror has no statistics at all: its first statements wait for them, as plans can be far off.
+      this.analyzed.clear();
+      await this.refreshStatistics(pool);
+    } else this.refreshInBackground(pool);
     this.syncedVersion = version;
     this.checkedAt = Date.now();
   }

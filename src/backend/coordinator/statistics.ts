@@ -1,7 +1,7 @@
 // Local statistics of the coordinator's mirror: its foreign tables are analyzed on the coordinator (so the
 // planner knows the join columns' distinct values and picks hash joins over per-row remote rescans) when the
-// shards' own statistics change, and only tables small enough to read whole (PostgreSQL 15's postgres_fdw
-// fetches every row to sample one).
+// shards' own statistics of that table change, and only tables small enough to read whole (PostgreSQL 15's
+// postgres_fdw fetches every row to sample one).
 import type { ShardChannel } from '../shard-channel.js';
 import { runSimple, textOf } from '../shard-exec.js';
 import { ident } from './layout-sql.js';
@@ -9,12 +9,15 @@ import { ident } from './layout-sql.js';
 /** Tables with more rows than this (all shards together) keep remote estimates only. */
 const analyzeRowLimit = 1_000_000;
 
-export interface ShardStatistics {
-  /** Changes whenever the default shard's statistics of any table change. */
-  key: string;
-  /** Schema-qualified table -> its rows on the default shard (unknown when never analyzed: absent). */
-  rows: Map<string, number>;
+export interface TableStatistics {
+  /** Rows on the default shard (absent when never analyzed there). */
+  rows?: number;
+  /** When the default shard last analyzed the table: a new stamp means its statistics changed. */
+  stamp: string;
 }
+
+/** Schema-qualified table -> its statistics on the default shard. */
+export type ShardStatistics = Map<string, TableStatistics>;
 
 const statsQuery = `
 SELECT n.nspname, c.relname, c.reltuples::float8,
@@ -28,19 +31,24 @@ ORDER BY 1, 2`;
 
 export async function readStatistics(channel: ShardChannel): Promise<ShardStatistics> {
   const answer = await runSimple(channel, statsQuery);
-  const rows = new Map<string, number>();
-  const key: string[] = [];
+  const stats: ShardStatistics = new Map();
   for (const row of answer.rows) {
     const [schema, name, tuples, analyzed] = row.map(textOf);
-    if (Number(tuples) >= 0) rows.set(`${schema}.${name}`, Number(tuples));
-    key.push(`${schema}.${name}@${analyzed ?? ''}`);
+    const rows = Number(tuples) >= 0 ? Number(tuples) : undefined;
+    stats.set(`${schema}.${name}`, { rows, stamp: analyzed ?? '' });
   }
-  return { key: key.join(','), rows };
+  return stats;
+}
+
+/** Whether the mirror of a table this size has local statistics (else it keeps remote estimates only). */
+export function analyzable(rows: number | undefined, sharded: boolean, shards: number): boolean {
+  return rows !== undefined && (sharded ? rows * shards : rows) <= analyzeRowLimit;
 }
 
 /**
- * ANALYZE of the mirrored tables small enough to sample whole; `shards` of them for a sharded table (the
- * default shard holds about its share). Tables the mirror lacks (`skipped`) are left out.
+ * ANALYZE of the mirrored tables whose statistics on the default shard changed since `done` (table -> the
+ * stamp it was analyzed at, updated here), those small enough to sample whole: `shards` times the default
+ * shard's rows for a sharded table (it holds about its share). Tables the mirror lacks (`skipped`) are left out.
  */
 export async function analyzeMirror(
   c: ShardChannel,
@@ -48,12 +56,15 @@ export async function analyzeMirror(
   sharded: (name: string) => boolean,
   shards: number,
   skipped: ReadonlyMap<string, string>,
+  done: Map<string, string>,
 ): Promise<void> {
-  for (const [qualified, rows] of stats.rows) {
+  for (const [qualified, { rows, stamp }] of stats) {
+    if (done.get(qualified) === stamp) continue;
     const dot = qualified.indexOf('.');
     const name = qualified.slice(dot + 1);
-    if (skipped.has(name) || (sharded(name) ? rows * shards : rows) > analyzeRowLimit) continue;
-    // Statistics only steer plans: a table that cannot be analyzed keeps remote estimates.
-    await runSimple(c, `ANALYZE ${ident(qualified.slice(0, dot))}.${ident(name)}`).catch(() => {});
+    if (!skipped.has(name) && analyzable(rows, sharded(name), shards))
+      // Statistics only steer plans: a table that cannot be analyzed keeps remote estimates.
+      await runSimple(c, `ANALYZE ${ident(qualified.slice(0, dot))}.${ident(name)}`).catch(() => {});
+    done.set(qualified, stamp);
   }
 }
