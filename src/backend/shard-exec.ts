@@ -25,8 +25,11 @@ function answerOf(shard: number, messages: { type: number; body: Buffer }[]): Sh
   let empty = false;
   for (const m of messages) {
     switch (m.type) {
-      case Backend.ErrorResponse:
-        throw new StatementError(m.body);
+      case Backend.ErrorResponse: {
+        const err = new StatementError(m.body);
+        err.shardColumns = columns;
+        throw err;
+      }
       case Backend.RowDescription:
         columns = decodeRowDescription(m.body);
         break;

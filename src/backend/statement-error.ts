@@ -1,9 +1,15 @@
 // An error for one statement, as the ErrorResponse body the client gets (a shard's own, or the proxy's).
 import { errorCodes, type ErrorCode } from '../errors.js';
 import * as be from '../protocol/backend-messages.js';
+import type { Column } from './rows.js';
 import { errorFields } from './shard-wire.js';
 
 export class StatementError extends Error {
+  /** The columns a shard described before its statement failed there (it failed while running), or null. */
+  shardColumns: Column[] | null = null;
+  /** The RowDescription the client gets before this error, as PostgreSQL sends one when a query fails while running. */
+  columns: Column[] | null = null;
+
   constructor(readonly body: Buffer) {
     const fields = errorFields(body);
     super(fields.get('M') ?? 'error');

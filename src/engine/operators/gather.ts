@@ -5,6 +5,7 @@ import { ValueError } from '../values/value-error.js';
 import { shardList } from '../outcome.js';
 import {
   statementOf,
+  type Column,
   type ExecContext,
   type Operator,
   type Outcome,
@@ -48,7 +49,31 @@ export class Gather implements StatementPlan {
       return { columns: result.columns, rows: result.rows, tag: `SELECT ${result.rows.length}` };
     } catch (err) {
       if (err instanceof ValueError) throw StatementError.relay(err.sqlstate, err.message);
+      // A shard failed while running, after its RowDescription: PostgreSQL's client had the row description.
+      if (err instanceof StatementError && err.shardColumns)
+        err.columns = await this.columnsFrom(err.shardColumns);
       throw err;
+    }
+  }
+
+  /**
+   * The columns this plan answers when its shards describe `columns` and send no row: its operators run on
+   * empty input. Only for a plan of one shard statement (the one that failed); null for any other.
+   */
+  private async columnsFrom(columns: Column[]): Promise<Column[] | null> {
+    let statements = 0;
+    // No statement context: row operators need none, and nothing may reach a shard here.
+    const described: ExecContext = {
+      runOnShards: async (list) => {
+        statements++;
+        return list.map((shard) => ({ shard, columns, rows: [], tag: '' }));
+      },
+    };
+    try {
+      const result = await this.children[0].run(described);
+      return statements === 1 ? result.columns : null;
+    } catch {
+      return null;
     }
   }
 }

@@ -77,7 +77,13 @@ export class ExtendedMessages {
       return;
     }
     const portal = this.portalOf(t.name);
-    portal.outcome ??= await this.runPortal(portal);
+    try {
+      portal.outcome ??= await this.runPortal(portal);
+    } catch (err) {
+      // PostgreSQL describes the portal without running it: the row description precedes the run's error.
+      if (err instanceof StatementError && err.columns) s.pending.push(encodeRowDescription(err.columns));
+      throw err;
+    }
     const cols = portal.outcome.columns;
     s.pending.push(cols ? encodeRowDescription(cols) : be.noData);
   }

@@ -1,5 +1,5 @@
 // The engine binding's simple protocol: one Query's statements, to one shard as the client's bytes or run by the engine.
-import { noBound } from '../../../backend/shard-wire.js';
+import { encodeRowDescription, noBound } from '../../../backend/shard-wire.js';
 import { StatementError } from '../../../backend/statement-error.js';
 import { runCopyIn } from '../../../pipeline/copy-in.js';
 import * as be from '../../../protocol/backend-messages.js';
@@ -55,6 +55,8 @@ export class SimpleQuery {
       if (implicit) await s.runner.implicitTransaction(() => this.runPieces(pieces));
       else await this.runPieces(pieces);
     } catch (err) {
+      // A query that failed while it ran had its RowDescription sent first, in PostgreSQL.
+      if (err instanceof StatementError && err.columns) s.pending.push(encodeRowDescription(err.columns));
       s.sendError(err);
     }
     return false;
