@@ -34,16 +34,21 @@ function rowsOf(t: JoinedTable, target: Node, list: Node[], filter: unknown): No
   });
 }
 
-/** The joined table's place in the shards' write: `unnest` of its arrays, or a row exactly when it had rows. */
-function valuesItem(t: JoinedTable, arrayTypes: string[], firstParam: number, present: boolean): Node {
-  const alias = { aliasname: t.qualifier, colnames: t.columns.map(name) };
+/**
+ * The joined table's place in the shards' write: `(SELECT u.c1::type, … FROM ROWS FROM (pg_catalog.unnest($1::type[]),
+ * …) AS u) AS name(columns)` (the casts keep the columns' lengths, which a function's result drops), or a row
+ * exactly when it had rows.
+ */
+function valuesItem(t: JoinedTable, types: string[], firstParam: number, present: boolean): Node {
   if (t.columns.length === 0) {
     const whereClause = present ? undefined : { A_Const: { isnull: true } };
     return { RangeSubselect: { subquery: select({ whereClause }), alias: { aliasname: t.qualifier } } };
   }
-  // ROWS FROM (pg_catalog.unnest($1::…), …): the arrays have one length, so row i holds each array's i-th value.
-  const functions = arrayTypes.map((type, i) => {
-    const arg = { TypeCast: { arg: { ParamRef: { number: firstParam + i } }, typeName: typeNameOf(type) } };
+  // The arrays have one length, so row i holds each array's i-th value.
+  const functions = types.map((type, i) => {
+    const arg = {
+      TypeCast: { arg: { ParamRef: { number: firstParam + i } }, typeName: typeNameOf(`${type}[]`) },
+    };
     const call = {
       FuncCall: {
         funcname: [name('pg_catalog'), name('unnest')],
@@ -53,7 +58,19 @@ function valuesItem(t: JoinedTable, arrayTypes: string[], firstParam: number, pr
     };
     return { List: { items: [call, {}] } };
   });
-  return { RangeFunction: { is_rowsfrom: true, functions, alias } };
+  const u = types.map((_, i) => `u${i + 1}`);
+  const targetList = types.map((type, i) => ({
+    ResTarget: {
+      val: {
+        TypeCast: { arg: { ColumnRef: { fields: [name('u'), name(u[i])] } }, typeName: typeNameOf(type) },
+      },
+    },
+  }));
+  const rows = {
+    RangeFunction: { is_rowsfrom: true, functions, alias: { aliasname: 'u', colnames: u.map(name) } },
+  };
+  const alias = { aliasname: t.qualifier, colnames: t.columns.map(name) };
+  return { RangeSubselect: { subquery: select({ targetList, fromClause: [rows] }), alias } };
 }
 
 export function planJoinWrite(
@@ -76,7 +93,7 @@ export function planJoinWrite(
     widths: w.items.map((t) => t.columns.length),
   };
   const key = kind === 'UpdateStmt' ? 'fromClause' : 'usingClause';
-  /** The shards' write for the arrays' types (per joined table) and whether each table had rows. */
+  /** The shards' write for the joined columns' types (per table) and whether each table had rows. */
   const sqlOf = (types: string[][], present: boolean[]): string => {
     let param = 1;
     const replaced = list.map((item, i) => {

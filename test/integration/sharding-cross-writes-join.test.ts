@@ -61,7 +61,8 @@ let prepared = 0;
 async function fieldsOf(c: pg.Client, sql: string, extended = false) {
   const name = extended ? `returning_${prepared++}` : undefined;
   const r = await c.query({ name, text: sql, rowMode: 'array' });
-  return { fields: r.fields.map((f) => [f.name, f.dataTypeID]), rows: r.rows.length, count: r.rowCount };
+  const fields = r.fields.map((f) => [f.name, f.dataTypeID, f.dataTypeModifier]);
+  return { fields, rows: r.rows.length, count: r.rowCount };
 }
 
 beforeAll(async () => {
@@ -122,6 +123,12 @@ describe('UPDATE … FROM and DELETE … USING sharded tables not co-located', (
     const lines = r.rows.map((row) => Object.values(row)[0] as string);
     expect(lines[0]).toMatch(/^JoinWrite table=orders shards=\[0,1,2\] commit=two-phase .*unnest/);
     expect(lines[1]).toMatch(/^ {2}CoordinatorRead .*array_agg.*FROM customer/);
+    const anti = await sharded.query(
+      'EXPLAIN ROUTE DELETE FROM stock s WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.o_custkey = s.s_custkey)',
+    );
+    const shown = anti.rows.map((row) => Object.values(row)[0] as string);
+    expect(shown[0]).toMatch(/^SubqueryWrite table=stock .*s\.s_custkey IS NULL OR NOT/);
+    expect(shown[1]).toMatch(/^ {2}CoordinatorRead .*o_custkey IS NOT NULL/);
   });
 
   it('refuses with 0A000 what it cannot keep exactly', async () => {
@@ -166,14 +173,17 @@ describe('correlated NOT EXISTS tied by one equality', () => {
   });
 });
 
-describe('RETURNING of zero rows', () => {
-  it('describes the result columns as PostgreSQL does', async () => {
+describe('RETURNING', () => {
+  it('describes the result columns as PostgreSQL does, for zero rows too', async () => {
     for (const sql of [
       "UPDATE orders SET o_note = 'r' WHERE o_total < 0 RETURNING o_orderkey, o_note",
       'INSERT INTO stock SELECT o_orderkey + 1000, o_custkey, 1 FROM orders WHERE o_total < 0 RETURNING s_id, s_qty',
       "UPDATE orders SET o_note = 'r' WHERE o_custkey IN (SELECT c_custkey FROM customer WHERE c_bonus > 100) RETURNING o_orderkey",
       'DELETE FROM orders USING customer c WHERE c.c_custkey = orders.o_custkey AND c.c_bonus > 100 RETURNING orders.o_orderkey, c.c_segment',
       'DELETE FROM orders WHERE o_orderkey = 100000 RETURNING o_orderkey',
+      // Joined columns keep their lengths (character(3), varchar(4), numeric(12,2)) in RETURNING; rows unchanged.
+      'UPDATE stock SET s_qty = s_qty FROM codes x WHERE x.k = stock.s_custkey RETURNING x.code, x.grade, stock.s_code',
+      'UPDATE customer SET c_bonus = c_bonus FROM orders o WHERE o.o_custkey = customer.c_custkey RETURNING o.o_total',
     ]) {
       expect(await fieldsOf(sharded, sql), sql).toEqual(await fieldsOf(single, sql));
       expect(await fieldsOf(sharded, sql, true), `${sql} (extended)`).toEqual(

@@ -7,7 +7,14 @@ import { runStatement, textOf } from '../../backend/shard-exec.js';
 import { noBound, type BoundParams } from '../../backend/shard-wire.js';
 import { StatementError } from '../../backend/statement-error.js';
 import { outcomeOf, shardList, summedTag } from '../outcome.js';
-import { statementOf, type ExecContext, type Outcome, type Row, type StatementPlan } from '../types.js';
+import {
+  statementOf,
+  type Column,
+  type ExecContext,
+  type Outcome,
+  type Row,
+  type StatementPlan,
+} from '../types.js';
 import { describeColumns, type CoordinatorRead } from './coordinator-read.js';
 import { binaryType } from './insert-from-read.js';
 
@@ -39,14 +46,14 @@ export class JoinWrite implements StatementPlan {
     readonly table: string,
     readonly shards: number[],
     private readonly values: JoinedValues,
-    /** The shards' statement for the arrays' types and whether each joined table had rows. */
+    /** The shards' statement for the joined columns' types and whether each joined table had rows. */
     private readonly sqlOf: (types: string[][], present: boolean[]) => string,
   ) {
     this.children = [read];
   }
 
   describe(): string {
-    const types = this.values.widths.map((w) => Array.from({ length: w }, () => 'unknown[]'));
+    const types = this.values.widths.map((w) => Array.from({ length: w }, () => 'unknown'));
     const sql = this.sqlOf(
       types,
       types.map(() => true),
@@ -68,26 +75,33 @@ export class JoinWrite implements StatementPlan {
   private async fetch(c: ShardChannel): Promise<Fetched> {
     const own = await describeColumns(c, this.values.rowsSql);
     const arrays = (await describeColumns(c, this.values.valuesSql)).filter((_, i) => !this.isCount(i));
-    const oids = [...own, ...arrays].map((col) => col.typeOid);
-    // format_type(oid, -1) names a type without a length: plain `character` would mean character(1).
+    const names = await this.columnTypeNames(c, own);
+    const formats = this.countsAnd(arrays.map((col) => (binaryType(col.typeOid) ? 1 : 0)));
+    const row = (await runStatement(c, this.values.valuesSql, noBound, formats)).rows[0];
+    return this.bind(row, formats, names);
+  }
+
+  /**
+   * Each joined column's type as the shards' write casts its values (and the array to its array type): with the
+   * column's own length (`numeric(12,2)`, `character(3)`; without one, never plain `character`, which means
+   * character(1)), so values and RETURNING's columns are typed as the table's. An array column is refused.
+   */
+  private async columnTypeNames(c: ShardChannel, own: Column[]): Promise<string[]> {
+    if (own.length === 0) return [];
+    const list = (xs: number[]) => `'{${xs.join(',')}}'`;
     const facts = await runStatement(
       c,
-      `SELECT oid::int8::text, format_type(oid, -1), typcategory = 'A' FROM pg_type WHERE oid = ANY ('{${oids.join(',')}}'::oid[])`,
+      `SELECT format_type(e, m), (SELECT typcategory = 'A' FROM pg_type WHERE oid = e)
+         FROM unnest(${list(own.map((x) => x.typeOid))}::oid[], ${list(own.map((x) => x.typmod))}::int4[])
+           WITH ORDINALITY AS t(e, m, i) ORDER BY i`,
     );
-    const byOid = new Map(facts.rows.map((r) => [textOf(r[0]), r]));
-    const nested = own.find((col) => textOf(byOid.get(String(col.typeOid))?.[2] ?? null) === 't');
+    const nested = own.find((_, i) => textOf(facts.rows[i][1]) === 't');
     if (nested)
       throw StatementError.unsupported(
         `joined column "${nested.name}" is an array: its values cannot be passed on as rows of an array`,
         'join on a table without array columns named in the write, or write in two statements',
       );
-    const formats = this.countsAnd(arrays.map((col) => (binaryType(col.typeOid) ? 1 : 0)));
-    const row = (await runStatement(c, this.values.valuesSql, noBound, formats)).rows[0];
-    return this.bind(
-      row,
-      formats,
-      arrays.map((col) => textOf(byOid.get(String(col.typeOid))?.[1] ?? null)!),
-    );
+    return facts.rows.map((r) => textOf(r[0])!);
   }
 
   /** Whether column `i` of the values query is a table's row count (each table: count, then its arrays). */
