@@ -355,12 +355,18 @@ function clientError(err: PluginError | ProxyError): ClientError {
   return { sqlstate: err.sqlstate, message: err.message, ...(err.hint && { hint: err.hint }) };
 }
 
+/** Per parse tree (shared by every Parse of the same text): its highest $n, so the tree is walked once. */
+const highestParams = new WeakMap<StatementNode, number>();
+
 /** The highest $n a statement uses: PostgreSQL reports that many parameters. */
 function highestParam(ast: StatementNode): number {
+  const known = highestParams.get(ast);
+  if (known !== undefined) return known;
   let max = 0;
   findInTree(ast, (key, value) => {
     if (key === 'ParamRef') max = Math.max(max, (value as { number?: number }).number ?? 0);
     return false;
   });
+  highestParams.set(ast, max);
   return max;
 }

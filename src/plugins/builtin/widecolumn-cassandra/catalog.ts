@@ -70,7 +70,8 @@ export function tableFrom(
 }
 
 export class Catalog {
-  private readonly tables = new Map<string, { table: Promise<Table>; until: number }>();
+  /** Per table: its definition being read or read, and once read the definition itself (no await to use it). */
+  private readonly tables = new Map<string, { table: Promise<Table>; until: number; read?: Table }>();
 
   constructor(
     private readonly read: CqlRead,
@@ -85,9 +86,22 @@ export class Catalog {
     const cached = this.tables.get(name);
     if (cached && cached.until > Date.now()) return cached.table;
     const table = this.load(name);
-    this.tables.set(name, { table, until: Date.now() + this.ttlMs });
-    table.catch(() => this.tables.delete(name));
+    const entry: { table: Promise<Table>; until: number; read?: Table } = {
+      table,
+      until: Date.now() + this.ttlMs,
+    };
+    this.tables.set(name, entry);
+    table.then(
+      (read) => (entry.read = read),
+      () => this.tables.delete(name),
+    );
     return table;
+  }
+
+  /** The table's definition when it has been read and is still fresh, else undefined (then `table` reads it). */
+  known(name: string): Table | undefined {
+    const cached = this.tables.get(name);
+    return cached && cached.until > Date.now() ? cached.read : undefined;
   }
 
   /** Reread a table's definition on next use (after an error that may come from a changed table). */

@@ -86,7 +86,7 @@ export class DriverRunner implements CqlRunner {
   }
 
   async rows(statement: CqlStatement, consistency: ConsistencyName): Promise<unknown[][]> {
-    const client = await this.connected();
+    const client = this.client ?? (await this.connected());
     const result = await client.execute(
       statement.cql,
       statement.params as unknown[],
@@ -99,7 +99,8 @@ export class DriverRunner implements CqlRunner {
   }
 
   async page(statement: CqlStatement, consistency: ConsistencyName, pageState?: string): Promise<CqlPage> {
-    const client = await this.connected();
+    // A connected client is used as it is: no wait on the connection's promise per statement.
+    const client = this.client ?? (await this.connected());
     const options = this.optionsFor(consistency);
     const result = await client.execute(
       statement.cql,
@@ -113,7 +114,7 @@ export class DriverRunner implements CqlRunner {
   }
 
   async batch(statements: readonly CqlStatement[], consistency: ConsistencyName): Promise<void> {
-    const client = await this.connected();
+    const client = this.client ?? (await this.connected());
     await client.batch(
       statements.map((s) => ({ query: s.cql, params: s.params as unknown[] })),
       { prepare: true, logged: true, consistency: consistencyOf(consistency) },

@@ -151,7 +151,7 @@ export class WidecolumnHandler implements StatementHandler {
   async describe(stmt: Statement): Promise<Description> {
     try {
       const target = this.target(stmt);
-      const table = await this.catalog.table(target.table);
+      const table = this.catalog.known(target.table) ?? (await this.catalog.table(target.table));
       const cached = this.described.get(stmt.ast);
       if (cached && cached.table === table && cached.paramTypes === stmt.paramTypes)
         return cached.description;
@@ -177,7 +177,8 @@ export class WidecolumnHandler implements StatementHandler {
     try {
       target = this.target(stmt);
       kind = target.metricKind;
-      plan = this.plan(stmt, target, await this.catalog.table(target.table), new Values(stmt.params));
+      const table = this.catalog.known(target.table) ?? (await this.catalog.table(target.table));
+      plan = this.plan(stmt, target, table, new Values(stmt.params));
       const started = process.hrtime.bigint();
       const result = await this.run(plan);
       this.seconds?.observe({ kind }, Number(process.hrtime.bigint() - started) / 1e9);
