@@ -10,6 +10,7 @@ import { CutoverPeers } from './instances.js';
 import { instanceName, participantOf } from './participant.js';
 import { primariesOf } from './logins.js';
 import { Reshard } from './reshard.js';
+import { writeOrigin } from './origin.js';
 import { ReverseStream } from './reverse.js';
 
 /** switched: the new shards serve and the reverse stream runs, until REVERT (reverted) or FINISH (finished). */
@@ -111,6 +112,11 @@ export class ReshardJob {
       const reverse = new ReverseStream(this.reshard.plan, this.from.sharding!, this.log);
       try {
         await reverse.prepare();
+        // A proxy started on the new shards' config after the switch finds the old ones there (REVERT).
+        await writeOrigin(primariesOf(this.next)[0]!, this.db.name, {
+          shards: this.from.shards,
+          sharding: this.from.sharding!,
+        });
         // The reverse slots are made while statements are held, so they start where the new shards serve from.
         let recorded = false;
         this.cutover = await cutOver(this.db, this.reshard, this.next, {

@@ -50,6 +50,13 @@ export class Participant {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    // A closed instance is no longer a peer: a cutover started right after need not wait for it to time out.
+    await this.client
+      ?.query('DELETE FROM polyproxy_reshard_instances WHERE database = $1 AND instance = $2', [
+        this.db.name,
+        this.instance,
+      ])
+      .catch(() => {});
     await this.client?.end().catch(() => {});
   }
 

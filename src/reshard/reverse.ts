@@ -6,6 +6,7 @@ import type { ServerLogin } from '../streams/stream-lock.js';
 import { ShardMap } from '../router/sharding/shard-map.js';
 import { withClient, type Runner } from './connect.js';
 import { createPublication, dropSlot, markTable } from './copy.js';
+import { forgetOrigin } from './origin.js';
 import { slotName, slotOf, type ReshardPlan, type TableFacts } from './plan.js';
 import { ReshardStreams } from './stream.js';
 import { loadTables } from './tables.js';
@@ -64,6 +65,31 @@ export class ReverseStream {
     );
   }
 
+  /**
+   * After a restart since the switch: the slots kept their position, the publications are there; the tables
+   * are read again and the stream resumes (applying a change twice leaves the same row).
+   */
+  async resume(): Promise<void> {
+    // The tables the publications carry: tables made since the switch (the proxy's own) are not reverted.
+    const published = await withClient(this.plan.source[0]!, (c) =>
+      c.query<{ name: string }>(
+        "SELECT lower(schemaname || '.' || tablename) AS name FROM pg_publication_tables WHERE pubname = $1",
+        [slotOf(this.plan, 0)],
+      ),
+    );
+    const names = new Set(published.rows.map((r) => r.name));
+    const tables = await loadTables(this.plan.source[0]!, this.map);
+    this.tables = tables.filter((t) => names.has(t.name));
+    for (const [shard, server] of this.plan.source.entries()) {
+      const slot = slotOf(this.plan, shard);
+      const { rowCount } = await withClient(server, (c) =>
+        c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]),
+      );
+      if (!rowCount) throw new Error(`the reverse stream's slot ${slot} is gone: REVERT cannot catch up`);
+    }
+    this.start();
+  }
+
   start(): void {
     this.streams = new ReshardStreams(this.plan, this.map, this.tables, this.log);
     this.streams.start();
@@ -96,9 +122,10 @@ export class ReverseStream {
     this.streams = null;
   }
 
-  /** Stops, then drops the slots, publications and marker tables on the new primaries. */
+  /** Stops, then drops the slots, publications and marker tables on the new primaries, and the origin kept there. */
   async drop(): Promise<void> {
     await this.stop();
+    await forgetOrigin(this.plan.source[0]!, this.plan.database);
     for (const [shard, server] of this.plan.source.entries()) {
       await dropSlot(server, slotOf(this.plan, shard));
       await withClient(server, (c) => c.query(`DROP TABLE IF EXISTS ${markTable}`));
@@ -121,5 +148,6 @@ export async function dropLeftReverse(database: string, shards: readonly ServerL
     await dropSlot(server, slot);
     await withClient(server, (c) => c.query(`DROP TABLE IF EXISTS ${markTable}`));
   }
+  if (shards[0]) await forgetOrigin(shards[0], database);
   return found;
 }

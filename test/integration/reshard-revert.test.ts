@@ -1,7 +1,8 @@
 // Phase (f) in a running proxy: after RESHARD moves a database from 3 shards to 2 under 8 clients, the reverse
 // stream feeds the old shards, and RESHARD ... REVERT (under the same load) switches back to them with every
 // acknowledged write, those made while the new shards served included, present exactly once where the old map
-// puts it. Also FINISH, which leaves no slot or publication on any server, and CANCEL refused after the switch.
+// puts it. Also FINISH, which leaves no slot or publication on any server, CANCEL refused after the switch, and
+// FINISH and REVERT from a proxy restarted since the switch.
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -345,4 +346,49 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     const { rows } = await c.query('SELECT count(*)::int AS n FROM items');
     expect(rows[0].n).toBe(initialItems);
   }, 120_000);
+
+  it('REVERT in a proxy restarted since the switch (its config naming the new shards) goes back without loss', async () => {
+    const old = ['ra_old_0', 'ra_old_1', 'ra_old_2'];
+    const fresh = ['ra_new_0', 'ra_new_1'];
+    const first = await rig(old, fresh);
+    await first.admin.query('RESHARD shop TO two');
+    const switched = await reshardRow(first.admin, (r) => r.status !== 'running');
+    expect([switched.status, switched.phase]).toEqual(['switched', 'reverse']);
+    const between = await writeOnNewShards(first.app(), 40);
+    await proxies.pop()!.close();
+    const port = await freePort();
+    proxies.push(
+      await startProxy(parseConfig(reshardConfigYaml({ listen: port, old: fresh, fresh, name: 'shop' })), {
+        logger: silentLogger,
+      }),
+    );
+    const app = { ...first.app(), port };
+    // Written while no proxy fed the old shards: the resumed reverse stream brings these back too.
+    const c = await connect(app);
+    opened.push(c);
+    for (let id = 8_000_000; id < 8_000_020; id++)
+      await c.query('INSERT INTO items (id, v) VALUES ($1, $2)', [id, id % 11]);
+    await c.query('DELETE FROM items WHERE id = 9000002');
+    const admin = await connect({ ...app, user: 'ops', password: 'ops-secret', database: 'polyproxy' });
+    opened.push(admin);
+    await admin.query('RESHARD shop REVERT');
+    expect(await leftovers([...old, ...fresh])).toEqual([]);
+    const expected = new Map<number, number>();
+    for (let id = 1; id <= initialItems; id++) expected.set(id, id % 7);
+    for (const [id, v] of between) {
+      if (v === null) expected.delete(id);
+      else expected.set(id, v);
+    }
+    for (let id = 8_000_000; id < 8_000_020; id++) expected.set(id, id % 11);
+    expected.delete(9_000_002);
+    await checkOldShards(old, expected);
+    // The restarted proxy now serves the old shards.
+    await c.query('INSERT INTO items (id, v) VALUES (9999999, 3)');
+    const direct = await client(old[hashShard('int', 9_999_999n, 3)]!);
+    const onOld = await direct.query('SELECT v FROM items WHERE id = 9999999');
+    await direct.end();
+    expect(onOld.rows).toEqual([{ v: 3 }]);
+    // A second REVERT finds nothing to revert.
+    await expect(admin.query('RESHARD shop REVERT')).rejects.toThrow(/no switched reshard/);
+  }, 180_000);
 });

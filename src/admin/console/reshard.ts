@@ -6,6 +6,7 @@ import type { Database } from '../../backend/database.js';
 import { cancelLeftReshard } from '../../reshard/cancel-left.js';
 import { reshardOf, startReshard } from '../../reshard/job.js';
 import { primariesOf } from '../../reshard/logins.js';
+import { revertLeftReshard } from '../../reshard/revert-left.js';
 import { dropLeftReverse } from '../../reshard/reverse.js';
 import type { ConsoleCommand } from './console-command.js';
 import type { ConsoleResult } from './console-result.js';
@@ -18,6 +19,7 @@ async function endJob(db: Database, action: string, log: Logger): Promise<Consol
   const name = db.name;
   if (!job && action === 'FINISH') return finishWithoutJob(db);
   if (!job && action === 'CANCEL') return cancelWithoutJob(db, log);
+  if (!job && action === 'REVERT') return revertWithoutJob(db, log);
   if (!job)
     throw new ProxyError('invalidParameterValue', `no reshard of "${name}" to ${action.toLowerCase()}`);
   const fail = (error: Error): never => {
@@ -55,6 +57,19 @@ async function finishWithoutJob(db: Database): Promise<ConsoleResult> {
     tag: 'RESHARD',
     notices: [
       `no reshard of "${db.name}" in this proxy: ${slots} reverse slot(s) left on its shards dropped, with their publications`,
+    ],
+  };
+}
+
+/** After a restart since the switch (the config naming the new shards): REVERT resumes the reverse stream. */
+async function revertWithoutJob(db: Database, log: Logger): Promise<ConsoleResult> {
+  const result = await revertLeftReshard(db, log).catch((error: Error) => {
+    throw new ProxyError('invalidParameterValue', error.message);
+  });
+  return {
+    tag: 'RESHARD',
+    notices: [
+      `reshard of "${db.name}" reverted from a restarted proxy: the old shards serve again (statements held ${result.pausedMs} ms); reverse slots dropped`,
     ],
   };
 }
