@@ -159,6 +159,23 @@ describe('values of types whose name alone means a length (character)', () => {
   });
 });
 
+describe('float values under extra_float_digits = 0 (whose text form rounds them)', () => {
+  it('passes a subquery’s float value on exactly', async () => {
+    for (const c of [sharded, single]) await c.query('SET extra_float_digits = 0');
+    try {
+      await expectSameWrite(
+        'UPDATE orders SET o_rate = (SELECT o_rate FROM orders WHERE o_orderkey = 51) WHERE o_orderkey = 1',
+      );
+      await expectSameWrite(
+        'UPDATE orders o SET o_rate = c.c_bonus / 3.0::float8 FROM customer c WHERE c.c_custkey = o.o_custkey',
+      );
+    } finally {
+      for (const c of [sharded, single]) await c.query('RESET extra_float_digits');
+    }
+    await expectTablesEqual();
+  });
+});
+
 describe('correlated NOT EXISTS tied by one equality', () => {
   it('writes as one PostgreSQL does with NULLs on both sides', async () => {
     for (const sql of [

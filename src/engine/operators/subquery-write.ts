@@ -1,7 +1,7 @@
 // SubqueryWrite: UPDATE or DELETE whose subqueries read across shards. The coordinator evaluates them (one
 // statement, one snapshot); the write runs on the shards with their values written in as constants, routed
 // as any write (by the shard key when the values restrict it), in one transaction over the shards it writes.
-import { runStatement } from '../../backend/shard-exec.js';
+import { runSimple, runStatement } from '../../backend/shard-exec.js';
 import { StatementError } from '../../backend/statement-error.js';
 import type { Node } from '../../router/sharding/ast-values.js';
 import { placeholderOf } from '../../router/sharding/route-write-from-read.js';
@@ -57,7 +57,15 @@ export class SubqueryWrite implements StatementPlan {
 
   async execute(ctx: ExecContext): Promise<Outcome> {
     const st = statementOf(ctx);
-    const values = await this.read.on((c) => runStatement(c, this.read.sql));
+    const values = await this.read.on(async (c) => {
+      // The values' text goes into the statement: floats print exactly whatever extra_float_digits the client set.
+      await runSimple(c, 'BEGIN READ ONLY; SET LOCAL extra_float_digits = 3');
+      try {
+        return await runStatement(c, this.read.sql);
+      } finally {
+        await runSimple(c, 'ROLLBACK').catch(() => {});
+      }
+    });
     const row = values.rows[0];
     const constants = this.sublinks.map((_, i) => {
       const count = Number(row[3 * i + 2]?.toString() ?? 0);
