@@ -30,8 +30,12 @@ export async function writeOrigin(
 }
 
 /** The origin the server keeps for the database, or null (none kept, or the table does not exist). */
-export async function readOrigin(server: ServerLogin, database: string): Promise<ReshardOrigin | null> {
-  return withClient(server, async (client) => {
+export async function readOrigin(
+  server: ServerLogin,
+  database: string,
+  run: Runner = withClient,
+): Promise<ReshardOrigin | null> {
+  return run(server, async (client) => {
     const { rows } = await client
       .query<ReshardOrigin>(`SELECT shards, sharding FROM polyproxy_reshard_origin WHERE database = $1`, [
         database,

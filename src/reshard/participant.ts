@@ -1,6 +1,8 @@
 // One proxy instance's part in cutovers run by other instances: a heartbeat on the first old primary, the
 // cutover's steps heard with LISTEN (pause, drain and acknowledge; switch; abort), and a refusal of the
 // database's statements when the heartbeat has failed for heartbeat_timeout, since a cutover may run without it.
+// The heartbeat and LISTEN stay on the reshard's coordination server (the old first primary) from the switch
+// until FINISH or REVERT, whatever shards the database serves from meanwhile.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { prepareShards, switchShards, type PreparedShards } from '../backend/cluster-switch.js';
@@ -8,10 +10,11 @@ import type { Database } from '../backend/database.js';
 import { gateOf } from '../backend/reshard-gate.js';
 import { StatementError } from '../backend/statement-error.js';
 import type { Logger } from '../logger.js';
-import { clientConfig } from '../streams/stream-lock.js';
+import { clientConfig, type ServerLogin } from '../streams/stream-lock.js';
 import { drained } from './cutover.js';
 import { acknowledge, channel, ensureInstances, heartbeat, type CutoverStep } from './instances.js';
 import { primariesOf } from './logins.js';
+import { readOrigin } from './origin.js';
 import { movedPhases, StateStore } from './state.js';
 
 /** This process's instance name, as heartbeats record it. */
@@ -28,6 +31,8 @@ export class Participant {
   private moved = false;
   private prepared: PreparedShards | null = null;
   private stopped = false;
+  /** Where the heartbeat and LISTEN connection goes (see coordinationServer). */
+  private coordination: ServerLogin | null = null;
 
   constructor(
     readonly db: Database,
@@ -60,9 +65,22 @@ export class Participant {
     await this.client?.end().catch(() => {});
   }
 
+  /**
+   * The database's first primary, or while a switched reshard keeps its origin there (until FINISH or REVERT)
+   * the old first primary the reshard's cutovers are coordinated on: an instance that reconnects after the
+   * switch must still hear a REVERT.
+   */
+  private async coordinationServer(): Promise<ServerLogin> {
+    const first = primariesOf(this.db.config)[0]!;
+    const client = this.client;
+    const same = client && this.coordination && sameServer(first, this.coordination);
+    const origin = await readOrigin(first, this.db.name, same ? (_, work) => work(client) : undefined);
+    return origin ? primariesOf({ ...this.db.config, shards: origin.shards })[0]! : first;
+  }
+
   private async connect(): Promise<pg.Client> {
     const client = new pg.Client({
-      ...clientConfig(primariesOf(this.db.config)[0]!),
+      ...clientConfig(this.coordination!),
       application_name: 'polyproxy reshard',
     });
     client.on('error', () => (this.client = null));
@@ -79,6 +97,12 @@ export class Participant {
   private async beat(): Promise<boolean> {
     if (this.stopped) return false;
     try {
+      const wanted = await this.coordinationServer();
+      if (this.coordination && !sameServer(wanted, this.coordination)) {
+        await this.client?.end().catch(() => {});
+        this.client = null;
+      }
+      this.coordination = wanted;
       this.client ??= await this.connect();
       await heartbeat(this.client, this.db.name, this.instance);
       this.lastBeat = Date.now();
@@ -201,6 +225,9 @@ export class Participant {
     this.prepared = null;
   }
 }
+
+const sameServer = (a: ServerLogin, b: ServerLogin) =>
+  a.host === b.host && a.port === b.port && a.database === b.database;
 
 /** A participant for every sharded database that has a `reshard` section; started before clients connect. */
 const byDatabase = new WeakMap<Database, Participant>();

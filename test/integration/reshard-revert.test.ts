@@ -2,7 +2,7 @@
 // stream feeds the old shards, and RESHARD ... REVERT (under the same load) switches back to them with every
 // acknowledged write, those made while the new shards served included, present exactly once where the old map
 // puts it. Also FINISH, which leaves no slot or publication on any server, CANCEL refused after the switch, and
-// FINISH and REVERT from a proxy restarted since the switch.
+// FINISH and REVERT from a proxy restarted since the switch, and a REVERT heard by an instance that reconnected.
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -390,5 +390,41 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     expect(onOld.rows).toEqual([{ v: 3 }]);
     // A second REVERT finds nothing to revert.
     await expect(admin.query('RESHARD shop REVERT')).rejects.toThrow(/no switched reshard/);
+  }, 180_000);
+
+  it('an instance whose LISTEN connection dropped after the switch still hears the REVERT', async () => {
+    const old = ['rl_old_0', 'rl_old_1', 'rl_old_2'];
+    const fresh = ['rl_new_0', 'rl_new_1'];
+    const { admin, app } = await rig(old, fresh);
+    const port2 = await freePort();
+    proxies.push(
+      await startProxy(parseConfig(reshardConfigYaml({ listen: port2, old, fresh, name: 'shop' })), {
+        logger: silentLogger,
+      }),
+    );
+    await admin.query('RESHARD shop TO two');
+    const switched = await reshardRow(admin, (r) => r.status !== 'running');
+    expect([switched.status, Number(switched.instances)]).toEqual(['switched', 2]);
+    // Both instances' heartbeat connections on the old first primary drop; they reconnect within a beat.
+    const first = await client(old[0]!);
+    const dropped = await first.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = $1 AND application_name = 'polyproxy reshard' AND query LIKE '%polyproxy_reshard_instances%'`,
+      [old[0]],
+    );
+    await first.end();
+    expect(dropped.rowCount).toBe(2);
+    await sleep(4000);
+    await admin.query('RESHARD shop REVERT');
+    const row = await reshardRow(admin, () => true);
+    expect([row.status, Number(row.instances), row.error]).toEqual(['reverted', 2, null]);
+    // The second instance switched back too: its write lands on the old shard.
+    const c = await connect({ ...app(), port: port2 });
+    opened.push(c);
+    await c.query('INSERT INTO items (id, v) VALUES (9999999, 4)');
+    const direct = await client(old[hashShard('int', 9_999_999n, 3)]!);
+    const onOld = await direct.query('SELECT v FROM items WHERE id = 9999999');
+    await direct.end();
+    expect(onOld.rows).toEqual([{ v: 4 }]);
   }, 180_000);
 });
