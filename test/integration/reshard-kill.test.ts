@@ -332,8 +332,16 @@ describe('the proxy killed during a reshard', () => {
         (await lock.query("SELECT 1 FROM polyproxy_reshard_mark WHERE database = 'app'")).rowCount ?? 0;
       for (let i = 0; i < 500 && (await marked()) === 0; i++) await sleep(20);
       expect(await marked()).toBe(1);
-      // The stream applies the marker within milliseconds; then the gate closes and the drain waits.
-      await sleep(1000);
+      // Both sides are compared while clients write, then the gate closes and the drain waits: a statement that
+      // gets no answer within 300 ms is held.
+      const probe = await open(port);
+      for (let i = 0; i < 400; i++) {
+        const answered = probe.query('SELECT 1').then(
+          () => true,
+          () => true,
+        );
+        if (!(await Promise.race([answered, sleep(300).then(() => false)]))) break;
+      }
     });
   }, 300_000);
 });
