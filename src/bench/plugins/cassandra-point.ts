@@ -6,6 +6,15 @@ import type { PluginWorkload } from './plugin-workload.js';
 const rows = 1000;
 const key = (i: number) => i % rows;
 
+/** The measured read by the driver itself, prepared, at consistency ONE: resolves to its row count. */
+const read = async (client: cassandra.Client, i: number): Promise<number> =>
+  (
+    await client.execute('SELECT id, name, score FROM speed.users WHERE id = ?', [key(i)], {
+      prepare: true,
+      consistency: cassandra.types.consistencies.one,
+    })
+  ).rows.length;
+
 export const cassandraPoint: PluginWorkload = {
   name: 'cassandra-point',
   label: 'Cassandra partition read (cassandra-driver prepared vs polyproxy, schema wide)',
@@ -43,16 +52,26 @@ export const cassandraPoint: PluginWorkload = {
     };
     return {
       plugins,
-      direct: async (i) =>
-        (
-          await direct.execute('SELECT id, name, score FROM speed.users WHERE id = ?', [key(i)], {
-            prepare: true,
-            consistency: cassandra.types.consistencies.one,
-          })
-        ).rows.length,
+      direct: (i) => read(direct, i),
       sql: 'SELECT id, name, score FROM wide.users WHERE id = $1',
       params: (i) => [key(i)],
       literalSql: (i) => `SELECT id, name, score FROM wide.users WHERE id = ${key(i)}`,
+      relayed: {
+        port: server.port,
+        async connect(relayPort) {
+          const relay = `127.0.0.1:${relayPort}`;
+          // The node announces its own address: every connection is sent to the relay instead.
+          const toRelay = cassandra.policies.defaultAddressTranslator();
+          toRelay.translate = (_address, _port, callback: (endpoint: string) => void) => callback(relay);
+          const client = new cassandra.Client({
+            contactPoints: [relay],
+            localDataCenter: server.dataCenter,
+            policies: { addressResolution: toRelay },
+          });
+          await client.connect();
+          return { run: (i) => read(client, i), stop: () => client.shutdown() };
+        },
+      },
       stop: async () => {
         await direct.shutdown();
         await server.stop();

@@ -3,14 +3,18 @@ import { cpuMeter } from '../process-cpu.js';
 import type { BenchEnv } from '../bench-env.js';
 import type { QueryMode } from '../options.js';
 import { baselineCli, startPluginProxy, type PluginProxy } from './plugin-proxy.js';
+import { startRelaySide } from './plugin-relay.js';
 import type { PluginStore, PluginWorkload } from './plugin-workload.js';
 
 /** A run stops at this many statements even when its duration has not passed. */
 const maxStatementsPerRun = 200_000;
 const warmUpStatements = 500;
 
-/** The driver alone, or polyproxy in a query mode; `baseline …` is the BENCH_BASELINE build in that mode. */
-type Side = 'driver' | QueryMode | `baseline ${QueryMode}`;
+/**
+ * The driver alone, the driver through a bare relay (`relay`), or polyproxy in a query mode; `baseline …` is the
+ * BENCH_BASELINE build in that mode.
+ */
+type Side = 'driver' | 'relay' | QueryMode | `baseline ${QueryMode}`;
 
 export interface PluginRun {
   workload: string;
@@ -21,7 +25,7 @@ export interface PluginRun {
   wallUs: number;
   /** CPU of the bench process per statement (µs): the client and, on the driver side, the store's driver. */
   clientCpuUs: number;
-  /** CPU of the proxy process per statement (µs); null on the driver side. */
+  /** CPU of the proxy process (the relay's on side relay) per statement (µs); null on the driver side. */
   proxyCpuUs: number | null;
 }
 
@@ -83,10 +87,12 @@ export async function runPluginWorkload(
     const proxy = await startPluginProxy(env, workload.name, store.plugins);
     const base = baselineCli();
     const baseline = base && (await startPluginProxy(env, `${workload.name}-baseline`, store.plugins, base));
+    const relay = await startRelaySide(store);
     try {
       const run = new Map<Side, { statement: (i: number) => Promise<number>; pid: number | null }>([
         ['driver', { statement: store.direct, pid: null }],
       ]);
+      if (relay) run.set('relay', relay);
       for (const mode of options.modes) {
         run.set(mode, { statement: statement(mode, store, proxy), pid: proxy.child.pid });
         if (baseline)
@@ -111,7 +117,7 @@ export async function runPluginWorkload(
         }
       }
     } finally {
-      await Promise.all([proxy.stop(), baseline && baseline.stop()]);
+      await Promise.all([proxy.stop(), baseline && baseline.stop(), relay?.stop()]);
     }
   } finally {
     await store.stop();

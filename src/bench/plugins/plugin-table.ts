@@ -49,11 +49,17 @@ export function summarizePluginRuns(
 
 const cell = (value: number | null, digits = 0) => (value === null ? '-' : value.toFixed(digits));
 
+const sideLabel = (side: string): string => {
+  if (side === 'driver') return 'driver alone';
+  if (side === 'relay') return 'driver via node-pipe';
+  return side.startsWith('baseline') ? side : `polyproxy ${side}`;
+};
+
 export function formatPluginTable(summaries: PluginSummary[]): string {
   const header = ['workload', 'side', 'µs/statement', '× driver', 'client cpu µs', 'proxy cpu µs', 'rounds'];
   const rows = summaries.map((s) => [
     s.workload,
-    s.side === 'driver' ? 'driver alone' : s.side.startsWith('baseline') ? s.side : `polyproxy ${s.side}`,
+    sideLabel(s.side),
     cell(s.wallUs),
     cell(s.ratio, 2),
     cell(s.clientCpuUs),

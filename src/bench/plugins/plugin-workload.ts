@@ -12,6 +12,11 @@ export interface PluginStore {
   params(i: number): unknown[];
   /** The statement with key number `i` spelled as a literal, for the simple query protocol. */
   literalSql(i: number): string;
+  /** The same driver through a relay on `relayPort` to the store's `port` (side "relay"), when the store has it. */
+  relayed?: {
+    port: number;
+    connect(relayPort: number): Promise<{ run(i: number): Promise<number>; stop(): Promise<void> }>;
+  };
   stop(): Promise<void>;
 }
 
