@@ -9,6 +9,7 @@ import { cutOver, type CutoverOptions, type CutoverResult } from './cutover.js';
 import { CutoverPeers } from './instances.js';
 import { instanceName, participantOf } from './participant.js';
 import { primariesOf } from './logins.js';
+import { forgetLeft, recordLeft } from './state.js';
 import { Reshard } from './reshard.js';
 import { writeOrigin } from './origin.js';
 import { ReverseStream } from './reverse.js';
@@ -218,10 +219,14 @@ export class ReshardJob {
           beforeSwitch: async (run) => {
             await this.reshard.record('reverted', {}, run);
             recorded = true;
+            await recordLeft(primariesOf(this.next)[0]!, this.db.name);
           },
         });
       } catch (error) {
-        if (recorded) await this.reshard.record('reverse').catch(() => {});
+        if (recorded) {
+          await this.reshard.record('reverse').catch(() => {});
+          await forgetLeft(primariesOf(this.next)[0]!, this.db.name).catch(() => {});
+        }
         this.phase = 'reverse';
         this.error = `REVERT failed: ${error instanceof Error ? error.message : String(error)}`;
         throw error;

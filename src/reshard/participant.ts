@@ -127,7 +127,8 @@ export class Participant {
 
   /**
    * Started on shards a reshard moved the rows away from (the state on their first primary says switched or
-   * finished): its reads would miss, and its writes lose, what the new shards took since. Refused for good.
+   * finished, or `left` after a REVERT back from them): its reads would miss, and its writes lose, what the
+   * shards serving now took since. Refused for good.
    */
   private async refuseIfMoved(): Promise<void> {
     const state = await new StateStore(primariesOf(this.db.config)[0]!, this.db.name)
@@ -139,12 +140,19 @@ export class Participant {
       database: this.db.name,
       phase: state.phase,
     });
+    const reverted = state.phase === 'left';
     gateOf(this.db.cluster!).refuse(
-      StatementError.of(
-        'reshardRefused',
-        `database "${this.db.name}" was resharded (${state.phase}) to other shards than this proxy's config names`,
-        'start this instance with the config of the new shards (the switching proxy logged it), or RESHARD ... REVERT on the proxy that switched',
-      ),
+      reverted
+        ? StatementError.of(
+            'reshardRefused',
+            `database "${this.db.name}" was resharded to the shards this proxy's config names, then reverted: its rows are back on the old shards`,
+            'start this instance with the config of the old shards',
+          )
+        : StatementError.of(
+            'reshardRefused',
+            `database "${this.db.name}" was resharded (${state.phase}) to other shards than this proxy's config names`,
+            'start this instance with the config of the new shards (the switching proxy logged it), or RESHARD ... REVERT on the proxy that switched',
+          ),
     );
   }
 

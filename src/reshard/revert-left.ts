@@ -13,7 +13,7 @@ import { instanceName, participantOf } from './participant.js';
 import type { ReshardPlan } from './plan.js';
 import { Reshard } from './reshard.js';
 import { ReverseStream } from './reverse.js';
-import { StateStore } from './state.js';
+import { forgetLeft, recordLeft, StateStore } from './state.js';
 
 /** The old shards' config and the forward plan, from the origin the new first primary keeps. */
 async function originOf(db: Database): Promise<{ from: DatabaseConfig; forward: ReshardPlan }> {
@@ -58,10 +58,14 @@ export async function revertLeftReshard(db: Database, log: Logger): Promise<Cuto
       beforeSwitch: async (run) => {
         await store.write('reverted', {}, run);
         recorded = true;
+        await recordLeft(forward.target[0]!, db.name);
       },
     });
   } catch (error) {
-    if (recorded) await store.write('reverse').catch(() => {});
+    if (recorded) {
+      await store.write('reverse').catch(() => {});
+      await forgetLeft(forward.target[0]!, db.name).catch(() => {});
+    }
     await reverse.stop();
     throw error;
   }

@@ -6,7 +6,8 @@ import { withClient, type Runner } from './connect.js';
 /**
  * The phases in order; each one's work is done when the state names the next. After the switch the reverse
  * stream runs (`reverse`) until FINISH (`finished`) or REVERT (`reverted`); `switched` is a reshard that ended
- * at its switch before the reverse stream existed.
+ * at its switch before the reverse stream existed. `left` is kept on the *new* first primary by a REVERT: the
+ * rows went back to the old shards, so a proxy started on the new shards' config must not serve them.
  */
 export const phases = [
   'schema',
@@ -19,10 +20,18 @@ export const phases = [
   'reverted',
   'finished',
   'cancelled',
+  'left',
 ] as const;
 
 /** Phases after which nothing is left to resume: a new reshard starts afresh. */
-export const endedPhases: readonly Phase[] = ['switched', 'reverse', 'reverted', 'finished', 'cancelled'];
+export const endedPhases: readonly Phase[] = [
+  'switched',
+  'reverse',
+  'reverted',
+  'finished',
+  'cancelled',
+  'left',
+];
 export type Phase = (typeof phases)[number];
 
 export interface ReshardState {
@@ -88,4 +97,18 @@ export class StateStore {
 }
 
 /** Phases in which the database's rows live on the reshard's new shards, not on the ones the state is kept on. */
-export const movedPhases: readonly Phase[] = ['switched', 'reverse', 'finished'];
+export const movedPhases: readonly Phase[] = ['switched', 'reverse', 'finished', 'left'];
+
+/**
+ * At a REVERT, before statements resume on the old shards: the new first primary says the rows left it, so a
+ * proxy started later on the new shards' config refuses the database (its reads would miss, its writes split
+ * from, what the old shards take from now on). A new reshard onto those shards forgets it (forgetIfKept).
+ */
+export function recordLeft(newFirstPrimary: ServerLogin, database: string): Promise<void> {
+  return new StateStore(newFirstPrimary, database).write('left');
+}
+
+/** A REVERT that failed after recordLeft: the new shards serve on, so the mark goes. */
+export function forgetLeft(newFirstPrimary: ServerLogin, database: string): Promise<void> {
+  return new StateStore(newFirstPrimary, database).forgetIfKept();
+}

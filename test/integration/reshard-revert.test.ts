@@ -163,6 +163,25 @@ async function checkOldShards(
   for (const [id, v] of expected) expect(seen.get(id), `item ${id}`).toBe(v);
 }
 
+/** After a REVERT, a proxy started on the new shards' config refuses the database: the rows are back on the old. */
+async function expectNewConfigRefused(fresh: string[], app: pg.ClientConfig): Promise<void> {
+  const port = await freePort();
+  const stale = await startProxy(
+    parseConfig(reshardConfigYaml({ listen: port, old: fresh, fresh, name: 'shop' })),
+    { logger: silentLogger },
+  );
+  try {
+    const c = await connect({ ...app, port });
+    opened.push(c);
+    await expect(c.query('SELECT count(*) FROM items')).rejects.toMatchObject({
+      code: '57P03',
+      message: expect.stringContaining('then reverted'),
+    });
+  } finally {
+    await stale.close();
+  }
+}
+
 describe('reshard reverse stream, REVERT and FINISH', () => {
   it('reverts 3 -> 2 -> 3 under 8 clients: every acknowledged write on the old shards once, none failed', async () => {
     const old = ['rv_old_0', 'rv_old_1', 'rv_old_2'];
@@ -213,6 +232,7 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     expect(onOld.rows).toEqual([{ v: 1 }]);
     const notes = await c.query('SELECT count(*)::int AS n FROM notes');
     expect(notes.rows[0].n).toBe(trickyTags.length);
+    await expectNewConfigRefused(fresh, app());
   }, 300_000);
 
   it('reverts two proxy instances together: both serve the old shards again, nothing lost or failed', async () => {
@@ -390,6 +410,7 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     expect(onOld.rows).toEqual([{ v: 3 }]);
     // A second REVERT finds nothing to revert.
     await expect(admin.query('RESHARD shop REVERT')).rejects.toThrow(/no switched reshard/);
+    await expectNewConfigRefused(fresh, app);
   }, 180_000);
 
   it('an instance whose LISTEN connection dropped after the switch still hears the REVERT', async () => {
