@@ -23,16 +23,10 @@ export const phases = [
   'left',
 ] as const;
 
-/** Phases after which nothing is left to resume: a new reshard starts afresh. */
-export const endedPhases: readonly Phase[] = [
-  'switched',
-  'reverse',
-  'reverted',
-  'finished',
-  'cancelled',
-  'left',
-];
 export type Phase = (typeof phases)[number];
+
+/** Phases after which nothing is left to resume (every one from the switch on): a new reshard starts afresh. */
+export const endedPhases: readonly Phase[] = phases.slice(phases.indexOf('switched'));
 
 export interface ReshardState {
   readonly phase: Phase;

@@ -163,6 +163,17 @@ async function checkOldShards(
   for (const [id, v] of expected) expect(seen.get(id), `item ${id}`).toBe(v);
 }
 
+/** Inserts row 9999999 with `v` through the proxy and reads it back from the old shard its key hashes to. */
+async function writtenOnOldShard(c: pg.Client, old: string[], v: number): Promise<unknown[]> {
+  await c.query('INSERT INTO items (id, v) VALUES (9999999, $1)', [v]);
+  const direct = await client(old[hashShard('int', 9_999_999n, 3)]!);
+  try {
+    return (await direct.query('SELECT v FROM items WHERE id = 9999999')).rows;
+  } finally {
+    await direct.end();
+  }
+}
+
 /** After a REVERT, a proxy started on the new shards' config refuses the database: the rows are back on the old. */
 async function expectNewConfigRefused(fresh: string[], app: pg.ClientConfig): Promise<void> {
   const port = await freePort();
@@ -225,11 +236,7 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     // Statements after the revert run on the old shards: a write there is not on the new ones.
     const c = await connect(app());
     opened.push(c);
-    await c.query('INSERT INTO items (id, v) VALUES (9999999, 1)');
-    const direct = await client(old[hashShard('int', 9_999_999n, 3)]!);
-    const onOld = await direct.query('SELECT v FROM items WHERE id = 9999999');
-    await direct.end();
-    expect(onOld.rows).toEqual([{ v: 1 }]);
+    expect(await writtenOnOldShard(c, old, 1)).toEqual([{ v: 1 }]);
     const notes = await c.query('SELECT count(*)::int AS n FROM notes');
     expect(notes.rows[0].n).toBe(trickyTags.length);
     await expectNewConfigRefused(fresh, app());
@@ -274,11 +281,7 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     // The second instance writes to the old shards too.
     const c = await connect({ ...app(), port: port2 });
     opened.push(c);
-    await c.query('INSERT INTO items (id, v) VALUES (9999999, 2)');
-    const direct = await client(old[hashShard('int', 9_999_999n, 3)]!);
-    const onOld = await direct.query('SELECT v FROM items WHERE id = 9999999');
-    await direct.end();
-    expect(onOld.rows).toEqual([{ v: 2 }]);
+    expect(await writtenOnOldShard(c, old, 2)).toEqual([{ v: 2 }]);
   }, 300_000);
 
   it('FINISH keeps the new shards and leaves no slot, publication or marker on any server; CANCEL is refused', async () => {
@@ -403,11 +406,7 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     expected.delete(9_000_002);
     await checkOldShards(old, expected);
     // The restarted proxy now serves the old shards.
-    await c.query('INSERT INTO items (id, v) VALUES (9999999, 3)');
-    const direct = await client(old[hashShard('int', 9_999_999n, 3)]!);
-    const onOld = await direct.query('SELECT v FROM items WHERE id = 9999999');
-    await direct.end();
-    expect(onOld.rows).toEqual([{ v: 3 }]);
+    expect(await writtenOnOldShard(c, old, 3)).toEqual([{ v: 3 }]);
     // A second REVERT finds nothing to revert.
     await expect(admin.query('RESHARD shop REVERT')).rejects.toThrow(/no switched reshard/);
     await expectNewConfigRefused(fresh, app);
@@ -442,10 +441,6 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     // The second instance switched back too: its write lands on the old shard.
     const c = await connect({ ...app(), port: port2 });
     opened.push(c);
-    await c.query('INSERT INTO items (id, v) VALUES (9999999, 4)');
-    const direct = await client(old[hashShard('int', 9_999_999n, 3)]!);
-    const onOld = await direct.query('SELECT v FROM items WHERE id = 9999999');
-    await direct.end();
-    expect(onOld.rows).toEqual([{ v: 4 }]);
+    expect(await writtenOnOldShard(c, old, 4)).toEqual([{ v: 4 }]);
   }, 180_000);
 });
