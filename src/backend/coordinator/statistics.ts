@@ -62,9 +62,15 @@ export async function analyzeMirror(
     if (done.get(qualified) === stamp) continue;
     const dot = qualified.indexOf('.');
     const name = qualified.slice(dot + 1);
-    if (!skipped.has(name) && analyzable(rows, sharded(name), shards))
-      // Statistics only steer plans: a table that cannot be analyzed keeps remote estimates.
-      await runSimple(c, `ANALYZE ${ident(qualified.slice(0, dot))}.${ident(name)}`).catch(() => {});
+    if (!skipped.has(name) && analyzable(rows, sharded(name), shards)) {
+      // Statistics only steer plans: a table whose ANALYZE failed (a shard slow or gone) keeps remote
+      // estimates until a later refresh tries again.
+      const ok = await runSimple(c, `ANALYZE ${ident(qualified.slice(0, dot))}.${ident(name)}`).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) continue;
+    }
     done.set(qualified, stamp);
   }
 }
