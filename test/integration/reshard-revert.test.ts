@@ -37,18 +37,24 @@ interface Rig {
 }
 
 /** Old shards with the schema and rows, empty new ones, and a proxy serving the old ones. */
-async function rig(old: string[], fresh: string[]): Promise<Rig> {
-  await createDatabases([...old, ...fresh]);
-  const oldClients = await Promise.all(old.map(client));
-  for (const c of oldClients) await c.query(schemaSql);
-  await fill(oldClients);
-  await Promise.all(oldClients.map((c) => c.end()));
+/** Starts a proxy instance on the old shards' config (reshard target "two": the new ones); returns its port. */
+async function startInstance(old: string[], fresh: string[]): Promise<number> {
   const port = await freePort();
   proxies.push(
     await startProxy(parseConfig(reshardConfigYaml({ listen: port, old, fresh, name: 'shop' })), {
       logger: silentLogger,
     }),
   );
+  return port;
+}
+
+async function rig(old: string[], fresh: string[]): Promise<Rig> {
+  await createDatabases([...old, ...fresh]);
+  const oldClients = await Promise.all(old.map(client));
+  for (const c of oldClients) await c.query(schemaSql);
+  await fill(oldClients);
+  await Promise.all(oldClients.map((c) => c.end()));
+  const port = await startInstance(old, fresh);
   const app = (): pg.ClientConfig => ({
     host: '127.0.0.1',
     port,
@@ -246,12 +252,7 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     const old = ['rp_old_0', 'rp_old_1', 'rp_old_2'];
     const fresh = ['rp_new_0', 'rp_new_1'];
     const { admin, app } = await rig(old, fresh);
-    const port2 = await freePort();
-    proxies.push(
-      await startProxy(parseConfig(reshardConfigYaml({ listen: port2, old, fresh, name: 'shop' })), {
-        logger: silentLogger,
-      }),
-    );
+    const port2 = await startInstance(old, fresh);
     let stop = false;
     const loads = [
       runLoad(app(), 4, 20_000, () => stop),
@@ -416,12 +417,7 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     const old = ['rl_old_0', 'rl_old_1', 'rl_old_2'];
     const fresh = ['rl_new_0', 'rl_new_1'];
     const { admin, app } = await rig(old, fresh);
-    const port2 = await freePort();
-    proxies.push(
-      await startProxy(parseConfig(reshardConfigYaml({ listen: port2, old, fresh, name: 'shop' })), {
-        logger: silentLogger,
-      }),
-    );
+    const port2 = await startInstance(old, fresh);
     await admin.query('RESHARD shop TO two');
     const switched = await reshardRow(admin, (r) => r.status !== 'running');
     expect([switched.status, Number(switched.instances)]).toEqual(['switched', 2]);
