@@ -180,11 +180,14 @@ async function writtenOnOldShard(c: pg.Client, old: string[], v: number): Promis
   }
 }
 
-/** After a REVERT, a proxy started on the new shards' config refuses the database: the rows are back on the old. */
-async function expectNewConfigRefused(fresh: string[], app: pg.ClientConfig): Promise<void> {
+/**
+ * A proxy started on the config naming `shards` (the ones the rows left: the old ones after the switch, the new
+ * ones after a REVERT) refuses the database with 57P03 and a message containing `why`.
+ */
+async function expectStaleConfigRefused(shards: string[], app: pg.ClientConfig, why: string): Promise<void> {
   const port = await freePort();
   const stale = await startProxy(
-    parseConfig(reshardConfigYaml({ listen: port, old: fresh, fresh, name: 'shop' })),
+    parseConfig(reshardConfigYaml({ listen: port, old: shards, fresh: shards, name: 'shop' })),
     { logger: silentLogger },
   );
   try {
@@ -192,7 +195,7 @@ async function expectNewConfigRefused(fresh: string[], app: pg.ClientConfig): Pr
     opened.push(c);
     await expect(c.query('SELECT count(*) FROM items')).rejects.toMatchObject({
       code: '57P03',
-      message: expect.stringContaining('then reverted'),
+      message: expect.stringContaining(why),
     });
   } finally {
     await stale.close();
@@ -245,7 +248,7 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     expect(await writtenOnOldShard(c, old, 1)).toEqual([{ v: 1 }]);
     const notes = await c.query('SELECT count(*)::int AS n FROM notes');
     expect(notes.rows[0].n).toBe(trickyTags.length);
-    await expectNewConfigRefused(fresh, app());
+    await expectStaleConfigRefused(fresh, app(), 'then reverted');
   }, 300_000);
 
   it('reverts two proxy instances together: both serve the old shards again, nothing lost or failed', async () => {
@@ -333,21 +336,7 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
       'slot polyproxy_reshard_shop_r1',
     ]);
     // A proxy started on the old shards' config refuses the database: the rows live on the new shards now.
-    const stalePort = await freePort();
-    const stale = await startProxy(
-      parseConfig(reshardConfigYaml({ listen: stalePort, old, fresh, name: 'shop' })),
-      { logger: silentLogger },
-    );
-    try {
-      const c = await connect({ ...first.app(), port: stalePort });
-      opened.push(c);
-      await expect(c.query('SELECT count(*) FROM items')).rejects.toMatchObject({
-        code: '57P03',
-        message: expect.stringContaining('was resharded'),
-      });
-    } finally {
-      await stale.close();
-    }
+    await expectStaleConfigRefused(old, first.app(), 'was resharded');
     const port = await freePort();
     proxies.push(
       await startProxy(
@@ -410,7 +399,7 @@ describe('reshard reverse stream, REVERT and FINISH', () => {
     expect(await writtenOnOldShard(c, old, 3)).toEqual([{ v: 3 }]);
     // A second REVERT finds nothing to revert.
     await expect(admin.query('RESHARD shop REVERT')).rejects.toThrow(/no switched reshard/);
-    await expectNewConfigRefused(fresh, app);
+    await expectStaleConfigRefused(fresh, app, 'then reverted');
   }, 180_000);
 
   it('an instance whose LISTEN connection dropped after the switch still hears the REVERT', async () => {
