@@ -128,9 +128,7 @@ async function spawnProxy(
   const configPath = join(dir, 'polyproxy.yaml');
   await writeFile(configPath, text, { mode: 0o600 });
   const { cmd, args } = runtimeCommand(runtime);
-  // For profiling the proxy under a workload, e.g. BENCH_PROXY_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
-  const extra = process.env.BENCH_PROXY_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawnManaged(cmd, [...args, ...extra, cli, '--config', configPath], { cwd: dir });
+  const child = spawnManaged(cmd, [...args, cli, '--config', configPath], { cwd: dir });
   await waitUntilListening(child, 'polyproxy', port);
   return child;
 }
