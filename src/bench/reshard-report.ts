@@ -1,0 +1,144 @@
+// The reshard bench's printed result: phases, copy rate, lag, the cutover's hold and the statements it held,
+// latency before / during / after, failures by SQLSTATE and the ledger check.
+import type { ClientResult } from './reshard-clients.js';
+import type { CheckResult } from './reshard-check.js';
+import type { ReshardRow, ReshardWatch } from './reshard-watch.js';
+
+/** The fields of the proxy's "reshard switched" log line, and when it was written. */
+export interface SwitchLog {
+  readonly at: number;
+  readonly pausedMs: number;
+  readonly drainMs: number;
+  readonly catchUpMs: number;
+  readonly verifyMs: number;
+  readonly beforeSwitchMs: number;
+  readonly live: { rows: number; passes: number; ms: number };
+  readonly tail: { keys: number; ms: number };
+}
+
+export interface BenchRun {
+  readonly rows: number;
+  readonly from: number;
+  readonly to: number;
+  readonly clients: number;
+  readonly tableBytes: number;
+  readonly load: { start: number; end: number };
+  readonly reshardStart: number;
+  readonly switchedAt: number;
+  readonly finishMs: number;
+  readonly copySeconds: number | null;
+  readonly watch: ReshardWatch;
+  readonly row: ReshardRow;
+  readonly switched: SwitchLog | null;
+  readonly results: readonly ClientResult[];
+  readonly check: CheckResult | null;
+}
+
+interface Latency {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function latency(results: readonly ClientResult[], keep: (start: number, ms: number) => boolean): Latency {
+  const picked: number[] = [];
+  for (const r of results)
+    for (let i = 0; i < r.starts.length; i++)
+      if (keep(r.starts[i]!, r.durations[i]!)) picked.push(r.durations[i]!);
+  picked.sort((a, b) => a - b);
+  const at = (q: number) => picked[Math.min(picked.length - 1, Math.floor(q * picked.length))] ?? 0;
+  return { n: picked.length, p50: at(0.5), p99: at(0.99), max: picked.at(-1) ?? 0 };
+}
+
+const ms = (x: number) => `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`;
+const s = (x: number) => `${(x / 1000).toFixed(1)} s`;
+const lat = (l: Latency) => `${l.n} statements, p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, max ${ms(l.max)}`;
+
+function phaseLines(run: BenchRun): string[] {
+  const w = run.watch;
+  const sw = run.switched;
+  const copyS = run.copySeconds ?? w.durationOf('copy') / 1000;
+  const copied = Number(run.row.rows_copied ?? 0);
+  const lagCopy = w.lagIn('copy');
+  const lagStream = [...w.lagIn('indexes'), ...w.lagIn('stream'), ...w.lagIn('cutover')];
+  const kb = (b: number) => `${Math.round(b / 1024)} kB`;
+  const lines = [
+    `phases: schema ${s(w.durationOf('schema'))}, copy ${copyS.toFixed(1)} s, indexes ${s(w.durationOf('indexes'))}, ` +
+      `stream start ${s(w.durationOf('stream'))}, cutover ${s(w.durationOf('cutover'))}; ` +
+      `RESHARD to switch ${s(run.switchedAt - run.reshardStart)}, FINISH ${ms(run.finishMs)}`,
+    `copy: ${copied} rows in ${copyS.toFixed(1)} s = ${Math.round(copied / copyS)} rows/s, ` +
+      `${(run.tableBytes / 2 ** 20 / copyS).toFixed(1)} MB/s (table ${(run.tableBytes / 2 ** 20).toFixed(0)} MB on the old shards)`,
+    `stream lag: during the copy max ${kb(Math.max(0, ...lagCopy))} (${lagCopy.length} samples), ` +
+      `after it max ${kb(Math.max(0, ...lagStream))}, at the start of the cutover ${kb(w.lagIn('cutover')[0] ?? 0)}`,
+  ];
+  if (sw)
+    lines.push(
+      `cutover: live verification ${sw.live.rows} rows in ${sw.live.passes} passes, ${ms(sw.live.ms)} (clients writing); ` +
+        `catch-up and verification before the pause ${ms(w.durationOf('cutover') - sw.pausedMs - sw.live.ms)}`,
+      `pause: ${ms(sw.pausedMs)} (drain ${sw.drainMs}, catch-up ${sw.catchUpMs}, tail ${sw.tail.keys} keys + sequences ${sw.verifyMs}, reverse slots ${sw.beforeSwitchMs})`,
+    );
+  return lines;
+}
+
+function latencyLines(run: BenchRun): string[] {
+  const { results, reshardStart, switchedAt, switched } = run;
+  const lines = [
+    `latency before: ${lat(latency(results, (t) => t < reshardStart))}`,
+    `latency during: ${lat(latency(results, (t) => t >= reshardStart && t < switchedAt))}`,
+    `latency after:  ${lat(latency(results, (t) => t >= switchedAt))}`,
+  ];
+  if (switched) {
+    const [pauseStart, pauseEnd] = [switched.at - switched.pausedMs, switched.at];
+    const held = latency(results, (t) => t >= pauseStart && t <= pauseEnd);
+    const overlapping = latency(results, (t, d) => t <= pauseEnd && t + d >= pauseStart);
+    lines.push(
+      `statements held (begun in the pause): ${held.n}, longest ${ms(held.max)}; ` +
+        `longest statement in flight during the pause ${ms(overlapping.max)} (target ≤ 1000 ms)`,
+    );
+  }
+  return lines;
+}
+
+function failureLines(run: BenchRun): string[] {
+  const byCode = new Map<string, { n: number; example: string }>();
+  for (const r of run.results)
+    for (const f of r.failures) {
+      const e = byCode.get(f.code) ?? { n: 0, example: f.message };
+      e.n++;
+      byCode.set(f.code, e);
+    }
+  const stale = run.results.flatMap((r) => r.staleReads);
+  const codes = [...byCode].map(([code, e]) => `${code} × ${e.n} (${e.example})`);
+  const lines = [
+    `failed client statements: ${codes.length === 0 ? 0 : codes.join('; ')}`,
+    `stale reads: ${stale.length}${stale.length ? ` (${stale.slice(0, 3).join('; ')})` : ''}`,
+  ];
+  const c = run.check;
+  if (c)
+    lines.push(
+      `ledger: ${c.rows} rows on the new shards (${c.expectedRows} expected): missing ${c.missing}, duplicated ${c.duplicated}, ` +
+        `misplaced ${c.misplaced}, wrong value ${c.wrongValue}, unacknowledged ${c.unexpected}` +
+        (c.examples.length ? ` — ${c.examples.join('; ')}` : ''),
+    );
+  return lines;
+}
+
+/** The result as lines; `ok` when nothing failed, was lost or duplicated. */
+export function report(run: BenchRun): { lines: string[]; ok: boolean } {
+  const c = run.check;
+  const failed = run.results.reduce((n, r) => n + r.failures.length + r.staleReads.length, 0);
+  const ok =
+    run.row.status === 'finished' &&
+    failed === 0 &&
+    !!c &&
+    c.missing + c.duplicated + c.misplaced + c.wrongValue + c.unexpected === 0;
+  const head =
+    `reshard ${run.from} -> ${run.to} shards of ${run.rows} rows under ${run.clients} clients ` +
+    `(load average ${run.load.start.toFixed(2)} at the start, ${run.load.end.toFixed(2)} at the end)`;
+  const lines = [head, ...phaseLines(run), ...latencyLines(run), ...failureLines(run)];
+  lines.push(
+    `result: ${ok ? 'PASS' : 'FAIL'} (status ${run.row.status}${run.row.error ? `: ${run.row.error}` : ''})`,
+  );
+  return { lines, ok };
+}
