@@ -38,7 +38,7 @@ export async function prepareShards(
  */
 export function switchShards(db: Database, next: PreparedShards): Shard[] {
   const cluster = db.cluster;
-  if (!cluster) throw new Error(`database "${db.name}" is not sharded: it cannot switch in place`);
+  if (!cluster.sharded) throw new Error(`database "${db.name}" is not sharded: it cannot switch in place`);
   const old = db.shards.splice(0, db.shards.length, ...next.shards);
   const mutable = db as unknown as Switchable;
   mutable.config = next.config;

@@ -1,4 +1,5 @@
-// A sharded database's shards as one: shard map, table metadata, transaction ids, in-doubt resolution.
+// A database's shards as one (an unsharded database is a cluster of one shard with an empty map): shard map,
+// table metadata, transaction ids, in-doubt resolution.
 import { randomBytes } from 'node:crypto';
 import { errorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -8,6 +9,7 @@ import type { ViewFacts } from '../router/sharding/relation-kinds.js';
 import type { HashKeyType } from '../router/sharding/pg-hash.js';
 import { hashKeyTypeOf } from '../router/sharding/key-types.js';
 import type { TableKind } from '../router/sharding/shard-map.js';
+import type { ShardingConfig } from '../config/schema.js';
 import { ShardChannel } from './shard-channel.js';
 import { runSimple, sqlLiteral, textOf } from './shard-exec.js';
 import { gidPrefix, resolveInDoubt, type ResolveOutcome } from './two-phase.js';
@@ -25,6 +27,17 @@ const resolveIntervalMs = 10_000;
 const inDoubtAgeMs = 30_000;
 
 type CatalogRow = (Buffer | null)[];
+
+/** The map of a database without a `sharding` section: no table sharded, every one on shard 0. */
+const noSharding: ShardingConfig = {
+  tables: {},
+  reference: [],
+  default_shard: 0,
+  algorithm: 'hash',
+  deadlock_check_interval: 0,
+  coordinator: 'off',
+  lock_wait_limit: 0,
+};
 
 /**
  * The key's hash type. A hash-sharded table keyed by a type whose hash the proxy cannot compute as
@@ -68,7 +81,7 @@ export class Cluster {
     readonly db: ClusterDatabase,
     private readonly log: Logger,
   ) {
-    this.map = new ShardMap(db.config.sharding!, db.shards.length);
+    this.map = new ShardMap(db.config.sharding ?? noSharding, db.shards.length);
     this.deadlocks = new CrossShardDeadlocks(db, log);
     this.writePositions = db.shards.map((shard) => new WritePositions(() => shard.replayedEverywhere()));
   }
@@ -77,17 +90,27 @@ export class Cluster {
     return this.db.shards.length;
   }
 
-  /** Resolves in-doubt transactions now (all of them: no coordinator of ours runs yet) and periodically. */
+  /**
+   * A `sharding` section and more than one shard: the engine answers the protocol, and two-phase commit, the
+   * in-doubt resolver and the deadlock detector run. Otherwise the one shard's server answers the client.
+   */
+  get sharded(): boolean {
+    return this.db.config.sharding !== undefined && this.db.shards.length > 1;
+  }
+
+  /**
+   * Resolves in-doubt transactions now (all of them: no coordinator of ours runs yet) and periodically.
+   * Nothing to do for one shard (no two-phase commit there); a reshard that makes it several starts it again.
+   */
   async start(): Promise<void> {
-    await this.resolve(0).catch((err: Error) =>
-      this.log.warn('in-doubt resolution failed', { err: err.message }),
-    );
-    this.timer = setInterval(() => {
-      this.resolve(inDoubtAgeMs).catch((err: Error) =>
+    if (!this.sharded || this.timer) return;
+    const resolve = (minAgeMs: number) =>
+      this.resolve(minAgeMs).catch((err: Error) =>
         this.log.warn('in-doubt resolution failed', { err: err.message }),
       );
-    }, resolveIntervalMs);
+    this.timer = setInterval(() => void resolve(inDoubtAgeMs), resolveIntervalMs);
     this.timer.unref();
+    await resolve(0);
   }
 
   stop(): void {

@@ -16,8 +16,8 @@ export class Database {
   readonly shard: Shard;
   /** Every shard in config order (sharded databases have more than one). */
   readonly shards: Shard[];
-  /** Sharding state (shard map, 2PC resolver) of a database with a `sharding` section; null otherwise. */
-  readonly cluster: Cluster | null;
+  /** Its shards as one (shard map, 2PC resolver); `cluster.sharded` tells a sharded database from one shard. */
+  readonly cluster: Cluster;
   readonly primaryFunctions: ReadonlySet<string>;
   /** The proxy's plugins, set by the composition root; null when none is enabled. */
   plugins: PluginHost | null = null;
@@ -45,7 +45,7 @@ export class Database {
       this.writePositions.onLearnt = (key, lsn) => shared.publish(key, lsn);
       this.sharedPositions = shared;
     }
-    this.cluster = config.sharding && this.shards.length > 1 ? new Cluster(this, dbLog) : null;
+    this.cluster = new Cluster(this, dbLog);
     this.primaryFunctions = new Set(config.routing.primary_functions.map((f) => f.toLowerCase()));
   }
 
@@ -55,7 +55,7 @@ export class Database {
 
   async start(): Promise<void> {
     await Promise.all([...this.shards.map((s) => s.start()), this.sharedPositions?.start()]);
-    this.cluster?.start();
+    void this.cluster.start();
   }
 
   pools(): Pool[] {
@@ -79,8 +79,8 @@ export class Database {
   }
 
   async close(): Promise<void> {
-    this.cluster?.stop();
+    this.cluster.stop();
     this.sharedPositions?.stop();
-    await Promise.all([...this.shards.map((s) => s.close()), this.cluster && closeCoordinator(this.cluster)]);
+    await Promise.all([...this.shards.map((s) => s.close()), closeCoordinator(this.cluster)]);
   }
 }

@@ -41,7 +41,7 @@ export class ClientSession {
   ) {
     this.socket = input.socket;
     this.machine = new SessionStateMachine(log);
-    this.binding = db.cluster
+    this.binding = db.cluster.sharded
       ? new EngineBinding(this, maxMessageBytes)
       : new ForwardBinding(this, maxMessageBytes);
   }

@@ -210,7 +210,7 @@ export class Listener {
     const settings = startupValues(result.params);
     const refused = await refusedSetting(db, settings.keys(), this.log);
     if (refused) throw refused;
-    const attached = db.mode === 'session' && !db.cluster ? await sessionServer(db) : undefined;
+    const attached = db.mode === 'session' && !db.cluster.sharded ? await sessionServer(db) : undefined;
     if (attached && (raw.destroyed || result.socket.destroyed)) {
       attached.pool.release(attached.conn);
       return;

@@ -165,7 +165,7 @@ export async function cutOver(
   next: DatabaseConfig,
   options: CutoverOptions,
 ): Promise<CutoverResult> {
-  if (!db.cluster) throw new Error(`database "${db.name}" is not sharded: it cannot switch in place`);
+  if (!db.cluster.sharded) throw new Error(`database "${db.name}" is not sharded: it cannot switch in place`);
   const held = new HeldClients();
   try {
     return await switchOver(db, stream, next, options, held);
@@ -190,7 +190,7 @@ async function switchOver(
       throw error;
     },
   );
-  const gate = gateOf(db.cluster!);
+  const gate = gateOf(db.cluster);
   const started = Date.now();
   const deadline = started + options.pauseTimeoutMs;
   const id = randomBytes(4).toString('hex');

@@ -278,7 +278,7 @@ export const liveReshards = (): Iterable<ReshardJob> => jobs.values();
 
 /** Starts a reshard of `db` to a named target; refused while another runs for the same database. */
 export function startReshard(db: Database, target: string, log: Logger): ReshardJob {
-  if (!db.cluster)
+  if (!db.cluster.sharded)
     throw new Error(
       `database "${db.name}" is not sharded: its clients cannot switch in place (use \`polyproxy reshard\`, then a reload)`,
     );

@@ -114,7 +114,7 @@ export class Participant {
             database: this.db.name,
           },
         );
-        gateOf(this.db.cluster!).open();
+        gateOf(this.db.cluster).open();
       }
       return true;
     } catch (error) {
@@ -141,7 +141,7 @@ export class Participant {
       phase: state.phase,
     });
     const reverted = state.phase === 'left';
-    gateOf(this.db.cluster!).refuse(
+    gateOf(this.db.cluster).refuse(
       reverted
         ? StatementError.of(
             'reshardRefused',
@@ -161,7 +161,7 @@ export class Participant {
     if (this.refusing) return;
     this.refusing = true;
     this.log.warn('reshard heartbeat lost: refusing statements', { database: this.db.name, err: why });
-    gateOf(this.db.cluster!).refuse(
+    gateOf(this.db.cluster).refuse(
       StatementError.of(
         'reshardRefused',
         `proxy instance lost touch with the reshard state of database "${this.db.name}"`,
@@ -171,7 +171,7 @@ export class Participant {
   }
 
   private async onStep(step: CutoverStep): Promise<void> {
-    if (step.database !== this.db.name || step.from === this.instance || !this.db.cluster) return;
+    if (step.database !== this.db.name || step.from === this.instance || !this.db.cluster.sharded) return;
     const gate = gateOf(this.db.cluster);
     try {
       if (step.step === 'pause') {
@@ -223,7 +223,7 @@ export class Participant {
   }
 
   private async abandon(cutover: string): Promise<void> {
-    gateOf(this.db.cluster!).fail(
+    gateOf(this.db.cluster).fail(
       StatementError.of(
         'reshardPauseTimeout',
         `the reshard cutover ${cutover} of database "${this.db.name}" was abandoned`,
@@ -245,7 +245,7 @@ export const participantOf = (db: Database): Participant | undefined => byDataba
 
 export async function startParticipants(databases: Iterable<Database>, log: Logger): Promise<Participant[]> {
   const list = [...databases]
-    .filter((db) => db.cluster && db.config.reshard)
+    .filter((db) => db.cluster.sharded && db.config.reshard)
     .map((db) => {
       const participant = new Participant(db, log);
       byDatabase.set(db, participant);

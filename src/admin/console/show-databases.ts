@@ -23,7 +23,7 @@ export const showDatabases: ConsoleCommand = {
         c.pool.mode,
         v.pool.total,
         v.pool.isPaused ? 1 : 0,
-        v.db.cluster ? v.db.cluster.writePositions[v.shard].size : v.db.writePositions.size,
+        v.db.cluster.sharded ? v.db.cluster.writePositions[v.shard].size : v.db.writePositions.size,
       ];
     });
     return {

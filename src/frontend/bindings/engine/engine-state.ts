@@ -117,10 +117,10 @@ export class EngineState {
         if (!this.cancelled.has(conn)) host.hooks.cancelServer(conn);
       },
     };
-    this.runner = new StatementRunner(hooks, db.cluster!, db.primaryFunctions, startup, new Map(startup));
+    this.runner = new StatementRunner(hooks, db.cluster, db.primaryFunctions, startup, new Map(startup));
     const application = host.startupValues.get('application_name');
     this.runner.scope = scopeKey(db.config.routing.read_your_writes, host.user, application);
-    this.templates = routeTemplatesFor(db.cluster!.map);
+    this.templates = routeTemplatesFor(db.cluster.map);
     this.cache = ShardedCache.of(db.plugins, db.name);
   }
 
