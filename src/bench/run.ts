@@ -6,9 +6,9 @@ import { machineInfo } from './machine.js';
 import { parseOptions, usage, UsageError, type BenchOptions } from './options.js';
 import { runPgbench } from './pgbench.js';
 import { isPluginWorkload, pluginWorkloads, runPluginWorkloads } from './plugins/index.js';
-import { cpuMeter } from './process-cpu.js';
 import { BenchReport } from './report.js';
 import { cellsOf, schedule, type ScheduledRun } from './schedule.js';
+import { steadyCpuMeter } from './steady-cpu.js';
 import type { RunRecord } from './summary.js';
 import { targets, type RunningTarget } from './targets/index.js';
 import type { Cell } from './targets/target.js';
@@ -116,7 +116,7 @@ async function measure(
     const connection = await target.connectionFor(run.cell);
     await workload.beforeRun?.(env);
     const startedAt = new Date().toISOString();
-    const cpu = cpuMeter(target.pids?.(run.cell) ?? []);
+    const cpu = steadyCpuMeter(target.pids?.(run.cell) ?? [], connection.endpoint.port, clients);
     const report = await runPgbench(connection.endpoint, {
       workloadArgs: workload.pgbenchArgs(env),
       mode,
@@ -124,6 +124,7 @@ async function measure(
       threads: options.threads,
       durationS: options.durationS,
     });
+    const cpuUsPerTx = cpu.read(report);
     // A run cut short by Ctrl-C says nothing about the target.
     if (interrupted) return;
     records.push({
@@ -136,7 +137,7 @@ async function measure(
       pairOf: run.pairOf,
       startedAt,
       report,
-      cpuUsPerTx: report.ok ? cpu(report.transactions) : null,
+      cpuUsPerTx: report.ok ? cpuUsPerTx : null,
     });
     const perRun = (Date.now() - started) / (i + 1);
     const eta = Math.round((perRun * (runs.length - i - 1)) / 60_000);
