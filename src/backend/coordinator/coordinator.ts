@@ -10,7 +10,7 @@ import { BackendError, ServerConnection, type ServerLogin } from '../server-conn
 import { ShardChannel } from '../shard-channel.js';
 import { runSimple } from '../shard-exec.js';
 import { StatementError } from '../statement-error.js';
-import { readCatalog, type CatalogSnapshot } from './catalog.js';
+import { readCatalog, type CatalogColumn, type CatalogRelation, type CatalogSnapshot } from './catalog.js';
 import { ident, literal, ownSchema } from './layout-sql.js';
 import { rebuild } from './rebuild.js';
 import { refreshCopies } from './reference-copies.js';
@@ -46,6 +46,8 @@ export class Coordinator {
   /** Whether reference tables are held as local copies (refreshed before each statement). */
   private copies = false;
   private closed = false;
+  /** The shards' relations as last read, for the semi-join reduction's column lookups. */
+  private relations: CatalogRelation[] = [];
 
   constructor(
     private readonly cluster: Cluster,
@@ -90,6 +92,23 @@ export class Coordinator {
       if (why) return `the coordinator has no copy of "${name}": ${why}`;
     }
     return null;
+  }
+
+  /**
+   * A relation's kind and columns by name, or null when no table or view has that name or several schemas
+   * do (a name that may mean another table is never taken for this one).
+   */
+  relationFacts(
+    relname: string,
+  ): { kind: 'sharded' | 'reference' | 'other'; columns: CatalogColumn[] } | null {
+    const found = this.relations.filter((r) => r.name === relname);
+    if (found.length !== 1) return null;
+    const kind = this.cluster.map.kindOf(relname).kind;
+    const table = found[0].kind === 'r' || found[0].kind === 'p';
+    return {
+      kind: kind === 'sharded' ? 'sharded' : kind === 'reference' && table ? 'reference' : 'other',
+      columns: found[0].columns,
+    };
   }
 
   async close(): Promise<void> {
@@ -206,6 +225,7 @@ export class Coordinator {
     const version = this.cluster.metaVersion;
     if (version === this.syncedVersion && Date.now() - this.checkedAt < recheckMs) return;
     const catalog = await this.catalog();
+    this.relations = catalog.relations;
     if (catalog.key !== this.catalogKey) {
       // A rebuild drops the tables a background ANALYZE reads: it waits for that first.
       await this.analyzing;

@@ -3,12 +3,14 @@
 import { coordinatorOf, type Coordinator } from '../../backend/coordinator/coordinator.js';
 import type { Cluster } from '../../backend/cluster.js';
 import type { ServerConnection } from '../../backend/server-connection.js';
+import type { ShardChannel } from '../../backend/shard-channel.js';
 import { settingsDiff } from '../../backend/server-settings.js';
 import { runSimple, runStatement } from '../../backend/shard-exec.js';
 import { StatementError } from '../../backend/statement-error.js';
 import { findInTree } from '../../router/ast-walk.js';
 import type { Node } from '../../router/sharding/ast-values.js';
 import { outcomeOf } from '../outcome.js';
+import { reducedSql } from './coordinator-semijoin.js';
 import type { TransactionBlock } from '../transaction/transaction-block.js';
 import { statementOf, type ExecContext, type Outcome, type StatementPlan } from '../types.js';
 
@@ -26,7 +28,14 @@ export class CoordinatorStatement implements StatementPlan {
     readonly sql: string,
     private readonly relnames: string[],
     private readonly session: CoordinatorSession,
+    private readonly stmt: Node | null = null,
   ) {}
+
+  /** The text sent: with the key filters of reference tables joined to sharded ones (see coordinator-reduction.ts). */
+  private sent(c: ShardChannel): Promise<string> {
+    if (!this.stmt) return Promise.resolve(this.sql);
+    return reducedSql(c, this.stmt, this.sql, (name) => this.coordinator.relationFacts(name));
+  }
 
   describe(): string {
     return `Coordinator database=${this.coordinator.describe()} sql=${JSON.stringify(this.sql)}`;
@@ -42,7 +51,7 @@ export class CoordinatorStatement implements StatementPlan {
       const set = settingsDiff(this.session.settings, c.conn);
       if (set) await runSimple(c, set).catch(() => c.conn.session.forgetSettings());
       this.session.running(c.conn);
-      return outcomeOf([await runStatement(c, this.sql, bound, formats)]);
+      return outcomeOf([await runStatement(c, await this.sent(c), bound, formats)]);
     } finally {
       this.session.running(null);
       c.release();
@@ -55,7 +64,7 @@ export class CoordinatorStatement implements StatementPlan {
     const c = await this.coordinator.channel().catch(() => null);
     if (!c) return lines;
     try {
-      const plan = await runSimple(c, `EXPLAIN (VERBOSE, COSTS OFF) ${this.sql}`);
+      const plan = await runSimple(c, `EXPLAIN (VERBOSE, COSTS OFF) ${await this.sent(c)}`);
       let relations = '';
       for (const row of plan.rows) {
         const text = row[0]?.toString() ?? '';
@@ -90,7 +99,7 @@ export function coordinatorPlan(
   if (!coordinator || !select || facts.write || select.intoClause || hasLocking(stmt)) return null;
   const why = blockRefusal(block);
   if (why) throw StatementError.unsupported(why.message, why.hint);
-  return new CoordinatorStatement(coordinator, facts.sql, relnamesOf(stmt), session);
+  return new CoordinatorStatement(coordinator, facts.sql, relnamesOf(stmt), session, stmt);
 }
 
 /**
