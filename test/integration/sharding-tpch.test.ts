@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { semiJoinReduction } from '../../src/engine/operators/coordinator-semijoin.js';
 import type { Cluster } from '../../src/sandbox/postgres.js';
 import { databaseEntryYaml, rawTypes, startShardedRig, type ShardedRig } from './sharding-helpers.js';
 import { generateTpch, tpchSchema, tpchSharding } from './fixtures/tpch-data.js';
@@ -19,6 +20,8 @@ const layout = process.env.TPCH_LAYOUT === 'one-server' ? 'one-server' : 'three-
 const runs = Math.max(1, Number(process.env.TPCH_RUNS ?? 1));
 /** `TPCH_QUERIES=2,5,7`: only these queries (a run at SF 0.1 without Q17 and Q20 takes minutes, not half an hour). */
 const only = process.env.TPCH_QUERIES?.split(',').map((q) => `q${q.trim().replace(/^q/i, '')}`);
+/** `TPCH_SEMIJOIN=compare`: each query through the proxy also without the semi-join reduction, runs alternating. */
+const compare = process.env.TPCH_SEMIJOIN === 'compare';
 const queries = Object.entries(tpchQueries).filter(([name]) => !only || only.includes(name));
 
 let rig: ShardedRig;
@@ -45,6 +48,20 @@ async function timed(c: pg.Client, sql: string): Promise<{ rows: string[]; ms: n
     if (i > 0) best = Math.min(best, ms);
   }
   return { rows: rows.map((row) => JSON.stringify(row)), ms: best };
+}
+
+/** Best times through the proxy without and with the semi-join reduction, their runs alternating. */
+async function timedWithout(sql: string): Promise<string> {
+  const best = [Infinity, Infinity];
+  for (let i = 0; i <= runs; i++)
+    for (const on of [false, true]) {
+      semiJoinReduction.enabled = on;
+      const started = performance.now();
+      await sharded.query({ text: sql, rowMode: 'array', types: rawTypes });
+      if (i > 0) best[Number(on)] = Math.min(best[Number(on)], performance.now() - started);
+    }
+  semiJoinReduction.enabled = true;
+  return `\twithout=${best[0].toFixed(1)}ms\twith=${best[1].toFixed(1)}ms\tsaved=${(best[0] / best[1]).toFixed(2)}x`;
 }
 
 /** The one-server layout's database config: three shard databases on the cluster's one server. */
@@ -105,8 +122,9 @@ describe(`TPC-H at scale factor ${scale} over three shards (${layout})`, () => {
         : JSON.stringify([...got.rows].sort()) === JSON.stringify([...want.rows].sort());
       if (!same) failures.push(`${name}: answers differ`);
       ratios.push(got.ms / want.ms);
+      const without = compare ? await timedWithout(sql) : '';
       report.push(
-        `${name}\t${same ? 'equal' : 'DIFFERENT'}\trows=${want.rows.length}\tproxy=${got.ms.toFixed(1)}ms\tsingle=${want.ms.toFixed(1)}ms\tratio=${(got.ms / want.ms).toFixed(2)}`,
+        `${name}\t${same ? 'equal' : 'DIFFERENT'}\trows=${want.rows.length}\tproxy=${got.ms.toFixed(1)}ms\tsingle=${want.ms.toFixed(1)}ms\tratio=${(got.ms / want.ms).toFixed(2)}${without}`,
       );
     }
     const geomean = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);

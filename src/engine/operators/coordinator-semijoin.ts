@@ -8,6 +8,9 @@ import { parseHere } from '../../sql/parser.js';
 import { deparseSync } from 'pgsql-deparser';
 import { addKeyFilter, keyLimit, reductionsOf, type RelationLookup } from './coordinator-reduction.js';
 
+/** On in service; the TPC-H comparison turns it off between runs to measure what it saves. */
+export const semiJoinReduction = { enabled: true };
+
 const deparse = (node: Node): string => deparseSync(node as never, { pretty: false });
 
 const withoutLocations = (node: unknown): string =>
@@ -60,7 +63,7 @@ export async function reducedSql(
   sql: string,
   lookup: RelationLookup,
 ): Promise<string> {
-  if (!deparsesFaithfully(stmt)) return sql;
+  if (!semiJoinReduction.enabled || !deparsesFaithfully(stmt)) return sql;
   const copy = structuredClone(stmt);
   const reductions = reductionsOf(copy, lookup);
   const answers = new Map<string, Promise<string[] | null>>();
