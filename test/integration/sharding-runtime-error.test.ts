@@ -137,3 +137,40 @@ describe('a statement over several shards failing at run time', () => {
     }
   });
 });
+
+/**
+ * Statements whose shards all succeed but whose merge fails in the proxy's own operators, as PostgreSQL fails
+ * on the same rows while it runs: the cast of a merged aggregate (each shard's partial sum of k * 100 fits a
+ * smallint, the total of 46,500 does not).
+ */
+const failingInProxy: [string, string][] = [
+  ['SELECT sum(k * 100)::int2 AS s FROM t', '22003'],
+  ['SELECT avg(k * 10000)::int2 AS a FROM t', '22003'],
+  ['SELECT g, sum(k * 10000)::int2 AS s FROM t GROUP BY g ORDER BY g', '22003'],
+];
+
+describe('a statement over several shards failing in the proxy’s merge', () => {
+  it.each(failingInProxy)(
+    'sends the RowDescription PostgreSQL sends before the error (simple protocol): %s',
+    async (sql, code) => {
+      const [pgReply, proxyReply] = await bothReplies([query(sql)]);
+      expect(shape(pgReply)).toBe('TEZ');
+      expect(sqlstate(pgReply)).toBe(code);
+      expect(shape(proxyReply)).toBe(shape(pgReply));
+      expect(rowDescription(proxyReply)).toEqual(rowDescription(pgReply));
+      expect(sqlstate(proxyReply)).toBe(code);
+    },
+  );
+
+  it.each(failingInProxy)(
+    'sends it for a Describe of the portal (extended protocol): %s',
+    async (sql, code) => {
+      const round = [parse('', sql), bind('', ''), describeMessage('P', ''), execute(), sync];
+      const [pgReply, proxyReply] = await bothReplies(round);
+      expect(shape(pgReply)).toBe('12TEZ');
+      expect(shape(proxyReply)).toBe(shape(pgReply));
+      expect(rowDescription(proxyReply)).toEqual(rowDescription(pgReply));
+      expect(sqlstate(proxyReply)).toBe(code);
+    },
+  );
+});

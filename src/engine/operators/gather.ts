@@ -39,21 +39,38 @@ export class Gather implements StatementPlan {
       );
     }
     const use = { atomic: false, write: this.write };
+    /** The columns the shards described, once they answered: the statement ran from then on. */
+    let shardColumns: Column[] | null = null;
     const inner: ExecContext = {
       ...ctx,
-      runOnShards: (list, text) =>
-        st.onShards(list, use, (chs) => st.onEach(chs, (c): Promise<ShardResult> => runStatement(c, text))),
+      runOnShards: async (list, text) => {
+        const results = await st.onShards(list, use, (chs) =>
+          st.onEach(chs, (c): Promise<ShardResult> => runStatement(c, text)),
+        );
+        shardColumns ??= results.find((r) => r.columns)?.columns ?? null;
+        return results;
+      },
     };
     try {
       const result = await this.children[0].run(inner);
       return { columns: result.columns, rows: result.rows, tag: `SELECT ${result.rows.length}` };
     } catch (err) {
-      if (err instanceof ValueError) throw StatementError.relay(err.sqlstate, err.message);
+      if (err instanceof ValueError) throw await this.mergeFailed(err, shardColumns);
       // A shard failed while running, after its RowDescription: PostgreSQL's client had the row description.
       if (err instanceof StatementError && err.shardColumns)
         err.columns = await this.columnsFrom(err.shardColumns);
       throw err;
     }
+  }
+
+  /**
+   * The error of the proxy's own operators over the shards' rows (an overflow, a division by zero): after
+   * the shards answered, the statement was running, so it follows the RowDescription as in PostgreSQL.
+   */
+  private async mergeFailed(err: ValueError, shardColumns: Column[] | null): Promise<StatementError> {
+    const error = StatementError.relay(err.sqlstate, err.message);
+    if (shardColumns) error.columns = await this.columnsFrom(shardColumns);
+    return error;
   }
 
   /**
