@@ -1,5 +1,6 @@
-// A reshard's switch in a running proxy: a sharded database's shard list and shard map replaced in place, so
-// the sessions already connected route their next statements to the new shards without reconnecting.
+// A reshard's switch in a running proxy: a database's shard list and shard map replaced in place (one shard to
+// several and back too), so the sessions already connected route their next statements to the new shards
+// without reconnecting (one-shard sessions move to the engine at their next transaction, see forward-rebind).
 import type { DatabaseConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import { ShardMap } from '../router/sharding/shard-map.js';
@@ -7,6 +8,7 @@ import type { Database } from './database.js';
 import { Shard } from './shard.js';
 import { forgetCoordinator } from './coordinator/coordinator.js';
 import { WritePositions } from './write-positions.js';
+import { noSharding } from './cluster.js';
 
 /** The fields the switch replaces: read-only to everything else, which reads them afresh per statement. */
 type Switchable = { -readonly [K in 'config' | 'shard']: Database[K] };
@@ -23,8 +25,8 @@ export async function prepareShards(
   config: DatabaseConfig,
   log: Logger,
 ): Promise<PreparedShards> {
-  if (!config.sharding || config.shards.length < 2)
-    throw new Error(`database "${db.name}" can switch in place to two shards or more only`);
+  if (!config.sharding && config.shards.length > 1)
+    throw new Error(`database "${db.name}" needs a sharding section to switch in place to several shards`);
   const dbLog = log.child({ database: db.name });
   const shards = config.shards.map((_, i) => new Shard(i, config, dbLog));
   await Promise.all(shards.map((s) => s.start()));
@@ -38,16 +40,18 @@ export async function prepareShards(
  */
 export function switchShards(db: Database, next: PreparedShards): Shard[] {
   const cluster = db.cluster;
-  if (!cluster.sharded) throw new Error(`database "${db.name}" is not sharded: it cannot switch in place`);
   const old = db.shards.splice(0, db.shards.length, ...next.shards);
   const mutable = db as unknown as Switchable;
   mutable.config = next.config;
   mutable.shard = next.shards[0]!;
   const c = cluster as unknown as SwitchableCluster;
-  c.map = new ShardMap(next.config.sharding!, next.shards.length);
+  c.map = new ShardMap(next.config.sharding ?? noSharding, next.shards.length);
   c.writePositions = next.shards.map((shard) => new WritePositions(() => shard.replayedEverywhere()));
   cluster.forgetMeta();
   // The coordinator's foreign tables point at the old shards: a stale mirror would answer from them.
   forgetCoordinator(cluster);
+  // Several shards need the in-doubt resolver (one shard from now on does not): no transaction is in flight.
+  if (cluster.sharded) void cluster.start();
+  else cluster.stop();
   return old;
 }

@@ -29,7 +29,7 @@ const inDoubtAgeMs = 30_000;
 type CatalogRow = (Buffer | null)[];
 
 /** The map of a database without a `sharding` section: no table sharded, every one on shard 0. */
-const noSharding: ShardingConfig = {
+export const noSharding: ShardingConfig = {
   tables: {},
   reference: [],
   default_shard: 0,

@@ -13,6 +13,8 @@ import { SessionStateMachine, State } from './session-state.js';
 import type { Binding, SessionHooks, SessionServer, SessionState } from './bindings/binding.js';
 import { EngineBinding } from './bindings/engine-binding.js';
 import { ForwardBinding } from './bindings/forward-binding.js';
+import { carriedFrom } from './bindings/forward-handover.js';
+import { ForwardRebind } from './forward-rebind.js';
 
 export type { SessionHooks, SessionServer, SessionState } from './bindings/binding.js';
 
@@ -26,7 +28,9 @@ export class ClientSession {
   readonly machine: SessionStateMachine;
   readonly socket: Duplex;
   /** One shard: the client's bytes are forwarded; several: the engine answers the protocol. */
-  private readonly binding: Binding;
+  private binding: Binding;
+  /** While forwarding: a reshard may make the database sharded in place, and move the session to the engine. */
+  private rebind: ForwardRebind | null = null;
 
   constructor(
     private readonly input: SocketInput,
@@ -35,15 +39,40 @@ export class ClientSession {
     readonly pid: number,
     readonly secret: number,
     readonly startupValues: Map<string, string>,
-    maxMessageBytes: number,
+    private readonly maxMessageBytes: number,
     readonly log: Logger,
     readonly hooks: SessionHooks,
   ) {
     this.socket = input.socket;
     this.machine = new SessionStateMachine(log);
-    this.binding = db.cluster.sharded
-      ? new EngineBinding(this, maxMessageBytes)
-      : new ForwardBinding(this, maxMessageBytes);
+    if (db.cluster.sharded) this.binding = new EngineBinding(this, maxMessageBytes);
+    else {
+      const forward = new ForwardBinding(this, maxMessageBytes);
+      this.binding = forward;
+      this.rebind = new ForwardRebind(this, forward);
+    }
+  }
+
+  /** The client's bytes, to the binding serving the session (a reshard's gate may hold them first). */
+  onData(chunk: Buffer): void {
+    const rebind = this.rebind;
+    if (rebind !== null && rebind.due && rebind.take(chunk)) return;
+    this.binding.onData(chunk);
+  }
+
+  /**
+   * Its database became sharded in place (a reshard's switch): between transactions, the session goes on
+   * through the engine with its prepared statements, settings, route and read-your-writes state.
+   */
+  moveToEngine(): void {
+    const forward = this.binding as ForwardBinding;
+    const engine = new EngineBinding(this, this.maxMessageBytes);
+    engine.seed(carriedFrom(forward));
+    // Between transactions it holds no server: this drops its plugin steps only.
+    forward.release();
+    this.binding = engine;
+    this.rebind = null;
+    this.log.info('database sharded in place: the session goes through the engine now');
   }
 
   /** The server connection running this client's statement (cancel requests go there), or null. */
@@ -71,11 +100,10 @@ export class ClientSession {
       parts.push(be.parameterStatus(k, v));
     parts.push(be.backendKeyData(this.pid, this.secret), be.readyForQuery(TxStatus.Idle));
     this.socket.write(Buffer.concat(parts));
-    const binding = this.binding;
-    this.input.handler = (chunk) => binding.onData(chunk);
+    this.input.handler = (chunk) => this.onData(chunk);
     this.socket.on('close', () => this.gone());
     this.socket.on('error', () => {});
-    if (leftover.length > 0) binding.onData(leftover);
+    if (leftover.length > 0) this.onData(leftover);
   }
 
   /** Busy means a statement is running or a transaction is open. */

@@ -179,6 +179,14 @@ export class ShardConnections {
     return scoped === null || own >= scoped ? own : scoped;
   }
 
+  /**
+   * A client whose writes went to a server the cluster no longer has (its one shard, before a reshard): its
+   * reads go to each shard's primary until a write there tells the position the shard's replicas must reach.
+   */
+  readFromPrimaries(): void {
+    for (const shard of this.cluster.map.allShards()) this.minLsn.set(shard, unknownPosition);
+  }
+
   /** A connection for a read outside a block, with this client's settings: a replica where one may serve it. */
   private async acquireRead(shard: number): Promise<ShardChannel> {
     const c = await this.cluster.readChannel(shard, this.readAfter(shard));

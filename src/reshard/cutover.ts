@@ -165,7 +165,6 @@ export async function cutOver(
   next: DatabaseConfig,
   options: CutoverOptions,
 ): Promise<CutoverResult> {
-  if (!db.cluster.sharded) throw new Error(`database "${db.name}" is not sharded: it cannot switch in place`);
   const held = new HeldClients();
   try {
     return await switchOver(db, stream, next, options, held);

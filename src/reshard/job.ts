@@ -13,6 +13,7 @@ import { forgetLeft, recordLeft } from './state.js';
 import { Reshard } from './reshard.js';
 import { writeOrigin } from './origin.js';
 import { ReverseStream } from './reverse.js';
+import { noSharding } from '../backend/cluster.js';
 
 /** switched: the new shards serve and the reverse stream runs, until REVERT (reverted) or FINISH (finished). */
 export type JobStatus = 'running' | 'switched' | 'failed' | 'cancelled' | 'reverted' | 'finished';
@@ -110,13 +111,13 @@ export class ReshardJob {
       await this.reshard.start();
       this.checkCancelled();
       this.phase = 'cutover';
-      const reverse = new ReverseStream(this.reshard.plan, this.from.sharding!, this.log);
+      const reverse = new ReverseStream(this.reshard.plan, this.from.sharding ?? noSharding, this.log);
       try {
         await reverse.prepare();
         // A proxy started on the new shards' config after the switch finds the old ones there (REVERT).
         await writeOrigin(primariesOf(this.next)[0]!, this.db.name, {
           shards: this.from.shards,
-          sharding: this.from.sharding!,
+          sharding: this.from.sharding ?? noSharding,
         });
         // The reverse slots are made while statements are held, so they start where the new shards serve from.
         let recorded = false;
@@ -278,9 +279,10 @@ export const liveReshards = (): Iterable<ReshardJob> => jobs.values();
 
 /** Starts a reshard of `db` to a named target; refused while another runs for the same database. */
 export function startReshard(db: Database, target: string, log: Logger): ReshardJob {
-  if (!db.cluster.sharded)
+  // A session-pooled client of one shard holds its server for good: the cutover could never drain it.
+  if (!db.cluster.sharded && db.mode === 'session')
     throw new Error(
-      `database "${db.name}" is not sharded: its clients cannot switch in place (use \`polyproxy reshard\`, then a reload)`,
+      `database "${db.name}" is one shard under session pooling: its clients cannot switch in place (use \`polyproxy reshard\`, then a reload)`,
     );
   for (const job of jobs) {
     if (job.db.name !== db.name) continue;

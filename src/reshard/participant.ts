@@ -171,7 +171,7 @@ export class Participant {
   }
 
   private async onStep(step: CutoverStep): Promise<void> {
-    if (step.database !== this.db.name || step.from === this.instance || !this.db.cluster.sharded) return;
+    if (step.database !== this.db.name || step.from === this.instance) return;
     const gate = gateOf(this.db.cluster);
     try {
       if (step.step === 'pause') {
@@ -237,7 +237,7 @@ export class Participant {
 const sameServer = (a: ServerLogin, b: ServerLogin) =>
   a.host === b.host && a.port === b.port && a.database === b.database;
 
-/** A participant for every sharded database that has a `reshard` section; started before clients connect. */
+/** A participant for every database that has a `reshard` section (one shard too: 1 -> N); started before clients connect. */
 const byDatabase = new WeakMap<Database, Participant>();
 
 /** The instance name this process's participant for `db` heartbeats under, if it has one. */
@@ -245,7 +245,7 @@ export const participantOf = (db: Database): Participant | undefined => byDataba
 
 export async function startParticipants(databases: Iterable<Database>, log: Logger): Promise<Participant[]> {
   const list = [...databases]
-    .filter((db) => db.cluster.sharded && db.config.reshard)
+    .filter((db) => db.config.reshard)
     .map((db) => {
       const participant = new Participant(db, log);
       byDatabase.set(db, participant);

@@ -13,6 +13,7 @@ import { instanceName, participantOf } from './participant.js';
 import type { ReshardPlan } from './plan.js';
 import { Reshard } from './reshard.js';
 import { ReverseStream } from './reverse.js';
+import { noSharding } from '../backend/cluster.js';
 import { forgetLeft, recordLeft, StateStore } from './state.js';
 
 /** The old shards' config and the forward plan, from the origin the new first primary keeps. */
@@ -38,7 +39,7 @@ export async function revertLeftReshard(db: Database, log: Logger): Promise<Cuto
   const state = await store.read();
   if (state?.phase !== 'reverse')
     throw new Error(`no switched reshard of "${db.name}" to revert (state ${state?.phase ?? 'none'})`);
-  const reverse = new ReverseStream(forward, from.sharding!, log);
+  const reverse = new ReverseStream(forward, from.sharding ?? noSharding, log);
   await reverse.resume();
   const config = db.config.reshard;
   const peers = new CutoverPeers(

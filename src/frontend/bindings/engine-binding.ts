@@ -11,6 +11,7 @@ import { settleEngine } from './engine/engine-session-state.js';
 import { EngineState } from './engine/engine-state.js';
 import { ExtendedMessages } from './engine/extended.js';
 import { FastRound } from './engine/fast-round.js';
+import { seedEngine, type CarriedSession } from './forward-handover.js';
 import { SimpleQuery } from './engine/simple-query.js';
 
 /**
@@ -41,6 +42,11 @@ export class EngineBinding implements Binding {
 
   get server(): ServerConnection | null {
     return this.s.server;
+  }
+
+  /** A session moved here from the forward binding (a reshard made its database sharded): its state carries. */
+  seed(carried: CarriedSession): void {
+    seedEngine(this.s, carried);
   }
 
   /** Session pooling holds no connection at login here: each statement takes its shards' connections. */

@@ -51,7 +51,7 @@ export class ForwardBinding implements Binding, RelayTarget {
   serverRole: 'primary' | 'replica' = 'primary';
   /** Getting a server connection for the queued statements. */
   readonly attach = new ServerAttach(this);
-  private readonly framer: MessageFramer;
+  readonly framer: MessageFramer;
   queue: Queued[] = [];
   /** What goes to the server next, and the client's statements on whichever server runs them. */
   readonly batch = new ServerBatch();
@@ -85,7 +85,7 @@ export class ForwardBinding implements Binding, RelayTarget {
   /** Whether the client's transaction is read-only, for plugins. */
   readonly access = new TransactionAccess();
   /** Large Queries being classified in the parser thread: the queue waits for them. */
-  private classifying = 0;
+  classifying = 0;
   /** When the round now running started (performance.now(), ms), 0 when none; the event is reused every round. */
   roundStart = 0;
   private readonly done: StatementDone;

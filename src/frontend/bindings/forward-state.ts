@@ -1,5 +1,7 @@
-// Where a one-shard session stands once something it waited on moved: a plugin call, its server, its queue.
+// Where a one-shard session stands once something it waited on moved (a plugin call, its server, its queue),
+// and whether it is between transactions.
 import type { ServerConnection } from '../../backend/server-connection.js';
+import { TxStatus } from '../../protocol/codes.js';
 import type { SessionPlugins } from '../session-plugins.js';
 import { State, type SessionStateMachine, type StateNumber } from '../session-state.js';
 
@@ -25,4 +27,33 @@ function settledState(b: StateFacts): StateNumber {
 /** Moves a live session to its settled state; the pump calls it where it ends, as it starts and resumes plugin calls. */
 export function settle(b: StateFacts): void {
   if (!b.host.closed) b.host.machine.enter(settledState(b));
+}
+
+/** What tells a one-shard session is between transactions. */
+export interface BetweenFacts extends StateFacts {
+  readonly txStatus: number;
+  readonly inBlock: boolean;
+  readonly commitHold: { readonly committing: boolean };
+  readonly positions: { readonly learning: number };
+  readonly classifying: number;
+  readonly framer: { readonly atBoundary: boolean };
+}
+
+/**
+ * No server held, nothing queued, classified or committing, no commit position being learnt, no plugin call
+ * running, no message half read: a reshard may pause the session here, or move it to another binding.
+ */
+export function idleBetween(b: BetweenFacts): boolean {
+  return (
+    b.server === null &&
+    b.classifying === 0 &&
+    b.framer.atBoundary &&
+    b.queue.length === 0 &&
+    !b.inBlock &&
+    b.txStatus === TxStatus.Idle &&
+    !b.attach.attaching &&
+    !b.commitHold.committing &&
+    b.positions.learning === 0 &&
+    !b.pluginSteps?.busy
+  );
 }
