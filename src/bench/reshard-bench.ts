@@ -1,8 +1,8 @@
 // Resharding at its target scale: N old and M new PostgreSQL servers on loopback, a proxy, a table of --rows rows
 // and --clients clients writing and reading through the proxy for the whole RESHARD ... TO, FINISH, then the ledger.
 // `node dist/bench/reshard-bench.js [--rows 1000000] [--clients 16] [--from 2] [--to 3] [--timeout 1800]`
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -114,10 +114,10 @@ async function startProxy(servers: PgServer[], o: Options, dir: string) {
   const path = join(dir, 'polyproxy.yaml');
   await writeFile(path, stringify(config), { mode: 0o600 });
   const logPath = join(dir, 'proxy.log');
-  // stdout (the JSON log) to a file: the cutover's own timings are read from it afterwards.
+  // stderr (the JSON log) to a file: the cutover's own timings are read from it afterwards.
   const proxy = spawnManaged(
     'sh',
-    ['-c', 'exec "$0" "$@" >"$PROXY_LOG"', process.execPath, cliPath, '--config', path],
+    ['-c', 'exec "$0" "$@" 2>"$PROXY_LOG"', process.execPath, cliPath, '--config', path],
     {
       cwd: dir,
       env: { ...process.env, PROXY_LOG: logPath },
@@ -236,11 +236,10 @@ async function main(argv: string[]): Promise<void> {
     const servers = cluster.shards.map((s) => s.primary);
     step = `filling ${o.rows} rows`;
     const tableBytes = await fillOld(servers, o);
-    const { proxy, logPath, app, admin } = await startProxy(
-      servers,
-      o,
-      join(cluster.baseDir, 'reshard-bench'),
-    );
+    // Outside the servers' directory, which goes when they stop: the log is kept for a look afterwards.
+    const dir = await mkdtemp(join(tmpdir(), 'polyproxy-reshard-bench-'));
+    log(`proxy config and log in ${dir}`);
+    const { proxy, logPath, app, admin } = await startProxy(servers, o, dir);
     step = 'the reshard under load';
     const run = await reshardUnderLoad(o, app, admin, deadline);
     step = 'the ledger check';

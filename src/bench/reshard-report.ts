@@ -12,7 +12,7 @@ export interface SwitchLog {
   readonly catchUpMs: number;
   readonly verifyMs: number;
   readonly beforeSwitchMs: number;
-  readonly live: { rows: number; passes: number; ms: number };
+  readonly live: { ms: number };
   readonly tail: { keys: number; ms: number };
 }
 
@@ -74,7 +74,7 @@ function phaseLines(run: BenchRun): string[] {
   ];
   if (sw)
     lines.push(
-      `cutover: live verification ${sw.live.rows} rows in ${sw.live.passes} passes, ${ms(sw.live.ms)} (clients writing); ` +
+      `cutover: live verification ${run.row.live_verification} (clients writing); ` +
         `catch-up and verification before the pause ${ms(w.durationOf('cutover') - sw.pausedMs - sw.live.ms)}`,
       `pause: ${ms(sw.pausedMs)} (drain ${sw.drainMs}, catch-up ${sw.catchUpMs}, tail ${sw.tail.keys} keys + sequences ${sw.verifyMs}, reverse slots ${sw.beforeSwitchMs})`,
     );
