@@ -25,6 +25,8 @@ export async function dumpSection(server: ServerLogin, section: Section): Promis
       '--no-publications',
       '--no-subscriptions',
       '--exclude-table=polyproxy_reshard*',
+      // The proxy's own schema on the old primary (the decision log of its transactions) stays there.
+      '--exclude-schema=polyproxy',
       `--host=${server.host}`,
       `--port=${server.port}`,
       `--username=${server.user}`,

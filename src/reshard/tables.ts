@@ -5,7 +5,10 @@ import type { ServerLogin } from '../streams/stream-lock.js';
 import { withClient } from './connect.js';
 import { quoteIdent, type TableFacts } from './plan.js';
 
-/** Ordinary tables outside the system schemas; the reshard's own tables stay behind. */
+/**
+ * Ordinary tables outside the system schemas; the reshard's own tables stay behind, and so does the proxy's
+ * schema (the two-phase decision log, the primary epoch), which belongs to its server and to no shard map.
+ */
 const tablesSql = `
 SELECT n.nspname AS schema, c.relname AS name,
   array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -17,7 +20,8 @@ SELECT n.nspname AS schema, c.relname AS name,
   array(SELECT a.atttypmod FROM pg_attribute a
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS typmods
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'polyproxy')
+  AND n.nspname NOT LIKE 'pg_toast%'
   AND c.relname NOT LIKE 'polyproxy_reshard%'
 ORDER BY 1, 2`;
 
