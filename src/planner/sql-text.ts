@@ -1,6 +1,6 @@
 // Rewritten statements back to SQL text, with bound parameters written in as literals.
-import { deparseSync } from 'pgsql-deparser';
 import type { Node, ParamValues } from '../router/sharding/ast-values.js';
+import { deparseSql } from '../sql/deparse.js';
 
 /**
  * A deep copy with every bound `$n` replaced by its value (an untyped literal, as the parameter was).
@@ -21,7 +21,7 @@ export function inlineParams<T>(node: T, params: ParamValues): T {
 }
 
 export function toSql(stmt: Node): string {
-  return deparseSync(stmt as never, { pretty: false });
+  return deparseSql(stmt);
 }
 
 /** Structural equality of expressions, ignoring where in the text they appeared. */

@@ -4,14 +4,14 @@
 import type { ShardChannel } from '../../backend/shard-channel.js';
 import { runSimple, textOf } from '../../backend/shard-exec.js';
 import type { Node } from '../../router/sharding/ast-values.js';
+import { deparseSql } from '../../sql/deparse.js';
 import { parseHere } from '../../sql/parser.js';
-import { deparseSync } from 'pgsql-deparser';
 import { addKeyFilter, keyLimit, reductionsOf, type RelationLookup } from './coordinator-reduction.js';
 
 /** On in service; the TPC-H comparison turns it off between runs to measure what it saves. */
 export const semiJoinReduction = { enabled: true };
 
-const deparse = (node: Node): string => deparseSync(node as never, { pretty: false });
+const deparse = (node: Node): string => deparseSql(node);
 
 const withoutLocations = (node: unknown): string =>
   JSON.stringify(node, (key, value: unknown) => (key === 'location' ? undefined : value));
