@@ -39,9 +39,10 @@ export class ClientReply implements ReplySink {
   start(channel: ShardChannel, client: Duplex, done: RoundDone): void {
     this.channel = channel;
     this.client = client;
-    this.rounds.length = 0;
+    // Both lists are empty after the last relay (finish() emptied them): setting a length costs a call.
+    if (this.rounds.length > 0) this.rounds.length = 0;
     this.rounds.push(done);
-    this.ended.length = 0;
+    if (this.ended.length > 0) this.ended.length = 0;
     this.holding = 0;
   }
 

@@ -34,7 +34,8 @@ export interface ReplySink {
 }
 
 export class ShardChannel implements RelayTarget {
-  private readonly framer = new MessageFramer(1 << 30);
+  /** Frames the replies of round(): made on the first, as a passthrough round's channel needs none. */
+  private framer: MessageFramer | null = null;
   private readonly rounds: Pending[] = [];
   lost = false;
   /** Passthrough rounds in flight, oldest first: their bytes go straight to the client, round after round. */
@@ -115,6 +116,7 @@ export class ShardChannel implements RelayTarget {
       f.forward(chunk);
       return;
     }
+    this.framer ??= new MessageFramer(1 << 30);
     this.framer.feed(chunk, (type, buf, start, end) => {
       const m = { type, body: Buffer.from(buf.subarray(start + 5, end)) };
       const r = this.rounds[0];

@@ -64,7 +64,7 @@ export class Gather implements StatementPlan {
   }
 
   /**
-   * The error of the proxy's own operators over the shards' rows (an overflow, a division by zero): after
+   * The error of the proxy's own operators over the shards' rows (a merged value cast out of range): after
    * the shards answered, the statement was running, so it follows the RowDescription as in PostgreSQL.
    */
   private async mergeFailed(err: ValueError, shardColumns: Column[] | null): Promise<StatementError> {

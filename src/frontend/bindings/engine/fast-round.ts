@@ -15,6 +15,7 @@ import {
   type PassRound,
 } from '../../rounds/passthrough-round.js';
 import { boundParamText, scanRound, shardRoundBytes, type RoundLayout } from '../../rounds/round-scan.js';
+import { TemplateShape } from '../../rounds/template-shape.js';
 import { sameTypes, type ClientStatement, type EngineState } from './engine-state.js';
 
 type Prepare = { name: string; parse: Buffer } | undefined;
@@ -24,6 +25,8 @@ export class FastRound {
   private readonly flights: { info: StatementInfo; started: number }[] = [];
   /** Inside startThrough(): a statement that ends at once leaves the next one to it. */
   private starting = false;
+  /** The last Query's template, so the next one like it is matched rather than scanned. */
+  private readonly shape = new TemplateShape();
 
   constructor(private readonly s: EngineState) {
     s.runner.relayedAfterWait = () => s.pump();
@@ -114,9 +117,10 @@ export class FastRound {
     // A simple query drops the unnamed statement, as in PostgreSQL.
     s.statementsByName.delete('');
     if (s.runner.settings.has('standard_conforming_strings')) return false;
-    const t = templateOf(sql);
+    const t = this.shape.match(sql) ?? templateOf(sql);
     const learned = t && s.templates.get(t);
     if (!learned) return false;
+    this.shape.remember(t);
     // A template is learned from one plain statement; its classification is kept when no literal shaped it.
     const info = learned.info ?? s.classify(sql);
     if (info.explainRoute !== undefined || info.reason.startsWith('route-override')) return false;
@@ -251,7 +255,8 @@ export class FastRound {
       return false;
     }
     s.flushOut();
-    s.inbox.splice(0, count);
+    // A round straight from a read was never in the inbox (and splice() makes an array even of nothing).
+    if (count > 0) s.inbox.splice(0, count);
     // A connection found lost at once ends the statement before the messages left the inbox.
     if (!s.running) s.pump();
     return true;
