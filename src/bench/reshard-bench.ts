@@ -1,7 +1,7 @@
 // Resharding at its target scale: N old and M new PostgreSQL servers on loopback, a proxy, a table of --rows rows
 // and --clients clients writing and reading through the proxy for the whole RESHARD ... TO, FINISH, then the ledger.
 // `node dist/bench/reshard-bench.js [--rows 1000000] [--clients 16] [--from 2] [--to 3] [--timeout 1800]`
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,7 +16,9 @@ import { startCluster, type PgServer } from '../sandbox/postgres.js';
 import { spawnManaged, waitUntilListening, type Managed } from '../sandbox/process.js';
 import { checkLedger } from './reshard-check.js';
 import { initialValue, runClient, type ClientResult } from './reshard-clients.js';
-import { report, type SwitchLog } from './reshard-report.js';
+import { readProxyLog } from './reshard-log.js';
+import { report } from './reshard-report.js';
+import { SlotLag } from './reshard-slots.js';
 import { ReshardWatch } from './reshard-watch.js';
 import { runScript } from './script-main.js';
 
@@ -134,22 +136,6 @@ async function startProxy(servers: PgServer[], o: Options, dir: string) {
   return { proxy, logPath, app: at('app', 'bench-app', 'bench'), admin: at('ops', 'bench-ops', 'polyproxy') };
 }
 
-/** The cutover's "reshard switched" line and the copy's duration from the proxy's JSON log. */
-async function readLog(path: string): Promise<{ switched: SwitchLog | null; copySeconds: number | null }> {
-  let switched: SwitchLog | null = null;
-  let copySeconds: number | null = null;
-  for (const line of (await readFile(path, 'utf8')).split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const entry = JSON.parse(line) as Record<string, unknown>;
-    if (entry.msg === 'reshard switched')
-      switched = { ...(entry as object), at: Date.parse(String(entry.time)) } as SwitchLog;
-    const copied =
-      entry.msg === 'reshard' && entry.phase === 'copy' && /rows in ([\d.]+) s$/.exec(String(entry.message));
-    if (copied) copySeconds = Number(copied[1]);
-  }
-  return { switched, copySeconds };
-}
-
 /** Rejects at `deadline` with what was going on, so a stuck run ends with a message instead of hanging. */
 function bounded<T>(work: Promise<T>, deadline: number, what: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -166,9 +152,11 @@ async function reshardUnderLoad(
   o: Options,
   app: pg.ClientConfig,
   adminConfig: pg.ClientConfig,
+  oldPrimaries: pg.ClientConfig[],
   deadline: number,
 ) {
   let stop = false;
+  const slotLag = new SlotLag(oldPrimaries);
   const clients = Array.from({ length: o.clients }, (_, worker) =>
     runClient({
       config: app,
@@ -185,7 +173,8 @@ async function reshardUnderLoad(
   await admin.connect();
   const watch = new ReshardWatch(admin, 'bench');
   try {
-    await sleep(5000);
+    // A quarter of a minute of load first: latency before the reshard, on warm connections.
+    await sleep(15_000);
     const reshardStart = Date.now();
     log(`RESHARD bench TO next (${o.from} -> ${o.to})`);
     await admin.query('RESHARD bench TO next');
@@ -212,9 +201,10 @@ async function reshardUnderLoad(
     await sleep(5000);
     stop = true;
     const results: ClientResult[] = await Promise.all(clients);
-    return { watch, row: watch.last!, reshardStart, switchedAt, finishMs, results };
+    return { watch, slotLag, row: watch.last!, reshardStart, switchedAt, finishMs, results };
   } finally {
     stop = true;
+    await slotLag.stop().catch(() => {});
     await admin.end().catch(() => {});
   }
 }
@@ -241,14 +231,14 @@ async function main(argv: string[]): Promise<void> {
     log(`proxy config and log in ${dir}`);
     const { proxy, logPath, app, admin } = await startProxy(servers, o, dir);
     step = 'the reshard under load';
-    const run = await reshardUnderLoad(o, app, admin, deadline);
+    const run = await reshardUnderLoad(o, app, admin, servers.slice(0, o.from).map(direct), deadline);
     step = 'the ledger check';
     const check = await checkLedger(servers.slice(o.from).map(direct), o.rows, run.results);
-    const fromLog = await readLog(logPath);
+    const proxyLog = await readProxyLog(logPath);
     const out = report({
       ...o,
       ...run,
-      ...fromLog,
+      proxyLog,
       tableBytes,
       check,
       load: { start: loadStart, end: loadavg()[0]! },

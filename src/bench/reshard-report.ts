@@ -2,19 +2,9 @@
 // latency before / during / after, failures by SQLSTATE and the ledger check.
 import type { ClientResult } from './reshard-clients.js';
 import type { CheckResult } from './reshard-check.js';
+import type { ProxyLog } from './reshard-log.js';
+import type { SlotLag } from './reshard-slots.js';
 import type { ReshardRow, ReshardWatch } from './reshard-watch.js';
-
-/** The fields of the proxy's "reshard switched" log line, and when it was written. */
-export interface SwitchLog {
-  readonly at: number;
-  readonly pausedMs: number;
-  readonly drainMs: number;
-  readonly catchUpMs: number;
-  readonly verifyMs: number;
-  readonly beforeSwitchMs: number;
-  readonly live: { ms: number };
-  readonly tail: { keys: number; ms: number };
-}
 
 export interface BenchRun {
   readonly rows: number;
@@ -26,10 +16,10 @@ export interface BenchRun {
   readonly reshardStart: number;
   readonly switchedAt: number;
   readonly finishMs: number;
-  readonly copySeconds: number | null;
   readonly watch: ReshardWatch;
+  readonly slotLag: SlotLag;
   readonly row: ReshardRow;
-  readonly switched: SwitchLog | null;
+  readonly proxyLog: ProxyLog;
   readonly results: readonly ClientResult[];
   readonly check: CheckResult | null;
 }
@@ -55,34 +45,42 @@ const ms = (x: number) => `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`;
 const s = (x: number) => `${(x / 1000).toFixed(1)} s`;
 const lat = (l: Latency) => `${l.n} statements, p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, max ${ms(l.max)}`;
 
+const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
+
+/** Slot lag: its highest value between two times, and the first time after `from` it fell under 1 MB. */
+function lagLine(run: BenchRun, copyFrom: number, copyTo: number, streamStart: number): string {
+  const during = run.slotLag.between(copyFrom, copyTo).map((x) => x.bytes);
+  const after = run.slotLag.between(streamStart, run.switchedAt);
+  const low = after.find((x) => x.bytes < 2 ** 20);
+  return (
+    `slot lag (WAL the streams still had to apply): at the copy's end ${mb(during.at(-1) ?? 0)} (max ${mb(Math.max(0, ...during))}), ` +
+    `at the streams' start ${mb(after[0]?.bytes ?? 0)}, under 1 MB ${low ? s(low.at - streamStart) : 'never'} after it`
+  );
+}
+
 function phaseLines(run: BenchRun): string[] {
-  const w = run.watch;
-  const sw = run.switched;
-  const copyS = run.copySeconds ?? w.durationOf('copy') / 1000;
+  const { schemaEnd, copySeconds, copyEnd, streamStart, switched: sw } = run.proxyLog;
+  if (schemaEnd === null || copySeconds === null || copyEnd === null || streamStart === null || !sw)
+    return [`phases: incomplete in the proxy's log (${run.watch.spans.map((x) => x.phase).join(', ')})`];
+  const copyFrom = copyEnd - copySeconds * 1000;
+  const pauseStart = sw.at - sw.pausedMs;
   const copied = Number(run.row.rows_copied ?? 0);
-  const lagCopy = w.lagIn('copy');
-  const lagStream = [...w.lagIn('indexes'), ...w.lagIn('stream'), ...w.lagIn('cutover')];
-  const kb = (b: number) => `${Math.round(b / 1024)} kB`;
-  const lines = [
-    `phases: schema ${s(w.durationOf('schema'))}, copy ${copyS.toFixed(1)} s, indexes ${s(w.durationOf('indexes'))}, ` +
-      `stream start ${s(w.durationOf('stream'))}, cutover ${s(w.durationOf('cutover'))}; ` +
-      `RESHARD to switch ${s(run.switchedAt - run.reshardStart)}, FINISH ${ms(run.finishMs)}`,
-    `copy: ${copied} rows in ${copyS.toFixed(1)} s = ${Math.round(copied / copyS)} rows/s, ` +
-      `${(run.tableBytes / 2 ** 20 / copyS).toFixed(1)} MB/s (table ${(run.tableBytes / 2 ** 20).toFixed(0)} MB on the old shards)`,
-    `stream lag: during the copy max ${kb(Math.max(0, ...lagCopy))} (${lagCopy.length} samples), ` +
-      `after it max ${kb(Math.max(0, ...lagStream))}, at the start of the cutover ${kb(w.lagIn('cutover')[0] ?? 0)}`,
+  return [
+    `phases: schema ${s(schemaEnd - run.reshardStart)}, slots and snapshot ${s(copyFrom - schemaEnd)}, ` +
+      `copy ${copySeconds.toFixed(1)} s, keys and indexes ${s(streamStart - copyEnd)}, ` +
+      `catch-up ${s(pauseStart - sw.live.ms - streamStart)}, live verification ${s(sw.live.ms)}, pause ${ms(sw.pausedMs)}; ` +
+      `RESHARD to switch ${s(sw.at - run.reshardStart)}, FINISH ${ms(run.finishMs)}`,
+    `copy: ${copied} rows in ${copySeconds.toFixed(1)} s = ${Math.round(copied / copySeconds)} rows/s, ` +
+      `${(run.tableBytes / 2 ** 20 / copySeconds).toFixed(1)} MB/s (table ${mb(run.tableBytes)} on the old shards)`,
+    lagLine(run, copyFrom, copyEnd, streamStart),
+    `live verification: ${run.row.live_verification} (clients writing)`,
+    `pause: ${ms(sw.pausedMs)} (drain ${sw.drainMs}, catch-up ${sw.catchUpMs}, tail ${sw.tail.keys} keys + sequences ${sw.verifyMs}, reverse slots ${sw.beforeSwitchMs})`,
   ];
-  if (sw)
-    lines.push(
-      `cutover: live verification ${run.row.live_verification} (clients writing); ` +
-        `catch-up and verification before the pause ${ms(w.durationOf('cutover') - sw.pausedMs - sw.live.ms)}`,
-      `pause: ${ms(sw.pausedMs)} (drain ${sw.drainMs}, catch-up ${sw.catchUpMs}, tail ${sw.tail.keys} keys + sequences ${sw.verifyMs}, reverse slots ${sw.beforeSwitchMs})`,
-    );
-  return lines;
 }
 
 function latencyLines(run: BenchRun): string[] {
-  const { results, reshardStart, switchedAt, switched } = run;
+  const { results, reshardStart, switchedAt } = run;
+  const switched = run.proxyLog.switched;
   const lines = [
     `latency before: ${lat(latency(results, (t) => t < reshardStart))}`,
     `latency during: ${lat(latency(results, (t) => t >= reshardStart && t < switchedAt))}`,

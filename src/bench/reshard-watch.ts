@@ -1,5 +1,5 @@
 // The reshard bench's view of the job: SHOW RESHARD polled on the admin console, when each phase began, the
-// stream lag seen in each phase, and the final row once the job leaves 'running'.
+// final row once the job leaves 'running'.
 import type pg from 'pg';
 
 export type ReshardRow = Record<string, string | number | null>;
@@ -8,8 +8,6 @@ export interface PhaseSpan {
   readonly phase: string;
   readonly from: number;
   to: number;
-  /** lag_bytes samples taken in the phase. */
-  readonly lag: number[];
 }
 
 export class ReshardWatch {
@@ -30,11 +28,10 @@ export class ReshardWatch {
     let span = this.spans.at(-1);
     if (!span || span.phase !== phase) {
       if (span) span.to = now;
-      span = { phase, from: now, to: now, lag: [] };
+      span = { phase, from: now, to: now };
       this.spans.push(span);
     }
     span.to = now;
-    if (row.lag_bytes !== null) span.lag.push(Number(row.lag_bytes));
     this.last = row;
     return row;
   }
@@ -56,17 +53,5 @@ export class ReshardWatch {
         throw new Error(`deadline passed with the reshard in phase ${row?.phase ?? 'unknown'}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  }
-
-  /** How long a phase lasted (first to last sample, plus the poll interval to the next phase), or 0. */
-  durationOf(phase: string): number {
-    const at = this.spans.findIndex((s) => s.phase === phase);
-    if (at < 0) return 0;
-    const next = this.spans[at + 1];
-    return (next ? next.from : this.spans[at]!.to) - this.spans[at]!.from;
-  }
-
-  lagIn(phase: string): number[] {
-    return this.spans.find((s) => s.phase === phase)?.lag ?? [];
   }
 }
