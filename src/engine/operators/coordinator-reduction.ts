@@ -78,6 +78,8 @@ function reductionsOfSelect(select: Node, lookup: RelationLookup, ctes: Set<stri
   const scope: Scope = { items: [], opaque: false, conjuncts: [] };
   for (const f of from) walkFrom(f, true, scope, lookup, ctes);
   scope.conjuncts.push(...andArgs(select.whereClause as Node | undefined));
+  // A correlated subquery runs once per outer row: its filter would be sent to the shards each time.
+  if (correlated(scope)) return [];
   const components = referenceComponents(scope);
   const out: Reduction[] = [];
   for (const c of scope.conjuncts) {
@@ -90,8 +92,11 @@ function reductionsOfSelect(select: Node, lookup: RelationLookup, ctes: Set<stri
       if (!reference?.item.inner || reference.item.facts.kind !== 'reference') continue;
       if (!sameType(sharded.column, reference.column)) continue;
       const component = components.get(reference.item)!;
+      const filters = componentFilters(component, scope);
+      // An unfiltered reference side gives every key: a long list that filters nothing out.
+      if (filters.every((f) => columnEquality(f))) continue;
       out.push({
-        keySql: keyQuery(b, component, scope),
+        keySql: keyQuery(b, component, filters),
         select,
         column: a,
         type: sharded.column.type,
@@ -167,6 +172,24 @@ function sameType(a: Resolved['column'], b: Resolved['column']): boolean {
   return a.type === b.type && a.collation === null && b.collation === null;
 }
 
+/** Whether the SELECT's conditions name a column of an enclosing query (subqueries of its own aside). */
+function correlated(scope: Scope): boolean {
+  if (scope.opaque) return false;
+  let outer = false;
+  const visit = (n: unknown): void => {
+    if (outer || n === null || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    for (const key in n as Node) {
+      const value = (n as Node)[key];
+      if (key === 'SubLink') continue;
+      if (key === 'ColumnRef') outer = resolve({ ColumnRef: value }, scope) === null;
+      else visit(value);
+    }
+  };
+  scope.conjuncts.forEach(visit);
+  return outer;
+}
+
 /** Inner reference items, grouped by the column equalities that join them. */
 function referenceComponents(scope: Scope): Map<Item, Set<Item>> {
   const of = new Map<Item, Set<Item>>();
@@ -229,14 +252,14 @@ function andOf(args: Node[]): Node {
 /** The key limit's query: up to one key more than the limit, so the caller can tell it was exceeded. */
 export const keyLimit = 10_000;
 
-function keyQuery(column: Node, component: Set<Item>, scope: Scope): Node {
+function keyQuery(column: Node, component: Set<Item>, filters: Node[]): Node {
   const notNull = { NullTest: { arg: column, nulltesttype: 'IS_NOT_NULL' } };
   return {
     SelectStmt: {
       distinctClause: [{}],
       targetList: [{ ResTarget: { val: column } }],
       fromClause: [...component].map((i) => i.rangeVar),
-      whereClause: andOf([...componentFilters(component, scope), notNull]),
+      whereClause: andOf([...filters, notNull]),
       limitCount: { A_Const: { ival: { ival: keyLimit + 1 } } },
       limitOption: 'LIMIT_OPTION_COUNT',
       op: 'SETOP_NONE',

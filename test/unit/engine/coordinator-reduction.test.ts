@@ -118,6 +118,15 @@ describe('semi-join reduction', () => {
       'SELECT * FROM lineitem, supplier, (SELECT 1 AS x) q WHERE l_suppkey = s_suppkey',
     ],
     [
+      'an unfiltered reference table',
+      'SELECT * FROM lineitem, supplier, nation WHERE l_suppkey = s_suppkey AND s_nationkey = n_nationkey',
+    ],
+    [
+      'a correlated subquery',
+      `SELECT * FROM customer WHERE c_custkey = (SELECT min(l_orderkey) FROM lineitem, supplier
+         WHERE l_suppkey = s_suppkey AND s_nationkey = 1 AND l_partkey = c_custkey)`,
+    ],
+    [
       'a USING join',
       'SELECT * FROM lineitem JOIN supplier ON l_suppkey = s_suppkey JOIN nation USING (n_nationkey)',
     ],
@@ -136,7 +145,7 @@ describe('semi-join reduction', () => {
   });
 
   it('writes key values with quotes and backslashes as array elements', () => {
-    const stmt = stmtOf('SELECT * FROM lineitem, supplier WHERE l_suppkey = s_suppkey');
+    const stmt = stmtOf('SELECT * FROM lineitem, supplier WHERE l_suppkey = s_suppkey AND s_nationkey = 1');
     const [r] = reductionsOf(stmt, lookup);
     const cast = ((stmtOf('SELECT NULL::text[]').SelectStmt as Node).targetList as Node[])[0];
     const typeName = (((cast.ResTarget as Node).val as Node).TypeCast as Node).typeName as Node;
@@ -144,7 +153,7 @@ describe('semi-join reduction', () => {
     const sent = sqlOf(stmt);
     const back = parseHere(sent);
     const where = back.ok && ((back.statements[0].SelectStmt as Node).whereClause as Node);
-    const any = (((where as Node).BoolExpr as Node).args as Node[])[1].A_Expr as Node;
+    const any = (((where as Node).BoolExpr as Node).args as Node[]).at(-1)!.A_Expr as Node;
     const text = ((any.rexpr as Node).TypeCast as Node).arg as Node;
     expect(((text.A_Const as Node).sval as Node).sval).toBe('{"a\\"b","c\\\\d","e\'f"}');
   });
