@@ -27,6 +27,8 @@ export function reversedPlan(forward: ReshardPlan, oldSharding: ShardingConfig):
 export class ReverseStream {
   readonly plan: ReshardPlan;
   private readonly map: ShardMap;
+  /** Where each table's rows are read from: the new map (a table sharded there is on every new shard). */
+  private readonly roles: ShardMap;
   private tables: TableFacts[] = [];
   private streams: ReshardStreams | null = null;
 
@@ -37,11 +39,15 @@ export class ReverseStream {
   ) {
     this.plan = reversedPlan(forward, oldSharding);
     this.map = new ShardMap(oldSharding, forward.source.length);
+    // Back to one shard (1 -> N reverted), a table has every target group on it whatever its old role, while
+    // on the new shards it may be sharded: roles come from the new map. Otherwise both maps place it alike.
+    this.roles =
+      forward.source.length === 1 ? new ShardMap(forward.targetSharding, forward.target.length) : this.map;
   }
 
   /** Before the cutover: the tables, and a publication on each new primary (leftovers of an earlier try dropped). */
   async prepare(): Promise<void> {
-    this.tables = await loadTables(this.plan.source[0]!, this.map);
+    this.tables = await loadTables(this.plan.source[0]!, this.roles);
     await this.drop();
     await Promise.all(
       this.plan.source.map((server, shard) =>
@@ -78,7 +84,7 @@ export class ReverseStream {
       ),
     );
     const names = new Set(published.rows.map((r) => r.name));
-    const tables = await loadTables(this.plan.source[0]!, this.map);
+    const tables = await loadTables(this.plan.source[0]!, this.roles);
     this.tables = tables.filter((t) => names.has(t.name));
     for (const [shard, server] of this.plan.source.entries()) {
       const slot = slotOf(this.plan, shard);

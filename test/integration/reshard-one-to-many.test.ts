@@ -17,57 +17,65 @@ import { runLoad } from './reshard-load.js';
 
 const old = 'om_old_0';
 const fresh = ['om_new_0', 'om_new_1', 'om_new_2'];
+/** The database the REVERT test moves to 3 shards and back. */
+const backOld = 'omr_old_0';
+const backFresh = ['omr_new_0', 'omr_new_1', 'omr_new_2'];
 const idleId = 4_000_001;
 const preparedId = 4_000_002;
 let proxy: Proxy;
 let port: number;
 const opened: pg.Client[] = [];
 
-/** One unsharded database over `old`, with a reshard target "three" (3 shards, items and notes sharded). */
-function configYaml(listen: number): string {
+/** An unsharded database over `from`, with a reshard target "three" (3 shards, items and notes sharded). */
+function databaseYaml(name: string, from: string, to: string[]): string {
   const ctx = inject('pg');
   const shard = (db: string) => `{ primary: "${ctx.host}:${ctx.port}", database: ${db} }`;
+  return `
+  ${name}:
+    backend: { user: postgres, password: "${ctx.password}", database: ${from} }
+    pool: { size: 8 }
+    shards: [${shard(from)}]
+    reshard:
+      pause_timeout: 20s
+      targets:
+        three:
+          shards: [${to.map(shard).join(', ')}]
+          sharding: { tables: { items: id, notes: tag }, reference: [countries] }`;
+}
+
+function configYaml(listen: number): string {
   return `
 listen: 127.0.0.1:${listen}
 log: { level: warn }
 users:
   - { name: app, password: app-secret }
   - { name: ops, password: ops-secret, admin: true }
-databases:
-  app:
-    backend: { user: postgres, password: "${ctx.password}", database: ${old} }
-    pool: { size: 8 }
-    shards: [${shard(old)}]
-    reshard:
-      pause_timeout: 20s
-      targets:
-        three:
-          shards: [${fresh.map(shard).join(', ')}]
-          sharding: { tables: { items: id, notes: tag }, reference: [countries] }
+databases:${databaseYaml('app', old, fresh)}${databaseYaml('back', backOld, backFresh)}
 `;
 }
 
-const appConfig = (): pg.ClientConfig => ({
+const appConfig = (database = 'app'): pg.ClientConfig => ({
   host: '127.0.0.1',
   port,
   user: 'app',
   password: 'app-secret',
-  database: 'app',
+  database,
 });
 
-async function appClient(): Promise<pg.Client> {
-  const c = await connect(appConfig());
+async function appClient(database = 'app'): Promise<pg.Client> {
+  const c = await connect(appConfig(database));
   opened.push(c);
   return c;
 }
 
-/** SHOW RESHARD's row for app once `done` says so. */
+/** SHOW RESHARD's row for the database once `done` says so. */
 async function reshardRow(
   admin: pg.Client,
   done: (row: Record<string, unknown>) => boolean,
+  database = 'app',
 ): Promise<Record<string, unknown>> {
   for (let i = 0; i < 3000; i++) {
-    const row = (await admin.query('SHOW RESHARD')).rows.find((r) => r.database === 'app');
+    const row = (await admin.query('SHOW RESHARD')).rows.find((r) => r.database === database);
     if (row && done(row)) return row;
     await sleep(20);
   }
@@ -89,11 +97,13 @@ async function newShardRows(where: string): Promise<Map<number, { shard: number;
 const shardOf = (id: number) => hashShard('int', BigInt(id), fresh.length);
 
 beforeAll(async () => {
-  await createDatabases([old, ...fresh]);
-  const c = await client(old);
-  await c.query(schemaSql);
-  await fill([c]);
-  await c.end();
+  await createDatabases([old, ...fresh, backOld, ...backFresh]);
+  for (const name of [old, backOld]) {
+    const c = await client(name);
+    await c.query(schemaSql);
+    await fill([c]);
+    await c.end();
+  }
   port = await freePort();
   proxy = await startProxy(parseConfig(configYaml(port)), { logger: silentLogger });
 }, 60_000);
@@ -174,6 +184,38 @@ describe('reshard 1 -> 3 in a running proxy', () => {
     expect(count.rows[0].n).toBe(initialItems + result.expected.size + 2);
 
     await admin.query('RESHARD app FINISH');
+  }, 180_000);
+
+  it('REVERT goes back to the one shard: the same connections keep serving, on it', async () => {
+    const admin = await appClientAs('ops', 'ops-secret', 'polyproxy');
+    const c = await appClient('back');
+    const get = (id: number) => ({
+      name: 'get_back',
+      text: 'SELECT v FROM items WHERE id = $1',
+      values: [id],
+    });
+    expect((await c.query(get(43))).rows).toEqual([{ v: 43 % 7 }]);
+    await c.query("SET application_name = 'there-and-back'");
+    await admin.query('RESHARD back TO three');
+    const switched = await reshardRow(admin, (r) => r.status !== 'running', 'back');
+    expect([switched.status, switched.error]).toEqual(['switched', null]);
+    // Through the engine on the 3 shards now; the reverse stream carries the write to the old database.
+    await c.query('INSERT INTO items (id, v) VALUES ($1, 13)', [preparedId]);
+    await admin.query('RESHARD back REVERT');
+    const reverted = await reshardRow(admin, (r) => r.status !== 'switched', 'back');
+    expect([reverted.status, reverted.error]).toEqual(['reverted', null]);
+    expect((await c.query(get(preparedId))).rows).toEqual([{ v: 13 }]);
+    await c.query('UPDATE items SET v = 14 WHERE id = $1', [preparedId]);
+    expect((await c.query('SHOW application_name')).rows).toEqual([{ application_name: 'there-and-back' }]);
+    const direct = await client(backOld);
+    const { rows } = await direct.query('SELECT v FROM items WHERE id = $1', [preparedId]);
+    await direct.end();
+    expect(rows).toEqual([{ v: 14 }]);
+    // A new client of the database, one shard again, is forwarded and sees the same rows.
+    const later = await appClient('back');
+    expect((await later.query('SELECT count(*)::int AS n FROM items')).rows).toEqual([
+      { n: initialItems + 1 },
+    ]);
   }, 180_000);
 });
 
