@@ -27,6 +27,8 @@ export interface PgbenchReport {
   ok: boolean;
   tps: number | null;
   latencyMs: number | null;
+  /** pgbench's initial connection time: tps counts the time after it only. */
+  connectionMs?: number | null;
   transactions: number | null;
   failed: number | null;
   exitCode: number | null;
@@ -74,6 +76,7 @@ export function parseReport(result: CommandResult, args: string[]): PgbenchRepor
     ok: error === undefined,
     tps,
     latencyMs: number(text, /^latency average = ([\d.]+) ms/m),
+    connectionMs: number(text, /^initial connection time = ([\d.]+) ms/m),
     transactions: number(text, /^number of transactions actually processed: (\d+)/m),
     failed,
     exitCode: result.code,

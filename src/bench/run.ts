@@ -116,7 +116,7 @@ async function measure(
     const connection = await target.connectionFor(run.cell);
     await workload.beforeRun?.(env);
     const startedAt = new Date().toISOString();
-    const cpu = steadyCpuMeter(target.pids?.(run.cell) ?? [], connection.endpoint.port, clients);
+    const cpu = steadyCpuMeter(target.pids?.(run.cell) ?? []);
     const report = await runPgbench(connection.endpoint, {
       workloadArgs: workload.pgbenchArgs(env),
       mode,
