@@ -22,6 +22,8 @@ export interface ClientResult {
   /** Start (ms since the epoch) and duration (ms) of every statement, in order. */
   readonly starts: number[];
   readonly durations: number[];
+  /** What each statement was (single insert, multi-row insert, update, read, or a transaction's step). */
+  readonly kinds: string[];
 }
 
 export interface ClientSetup {
@@ -70,6 +72,7 @@ class BenchClient {
       staleReads: [],
       starts: [],
       durations: [],
+      kinds: [],
     };
     // A client-side bound, so a statement that never returns ends the run instead of hanging it.
     this.c = new pg.Client({ ...s.config, query_timeout: 120_000 });
@@ -85,7 +88,7 @@ class BenchClient {
     this.result.failures.push({ at: Date.now(), code: e.code ?? 'client', message: String(e.message) });
   }
 
-  private async timed(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  private async timed(kind: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
     const started = Date.now();
     const t0 = performance.now();
     try {
@@ -93,6 +96,7 @@ class BenchClient {
     } finally {
       this.result.starts.push(started);
       this.result.durations.push(performance.now() - t0);
+      this.result.kinds.push(kind);
     }
   }
 
@@ -141,7 +145,11 @@ class BenchClient {
   private async insert(i: number, touched: number[]): Promise<void> {
     const id = this.next++;
     touched.push(id);
-    await this.timed('INSERT INTO items (id, v, note) VALUES ($1, $2, $3)', [id, i, `w${this.s.worker}`]);
+    await this.timed('insert', 'INSERT INTO items (id, v, note) VALUES ($1, $2, $3)', [
+      id,
+      i,
+      `w${this.s.worker}`,
+    ]);
     this.ack(id, i);
     (this.result as { inserted: number }).inserted++;
     this.owned.push(id);
@@ -150,7 +158,7 @@ class BenchClient {
   private async update(i: number, touched: number[]): Promise<void> {
     const id = this.pick(i);
     touched.push(id);
-    await this.timed('UPDATE items SET v = $2 WHERE id = $1', [id, -i]);
+    await this.timed('update', 'UPDATE items SET v = $2 WHERE id = $1', [id, -i]);
     this.ack(id, -i);
   }
 
@@ -158,11 +166,11 @@ class BenchClient {
   private async insertMany(i: number, touched: number[]): Promise<void> {
     const ids = [this.next++, this.next++, this.next++];
     touched.push(...ids);
-    await this.timed('INSERT INTO items (id, v, note) VALUES ($1, $4, $5), ($2, $4, $5), ($3, $4, $5)', [
-      ...ids,
-      i,
-      `m${this.s.worker}`,
-    ]);
+    await this.timed(
+      'insert x3',
+      'INSERT INTO items (id, v, note) VALUES ($1, $4, $5), ($2, $4, $5), ($3, $4, $5)',
+      [...ids, i, `m${this.s.worker}`],
+    );
     for (const id of ids) {
       this.ack(id, i);
       this.owned.push(id);
@@ -174,10 +182,10 @@ class BenchClient {
   private async crossShard(i: number, touched: number[]): Promise<void> {
     const [a, b] = this.pairs[i % this.pairs.length]!;
     touched.push(a, b);
-    await this.timed('BEGIN');
-    await this.timed('UPDATE items SET v = $2 WHERE id = $1', [a, i]);
-    await this.timed('UPDATE items SET v = $2 WHERE id = $1', [b, -i]);
-    await this.timed('COMMIT');
+    await this.timed('tx begin', 'BEGIN');
+    await this.timed('tx update', 'UPDATE items SET v = $2 WHERE id = $1', [a, i]);
+    await this.timed('tx update', 'UPDATE items SET v = $2 WHERE id = $1', [b, -i]);
+    await this.timed('tx commit', 'COMMIT');
     this.ack(a, i);
     this.ack(b, -i);
   }
@@ -185,7 +193,7 @@ class BenchClient {
   /** A point read of an owned row must see the client's last acknowledged write. */
   private async read(i: number): Promise<void> {
     const id = this.pick(i * 31 + 7);
-    const { rows } = await this.timed('SELECT v FROM items WHERE id = $1', [id]);
+    const { rows } = await this.timed('read', 'SELECT v FROM items WHERE id = $1', [id]);
     if (this.result.uncertain.has(id)) return;
     const want = this.result.expected.get(id) ?? (id <= this.s.initialRows ? initialValue(id) : undefined);
     const got = rows[0]?.v as number | undefined;

@@ -93,9 +93,26 @@ function latencyLines(run: BenchRun): string[] {
     lines.push(
       `statements held (begun in the pause): ${held.n}, longest ${ms(held.max)}; ` +
         `longest statement in flight during the pause ${ms(overlapping.max)} (target ≤ 1000 ms)`,
+      `slowest in flight during the pause: ${slowestInPause(results, pauseStart, pauseEnd)}`,
     );
   }
   return lines;
+}
+
+/** The slowest statements in flight during the pause: what they were and when they began and ended. */
+function slowestInPause(results: readonly ClientResult[], pauseStart: number, pauseEnd: number): string {
+  const hits: { kind: string; start: number; ms: number }[] = [];
+  for (const r of results)
+    for (let i = 0; i < r.starts.length; i++) {
+      const [start, d] = [r.starts[i]!, r.durations[i]!];
+      if (start <= pauseEnd && start + d >= pauseStart) hits.push({ kind: r.kinds[i]!, start, ms: d });
+    }
+  hits.sort((a, b) => b.ms - a.ms);
+  const at = (t: number) => `${t - pauseStart >= 0 ? '+' : ''}${Math.round(t - pauseStart)}`;
+  return hits
+    .slice(0, 5)
+    .map((h) => `${h.kind} ${ms(h.ms)} (${at(h.start)} to ${at(h.start + h.ms)} ms from the pause)`)
+    .join(', ');
 }
 
 function failureLines(run: BenchRun): string[] {
