@@ -22,8 +22,17 @@ export interface CatalogRelation {
   definition: string | null;
 }
 
+/** An enum type of a user schema, its labels in their sort order. */
+export interface CatalogEnum {
+  schema: string;
+  name: string;
+  labels: string[];
+}
+
 export interface CatalogSnapshot {
   relations: CatalogRelation[];
+  /** Enum types, which the mirror's columns need before its tables exist. */
+  enums: CatalogEnum[];
   /** The shard database's encoding and locale, which the coordinator database takes for equal sorting. */
   locale: { encoding: string; collate: string; ctype: string };
   /** Stands for the whole snapshot: equal keys, nothing to rebuild. */
@@ -48,6 +57,15 @@ WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND NOT c.relispartition
 GROUP BY n.nspname, c.relname, c.relkind, c.oid
 ORDER BY n.nspname, c.relname`;
 
+const enumsQuery = `
+SELECT n.nspname, t.typname, json_agg(e.enumlabel ORDER BY e.enumsortorder)::text
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_catalog.pg_enum e ON e.enumtypid = t.oid
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'polyproxy') AND n.nspname NOT LIKE 'pg\\_%'
+GROUP BY n.nspname, t.typname
+ORDER BY n.nspname, t.typname`;
+
 const localeQuery =
   'SELECT pg_catalog.pg_encoding_to_char(encoding), datcollate, datctype FROM pg_catalog.pg_database ' +
   'WHERE datname = pg_catalog.current_database()';
@@ -65,7 +83,11 @@ export async function readCatalog(channel: ShardChannel): Promise<CatalogSnapsho
       definition,
     };
   });
+  const enums = (await runSimple(channel, enumsQuery)).rows.map((row): CatalogEnum => {
+    const [schema, name, labels] = row.map(textOf);
+    return { schema: schema!, name: name!, labels: JSON.parse(labels!) as string[] };
+  });
   const [encoding, collate, ctype] = (await runSimple(channel, localeQuery)).rows[0].map((v) => textOf(v)!);
   const locale = { encoding, collate, ctype };
-  return { relations, locale, key: JSON.stringify(relations) };
+  return { relations, enums, locale, key: JSON.stringify({ relations, enums }) };
 }

@@ -21,6 +21,8 @@ export interface LayoutLogin {
 
 export interface Layout {
   schemas: string[];
+  /** CREATE TYPE of each enum type, run after the schemas and before the tables that use them. */
+  enums: string[];
   /** Relation name -> the statements that mirror it (all or none of them take effect). */
   relations: Map<string, string[]>;
   /** CREATE VIEW per view, run after the tables (views over views: repeated until all exist). */
@@ -172,8 +174,11 @@ export function layoutOf(
   const views: Layout['views'] = [];
   const skipped = new Map<string, string>();
   const specs = new Map(Object.entries(config.tables).map(([t, s]) => [t.toLowerCase(), s]));
-  const schemas = [...new Set(catalog.relations.map((r) => r.schema))].map(
+  const schemas = [...new Set([...catalog.relations, ...catalog.enums].map((r) => r.schema))].map(
     (s) => `CREATE SCHEMA IF NOT EXISTS ${ident(s)}`,
+  );
+  const enums = catalog.enums.map(
+    (e) => `CREATE TYPE ${qualified(e)} AS ENUM (${e.labels.map(literal).join(', ')})`,
   );
   for (const r of catalog.relations) {
     const spec = specs.get(r.name.toLowerCase());
@@ -199,5 +204,5 @@ export function layoutOf(
       ]);
     }
   }
-  return { schemas, relations, views, skipped, copies };
+  return { schemas, enums, relations, views, skipped, copies };
 }

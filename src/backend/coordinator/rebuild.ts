@@ -70,6 +70,8 @@ export async function rebuild(c: ShardChannel, cluster: Cluster, catalog: Catalo
   try {
     const setup = [...dropStatements(), ...serverStatements(servers, db.backend), ...layout.schemas];
     for (const sql of setup) await runSimple(c, sql);
+    // A type that cannot be made leaves out the tables using it (their own error says why).
+    for (const sql of layout.enums) await attempt(c, [sql]);
     for (const [name, sql] of layout.relations) {
       const error = await attempt(c, sql);
       if (error) layout.skipped.set(name.slice(name.indexOf('.') + 1), error);

@@ -13,8 +13,9 @@ const table = (name: string, kind: string, columns: [string, string][]): Catalog
   definition: kind === 'v' ? ' SELECT 1;' : null,
 });
 
-const catalog = (relations: CatalogRelation[]): CatalogSnapshot => ({
+const catalog = (relations: CatalogRelation[], enums: CatalogSnapshot['enums'] = []): CatalogSnapshot => ({
   relations,
+  enums,
   locale: { encoding: 'UTF8', collate: 'C', ctype: 'C' },
   key: '',
 });
@@ -23,6 +24,34 @@ const sharding = (tables: ShardingConfig['tables']): ShardingConfig =>
   ({ tables, reference: ['nation'], default_shard: 1, algorithm: 'hash' }) as ShardingConfig;
 
 describe('layoutOf', () => {
+  it('creates enum types, labels in their order, in schemas of their own too', () => {
+    const l = layoutOf(
+      catalog(
+        [
+          table('orders', 'r', [
+            ['id', 'bigint'],
+            ['mood', 'public.mood'],
+          ]),
+        ],
+        [
+          { schema: 'public', name: 'mood', labels: ['sad', "it's ok", 'happy'] },
+          { schema: 'kinds', name: 'Color', labels: ['red'] },
+        ],
+      ),
+      sharding({ orders: 'id' }),
+      2,
+      new Set(),
+    );
+    expect(l.schemas).toEqual([
+      'CREATE SCHEMA IF NOT EXISTS "public"',
+      'CREATE SCHEMA IF NOT EXISTS "kinds"',
+    ]);
+    expect(l.enums).toEqual([
+      `CREATE TYPE "public"."mood" AS ENUM ('sad', 'it''s ok', 'happy')`,
+      `CREATE TYPE "kinds"."Color" AS ENUM ('red')`,
+    ]);
+  });
+
   it('partitions a hash table by modulus and remainder, one foreign partition per shard', () => {
     const l = layoutOf(
       catalog([
