@@ -47,6 +47,8 @@ export interface BunApi {
     data?: T;
     socket: BunSocketHandlers<T>;
   }): Promise<BunTcpSocket<T>>;
+  /** Runs the collector: at once and in full when `sync`, else it is asked to run soon. */
+  gc(sync: boolean): void;
 }
 
 /** Bun's global, when this process runs on Bun. */

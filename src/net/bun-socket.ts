@@ -4,7 +4,15 @@
 // Chunks go straight to `onChunk` on the hot path (no stream machinery); without one (during login) they are
 // emitted as 'data'. Bytes the kernel did not take at once are copied and sent on Bun's `drain`.
 import { EventEmitter } from 'node:events';
-import type { BunSocketHandlers, BunTcpSocket } from './bun-api.js';
+import { bunApi, type BunSocketHandlers, type BunTcpSocket } from './bun-api.js';
+
+/**
+ * Bun hands every read over in a fresh buffer (node:net reads into one reused buffer): a streamed result
+ * becomes that much garbage, which Bun's collector let grow 30-70 MB over a million rows (memory.test.ts,
+ * limit 50). After this many bytes read the collector is asked to run.
+ */
+const collectEveryBytes = 16 * 1024 * 1024;
+let readSinceCollect = 0;
 
 export class BunSocket extends EventEmitter {
   destroyed = false;
@@ -120,6 +128,11 @@ export class BunSocket extends EventEmitter {
   };
 
   private received(chunk: Buffer): void {
+    readSinceCollect += chunk.length;
+    if (readSinceCollect >= collectEveryBytes) {
+      readSinceCollect = 0;
+      bunApi()?.gc(false);
+    }
     if (this.paused || this.held.length > 0) this.held.push(Buffer.from(chunk));
     else if (this.onChunk) this.onChunk(chunk);
     else this.emit('data', chunk);
