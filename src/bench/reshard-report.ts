@@ -58,6 +58,18 @@ function lagLine(run: BenchRun, copyFrom: number, copyTo: number, streamStart: n
   );
 }
 
+/** The forward streams' rows applied before the live verification began, and at what rate. */
+function appliedLine(run: BenchRun, streamStart: number, liveStart: number): string {
+  const before = run.watch.streamed.filter((x) => x.at <= liveStart);
+  const last = before.at(-1);
+  if (!last) return 'rows streamed: not sampled';
+  const all = run.watch.streamed.at(-1)!;
+  return (
+    `rows streamed: ${last.rows} by the live verification's start (${Math.round(last.rows / ((last.at - streamStart) / 1000))} rows/s ` +
+    `since the streams' start), ${all.rows} by the pause`
+  );
+}
+
 function phaseLines(run: BenchRun): string[] {
   const { schemaEnd, copySeconds, copyEnd, streamStart, switched: sw } = run.proxyLog;
   if (schemaEnd === null || copySeconds === null || copyEnd === null || streamStart === null || !sw)
@@ -73,6 +85,7 @@ function phaseLines(run: BenchRun): string[] {
     `copy: ${copied} rows in ${copySeconds.toFixed(1)} s = ${Math.round(copied / copySeconds)} rows/s, ` +
       `${(run.tableBytes / 2 ** 20 / copySeconds).toFixed(1)} MB/s (table ${mb(run.tableBytes)} on the old shards)`,
     lagLine(run, copyFrom, copyEnd, streamStart),
+    appliedLine(run, streamStart, pauseStart - sw.live.ms),
     `live verification: ${run.row.live_verification} (clients writing)`,
     `pause: ${ms(sw.pausedMs)} (drain ${sw.drainMs}, catch-up ${sw.catchUpMs}, tail ${sw.tail.keys} keys + sequences ${sw.verifyMs}, reverse slots ${sw.beforeSwitchMs})`,
   ];

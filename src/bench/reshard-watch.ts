@@ -1,5 +1,5 @@
 // The reshard bench's view of the job: SHOW RESHARD polled on the admin console, when each phase began, the
-// final row once the job leaves 'running'.
+// forward streams' rows applied over time, and the final row once the job leaves 'running'.
 import type pg from 'pg';
 
 export type ReshardRow = Record<string, string | number | null>;
@@ -13,6 +13,8 @@ export interface PhaseSpan {
 export class ReshardWatch {
   readonly spans: PhaseSpan[] = [];
   last: ReshardRow | null = null;
+  /** rows_streamed of the forward streams (phase cutover, before the switch) and when it was read. */
+  readonly streamed: { at: number; rows: number }[] = [];
 
   constructor(
     private readonly admin: pg.Client,
@@ -32,6 +34,8 @@ export class ReshardWatch {
       this.spans.push(span);
     }
     span.to = now;
+    if (phase === 'cutover' && row.status === 'running' && row.rows_streamed !== null)
+      this.streamed.push({ at: now, rows: Number(row.rows_streamed) });
     this.last = row;
     return row;
   }
