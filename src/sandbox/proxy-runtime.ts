@@ -1,6 +1,6 @@
 // The runtime that runs the built proxy as a process (`npm start`, the Docker image, tests that spawn
 // dist/cli.js): Node by default; POLYPROXY_RUNTIME=bun runs them on Bun from the `bun` dev dependency, which
-// spends less CPU per transaction but peaks above the memory bounds of test/integration/memory.test.ts.
+// spends less CPU per transaction (README, "Runtime").
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
