@@ -1,6 +1,6 @@
 // Resharding at its target scale: N old and M new PostgreSQL servers on loopback, a proxy, a table of --rows rows
 // and --clients clients writing and reading through the proxy for the whole RESHARD ... TO, FINISH, then the ledger.
-// `node dist/bench/reshard-bench.js [--rows 1000000] [--clients 16] [--from 2] [--to 3] [--timeout 1800]`
+// `node dist/bench/reshard-bench.js [--rows 1000000] [--clients 16] [--from 2] [--to 3] [--timeout 1800] [--min-idle 0]`
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,12 +33,14 @@ interface Options {
   from: number;
   to: number;
   timeoutS: number;
+  /** pool.min_idle: the new shards' pools open that many connections before the pause. */
+  minIdle: number;
 }
 
-function flag(argv: string[], name: string, fallback: number): number {
+function flag(argv: string[], name: string, fallback: number, least = 1): number {
   const at = argv.indexOf(`--${name}`);
   const value = at >= 0 ? Number(argv[at + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name}: expected a positive integer`);
+  if (!Number.isInteger(value) || value < least) throw new Error(`--${name}: expected an integer ≥ ${least}`);
   return value;
 }
 
@@ -105,7 +107,7 @@ async function startProxy(servers: PgServer[], o: Options, dir: string) {
     databases: {
       bench: {
         backend: { user: 'postgres', password: servers[0]!.password, database: 'bench' },
-        pool: { size: 12 },
+        pool: { size: 12, min_idle: o.minIdle },
         shards: servers.slice(0, o.from).map(shard),
         sharding: { tables: { items: 'id' } },
         reshard: { pause_timeout: '10s', targets: { next: { shards: servers.slice(o.from).map(shard) } } },
@@ -216,6 +218,7 @@ async function main(argv: string[]): Promise<void> {
     from: flag(argv, 'from', 2),
     to: flag(argv, 'to', 3),
     timeoutS: flag(argv, 'timeout', 1800),
+    minIdle: flag(argv, 'min-idle', 0, 0),
   };
   const deadline = Date.now() + o.timeoutS * 1000;
   const loadStart = loadavg()[0]!;

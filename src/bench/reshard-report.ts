@@ -11,6 +11,7 @@ export interface BenchRun {
   readonly from: number;
   readonly to: number;
   readonly clients: number;
+  readonly minIdle: number;
   readonly tableBytes: number;
   readonly load: { start: number; end: number };
   readonly reshardStart: number;
@@ -162,7 +163,7 @@ export function report(run: BenchRun): { lines: string[]; ok: boolean } {
     !!c &&
     c.missing + c.duplicated + c.misplaced + c.wrongValue + c.unexpected === 0;
   const head =
-    `reshard ${run.from} -> ${run.to} shards of ${run.rows} rows under ${run.clients} clients ` +
+    `reshard ${run.from} -> ${run.to} shards of ${run.rows} rows under ${run.clients} clients, pool.min_idle ${run.minIdle} ` +
     `(load average ${run.load.start.toFixed(2)} at the start, ${run.load.end.toFixed(2)} at the end)`;
   const lines = [head, ...phaseLines(run), ...latencyLines(run), ...failureLines(run)];
   lines.push(
