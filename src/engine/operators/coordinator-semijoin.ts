@@ -19,7 +19,7 @@ const withoutLocations = (node: unknown): string =>
 /** Statements whose deparsed text parses back to the same tree: only those are sent rewritten. */
 const faithful = new WeakMap<Node, boolean>();
 
-function deparsesFaithfully(stmt: Node): boolean {
+export function deparsesFaithfully(stmt: Node): boolean {
   let ok = faithful.get(stmt);
   if (ok === undefined) {
     try {

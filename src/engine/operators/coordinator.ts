@@ -10,6 +10,7 @@ import { StatementError } from '../../backend/statement-error.js';
 import { findInTree } from '../../router/ast-walk.js';
 import type { Node } from '../../router/sharding/ast-values.js';
 import { outcomeOf } from '../outcome.js';
+import { decorrelated } from './coordinator-decorrelate.js';
 import { reducedSql } from './coordinator-semijoin.js';
 import type { TransactionBlock } from '../transaction/transaction-block.js';
 import { statementOf, type ExecContext, type Outcome, type StatementPlan } from '../types.js';
@@ -31,10 +32,15 @@ export class CoordinatorStatement implements StatementPlan {
     private readonly stmt: Node | null = null,
   ) {}
 
-  /** The text sent: with the key filters of reference tables joined to sharded ones (see coordinator-reduction.ts). */
+  /**
+   * The text sent: correlated aggregate subqueries turned into joins (see coordinator-decorrelate.ts), then
+   * the key filters of reference tables joined to sharded ones (see coordinator-reduction.ts).
+   */
   private sent(c: ShardChannel): Promise<string> {
     if (!this.stmt) return Promise.resolve(this.sql);
-    return reducedSql(c, this.stmt, this.sql, (name) => this.coordinator.relationFacts(name));
+    const lookup = (name: string) => this.coordinator.relationFacts(name);
+    const flat = decorrelated(this.stmt, lookup);
+    return reducedSql(c, flat?.stmt ?? this.stmt, flat?.sql ?? this.sql, lookup);
   }
 
   describe(): string {

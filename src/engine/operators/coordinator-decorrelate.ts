@@ -1,0 +1,318 @@
+// Decorrelation of coordinator statements: a WHERE conjunct `outer OP (SELECT agg(x) FROM … WHERE inner.k =
+// outer.k AND …)` runs its subquery once per outer row, each a scan on the shards. When exact, it becomes a
+// join with `(SELECT inner.k, agg(x) FROM … WHERE … GROUP BY inner.k)`, read once (and then open to the
+// semi-join reduction, which skips correlated subqueries).
+import type { Node } from '../../router/sharding/ast-values.js';
+import { deparseSql } from '../../sql/deparse.js';
+import { parseHere } from '../../sql/parser.js';
+import type { RelationFacts, RelationLookup } from './coordinator-reduction.js';
+import { deparsesFaithfully } from './coordinator-semijoin.js';
+
+/** On in service; the TPC-H comparison turns it off to measure what it saves. */
+export const decorrelation = { enabled: true };
+
+const rewrites = new WeakMap<Node, { stmt: Node; sql: string } | null>();
+
+/**
+ * The statement decorrelated, as parsed back from its text (so later rewrites see a parser's tree), or
+ * null when nothing applies or the tree would not be written back faithfully.
+ */
+export function decorrelated(stmt: Node, lookup: RelationLookup): { stmt: Node; sql: string } | null {
+  if (!decorrelation.enabled) return null;
+  let done = rewrites.get(stmt);
+  if (done === undefined) {
+    done = null;
+    const copy = structuredClone(stmt);
+    if (deparsesFaithfully(stmt) && decorrelate(copy, lookup) > 0) {
+      const sql = deparseSql(copy);
+      const back = parseHere(sql);
+      if (back.ok && back.statements.length === 1) done = { stmt: back.statements[0] as Node, sql };
+    }
+    rewrites.set(stmt, done);
+  }
+  return done;
+}
+
+interface Item {
+  refname: string;
+  facts: RelationFacts;
+}
+
+type Column = RelationFacts['columns'][number];
+type Resolved = { scope: 'inner' | 'outer'; column: Column } | null;
+
+/** Aggregates that give NULL over no rows: a missing group then fails the conjunct as NULL did. */
+const nullOnEmpty = new Set(['min', 'max', 'sum', 'avg']);
+
+/** Node kinds the moved filters and the aggregate's argument may hold: no subqueries, functions or parameters. */
+const plainKinds = new Set([
+  'ColumnRef',
+  'A_Const',
+  'A_Expr',
+  'BoolExpr',
+  'NullTest',
+  'BooleanTest',
+  'TypeCast',
+  'TypeName',
+  'String',
+  'Integer',
+  'Float',
+  'Boolean',
+  'A_ArrayExpr',
+  'List',
+]);
+
+/** Subquery clauses any of which makes it more than one plain aggregate row. */
+const clauses = [
+  'groupClause',
+  'havingClause',
+  'limitCount',
+  'limitOffset',
+  'distinctClause',
+  'sortClause',
+  'windowClause',
+  'withClause',
+  'intoClause',
+  'lockingClause',
+  'valuesLists',
+];
+
+/** Rewrites the statement in place; returns how many conjuncts it decorrelated. */
+export function decorrelate(stmt: Node, lookup: RelationLookup): number {
+  const ctes = new Set<string>();
+  const selects: Node[] = [];
+  collect(stmt, ctes, selects);
+  const counter = { n: 0 };
+  for (const select of selects) decorrelateSelect(select, lookup, ctes, counter);
+  return counter.n;
+}
+
+function collect(node: unknown, ctes: Set<string>, selects: Node[]): void {
+  if (Array.isArray(node)) return node.forEach((n) => collect(n, ctes, selects));
+  if (node === null || typeof node !== 'object') return;
+  const obj = node as Node;
+  if (obj.SelectStmt) selects.push(obj.SelectStmt as Node);
+  if (obj.CommonTableExpr) ctes.add((obj.CommonTableExpr as Node).ctename as string);
+  for (const key in obj) collect(obj[key], ctes, selects);
+}
+
+function decorrelateSelect(
+  select: Node,
+  lookup: RelationLookup,
+  ctes: Set<string>,
+  counter: { n: number },
+): void {
+  const from = select.fromClause as Node[] | undefined;
+  if (!from?.length || !select.whereClause) return;
+  const outer = itemsOf(from, lookup, ctes, true);
+  // `*` would take in the new table's columns.
+  if (!outer || hasStar(select.targetList)) return;
+  const conjuncts = andArgs(select.whereClause as Node);
+  const added: Node[] = [];
+  const rewritten = conjuncts.map((c) => {
+    const alias = `__decorrelated_${counter.n + 1}`;
+    const done = rewriteConjunct(c, outer, lookup, ctes, alias);
+    if (!done) return [c];
+    counter.n++;
+    added.push(done.table);
+    return done.conjuncts;
+  });
+  if (!added.length) return;
+  select.fromClause = [...from, ...added];
+  select.whereClause = andOf(rewritten.flat());
+}
+
+/** The relations of a FROM list of tables and inner joins, or null for anything else. */
+function itemsOf(from: Node[], lookup: RelationLookup, ctes: Set<string>, joins: boolean): Item[] | null {
+  const items: Item[] = [];
+  const walk = (node: Node): boolean => {
+    const rv = node.RangeVar as Node | undefined;
+    if (rv) {
+      const relname = rv.relname as string;
+      const facts = rv.schemaname === undefined && ctes.has(relname) ? null : lookup(relname);
+      if (!facts) return false;
+      const refname = ((rv.alias as Node | undefined)?.aliasname as string | undefined) ?? relname;
+      items.push({ refname, facts });
+      return true;
+    }
+    const join = node.JoinExpr as Node | undefined;
+    if (!joins || !join || join.jointype !== 'JOIN_INNER' || join.alias || join.isNatural) return false;
+    if ((join.usingClause as unknown[] | undefined)?.length) return false;
+    return walk(join.larg as Node) && walk(join.rarg as Node);
+  };
+  return from.every(walk) ? items : null;
+}
+
+function hasStar(targets: unknown): boolean {
+  return ((targets as Node[] | undefined) ?? []).some((t) => {
+    const fields = ((t.ResTarget as Node).val as Node | undefined)?.ColumnRef as Node | undefined;
+    return (
+      (fields?.fields as Node[] | undefined)?.length === 1 && Boolean((fields!.fields as Node[])[0].A_Star)
+    );
+  });
+}
+
+function rewriteConjunct(
+  c: Node,
+  outer: Item[],
+  lookup: RelationLookup,
+  ctes: Set<string>,
+  alias: string,
+): { table: Node; conjuncts: Node[] } | null {
+  const e = c.A_Expr as Node | undefined;
+  if (!e || e.kind !== 'AEXPR_OP') return null;
+  const side = subqueryOf(e.rexpr) ? 'rexpr' : subqueryOf(e.lexpr) ? 'lexpr' : null;
+  if (!side) return null;
+  const sub = subqueryOf(e[side])!;
+  const inner = itemsOf(sub.fromClause as Node[], lookup, ctes, false);
+  if (!inner) return null;
+  const resolve = resolver(inner, outer);
+  const agg = aggregateOf(sub, resolve);
+  const parts = agg && correlationOf(sub, resolve);
+  if (!parts) return null;
+  const k = `${alias}_k`;
+  const v = `${alias}_v`;
+  const table = {
+    RangeSubselect: {
+      subquery: {
+        SelectStmt: {
+          targetList: [{ ResTarget: { name: k, val: parts.innerKey } }, { ResTarget: { name: v, val: agg } }],
+          fromClause: sub.fromClause,
+          ...(parts.rest.length ? { whereClause: andOf(parts.rest) } : {}),
+          groupClause: [parts.innerKey],
+          limitOption: 'LIMIT_OPTION_DEFAULT',
+          op: 'SETOP_NONE',
+        },
+      },
+      alias: { aliasname: alias },
+    },
+  };
+  const keyEq = {
+    A_Expr: { ...parts.equality, [parts.innerSide]: columnRef(alias, k) },
+  };
+  const compared = { A_Expr: { ...e, [side]: columnRef(alias, v) } };
+  return { table, conjuncts: [keyEq, compared] };
+}
+
+/** The SELECT of a scalar subquery that is one plain aggregate row, or null. */
+function subqueryOf(node: unknown): Node | null {
+  const link = (node as Node | undefined)?.SubLink as Node | undefined;
+  if (!link || link.subLinkType !== 'EXPR_SUBLINK') return null;
+  const sub = (link.subselect as Node).SelectStmt as Node | undefined;
+  if (!sub || sub.op !== 'SETOP_NONE' || !(sub.fromClause as Node[] | undefined)?.length) return null;
+  if (!sub.whereClause || clauses.some((key) => sub[key] !== undefined)) return null;
+  return sub;
+}
+
+/** The subquery's one target when it is `min|max|sum|avg(plain inner expression)`, or null. */
+function aggregateOf(sub: Node, resolve: (ref: Node) => Resolved): Node | null {
+  const targets = sub.targetList as Node[];
+  if (targets.length !== 1) return null;
+  const call = ((targets[0].ResTarget as Node).val as Node).FuncCall as Node | undefined;
+  if (!call) return null;
+  const name = call.funcname as Node[];
+  const fn = name.length === 1 ? ((name[0].String as Node | undefined)?.sval as string) : undefined;
+  const args = call.args as Node[] | undefined;
+  if (!fn || !nullOnEmpty.has(fn) || args?.length !== 1) return null;
+  for (const key of [
+    'agg_star',
+    'agg_distinct',
+    'agg_filter',
+    'agg_order',
+    'agg_within_group',
+    'over',
+    'func_variadic',
+  ])
+    if (call[key]) return null;
+  return plainInner(args[0], resolve) ? { FuncCall: call } : null;
+}
+
+/**
+ * The one correlation `inner.k = outer.k` among the WHERE conjuncts (same type, default collation: the
+ * groups then are the sets the equality picks), and the other conjuncts, all plain and inner; else null.
+ */
+function correlationOf(
+  sub: Node,
+  resolve: (ref: Node) => Resolved,
+): { equality: Node; innerSide: 'lexpr' | 'rexpr'; innerKey: Node; rest: Node[] } | null {
+  let found: { equality: Node; innerSide: 'lexpr' | 'rexpr'; innerKey: Node } | null = null;
+  const rest: Node[] = [];
+  for (const c of andArgs(sub.whereClause as Node)) {
+    if (plainInner(c, resolve)) {
+      rest.push(c);
+      continue;
+    }
+    const e = c.A_Expr as Node | undefined;
+    const name = e?.name as Node[] | undefined;
+    if (found || !e || e.kind !== 'AEXPR_OP' || name?.length !== 1) return null;
+    if ((name[0].String as Node | undefined)?.sval !== '=') return null;
+    const l = e.lexpr as Node;
+    const r = e.rexpr as Node;
+    if (!l.ColumnRef || !r.ColumnRef) return null;
+    const a = resolve(l);
+    const b = resolve(r);
+    if (!a || !b || a.scope === b.scope || !sameType(a.column, b.column)) return null;
+    const innerSide = a.scope === 'inner' ? 'lexpr' : 'rexpr';
+    found = { equality: e, innerSide, innerKey: innerSide === 'lexpr' ? l : r };
+  }
+  return found && { ...found, rest };
+}
+
+function sameType(a: Column, b: Column): boolean {
+  return a.type === b.type && a.collation === null && b.collation === null;
+}
+
+/** Whether an expression holds only plain kinds and columns of the subquery's own tables. */
+function plainInner(node: Node, resolve: (ref: Node) => Resolved): boolean {
+  let ok = true;
+  const visit = (n: unknown): void => {
+    if (!ok || n === null || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    for (const key in n as Node) {
+      const value = (n as Node)[key];
+      if (/^[A-Z]/.test(key) && !plainKinds.has(key)) ok = false;
+      else if (key === 'ColumnRef') ok = resolve({ ColumnRef: value })?.scope === 'inner';
+      else visit(value);
+    }
+  };
+  visit(node);
+  return ok;
+}
+
+/** Resolves a column reference as PostgreSQL does: the subquery's tables first, then the outer query's. */
+function resolver(inner: Item[], outer: Item[]): (ref: Node) => Resolved {
+  return (ref) => {
+    const fields = ((ref.ColumnRef as Node).fields as Node[]).map(
+      (f) => (f.String as Node | undefined)?.sval as string | undefined,
+    );
+    if (fields.some((f) => f === undefined) || fields.length > 2) return null;
+    const column = (item: Item) => item.facts.columns.find((c) => c.name === fields[fields.length - 1]);
+    for (const [scope, items] of [
+      ['inner', inner],
+      ['outer', outer],
+    ] as const) {
+      const named = fields.length === 2 ? items.filter((i) => i.refname === fields[0]) : items.filter(column);
+      if (named.length > 1) return null;
+      if (named.length === 1) {
+        const c = column(named[0]);
+        return c ? { scope, column: c } : null;
+      }
+    }
+    return null;
+  };
+}
+
+function columnRef(table: string, column: string): Node {
+  return { ColumnRef: { fields: [{ String: { sval: table } }, { String: { sval: column } }] } };
+}
+
+function andArgs(node: Node | undefined): Node[] {
+  if (!node) return [];
+  const bool = node.BoolExpr as Node | undefined;
+  if (bool?.boolop === 'AND_EXPR') return (bool.args as Node[]).flatMap((a) => andArgs(a));
+  return [node];
+}
+
+function andOf(args: Node[]): Node {
+  return args.length === 1 ? args[0] : { BoolExpr: { boolop: 'AND_EXPR', args } };
+}
