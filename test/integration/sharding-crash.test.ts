@@ -37,7 +37,7 @@ const client = () =>
   new pg.Client({ host: '127.0.0.1', port, user: 'app', password: 'app-secret', database: 'app' });
 
 /** Inserts rows of one transaction id on every shard (ids 3k, 3k+1, 3k+2 spread over the shards) until stopped. */
-async function writeUntilKilled(worker: number, done: () => boolean): Promise<void> {
+async function writeUntilKilled(worker: number, done: () => boolean, committed: () => void): Promise<void> {
   const c = client();
   c.on('error', () => {});
   try {
@@ -45,6 +45,7 @@ async function writeUntilKilled(worker: number, done: () => boolean): Promise<vo
     for (let k = worker * 100_000; !done(); k++) {
       const values = [0, 1, 2, 3, 4, 5].map((i) => `(${k * 10 + i}, ${k})`).join(', ');
       await c.query(`INSERT INTO ledger (id, tx) VALUES ${values}`);
+      committed();
     }
   } catch {
     // The proxy was killed under this client: expected.
@@ -94,7 +95,20 @@ describe('a proxy killed during two-phase commits', () => {
     for (let attempt = 0; attempt < 16 && inDoubtSeen === 0; attempt++) {
       const proxy = await startProxyProcess();
       let killed = false;
-      const writers = [0, 1, 2, 3].map((w) => writeUntilKilled(attempt * 10 + w, () => killed));
+      let commits = 0;
+      const writers = [0, 1, 2, 3].map((w) =>
+        writeUntilKilled(
+          attempt * 10 + w,
+          () => killed,
+          () => commits++,
+        ),
+      );
+      // The first transaction of a fresh proxy opens its pools (logins to every shard), which can take longer than
+      // the pause below on a loaded machine: the kill waits for one commit, so the check below has rows to see.
+      await waitFor(() => commits > 0 || proxy.exited() !== null || null, {
+        what: 'a first commit through the proxy',
+        timeoutMs: 30_000,
+      });
       await new Promise((r) => setTimeout(r, 300 + attempt * 97));
       await kill(proxy);
       killed = true;
