@@ -61,6 +61,29 @@ function keyTypeOf(table: string, kind: TableKind, keyRow: CatalogRow | undefine
   return 'text';
 }
 
+/** Catalog facts read ahead of a switch, and the metaVersion they were read at. */
+export interface MetaSnapshot {
+  readonly version: number;
+  readonly meta: ReadonlyMap<string, TableMeta>;
+  readonly views: ReadonlyMap<string, ViewFacts | null>;
+}
+
+/** Column order and key type of a table under `map` from the catalog `channel` reads; null when it is missing. */
+async function readTableMeta(channel: ShardChannel, map: ShardMap, table: string): Promise<TableMeta | null> {
+  const answer = await runSimple(
+    channel,
+    'SELECT attname, atttypid, atttypmod, format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute ' +
+      `WHERE attrelid = to_regclass(${sqlLiteral(table)}) ` +
+      'AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
+  );
+  if (answer.rows.length === 0) return null;
+  const kind = map.kindOf(table);
+  const keyColumn = kind.kind === 'sharded' ? kind.placement.column.toLowerCase() : '';
+  const columns = answer.rows.map((r) => textOf(r[0])!);
+  const keyRow = answer.rows.find((r) => textOf(r[0]) === keyColumn);
+  return { keyType: keyTypeOf(table, kind, keyRow), columns };
+}
+
 export class Cluster {
   readonly map: ShardMap;
   /** Catalog facts per table; missing until first needed, dropped after DDL. */
@@ -211,6 +234,37 @@ export class Cluster {
     this.metaVersion++;
   }
 
+  /**
+   * The catalog facts of every relation known now, read from `channel` (a shard of the cluster a reshard
+   * switches to) under that cluster's `map`: adoptMeta() puts them in place at the switch, so the first
+   * statements there need not read the catalog while clients wait.
+   */
+  async readMetaAhead(map: ShardMap, channel: ShardChannel): Promise<MetaSnapshot> {
+    const version = this.metaVersion;
+    const names = [...new Set([...this.meta.keys(), ...this.views.keys()])];
+    const meta = new Map<string, TableMeta>();
+    for (const table of names.filter((t) => map.kindOf(t).kind === 'sharded')) {
+      const facts = await readTableMeta(channel, map, table.toLowerCase());
+      if (facts) meta.set(table.toLowerCase(), facts);
+    }
+    const others = names.filter((t) => map.kindOf(t).kind !== 'sharded');
+    const views =
+      others.length > 0 ? await loadViewFacts(channel, others) : new Map<string, ViewFacts | null>();
+    return { version, meta, views };
+  }
+
+  /**
+   * Replaces the catalog facts with those read ahead for a switch, or forgets them all when any were
+   * forgotten since the read began (DDL ran through the proxy meanwhile: the snapshot may be stale).
+   */
+  adoptMeta(ahead: MetaSnapshot | null): void {
+    const fresh = ahead !== null && ahead.version === this.metaVersion;
+    this.forgetMeta();
+    if (!fresh) return;
+    for (const [table, facts] of ahead.meta) this.meta.set(table, facts);
+    for (const [name, facts] of ahead.views) this.views.set(name, facts);
+  }
+
   /** Whether every table of the list has its catalog facts known (the common case: no await needed). */
   hasMeta(tables: string[]): boolean {
     for (const t of tables) if (!this.meta.has(t.toLowerCase()) && !this.views.has(t)) return false;
@@ -235,19 +289,8 @@ export class Cluster {
     const channel = held ?? (await this.channel(this.map.defaultShard));
     try {
       for (const table of missing) {
-        const answer = await runSimple(
-          channel,
-          'SELECT attname, atttypid, atttypmod, format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute ' +
-            `WHERE attrelid = to_regclass(${sqlLiteral(table)}) ` +
-            'AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
-        );
-        if (answer.rows.length === 0) continue;
-        const kind = this.map.kindOf(table);
-        const keyColumn = kind.kind === 'sharded' ? kind.placement.column.toLowerCase() : '';
-        const columns = answer.rows.map((r) => textOf(r[0])!);
-        const keyRow = answer.rows.find((r) => textOf(r[0]) === keyColumn);
-        const keyType = keyTypeOf(table, kind, keyRow);
-        if (this.metaVersion === version) this.meta.set(table, { keyType, columns });
+        const meta = await readTableMeta(channel, this.map, table);
+        if (meta && this.metaVersion === version) this.meta.set(table, meta);
       }
       const views = others.length > 0 ? await loadViewFacts(channel, others) : new Map();
       if (this.metaVersion !== version) return false;

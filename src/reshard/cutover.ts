@@ -4,7 +4,7 @@
 // touched since the live verification began are re-compared, sequences move forward, and the shard list and
 // map switch in place; statements then resume there. RESHARD ... TO runs it old to new, REVERT new to old.
 import { randomBytes } from 'node:crypto';
-import { prepareShards, switchShards } from '../backend/cluster-switch.js';
+import { prepareShards, switchShards, warmShards } from '../backend/cluster-switch.js';
 import type { Database } from '../backend/database.js';
 import { gateOf } from '../backend/reshard-gate.js';
 import { StatementError } from '../backend/statement-error.js';
@@ -189,6 +189,8 @@ async function switchOver(
       throw error;
     },
   );
+  // Right before the pause, so the facts read describe the new shards as the switch finds them.
+  await warmShards(db, prepared, log);
   const gate = gateOf(db.cluster);
   const started = Date.now();
   const deadline = started + options.pauseTimeoutMs;
