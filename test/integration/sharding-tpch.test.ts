@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decorrelation } from '../../src/engine/operators/coordinator-decorrelate.js';
 import { semiJoinReduction } from '../../src/engine/operators/coordinator-semijoin.js';
 import type { Cluster } from '../../src/sandbox/postgres.js';
 import { databaseEntryYaml, rawTypes, startShardedRig, type ShardedRig } from './sharding-helpers.js';
@@ -21,7 +22,9 @@ const runs = Math.max(1, Number(process.env.TPCH_RUNS ?? 1));
 /** `TPCH_QUERIES=2,5,7`: only these queries (a run at SF 0.1 without Q17 and Q20 takes minutes, not half an hour). */
 const only = process.env.TPCH_QUERIES?.split(',').map((q) => `q${q.trim().replace(/^q/i, '')}`);
 /** `TPCH_SEMIJOIN=compare`: each query through the proxy also without the semi-join reduction, runs alternating. */
-const compare = process.env.TPCH_SEMIJOIN === 'compare';
+/** `TPCH_DECORRELATE=compare`: the same, without and with the decorrelation of aggregate subqueries. */
+const toggled = process.env.TPCH_DECORRELATE === 'compare' ? decorrelation : semiJoinReduction;
+const compare = process.env.TPCH_SEMIJOIN === 'compare' || toggled === decorrelation;
 const queries = Object.entries(tpchQueries).filter(([name]) => !only || only.includes(name));
 
 let rig: ShardedRig;
@@ -50,17 +53,17 @@ async function timed(c: pg.Client, sql: string): Promise<{ rows: string[]; ms: n
   return { rows: rows.map((row) => JSON.stringify(row)), ms: best };
 }
 
-/** Best times through the proxy without and with the semi-join reduction, their runs alternating. */
+/** Best times through the proxy without and with the compared rewrite, their runs alternating. */
 async function timedWithout(sql: string): Promise<string> {
   const best = [Infinity, Infinity];
   for (let i = 0; i <= runs; i++)
     for (const on of [false, true]) {
-      semiJoinReduction.enabled = on;
+      toggled.enabled = on;
       const started = performance.now();
       await sharded.query({ text: sql, rowMode: 'array', types: rawTypes });
       if (i > 0) best[Number(on)] = Math.min(best[Number(on)], performance.now() - started);
     }
-  semiJoinReduction.enabled = true;
+  toggled.enabled = true;
   return `\twithout=${best[0].toFixed(1)}ms\twith=${best[1].toFixed(1)}ms\tsaved=${(best[0] / best[1]).toFixed(2)}x`;
 }
 
