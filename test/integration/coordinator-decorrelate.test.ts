@@ -78,6 +78,8 @@ describe('decorrelation on the coordinator', () => {
       q2('avg', '>'),
       q2('min', '>=', 'p_grp'),
       q2('count', '>'),
+      `SELECT p_id, c_id FROM prt, cost WHERE p_id = c_part
+         AND c_val < (SELECT 0.9 * avg(c2.c_val) FROM cost c2 WHERE c2.c_part = p_id)`,
       `SELECT p_id FROM prt, cost WHERE p_id = c_id
          AND p_size > (SELECT min(c2.c_val) FROM cost c2 WHERE c2.c_part = p_grp)`,
       `SELECT p_id, p_size FROM prt JOIN cost ON p_grp = c_part

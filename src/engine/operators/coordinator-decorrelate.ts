@@ -204,27 +204,41 @@ function subqueryOf(node: unknown): Node | null {
   return sub;
 }
 
-/** The subquery's one target when it is `min|max|sum|avg(plain inner expression)`, or null. */
+/** Arithmetic of a numeric literal and a NULL: NULL, so `0.2 * avg(x)` keeps NULL on no rows. */
+const strictArithmetic = new Set(['*', '/', '+', '-']);
+
+/**
+ * The subquery's one target when it is `min|max|sum|avg(plain inner expression)`, alone or in arithmetic
+ * with a numeric literal (TPC-H Q17's `0.2 * avg(l_quantity)`), or null.
+ */
 function aggregateOf(sub: Node, resolve: (ref: Node) => Resolved): Node | null {
   const targets = sub.targetList as Node[];
   if (targets.length !== 1) return null;
-  const call = ((targets[0].ResTarget as Node).val as Node).FuncCall as Node | undefined;
-  if (!call) return null;
+  const val = (targets[0].ResTarget as Node).val as Node;
+  const e = val.A_Expr as Node | undefined;
+  if (!e) return plainAggregate(val, resolve) ? val : null;
+  const op = e.kind === 'AEXPR_OP' && (e.name as Node[]).length === 1 ? (e.name as Node[])[0].String : null;
+  if (!op || !strictArithmetic.has((op as Node).sval as string)) return null;
+  const [l, r] = [e.lexpr as Node | undefined, e.rexpr as Node | undefined];
+  const agg = numericLiteral(l) ? r : numericLiteral(r) ? l : undefined;
+  return agg && plainAggregate(agg, resolve) ? val : null;
+}
+
+function numericLiteral(node: Node | undefined): boolean {
+  const c = node?.A_Const as Node | undefined;
+  return Boolean(c && !c.isnull && (c.ival !== undefined || c.fval !== undefined));
+}
+
+function plainAggregate(node: Node, resolve: (ref: Node) => Resolved): boolean {
+  const call = node.FuncCall as Node | undefined;
+  if (!call) return false;
   const name = call.funcname as Node[];
   const fn = name.length === 1 ? ((name[0].String as Node | undefined)?.sval as string) : undefined;
   const args = call.args as Node[] | undefined;
-  if (!fn || !nullOnEmpty.has(fn) || args?.length !== 1) return null;
-  for (const key of [
-    'agg_star',
-    'agg_distinct',
-    'agg_filter',
-    'agg_order',
-    'agg_within_group',
-    'over',
-    'func_variadic',
-  ])
-    if (call[key]) return null;
-  return plainInner(args[0], resolve) ? { FuncCall: call } : null;
+  if (!fn || !nullOnEmpty.has(fn) || args?.length !== 1) return false;
+  const modifiers = ['agg_star', 'agg_distinct', 'agg_filter', 'agg_order', 'agg_within_group', 'over'];
+  if (call.func_variadic || modifiers.some((key) => call[key])) return false;
+  return plainInner(args[0], resolve);
 }
 
 /**

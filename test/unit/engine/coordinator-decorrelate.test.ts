@@ -56,6 +56,17 @@ describe('decorrelation of coordinator statements', () => {
     ).toContain('__decorrelated_1.__decorrelated_1_v > o.ps_supplycost');
   });
 
+  it("takes arithmetic of the aggregate with a numeric literal, as TPC-H Q17's `0.2 * avg(…)`", () => {
+    expect(rewrite(q2(inner('0.2 * avg(ps_supplycost)')))).toContain(
+      '0.2 * avg(ps_supplycost) AS __decorrelated_1_v',
+    );
+    expect(rewrite(q2(inner('sum(ps_supplycost) - 1')))).toContain('GROUP BY ps_partkey');
+    expect(rewrite(q2(inner('coalesce(min(ps_supplycost), 0)')))).toBeNull();
+    expect(rewrite(q2(inner('min(ps_supplycost) || NULL')))).toBeNull();
+    expect(rewrite(q2(inner('p_size * min(ps_supplycost)')))).toBeNull();
+    expect(rewrite(q2(inner('min(ps_supplycost) * count(*)')))).toBeNull();
+  });
+
   it('never rewrites count, which gives 0 and not NULL on an empty group', () => {
     expect(rewrite(q2(inner('count(*)')))).toBeNull();
     expect(rewrite(q2(inner('count(ps_supplycost)')))).toBeNull();
