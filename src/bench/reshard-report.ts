@@ -108,9 +108,23 @@ function latencyLines(run: BenchRun): string[] {
       `statements held (begun in the pause): ${held.n}, longest ${ms(held.max)}; ` +
         `longest statement in flight during the pause ${ms(overlapping.max)} (target ≤ 1000 ms)`,
       `slowest in flight during the pause: ${slowestInPause(results, pauseStart, pauseEnd)}`,
+      `held statements finished after the gate opened: ${afterGate(results, pauseStart, pauseEnd)}`,
     );
   }
   return lines;
+}
+
+/** How long after the gate opened the statements begun in the pause finished: median and latest. */
+function afterGate(results: readonly ClientResult[], pauseStart: number, pauseEnd: number): string {
+  const ends: number[] = [];
+  for (const r of results)
+    for (let i = 0; i < r.starts.length; i++) {
+      const start = r.starts[i]!;
+      if (start >= pauseStart && start <= pauseEnd) ends.push(start + r.durations[i]! - pauseEnd);
+    }
+  if (ends.length === 0) return 'none held';
+  ends.sort((a, b) => a - b);
+  return `median ${ms(ends[Math.floor(ends.length / 2)]!)}, last ${ms(ends[ends.length - 1]!)} (${ends.length} held)`;
 }
 
 /** The slowest statements in flight during the pause: what they were and when they began and ended. */
