@@ -3,6 +3,7 @@
 // join with `(SELECT inner.k, agg(x) FROM … WHERE … GROUP BY inner.k)`, read once (and then open to the
 // semi-join reduction, which skips correlated subqueries).
 import type { Node } from '../../router/sharding/ast-values.js';
+import { andArgs, andOf, collectSelects, plainKinds, sameType } from './coordinator-ast.js';
 import { deparseSql } from '../../sql/deparse.js';
 import { parseHere } from '../../sql/parser.js';
 import type { RelationFacts, RelationLookup } from './coordinator-reduction.js';
@@ -44,24 +45,6 @@ type Resolved = { scope: 'inner' | 'outer'; column: Column } | null;
 /** Aggregates that give NULL over no rows: a missing group then fails the conjunct as NULL did. */
 const nullOnEmpty = new Set(['min', 'max', 'sum', 'avg']);
 
-/** Node kinds the moved filters and the aggregate's argument may hold: no subqueries, functions or parameters. */
-const plainKinds = new Set([
-  'ColumnRef',
-  'A_Const',
-  'A_Expr',
-  'BoolExpr',
-  'NullTest',
-  'BooleanTest',
-  'TypeCast',
-  'TypeName',
-  'String',
-  'Integer',
-  'Float',
-  'Boolean',
-  'A_ArrayExpr',
-  'List',
-]);
-
 /** Subquery clauses any of which makes it more than one plain aggregate row. */
 const clauses = [
   'groupClause',
@@ -81,19 +64,10 @@ const clauses = [
 export function decorrelate(stmt: Node, lookup: RelationLookup): number {
   const ctes = new Set<string>();
   const selects: Node[] = [];
-  collect(stmt, ctes, selects);
+  collectSelects(stmt, ctes, selects);
   const counter = { n: 0 };
   for (const select of selects) decorrelateSelect(select, lookup, ctes, counter);
   return counter.n;
-}
-
-function collect(node: unknown, ctes: Set<string>, selects: Node[]): void {
-  if (Array.isArray(node)) return node.forEach((n) => collect(n, ctes, selects));
-  if (node === null || typeof node !== 'object') return;
-  const obj = node as Node;
-  if (obj.SelectStmt) selects.push(obj.SelectStmt as Node);
-  if (obj.CommonTableExpr) ctes.add((obj.CommonTableExpr as Node).ctename as string);
-  for (const key in obj) collect(obj[key], ctes, selects);
 }
 
 function decorrelateSelect(
@@ -272,10 +246,6 @@ function correlationOf(
   return found && { ...found, rest };
 }
 
-function sameType(a: Column, b: Column): boolean {
-  return a.type === b.type && a.collation === null && b.collation === null;
-}
-
 /** Whether an expression holds only plain kinds and columns of the subquery's own tables. */
 function plainInner(node: Node, resolve: (ref: Node) => Resolved): boolean {
   let ok = true;
@@ -318,15 +288,4 @@ function resolver(inner: Item[], outer: Item[]): (ref: Node) => Resolved {
 
 function columnRef(table: string, column: string): Node {
   return { ColumnRef: { fields: [{ String: { sval: table } }, { String: { sval: column } }] } };
-}
-
-function andArgs(node: Node | undefined): Node[] {
-  if (!node) return [];
-  const bool = node.BoolExpr as Node | undefined;
-  if (bool?.boolop === 'AND_EXPR') return (bool.args as Node[]).flatMap((a) => andArgs(a));
-  return [node];
-}
-
-function andOf(args: Node[]): Node {
-  return args.length === 1 ? args[0] : { BoolExpr: { boolop: 'AND_EXPR', args } };
 }

@@ -3,6 +3,7 @@
 // each `sharded.col = reference.col` of an inner join, this finds the query over the reference side whose
 // answer holds every key that can match; the caller runs it and adds `sharded.col = ANY('{…}')`.
 import type { Node } from '../../router/sharding/ast-values.js';
+import { andArgs, andOf, collectSelects, plainKinds, sameType } from './coordinator-ast.js';
 
 /** What the reduction needs to know of a relation named in a statement. */
 export interface RelationFacts {
@@ -37,39 +38,12 @@ interface Scope {
   conjuncts: Node[];
 }
 
-/** Node kinds a reference-side filter may hold: no subqueries, functions or parameters. */
-const plainKinds = new Set([
-  'ColumnRef',
-  'A_Const',
-  'A_Expr',
-  'BoolExpr',
-  'NullTest',
-  'BooleanTest',
-  'TypeCast',
-  'TypeName',
-  'String',
-  'Integer',
-  'Float',
-  'Boolean',
-  'A_ArrayExpr',
-  'List',
-]);
-
 /** The reductions of a statement (a deep copy the caller may change), every SELECT in it on its own. */
 export function reductionsOf(stmt: Node, lookup: RelationLookup): Reduction[] {
   const ctes = new Set<string>();
   const selects: Node[] = [];
-  collect(stmt, ctes, selects);
+  collectSelects(stmt, ctes, selects);
   return selects.flatMap((select) => reductionsOfSelect(select, lookup, ctes));
-}
-
-function collect(node: unknown, ctes: Set<string>, selects: Node[]): void {
-  if (Array.isArray(node)) return node.forEach((n) => collect(n, ctes, selects));
-  if (node === null || typeof node !== 'object') return;
-  const obj = node as Node;
-  if (obj.SelectStmt) selects.push(obj.SelectStmt as Node);
-  if (obj.CommonTableExpr) ctes.add((obj.CommonTableExpr as Node).ctename as string);
-  for (const key in obj) collect(obj[key], ctes, selects);
 }
 
 function reductionsOfSelect(select: Node, lookup: RelationLookup, ctes: Set<string>): Reduction[] {
@@ -130,13 +104,6 @@ function walkFrom(node: Node, inner: boolean, scope: Scope, lookup: RelationLook
   if (inner && type === 'JOIN_INNER') scope.conjuncts.push(...andArgs(join.quals as Node | undefined));
 }
 
-function andArgs(node: Node | undefined): Node[] {
-  if (!node) return [];
-  const bool = node.BoolExpr as Node | undefined;
-  if (bool?.boolop === 'AND_EXPR') return (bool.args as Node[]).flatMap((a) => andArgs(a));
-  return [node];
-}
-
 /** `a = b` between two column references, or null. */
 function columnEquality(node: Node): [Node, Node] | null {
   const e = node.A_Expr as Node | undefined;
@@ -165,11 +132,6 @@ function resolve(ref: Node, scope: Scope): Resolved | null {
   if (fields.length !== 1 || scope.opaque) return null;
   const found = scope.items.filter((i) => has(i, fields[0]!));
   return found.length === 1 ? { item: found[0], column: has(found[0], fields[0]!)! } : null;
-}
-
-/** Equal types and default collations: then `=` means the same on both columns and the keys cast exactly. */
-function sameType(a: Resolved['column'], b: Resolved['column']): boolean {
-  return a.type === b.type && a.collation === null && b.collation === null;
 }
 
 /** Whether the SELECT's conditions name a column of an enclosing query (subqueries of its own aside). */
@@ -243,10 +205,6 @@ function componentFilters(component: Set<Item>, scope: Scope): Node[] {
       filters.push({ BoolExpr: { boolop: 'OR_EXPR', args: arms.map(andOf) } });
   }
   return filters;
-}
-
-function andOf(args: Node[]): Node {
-  return args.length === 1 ? args[0] : { BoolExpr: { boolop: 'AND_EXPR', args } };
 }
 
 /** The key limit's query: up to one key more than the limit, so the caller can tell it was exceeded. */
