@@ -98,6 +98,8 @@ function harness(servers: FakeServer[], settings = new Map<string, string>()) {
     },
     config: { pool: { reset_query: 'DISCARD ALL' }, routing: { read_your_writes: 'off' } },
     statements: new SharedStatements(),
+    // One shard: the session forwards bytes (and watches for a reshard making the cluster sharded).
+    cluster: { sharded: false },
   } as unknown as Database;
   const session = new ClientSession(
     input as unknown as SocketInput,
