@@ -48,3 +48,20 @@ export function sameType(
 ): boolean {
   return a.type === b.type && a.collation === null && b.collation === null;
 }
+
+/** Whether an expression holds only plain node kinds, each column reference accepted by `column`. */
+export function plainExpression(node: Node, column: (ref: Node) => boolean): boolean {
+  let ok = true;
+  const visit = (n: unknown): void => {
+    if (!ok || n === null || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    for (const key in n as Node) {
+      const value = (n as Node)[key];
+      if (/^[A-Z]/.test(key) && !plainKinds.has(key)) ok = false;
+      else if (key === 'ColumnRef') ok = column({ ColumnRef: value });
+      else visit(value);
+    }
+  };
+  visit(node);
+  return ok;
+}

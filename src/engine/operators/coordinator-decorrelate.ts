@@ -3,7 +3,7 @@
 // join with `(SELECT inner.k, agg(x) FROM … WHERE … GROUP BY inner.k)`, read once (and then open to the
 // semi-join reduction, which skips correlated subqueries).
 import type { Node } from '../../router/sharding/ast-values.js';
-import { andArgs, andOf, collectSelects, plainKinds, sameType } from './coordinator-ast.js';
+import { andArgs, andOf, collectSelects, plainExpression, sameType } from './coordinator-ast.js';
 import { deparseSql } from '../../sql/deparse.js';
 import { parseHere } from '../../sql/parser.js';
 import type { RelationFacts, RelationLookup } from './coordinator-reduction.js';
@@ -248,19 +248,7 @@ function correlationOf(
 
 /** Whether an expression holds only plain kinds and columns of the subquery's own tables. */
 function plainInner(node: Node, resolve: (ref: Node) => Resolved): boolean {
-  let ok = true;
-  const visit = (n: unknown): void => {
-    if (!ok || n === null || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach(visit);
-    for (const key in n as Node) {
-      const value = (n as Node)[key];
-      if (/^[A-Z]/.test(key) && !plainKinds.has(key)) ok = false;
-      else if (key === 'ColumnRef') ok = resolve({ ColumnRef: value })?.scope === 'inner';
-      else visit(value);
-    }
-  };
-  visit(node);
-  return ok;
+  return plainExpression(node, (ref) => resolve(ref)?.scope === 'inner');
 }
 
 /** Resolves a column reference as PostgreSQL does: the subquery's tables first, then the outer query's. */

@@ -3,7 +3,7 @@
 // each `sharded.col = reference.col` of an inner join, this finds the query over the reference side whose
 // answer holds every key that can match; the caller runs it and adds `sharded.col = ANY('{…}')`.
 import type { Node } from '../../router/sharding/ast-values.js';
-import { andArgs, andOf, collectSelects, plainKinds, sameType } from './coordinator-ast.js';
+import { andArgs, andOf, collectSelects, plainExpression, sameType } from './coordinator-ast.js';
 
 /** What the reduction needs to know of a relation named in a statement. */
 export interface RelationFacts {
@@ -170,21 +170,10 @@ function referenceComponents(scope: Scope): Map<Item, Set<Item>> {
 
 /** Whether a filter reads only plain values of the component's columns. */
 function within(node: Node, component: Set<Item>, scope: Scope): boolean {
-  let ok = true;
-  const visit = (n: unknown): void => {
-    if (!ok || n === null || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach(visit);
-    for (const key in n as Node) {
-      const value = (n as Node)[key];
-      if (/^[A-Z]/.test(key) && !plainKinds.has(key)) ok = false;
-      else if (key === 'ColumnRef') {
-        const item = resolve({ ColumnRef: value }, scope)?.item;
-        if (!item || !component.has(item)) ok = false;
-      } else visit(value);
-    }
-  };
-  visit(node);
-  return ok;
+  return plainExpression(node, (ref) => {
+    const item = resolve(ref, scope)?.item;
+    return item !== undefined && component.has(item);
+  });
 }
 
 /**
